@@ -1,0 +1,9 @@
+"""orga core: app factory, database, module system, auth, people and permissions.
+
+The small public API for modules is re-exported here: the ``hookimpl`` marker and the
+contract types. Routing helpers live in :mod:`core.api`.
+"""
+
+from core.hookspecs import Module, ModuleRoutes, Permission, hookimpl
+
+__all__ = ["Module", "ModuleRoutes", "Permission", "hookimpl"]

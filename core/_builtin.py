@@ -1,0 +1,61 @@
+"""Core's own plugin: its Piccolo app and the core permissions (registered as ``core``)."""
+
+from __future__ import annotations
+
+from core.hookspecs import Permission, hookimpl
+
+PICCOLO_APP = "core.piccolo_app"
+
+ADMIN, ORGANIZER, CALLER, VIEWER = "admin", "organizer", "caller", "viewer"
+
+CORE_PERMISSIONS = (
+    Permission(
+        name="people.view",
+        description="See people and their details",
+        default_roles=(ADMIN, ORGANIZER, VIEWER),
+    ),
+    Permission(
+        name="people.edit", description="Create and change people", default_roles=(ADMIN, ORGANIZER)
+    ),
+    Permission(
+        name="people.import",
+        description="Import people from files",
+        default_roles=(ADMIN, ORGANIZER),
+    ),
+    Permission(
+        name="people.export",
+        description="Export a person's data (GDPR Art. 15/20)",
+        default_roles=(ADMIN,),
+    ),
+    Permission(
+        name="people.erase", description="Erase a person (GDPR Art. 17)", default_roles=(ADMIN,)
+    ),
+    Permission(
+        name="segments.manage",
+        description="Save and change segments",
+        default_roles=(ADMIN, ORGANIZER),
+    ),
+    Permission(
+        name="orgs.manage", description="Create, rename and move org units", default_roles=(ADMIN,)
+    ),
+    Permission(name="members.manage", description="Assign roles to users", default_roles=(ADMIN,)),
+    Permission(
+        name="modules.manage",
+        description="Enable and disable modules for a unit",
+        default_roles=(ADMIN,),
+    ),
+    Permission(name="audit.view", description="Read the audit log", default_roles=(ADMIN,)),
+    Permission(name="jobs.view", description="See the job queue", default_roles=(ADMIN,)),
+)
+
+
+@hookimpl
+def register_piccolo_app() -> str:
+    """Core's tables and migrations."""
+    return PICCOLO_APP
+
+
+@hookimpl
+def register_permissions() -> tuple[Permission, ...]:
+    """The permissions core defines."""
+    return CORE_PERMISSIONS

@@ -1,0 +1,226 @@
+"""A Piccolo SQLite engine that reuses connections.
+
+Stock ``SQLiteEngine`` opens a new aiosqlite connection (and thread) for every query outside a
+transaction, which caps point-selects at about a thousand a second. This engine keeps:
+
+* one *inline* read connection used on the event-loop thread for reads outside a transaction.
+  A progress handler gives each inline read a small time budget; a read that exceeds it is
+  interrupted and re-run on the pool, so a long report never stalls the loop for long;
+* a pool of connections served by worker threads for writes, long reads and transactions
+  (one thread hop per statement);
+* an in-process write lock, so write transactions queue on an ``asyncio.Lock`` instead of
+  spinning on SQLite's busy timeout (which still guards against other processes).
+
+All connections run in WAL mode with ``synchronous=NORMAL``, foreign keys on, and a busy timeout.
+Write transactions are ``BEGIN IMMEDIATE`` by default.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from piccolo.engine.sqlite import (
+    SQLiteEngine,
+    SQLiteTransaction,
+    TransactionType,
+    dict_factory,
+)
+from piccolo.querystring import QueryString
+
+__all__ = ["PooledSQLiteEngine"]
+
+_READ_TYPES = frozenset({"select", "count", "exists", "objects", "generic", "table_exists"})
+_INLINE_BUDGET_SECONDS = 0.005
+_PROGRESS_STEPS = 2000
+
+
+class _PooledConnection:
+    """A sqlite3 connection whose statements run on the engine's worker threads."""
+
+    __slots__ = ("engine", "raw")
+
+    def __init__(self, engine: PooledSQLiteEngine, raw: sqlite3.Connection) -> None:
+        self.engine = engine
+        self.raw = raw
+
+    async def execute(self, sql: str, args: Any = ()) -> list[dict[str, Any]]:
+        """Run one statement and return all rows as dicts."""
+        raw = self.raw
+        return await self.engine._in_thread(lambda: raw.execute(sql, args).fetchall())
+
+
+class PooledTransaction(SQLiteTransaction):
+    """A Piccolo transaction on a pooled connection; IMMEDIATE ones hold the write lock."""
+
+    async def get_connection(self) -> _PooledConnection:
+        engine: PooledSQLiteEngine = self.engine  # type: ignore[assignment]
+        if self.transaction_type is not TransactionType.deferred:
+            await engine._write_lock().acquire()
+        try:
+            return await engine._acquire()
+        except BaseException:
+            if self.transaction_type is not TransactionType.deferred:
+                engine._write_lock().release()
+            raise
+
+    async def __aexit__(self, exception_type, exception, traceback) -> bool:
+        if self._parent:
+            return exception is None
+        engine: PooledSQLiteEngine = self.engine  # type: ignore[assignment]
+        try:
+            if exception:
+                if not self._rolled_back:
+                    await self.rollback()
+            elif not self._committed and not self._rolled_back:
+                await self.commit()
+        finally:
+            engine._release(self.connection)
+            if self.transaction_type is not TransactionType.deferred:
+                engine._write_lock().release()
+            engine.current_transaction.reset(self.context)
+        return exception is None
+
+
+class PooledSQLiteEngine(SQLiteEngine):
+    """SQLite engine with connection reuse; see the module docstring."""
+
+    def __init__(self, path: str, pool_size: int = 4, busy_timeout_ms: int = 5000) -> None:
+        super().__init__(path=path, timeout=busy_timeout_ms / 1000, check_same_thread=False)
+        self.pool_size = pool_size
+        self.busy_timeout_ms = busy_timeout_ms
+        self._executor = ThreadPoolExecutor(pool_size, thread_name_prefix="orga-sqlite")
+        self._idle: list[_PooledConnection] = []
+        self._all: list[sqlite3.Connection] = []
+        self._inline: sqlite3.Connection | None = None
+        self._deadline = 0.0
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._lock: asyncio.Lock | None = None
+        self._available: asyncio.Semaphore | None = None
+
+    # -- connections ---------------------------------------------------------------------------
+
+    def _connect(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(**self.connection_kwargs)
+        conn.row_factory = dict_factory
+        conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout_ms)}")
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = NORMAL")
+        conn.execute("PRAGMA foreign_keys = ON")
+        self._all.append(conn)
+        return conn
+
+    def _bind_loop(self) -> None:
+        loop = asyncio.get_running_loop()
+        if loop is not self._loop:
+            self._loop = loop
+            self._lock = asyncio.Lock()
+            self._available = asyncio.Semaphore(self.pool_size)
+
+    def _write_lock(self) -> asyncio.Lock:
+        self._bind_loop()
+        assert self._lock is not None
+        return self._lock
+
+    async def _acquire(self) -> _PooledConnection:
+        self._bind_loop()
+        assert self._available is not None
+        await self._available.acquire()
+        if self._idle:
+            return self._idle.pop()
+        return _PooledConnection(self, await self._in_thread(self._connect))
+
+    def _release(self, conn: _PooledConnection) -> None:
+        self._idle.append(conn)
+        if self._available is not None:
+            self._available.release()
+
+    async def _in_thread(self, fn):
+        return await asyncio.get_running_loop().run_in_executor(self._executor, fn)
+
+    async def get_connection(self) -> _PooledConnection:  # type: ignore[override]
+        """Piccolo calls this for transactions; we hand out a pooled connection."""
+        return await self._acquire()
+
+    def close(self) -> None:
+        """Close every connection and stop the worker threads."""
+        self._executor.shutdown(wait=True)
+        for conn in self._all:
+            conn.close()
+        self._all.clear()
+        self._idle.clear()
+        self._inline = None
+
+    # -- running statements --------------------------------------------------------------------
+
+    def _over_budget(self) -> int:
+        return 1 if time.perf_counter() > self._deadline else 0
+
+    def _inline_read(self, sql: str, args: Any) -> list[dict[str, Any]] | None:
+        """Run a read on the loop thread; ``None`` when it ran out of budget or hit a lock."""
+        if self._inline is None:
+            self._inline = self._connect()
+            self._inline.execute("PRAGMA busy_timeout = 0")
+            self._inline.set_progress_handler(self._over_budget, _PROGRESS_STEPS)
+        self._deadline = time.perf_counter() + _INLINE_BUDGET_SECONDS
+        try:
+            return self._inline.execute(sql, args).fetchall()
+        except sqlite3.OperationalError as exc:
+            text = str(exc)
+            if "interrupted" in text or "locked" in text or "busy" in text:
+                return None
+            raise
+
+    async def _run_pooled(self, sql: str, args: Any, write: bool) -> list[dict[str, Any]]:
+        if write:
+            async with self._write_lock():
+                conn = await self._acquire()
+                try:
+                    return await conn.execute(sql, args)
+                finally:
+                    self._release(conn)
+        conn = await self._acquire()
+        try:
+            return await conn.execute(sql, args)
+        finally:
+            self._release(conn)
+
+    async def _run_in_existing_connection(
+        self, connection, query, args=None, query_type="generic", table=None
+    ):
+        return await connection.execute(query, args or [])
+
+    async def run_querystring(self, querystring: QueryString, in_pool: bool = False):
+        """Piccolo's entry point for every query."""
+        query, args = querystring.compile_string(engine_type=self.engine_type)
+        if self.log_queries:
+            self.print_query(query_id=self.get_query_id(), query=str(querystring))
+        transaction = self.current_transaction.get()
+        if transaction is not None:
+            return await transaction.connection.execute(query, args)
+        if querystring.query_type in _READ_TYPES and query.lstrip()[:6].upper() == "SELECT":
+            rows = self._inline_read(query, args)
+            if rows is not None:
+                return rows
+            return await self._run_pooled(query, args, write=False)
+        return await self._run_pooled(query, args, write=True)
+
+    async def run_ddl(self, ddl: str, in_pool: bool = False):
+        """DDL runs like any write (inside the current transaction if there is one)."""
+        transaction = self.current_transaction.get()
+        if transaction is not None:
+            return await transaction.connection.execute(ddl)
+        return await self._run_pooled(ddl, (), write=True)
+
+    def transaction(
+        self,
+        transaction_type: TransactionType = TransactionType.immediate,
+        allow_nested: bool = True,
+    ) -> PooledTransaction:
+        """A transaction on a pooled connection (IMMEDIATE unless asked otherwise)."""
+        return PooledTransaction(
+            engine=self, transaction_type=transaction_type, allow_nested=allow_nested
+        )

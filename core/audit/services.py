@@ -1,0 +1,43 @@
+"""The one audit call: :func:`record`. Rows hold ids and action names, never personal data."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from core.audit.tables import AuditEntry
+
+__all__ = ["record"]
+
+
+async def record(
+    action: str,
+    *,
+    user_id: int | None = None,
+    token_id: int | None = None,
+    object_type: str | None = None,
+    object_id: int | None = None,
+    org_id: int | None = None,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    """Write one audit row (joins the current transaction when there is one).
+
+    Args:
+        action: dotted action name, e.g. ``auth.login``, ``person.read``, ``module.enable``.
+        user_id: who acted (``None`` for anonymous, e.g. a failed login for an unknown e-mail).
+        token_id: the session or API token used.
+        object_type: kind of object acted on (``person``, ``user``, ``org_unit``…).
+        object_id: its id.
+        org_id: the org unit the action happened in.
+        detail: ids and codes only (e.g. ``{"role": "caller"}``), never names or addresses.
+    """
+    await AuditEntry.insert(
+        AuditEntry(
+            user_id=user_id,
+            token_id=token_id,
+            action=action,
+            object_type=object_type,
+            object_id=object_id,
+            org_id=org_id,
+            detail=detail,
+        )
+    ).run()

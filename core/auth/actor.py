@@ -1,0 +1,166 @@
+"""Who is calling and what they may do where: the one permission check.
+
+An :class:`Actor` is resolved once per request from the bearer token with ONE query (token,
+user and all role grants joined). Checking "may U do P on unit O" then needs only the unit's
+path, which the org guard loads together with the module switch in one more query.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from core import db
+from core.auth.roles import rank
+from core.tables import utcnow
+
+__all__ = ["Actor", "Grant", "hash_token", "load_actor", "role_permissions"]
+
+LAST_USED_RESOLUTION = timedelta(seconds=60)
+
+
+def hash_token(secret: str) -> str:
+    """SHA-256 hex digest of a token secret (what the database stores)."""
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def role_permissions(permissions: Mapping[str, object]) -> dict[str, frozenset[str]]:
+    """Map each role to its default permissions from the registered ``Permission`` objects."""
+    table: dict[str, set[str]] = {}
+    for permission in permissions.values():
+        for role in permission.default_roles:  # type: ignore[attr-defined]
+            table.setdefault(role, set()).add(permission.name)  # type: ignore[attr-defined]
+    return {role: frozenset(names) for role, names in table.items()}
+
+
+@dataclass(frozen=True)
+class Grant:
+    """A role held on a unit (and so on its subtree)."""
+
+    org_id: int
+    path: str
+    role: str
+
+
+def _within(path: str, root: str) -> bool:
+    return path.startswith(root)
+
+
+@dataclass
+class Actor:
+    """The authenticated caller: a user through a session or an API token."""
+
+    user_id: int
+    token_id: int
+    token_kind: str
+    grants: list[Grant]
+    roles: Mapping[str, frozenset[str]]
+    token_org_path: str | None = None
+    token_permissions: frozenset[str] | None = None
+    _cache: dict[tuple[str, str], bool] = field(default_factory=dict, repr=False)
+
+    def _grant_allows(self, grant: Grant, permission: str) -> bool:
+        if permission not in self.roles.get(grant.role, ()):
+            return False
+        return self.token_permissions is None or permission in self.token_permissions
+
+    def can(self, permission: str, path: str) -> bool:
+        """True when the actor holds ``permission`` on the unit with materialized ``path``."""
+        key = (permission, path)
+        if key not in self._cache:
+            in_token_scope = self.token_org_path is None or _within(path, self.token_org_path)
+            self._cache[key] = in_token_scope and any(
+                _within(path, g.path) and self._grant_allows(g, permission) for g in self.grants
+            )
+        return self._cache[key]
+
+    def sees(self, path: str) -> bool:
+        """True when the actor holds any role on the unit or an ancestor (within token scope)."""
+        if self.token_org_path is not None and not _within(path, self.token_org_path):
+            return False
+        return any(_within(path, g.path) for g in self.grants)
+
+    def scopes(self, permission: str | None = None) -> list[str]:
+        """Root paths of the subtrees where ``permission`` holds (any role when ``None``).
+
+        No returned path lies inside another; an API token narrows them to its own unit.
+        """
+        roots = set()
+        for grant in self.grants:
+            if permission is not None and not self._grant_allows(grant, permission):
+                continue
+            root = grant.path
+            if self.token_org_path is not None:
+                if _within(self.token_org_path, root):
+                    root = self.token_org_path
+                elif not _within(root, self.token_org_path):
+                    continue
+            roots.add(root)
+        return sorted(r for r in roots if not any(r != o and _within(r, o) for o in roots))
+
+    def role_rank_at(self, path: str) -> int:
+        """The highest rank of the roles the actor holds on ``path`` (0 when none)."""
+        return max((rank(g.role) for g in self.grants if _within(path, g.path)), default=0)
+
+
+_ACTOR_SQL = """
+SELECT t.id AS token_id, t.kind AS kind, t.user_id AS user_id, t.created_at AS created_at,
+       t.last_used_at AS last_used_at, t.expires_at AS expires_at, t.revoked_at AS revoked_at,
+       t.permissions AS permissions, tor.path AS token_org_path, u.active AS active,
+       ra.role AS role, g.id AS grant_org_id, g.path AS grant_path
+FROM auth_token t
+JOIN orga_user u ON u.id = t.user_id
+LEFT JOIN org_unit tor ON tor.id = t.org_id
+LEFT JOIN role_assignment ra ON ra.user_id = t.user_id
+LEFT JOIN org_unit g ON g.id = ra.org_id
+WHERE t.token_hash = {}
+"""
+
+
+def _expired(row: dict, idle: timedelta, now: datetime) -> bool:
+    if row["revoked_at"] is not None or not row["active"]:
+        return True
+    if row["expires_at"] is not None and row["expires_at"] <= now:
+        return True
+    return row["kind"] == "session" and row["last_used_at"] + idle <= now
+
+
+async def load_actor(
+    secret: str, roles: Mapping[str, frozenset[str]], idle: timedelta
+) -> Actor | None:
+    """Resolve a bearer secret to an :class:`Actor`, or ``None`` when invalid or expired.
+
+    Touches ``last_used_at`` at most once a minute so idle expiry works without a write per
+    request.
+    """
+    rows = await db.fetch(_ACTOR_SQL, hash_token(secret))
+    if not rows:
+        return None
+    first = rows[0]
+    now = utcnow()
+    if _expired(first, idle, now):
+        return None
+    if now - first["last_used_at"] > LAST_USED_RESOLUTION:
+        await db.execute(
+            "UPDATE auth_token SET last_used_at = {} WHERE id = {}", now, first["token_id"]
+        )
+    grants = [
+        Grant(org_id=r["grant_org_id"], path=r["grant_path"], role=r["role"])
+        for r in rows
+        if r["role"] is not None
+    ]
+    permissions = first["permissions"]
+    if isinstance(permissions, str):
+        permissions = json.loads(permissions)
+    return Actor(
+        user_id=first["user_id"],
+        token_id=first["token_id"],
+        token_kind=first["kind"],
+        grants=grants,
+        roles=roles,
+        token_org_path=first["token_org_path"] if first["kind"] == "api" else None,
+        token_permissions=frozenset(permissions) if first["kind"] == "api" else None,
+    )

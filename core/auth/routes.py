@@ -1,0 +1,176 @@
+"""``/api/auth/*`` and ``/api/me*``: login, logout, the current user, sessions, password change."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Annotated
+
+import msgspec
+from litestar import Request, delete, get, post
+from litestar.status_codes import HTTP_204_NO_CONTENT
+
+from core.auth import services
+from core.auth.actor import Actor
+from core.auth.guards import authenticated
+from core.auth.tables import AuthToken, User
+from core.orgs.services import visible_units
+from core.problems import Problem
+
+__all__ = ["auth_handlers"]
+
+Email = Annotated[str, msgspec.Meta(min_length=3, max_length=320)]
+Password = Annotated[str, msgspec.Meta(min_length=1, max_length=1024)]
+
+
+class LoginIn(msgspec.Struct, forbid_unknown_fields=True):
+    """Credentials."""
+
+    email: Email
+    password: Password
+
+
+class UserOut(msgspec.Struct):
+    """A user as the API shows it."""
+
+    id: int
+    email: str
+    display_name: str
+    active: bool
+
+
+class LoginOut(msgspec.Struct):
+    """A new session: send ``Authorization: Bearer <token>`` from now on."""
+
+    token: str
+    expires_at: datetime | None
+    user: UserOut
+
+
+class RoleOut(msgspec.Struct):
+    """A role held on a unit (and its subtree)."""
+
+    org_id: int
+    role: str
+
+
+class UnitOut(msgspec.Struct):
+    """An org unit in a flat list; ``parent_id`` rebuilds the tree."""
+
+    id: int
+    name: str
+    kind: str
+    parent_id: int | None
+    path: str
+
+
+class MeOut(msgspec.Struct):
+    """The current user, their role assignments and the units they can see."""
+
+    user: UserOut
+    roles: list[RoleOut]
+    visible_org_units: list[UnitOut]
+    token_kind: str
+
+
+class SessionOut(msgspec.Struct):
+    """One of the user's active sessions or API tokens (never the secret)."""
+
+    id: int
+    kind: str
+    name: str | None
+    created_at: datetime
+    last_used_at: datetime
+    expires_at: datetime | None
+    user_agent: str | None
+    current: bool
+
+
+class PasswordChangeIn(msgspec.Struct, forbid_unknown_fields=True):
+    """Re-authenticate with the current password and set a new one."""
+
+    current_password: Password
+    new_password: Password
+
+
+def _client(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+@post("/api/auth/login", tags=["auth"], summary="Log in and get a bearer token")
+async def login(request: Request, data: LoginIn) -> LoginOut:
+    """Exchange e-mail and password for a session token (throttled on failures)."""
+    settings = request.app.state.orga.settings
+    token, user = await services.login(
+        data.email,
+        data.password,
+        client=_client(request),
+        user_agent=request.headers.get("user-agent"),
+        absolute=timedelta(hours=settings.session_absolute_hours),
+    )
+    return LoginOut(token=token.secret, expires_at=token.expires_at, user=UserOut(**user))
+
+
+@post("/api/auth/logout", guards=[authenticated], tags=["auth"], status_code=HTTP_204_NO_CONTENT)
+async def logout(actor: Actor) -> None:
+    """Revoke the token used for this request."""
+    await services.revoke_token(actor.token_id, actor.user_id)
+
+
+@post(
+    "/api/auth/password",
+    guards=[authenticated],
+    tags=["auth"],
+    status_code=HTTP_204_NO_CONTENT,
+    summary="Change the password (other sessions are logged out)",
+)
+async def change_password(actor: Actor, data: PasswordChangeIn) -> None:
+    """Change the own password after re-authentication."""
+    if actor.token_kind != "session":
+        raise Problem(403, "session-required", "Only an interactive session can do this.")
+    await services.change_password(
+        actor.user_id, data.current_password, data.new_password, actor.token_id
+    )
+
+
+@get("/api/me", guards=[authenticated], tags=["auth"], summary="The current user")
+async def me(actor: Actor) -> MeOut:
+    """The user, their role assignments and the org units they can see."""
+    user = await User.select(User.id, User.email, User.display_name, User.active).where(
+        User.id == actor.user_id
+    ).first().run()
+    units = await visible_units(actor.scopes())
+    return MeOut(
+        user=UserOut(**user),
+        roles=[RoleOut(org_id=g.org_id, role=g.role) for g in actor.grants],
+        visible_org_units=[UnitOut(**u) for u in units],
+        token_kind=actor.token_kind,
+    )
+
+
+@get("/api/me/sessions", guards=[authenticated], tags=["auth"], summary="My sessions and tokens")
+async def my_sessions(actor: Actor) -> list[SessionOut]:
+    """Active (unrevoked) sessions and API tokens of the current user."""
+    rows = await AuthToken.select(
+        AuthToken.id, AuthToken.kind, AuthToken.name, AuthToken.created_at,
+        AuthToken.last_used_at, AuthToken.expires_at, AuthToken.user_agent,
+    ).where((AuthToken.user == actor.user_id) & AuthToken.revoked_at.is_null()).order_by(
+        AuthToken.id
+    ).run()
+    return [SessionOut(**row, current=row["id"] == actor.token_id) for row in rows]
+
+
+@delete(
+    "/api/me/sessions/{token_id:int}",
+    guards=[authenticated],
+    tags=["auth"],
+    status_code=HTTP_204_NO_CONTENT,
+    summary="Revoke one of my sessions or tokens",
+)
+async def revoke_session(actor: Actor, token_id: int) -> None:
+    """Revoke a session or API token of the current user."""
+    await services.revoke_token(token_id, actor.user_id)
+
+
+def auth_handlers() -> list:
+    """Route handlers of this file."""
+    return [login, logout, change_password, me, my_sessions, revoke_session]

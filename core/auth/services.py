@@ -1,0 +1,235 @@
+"""User, session and token services: login with throttling, tokens, roles."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from core import db
+from core.audit.services import record
+from core.auth.actor import hash_token
+from core.auth.passwords import check_password_rules, hash_password, verify_password
+from core.auth.roles import BUILTIN_ROLES
+from core.auth.tables import AuthToken, LoginAttempt, RoleAssignment, User
+from core.problems import Problem, conflict, invalid, not_found
+from core.tables import utcnow
+
+__all__ = [
+    "IssuedToken",
+    "assign_role",
+    "change_password",
+    "create_user",
+    "issue_token",
+    "login",
+    "normalize_email",
+    "revoke_token",
+    "set_active",
+    "unassign_role",
+]
+
+THROTTLE_WINDOW = timedelta(minutes=15)
+MAX_FAILURES_PER_ACCOUNT = 5
+MAX_FAILURES_PER_ADDRESS = 30
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    """A newly issued token: the secret is shown once and never stored."""
+
+    id: int
+    secret: str
+    expires_at: datetime | None
+
+
+def normalize_email(email: str) -> str:
+    """Trim and lowercase an e-mail address for lookups and uniqueness."""
+    return email.strip().lower()
+
+
+async def create_user(
+    email: str, display_name: str, password: str, *, person_id: int | None = None
+) -> dict[str, Any]:
+    """Create an active user after checking the password rules.
+
+    Raises:
+        Problem: 409 when the e-mail is taken, 422 when the password breaks a rule.
+    """
+    email = normalize_email(email)
+    if "@" not in email:
+        raise invalid("email", "is not an e-mail address")
+    check_password_rules(password)
+    if await User.exists().where(User.email == email).run():
+        raise conflict(f"A user with the e-mail {email} already exists.", field="email")
+    password_hash = await hash_password(password)
+    rows = await User.insert(
+        User(email=email, display_name=display_name or email, password_hash=password_hash,
+             person_id=person_id)
+    ).run()
+    user = await User.select(User.id, User.email, User.display_name, User.active).where(
+        User.id == rows[0]["id"]
+    ).first().run()
+    assert user is not None
+    return user
+
+
+def _throttle_key(kind: str, value: str) -> str:
+    return hashlib.sha256(f"{kind}:{value}".encode()).hexdigest()
+
+
+async def _too_many_failures(keys: dict[str, int]) -> bool:
+    since = utcnow() - THROTTLE_WINDOW
+    rows = await db.fetch(
+        "SELECT key, COUNT(*) AS n FROM login_attempt WHERE at > {} AND key IN ({}, {}) "
+        "GROUP BY key",
+        since,
+        *keys,
+    )
+    return any(row["n"] >= keys[row["key"]] for row in rows)
+
+
+async def issue_token(
+    user_id: int,
+    *,
+    kind: str = "session",
+    lifetime: timedelta | None = None,
+    name: str | None = None,
+    org_id: int | None = None,
+    permissions: list[str] | None = None,
+    user_agent: str | None = None,
+) -> IssuedToken:
+    """Create a token with 256 random bits; only its SHA-256 is stored."""
+    secret = secrets.token_urlsafe(32)
+    now = utcnow()
+    expires_at = now + lifetime if lifetime else None
+    rows = await AuthToken.insert(
+        AuthToken(
+            user=user_id,
+            token_hash=hash_token(secret),
+            kind=kind,
+            name=name,
+            org=org_id,
+            permissions=permissions,
+            last_used_at=now,
+            expires_at=expires_at,
+            user_agent=(user_agent or "")[:300] or None,
+        )
+    ).run()
+    return IssuedToken(id=rows[0]["id"], secret=secret, expires_at=expires_at)
+
+
+def _bad_credentials() -> Problem:
+    return Problem(401, "invalid-credentials", "E-mail or password is wrong.",
+                   title="Login failed")
+
+
+async def login(
+    email: str,
+    password: str,
+    *,
+    client: str,
+    user_agent: str | None,
+    absolute: timedelta,
+) -> tuple[IssuedToken, dict[str, Any]]:
+    """Check credentials and open a session.
+
+    Failed attempts are counted per account and per client address; past the limit the answer
+    is 429 with ``Retry-After``. Unknown e-mail and wrong password give the same 401.
+    """
+    email = normalize_email(email)
+    keys = {
+        _throttle_key("account", email): MAX_FAILURES_PER_ACCOUNT,
+        _throttle_key("address", client): MAX_FAILURES_PER_ADDRESS,
+    }
+    if await _too_many_failures(keys):
+        raise Problem(
+            429,
+            "login-throttled",
+            "Too many failed logins. Try again later.",
+            headers={"Retry-After": str(int(THROTTLE_WINDOW.total_seconds()))},
+        )
+    user = await User.select().where(User.email == email).first().run()
+    ok = await verify_password(user["password_hash"] if user else None, password)
+    if not ok or not user["active"]:
+        async with db.transaction():
+            now = utcnow()
+            await LoginAttempt.insert(*[LoginAttempt(key=k, at=now) for k in keys]).run()
+            await record("auth.login_failed", user_id=user["id"] if user else None)
+        raise _bad_credentials()
+    async with db.transaction():
+        token = await issue_token(user["id"], lifetime=absolute, user_agent=user_agent)
+        await record("auth.login", user_id=user["id"], token_id=token.id)
+    public = {k: user[k] for k in ("id", "email", "display_name", "active")}
+    return token, public
+
+
+async def revoke_token(token_id: int, user_id: int) -> None:
+    """Revoke one of the user's own tokens (404 when it is not theirs)."""
+    rows = await AuthToken.update({AuthToken.revoked_at: utcnow()}).where(
+        (AuthToken.id == token_id) & (AuthToken.user == user_id) & AuthToken.revoked_at.is_null()
+    ).returning(AuthToken.id).run()
+    if not rows:
+        raise not_found("token")
+
+
+async def change_password(user_id: int, current: str, new: str, keep_token: int) -> None:
+    """Change a password after re-authentication; every other token of the user is revoked."""
+    user = await User.select(User.password_hash).where(User.id == user_id).first().run()
+    if user is None or not await verify_password(user["password_hash"], current):
+        raise invalid("current_password", "is wrong")
+    check_password_rules(new, field="new_password")
+    password_hash = await hash_password(new)
+    async with db.transaction():
+        await User.update({User.password_hash: password_hash}).where(User.id == user_id).run()
+        await AuthToken.update({AuthToken.revoked_at: utcnow()}).where(
+            (AuthToken.user == user_id) & (AuthToken.id != keep_token)
+            & AuthToken.revoked_at.is_null()
+        ).run()
+        await record("auth.password_changed", user_id=user_id, object_type="user",
+                     object_id=user_id)
+
+
+async def set_active(user_id: int, active: bool, by: int | None) -> None:
+    """Enable or disable a user; disabling revokes every token at once."""
+    async with db.transaction():
+        await User.update({User.active: active}).where(User.id == user_id).run()
+        if not active:
+            await AuthToken.update({AuthToken.revoked_at: utcnow()}).where(
+                (AuthToken.user == user_id) & AuthToken.revoked_at.is_null()
+            ).run()
+        await record("user.enabled" if active else "user.disabled", user_id=by,
+                     object_type="user", object_id=user_id)
+
+
+async def assign_role(user_id: int, org_id: int, role: str, by: int | None) -> bool:
+    """Give ``user_id`` the ``role`` on ``org_id``; ``False`` when it was already held."""
+    if role not in BUILTIN_ROLES:
+        raise invalid("role", f"unknown role; one of {', '.join(BUILTIN_ROLES)}")
+    if not await User.exists().where(User.id == user_id).run():
+        raise invalid("user_id", "no such user")
+    async with db.transaction():
+        exists = await RoleAssignment.exists().where(
+            (RoleAssignment.user == user_id) & (RoleAssignment.org == org_id)
+            & (RoleAssignment.role == role)
+        ).run()
+        if exists:
+            return False
+        await RoleAssignment.insert(RoleAssignment(user=user_id, org=org_id, role=role)).run()
+        await record("role.granted", user_id=by, object_type="user", object_id=user_id,
+                     org_id=org_id, detail={"role": role})
+    return True
+
+
+async def unassign_role(user_id: int, org_id: int, role: str, by: int | None) -> None:
+    """Take a role away (404 when it was not held on that unit)."""
+    async with db.transaction():
+        rows = await RoleAssignment.delete().where(
+            (RoleAssignment.user == user_id) & (RoleAssignment.org == org_id)
+            & (RoleAssignment.role == role)
+        ).returning(RoleAssignment.id).run()
+        if not rows:
+            raise not_found("role assignment")
+        await record("role.revoked", user_id=by, object_type="user", object_id=user_id,
+                     org_id=org_id, detail={"role": role})

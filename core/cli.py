@@ -1,0 +1,196 @@
+"""The ``orga`` command: serve, migrate, demo, init, user, modules; modules add their own."""
+
+from __future__ import annotations
+
+import asyncio
+import getpass
+import os
+import sys
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+import click
+
+from core import db
+from core.app import Runtime, build_runtime
+from core.modules import ModuleError
+from core.problems import Problem
+from core.settings import SettingsError, load_settings
+
+__all__ = ["main", "run_async"]
+
+T = TypeVar("T")
+
+
+def run_async(work: Callable[[Runtime], Awaitable[T]]) -> T:
+    """Build the runtime, open the database, run ``work(runtime)`` and close again."""
+    runtime = build_runtime()
+
+    async def wrapper() -> T:
+        await db.open_engine(runtime.engine, pool_size=4)
+        try:
+            return await work(runtime)
+        finally:
+            await db.close_engine(runtime.engine)
+
+    return asyncio.run(wrapper())
+
+
+def read_password(prompt: str = "Password") -> str:
+    """A password from ``ORGA_ADMIN_PASSWORD``, else stdin (prompted when interactive)."""
+    password = os.environ.get("ORGA_ADMIN_PASSWORD")
+    if password:
+        return password
+    if sys.stdin.isatty():
+        first = getpass.getpass(f"{prompt}: ")
+        if getpass.getpass(f"{prompt} (again): ") != first:
+            raise click.ClickException("the passwords differ")
+        return first
+    return sys.stdin.readline().rstrip("\n")
+
+
+def _fail(exc: Exception) -> click.ClickException:
+    if isinstance(exc, Problem):
+        fields = ", ".join(f"{e.field}: {e.message}" for e in exc.errors or [])
+        return click.ClickException(fields or exc.detail or exc.title)
+    return click.ClickException(str(exc))
+
+
+@click.group()
+def cli() -> None:
+    """orga: organize people, calls, events and mailings."""
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--workers", default=1, show_default=True, type=int, help="server processes")
+@click.option("--reload", is_flag=True, help="restart on code changes (development)")
+def serve(host: str, port: int, workers: int, reload: bool) -> None:
+    """Serve the API, docs and public pages with uvicorn."""
+    import uvicorn
+
+    uvicorn.run(
+        "core.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        reload=reload,
+        proxy_headers=True,
+        log_level="info",
+    )
+
+
+@cli.command()
+def migrate() -> None:
+    """Run the pending migrations of core and every enabled module."""
+
+    async def work(runtime: Runtime) -> list[str]:
+        before = await db.pending_migrations()
+        await db.migrate()
+        return before
+
+    applied = run_async(work)
+    click.echo(f"applied {len(applied)} migration(s)" if applied else "database is up to date")
+
+
+@cli.command()
+@click.option("--if-empty", is_flag=True, help="do nothing when the database has any org unit")
+@click.option("--people", default=300, show_default=True, help="how many people to generate")
+def demo(if_empty: bool, people: int) -> None:
+    """Create (once) a demo deployment: units, an admin whose password is printed, people."""
+    from core.demo import create_demo
+
+    async def work(runtime: Runtime) -> dict[str, Any] | None:
+        return await create_demo(list(runtime.registry.modules), people=people, if_empty=if_empty)
+
+    result = run_async(work)
+    if result is None:
+        click.echo("demo data already present; nothing to do")
+        return
+    click.echo(f"demo created: {result['units']} org units, {result['people']} people")
+    click.echo(f"log in as {result['email']} with password: {result['password']}")
+    click.echo("(the password is shown only this once)")
+
+
+@cli.command()
+@click.option("--org-name", required=True, help="name of the root org unit")
+@click.option("--org-kind", default="federal", show_default=True)
+@click.option("--admin-email", required=True)
+@click.option("--admin-name", default="Administrator", show_default=True)
+def init(org_name: str, org_kind: str, admin_email: str, admin_name: str) -> None:
+    """Create the root unit and the first admin (password from stdin or ORGA_ADMIN_PASSWORD)."""
+    from core.auth.bootstrap import initialize
+
+    password = read_password()
+
+    async def work(runtime: Runtime) -> dict[str, Any]:
+        return await initialize(org_name, org_kind, admin_email, admin_name, password)
+
+    try:
+        result = run_async(work)
+    except (Problem, ValueError) as exc:
+        raise _fail(exc) from exc
+    click.echo(f"created org unit {result['org_id']} and admin user {result['user_id']}")
+
+
+@cli.group()
+def user() -> None:
+    """Manage users."""
+
+
+@user.command("create")
+@click.argument("email")
+@click.option("--org", "org_id", required=True, type=int, help="org unit id")
+@click.option("--role", required=True, help="admin, organizer, caller or viewer")
+@click.option("--name", "display_name", default="", help="display name")
+def user_create(email: str, org_id: int, role: str, display_name: str) -> None:
+    """Create a user with a role on a unit (password from stdin or ORGA_ADMIN_PASSWORD)."""
+    from core.auth.bootstrap import add_user
+
+    password = read_password()
+
+    async def work(runtime: Runtime) -> dict[str, Any]:
+        return await add_user(email, display_name, password, org_id, role)
+
+    try:
+        result = run_async(work)
+    except (Problem, ValueError) as exc:
+        raise _fail(exc) from exc
+    click.echo(f"created user {result['id']} ({result['email']}) as {role} on unit {org_id}")
+
+
+@cli.group()
+def modules() -> None:
+    """Inspect modules."""
+
+
+@modules.command("list")
+def modules_list() -> None:
+    """List installed modules and whether ORGA_MODULES loads them."""
+    runtime = build_runtime()
+    for name in runtime.registry.installed:
+        module = runtime.registry.modules.get(name)
+        if module is None:
+            click.echo(f"{name:<12} off  (excluded by ORGA_MODULES)")
+        else:
+            click.echo(f"{name:<12} on   {module.info.version:<8} {module.package}  "
+                       f"{module.info.title}")
+
+
+def _load_module_commands() -> None:
+    try:
+        from core.modules import load_modules
+
+        registry = load_modules(load_settings())
+    except (SettingsError, ModuleError) as exc:
+        click.echo(f"orga: {exc}", err=True)
+        raise SystemExit(2) from exc
+    registry.call_each("register_commands", cli=cli)
+
+
+def main() -> None:
+    """Entry point of the ``orga`` console script."""
+    _load_module_commands()
+    cli(prog_name="orga")

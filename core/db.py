@@ -1,0 +1,159 @@
+"""Database engine from a URL, table binding, transactions, raw queries and migrations.
+
+Piccolo keeps the engine on each table class and finds migrations through ``PICCOLO_CONF``;
+:func:`activate` points both at the engine and apps of one running orga (the CLI, the server
+or a test). Service code uses :func:`transaction`, :func:`fetch` and :func:`execute`, which work
+the same on SQLite and PostgreSQL and join the current transaction when there is one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+from collections.abc import AsyncIterator
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from piccolo.apps.migrations.commands.base import BaseMigrationManager
+from piccolo.apps.migrations.commands.forwards import run_forwards
+from piccolo.apps.migrations.tables import Migration
+from piccolo.conf.apps import AppConfig
+from piccolo.engine.base import Engine
+from piccolo.engine.postgres import PostgresEngine
+from piccolo.querystring import QueryString
+
+from core import piccolo_conf
+from core._sqlite import PooledSQLiteEngine
+
+__all__ = [
+    "activate",
+    "close_engine",
+    "create_engine",
+    "engine",
+    "execute",
+    "fetch",
+    "fetch_one",
+    "is_postgres",
+    "migrate",
+    "open_engine",
+    "pending_migrations",
+    "transaction",
+]
+
+
+def create_engine(url: str) -> Engine:
+    """Build a Piccolo engine for ``sqlite:///path`` or ``postgresql://user:pass@host:port/db``."""
+    if url.startswith("sqlite:///"):
+        path = url.removeprefix("sqlite:///")
+        parent = os.path.dirname(os.path.abspath(path))
+        os.makedirs(parent, exist_ok=True)
+        return PooledSQLiteEngine(path=path)
+    parts = urlsplit(url)
+    config = {
+        "host": parts.hostname or "localhost",
+        "port": parts.port or 5432,
+        "user": unquote(parts.username or ""),
+        "password": unquote(parts.password or ""),
+        "database": parts.path.lstrip("/"),
+    }
+    return PostgresEngine(config=config)
+
+
+async def open_engine(db: Engine, pool_size: int = 20) -> None:
+    """Open the connection pool (PostgreSQL); SQLite connections open lazily."""
+    if isinstance(db, PostgresEngine):
+        await db.start_connection_pool(min_size=2, max_size=pool_size)
+
+
+async def close_engine(db: Engine) -> None:
+    """Close the pool and every connection."""
+    if isinstance(db, PostgresEngine):
+        await db.close_connection_pool()
+    elif isinstance(db, PooledSQLiteEngine):
+        db.close()
+
+
+def activate(db: Engine, apps: list[str]) -> list[AppConfig]:
+    """Make ``db`` the engine of every table of ``apps`` (dotted piccolo_app paths).
+
+    Also points ``PICCOLO_CONF`` at :mod:`core.piccolo_conf` so Piccolo's migration commands see
+    exactly these apps. Returns the app configs in migration order.
+    """
+    os.environ["PICCOLO_CONF"] = "core.piccolo_conf"
+    piccolo_conf.configure(db, apps)
+    configs = piccolo_conf.APP_REGISTRY.app_configs.values()
+    Migration._meta.db = db
+    for config in configs:
+        for table in config.table_classes:
+            table._meta.db = db
+    return BaseMigrationManager().get_app_configs()
+
+
+def engine() -> Engine:
+    """The active engine."""
+    return piccolo_conf.DB
+
+
+def is_postgres() -> bool:
+    """True when the active engine is PostgreSQL."""
+    return isinstance(piccolo_conf.DB, PostgresEngine)
+
+
+def transaction():
+    """A write transaction (IMMEDIATE on SQLite); nested calls join the outer one."""
+    return piccolo_conf.DB.transaction()
+
+
+async def fetch(sql: str, *args: Any) -> list[dict[str, Any]]:
+    """Run raw SQL with ``{}`` placeholders and return rows as dicts."""
+    return await piccolo_conf.DB.run_querystring(QueryString(sql, *args))
+
+
+async def fetch_one(sql: str, *args: Any) -> dict[str, Any] | None:
+    """Like :func:`fetch` but return the first row or ``None``."""
+    rows = await fetch(sql, *args)
+    return rows[0] if rows else None
+
+
+async def execute(sql: str, *args: Any) -> None:
+    """Run a raw statement with ``{}`` placeholders."""
+    await piccolo_conf.DB.run_querystring(QueryString(sql, *args))
+
+
+async def migrate(quiet: bool = True) -> None:
+    """Run every pending migration of the active apps, in dependency order.
+
+    Raises:
+        RuntimeError: when Piccolo reports a failed migration.
+    """
+    sink = io.StringIO()
+    with contextlib.redirect_stdout(sink) if quiet else contextlib.nullcontext():
+        result = await run_forwards("all")
+    if not result.success:
+        raise RuntimeError(f"migration failed: {result.message}\n{sink.getvalue()}")
+
+
+async def pending_migrations() -> list[str]:
+    """Ids of migrations on disk that have not run yet (empty when the schema is current)."""
+    manager = BaseMigrationManager()
+    if not await Migration.table_exists().run():
+        ran: set[tuple[str, str]] = set()
+    else:
+        rows = await Migration.select(Migration.app_name, Migration.name).run()
+        ran = {(row["app_name"], row["name"]) for row in rows}
+    pending = []
+    for config in manager.get_app_configs():
+        modules = manager.get_migration_modules(config.resolved_migrations_folder_path)
+        pending += [mid for mid in modules if (config.app_name, mid) not in ran]
+    return sorted(pending)
+
+
+@contextlib.asynccontextmanager
+async def lifespan_engine(db: Engine) -> AsyncIterator[None]:
+    """Open the engine for the duration of the block."""
+    await open_engine(db)
+    try:
+        yield
+    finally:
+        await close_engine(db)

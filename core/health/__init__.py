@@ -1,0 +1,1 @@
+"""Health endpoint: database reachable, migrations current, enabled modules."""

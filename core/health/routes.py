@@ -1,0 +1,54 @@
+"""``GET /api/health``."""
+
+from __future__ import annotations
+
+import msgspec
+from litestar import Request, Response, get
+
+from core import db
+
+__all__ = ["health"]
+
+
+class ModuleInfo(msgspec.Struct):
+    """An enabled module as shown by health."""
+
+    name: str
+    title: str
+    version: str
+    package: str
+
+
+class Health(msgspec.Struct):
+    """Health report. ``status`` is ``ok`` only when the database answers and is migrated."""
+
+    status: str
+    database: str
+    migrations_current: bool
+    pending_migrations: list[str]
+    modules: list[ModuleInfo]
+
+
+@get("/api/health", tags=["system"], summary="Health of database, migrations and modules")
+async def health(request: Request) -> Response[Health]:
+    """Report database reachability, migration state and enabled modules (503 when not ok)."""
+    runtime = request.app.state.orga
+    modules = [
+        ModuleInfo(m.info.name, m.info.title, m.info.version, m.package)
+        for m in runtime.registry.modules.values()
+    ]
+    try:
+        await db.fetch("SELECT 1 AS one")
+        pending = await db.pending_migrations()
+        database = "ok"
+    except Exception as exc:  # the database is down or unreachable
+        database, pending = f"error: {type(exc).__name__}", []
+    ok = database == "ok" and not pending
+    body = Health(
+        status="ok" if ok else "degraded",
+        database=database,
+        migrations_current=database == "ok" and not pending,
+        pending_migrations=pending,
+        modules=modules,
+    )
+    return Response(body, status_code=200 if ok else 503)

@@ -1,0 +1,133 @@
+"""The plugin contract: every hook a module may implement.
+
+Build-time hooks are called once per module inside ``create_app`` (and by the CLI) and return
+plain values. Runtime hooks are ``async def`` in the implementations; core awaits each result
+one by one inside the current transaction. No hook uses ``firstresult``. Every hook here has a
+reference entry in ``docs/plugins.md`` (a test enforces it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+import msgspec
+import pluggy
+
+__all__ = [
+    "PROJECT",
+    "Module",
+    "ModuleRoutes",
+    "OrgaSpec",
+    "Permission",
+    "hookimpl",
+    "hookspec",
+]
+
+PROJECT = "orga"
+hookspec = pluggy.HookspecMarker(PROJECT)
+hookimpl = pluggy.HookimplMarker(PROJECT)
+
+
+class Module(msgspec.Struct, frozen=True, kw_only=True):
+    """Identity of a module. ``name`` is the URL segment and the key in ``ORGA_MODULES``."""
+
+    name: str
+    title: str
+    description: str = ""
+    version: str = "0"
+
+
+class Permission(msgspec.Struct, frozen=True, kw_only=True):
+    """A permission such as ``calling.call``, granted by default to ``default_roles``."""
+
+    name: str
+    description: str
+    default_roles: tuple[str, ...] = ()
+
+
+class ModuleRoutes(msgspec.Struct, frozen=True, kw_only=True):
+    """Route handlers a module contributes.
+
+    Attributes:
+        org: mounted under ``/api/orgs/{org_id}/<module>`` behind the guards
+            authenticated → org unit visible → module enabled → permission.
+        public: mounted under ``/p/<module>`` without authentication (public pages).
+        api: mounted under ``/api`` as they are, e.g. ``/api/me/<module>``; each handler
+            authorizes itself.
+    """
+
+    org: Sequence[Any] = ()
+    public: Sequence[Any] = ()
+    api: Sequence[Any] = ()
+
+
+JobHandler = Callable[[dict[str, Any]], Awaitable[None]]
+
+
+class OrgaSpec:
+    """Hook specifications. Implement them with ``@core.hookimpl`` in a module's ``__init__``."""
+
+    # -- build time ----------------------------------------------------------------------------
+
+    @hookspec
+    def register_module(self) -> Module:
+        """Return the module's identity. Required for every module."""
+
+    @hookspec
+    def register_piccolo_app(self) -> str:
+        """Return the dotted path of the module's ``piccolo_app`` (tables and migrations)."""
+
+    @hookspec
+    def register_routes(self) -> ModuleRoutes:
+        """Return the module's route handlers (org-scoped, public, plain API)."""
+
+    @hookspec
+    def register_permissions(self) -> Sequence[Permission]:
+        """Return the permissions the module defines and which roles get them by default."""
+
+    @hookspec
+    def register_segment_filters(self) -> Sequence[type[msgspec.Struct]]:
+        """Return segment filter Structs (tagged-union members keyed by ``type``)."""
+
+    @hookspec
+    def register_jobs(self) -> dict[str, JobHandler]:
+        """Return ``{job_kind: async handler(payload)}`` for the durable job worker."""
+
+    @hookspec
+    def register_commands(self, cli: Any) -> None:
+        """Add click commands or groups to the ``orga`` command group ``cli``."""
+
+    @hookspec
+    def register_template_dirs(self) -> Sequence[str]:
+        """Return extra template folders (the module's ``templates/`` is found by default)."""
+
+    # -- runtime (async) -----------------------------------------------------------------------
+
+    @hookspec
+    async def person_export(self, person_id: int) -> dict[str, Any] | None:
+        """Return the module's data about a person for the GDPR access export."""
+
+    @hookspec
+    async def person_erase(self, person_id: int) -> None:
+        """Delete or anonymize the module's data about a person (same transaction as core)."""
+
+    @hookspec
+    async def people_merged(self, kept_id: int, merged_id: int) -> None:
+        """Move the module's rows from ``merged_id`` to ``kept_id``."""
+
+    @hookspec
+    async def person_summary(self, person_id: int, org_id: int) -> dict[str, Any] | None:
+        """Return a short section for the person detail view, or ``None``."""
+
+    @hookspec
+    async def template_context(self, person_id: int, org_id: int) -> dict[str, Any] | None:
+        """Return extra variables for mail templates (e.g. upcoming local events)."""
+
+    @hookspec
+    async def startup(self, app: Any) -> None:
+        """Called once when the app starts, after the database is open."""
+
+    @hookspec
+    async def shutdown(self, app: Any) -> None:
+        """Called once when the app stops, before the database closes."""

@@ -1,0 +1,64 @@
+"""Core's HTTP surface: the list of core route handlers and the security-headers middleware."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+from core.settings import Settings
+
+__all__ = ["core_route_handlers", "security_headers_middleware"]
+
+_BASE_HEADERS = [
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"cross-origin-opener-policy", b"same-origin"),
+]
+_API_CSP = (b"content-security-policy", b"default-src 'none'; frame-ancestors 'none'")
+_PAGE_CSP = (
+    b"content-security-policy",
+    b"default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'none'; "
+    b"form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+)
+_HSTS = (b"strict-transport-security", b"max-age=63072000; includeSubDomains")
+
+
+def core_route_handlers() -> list[Any]:
+    """Every route handler core itself serves."""
+    from core.auth.routes import auth_handlers
+    from core.health.routes import health
+    from core.orgs.routes import org_handlers
+
+    return [health, *auth_handlers(), *org_handlers()]
+
+
+def security_headers_middleware(settings: Settings):
+    """Middleware factory adding no-sniff, frame deny, CSP (strict on pages) and HSTS."""
+    https = settings.public_url.startswith("https://")
+
+    def factory(app: ASGIApp) -> ASGIApp:
+        async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+            if scope["type"] != "http":
+                await app(scope, receive, send)
+                return
+            path: str = scope["path"]
+            extra = list(_BASE_HEADERS)
+            if path.startswith("/p/"):
+                extra.append(_PAGE_CSP)
+            elif not path.startswith("/schema"):
+                extra.append(_API_CSP)
+            if https or scope.get("scheme") == "https":
+                extra.append(_HSTS)
+
+            async def send_with_headers(message: Message) -> None:
+                if message["type"] == "http.response.start":
+                    message["headers"] = list(message.get("headers", [])) + extra
+                await send(message)
+
+            await app(scope, receive, send_with_headers)
+
+        return middleware
+
+    return factory

@@ -1,0 +1,1 @@
+"""Org units: the tree every person, role and module setting hangs on."""

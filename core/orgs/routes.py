@@ -1,0 +1,321 @@
+"""``/api/orgs``: units, their modules, members (roles), users and API tokens."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Request, Router, delete, get, patch, post, put
+from litestar.status_codes import HTTP_204_NO_CONTENT
+
+from core.audit.services import record
+from core.auth import services as auth
+from core.auth.actor import Actor
+from core.auth.guards import OrgScope, authenticated, org_guard, requires
+from core.auth.roles import rank
+from core.auth.tables import RoleAssignment, User
+from core.orgs import services
+from core.problems import Problem, forbidden, invalid, not_found
+
+__all__ = ["org_handlers"]
+
+Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+
+
+class Office(msgspec.Struct):
+    """A unit's office (where newspapers can be picked up)."""
+
+    address: Annotated[str, msgspec.Meta(min_length=1, max_length=500)]
+    opening_hours: Annotated[str, msgspec.Meta(max_length=500)] = ""
+
+
+class OrgIn(msgspec.Struct, forbid_unknown_fields=True):
+    """A new unit under ``parent_id`` (needs ``orgs.manage`` there)."""
+
+    name: Name
+    kind: Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
+    parent_id: int
+
+
+class OrgPatch(msgspec.Struct, forbid_unknown_fields=True):
+    """Change name, kind or office, or move the unit under ``parent_id``."""
+
+    name: Name | msgspec.UnsetType = msgspec.UNSET
+    kind: Annotated[str, msgspec.Meta(min_length=1, max_length=100)] | msgspec.UnsetType = (
+        msgspec.UNSET
+    )
+    parent_id: int | msgspec.UnsetType = msgspec.UNSET
+    office: Office | None | msgspec.UnsetType = msgspec.UNSET
+
+
+class OrgOut(msgspec.Struct):
+    """An org unit."""
+
+    id: int
+    name: str
+    kind: str
+    parent_id: int | None
+    path: str
+    office: Office | None = None
+
+
+class OrgNode(msgspec.Struct):
+    """An org unit with its visible children."""
+
+    id: int
+    name: str
+    kind: str
+    children: list[OrgNode]
+
+
+class ModuleState(msgspec.Struct):
+    """An installed module and whether it is on for this unit."""
+
+    name: str
+    title: str
+    enabled: bool
+
+
+class ModuleSwitch(msgspec.Struct, forbid_unknown_fields=True):
+    """Turn a module on or off for this unit and its subtree."""
+
+    enabled: bool
+
+
+class MemberIn(msgspec.Struct, forbid_unknown_fields=True):
+    """Give a user a role on this unit."""
+
+    user_id: int
+    role: Annotated[str, msgspec.Meta(min_length=1, max_length=50)]
+
+
+class MemberOut(msgspec.Struct):
+    """A role assignment on this unit."""
+
+    user_id: int
+    email: str
+    display_name: str
+    role: str
+
+
+class UserIn(msgspec.Struct, forbid_unknown_fields=True):
+    """A new user who gets ``role`` on this unit."""
+
+    email: Annotated[str, msgspec.Meta(min_length=3, max_length=320)]
+    display_name: Name
+    password: Annotated[str, msgspec.Meta(min_length=1, max_length=1024)]
+    role: Annotated[str, msgspec.Meta(min_length=1, max_length=50)]
+
+
+class UserPatch(msgspec.Struct, forbid_unknown_fields=True):
+    """Enable or disable a user (disabling ends all their sessions)."""
+
+    active: bool
+
+
+class ApiTokenIn(msgspec.Struct, forbid_unknown_fields=True):
+    """An integration token scoped to this unit and a subset of the caller's permissions."""
+
+    name: Name
+    permissions: Annotated[list[str], msgspec.Meta(min_length=1)]
+    expires_in_days: Annotated[int, msgspec.Meta(ge=1, le=3650)] | None = 365
+
+
+class ApiTokenOut(msgspec.Struct):
+    """The new token; the secret is shown only now."""
+
+    id: int
+    token: str
+    expires_at: datetime | None
+
+
+def _org_out(row: dict[str, Any]) -> OrgOut:
+    office = row.get("office")
+    if isinstance(office, str):
+        office = msgspec.json.decode(office)
+    return OrgOut(
+        id=row["id"],
+        name=row["name"],
+        kind=row["kind"],
+        parent_id=row.get("parent_id", row.get("parent")),
+        path=row["path"],
+        office=msgspec.convert(office, Office) if office else None,
+    )
+
+
+@get("/api/orgs", guards=[authenticated], tags=["orgs"], summary="Org units I can see, as a tree")
+async def list_orgs(actor: Actor) -> list[OrgNode]:
+    """The visible org units as a forest (one tree per visible root)."""
+    units = await services.visible_units(actor.scopes())
+    nodes = {u["id"]: OrgNode(id=u["id"], name=u["name"], kind=u["kind"], children=[])
+             for u in units}
+    roots = []
+    for unit in units:
+        parent = nodes.get(unit["parent_id"])
+        (parent.children if parent else roots).append(nodes[unit["id"]])
+    return roots
+
+
+@post("/api/orgs", guards=[authenticated], tags=["orgs"], summary="Create an org unit")
+async def create_org(actor: Actor, data: OrgIn) -> OrgOut:
+    """Create a unit below ``parent_id`` (404 if the parent is not visible)."""
+    parent = await services.get_unit(data.parent_id)
+    if parent is None or not actor.sees(parent["path"]):
+        raise invalid("parent_id", "no such org unit")
+    if not actor.can("orgs.manage", parent["path"]):
+        raise forbidden("orgs.manage")
+    unit = await services.create_unit(data.name, data.kind, data.parent_id)
+    await record("org.created", user_id=actor.user_id, object_type="org_unit",
+                 object_id=unit["id"], org_id=data.parent_id)
+    return _org_out(unit)
+
+
+@get("/", tags=["orgs"], summary="One org unit")
+async def get_org(org: OrgScope) -> OrgOut:
+    """The unit (visible to the caller by the org guard)."""
+    unit = await services.get_unit(org.id)
+    assert unit is not None
+    return _org_out(unit)
+
+
+@patch("/", guards=[requires("orgs.manage")], tags=["orgs"], summary="Change or move a unit")
+async def patch_org(actor: Actor, org: OrgScope, data: OrgPatch) -> OrgOut:
+    """Rename, change kind or office, or move the unit under another visible parent."""
+    values: dict[str, Any] = {}
+    for field in ("name", "kind"):
+        value = getattr(data, field)
+        if value is not msgspec.UNSET:
+            values[field] = value
+    if data.office is not msgspec.UNSET:
+        values["office"] = msgspec.to_builtins(data.office) if data.office else None
+    unit = await services.update_unit(org.id, values)
+    if data.parent_id is not msgspec.UNSET:
+        parent = await services.get_unit(data.parent_id)
+        if parent is None or not actor.sees(parent["path"]):
+            raise invalid("parent_id", "no such org unit")
+        if not actor.can("orgs.manage", parent["path"]):
+            raise forbidden("orgs.manage")
+        unit = await services.move_unit(org.id, data.parent_id)
+        await record("org.moved", user_id=actor.user_id, object_type="org_unit",
+                     object_id=org.id, org_id=data.parent_id)
+    return _org_out(unit)
+
+
+@get("/modules", tags=["orgs"], summary="Installed modules and whether each is on here")
+async def list_modules(request: Request, org: OrgScope) -> list[ModuleState]:
+    """Every installed module with ``enabled`` for this unit."""
+    registry = request.app.state.orga.registry
+    states = await services.module_states(org.path, list(registry.modules))
+    return [
+        ModuleState(name=name, title=m.info.title, enabled=states[name])
+        for name, m in registry.modules.items()
+    ]
+
+
+@put("/modules/{name:str}", guards=[requires("modules.manage")], tags=["orgs"],
+     summary="Enable or disable a module for this unit")
+async def switch_module(
+    request: Request, actor: Actor, org: OrgScope, name: str, data: ModuleSwitch
+) -> ModuleState:
+    """Switch a module for this unit and its subtree (a setting further down wins)."""
+    registry = request.app.state.orga.registry
+    module = registry.modules.get(name)
+    if module is None:
+        raise not_found("module")
+    await services.set_module(org.id, name, data.enabled)
+    await record("module.enabled" if data.enabled else "module.disabled", user_id=actor.user_id,
+                 object_type="module", org_id=org.id, detail={"module": name})
+    return ModuleState(name=name, title=module.info.title, enabled=data.enabled)
+
+
+@get("/members", guards=[requires("members.manage")], tags=["orgs"],
+     summary="Role assignments on this unit")
+async def list_members(org: OrgScope) -> list[MemberOut]:
+    """Users holding a role directly on this unit."""
+    rows = await RoleAssignment.select(
+        RoleAssignment.user.id.as_alias("user_id"),
+        RoleAssignment.user.email.as_alias("email"),
+        RoleAssignment.user.display_name.as_alias("display_name"),
+        RoleAssignment.role,
+    ).where(RoleAssignment.org == org.id).order_by(RoleAssignment.id).run()
+    return [MemberOut(**row) for row in rows]
+
+
+def _check_grantable(actor: Actor, org: OrgScope, role: str) -> None:
+    if rank(role) > actor.role_rank_at(org.path):
+        raise Problem(403, "role-above-own", f"You cannot grant '{role}', it ranks above yours.",
+                      title="Permission denied")
+
+
+@post("/members", guards=[requires("members.manage")], tags=["orgs"],
+      summary="Give a user a role on this unit")
+async def add_member(actor: Actor, org: OrgScope, data: MemberIn) -> MemberOut:
+    """Assign a role (applies to the subtree); nobody grants a role above their own."""
+    _check_grantable(actor, org, data.role)
+    await auth.assign_role(data.user_id, org.id, data.role, by=actor.user_id)
+    user = await User.select(User.email, User.display_name).where(
+        User.id == data.user_id
+    ).first().run()
+    return MemberOut(user_id=data.user_id, role=data.role, **user)
+
+
+@delete("/members/{user_id:int}", guards=[requires("members.manage")], tags=["orgs"],
+        status_code=HTTP_204_NO_CONTENT, summary="Take a role away")
+async def remove_member(actor: Actor, org: OrgScope, user_id: int, role: str) -> None:
+    """Remove ``?role=`` of ``user_id`` on this unit."""
+    _check_grantable(actor, org, role)
+    await auth.unassign_role(user_id, org.id, role, by=actor.user_id)
+
+
+@post("/users", guards=[requires("members.manage")], tags=["orgs"],
+      summary="Create a user with a role on this unit")
+async def create_user(actor: Actor, org: OrgScope, data: UserIn) -> MemberOut:
+    """Create a user and give them ``role`` here in one step."""
+    _check_grantable(actor, org, data.role)
+    user = await auth.create_user(data.email, data.display_name, data.password)
+    await auth.assign_role(user["id"], org.id, data.role, by=actor.user_id)
+    return MemberOut(user_id=user["id"], email=user["email"],
+                     display_name=user["display_name"], role=data.role)
+
+
+@patch("/users/{user_id:int}", guards=[requires("members.manage")], tags=["orgs"],
+       summary="Enable or disable a user of this unit")
+async def patch_user(actor: Actor, org: OrgScope, user_id: int, data: UserPatch) -> None:
+    """Disable (all tokens revoked at once) or re-enable a user holding a role in this subtree."""
+    rows = await RoleAssignment.select(
+        RoleAssignment.role, RoleAssignment.org.path.as_alias("path")
+    ).where(RoleAssignment.user == user_id).run()
+    if not rows or not all(r["path"].startswith(org.path) for r in rows):
+        raise not_found("user")
+    _check_grantable(actor, org, max((r["role"] for r in rows), key=rank))
+    await auth.set_active(user_id, data.active, by=actor.user_id)
+
+
+@post("/tokens", tags=["auth"], summary="Create an API token for integrations")
+async def create_api_token(actor: Actor, org: OrgScope, data: ApiTokenIn) -> ApiTokenOut:
+    """A token scoped to this unit with a subset of the caller's own permissions here."""
+    if actor.token_kind != "session":
+        raise Problem(403, "session-required", "Only an interactive session can do this.")
+    missing = [p for p in data.permissions if not actor.can(p, org.path)]
+    if missing:
+        raise invalid("permissions", f"you do not hold: {', '.join(missing)}")
+    lifetime = timedelta(days=data.expires_in_days) if data.expires_in_days else None
+    token = await auth.issue_token(actor.user_id, kind="api", name=data.name, org_id=org.id,
+                                   permissions=sorted(set(data.permissions)), lifetime=lifetime)
+    await record("token.created", user_id=actor.user_id, object_type="token",
+                 object_id=token.id, org_id=org.id)
+    return ApiTokenOut(id=token.id, token=token.secret, expires_at=token.expires_at)
+
+
+def org_handlers() -> list:
+    """Route handlers of this file (org-scoped ones inside a guarded router)."""
+    from core.audit.routes import list_audit
+
+    scoped = Router(
+        path="/api/orgs/{org_id:int}",
+        route_handlers=[get_org, patch_org, list_modules, switch_module, list_members, add_member,
+                        remove_member, create_user, patch_user, create_api_token, list_audit],
+        guards=[org_guard()],
+    )
+    return [list_orgs, create_org, scoped]

@@ -1,0 +1,126 @@
+"""Org unit services: create, move (paths of the subtree in one transaction), module switches."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from core import db
+from core.orgs.tables import OrgModule, OrgUnit
+from core.problems import conflict, invalid, not_found
+from core.tables import utcnow
+
+__all__ = [
+    "create_unit",
+    "get_unit",
+    "module_states",
+    "move_unit",
+    "set_module",
+    "update_unit",
+    "visible_units",
+]
+
+
+async def get_unit(org_id: int) -> dict[str, Any] | None:
+    """One unit as a dict, or ``None``."""
+    return await OrgUnit.select().where(OrgUnit.id == org_id).first().run()
+
+
+async def create_unit(name: str, kind: str, parent_id: int | None) -> dict[str, Any]:
+    """Create a unit under ``parent_id`` (``None`` for a root) and set its path."""
+    async with db.transaction():
+        parent_path = "/"
+        if parent_id is not None:
+            parent = await get_unit(parent_id)
+            if parent is None:
+                raise invalid("parent_id", "no such org unit")
+            parent_path = parent["path"]
+        rows = await OrgUnit.insert(
+            OrgUnit(name=name, kind=kind, parent=parent_id, path="")
+        ).run()
+        unit_id = rows[0]["id"]
+        path = f"{parent_path}{unit_id}/"
+        await OrgUnit.update({OrgUnit.path: path}).where(OrgUnit.id == unit_id).run()
+    unit = await get_unit(unit_id)
+    assert unit is not None
+    return unit
+
+
+async def update_unit(org_id: int, values: dict[str, Any]) -> dict[str, Any]:
+    """Change a unit's plain fields (name, kind, office)."""
+    if values:
+        await OrgUnit.update(values).where(OrgUnit.id == org_id).run()
+    unit = await get_unit(org_id)
+    if unit is None:
+        raise not_found("org unit")
+    return unit
+
+
+async def move_unit(org_id: int, new_parent_id: int) -> dict[str, Any]:
+    """Move a unit under another parent; the paths of its whole subtree change together."""
+    async with db.transaction():
+        unit = await get_unit(org_id)
+        parent = await get_unit(new_parent_id)
+        if unit is None:
+            raise not_found("org unit")
+        if parent is None:
+            raise invalid("parent_id", "no such org unit")
+        old_path = unit["path"]
+        if parent["path"].startswith(old_path):
+            raise conflict("A unit cannot move below itself.", field="parent_id")
+        new_path = f"{parent['path']}{org_id}/"
+        await db.execute(
+            "UPDATE org_unit SET path = CAST({} AS TEXT) || substr(path, {}), updated_at = {} "
+            "WHERE substr(path, 1, {}) = {}",
+            new_path,
+            len(old_path) + 1,
+            utcnow(),
+            len(old_path),
+            old_path,
+        )
+        await OrgUnit.update({OrgUnit.parent: new_parent_id}).where(OrgUnit.id == org_id).run()
+    moved = await get_unit(org_id)
+    assert moved is not None
+    return moved
+
+
+async def visible_units(roots: list[str]) -> list[dict[str, Any]]:
+    """All units in the subtrees rooted at ``roots`` (paths), ordered by path."""
+    if not roots:
+        return []
+    where = " OR ".join("substr(path, 1, {}) = {}" for _ in roots)
+    args: list[Any] = []
+    for root in roots:
+        args += [len(root), root]
+    return await db.fetch(
+        f"SELECT id, name, kind, parent_id, path FROM org_unit WHERE {where} ORDER BY path",
+        *args,
+    )
+
+
+async def module_states(org_path: str, installed: list[str]) -> dict[str, bool]:
+    """Whether each module is enabled for the unit at ``org_path`` (nearest setting wins)."""
+    rows = await db.fetch(
+        "SELECT m.module AS module, m.enabled AS enabled, length(a.path) AS depth "
+        "FROM org_module m JOIN org_unit a ON a.id = m.org_id "
+        "WHERE substr(CAST({} AS TEXT), 1, length(a.path)) = a.path ORDER BY depth",
+        org_path,
+    )
+    states = dict.fromkeys(installed, False)
+    for row in rows:
+        if row["module"] in states:
+            states[row["module"]] = bool(row["enabled"])
+    return states
+
+
+async def set_module(org_id: int, module: str, enabled: bool) -> None:
+    """Switch a module on or off for a unit (and, unless overridden below, its subtree)."""
+    async with db.transaction():
+        existing = await OrgModule.select(OrgModule.id).where(
+            (OrgModule.org == org_id) & (OrgModule.module == module)
+        ).first().run()
+        if existing:
+            await OrgModule.update({OrgModule.enabled: enabled}).where(
+                OrgModule.id == existing["id"]
+            ).run()
+        else:
+            await OrgModule.insert(OrgModule(org=org_id, module=module, enabled=enabled)).run()

@@ -1,0 +1,1 @@
+"""People: records, phones, tags and consent."""

@@ -1,0 +1,69 @@
+"""Tables of people, their phone numbers, tags and consent history."""
+
+from __future__ import annotations
+
+from piccolo.columns import JSON, Boolean, ForeignKey, Integer, Text, Timestamptz, Varchar
+from piccolo.columns.base import OnDelete
+from piccolo.columns.defaults.timestamptz import TimestamptzNow
+from piccolo.table import Table
+
+from core.orgs.tables import OrgUnit
+from core.tables import Stamped
+
+__all__ = ["ConsentEvent", "Person", "PersonPhone", "PersonTag", "Tag"]
+
+
+class Person(Stamped, Table, tablename="person"):
+    """A member, sympathizer or contact. Special-category data (GDPR Art. 9)."""
+
+    first_name = Varchar(length=200, default="")
+    last_name = Varchar(length=200, default="")
+    email = Varchar(length=320, null=True, default=None, index=True)
+    street = Varchar(length=300, null=True, default=None)
+    postal_code = Varchar(length=20, null=True, default=None, index=True)
+    city = Varchar(length=200, null=True, default=None)
+    country = Varchar(length=2, null=True, default=None)
+    language = Varchar(length=10, null=True, default=None)
+    member_status = Varchar(length=20, default="contact")
+    membership_number = Varchar(length=50, null=True, default=None, index=True)
+    home_org = ForeignKey(OrgUnit, on_delete=OnDelete.restrict, db_column_name="home_org_id")
+    source = Varchar(length=30, null=True, default=None)
+    do_not_contact = Boolean(default=False)
+    custom_fields = JSON(default="{}")
+    notes = Text(null=True, default=None)
+
+
+class PersonPhone(Table, tablename="person_phone"):
+    """A phone number in E.164 form; ``valid`` is cleared when a caller reports a wrong number."""
+
+    person = ForeignKey(Person, on_delete=OnDelete.cascade, db_column_name="person_id")
+    e164 = Varchar(length=20, index=True)
+    valid = Boolean(default=True)
+    position = Integer(default=0)
+
+
+class Tag(Stamped, Table, tablename="tag"):
+    """A tag defined by an org unit (visible in its subtree)."""
+
+    org = ForeignKey(OrgUnit, on_delete=OnDelete.cascade, db_column_name="org_id")
+    name = Varchar(length=100)
+
+
+class PersonTag(Table, tablename="person_tag"):
+    """Person ``person`` carries tag ``tag``."""
+
+    person = ForeignKey(Person, on_delete=OnDelete.cascade, db_column_name="person_id")
+    tag = ForeignKey(Tag, on_delete=OnDelete.cascade, db_column_name="tag_id")
+
+
+class ConsentEvent(Table, tablename="consent_event"):
+    """Append-only consent history per channel and purpose (proof under GDPR Art. 7(1))."""
+
+    person = ForeignKey(Person, on_delete=OnDelete.cascade, db_column_name="person_id")
+    channel = Varchar(length=10)
+    purpose = Varchar(length=50, default="general")
+    status = Varchar(length=10)
+    source = Varchar(length=50)
+    reference = Varchar(length=100, null=True, default=None)
+    wording = Text(null=True, default=None)
+    at = Timestamptz(default=TimestamptzNow())

@@ -1,0 +1,34 @@
+"""Core's Piccolo app: its tables and migrations (migrated before every module)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from piccolo.conf.apps import AppConfig
+
+from core.audit.tables import AuditEntry
+from core.auth.tables import AuthToken, LoginAttempt, PasswordReset, RoleAssignment, User
+from core.orgs.tables import OrgModule, OrgUnit
+from core.people.tables import ConsentEvent, Person, PersonPhone, PersonTag, Tag
+
+APP_CONFIG = AppConfig(
+    app_name="core",
+    migrations_folder_path=str(Path(__file__).parent / "piccolo_migrations"),
+    table_classes=[
+        OrgUnit,
+        OrgModule,
+        User,
+        RoleAssignment,
+        AuthToken,
+        PasswordReset,
+        LoginAttempt,
+        AuditEntry,
+        Person,
+        PersonPhone,
+        Tag,
+        PersonTag,
+        ConsentEvent,
+    ],
+    migration_dependencies=[],
+    commands=[],
+)

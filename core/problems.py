@@ -1,0 +1,178 @@
+"""One error format: RFC 9457 problem details (``application/problem+json``).
+
+Raise :class:`Problem` (or one of the helpers) anywhere; the handlers registered by
+``create_app`` turn it, Litestar's own HTTP errors, validation errors and unexpected exceptions
+into a problem response with a stable ``type`` (``urn:orga:problem:<slug>``), a human ``title``
+and ``detail``, and for validation errors the offending ``errors[].field``. Stack traces never
+reach the client.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import msgspec
+from litestar import Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+
+__all__ = [
+    "PROBLEM_MEDIA_TYPE",
+    "FieldError",
+    "Problem",
+    "ProblemBody",
+    "conflict",
+    "exception_handlers",
+    "forbidden",
+    "invalid",
+    "not_found",
+]
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+TYPE_PREFIX = "urn:orga:problem:"
+log = logging.getLogger("orga.problems")
+
+_STATUS_SLUGS = {
+    400: ("bad-request", "Bad request"),
+    401: ("unauthenticated", "Authentication required"),
+    403: ("forbidden", "Permission denied"),
+    404: ("not-found", "Not found"),
+    405: ("method-not-allowed", "Method not allowed"),
+    409: ("conflict", "Conflict"),
+    413: ("body-too-large", "Request body too large"),
+    415: ("unsupported-media-type", "Unsupported media type"),
+    422: ("validation-error", "Invalid input"),
+    429: ("too-many-requests", "Too many requests"),
+    500: ("internal-error", "Internal server error"),
+    503: ("unavailable", "Service unavailable"),
+}
+
+
+class FieldError(msgspec.Struct, frozen=True):
+    """One invalid field: a dotted/JSON path and what is wrong with it."""
+
+    field: str
+    message: str
+
+
+class ProblemBody(msgspec.Struct, omit_defaults=True):
+    """The JSON body of every error response (RFC 9457)."""
+
+    type: str
+    title: str
+    status: int
+    detail: str | None = None
+    instance: str | None = None
+    errors: list[FieldError] | None = None
+
+
+class Problem(Exception):
+    """An error answered as problem details.
+
+    Args:
+        status: HTTP status code.
+        slug: stable short name, rendered as ``urn:orga:problem:<slug>``.
+        detail: a sentence for humans about this occurrence.
+        title: summary of the problem type (default from the status).
+        errors: offending fields, for validation problems.
+        headers: extra response headers (e.g. ``Retry-After``).
+    """
+
+    def __init__(
+        self,
+        status: int,
+        slug: str | None = None,
+        detail: str | None = None,
+        *,
+        title: str | None = None,
+        errors: list[FieldError] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        default_slug, default_title = _STATUS_SLUGS.get(status, ("error", "Error"))
+        self.status = status
+        self.slug = slug or default_slug
+        self.title = title or default_title
+        self.detail = detail
+        self.errors = errors
+        self.headers = headers or {}
+        super().__init__(detail or self.title)
+
+    def body(self, instance: str | None = None) -> ProblemBody:
+        """The serializable body."""
+        return ProblemBody(
+            type=TYPE_PREFIX + self.slug,
+            title=self.title,
+            status=self.status,
+            detail=self.detail,
+            instance=instance,
+            errors=self.errors,
+        )
+
+
+def not_found(what: str = "resource") -> Problem:
+    """404 for a missing object or one outside the caller's scope (no existence leak)."""
+    return Problem(404, "not-found", f"The {what} does not exist or is not visible to you.")
+
+
+def forbidden(permission: str) -> Problem:
+    """403 for a missing permission inside the caller's scope."""
+    return Problem(403, "forbidden", f"This needs the permission '{permission}'.")
+
+
+def conflict(detail: str, field: str | None = None) -> Problem:
+    """409 for a uniqueness or state conflict."""
+    errors = [FieldError(field, detail)] if field else None
+    return Problem(409, "conflict", detail, errors=errors)
+
+
+def invalid(field: str, message: str) -> Problem:
+    """422 for one invalid field found after parsing."""
+    return Problem(422, "validation-error", message, errors=[FieldError(field, message)])
+
+
+def _respond(request: Request, problem: Problem) -> Response:
+    return Response(
+        content=problem.body(instance=request.url.path),
+        status_code=problem.status,
+        media_type=PROBLEM_MEDIA_TYPE,
+        headers=problem.headers,
+    )
+
+
+def _field_of(item: dict[str, Any]) -> str:
+    key = item.get("key") or ""
+    source = item.get("source") or ""
+    if source and source != "body":
+        return f"{source}.{key}" if key else source
+    return key or "body"
+
+
+def _handle_problem(request: Request, exc: Problem) -> Response:
+    return _respond(request, exc)
+
+
+def _handle_validation(request: Request, exc: ValidationException) -> Response:
+    extra = exc.extra if isinstance(exc.extra, list) else []
+    errors = [FieldError(_field_of(e), str(e.get("message", "invalid"))) for e in extra]
+    if not errors:
+        errors = [FieldError("body", exc.detail)]
+    detail = "; ".join(f"{e.field}: {e.message}" for e in errors)
+    return _respond(request, Problem(422, "validation-error", detail, errors=errors))
+
+
+def _handle_http(request: Request, exc: HTTPException) -> Response:
+    problem = Problem(exc.status_code, detail=exc.detail, headers=dict(exc.headers or {}))
+    return _respond(request, problem)
+
+
+def _handle_unexpected(request: Request, exc: Exception) -> Response:
+    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    return _respond(request, Problem(500, detail="The error was logged."))
+
+
+exception_handlers = {
+    Problem: _handle_problem,
+    ValidationException: _handle_validation,
+    HTTPException: _handle_http,
+    Exception: _handle_unexpected,
+}

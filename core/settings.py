@@ -1,0 +1,147 @@
+"""Deployment settings, read from ``ORGA_*`` environment variables and an optional ``orga.toml``.
+
+Precedence: environment variable > ``orga.toml`` > default. A wrong value stops start-up with
+one :class:`SettingsError` naming the setting (``ORGA_WORKER: ...``).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import tomllib
+from pathlib import Path
+from typing import Literal
+
+import msgspec
+
+__all__ = ["Settings", "SettingsError", "load_settings"]
+
+ENV_PREFIX = "ORGA_"
+_LIST_FIELDS = {"modules", "cors_origins"}
+
+
+class SettingsError(Exception):
+    """A setting is missing or has a wrong value; the message names the setting."""
+
+
+class Settings(msgspec.Struct, kw_only=True, frozen=True):
+    """Everything a deployment configures. Field ``x`` is read from ``ORGA_X``."""
+
+    env: Literal["development", "production", "test"] = "development"
+    var_dir: str = "./var"
+    database_url: str = ""
+    modules: tuple[str, ...] | None = None
+    secret_key: str = ""
+    public_url: str = "http://127.0.0.1:8000"
+    smtp_url: str | None = None
+    mail_dir: str = ""
+    mail_from: str = "orga <noreply@localhost>"
+    locale: Literal["de", "en", "sv"] = "de"
+    default_region: str = "DE"
+    templates_dir: str | None = None
+    worker: Literal["inline", "off"] = "inline"
+    max_body_bytes: int = 2_000_000
+    cors_origins: tuple[str, ...] = ()
+    session_idle_minutes: int = 120
+    session_absolute_hours: int = 24
+
+    def __post_init__(self) -> None:
+        if self.max_body_bytes < 1024:
+            raise SettingsError("ORGA_MAX_BODY_BYTES: must be at least 1024")
+        if self.session_idle_minutes < 1 or self.session_absolute_hours < 1:
+            raise SettingsError(
+                "ORGA_SESSION_IDLE_MINUTES / ORGA_SESSION_ABSOLUTE_HOURS: must be > 0"
+            )
+        if not self.public_url.startswith(("http://", "https://")):
+            raise SettingsError("ORGA_PUBLIC_URL: must start with http:// or https://")
+        if self.smtp_url and not self.smtp_url.startswith(("smtp://", "smtps://")):
+            raise SettingsError("ORGA_SMTP_URL: must start with smtp:// or smtps://")
+        if self.database_url and not self.database_url.startswith(
+            ("sqlite:///", "postgresql://", "postgres://")
+        ):
+            raise SettingsError(
+                "ORGA_DATABASE_URL: expected sqlite:///path or postgresql://user:pass@host:port/db"
+            )
+
+    @property
+    def is_sqlite(self) -> bool:
+        """True when the database is an embedded SQLite file."""
+        return self.database_url.startswith("sqlite:///")
+
+
+def _field_env_name(field: str) -> str:
+    return ENV_PREFIX + field.upper()
+
+
+def _split_list(value: str) -> list[str]:
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def _read_toml(path: Path) -> dict[str, object]:
+    try:
+        with path.open("rb") as fh:
+            data = tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise SettingsError(f"{path}: not valid TOML ({exc})") from exc
+    return data.get("orga", data)  # either a top-level table [orga] or plain keys
+
+
+def _ensure_secret_key(raw: dict[str, object]) -> None:
+    if raw.get("secret_key"):
+        if len(str(raw["secret_key"])) < 32:
+            raise SettingsError("ORGA_SECRET_KEY: must be at least 32 characters")
+        return
+    if raw.get("env") == "production":
+        raise SettingsError("ORGA_SECRET_KEY: must be set in production")
+    key_file = Path(str(raw["var_dir"])) / "secret_key"
+    if not key_file.exists():
+        key_file.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_urlsafe(48))
+    raw["secret_key"] = key_file.read_text().strip()
+
+
+def load_settings(environ: dict[str, str] | None = None, **overrides: object) -> Settings:
+    """Build :class:`Settings` from ``orga.toml``, ``ORGA_*`` variables and keyword overrides.
+
+    Args:
+        environ: the environment to read (default: ``os.environ``).
+        **overrides: values that win over everything else (used by tests and the CLI).
+
+    Raises:
+        SettingsError: naming the first setting that is wrong.
+    """
+    environ = dict(os.environ if environ is None else environ)
+    raw: dict[str, object] = {}
+    config_path = Path(environ.get("ORGA_CONFIG", "orga.toml"))
+    if config_path.exists():
+        raw.update(_read_toml(config_path))
+    for field in Settings.__struct_fields__:
+        value = environ.get(_field_env_name(field))
+        if value is None:
+            continue
+        raw[field] = _split_list(value) if field in _LIST_FIELDS else value
+    raw.update(overrides)
+    raw.setdefault("var_dir", "./var")
+    var_dir = str(raw["var_dir"])
+    raw.setdefault("database_url", f"sqlite:///{var_dir}/orga.sqlite3")
+    if not raw.get("mail_dir"):
+        raw["mail_dir"] = f"{var_dir}/mail"
+    if not raw.get("smtp_url"):
+        raw["smtp_url"] = None
+    _ensure_secret_key(raw)
+    try:
+        return msgspec.convert(raw, Settings, strict=False)
+    except msgspec.ValidationError as exc:
+        raise SettingsError(_explain(exc)) from exc
+
+
+def _explain(exc: msgspec.ValidationError) -> str:
+    """Turn msgspec's ``... - at `$.worker``` into ``ORGA_WORKER: ...``."""
+    message = str(exc)
+    if " - at `$." in message:
+        text, _, path = message.partition(" - at `$.")
+        field = path.rstrip("`").split("[")[0].split(".")[0]
+        return f"{_field_env_name(field)}: {text}"
+    return message
