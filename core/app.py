@@ -111,4 +111,3 @@ def create_app(settings: Settings | None = None, *, plugins: Iterable[Any] = ())
         ),
         debug=False,
     )
-

@@ -175,8 +175,9 @@ def modules_list() -> None:
         if module is None:
             click.echo(f"{name:<12} off  (excluded by ORGA_MODULES)")
         else:
-            click.echo(f"{name:<12} on   {module.info.version:<8} {module.package}  "
-                       f"{module.info.title}")
+            click.echo(
+                f"{name:<12} on   {module.info.version:<8} {module.package}  {module.info.title}"
+            )
 
 
 def _load_module_commands() -> None:

@@ -44,7 +44,7 @@ async def create_demo(
         return None
     fake = Faker("de_DE")
     fake.seed_instance(seed)
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # noqa: S311 - demo data, not security
     password = _password()
     async with db.transaction():
         federal = await create_unit("Bundesverband (Demo)", "federal", None)
@@ -91,6 +91,11 @@ async def _demo_person(fake: Faker, rng: random.Random, districts: list[tuple[in
     for channel in ("email", "phone"):
         if rng.random() < 0.7:
             await ConsentEvent.insert(
-                ConsentEvent(person=person_id, channel=channel, status="granted",
-                             source="import", wording="Demo: consent recorded at sign-up")
+                ConsentEvent(
+                    person=person_id,
+                    channel=channel,
+                    status="granted",
+                    source="import",
+                    wording="Demo: consent recorded at sign-up",
+                )
             ).run()

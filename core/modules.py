@@ -196,7 +196,9 @@ def load_modules(settings: Settings, extra: Iterable[Any] = ()) -> ModuleRegistr
     try:
         pm.check_pending()
     except pluggy.PluginValidationError as exc:
-        raise ModuleError(f"module '{exc.plugin}': {exc}") from exc
+        name = pm.get_name(exc.plugin) or repr(exc.plugin)
+        problem = str(exc).split(" in plugin ")[0]
+        raise ModuleError(f"module '{name}': {problem}") from exc
     registry = ModuleRegistry(pm=pm, modules=modules, installed=installed)
     _collect_permissions(registry)
     return registry

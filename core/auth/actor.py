@@ -15,11 +15,13 @@ from datetime import datetime, timedelta
 
 from core import db
 from core.auth.roles import rank
+from core.problems import Problem
 from core.tables import utcnow
 
 __all__ = ["Actor", "Grant", "hash_token", "load_actor", "role_permissions"]
 
 LAST_USED_RESOLUTION = timedelta(seconds=60)
+SESSION = "session"
 
 
 def hash_token(secret: str) -> str:
@@ -101,6 +103,11 @@ class Actor:
             roots.add(root)
         return sorted(r for r in roots if not any(r != o and _within(r, o) for o in roots))
 
+    def require_session(self) -> None:
+        """Refuse API tokens for actions that need an interactive login (403)."""
+        if self.token_kind != SESSION:
+            raise Problem(403, "session-required", "Only an interactive session can do this.")
+
     def role_rank_at(self, path: str) -> int:
         """The highest rank of the roles the actor holds on ``path`` (0 when none)."""
         return max((rank(g.role) for g in self.grants if _within(path, g.path)), default=0)
@@ -125,7 +132,7 @@ def _expired(row: dict, idle: timedelta, now: datetime) -> bool:
         return True
     if row["expires_at"] is not None and row["expires_at"] <= now:
         return True
-    return row["kind"] == "session" and row["last_used_at"] + idle <= now
+    return row["kind"] == SESSION and row["last_used_at"] + idle <= now
 
 
 async def load_actor(

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from litestar import Request
 from litestar.connection import ASGIConnection
 
 from core import db
@@ -114,7 +115,7 @@ def requires(permission: str):
     return guard
 
 
-async def provide_actor(request: Any) -> Actor:
+async def provide_actor(request: Request) -> Actor:
     """Dependency ``actor``: the authenticated actor (guards ran before)."""
     actor = await current_actor(request)
     if actor is None:
@@ -122,7 +123,7 @@ async def provide_actor(request: Any) -> Actor:
     return actor
 
 
-async def provide_org(request: Any) -> OrgScope:
+async def provide_org(request: Request) -> OrgScope:
     """Dependency ``org``: the org unit of an org-scoped route."""
     org = request.state.get("orga_org")
     if org is None:

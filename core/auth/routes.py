@@ -14,7 +14,6 @@ from core.auth.actor import Actor
 from core.auth.guards import authenticated
 from core.auth.tables import AuthToken, User
 from core.orgs.services import visible_units
-from core.problems import Problem
 
 __all__ = ["auth_handlers"]
 
@@ -125,8 +124,7 @@ async def logout(actor: Actor) -> None:
 )
 async def change_password(actor: Actor, data: PasswordChangeIn) -> None:
     """Change the own password after re-authentication."""
-    if actor.token_kind != "session":
-        raise Problem(403, "session-required", "Only an interactive session can do this.")
+    actor.require_session()
     await services.change_password(
         actor.user_id, data.current_password, data.new_password, actor.token_id
     )
@@ -135,9 +133,12 @@ async def change_password(actor: Actor, data: PasswordChangeIn) -> None:
 @get("/api/me", guards=[authenticated], tags=["auth"], summary="The current user")
 async def me(actor: Actor) -> MeOut:
     """The user, their role assignments and the org units they can see."""
-    user = await User.select(User.id, User.email, User.display_name, User.active).where(
-        User.id == actor.user_id
-    ).first().run()
+    user = (
+        await User.select(User.id, User.email, User.display_name, User.active)
+        .where(User.id == actor.user_id)
+        .first()
+        .run()
+    )
     units = await visible_units(actor.scopes())
     return MeOut(
         user=UserOut(**user),
@@ -150,12 +151,20 @@ async def me(actor: Actor) -> MeOut:
 @get("/api/me/sessions", guards=[authenticated], tags=["auth"], summary="My sessions and tokens")
 async def my_sessions(actor: Actor) -> list[SessionOut]:
     """Active (unrevoked) sessions and API tokens of the current user."""
-    rows = await AuthToken.select(
-        AuthToken.id, AuthToken.kind, AuthToken.name, AuthToken.created_at,
-        AuthToken.last_used_at, AuthToken.expires_at, AuthToken.user_agent,
-    ).where((AuthToken.user == actor.user_id) & AuthToken.revoked_at.is_null()).order_by(
-        AuthToken.id
-    ).run()
+    rows = (
+        await AuthToken.select(
+            AuthToken.id,
+            AuthToken.kind,
+            AuthToken.name,
+            AuthToken.created_at,
+            AuthToken.last_used_at,
+            AuthToken.expires_at,
+            AuthToken.user_agent,
+        )
+        .where((AuthToken.user == actor.user_id) & AuthToken.revoked_at.is_null())
+        .order_by(AuthToken.id)
+        .run()
+    )
     return [SessionOut(**row, current=row["id"] == actor.token_id) for row in rows]
 
 

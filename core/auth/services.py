@@ -65,12 +65,19 @@ async def create_user(
         raise conflict(f"A user with the e-mail {email} already exists.", field="email")
     password_hash = await hash_password(password)
     rows = await User.insert(
-        User(email=email, display_name=display_name or email, password_hash=password_hash,
-             person_id=person_id)
+        User(
+            email=email,
+            display_name=display_name or email,
+            password_hash=password_hash,
+            person_id=person_id,
+        )
     ).run()
-    user = await User.select(User.id, User.email, User.display_name, User.active).where(
-        User.id == rows[0]["id"]
-    ).first().run()
+    user = (
+        await User.select(User.id, User.email, User.display_name, User.active)
+        .where(User.id == rows[0]["id"])
+        .first()
+        .run()
+    )
     assert user is not None
     return user
 
@@ -121,8 +128,7 @@ async def issue_token(
 
 
 def _bad_credentials() -> Problem:
-    return Problem(401, "invalid-credentials", "E-mail or password is wrong.",
-                   title="Login failed")
+    return Problem(401, "invalid-credentials", "E-mail or password is wrong.", title="Login failed")
 
 
 async def login(
@@ -167,9 +173,16 @@ async def login(
 
 async def revoke_token(token_id: int, user_id: int) -> None:
     """Revoke one of the user's own tokens (404 when it is not theirs)."""
-    rows = await AuthToken.update({AuthToken.revoked_at: utcnow()}).where(
-        (AuthToken.id == token_id) & (AuthToken.user == user_id) & AuthToken.revoked_at.is_null()
-    ).returning(AuthToken.id).run()
+    rows = (
+        await AuthToken.update({AuthToken.revoked_at: utcnow()})
+        .where(
+            (AuthToken.id == token_id)
+            & (AuthToken.user == user_id)
+            & AuthToken.revoked_at.is_null()
+        )
+        .returning(AuthToken.id)
+        .run()
+    )
     if not rows:
         raise not_found("token")
 
@@ -183,12 +196,18 @@ async def change_password(user_id: int, current: str, new: str, keep_token: int)
     password_hash = await hash_password(new)
     async with db.transaction():
         await User.update({User.password_hash: password_hash}).where(User.id == user_id).run()
-        await AuthToken.update({AuthToken.revoked_at: utcnow()}).where(
-            (AuthToken.user == user_id) & (AuthToken.id != keep_token)
-            & AuthToken.revoked_at.is_null()
-        ).run()
-        await record("auth.password_changed", user_id=user_id, object_type="user",
-                     object_id=user_id)
+        await (
+            AuthToken.update({AuthToken.revoked_at: utcnow()})
+            .where(
+                (AuthToken.user == user_id)
+                & (AuthToken.id != keep_token)
+                & AuthToken.revoked_at.is_null()
+            )
+            .run()
+        )
+        await record(
+            "auth.password_changed", user_id=user_id, object_type="user", object_id=user_id
+        )
 
 
 async def set_active(user_id: int, active: bool, by: int | None) -> None:
@@ -196,11 +215,17 @@ async def set_active(user_id: int, active: bool, by: int | None) -> None:
     async with db.transaction():
         await User.update({User.active: active}).where(User.id == user_id).run()
         if not active:
-            await AuthToken.update({AuthToken.revoked_at: utcnow()}).where(
-                (AuthToken.user == user_id) & AuthToken.revoked_at.is_null()
-            ).run()
-        await record("user.enabled" if active else "user.disabled", user_id=by,
-                     object_type="user", object_id=user_id)
+            await (
+                AuthToken.update({AuthToken.revoked_at: utcnow()})
+                .where((AuthToken.user == user_id) & AuthToken.revoked_at.is_null())
+                .run()
+            )
+        await record(
+            "user.enabled" if active else "user.disabled",
+            user_id=by,
+            object_type="user",
+            object_id=user_id,
+        )
 
 
 async def assign_role(user_id: int, org_id: int, role: str, by: int | None) -> bool:
@@ -210,26 +235,49 @@ async def assign_role(user_id: int, org_id: int, role: str, by: int | None) -> b
     if not await User.exists().where(User.id == user_id).run():
         raise invalid("user_id", "no such user")
     async with db.transaction():
-        exists = await RoleAssignment.exists().where(
-            (RoleAssignment.user == user_id) & (RoleAssignment.org == org_id)
-            & (RoleAssignment.role == role)
-        ).run()
+        exists = (
+            await RoleAssignment.exists()
+            .where(
+                (RoleAssignment.user == user_id)
+                & (RoleAssignment.org == org_id)
+                & (RoleAssignment.role == role)
+            )
+            .run()
+        )
         if exists:
             return False
         await RoleAssignment.insert(RoleAssignment(user=user_id, org=org_id, role=role)).run()
-        await record("role.granted", user_id=by, object_type="user", object_id=user_id,
-                     org_id=org_id, detail={"role": role})
+        await record(
+            "role.granted",
+            user_id=by,
+            object_type="user",
+            object_id=user_id,
+            org_id=org_id,
+            detail={"role": role},
+        )
     return True
 
 
 async def unassign_role(user_id: int, org_id: int, role: str, by: int | None) -> None:
     """Take a role away (404 when it was not held on that unit)."""
     async with db.transaction():
-        rows = await RoleAssignment.delete().where(
-            (RoleAssignment.user == user_id) & (RoleAssignment.org == org_id)
-            & (RoleAssignment.role == role)
-        ).returning(RoleAssignment.id).run()
+        rows = (
+            await RoleAssignment.delete()
+            .where(
+                (RoleAssignment.user == user_id)
+                & (RoleAssignment.org == org_id)
+                & (RoleAssignment.role == role)
+            )
+            .returning(RoleAssignment.id)
+            .run()
+        )
         if not rows:
             raise not_found("role assignment")
-        await record("role.revoked", user_id=by, object_type="user", object_id=user_id,
-                     org_id=org_id, detail={"role": role})
+        await record(
+            "role.revoked",
+            user_id=by,
+            object_type="user",
+            object_id=user_id,
+            org_id=org_id,
+            detail={"role": role},
+        )

@@ -46,7 +46,7 @@ class OrgPatch(msgspec.Struct, forbid_unknown_fields=True):
         msgspec.UNSET
     )
     parent_id: int | msgspec.UnsetType = msgspec.UNSET
-    office: Office | None | msgspec.UnsetType = msgspec.UNSET
+    office: Office | msgspec.UnsetType | None = msgspec.UNSET
 
 
 class OrgOut(msgspec.Struct):
@@ -148,8 +148,9 @@ def _org_out(row: dict[str, Any]) -> OrgOut:
 async def list_orgs(actor: Actor) -> list[OrgNode]:
     """The visible org units as a forest (one tree per visible root)."""
     units = await services.visible_units(actor.scopes())
-    nodes = {u["id"]: OrgNode(id=u["id"], name=u["name"], kind=u["kind"], children=[])
-             for u in units}
+    nodes = {
+        u["id"]: OrgNode(id=u["id"], name=u["name"], kind=u["kind"], children=[]) for u in units
+    }
     roots = []
     for unit in units:
         parent = nodes.get(unit["parent_id"])
@@ -166,8 +167,13 @@ async def create_org(actor: Actor, data: OrgIn) -> OrgOut:
     if not actor.can("orgs.manage", parent["path"]):
         raise forbidden("orgs.manage")
     unit = await services.create_unit(data.name, data.kind, data.parent_id)
-    await record("org.created", user_id=actor.user_id, object_type="org_unit",
-                 object_id=unit["id"], org_id=data.parent_id)
+    await record(
+        "org.created",
+        user_id=actor.user_id,
+        object_type="org_unit",
+        object_id=unit["id"],
+        org_id=data.parent_id,
+    )
     return _org_out(unit)
 
 
@@ -197,8 +203,13 @@ async def patch_org(actor: Actor, org: OrgScope, data: OrgPatch) -> OrgOut:
         if not actor.can("orgs.manage", parent["path"]):
             raise forbidden("orgs.manage")
         unit = await services.move_unit(org.id, data.parent_id)
-        await record("org.moved", user_id=actor.user_id, object_type="org_unit",
-                     object_id=org.id, org_id=data.parent_id)
+        await record(
+            "org.moved",
+            user_id=actor.user_id,
+            object_type="org_unit",
+            object_id=org.id,
+            org_id=data.parent_id,
+        )
     return _org_out(unit)
 
 
@@ -213,8 +224,12 @@ async def list_modules(request: Request, org: OrgScope) -> list[ModuleState]:
     ]
 
 
-@put("/modules/{name:str}", guards=[requires("modules.manage")], tags=["orgs"],
-     summary="Enable or disable a module for this unit")
+@put(
+    "/modules/{name:str}",
+    guards=[requires("modules.manage")],
+    tags=["orgs"],
+    summary="Enable or disable a module for this unit",
+)
 async def switch_module(
     request: Request, actor: Actor, org: OrgScope, name: str, data: ModuleSwitch
 ) -> ModuleState:
@@ -224,68 +239,109 @@ async def switch_module(
     if module is None:
         raise not_found("module")
     await services.set_module(org.id, name, data.enabled)
-    await record("module.enabled" if data.enabled else "module.disabled", user_id=actor.user_id,
-                 object_type="module", org_id=org.id, detail={"module": name})
+    await record(
+        "module.enabled" if data.enabled else "module.disabled",
+        user_id=actor.user_id,
+        object_type="module",
+        org_id=org.id,
+        detail={"module": name},
+    )
     return ModuleState(name=name, title=module.info.title, enabled=data.enabled)
 
 
-@get("/members", guards=[requires("members.manage")], tags=["orgs"],
-     summary="Role assignments on this unit")
+@get(
+    "/members",
+    guards=[requires("members.manage")],
+    tags=["orgs"],
+    summary="Role assignments on this unit",
+)
 async def list_members(org: OrgScope) -> list[MemberOut]:
     """Users holding a role directly on this unit."""
-    rows = await RoleAssignment.select(
-        RoleAssignment.user.id.as_alias("user_id"),
-        RoleAssignment.user.email.as_alias("email"),
-        RoleAssignment.user.display_name.as_alias("display_name"),
-        RoleAssignment.role,
-    ).where(RoleAssignment.org == org.id).order_by(RoleAssignment.id).run()
+    rows = (
+        await RoleAssignment.select(
+            RoleAssignment.user.id.as_alias("user_id"),
+            RoleAssignment.user.email.as_alias("email"),
+            RoleAssignment.user.display_name.as_alias("display_name"),
+            RoleAssignment.role,
+        )
+        .where(RoleAssignment.org == org.id)
+        .order_by(RoleAssignment.id)
+        .run()
+    )
     return [MemberOut(**row) for row in rows]
 
 
 def _check_grantable(actor: Actor, org: OrgScope, role: str) -> None:
     if rank(role) > actor.role_rank_at(org.path):
-        raise Problem(403, "role-above-own", f"You cannot grant '{role}', it ranks above yours.",
-                      title="Permission denied")
+        raise Problem(
+            403,
+            "role-above-own",
+            f"You cannot grant '{role}', it ranks above yours.",
+            title="Permission denied",
+        )
 
 
-@post("/members", guards=[requires("members.manage")], tags=["orgs"],
-      summary="Give a user a role on this unit")
+@post(
+    "/members",
+    guards=[requires("members.manage")],
+    tags=["orgs"],
+    summary="Give a user a role on this unit",
+)
 async def add_member(actor: Actor, org: OrgScope, data: MemberIn) -> MemberOut:
     """Assign a role (applies to the subtree); nobody grants a role above their own."""
     _check_grantable(actor, org, data.role)
     await auth.assign_role(data.user_id, org.id, data.role, by=actor.user_id)
-    user = await User.select(User.email, User.display_name).where(
-        User.id == data.user_id
-    ).first().run()
+    user = (
+        await User.select(User.email, User.display_name)
+        .where(User.id == data.user_id)
+        .first()
+        .run()
+    )
     return MemberOut(user_id=data.user_id, role=data.role, **user)
 
 
-@delete("/members/{user_id:int}", guards=[requires("members.manage")], tags=["orgs"],
-        status_code=HTTP_204_NO_CONTENT, summary="Take a role away")
+@delete(
+    "/members/{user_id:int}",
+    guards=[requires("members.manage")],
+    tags=["orgs"],
+    status_code=HTTP_204_NO_CONTENT,
+    summary="Take a role away",
+)
 async def remove_member(actor: Actor, org: OrgScope, user_id: int, role: str) -> None:
     """Remove ``?role=`` of ``user_id`` on this unit."""
     _check_grantable(actor, org, role)
     await auth.unassign_role(user_id, org.id, role, by=actor.user_id)
 
 
-@post("/users", guards=[requires("members.manage")], tags=["orgs"],
-      summary="Create a user with a role on this unit")
+@post(
+    "/users",
+    guards=[requires("members.manage")],
+    tags=["orgs"],
+    summary="Create a user with a role on this unit",
+)
 async def create_user(actor: Actor, org: OrgScope, data: UserIn) -> MemberOut:
     """Create a user and give them ``role`` here in one step."""
     _check_grantable(actor, org, data.role)
     user = await auth.create_user(data.email, data.display_name, data.password)
     await auth.assign_role(user["id"], org.id, data.role, by=actor.user_id)
-    return MemberOut(user_id=user["id"], email=user["email"],
-                     display_name=user["display_name"], role=data.role)
+    return MemberOut(
+        user_id=user["id"], email=user["email"], display_name=user["display_name"], role=data.role
+    )
 
 
-@patch("/users/{user_id:int}", guards=[requires("members.manage")], tags=["orgs"],
-       summary="Enable or disable a user of this unit")
+@patch(
+    "/users/{user_id:int}",
+    guards=[requires("members.manage")],
+    tags=["orgs"],
+    summary="Enable or disable a user of this unit",
+)
 async def patch_user(actor: Actor, org: OrgScope, user_id: int, data: UserPatch) -> None:
     """Disable (all tokens revoked at once) or re-enable a user holding a role in this subtree."""
-    rows = await RoleAssignment.select(
-        RoleAssignment.role, RoleAssignment.org.path.as_alias("path")
-    ).where(RoleAssignment.user == user_id).run()
+    rows = (
+        await RoleAssignment.select(RoleAssignment.role, RoleAssignment.org.path.as_alias("path"))
+        .where(RoleAssignment.user == user_id)
+        .run()
+    )
     if not rows or not all(r["path"].startswith(org.path) for r in rows):
         raise not_found("user")
     _check_grantable(actor, org, max((r["role"] for r in rows), key=rank))
@@ -295,16 +351,26 @@ async def patch_user(actor: Actor, org: OrgScope, user_id: int, data: UserPatch)
 @post("/tokens", tags=["auth"], summary="Create an API token for integrations")
 async def create_api_token(actor: Actor, org: OrgScope, data: ApiTokenIn) -> ApiTokenOut:
     """A token scoped to this unit with a subset of the caller's own permissions here."""
-    if actor.token_kind != "session":
-        raise Problem(403, "session-required", "Only an interactive session can do this.")
+    actor.require_session()
     missing = [p for p in data.permissions if not actor.can(p, org.path)]
     if missing:
         raise invalid("permissions", f"you do not hold: {', '.join(missing)}")
     lifetime = timedelta(days=data.expires_in_days) if data.expires_in_days else None
-    token = await auth.issue_token(actor.user_id, kind="api", name=data.name, org_id=org.id,
-                                   permissions=sorted(set(data.permissions)), lifetime=lifetime)
-    await record("token.created", user_id=actor.user_id, object_type="token",
-                 object_id=token.id, org_id=org.id)
+    token = await auth.issue_token(
+        actor.user_id,
+        kind="api",
+        name=data.name,
+        org_id=org.id,
+        permissions=sorted(set(data.permissions)),
+        lifetime=lifetime,
+    )
+    await record(
+        "token.created",
+        user_id=actor.user_id,
+        object_type="token",
+        object_id=token.id,
+        org_id=org.id,
+    )
     return ApiTokenOut(id=token.id, token=token.secret, expires_at=token.expires_at)
 
 
@@ -314,8 +380,19 @@ def org_handlers() -> list:
 
     scoped = Router(
         path="/api/orgs/{org_id:int}",
-        route_handlers=[get_org, patch_org, list_modules, switch_module, list_members, add_member,
-                        remove_member, create_user, patch_user, create_api_token, list_audit],
+        route_handlers=[
+            get_org,
+            patch_org,
+            list_modules,
+            switch_module,
+            list_members,
+            add_member,
+            remove_member,
+            create_user,
+            patch_user,
+            create_api_token,
+            list_audit,
+        ],
         guards=[org_guard()],
     )
     return [list_orgs, create_org, scoped]

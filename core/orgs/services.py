@@ -34,9 +34,7 @@ async def create_unit(name: str, kind: str, parent_id: int | None) -> dict[str, 
             if parent is None:
                 raise invalid("parent_id", "no such org unit")
             parent_path = parent["path"]
-        rows = await OrgUnit.insert(
-            OrgUnit(name=name, kind=kind, parent=parent_id, path="")
-        ).run()
+        rows = await OrgUnit.insert(OrgUnit(name=name, kind=kind, parent=parent_id, path="")).run()
         unit_id = rows[0]["id"]
         path = f"{parent_path}{unit_id}/"
         await OrgUnit.update({OrgUnit.path: path}).where(OrgUnit.id == unit_id).run()
@@ -115,12 +113,17 @@ async def module_states(org_path: str, installed: list[str]) -> dict[str, bool]:
 async def set_module(org_id: int, module: str, enabled: bool) -> None:
     """Switch a module on or off for a unit (and, unless overridden below, its subtree)."""
     async with db.transaction():
-        existing = await OrgModule.select(OrgModule.id).where(
-            (OrgModule.org == org_id) & (OrgModule.module == module)
-        ).first().run()
+        existing = (
+            await OrgModule.select(OrgModule.id)
+            .where((OrgModule.org == org_id) & (OrgModule.module == module))
+            .first()
+            .run()
+        )
         if existing:
-            await OrgModule.update({OrgModule.enabled: enabled}).where(
-                OrgModule.id == existing["id"]
-            ).run()
+            await (
+                OrgModule.update({OrgModule.enabled: enabled})
+                .where(OrgModule.id == existing["id"])
+                .run()
+            )
         else:
             await OrgModule.insert(OrgModule(org=org_id, module=module, enabled=enabled)).run()

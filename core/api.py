@@ -1,0 +1,66 @@
+"""The public API for modules: guards, scopes, errors, pagination and org-scoped lookups.
+
+Modules import from here (and from :mod:`core`), never from core's internals, so core can
+change its inside without breaking modules.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from piccolo.table import Table
+
+from core.audit.services import record
+from core.auth.actor import Actor
+from core.auth.guards import OrgScope, authenticated, requires
+from core.pagination import Page, check_limit, decode_cursor, page_of
+from core.problems import FieldError, Problem, conflict, forbidden, invalid, not_found
+from core.tables import Stamped, utcnow
+
+__all__ = [
+    "Actor",
+    "FieldError",
+    "OrgScope",
+    "Page",
+    "Problem",
+    "Stamped",
+    "authenticated",
+    "conflict",
+    "forbidden",
+    "get_in_org",
+    "invalid",
+    "not_found",
+    "page_in_org",
+    "record",
+    "requires",
+    "utcnow",
+]
+
+
+async def get_in_org(table: type[Table], object_id: int, org: OrgScope, what: str) -> dict:
+    """The row ``object_id`` of ``table`` owned by unit ``org`` (column ``org``), else 404."""
+    row = (
+        await table.select()
+        .where(
+            (table._meta.primary_key == object_id) & (table.org == org.id)  # type: ignore[attr-defined]
+        )
+        .first()
+        .run()
+    )
+    if row is None:
+        raise not_found(what)
+    return row
+
+
+async def page_in_org(
+    table: type[Table], org: OrgScope, limit: int, cursor: str | None
+) -> Page[dict[str, Any]]:
+    """A keyset page (newest first) of the rows of ``table`` owned by unit ``org``."""
+    check_limit(limit)
+    pk = table._meta.primary_key
+    query = table.select().where(table.org == org.id)  # type: ignore[attr-defined]
+    key = decode_cursor(cursor)
+    if key is not None:
+        query = query.where(pk < int(key[0]))
+    rows = await query.order_by(pk, ascending=False).limit(limit + 1).run()
+    return page_of(rows, limit, key=lambda r: [r["id"]])

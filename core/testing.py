@@ -1,0 +1,278 @@
+"""Pytest fixtures for orga and for module authors (loaded through the ``pytest11`` entry point).
+
+Every test gets a fresh database copied from a migrated template (a SQLite file, or a
+PostgreSQL ``CREATE DATABASE … TEMPLATE`` on a throw-away server when ``ORGA_TEST_DB=postgres``
+or ``--orga-db=postgres``), an app built by ``create_app`` and an HTTP client that goes through
+the real ASGI app. Override the ``orga_plugins`` fixture to load extra plugin objects and
+``orga_overrides`` to change settings.
+
+Fixtures: ``orga_backend``, ``orga_database_url``, ``orga_empty_database_url``,
+``orga_settings``, ``orga_plugins``, ``orga_overrides``, ``app``, ``client``, ``factory``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import os
+import shutil
+import tempfile
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from asgi_lifespan import LifespanManager
+from litestar import Litestar
+
+from core import db
+from core._pgserver import PostgresServer, find_pg_bin
+from core.app import build_runtime, create_app
+from core.settings import Settings, load_settings
+
+__all__ = ["OrgaFactory", "TestUser"]
+
+TEST_PASSWORD = "correct horse battery staple 42"  # noqa: S105 - test fixture password
+_counter = itertools.count(1)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """``--orga-db=sqlite|postgres`` (default from ``ORGA_TEST_DB``, else sqlite)."""
+    parser.addoption(
+        "--orga-db",
+        default=os.environ.get("ORGA_TEST_DB", "sqlite"),
+        choices=["sqlite", "postgres"],
+        help="database backend for orga tests",
+    )
+
+
+def _settings(var_dir: str, url: str, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "env": "test",
+        "var_dir": var_dir,
+        "database_url": url,
+        "secret_key": "test-secret-key-" + "x" * 32,
+        "public_url": "http://testserver.local",
+        "worker": "off",
+    }
+    values.update(overrides)
+    return load_settings(environ={}, **values)
+
+
+def _migrate_template(url: str, var_dir: str) -> None:
+    runtime = build_runtime(_settings(var_dir, url))
+
+    async def work() -> None:
+        await db.open_engine(runtime.engine, pool_size=2)
+        try:
+            await db.migrate()
+        finally:
+            await db.close_engine(runtime.engine)
+
+    asyncio.run(work())
+
+
+@pytest.fixture(scope="session")
+def orga_backend(request: pytest.FixtureRequest) -> str:
+    """``sqlite`` or ``postgres``."""
+    return request.config.getoption("--orga-db")
+
+
+@dataclass
+class _Template:
+    backend: str
+    location: str
+    server: PostgresServer | None = None
+
+
+@pytest.fixture(scope="session")
+def orga_template(orga_backend: str) -> Iterator[_Template]:
+    """A database migrated once per session that each test copies."""
+    base = tempfile.mkdtemp(prefix="orga-test-")
+    if orga_backend == "sqlite":
+        path = os.path.join(base, "template.sqlite3")
+        _migrate_template(f"sqlite:///{path}", base)
+        yield _Template("sqlite", path)
+    else:
+        bin_dir = find_pg_bin()
+        if bin_dir is None:
+            pytest.fail("ORGA_TEST_DB=postgres but no PostgreSQL server binaries were found")
+        server = PostgresServer(bin_dir).start()
+        asyncio.run(_pg_admin(server.url, "CREATE DATABASE orga_template"))
+        _migrate_template(server.url_for("orga_template"), base)
+        yield _Template("postgres", "orga_template", server)
+        server.stop()
+    shutil.rmtree(base, ignore_errors=True)
+
+
+async def _pg_admin(url: str, *statements: str) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(url)
+    try:
+        for statement in statements:
+            await conn.execute(statement)
+    finally:
+        await conn.close()
+
+
+@pytest.fixture
+def orga_database_url(orga_template: _Template, tmp_path: Path) -> Iterator[str]:
+    """URL of a fresh, migrated database for this test."""
+    if orga_template.backend == "sqlite":
+        path = tmp_path / "orga.sqlite3"
+        shutil.copyfile(orga_template.location, path)
+        yield f"sqlite:///{path}"
+        return
+    server = orga_template.server
+    assert server is not None
+    name = f"orga_test_{os.getpid()}_{next(_counter)}"
+    asyncio.run(_pg_admin(server.url, f"CREATE DATABASE {name} TEMPLATE orga_template"))
+    yield server.url_for(name)
+    asyncio.run(_pg_admin(server.url, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+
+
+@pytest.fixture
+def orga_empty_database_url(orga_template: _Template, tmp_path: Path) -> Iterator[str]:
+    """URL of an empty, unmigrated database (for migration and CLI tests)."""
+    if orga_template.backend == "sqlite":
+        yield f"sqlite:///{tmp_path / 'empty.sqlite3'}"
+        return
+    server = orga_template.server
+    assert server is not None
+    name = f"orga_empty_{os.getpid()}_{next(_counter)}"
+    asyncio.run(_pg_admin(server.url, f"CREATE DATABASE {name}"))
+    yield server.url_for(name)
+    asyncio.run(_pg_admin(server.url, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+
+
+@pytest.fixture
+def orga_plugins() -> list[Any]:
+    """Extra plugin objects to load (override in a test module)."""
+    return []
+
+
+@pytest.fixture
+def orga_overrides() -> dict[str, Any]:
+    """Extra settings (override in a test module), e.g. ``{"modules": ("calling",)}``."""
+    return {}
+
+
+@pytest.fixture
+def orga_settings(
+    orga_database_url: str, tmp_path: Path, orga_overrides: dict[str, Any]
+) -> Settings:
+    """Settings for a test deployment in ``tmp_path``."""
+    return _settings(str(tmp_path / "var"), orga_database_url, **orga_overrides)
+
+
+@pytest.fixture
+def app(orga_settings: Settings, orga_plugins: list[Any]) -> Litestar:
+    """The app, built by ``create_app`` for this test's database."""
+    return create_app(orga_settings, plugins=orga_plugins)
+
+
+@pytest.fixture
+async def client(app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client through the ASGI app, in the test's event loop.
+
+    The app's lifespan runs (database pool open), pending migrations are applied (for
+    plugins a test registers), and requests go through the real ASGI stack.
+    """
+    async with LifespanManager(app) as manager:
+        await db.migrate()
+        transport = httpx.ASGITransport(app=manager.app)
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://testserver.local"
+        ) as http:
+            yield http
+
+
+@dataclass
+class TestUser:
+    """A user made by the factory, with a ready session token."""
+
+    __test__ = False
+
+    id: int
+    email: str
+    token: str
+    token_id: int
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """``Authorization`` header for this user."""
+        return {"Authorization": f"Bearer {self.token}"}
+
+
+class OrgaFactory:
+    """Creates org trees, users with roles, and people directly through core services."""
+
+    _password_hash: str | None = None
+
+    async def org(
+        self, name: str | None = None, kind: str = "district", parent: int | None = None
+    ) -> dict[str, Any]:
+        """An org unit (a root when ``parent`` is ``None``)."""
+        from core.orgs.services import create_unit
+
+        return await create_unit(name or f"Unit {next(_counter)}", kind, parent)
+
+    async def user(
+        self,
+        role: str | None = "admin",
+        org: int | None = None,
+        email: str | None = None,
+        active: bool = True,
+    ) -> TestUser:
+        """A user holding ``role`` on ``org`` (no role when either is ``None``)."""
+        from core.auth.passwords import hash_password
+        from core.auth.services import assign_role, issue_token
+        from core.auth.tables import User
+
+        if OrgaFactory._password_hash is None:
+            OrgaFactory._password_hash = await hash_password(TEST_PASSWORD)
+        email = email or f"user{next(_counter)}@example.org"
+        rows = await User.insert(
+            User(
+                email=email,
+                display_name=email.split("@")[0],
+                password_hash=OrgaFactory._password_hash,
+                active=active,
+            )
+        ).run()
+        user_id = rows[0]["id"]
+        if role is not None and org is not None:
+            await assign_role(user_id, org, role, by=None)
+        token = await issue_token(user_id, lifetime=None)
+        return TestUser(id=user_id, email=email, token=token.secret, token_id=token.id)
+
+    async def enable(self, org: int, *modules: str) -> None:
+        """Switch modules on for a unit."""
+        from core.orgs.services import set_module
+
+        for module in modules:
+            await set_module(org, module, True)
+
+    async def person(self, org: int, **fields: Any) -> dict[str, Any]:
+        """A person with home unit ``org``; ``phones`` (list of E.164) go to person_phone."""
+        from core.people.tables import Person, PersonPhone
+
+        phones = fields.pop("phones", [])
+        values = {"first_name": "Erika", "last_name": "Mustermann", **fields}
+        rows = await Person.insert(Person(home_org=org, **values)).run()
+        for position, phone in enumerate(phones):
+            await PersonPhone.insert(
+                PersonPhone(person=rows[0]["id"], e164=phone, position=position)
+            ).run()
+        person = await Person.select().where(Person.id == rows[0]["id"]).first().run()
+        assert person is not None
+        return person
+
+
+@pytest.fixture
+async def factory(client: httpx.AsyncClient) -> OrgaFactory:
+    """Factories bound to this test's database (the client fixture opened it)."""
+    return OrgaFactory()

@@ -1,0 +1,16 @@
+"""The calling module's Piccolo app."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from piccolo.conf.apps import AppConfig
+
+from plugins.calling.tables import CallAssignment
+
+APP_CONFIG = AppConfig(
+    app_name="calling",
+    migrations_folder_path=str(Path(__file__).parent / "piccolo_migrations"),
+    table_classes=[CallAssignment],
+    migration_dependencies=["core.piccolo_app"],
+)

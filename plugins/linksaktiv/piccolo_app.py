@@ -1,0 +1,16 @@
+"""The linksaktiv module's Piccolo app."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from piccolo.conf.apps import AppConfig
+
+from plugins.linksaktiv.tables import Edition
+
+APP_CONFIG = AppConfig(
+    app_name="linksaktiv",
+    migrations_folder_path=str(Path(__file__).parent / "piccolo_migrations"),
+    table_classes=[Edition],
+    migration_dependencies=["core.piccolo_app"],
+)

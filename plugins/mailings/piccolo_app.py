@@ -1,0 +1,16 @@
+"""The mailings module's Piccolo app."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from piccolo.conf.apps import AppConfig
+
+from plugins.mailings.tables import Mailing
+
+APP_CONFIG = AppConfig(
+    app_name="mailings",
+    migrations_folder_path=str(Path(__file__).parent / "piccolo_migrations"),
+    table_classes=[Mailing],
+    migration_dependencies=["core.piccolo_app"],
+)

@@ -1,0 +1,158 @@
+"""The ``orga`` command, run as a real subprocess against a fresh database."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from core import db
+from core.app import build_runtime
+from core.settings import load_settings
+
+ORGA = [sys.executable, "-m", "core"]
+
+
+@pytest.fixture
+def cli_env(orga_empty_database_url, tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ORGA_")}
+    env.update(
+        ORGA_DATABASE_URL=orga_empty_database_url,
+        ORGA_VAR_DIR=str(tmp_path / "var"),
+        ORGA_ENV="development",
+    )
+    return env
+
+
+def orga(env, *args, stdin="", modules=None):
+    env = dict(env)
+    if modules is not None:
+        env["ORGA_MODULES"] = modules
+    return subprocess.run(
+        [*ORGA, *args], env=env, input=stdin, capture_output=True, text=True, timeout=120
+    )
+
+
+def table_names(url: str, var_dir: str) -> set[str]:
+    runtime = build_runtime(
+        load_settings(environ={}, database_url=url, var_dir=var_dir, modules=())
+    )
+
+    async def work():
+        await db.open_engine(runtime.engine, pool_size=1)
+        try:
+            if db.is_postgres():
+                rows = await db.fetch(
+                    "SELECT tablename AS name FROM pg_tables WHERE schemaname = 'public'"
+                )
+            else:
+                rows = await db.fetch("SELECT name FROM sqlite_master WHERE type = 'table'")
+            return {r["name"] for r in rows}
+        finally:
+            await db.close_engine(runtime.engine)
+
+    return asyncio.run(work())
+
+
+def test_orga_modules_calling_loads_only_core_and_calling(cli_env, tmp_path):
+    result = orga(cli_env, "migrate", modules="calling")
+    assert result.returncode == 0, result.stderr
+    tables = table_names(cli_env["ORGA_DATABASE_URL"], str(tmp_path / "var"))
+    assert {"org_unit", "person", "calling_assignment"} <= tables
+    assert not {"events_event", "mailings_mailing", "linksaktiv_edition"} & tables
+    help_text = orga(cli_env, "--help", modules="calling").stdout
+    commands = {
+        line.split()[0] for line in help_text.split("Commands:")[1].splitlines() if line.strip()
+    }
+    assert "calling" in commands
+    assert not {"events", "mailings", "linksaktiv"} & commands
+    listing = orga(cli_env, "modules", "list", modules="calling").stdout
+    assert "calling      on" in listing
+    assert "events       off" in listing
+
+
+def test_demo_is_idempotent_and_prints_password_once(cli_env):
+    assert orga(cli_env, "migrate").returncode == 0
+    first = orga(cli_env, "demo", "--people", "40")
+    assert first.returncode == 0, first.stderr
+    assert "log in as admin@demo.orga.invalid with password:" in first.stdout
+    second = orga(cli_env, "demo")
+    assert second.returncode == 0
+    assert "already present" in second.stdout
+    assert "password" not in second.stdout
+
+
+def test_init_creates_root_and_admin_once(cli_env):
+    assert orga(cli_env, "migrate").returncode == 0
+    password = "a long enough passphrase 4 orga\n"
+    args = ("init", "--org-name", "Die Partei", "--admin-email", "Chef@Example.org")
+    first = orga(cli_env, *args, stdin=password)
+    assert first.returncode == 0, first.stderr
+    again = orga(cli_env, *args, stdin=password)
+    assert again.returncode != 0
+    assert "already exists" in again.stderr
+    user = orga(
+        cli_env,
+        "user",
+        "create",
+        "caller@example.org",
+        "--org",
+        "1",
+        "--role",
+        "caller",
+        stdin=password,
+    )
+    assert user.returncode == 0, user.stderr
+    twice = orga(
+        cli_env,
+        "user",
+        "create",
+        "caller@example.org",
+        "--org",
+        "1",
+        "--role",
+        "caller",
+        stdin=password,
+    )
+    assert twice.returncode != 0 and "already exists" in twice.stderr
+    weak = orga(
+        cli_env,
+        "user",
+        "create",
+        "weak@example.org",
+        "--org",
+        "1",
+        "--role",
+        "caller",
+        stdin="password1234\n",
+    )
+    assert weak.returncode != 0 and "password" in weak.stderr
+
+
+def test_wrong_setting_stops_with_one_clear_message(cli_env):
+    env = dict(cli_env, ORGA_WORKER="sometimes")
+    result = orga(env, "migrate")
+    assert result.returncode == 2
+    assert result.stderr.strip().startswith("orga: ORGA_WORKER:")
+    assert "Traceback" not in result.stderr
+    env = dict(cli_env, ORGA_DATABASE_URL="mysql://nope")
+    result = orga(env, "modules", "list")
+    assert result.returncode == 2
+    assert "ORGA_DATABASE_URL" in result.stderr
+
+
+def test_secret_key_is_generated_once_in_development(cli_env, tmp_path):
+    assert orga(cli_env, "modules", "list").returncode == 0
+    key_file = Path(cli_env["ORGA_VAR_DIR"]) / "secret_key"
+    first = key_file.read_text()
+    assert len(first) >= 32
+    assert oct(key_file.stat().st_mode & 0o777) == "0o600"
+    assert orga(cli_env, "modules", "list").returncode == 0
+    assert key_file.read_text() == first
+    production = dict(cli_env, ORGA_ENV="production", ORGA_VAR_DIR=str(tmp_path / "other"))
+    result = orga(production, "modules", "list")
+    assert result.returncode == 2 and "ORGA_SECRET_KEY" in result.stderr
