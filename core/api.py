@@ -6,8 +6,10 @@ change its inside without breaking modules.
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from typing import Any
 
+import msgspec
 from piccolo.table import Table
 
 from core.audit.services import record
@@ -33,8 +35,20 @@ __all__ = [
     "page_in_org",
     "record",
     "requires",
+    "to_row",
     "utcnow",
 ]
+
+
+def to_row(data: msgspec.Struct) -> dict[str, Any]:
+    """A Struct's fields as column values: dates stay objects, nested Structs become JSON data."""
+    values = {}
+    for name, value in msgspec.structs.asdict(data).items():
+        if value is msgspec.UNSET:
+            continue
+        plain = isinstance(value, (str, int, float, bool, datetime, date)) or value is None
+        values[name] = value if plain else msgspec.to_builtins(value)
+    return values
 
 
 async def get_in_org(table: type[Table], object_id: int, org: OrgScope, what: str) -> dict:

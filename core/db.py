@@ -63,7 +63,7 @@ def create_engine(url: str) -> Engine:
 async def open_engine(db: Engine, pool_size: int = 20) -> None:
     """Open the connection pool (PostgreSQL); SQLite connections open lazily."""
     if isinstance(db, PostgresEngine):
-        await db.start_connection_pool(min_size=2, max_size=pool_size)
+        await db.start_connection_pool(min_size=min(2, pool_size), max_size=pool_size)
 
 
 async def close_engine(db: Engine) -> None:
@@ -107,7 +107,10 @@ def transaction():
 
 async def fetch(sql: str, *args: Any) -> list[dict[str, Any]]:
     """Run raw SQL with ``{}`` placeholders and return rows as dicts."""
-    return await piccolo_conf.DB.run_querystring(QueryString(sql, *args))
+    engine_ = piccolo_conf.DB
+    return engine_.transform_response_to_dicts(
+        await engine_.run_querystring(QueryString(sql, *args))
+    )
 
 
 async def fetch_one(sql: str, *args: Any) -> dict[str, Any] | None:

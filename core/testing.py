@@ -181,9 +181,9 @@ async def client(app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
     The app's lifespan runs (database pool open), pending migrations are applied (for
     plugins a test registers), and requests go through the real ASGI stack.
     """
-    async with LifespanManager(app) as manager:
+    async with LifespanManager(app):
         await db.migrate()
-        transport = httpx.ASGITransport(app=manager.app)
+        transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(
             transport=transport, base_url="http://testserver.local"
         ) as http:
@@ -229,12 +229,12 @@ class OrgaFactory:
     ) -> TestUser:
         """A user holding ``role`` on ``org`` (no role when either is ``None``)."""
         from core.auth.passwords import hash_password
-        from core.auth.services import assign_role, issue_token
+        from core.auth.services import assign_role, issue_token, normalize_email
         from core.auth.tables import User
 
         if OrgaFactory._password_hash is None:
             OrgaFactory._password_hash = await hash_password(TEST_PASSWORD)
-        email = email or f"user{next(_counter)}@example.org"
+        email = normalize_email(email or f"user{next(_counter)}@example.org")
         rows = await User.insert(
             User(
                 email=email,

@@ -7,7 +7,7 @@ from typing import Any
 
 import msgspec
 
-from core.api import invalid, utcnow
+from core.api import invalid, to_row, utcnow
 from plugins.calling.schemas import AssignmentIn, AssignmentOut
 from plugins.calling.tables import CallAssignment
 
@@ -33,7 +33,7 @@ def assignment_out(row: dict[str, Any]) -> AssignmentOut:
     """Turn a table row into the API shape."""
     return AssignmentOut(
         id=row["id"],
-        org_id=row["org"],
+        org_id=row["org_id"],
         title=row["title"],
         description=row["description"],
         instructions=row["instructions"],
@@ -53,8 +53,7 @@ async def create_assignment(org_id: int, data: AssignmentIn) -> dict[str, Any]:
     """Insert an assignment for unit ``org_id``."""
     if data.start_at and data.end_at and data.end_at <= data.start_at:
         raise invalid("end_at", "must be after start_at")
-    values = msgspec.to_builtins(data)
-    rows = await CallAssignment.insert(CallAssignment(org=org_id, **values)).run()
+    rows = await CallAssignment.insert(CallAssignment(org=org_id, **to_row(data))).run()
     row = await CallAssignment.select().where(CallAssignment.id == rows[0]["id"]).first().run()
     assert row is not None
     return row

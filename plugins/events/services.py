@@ -6,7 +6,7 @@ from typing import Any
 
 import msgspec
 
-from core.api import utcnow
+from core.api import to_row, utcnow
 from plugins.events.schemas import EventIn, EventOut, Location
 from plugins.events.tables import Event
 
@@ -20,7 +20,7 @@ def event_out(row: dict[str, Any]) -> EventOut:
         location = msgspec.json.decode(location)
     return EventOut(
         id=row["id"],
-        org_id=row["org"],
+        org_id=row["org_id"],
         title=row["title"],
         type=row["type"],
         start_at=row["start_at"],
@@ -39,7 +39,7 @@ def event_out(row: dict[str, Any]) -> EventOut:
 
 async def create_event(org_id: int, data: EventIn) -> dict[str, Any]:
     """Insert an event for unit ``org_id``."""
-    rows = await Event.insert(Event(org=org_id, **msgspec.to_builtins(data))).run()
+    rows = await Event.insert(Event(org=org_id, **to_row(data))).run()
     row = await Event.select().where(Event.id == rows[0]["id"]).first().run()
     assert row is not None
     return row

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import msgspec
 from litestar import get, post
 
-from core.api import Actor, OrgScope, Page, get_in_org, page_in_org, record, requires
+from core.api import Actor, OrgScope, Page, get_in_org, page_in_org, record, requires, to_row
 from plugins.linksaktiv.schemas import EditionIn, EditionOut
 from plugins.linksaktiv.tables import Edition
 
@@ -17,7 +16,7 @@ __all__ = ["handlers"]
 def _edition_out(row: dict[str, Any]) -> EditionOut:
     return EditionOut(
         id=row["id"],
-        org_id=row["org"],
+        org_id=row["org_id"],
         title=row["title"],
         date=row["date"],
         copies=row["copies"],
@@ -37,7 +36,7 @@ async def list_editions(
 @post("/editions", guards=[requires("linksaktiv.manage")], summary="Create an edition")
 async def create_edition(actor: Actor, org: OrgScope, data: EditionIn) -> EditionOut:
     """Create a newspaper edition of this unit."""
-    rows = await Edition.insert(Edition(org=org.id, **msgspec.structs.asdict(data))).run()
+    rows = await Edition.insert(Edition(org=org.id, **to_row(data))).run()
     await record(
         "linksaktiv.edition_created",
         user_id=actor.user_id,

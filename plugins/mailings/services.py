@@ -6,6 +6,7 @@ from typing import Any
 
 import msgspec
 
+from core.api import to_row
 from plugins.mailings.schemas import MailingIn, MailingOut
 from plugins.mailings.tables import Mailing
 
@@ -18,12 +19,12 @@ def mailing_out(row: dict[str, Any]) -> MailingOut:
     if isinstance(audience, str):
         audience = msgspec.json.decode(audience)
     values = {k: row[k] for k in MailingOut.__struct_fields__ if k not in ("org_id", "audience")}
-    return MailingOut(org_id=row["org"], audience=audience, **values)
+    return MailingOut(org_id=row["org_id"], audience=audience, **values)
 
 
 async def create_mailing(org_id: int, data: MailingIn) -> dict[str, Any]:
     """Insert a mailing draft for unit ``org_id``."""
-    rows = await Mailing.insert(Mailing(org=org_id, **msgspec.to_builtins(data))).run()
+    rows = await Mailing.insert(Mailing(org=org_id, **to_row(data))).run()
     row = await Mailing.select().where(Mailing.id == rows[0]["id"]).first().run()
     assert row is not None
     return row

@@ -125,8 +125,8 @@ async def test_throwaway_module_is_migrated_routed_and_unregistered(widget_modul
     name, plugin = widget_module
 
     async def call(app, path, headers):
-        async with LifespanManager(app) as manager:
-            transport = httpx.ASGITransport(app=manager.app)
+        async with LifespanManager(app):
+            transport = httpx.ASGITransport(app=app)
             async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
                 return await http.get(path, headers=headers)
 

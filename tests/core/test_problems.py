@@ -1,0 +1,86 @@
+"""Every error is application/problem+json with a stable type and the fields at fault."""
+
+from __future__ import annotations
+
+
+async def admin_of_root(factory):
+    root = await factory.org("Bund", kind="federal")
+    return root, await factory.user("admin", root["id"])
+
+
+async def test_validation_error_names_the_field(client, factory):
+    root, admin = await admin_of_root(factory)
+    response = await client.post(
+        "/api/orgs", headers=admin.headers, json={"name": "", "kind": "x", "parent_id": root["id"]}
+    )
+    assert response.status_code == 422
+    assert response.headers["content-type"].startswith("application/problem+json")
+    body = response.json()
+    assert body["type"] == "urn:orga:problem:validation-error"
+    assert body["status"] == 422
+    assert body["title"]
+    assert [e["field"] for e in body["errors"]] == ["name"]
+
+
+async def test_unknown_field_and_wrong_type_are_rejected(client, factory):
+    root, admin = await admin_of_root(factory)
+    unknown = await client.post(
+        "/api/orgs",
+        headers=admin.headers,
+        json={"name": "X", "kind": "x", "parent_id": root["id"], "colour": "red"},
+    )
+    assert unknown.status_code == 422
+    assert "colour" in unknown.json()["detail"]
+    wrong = await client.post(
+        "/api/orgs", headers=admin.headers, json={"name": "X", "kind": "x", "parent_id": "one"}
+    )
+    assert wrong.status_code == 422
+    assert wrong.json()["errors"][0]["field"] == "parent_id"
+
+
+async def test_malformed_json_is_a_problem(client):
+    response = await client.post(
+        "/api/auth/login", content=b"{not json", headers={"content-type": "application/json"}
+    )
+    assert response.status_code in (400, 422)
+    assert response.headers["content-type"].startswith("application/problem+json")
+
+
+async def test_body_size_limit(client):
+    response = await client.post(
+        "/api/auth/login", content=b"x" * 2_100_000, headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 413
+    assert response.json()["type"] == "urn:orga:problem:body-too-large"
+
+
+async def test_unknown_route_and_wrong_method(client):
+    missing = await client.get("/api/does-not-exist")
+    assert missing.status_code == 404
+    assert missing.json()["type"] == "urn:orga:problem:not-found"
+    method = await client.delete("/api/health")
+    assert method.status_code == 405
+    assert method.headers["content-type"].startswith("application/problem+json")
+
+
+async def test_limit_out_of_range(client, factory):
+    root, admin = await admin_of_root(factory)
+    response = await client.get(
+        f"/api/orgs/{root['id']}/audit", headers=admin.headers, params={"limit": 100000}
+    )
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "limit"
+
+
+async def test_unexpected_errors_leak_no_trace(client, factory, monkeypatch):
+    _, admin = await admin_of_root(factory)
+
+    async def explode(*args, **kwargs):
+        raise RuntimeError("secret internals /etc/passwd")
+
+    monkeypatch.setattr("core.orgs.services.visible_units", explode)
+    monkeypatch.setattr("core.orgs.routes.services.visible_units", explode)
+    response = await client.get("/api/orgs", headers=admin.headers)
+    assert response.status_code == 500
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert "secret" not in response.text and "Traceback" not in response.text
