@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from litestar import Litestar, Router
+from litestar.config.cors import CORSConfig
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
@@ -73,6 +74,18 @@ def _module_routers(name: str, routes: ModuleRoutes) -> list[Any]:
     return routers
 
 
+def _cors(settings: Settings) -> CORSConfig | None:
+    """CORS is off unless ``ORGA_CORS_ORIGINS`` lists origins."""
+    if not settings.cors_origins:
+        return None
+    return CORSConfig(
+        allow_origins=list(settings.cors_origins),
+        allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+        allow_headers=["Authorization", "Content-Type"],
+        max_age=600,
+    )
+
+
 def create_app(settings: Settings | None = None, *, plugins: Iterable[Any] = ()) -> Litestar:
     """Build the ASGI app for ``settings`` (default: read from the environment).
 
@@ -103,6 +116,7 @@ def create_app(settings: Settings | None = None, *, plugins: Iterable[Any] = ())
         exception_handlers=exception_handlers,  # type: ignore[arg-type]
         middleware=[security_headers_middleware(runtime.settings)],
         request_max_body_size=runtime.settings.max_body_bytes,
+        cors_config=_cors(runtime.settings),
         openapi_config=OpenAPIConfig(
             title="orga API",
             version=VERSION,

@@ -161,6 +161,24 @@ def user_create(email: str, org_id: int, role: str, display_name: str) -> None:
     click.echo(f"created user {result['id']} ({result['email']}) as {role} on unit {org_id}")
 
 
+@user.command("set-password")
+@click.argument("email")
+def user_set_password(email: str) -> None:
+    """Set a user's password (from stdin or ORGA_ADMIN_PASSWORD); ends all their sessions."""
+    from core.auth.bootstrap import set_password
+
+    password = read_password("New password")
+
+    async def work(runtime: Runtime) -> None:
+        await set_password(email, password)
+
+    try:
+        run_async(work)
+    except (Problem, ValueError) as exc:
+        raise _fail(exc) from exc
+    click.echo(f"password of {email} changed; their sessions were ended")
+
+
 @cli.group()
 def modules() -> None:
     """Inspect modules."""

@@ -7,11 +7,13 @@ from typing import Any
 from core import db
 from core.audit.services import record
 from core.auth.services import assign_role, create_user, normalize_email
-from core.auth.tables import User
+from core.auth.passwords import check_password_rules, hash_password
+from core.auth.tables import AuthToken, User
 from core.orgs.services import create_unit, get_unit
 from core.orgs.tables import OrgUnit
+from core.tables import utcnow
 
-__all__ = ["add_user", "initialize"]
+__all__ = ["add_user", "initialize", "set_password"]
 
 
 async def initialize(
@@ -50,3 +52,24 @@ async def add_user(
         user = await create_user(email, display_name, password)
         await assign_role(user["id"], org_id, role, by=None)
     return user
+
+
+async def set_password(email: str, password: str) -> None:
+    """Set a user's password (rules checked) and revoke every token of the user.
+
+    Raises:
+        ValueError: when no user has that e-mail.
+    """
+    user = await User.select(User.id).where(User.email == normalize_email(email)).first().run()
+    if user is None:
+        raise ValueError(f"there is no user with the e-mail {email}")
+    check_password_rules(password)
+    password_hash = await hash_password(password)
+    async with db.transaction():
+        await User.update({User.password_hash: password_hash}).where(User.id == user["id"]).run()
+        await (
+            AuthToken.update({AuthToken.revoked_at: utcnow()})
+            .where((AuthToken.user == user["id"]) & AuthToken.revoked_at.is_null())
+            .run()
+        )
+        await record("auth.password_set", object_type="user", object_id=user["id"])

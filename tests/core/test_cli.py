@@ -131,6 +131,14 @@ def test_init_creates_root_and_admin_once(cli_env):
         stdin="password1234\n",
     )
     assert weak.returncode != 0 and "password" in weak.stderr
+    reset = orga(
+        cli_env, "user", "set-password", "caller@example.org", stdin="another long passphrase 77\n"
+    )
+    assert reset.returncode == 0, reset.stderr
+    missing = orga(
+        cli_env, "user", "set-password", "ghost@example.org", stdin="another long passphrase 77\n"
+    )
+    assert missing.returncode != 0 and "no user" in missing.stderr
 
 
 def test_wrong_setting_stops_with_one_clear_message(cli_env):

@@ -1,0 +1,58 @@
+# orga: `make run` serves the demo, `make test` runs the whole suite. Both bootstrap .venv.
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+ORGA   := $(VENV)/bin/orga
+STAMP  := $(VENV)/.installed-stamp
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+
+.PHONY: run test test-sqlite test-postgres lint format bench clean
+
+$(STAMP): pyproject.toml
+	python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(ORGA) migrate
+	$(ORGA) demo --if-empty
+	@echo ""
+	@echo "  orga is starting on http://$(HOST):$(PORT)"
+	@echo "  API docs (OpenAPI 3.1, browsable): http://$(HOST):$(PORT)/schema/scalar"
+	@echo "  Log in: POST /api/auth/login {\"email\": \"admin@demo.orga.invalid\", \"password\": …}"
+	@echo "  (the demo password is printed once above when the demo is created;"
+	@echo "   set a new one with: $(ORGA) user set-password admin@demo.orga.invalid)"
+	@echo ""
+	$(ORGA) serve --host $(HOST) --port $(PORT)
+
+# The whole suite on SQLite, then on a throw-away PostgreSQL when its server binaries exist
+# (ORGA_REQUIRE_POSTGRES=1 turns a missing server into a failure, as CI does).
+test: $(STAMP) test-sqlite test-postgres
+
+test-sqlite: $(STAMP)
+	ORGA_TEST_DB=sqlite $(PY) -m pytest -q
+
+test-postgres: $(STAMP)
+	@if $(PY) -c "import sys; from core._pgserver import find_pg_bin; sys.exit(0 if find_pg_bin() else 1)"; then \
+		ORGA_TEST_DB=postgres $(PY) -m pytest -q; \
+	elif [ "$${ORGA_REQUIRE_POSTGRES:-0}" = "1" ]; then \
+		echo "PostgreSQL server binaries not found but ORGA_REQUIRE_POSTGRES=1" >&2; exit 1; \
+	else \
+		echo "PostgreSQL server binaries not found: skipping the PostgreSQL run"; \
+	fi
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
+
+format: $(STAMP)
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+bench: $(STAMP)
+	$(PY) bench/sqlite_engine.py
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .ruff_cache .hypothesis
