@@ -6,8 +6,8 @@ from typing import Any
 
 from core import db
 from core.audit.services import record
-from core.auth.services import assign_role, create_user, normalize_email
 from core.auth.passwords import check_password_rules, hash_password
+from core.auth.services import assign_role, create_user, normalize_email
 from core.auth.tables import AuthToken, User
 from core.orgs.services import create_unit, get_unit
 from core.orgs.tables import OrgUnit
