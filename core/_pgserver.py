@@ -16,7 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
-__all__ = ["PostgresServer", "find_pg_bin"]
+__all__ = ["PostgresServer", "find_pg_bin", "free_port"]
 
 
 def find_pg_bin() -> Path | None:
@@ -31,7 +31,8 @@ def find_pg_bin() -> Path | None:
     return Path(found).parent if found else None
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that is free right now."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
@@ -44,7 +45,7 @@ class PostgresServer:
         self.bin_dir = bin_dir
         self.base = Path(tempfile.mkdtemp(prefix="orga-pg-", dir=base_dir))
         self.data = self.base / "data"
-        self.port = _free_port()
+        self.port = free_port()
         self.user = "orga"
         self.password = "orga-test"  # noqa: S105 - throw-away server on loopback
         self._as_postgres = os.geteuid() == 0

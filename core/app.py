@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
@@ -18,11 +19,15 @@ from piccolo.engine.base import Engine
 from core import db
 from core.auth.actor import role_permissions
 from core.auth.guards import org_guard, provide_actor, provide_org
-from core.hookspecs import ModuleRoutes
+from core.hookspecs import JobHandler, ModuleRoutes
 from core.http import core_route_handlers, security_headers_middleware
-from core.modules import ModuleRegistry, load_modules
+from core.jobs.worker import Worker
+from core.mail.service import MAIL_JOB, Mailer
+from core.mail.transport import transport_from_settings
+from core.modules import ModuleError, ModuleRegistry, load_modules
 from core.problems import exception_handlers
 from core.settings import Settings, load_settings
+from core.templating import Templates
 
 __all__ = ["Runtime", "create_app"]
 
@@ -31,13 +36,25 @@ VERSION = "0.1.0"
 
 @dataclass
 class Runtime:
-    """What a running orga holds: settings, modules, role table and the database engine."""
+    """What a running orga holds: settings, modules, roles, database, templates and mail."""
 
     settings: Settings
     registry: ModuleRegistry
     engine: Engine
+    templates: Templates
+    mailer: Mailer
     roles: dict[str, frozenset[str]] = field(default_factory=dict)
-    services: dict[str, Any] = field(default_factory=dict)
+    worker: Worker | None = None
+
+    def job_handlers(self) -> dict[str, JobHandler]:
+        """Core's job handlers plus every module's ``register_jobs``."""
+        handlers: dict[str, JobHandler] = {MAIL_JOB: self.mailer.deliver}
+        for module, jobs in self.registry.call_each("register_jobs"):
+            for kind, handler in jobs.items():
+                if kind in handlers:
+                    raise ModuleError(f"module '{module}': job kind '{kind}' is already taken")
+                handlers[kind] = handler
+        return handlers
 
 
 def build_runtime(settings: Settings | None = None, plugins: Iterable[Any] = ()) -> Runtime:
@@ -46,10 +63,16 @@ def build_runtime(settings: Settings | None = None, plugins: Iterable[Any] = ())
     registry = load_modules(settings, extra=plugins)
     engine = db.create_engine(settings.database_url)
     db.activate(engine, registry.piccolo_apps)
+    templates = Templates(settings.templates_dir, registry.template_dirs)
+    transport = transport_from_settings(
+        settings.smtp_url, settings.mail_dir, settings.smtp_pool_size, settings.smtp_rate_per_minute
+    )
     return Runtime(
         settings=settings,
         registry=registry,
         engine=engine,
+        templates=templates,
+        mailer=Mailer(settings, templates, transport),
         roles=role_permissions(registry.permissions),
     )
 
@@ -72,6 +95,22 @@ def _module_routers(name: str, routes: ModuleRoutes) -> list[Any]:
     if routes.api:
         routers.append(Router(path="/api", route_handlers=list(routes.api), tags=[name]))
     return routers
+
+
+@contextlib.asynccontextmanager
+async def _inline_worker(runtime: Runtime) -> AsyncIterator[None]:
+    """With ``ORGA_WORKER=inline`` a worker runs inside the server process."""
+    if runtime.settings.worker != "inline":
+        yield
+        return
+    stop = asyncio.Event()
+    runtime.worker = Worker(runtime.job_handlers(), concurrency=4)
+    task = asyncio.create_task(runtime.worker.run(stop))
+    try:
+        yield
+    finally:
+        stop.set()
+        await task
 
 
 def _cors(settings: Settings) -> CORSConfig | None:
@@ -103,9 +142,11 @@ def create_app(settings: Settings | None = None, *, plugins: Iterable[Any] = ())
         await db.open_engine(runtime.engine)
         try:
             await runtime.registry.gather("startup", app=app)
-            yield
+            async with _inline_worker(runtime):
+                yield
             await runtime.registry.gather("shutdown", app=app)
         finally:
+            await runtime.mailer.transport.close()
             await db.close_engine(runtime.engine)
 
     return Litestar(

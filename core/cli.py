@@ -135,6 +135,83 @@ def init(org_name: str, org_kind: str, admin_email: str, admin_name: str) -> Non
     click.echo(f"created org unit {result['org_id']} and admin user {result['user_id']}")
 
 
+@cli.command()
+@click.option("--concurrency", default=4, show_default=True, help="jobs at a time")
+def worker(concurrency: int) -> None:
+    """Run jobs (mail, reminders) until stopped with SIGTERM or Ctrl-C; then finish or release."""
+    import logging
+    import signal
+
+    from core.jobs.worker import Worker
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+
+    async def work(runtime: Runtime) -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        try:
+            await Worker(runtime.job_handlers(), concurrency=concurrency).run(stop)
+        finally:
+            await runtime.mailer.transport.close()
+
+    run_async(work)
+
+
+@cli.group()
+def jobs() -> None:
+    """Inspect and steer the job queue."""
+
+
+@jobs.command("list")
+def jobs_list() -> None:
+    """Counts per kind and status, and the latest failures."""
+    from core.jobs.services import queue_stats
+
+    async def work(runtime: Runtime) -> dict[str, Any]:
+        return await queue_stats()
+
+    stats = run_async(work)
+    for row in stats["counts"]:
+        click.echo(f"{row['kind']:<30} {row['status']:<10} {row['n']:>8}")
+    click.echo(f"oldest due job waits {stats['oldest_due_seconds']:.0f} s")
+    for row in stats["failures"]:
+        click.echo(f"failed {row['id']:>8} {row['kind']:<24} {row['last_error']}")
+
+
+@jobs.command("retry")
+@click.argument("job_id", type=int)
+def jobs_retry(job_id: int) -> None:
+    """Queue a failed or cancelled job again."""
+    from core.jobs.services import retry
+
+    async def work(runtime: Runtime) -> None:
+        await retry(job_id)
+
+    try:
+        run_async(work)
+    except Problem as exc:
+        raise _fail(exc) from exc
+    click.echo(f"job {job_id} queued again")
+
+
+@jobs.command("cancel")
+@click.argument("job_id", type=int)
+def jobs_cancel(job_id: int) -> None:
+    """Cancel a queued job."""
+    from core.jobs.services import cancel
+
+    async def work(runtime: Runtime) -> None:
+        await cancel(job_id)
+
+    try:
+        run_async(work)
+    except Problem as exc:
+        raise _fail(exc) from exc
+    click.echo(f"job {job_id} cancelled")
+
+
 @cli.group()
 def user() -> None:
     """Manage users."""

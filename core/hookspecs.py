@@ -16,6 +16,7 @@ import pluggy
 
 __all__ = [
     "PROJECT",
+    "JobHandler",
     "Module",
     "ModuleRoutes",
     "OrgaSpec",

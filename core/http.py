@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
@@ -9,6 +10,8 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from core.settings import Settings
 
 __all__ = ["core_route_handlers", "security_headers_middleware"]
+
+STATIC_DIR = Path(__file__).parent / "static"
 
 _BASE_HEADERS = [
     (b"x-content-type-options", b"nosniff"),
@@ -27,11 +30,26 @@ _HSTS = (b"strict-transport-security", b"max-age=63072000; includeSubDomains")
 
 def core_route_handlers() -> list[Any]:
     """Every route handler core itself serves."""
+    from litestar.static_files import create_static_files_router
+
+    from core.auth.pages import reset_page, reset_page_submit
     from core.auth.routes import auth_handlers
     from core.health.routes import health
+    from core.jobs.routes import jobs_overview
     from core.orgs.routes import org_handlers
 
-    return [health, *auth_handlers(), *org_handlers()]
+    static = create_static_files_router(
+        path="/p/static", directories=[STATIC_DIR], include_in_schema=False
+    )
+    return [
+        health,
+        jobs_overview,
+        *auth_handlers(),
+        *org_handlers(),
+        reset_page,
+        reset_page_submit,
+        static,
+    ]
 
 
 def security_headers_middleware(settings: Settings):

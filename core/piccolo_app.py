@@ -8,6 +8,8 @@ from piccolo.conf.apps import AppConfig
 
 from core.audit.tables import AuditEntry
 from core.auth.tables import AuthToken, LoginAttempt, PasswordReset, RoleAssignment, User
+from core.jobs.tables import Job
+from core.mail.tables import MailSuppression
 from core.orgs.tables import OrgModule, OrgUnit
 from core.people.tables import ConsentEvent, Person, PersonPhone, PersonTag, Tag
 
@@ -28,6 +30,8 @@ APP_CONFIG = AppConfig(
         Tag,
         PersonTag,
         ConsentEvent,
+        Job,
+        MailSuppression,
     ],
     migration_dependencies=[],
     commands=[],

@@ -16,7 +16,10 @@ import msgspec
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 
+from core.i18n import best_locale, gettext
+
 __all__ = [
+    "N_",
     "PROBLEM_MEDIA_TYPE",
     "FieldError",
     "Problem",
@@ -32,19 +35,25 @@ PROBLEM_MEDIA_TYPE = "application/problem+json"
 TYPE_PREFIX = "urn:orga:problem:"
 log = logging.getLogger("orga.problems")
 
+
+def N_(message: str) -> str:
+    """Mark a string for translation without translating it yet (translated per request)."""
+    return message
+
+
 _STATUS_SLUGS = {
-    400: ("bad-request", "Bad request"),
-    401: ("unauthenticated", "Authentication required"),
-    403: ("forbidden", "Permission denied"),
-    404: ("not-found", "Not found"),
-    405: ("method-not-allowed", "Method not allowed"),
-    409: ("conflict", "Conflict"),
-    413: ("body-too-large", "Request body too large"),
-    415: ("unsupported-media-type", "Unsupported media type"),
-    422: ("validation-error", "Invalid input"),
-    429: ("too-many-requests", "Too many requests"),
-    500: ("internal-error", "Internal server error"),
-    503: ("unavailable", "Service unavailable"),
+    400: ("bad-request", N_("Bad request")),
+    401: ("unauthenticated", N_("Authentication required")),
+    403: ("forbidden", N_("Permission denied")),
+    404: ("not-found", N_("Not found")),
+    405: ("method-not-allowed", N_("Method not allowed")),
+    409: ("conflict", N_("Conflict")),
+    413: ("body-too-large", N_("Request body too large")),
+    415: ("unsupported-media-type", N_("Unsupported media type")),
+    422: ("validation-error", N_("Invalid input")),
+    429: ("too-many-requests", N_("Too many requests")),
+    500: ("internal-error", N_("Internal server error")),
+    503: ("unavailable", N_("Service unavailable")),
 }
 
 
@@ -131,8 +140,13 @@ def invalid(field: str, message: str) -> Problem:
 
 
 def _respond(request: Request, problem: Problem) -> Response:
+    runtime = getattr(request.app.state, "orga", None)
+    default = runtime.settings.locale if runtime else "en"
+    locale = best_locale(request.headers.get("accept-language"), default)
+    body = problem.body(instance=request.url.path)
+    body.title = gettext(body.title, locale)
     return Response(
-        content=problem.body(instance=request.url.path),
+        content=body,
         status_code=problem.status,
         media_type=PROBLEM_MEDIA_TYPE,
         headers=problem.headers,

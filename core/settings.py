@@ -34,6 +34,11 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     secret_key: str = ""
     public_url: str = "http://127.0.0.1:8000"
     smtp_url: str | None = None
+    smtp_pool_size: int = 4
+    smtp_rate_per_minute: int = 0
+    dkim_selector: str | None = None
+    dkim_domain: str | None = None
+    dkim_key_file: str | None = None
     mail_dir: str = ""
     mail_from: str = "orga <noreply@localhost>"
     locale: Literal["de", "en", "sv"] = "de"
@@ -56,6 +61,14 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
             raise SettingsError("ORGA_PUBLIC_URL: must start with http:// or https://")
         if self.smtp_url and not self.smtp_url.startswith(("smtp://", "smtps://")):
             raise SettingsError("ORGA_SMTP_URL: must start with smtp:// or smtps://")
+        if self.smtp_pool_size < 1 or self.smtp_rate_per_minute < 0:
+            raise SettingsError("ORGA_SMTP_POOL_SIZE / ORGA_SMTP_RATE_PER_MINUTE: out of range")
+        dkim = (self.dkim_selector, self.dkim_domain, self.dkim_key_file)
+        if any(dkim) and not all(dkim):
+            raise SettingsError(
+                "ORGA_DKIM_KEY_FILE: DKIM needs ORGA_DKIM_SELECTOR, ORGA_DKIM_DOMAIN and "
+                "ORGA_DKIM_KEY_FILE together"
+            )
         if self.database_url and not self.database_url.startswith(
             ("sqlite:///", "postgresql://", "postgres://")
         ):

@@ -7,7 +7,8 @@ the real ASGI app. Override the ``orga_plugins`` fixture to load extra plugin ob
 ``orga_overrides`` to change settings.
 
 Fixtures: ``orga_backend``, ``orga_database_url``, ``orga_empty_database_url``,
-``orga_settings``, ``orga_plugins``, ``orga_overrides``, ``app``, ``client``, ``factory``.
+``orga_settings``, ``orga_plugins``, ``orga_overrides``, ``app``, ``client``, ``factory``,
+``smtp_sink``.
 """
 
 from __future__ import annotations
@@ -28,11 +29,11 @@ from asgi_lifespan import LifespanManager
 from litestar import Litestar
 
 from core import db
-from core._pgserver import PostgresServer, find_pg_bin
+from core._pgserver import PostgresServer, find_pg_bin, free_port
 from core.app import build_runtime, create_app
 from core.settings import Settings, load_settings
 
-__all__ = ["OrgaFactory", "TestUser"]
+__all__ = ["OrgaFactory", "SmtpSink", "TestUser"]
 
 TEST_PASSWORD = "correct horse battery staple 42"  # noqa: S105 - test fixture password
 _counter = itertools.count(1)
@@ -270,6 +271,63 @@ class OrgaFactory:
         person = await Person.select().where(Person.id == rows[0]["id"]).first().run()
         assert person is not None
         return person
+
+
+class SmtpSink:
+    """A real SMTP server (aiosmtpd) on loopback that keeps what it receives.
+
+    Recipients whose address starts with ``bounce`` are refused with 550 and ``tempfail``
+    with 451, to exercise bounce handling and retries.
+    """
+
+    def __init__(self) -> None:
+        from aiosmtpd.controller import Controller
+
+        self.raw: list[bytes] = []
+        self.envelopes: list[tuple[str, list[str]]] = []
+        self.controller = Controller(self, hostname="127.0.0.1", port=free_port())
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        """aiosmtpd hook: refuse the test addresses, accept the rest."""
+        if address.startswith("bounce"):
+            return "550 5.1.1 no such user"
+        if address.startswith("tempfail"):
+            return "451 4.3.0 try again later"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        """aiosmtpd hook: keep the message."""
+        self.raw.append(envelope.original_content or envelope.content)
+        self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
+        return "250 Message accepted"
+
+    @property
+    def url(self) -> str:
+        """``ORGA_SMTP_URL`` of this server."""
+        return f"smtp://127.0.0.1:{self.controller.port}?starttls=off"
+
+    @property
+    def messages(self) -> list[Any]:
+        """The received messages, parsed."""
+        from email import message_from_bytes
+        from email.policy import default
+
+        return [message_from_bytes(raw, policy=default) for raw in list(self.raw)]
+
+
+@pytest.fixture
+def smtp_sink() -> Iterator[SmtpSink]:
+    """A loopback SMTP server; point ``ORGA_SMTP_URL`` at ``smtp_sink.url``."""
+    import logging
+
+    logging.getLogger("mail.log").setLevel(logging.WARNING)
+    sink = SmtpSink()
+    sink.controller.start()
+    try:
+        yield sink
+    finally:
+        sink.controller.stop()
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from litestar.connection import ASGIConnection
 
 from core import db
 from core.auth.actor import Actor, load_actor
-from core.problems import Problem, forbidden, not_found
+from core.problems import N_, Problem, forbidden, not_found
 
 __all__ = [
     "OrgScope",
@@ -95,7 +95,7 @@ def org_guard(module: str | None = None):
                 404,
                 "module-disabled",
                 f"The module '{module}' is not enabled for this org unit.",
-                title="Module disabled",
+                title=N_("Module disabled"),
             )
         connection.state["orga_org"] = OrgScope(id=org_id, path=row["path"])
 

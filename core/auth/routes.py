@@ -7,12 +7,13 @@ from typing import Annotated
 
 import msgspec
 from litestar import Request, delete, get, post
-from litestar.status_codes import HTTP_204_NO_CONTENT
+from litestar.status_codes import HTTP_202_ACCEPTED, HTTP_204_NO_CONTENT
 
-from core.auth import services
+from core.auth import reset, services
 from core.auth.actor import Actor
 from core.auth.guards import authenticated
 from core.auth.tables import AuthToken, User
+from core.i18n import best_locale
 from core.orgs.services import visible_units
 
 __all__ = ["auth_handlers"]
@@ -91,6 +92,19 @@ class PasswordChangeIn(msgspec.Struct, forbid_unknown_fields=True):
     new_password: Password
 
 
+class ResetRequestIn(msgspec.Struct, forbid_unknown_fields=True):
+    """Ask for a password reset link."""
+
+    email: Email
+
+
+class ResetConfirmIn(msgspec.Struct, forbid_unknown_fields=True):
+    """Set a new password with the secret from the reset link."""
+
+    token: Annotated[str, msgspec.Meta(min_length=20, max_length=200)]
+    new_password: Password
+
+
 def _client(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
@@ -128,6 +142,30 @@ async def change_password(actor: Actor, data: PasswordChangeIn) -> None:
     await services.change_password(
         actor.user_id, data.current_password, data.new_password, actor.token_id
     )
+
+
+@post(
+    "/api/auth/password-reset",
+    tags=["auth"],
+    status_code=HTTP_202_ACCEPTED,
+    summary="Mail a password reset link (always 202)",
+)
+async def password_reset(request: Request, data: ResetRequestIn) -> None:
+    """Always 202, whether or not the address has an account (no account enumeration)."""
+    runtime = request.app.state.orga
+    locale = best_locale(request.headers.get("accept-language"), runtime.settings.locale)
+    await reset.request_reset(data.email, runtime.mailer, runtime.settings.public_url, locale)
+
+
+@post(
+    "/api/auth/password-reset/confirm",
+    tags=["auth"],
+    status_code=HTTP_204_NO_CONTENT,
+    summary="Set a new password with a reset link's token",
+)
+async def password_reset_confirm(data: ResetConfirmIn) -> None:
+    """Use a reset link once; all sessions of the user end."""
+    await reset.confirm_reset(data.token, data.new_password)
 
 
 @get("/api/me", guards=[authenticated], tags=["auth"], summary="The current user")
@@ -182,4 +220,13 @@ async def revoke_session(actor: Actor, token_id: int) -> None:
 
 def auth_handlers() -> list:
     """Route handlers of this file."""
-    return [login, logout, change_password, me, my_sessions, revoke_session]
+    return [
+        login,
+        logout,
+        change_password,
+        password_reset,
+        password_reset_confirm,
+        me,
+        my_sessions,
+        revoke_session,
+    ]

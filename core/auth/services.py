@@ -14,7 +14,7 @@ from core.auth.actor import hash_token
 from core.auth.passwords import check_password_rules, hash_password, verify_password
 from core.auth.roles import BUILTIN_ROLES
 from core.auth.tables import AuthToken, LoginAttempt, RoleAssignment, User
-from core.problems import Problem, conflict, invalid, not_found
+from core.problems import N_, Problem, conflict, invalid, not_found
 from core.tables import utcnow
 
 __all__ = [
@@ -128,7 +128,9 @@ async def issue_token(
 
 
 def _bad_credentials() -> Problem:
-    return Problem(401, "invalid-credentials", "E-mail or password is wrong.", title="Login failed")
+    return Problem(
+        401, "invalid-credentials", "E-mail or password is wrong.", title=N_("Login failed")
+    )
 
 
 async def login(

@@ -16,7 +16,7 @@ from core.auth.guards import OrgScope, authenticated, org_guard, requires
 from core.auth.roles import rank
 from core.auth.tables import RoleAssignment, User
 from core.orgs import services
-from core.problems import Problem, forbidden, invalid, not_found
+from core.problems import N_, Problem, forbidden, invalid, not_found
 
 __all__ = ["org_handlers"]
 
@@ -277,7 +277,7 @@ def _check_grantable(actor: Actor, org: OrgScope, role: str) -> None:
             403,
             "role-above-own",
             f"You cannot grant '{role}', it ranks above yours.",
-            title="Permission denied",
+            title=N_("Permission denied"),
         )
 
 

@@ -1,0 +1,47 @@
+"""The public password reset page ``/p/auth/reset/{token}`` (no JavaScript needed)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from litestar import Request, Response, get, post
+from litestar.enums import RequestEncodingType
+from litestar.params import Body
+
+from core.auth.reset import confirm_reset
+from core.i18n import best_locale
+from core.problems import Problem
+
+__all__ = ["reset_page", "reset_page_submit"]
+
+
+def _page(request: Request, status: int = 200, **context: object) -> Response[str]:
+    runtime = request.app.state.orga
+    locale = best_locale(request.headers.get("accept-language"), runtime.settings.locale)
+    html = runtime.templates.render_page(
+        "pages/password_reset.html.jinja",
+        {"locale": locale, "done": False, "error": None, **context},
+        locale,
+    )
+    return Response(html, media_type="text/html; charset=utf-8", status_code=status)
+
+
+@get("/p/auth/reset/{token:str}", include_in_schema=False)
+async def reset_page(request: Request, token: str) -> Response[str]:
+    """The form to choose a new password."""
+    return _page(request)
+
+
+@post("/p/auth/reset/{token:str}", include_in_schema=False)
+async def reset_page_submit(
+    request: Request,
+    token: str,
+    data: Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)],
+) -> Response[str]:
+    """Set the password; errors are shown on the page."""
+    try:
+        await confirm_reset(token, data.get("new_password", ""))
+    except Problem as exc:
+        message = exc.errors[0].message if exc.errors else (exc.detail or exc.title)
+        return _page(request, status=exc.status, error=message)
+    return _page(request, done=True)

@@ -1,0 +1,1 @@
+"""Durable jobs: one table, an outbox-style ``enqueue`` and a worker (inline or separate)."""

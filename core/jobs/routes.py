@@ -1,0 +1,54 @@
+"""``GET /api/jobs``: queue depth and failures, for admins of a root unit."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import msgspec
+from litestar import get
+
+from core import db
+from core.auth.actor import Actor
+from core.auth.guards import authenticated
+from core.jobs.services import queue_stats
+from core.problems import forbidden
+
+__all__ = ["jobs_overview"]
+
+
+class KindCount(msgspec.Struct):
+    """How many jobs of a kind are in a status."""
+
+    kind: str
+    status: str
+    n: int
+
+
+class FailedJob(msgspec.Struct):
+    """A job that failed for good."""
+
+    id: int
+    kind: str
+    attempts: int
+    last_error: str | None
+    finished_at: datetime | None
+
+
+class JobsOverview(msgspec.Struct):
+    """The state of the job queue."""
+
+    counts: list[KindCount]
+    oldest_due_seconds: float
+    failures: list[FailedJob]
+
+
+@get("/api/jobs", guards=[authenticated], tags=["system"], summary="Job queue depth and failures")
+async def jobs_overview(actor: Actor) -> JobsOverview:
+    """Counts by kind and status, how long the oldest due job waits, the latest failures.
+
+    The queue is deployment-wide, so this needs ``jobs.view`` on a root unit.
+    """
+    roots = await db.fetch("SELECT path FROM org_unit WHERE parent_id IS NULL")
+    if not any(actor.can("jobs.view", row["path"]) for row in roots):
+        raise forbidden("jobs.view")
+    return msgspec.convert(await queue_stats(), JobsOverview)

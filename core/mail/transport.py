@@ -1,0 +1,167 @@
+"""Mail transports: SMTP (aiosmtplib, pooled, rate-limited) and a local maildir folder."""
+
+from __future__ import annotations
+
+import asyncio
+import mailbox
+import time
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import aiosmtplib
+
+__all__ = [
+    "MaildirTransport",
+    "PermanentMailError",
+    "SMTPTransport",
+    "TemporaryMailError",
+    "Transport",
+    "transport_from_settings",
+]
+
+
+class PermanentMailError(Exception):
+    """The server refused the recipient for good (5xx); ``address`` is the refused one."""
+
+    def __init__(self, address: str, reason: str) -> None:
+        super().__init__(f"{address}: {reason}")
+        self.address = address
+        self.reason = reason
+
+
+class TemporaryMailError(Exception):
+    """A 4xx answer or a network problem: try again later."""
+
+
+class Transport:
+    """Delivers raw RFC 5322 bytes to one recipient."""
+
+    async def send(self, sender: str, recipient: str, message: bytes) -> None:
+        """Deliver ``message``; raise PermanentMailError or TemporaryMailError on failure."""
+        raise NotImplementedError
+
+    async def close(self) -> None:
+        """Release connections."""
+
+
+class MaildirTransport(Transport):
+    """Writes every message into a maildir folder (the embedded default; nothing leaves)."""
+
+    def __init__(self, folder: str) -> None:
+        self.folder = Path(folder)
+
+    async def send(self, sender: str, recipient: str, message: bytes) -> None:
+        """Add the message to the maildir's ``new/`` folder."""
+        await asyncio.to_thread(self._add, message)
+
+    def _add(self, message: bytes) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        mailbox.Maildir(self.folder, create=True).add(message)
+
+
+class _RateLimiter:
+    """At most ``per_minute`` sends a minute, spread evenly (0 = unlimited)."""
+
+    def __init__(self, per_minute: int) -> None:
+        self.interval = 60.0 / per_minute if per_minute else 0.0
+        self.next_slot = 0.0
+        self.lock = asyncio.Lock()
+
+    async def wait(self) -> None:
+        if not self.interval:
+            return
+        async with self.lock:
+            now = time.monotonic()
+            delay = self.next_slot - now
+            self.next_slot = max(now, self.next_slot) + self.interval
+        if delay > 0:
+            await asyncio.sleep(delay)
+
+
+class SMTPTransport(Transport):
+    """SMTP through aiosmtplib with a small pool of open connections.
+
+    ``smtps://`` uses implicit TLS (port 465 by default); ``smtp://`` upgrades with STARTTLS
+    when the server offers it (``?starttls=require`` insists, ``?starttls=off`` never tries).
+    """
+
+    def __init__(self, url: str, pool_size: int = 4, rate_per_minute: int = 0) -> None:
+        parts = urlsplit(url)
+        self.implicit_tls = parts.scheme == "smtps"
+        query = dict(p.split("=", 1) for p in parts.query.split("&") if "=" in p)
+        starttls = query.get("starttls", "auto")
+        self.start_tls: bool | None = {"require": True, "off": False}.get(starttls)
+        self.host = parts.hostname or "localhost"
+        self.port = parts.port or (465 if self.implicit_tls else 25)
+        self.username = unquote(parts.username) if parts.username else None
+        self.password = unquote(parts.password) if parts.password else None
+        self.pool_size = pool_size
+        self._idle: list[aiosmtplib.SMTP] = []
+        self._slots: asyncio.Semaphore | None = None
+        self._limiter = _RateLimiter(rate_per_minute)
+
+    async def _connect(self) -> aiosmtplib.SMTP:
+        client = aiosmtplib.SMTP(
+            hostname=self.host,
+            port=self.port,
+            use_tls=self.implicit_tls,
+            start_tls=None if self.implicit_tls else self.start_tls,
+            timeout=30,
+        )
+        await client.connect()
+        if self.username:
+            await client.login(self.username, self.password or "")
+        return client
+
+    async def send(self, sender: str, recipient: str, message: bytes) -> None:
+        """Send over a pooled connection; classify failures as permanent or temporary."""
+        if self._slots is None:
+            self._slots = asyncio.Semaphore(self.pool_size)
+        await self._limiter.wait()
+        async with self._slots:
+            client = self._idle.pop() if self._idle else None
+            try:
+                if client is None or not client.is_connected:
+                    client = await self._connect()
+                await client.sendmail(sender, [recipient], message)
+            except aiosmtplib.SMTPRecipientsRefused as exc:
+                self._keep(client)
+                refusal = exc.recipients[0] if exc.recipients else None
+                code = refusal.code if refusal else 550
+                reason = refusal.message if refusal else str(exc)
+                if 500 <= code < 600:
+                    raise PermanentMailError(recipient, f"{code} {reason}") from exc
+                raise TemporaryMailError(f"{code} {reason}") from exc
+            except aiosmtplib.SMTPResponseException as exc:
+                self._keep(client)
+                if 500 <= exc.code < 600:
+                    raise PermanentMailError(recipient, f"{exc.code} {exc.message}") from exc
+                raise TemporaryMailError(f"{exc.code} {exc.message}") from exc
+            except (aiosmtplib.SMTPException, OSError) as exc:
+                if client is not None:
+                    client.close()
+                raise TemporaryMailError(f"{type(exc).__name__}: {exc}") from exc
+            else:
+                self._keep(client)
+
+    def _keep(self, client: aiosmtplib.SMTP | None) -> None:
+        if client is not None and client.is_connected:
+            self._idle.append(client)
+
+    async def close(self) -> None:
+        """Say QUIT on every pooled connection."""
+        while self._idle:
+            client = self._idle.pop()
+            try:
+                await client.quit()
+            except (aiosmtplib.SMTPException, OSError):
+                client.close()
+
+
+def transport_from_settings(
+    smtp_url: str | None, mail_dir: str, pool_size: int, rate_per_minute: int
+) -> Transport:
+    """SMTP when ``ORGA_SMTP_URL`` is set, else the maildir folder ``ORGA_MAIL_DIR``."""
+    if smtp_url:
+        return SMTPTransport(smtp_url, pool_size=pool_size, rate_per_minute=rate_per_minute)
+    return MaildirTransport(mail_dir)

@@ -1,0 +1,198 @@
+"""The durable job queue: outbox, dedupe, exclusive claims, leases, retries, shutdown."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import types
+from datetime import timedelta
+
+import pytest
+
+from core import db, hookimpl
+from core.jobs import services as jobs
+from core.jobs.worker import Worker
+from core.tables import utcnow
+from core.templating import RenderedMail
+
+pytestmark = pytest.mark.usefixtures("client")
+SEEN: list[dict] = []
+
+
+async def echo(payload):
+    SEEN.append(payload)
+    if payload.get("fail"):
+        raise ValueError("asked to fail")
+
+
+@hookimpl
+def register_module():
+    from core import Module
+
+    return Module(name="echoer", title="Echo jobs")
+
+
+@hookimpl
+def register_jobs():
+    return {"test.echo": echo}
+
+
+ECHO_PLUGIN = types.SimpleNamespace(
+    register_module=register_module, register_jobs=register_jobs, __name__="echo_plugin"
+)
+
+
+@pytest.fixture
+def orga_plugins():
+    SEEN.clear()
+    return [ECHO_PLUGIN]
+
+
+@pytest.fixture
+def orga_overrides(smtp_sink):
+    return {"smtp_url": smtp_sink.url}
+
+
+def worker_for(app, **options) -> Worker:
+    return Worker(app.state.orga.job_handlers(), **options)
+
+
+async def test_module_job_runs_and_dedupe_key_prevents_doubles(app):
+    assert await jobs.enqueue("test.echo", {"n": 1}, dedupe_key="once") is not None
+    assert await jobs.enqueue("test.echo", {"n": 2}, dedupe_key="once") is None
+    assert await worker_for(app).drain() == 1
+    assert SEEN == [{"n": 1}]
+
+
+async def test_concurrent_claims_never_overlap(app):
+    for n in range(60):
+        await jobs.enqueue("test.echo", {"n": n})
+    claims = await asyncio.gather(*(jobs.claim(f"w{i}", 10, ["test.echo"]) for i in range(8)))
+    ids = [job["id"] for claim in claims for job in claim]
+    assert len(ids) == len(set(ids)) == 60
+
+
+async def test_errors_retry_with_backoff_then_fail(app):
+    await jobs.enqueue("test.echo", {"fail": True}, max_attempts=2)
+    worker = worker_for(app)
+    await worker.drain()
+    row = await db.fetch_one("SELECT status, attempts, run_at, last_error FROM job")
+    assert (row["status"], row["attempts"]) == ("queued", 1)
+    assert "asked to fail" in row["last_error"]
+    assert row["run_at"] > utcnow()
+    await db.execute("UPDATE job SET run_at = {}", utcnow() - timedelta(seconds=1))
+    await worker.drain()
+    row = await db.fetch_one("SELECT id, status, attempts FROM job")
+    assert (row["status"], row["attempts"]) == ("failed", 2)
+    await jobs.retry(row["id"])
+    assert (await db.fetch_one("SELECT status FROM job"))["status"] == "queued"
+    await jobs.cancel(row["id"])
+    assert (await db.fetch_one("SELECT status FROM job"))["status"] == "cancelled"
+
+
+async def test_dead_workers_jobs_are_delivered_exactly_once_after_lease_expiry(app, smtp_sink):
+    mailer = app.state.orga.mailer
+    for n in range(20):
+        await mailer.enqueue(
+            to_email=f"p{n}@example.org",
+            rendered=RenderedMail(subject=f"Nr {n}", text="x\n", html=None),
+        )
+    dead = await jobs.claim("dead-worker", 20, ["mail.send"], lease=timedelta(minutes=5))
+    assert len(dead) == 20
+    assert await worker_for(app).drain() == 0  # leased by the dead worker
+    await db.execute("UPDATE job SET lease_expires_at = {}", utcnow() - timedelta(seconds=1))
+    assert await worker_for(app).drain() == 20
+    subjects = sorted(m["Subject"] for m in smtp_sink.messages)
+    assert subjects == sorted(f"Nr {n}" for n in range(20))
+    assert not await jobs.mark_done(dead[0]["id"], "dead-worker")  # late finisher is ignored
+    statuses = {r["status"] for r in await db.fetch("SELECT status FROM job")}
+    assert statuses == {"done"}
+
+
+async def test_graceful_shutdown_releases_unfinished_jobs(app):
+    started = asyncio.Event()
+
+    async def slow(payload):
+        started.set()
+        await asyncio.sleep(30)
+
+    worker = Worker({"test.echo": slow}, concurrency=2, grace=0.1)
+    await jobs.enqueue("test.echo", {"n": 1})
+    stop = asyncio.Event()
+    task = asyncio.create_task(worker.run(stop))
+    await asyncio.wait_for(started.wait(), 5)
+    stop.set()
+    await asyncio.wait_for(task, 5)
+    row = await db.fetch_one("SELECT status, attempts, locked_by FROM job")
+    assert (row["status"], row["attempts"], row["locked_by"]) == ("queued", 0, None)
+
+
+async def test_jobs_overview_is_for_root_admins(client, factory, app):
+    root = await factory.org(kind="federal")
+    child = await factory.org(parent=root["id"])
+    root_admin = await factory.user("admin", root["id"])
+    child_admin = await factory.user("admin", child["id"])
+    await jobs.enqueue("test.echo", {"fail": True}, max_attempts=1)
+    await worker_for(app).drain()
+    overview = await client.get("/api/jobs", headers=root_admin.headers)
+    assert overview.status_code == 200
+    body = overview.json()
+    assert {"kind": "test.echo", "status": "failed", "n": 1} in body["counts"]
+    assert body["failures"][0]["last_error"].startswith("ValueError")
+    assert (await client.get("/api/jobs", headers=child_admin.headers)).status_code == 403
+
+
+async def test_two_worker_processes_share_1000_jobs_without_doubles(app, smtp_sink, orga_settings):
+    mailer = app.state.orga.mailer
+    payloads = [
+        (
+            mailer.payload(
+                to_email=f"m{n}@example.org",
+                rendered=RenderedMail(subject=f"Nr {n}", text="x\n", html=None),
+            ),
+            None,
+        )
+        for n in range(1000)
+    ]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ORGA_")}
+    env.update(
+        ORGA_DATABASE_URL=orga_settings.database_url,
+        ORGA_VAR_DIR=orga_settings.var_dir,
+        ORGA_SECRET_KEY=orga_settings.secret_key,
+        ORGA_SMTP_URL=smtp_sink.url,
+    )
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "core", "worker", "--concurrency", "8"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        for _ in range(2)
+    ]
+    try:
+        for proc in procs:  # both are polling before the work arrives
+            while b"started" not in await asyncio.to_thread(proc.stderr.readline):
+                assert proc.poll() is None, "worker process exited"
+            threading.Thread(target=proc.stderr.read, daemon=True).start()  # keep pipe drained
+        assert await jobs.enqueue_many("mail.send", payloads) == 1000
+        deadline = time.monotonic() + 120
+        while len(smtp_sink.raw) < 1000 and time.monotonic() < deadline:
+            await asyncio.sleep(0.2)
+    finally:
+        for proc in procs:
+            proc.send_signal(signal.SIGTERM)
+        for proc in procs:
+            proc.wait(timeout=30)
+    subjects = [m["Subject"] for m in smtp_sink.messages]
+    assert len(subjects) == 1000
+    assert len(set(subjects)) == 1000
+    rows = await db.fetch("SELECT locked_by, status, attempts FROM job")
+    assert {r["status"] for r in rows} == {"done"}
+    assert {r["attempts"] for r in rows} == {1}
+    assert len({r["locked_by"] for r in rows}) == 2  # both processes did part of the work
