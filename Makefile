@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-stamp
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test test-sqlite test-postgres lint format bench clean
+.PHONY: run test test-sqlite test-postgres lint format bench clean i18n-extract i18n-update i18n-compile
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -53,6 +53,16 @@ format: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) bench/sqlite_engine.py
+
+# Translations: extract marked strings, merge them into the catalogs, check/compile them.
+i18n-extract: $(STAMP)
+	$(VENV)/bin/pybabel extract -F babel.cfg -k N_ -o core/locale/orga.pot --no-location --sort-output --project orga .
+
+i18n-update: i18n-extract
+	$(VENV)/bin/pybabel update -i core/locale/orga.pot -d core/locale -D orga --no-fuzzy-matching
+
+i18n-compile: $(STAMP)
+	$(VENV)/bin/pybabel compile -d core/locale -D orga --statistics
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache .hypothesis

@@ -63,7 +63,9 @@ def build_runtime(settings: Settings | None = None, plugins: Iterable[Any] = ())
     registry = load_modules(settings, extra=plugins)
     engine = db.create_engine(settings.database_url)
     db.activate(engine, registry.piccolo_apps)
-    templates = Templates(settings.templates_dir, registry.template_dirs)
+    templates = Templates(
+        settings.templates_dir, registry.template_dirs, auto_reload=settings.env == "development"
+    )
     transport = transport_from_settings(
         settings.smtp_url, settings.mail_dir, settings.smtp_pool_size, settings.smtp_rate_per_minute
     )

@@ -66,7 +66,9 @@ def _ngettext(singular: str, plural: str, n: int, **variables: Any) -> str:
 class Templates:
     """Renders pages and mails from the layered template folders."""
 
-    def __init__(self, override_dir: str | None, module_dirs: Sequence[Path]) -> None:
+    def __init__(
+        self, override_dir: str | None, module_dirs: Sequence[Path], auto_reload: bool = False
+    ) -> None:
         folders = [Path(override_dir)] if override_dir else []
         folders += [*module_dirs, CORE_TEMPLATES]
         self.env = Environment(
@@ -76,6 +78,7 @@ class Templates:
             extensions=["jinja2.ext.i18n"],
             trim_blocks=True,
             lstrip_blocks=True,
+            auto_reload=auto_reload,
         )
         self.env.install_gettext_callables(_gettext, _ngettext, newstyle=True)
 

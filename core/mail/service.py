@@ -111,7 +111,7 @@ class Mailer:
 
     def message_bytes(self, payload: dict[str, Any]) -> bytes:
         """The RFC 5322 bytes of a payload, DKIM-signed when configured."""
-        message = build_message(
+        raw = build_message(
             sender=payload["from"],
             to=payload["to"],
             subject=payload["subject"],
@@ -121,7 +121,6 @@ class Mailer:
             message_id=payload["message_id"],
             headers=payload.get("headers"),
         )
-        raw = message.as_bytes()
         return self.signer.sign(raw) if self.signer else raw
 
     async def deliver(self, payload: dict[str, Any]) -> None:
