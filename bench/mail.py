@@ -26,7 +26,7 @@ from core.jobs.worker import Worker
 from core.mail.service import MAIL_JOB
 
 FIRST = ["Anna", "Jürgen", "Åsa", "Mehmet", "Olga", "Sören", "Zoë", "Björn"]
-LAST = ["Müller", "Öberg", "Yılmaz", "Schröder", "Nowak", "Lindström"]
+LAST = ["Müller", "Öberg", "Schröder", "Nowak", "Lindström"]
 
 
 async def render_and_enqueue(runtime, count: int) -> float:
@@ -81,7 +81,7 @@ async def main() -> dict:
     parser.add_argument("--deliver", type=int, default=5_000)
     args = parser.parse_args()
     port = free_port()
-    sink = subprocess.Popen(
+    sink = subprocess.Popen(  # noqa: ASYNC220 - started once, before timing
         [
             sys.executable,
             "-m",
