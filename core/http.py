@@ -37,6 +37,7 @@ def core_route_handlers() -> list[Any]:
     from core.health.routes import health
     from core.jobs.routes import jobs_overview
     from core.orgs.routes import org_handlers
+    from core.people.routes import people_router
 
     static = create_static_files_router(
         path="/p/static", directories=[STATIC_DIR], include_in_schema=False
@@ -46,6 +47,7 @@ def core_route_handlers() -> list[Any]:
         jobs_overview,
         *auth_handlers(),
         *org_handlers(),
+        people_router(),
         reset_page,
         reset_page_submit,
         static,

@@ -14,11 +14,19 @@ from core import db
 __all__ = ["add_sql"]
 
 
-def add_sql(manager: MigrationManager, *statements: str) -> None:
-    """Run raw SQL statements (e.g. ``CREATE UNIQUE INDEX``) as part of ``manager``'s migration."""
+def add_sql(
+    manager: MigrationManager,
+    *statements: str,
+    postgres: tuple[str, ...] = (),
+    sqlite: tuple[str, ...] = (),
+) -> None:
+    """Run raw SQL statements (e.g. ``CREATE UNIQUE INDEX``) as part of ``manager``'s migration.
+
+    ``postgres``/``sqlite`` hold statements for one database only (e.g. ``text_pattern_ops``).
+    """
 
     async def run() -> None:
-        for statement in statements:
+        for statement in [*statements, *(postgres if db.is_postgres() else sqlite)]:
             await db.execute(statement)
 
     manager.add_raw(run)

@@ -86,6 +86,17 @@ class ModuleRegistry:
                 results.append(value)
         return results
 
+    async def gather_each(self, hook: str, **kwargs: Any) -> list[tuple[str, Any]]:
+        """Await a runtime hook per plugin; return ``(plugin name, result)`` pairs, no ``None``."""
+        results = []
+        for impl in reversed(getattr(self.pm.hook, hook).get_hookimpls()):
+            value = impl.function(**{name: kwargs[name] for name in impl.argnames})
+            if hasattr(value, "__await__"):
+                value = await value
+            if value is not None:
+                results.append((impl.plugin_name, value))
+        return results
+
     def module_of(self, plugin_name: str) -> LoadedModule | None:
         """The enabled module registered under ``plugin_name``."""
         return self.modules.get(plugin_name)

@@ -11,7 +11,14 @@ from core.auth.tables import AuthToken, LoginAttempt, PasswordReset, RoleAssignm
 from core.jobs.tables import Job
 from core.mail.tables import MailSuppression
 from core.orgs.tables import OrgModule, OrgUnit
-from core.people.tables import ConsentEvent, Person, PersonPhone, PersonTag, Tag
+from core.people.tables import (
+    ConsentEvent,
+    CustomField,
+    Person,
+    PersonPhone,
+    PersonTag,
+    Tag,
+)
 
 APP_CONFIG = AppConfig(
     app_name="core",
@@ -30,6 +37,7 @@ APP_CONFIG = AppConfig(
         Tag,
         PersonTag,
         ConsentEvent,
+        CustomField,
         Job,
         MailSuppression,
     ],

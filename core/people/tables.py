@@ -10,14 +10,20 @@ from piccolo.table import Table
 from core.orgs.tables import OrgUnit
 from core.tables import Stamped
 
-__all__ = ["ConsentEvent", "Person", "PersonPhone", "PersonTag", "Tag"]
+__all__ = ["ConsentEvent", "CustomField", "Person", "PersonPhone", "PersonTag", "Tag"]
 
 
 class Person(Stamped, Table, tablename="person"):
-    """A member, sympathizer or contact. Special-category data (GDPR Art. 9)."""
+    """A member, sympathizer or contact. Special-category data (GDPR Art. 9).
+
+    ``first_key``/``last_key`` are lower-cased "first last" / "last first" for indexed name
+    search by prefix; the people service keeps them in step with the names.
+    """
 
     first_name = Varchar(length=200, default="")
     last_name = Varchar(length=200, default="")
+    first_key = Varchar(length=401, default="", index=True)
+    last_key = Varchar(length=401, default="", index=True)
     email = Varchar(length=320, null=True, default=None, index=True)
     street = Varchar(length=300, null=True, default=None)
     postal_code = Varchar(length=20, null=True, default=None, index=True)
@@ -67,3 +73,13 @@ class ConsentEvent(Table, tablename="consent_event"):
     reference = Varchar(length=100, null=True, default=None)
     wording = Text(null=True, default=None)
     at = Timestamptz(default=TimestamptzNow())
+
+
+class CustomField(Stamped, Table, tablename="custom_field"):
+    """A custom person field defined by an org unit (visible in its subtree)."""
+
+    org = ForeignKey(OrgUnit, on_delete=OnDelete.cascade, db_column_name="org_id")
+    key = Varchar(length=50)
+    label = Varchar(length=200)
+    kind = Varchar(length=10)
+    choices = JSON(null=True, default=None)

@@ -30,6 +30,9 @@ ENDPOINTS = [
     Endpoint("PUT", "/api/orgs/{org}/modules/calling", "modules.manage", {"enabled": True}),
     Endpoint("GET", "/api/orgs/{org}/members", "members.manage"),
     Endpoint("GET", "/api/orgs/{org}/audit", "audit.view"),
+    Endpoint("GET", "/api/orgs/{org}/people/", "people.view"),
+    Endpoint("POST", "/api/orgs/{org}/people/", "people.edit", {"last_name": "Neu"}),
+    Endpoint("GET", "/api/orgs/{org}/people/custom-fields", "people.view"),
     Endpoint("GET", "/api/orgs/{org}/calling/assignments", "calling.call"),
     Endpoint("POST", "/api/orgs/{org}/calling/assignments", "calling.manage", {"title": "Call"}),
     Endpoint("GET", "/api/orgs/{org}/events/", "events.view"),
@@ -142,3 +145,23 @@ async def test_nobody_grants_a_role_above_their_own(app, client, factory, tree):
         "caller",
         "organizer",
     ]
+
+
+async def test_authorization_costs_two_queries(app, client, factory, tree, monkeypatch):
+    """Token + grants in one query, unit path + module switch in one more; then the handler."""
+    from core import db
+
+    user = await factory.user("organizer", tree["own"])
+    engine_class = type(db.engine())
+    original = engine_class.run_querystring
+    count = 0
+
+    async def counting(self, querystring, in_pool=False):
+        nonlocal count
+        count += 1
+        return await original(self, querystring, in_pool)
+
+    monkeypatch.setattr(engine_class, "run_querystring", counting)
+    response = await client.get(f"/api/orgs/{tree['own']}/modules", headers=user.headers)
+    assert response.status_code == 200
+    assert count == 3  # actor, org guard, and the handler's one query

@@ -1,0 +1,75 @@
+"""Consent: an append-only history per person, channel and purpose (proof under Art. 7(1)).
+
+The current consent of a channel and purpose is its latest event. ``do_not_contact`` on the
+person blocks every channel regardless of consent; :func:`contactable_sql` is the one place
+that turns both into SQL, so an opt-out is honoured everywhere from the moment it is stored.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from core import db
+from core.people.schemas import ConsentIn, ConsentOut
+from core.people.tables import ConsentEvent
+
+__all__ = ["contactable_sql", "current_consents", "record_consent"]
+
+
+async def record_consent(
+    person_id: int, entry: ConsentIn, default_source: str | None = None
+) -> None:
+    """Append one consent event (never updates or deletes earlier ones)."""
+    await ConsentEvent.insert(
+        ConsentEvent(
+            person=person_id,
+            channel=entry.channel,
+            purpose=entry.purpose,
+            status=entry.status,
+            source=entry.source or default_source or "api",
+            reference=entry.reference,
+            wording=entry.wording,
+        )
+    ).run()
+
+
+async def current_consents(person_ids: list[int]) -> dict[int, list[ConsentOut]]:
+    """The latest event per channel and purpose of each person."""
+    if not person_ids:
+        return {}
+    marks = ", ".join(["{}"] * len(person_ids))
+    rows = await db.fetch(
+        "SELECT person_id, channel, purpose, status, source, at FROM consent_event "
+        f"WHERE person_id IN ({marks}) ORDER BY person_id, id",
+        *person_ids,
+    )
+    latest: dict[int, dict[tuple[str, str], dict[str, Any]]] = defaultdict(dict)
+    for row in rows:
+        latest[row["person_id"]][(row["channel"], row["purpose"])] = row
+    return {
+        pid: [
+            ConsentOut(
+                channel=r["channel"],
+                purpose=r["purpose"],
+                status=r["status"],
+                source=r["source"],
+                at=r["at"],
+            )
+            for r in by_key.values()
+        ]
+        for pid, by_key in latest.items()
+    }
+
+
+def contactable_sql(channel: str, alias: str = "p", purpose: str = "general") -> str:
+    """SQL condition: the person may be contacted on ``channel`` (no parameters needed).
+
+    True when the person is not do-not-contact and the latest consent event for the channel
+    and purpose is ``granted``.
+    """
+    return (
+        f"(NOT {alias}.do_not_contact AND (SELECT ce.status FROM consent_event ce "
+        f"WHERE ce.person_id = {alias}.id AND ce.channel = '{channel}' "
+        f"AND ce.purpose = '{purpose}' ORDER BY ce.id DESC LIMIT 1) = 'granted')"
+    )

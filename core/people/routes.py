@@ -1,0 +1,186 @@
+"""``/api/orgs/{org_id}/people``: list and search, create, read, change; custom fields."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+import msgspec
+from litestar import Request, Router, get, post
+from litestar import patch as patch_route
+
+from core import db
+from core.audit.services import record
+from core.auth.actor import Actor
+from core.auth.guards import OrgScope, org_guard, requires
+from core.pagination import Page, check_limit
+from core.people import services
+from core.people.schemas import MemberStatus, PersonDetail, PersonIn, PersonOut, PersonPatch
+from core.people.tables import CustomField
+from core.people.tags import visible_definitions_sql
+from core.problems import conflict
+
+__all__ = ["people_router"]
+
+
+class CustomFieldIn(msgspec.Struct, forbid_unknown_fields=True):
+    """A custom person field for this unit and its subtree."""
+
+    key: Annotated[str, msgspec.Meta(pattern=r"^[a-z][a-z0-9_]{0,49}$")]
+    label: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+    kind: Literal["text", "number", "date", "choice", "boolean"]
+    choices: list[Annotated[str, msgspec.Meta(min_length=1, max_length=100)]] | None = None
+
+
+class CustomFieldOut(msgspec.Struct):
+    """A custom field definition."""
+
+    id: int
+    org_id: int
+    key: str
+    label: str
+    kind: str
+    choices: list[str] | None
+
+
+def _region(request: Request) -> str:
+    return request.app.state.orga.settings.default_region
+
+
+async def _detail(request: Request, row: dict[str, Any], org: OrgScope) -> PersonDetail:
+    [person] = await services.load_people([row])
+    registry = request.app.state.orga.registry
+    summaries = dict(
+        await registry.gather_each("person_summary", person_id=row["id"], org_id=org.id)
+    )
+    return PersonDetail(**msgspec.structs.asdict(person), summaries=summaries)
+
+
+@get("/", guards=[requires("people.view")], summary="People of this unit's subtree")
+async def list_people(
+    request: Request,
+    org: OrgScope,
+    q: str | None = None,
+    member_status: MemberStatus | None = None,
+    tag: str | None = None,
+    limit: int = 50,
+    cursor: str | None = None,
+) -> Page[PersonOut]:
+    """Search ``q`` (e-mail, phone, postal code or name prefix) and filter; keyset pages."""
+    check_limit(limit)
+    return await services.list_people(
+        org.path,
+        q=q,
+        member_status=member_status,
+        tag=tag,
+        limit=limit,
+        cursor=cursor,
+        region=_region(request),
+    )
+
+
+@post("/", guards=[requires("people.edit")], summary="Create a person")
+async def create_person(
+    request: Request, actor: Actor, org: OrgScope, data: PersonIn
+) -> PersonDetail:
+    """Create a person (home unit in this subtree; default this unit)."""
+    person_id = await services.create_person(org.id, org.path, data, _region(request))
+    await record(
+        "person.created",
+        user_id=actor.user_id,
+        token_id=actor.token_id,
+        object_type="person",
+        object_id=person_id,
+        org_id=org.id,
+    )
+    return await _detail(request, await services.require_person(person_id, org.path), org)
+
+
+@get("/{person_id:int}", guards=[requires("people.view")], summary="One person, with modules")
+async def get_person(request: Request, actor: Actor, org: OrgScope, person_id: int) -> PersonDetail:
+    """The person with every module's summary; the read is audited."""
+    row = await services.require_person(person_id, org.path)
+    await record(
+        "person.read",
+        user_id=actor.user_id,
+        token_id=actor.token_id,
+        object_type="person",
+        object_id=person_id,
+        org_id=org.id,
+    )
+    return await _detail(request, row, org)
+
+
+@patch_route("/{person_id:int}", guards=[requires("people.edit")], summary="Change a person")
+async def patch_person(
+    request: Request, actor: Actor, org: OrgScope, person_id: int, data: PersonPatch
+) -> PersonDetail:
+    """Change fields; ``phones`` and ``tags`` replace the lists, ``consents`` append."""
+    await services.require_person(person_id, org.path)
+    await services.update_person(person_id, org.id, org.path, data, _region(request))
+    await record(
+        "person.changed",
+        user_id=actor.user_id,
+        token_id=actor.token_id,
+        object_type="person",
+        object_id=person_id,
+        org_id=org.id,
+    )
+    return await _detail(request, await services.require_person(person_id, org.path), org)
+
+
+@get("/custom-fields", guards=[requires("people.view")], summary="Custom fields visible here")
+async def list_custom_fields(org: OrgScope) -> list[CustomFieldOut]:
+    """Fields defined on this unit or above."""
+    rows = await db.fetch(visible_definitions_sql("custom_field") + " ORDER BY d.id", org.path)
+    return [_field_out(r) for r in rows]
+
+
+def _field_out(row: dict[str, Any]) -> CustomFieldOut:
+    choices = row["choices"]
+    if isinstance(choices, str):
+        choices = msgspec.json.decode(choices)
+    return CustomFieldOut(
+        id=row["id"],
+        org_id=row.get("org_id", row.get("org")),
+        key=row["key"],
+        label=row["label"],
+        kind=row["kind"],
+        choices=choices,
+    )
+
+
+@post("/custom-fields", guards=[requires("orgs.manage")], summary="Define a custom field")
+async def create_custom_field(org: OrgScope, data: CustomFieldIn) -> CustomFieldOut:
+    """Define a field for people of this unit's subtree."""
+    if data.kind == "choice" and not data.choices:
+        raise conflict("A choice field needs choices.", field="choices")
+    if (
+        await CustomField.exists()
+        .where((CustomField.org == org.id) & (CustomField.key == data.key))
+        .run()
+    ):
+        raise conflict(f"The field '{data.key}' exists already.", field="key")
+    rows = await CustomField.insert(
+        CustomField(
+            org=org.id, key=data.key, label=data.label, kind=data.kind, choices=data.choices
+        )
+    ).run()
+    row = await CustomField.select().where(CustomField.id == rows[0]["id"]).first().run()
+    return _field_out(row)
+
+
+def people_router() -> Router:
+    """The people routes under ``/api/orgs/{org_id}/people``."""
+    return Router(
+        path="/api/orgs/{org_id:int}/people",
+        route_handlers=[
+            list_people,
+            create_person,
+            get_person,
+            patch_person,
+            list_custom_fields,
+            create_custom_field,
+        ],
+        guards=[org_guard()],
+        tags=["people"],
+    )

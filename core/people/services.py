@@ -1,0 +1,300 @@
+"""People services: create, change, load (no N+1), scope checks and search.
+
+Every query for people goes through :func:`scope_sql`, the one scoping function: a person is
+visible at a unit when their home unit lies in that unit's subtree.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+from email_validator import EmailNotValidError, validate_email
+
+from core import db
+from core.orgs.services import get_unit
+from core.pagination import Page, decode_cursor, page_of
+from core.people import consent, tags
+from core.people.phones import normalize_phone
+from core.people.schemas import PersonIn, PersonOut, PersonPatch
+from core.people.tables import Person, PersonPhone
+from core.problems import invalid, not_found
+from core.tables import utcnow
+
+__all__ = [
+    "create_person",
+    "get_person_row",
+    "list_people",
+    "load_people",
+    "name_keys",
+    "normalize_email_address",
+    "scope_sql",
+    "update_person",
+]
+
+_PLAIN_FIELDS = (
+    "first_name",
+    "last_name",
+    "email",
+    "street",
+    "postal_code",
+    "city",
+    "country",
+    "language",
+    "member_status",
+    "membership_number",
+    "source",
+    "do_not_contact",
+    "notes",
+)
+
+
+def scope_sql(alias: str = "p") -> str:
+    """``home_org_id`` within the subtree whose root path is given twice as parameters."""
+    return (
+        f"{alias}.home_org_id IN (SELECT id FROM org_unit "
+        "WHERE substr(path, 1, length(CAST({} AS TEXT))) = CAST({} AS TEXT))"
+    )
+
+
+def name_keys(first: str, last: str) -> tuple[str, str]:
+    """Lower-cased ``first last`` and ``last first`` for prefix search."""
+    first, last = first.strip().lower(), last.strip().lower()
+    return f"{first} {last}".strip(), f"{last} {first}".strip()
+
+
+def normalize_email_address(email: str | None, field: str = "email") -> str | None:
+    """Check the syntax and normalize (lower-case); ``None`` stays ``None``."""
+    if email is None or not email.strip():
+        return None
+    try:
+        result = validate_email(email.strip(), check_deliverability=False)
+    except EmailNotValidError as exc:
+        raise invalid(field, str(exc)) from exc
+    return result.normalized.lower()
+
+
+def normalize_phones(phones: list[str], region: str) -> list[str]:
+    """E.164 for each number; a number that cannot be read is a 422 naming its index."""
+    result: list[str] = []
+    for index, raw in enumerate(phones):
+        e164 = normalize_phone(raw, region)
+        if e164 is None:
+            raise invalid(f"phones[{index}]", f"'{raw}' is not a phone number")
+        if e164 not in result:
+            result.append(e164)
+    return result
+
+
+async def _check_home(home_org_id: int, org_path: str) -> None:
+    unit = await get_unit(home_org_id)
+    if unit is None or not unit["path"].startswith(org_path):
+        raise invalid("home_org_id", "no such org unit in this subtree")
+
+
+async def _write_phones(person_id: int, phones: list[str]) -> None:
+    await PersonPhone.delete().where(PersonPhone.person == person_id).run()
+    if phones:
+        await PersonPhone.insert(
+            *[PersonPhone(person=person_id, e164=p, position=i) for i, p in enumerate(phones)]
+        ).run()
+
+
+async def create_person(
+    org_id: int, org_path: str, data: PersonIn, region: str, consent_source: str | None = None
+) -> int:
+    """Insert a person with phones, tags and consents in one transaction; returns the id."""
+    values = {f: getattr(data, f) for f in _PLAIN_FIELDS}
+    values["email"] = normalize_email_address(data.email)
+    phones = normalize_phones(data.phones, region)
+    home = data.home_org_id or org_id
+    if home != org_id:
+        await _check_home(home, org_path)
+    await tags.check_custom_fields(home, data.custom_fields)
+    first_key, last_key = name_keys(data.first_name, data.last_name)
+    async with db.transaction():
+        rows = await Person.insert(
+            Person(
+                **values,
+                home_org=home,
+                first_key=first_key,
+                last_key=last_key,
+                custom_fields=data.custom_fields,
+            )
+        ).run()
+        person_id = rows[0]["id"]
+        await _write_phones(person_id, phones)
+        await tags.set_tags(person_id, org_id, org_path, data.tags)
+        for entry in data.consents:
+            await consent.record_consent(person_id, entry, default_source=consent_source)
+    return person_id
+
+
+async def update_person(
+    person_id: int, org_id: int, org_path: str, patch: PersonPatch, region: str
+) -> None:
+    """Apply a patch; lists replace, consents append to the history."""
+    values: dict[str, Any] = {
+        f: getattr(patch, f) for f in _PLAIN_FIELDS if getattr(patch, f) is not msgspec.UNSET
+    }
+    if "email" in values:
+        values["email"] = normalize_email_address(values["email"])
+    if patch.home_org_id is not msgspec.UNSET:
+        await _check_home(patch.home_org_id, org_path)
+        values["home_org_id"] = patch.home_org_id
+    if patch.custom_fields is not msgspec.UNSET:
+        row = await get_person_row(person_id)
+        assert row is not None
+        home = values.get("home_org_id", row["home_org_id"])
+        await tags.check_custom_fields(home, patch.custom_fields)
+        values["custom_fields"] = msgspec.json.encode(patch.custom_fields).decode()
+    phones = None if patch.phones is msgspec.UNSET else normalize_phones(patch.phones, region)
+    async with db.transaction():
+        if "first_name" in values or "last_name" in values:
+            row = await get_person_row(person_id)
+            assert row is not None
+            first = values.get("first_name", row["first_name"])
+            last = values.get("last_name", row["last_name"])
+            values["first_key"], values["last_key"] = name_keys(first, last)
+        if values:
+            values["updated_at"] = utcnow()
+            columns = ", ".join(f"{name} = {{}}" for name in values)
+            await db.execute(
+                f"UPDATE person SET {columns} WHERE id = {{}}", *values.values(), person_id
+            )
+        if phones is not None:
+            await _write_phones(person_id, phones)
+        if patch.tags is not msgspec.UNSET:
+            await tags.set_tags(person_id, org_id, org_path, patch.tags)
+        if patch.consents is not msgspec.UNSET:
+            for entry in patch.consents:
+                await consent.record_consent(person_id, entry)
+
+
+async def get_person_row(person_id: int, org_path: str | None = None) -> dict[str, Any] | None:
+    """The person's row; with ``org_path`` only when visible in that subtree."""
+    if org_path is None:
+        return await db.fetch_one("SELECT * FROM person WHERE id = {}", person_id)
+    return await db.fetch_one(
+        f"SELECT p.* FROM person p WHERE p.id = {{}} AND {scope_sql()}",
+        person_id,
+        org_path,
+        org_path,
+    )
+
+
+def _json(value: Any) -> Any:
+    return msgspec.json.decode(value) if isinstance(value, str) else value
+
+
+async def load_people(rows: list[dict[str, Any]]) -> list[PersonOut]:
+    """Person rows → API shapes, with phones, tags and consents in three queries in total."""
+    ids = [row["id"] for row in rows]
+    if not ids:
+        return []
+    marks = ", ".join(["{}"] * len(ids))
+    phones: dict[int, list[str]] = {i: [] for i in ids}
+    for row in await db.fetch(
+        f"SELECT person_id, e164 FROM person_phone WHERE person_id IN ({marks}) AND valid "
+        "ORDER BY person_id, position",
+        *ids,
+    ):
+        phones[row["person_id"]].append(row["e164"])
+    tag_names = await tags.tags_of(ids)
+    consents = await consent.current_consents(ids)
+    return [
+        PersonOut(
+            id=row["id"],
+            **{f: row[f] for f in _PLAIN_FIELDS if f != "do_not_contact"},
+            do_not_contact=bool(row["do_not_contact"]),
+            phones=phones[row["id"]],
+            home_org_id=row["home_org_id"],
+            tags=tag_names.get(row["id"], []),
+            consents=consents.get(row["id"], []),
+            custom_fields=_json(row["custom_fields"]) or {},
+            created_at=row["created_at"],
+            updated_at=row["updated_at"],
+        )
+        for row in rows
+    ]
+
+
+def _prefix(column: str) -> tuple[str, int]:
+    """SQL for "``column`` starts with the parameter", using an index on both databases."""
+    if db.is_postgres():
+        return f"{column} LIKE {{}} ESCAPE '\\'", 1
+    return f"({column} >= {{}} AND {column} < {{}})", 2
+
+
+def _prefix_args(value: str, count: int) -> list[str]:
+    if count == 1:
+        escaped = value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        return [escaped + "%"]
+    return [value, value + "\U0010ffff"]
+
+
+def search_condition(q: str, region: str) -> tuple[str, list[Any]]:
+    """Turn ``?q=`` into one indexed condition: e-mail, phone, postal code or name prefix."""
+    q = " ".join(q.split())
+    if "@" in q:
+        sql, n = _prefix("p.email")
+        return sql, _prefix_args(q.lower(), n)
+    digits = sum(ch.isdigit() for ch in q)
+    if digits >= 6 and all(ch.isdigit() or ch in "+-/() " for ch in q):
+        e164 = normalize_phone(q, region) or "+" + "".join(ch for ch in q if ch.isdigit())
+        sql, n = _prefix("e164")
+        return (f"p.id IN (SELECT person_id FROM person_phone WHERE {sql})", _prefix_args(e164, n))
+    if q.isdigit():
+        sql, n = _prefix("p.postal_code")
+        return sql, _prefix_args(q, n)
+    first_sql, n = _prefix("p.first_key")
+    last_sql, _ = _prefix("p.last_key")
+    value = q.lower()
+    return f"({first_sql} OR {last_sql})", _prefix_args(value, n) + _prefix_args(value, n)
+
+
+async def list_people(
+    org_path: str,
+    *,
+    q: str | None,
+    member_status: str | None,
+    tag: str | None,
+    limit: int,
+    cursor: str | None,
+    region: str,
+) -> Page[PersonOut]:
+    """A keyset page of the people visible at the unit, filtered and searched."""
+    where = [scope_sql()]
+    args: list[Any] = [org_path, org_path]
+    if q:
+        condition, extra = search_condition(q, region)
+        where.append(condition)
+        args += extra
+    if member_status:
+        where.append("p.member_status = {}")
+        args.append(member_status)
+    if tag:
+        where.append(
+            "p.id IN (SELECT pt.person_id FROM person_tag pt JOIN tag t "
+            "ON t.id = pt.tag_id WHERE t.name = {})"
+        )
+        args.append(tag)
+    key = decode_cursor(cursor)
+    if key is not None:
+        where.append("p.id > {}")
+        args.append(int(key[0]))
+    rows = await db.fetch(
+        f"SELECT p.* FROM person p WHERE {' AND '.join(where)} ORDER BY p.id LIMIT {{}}",
+        *args,
+        limit + 1,
+    )
+    page = page_of(rows, limit, key=lambda r: [r["id"]])
+    return Page(items=await load_people(page.items), next_cursor=page.next_cursor)
+
+
+async def require_person(person_id: int, org_path: str) -> dict[str, Any]:
+    """The person's row if visible at the unit, else 404."""
+    row = await get_person_row(person_id, org_path)
+    if row is None:
+        raise not_found("person")
+    return row

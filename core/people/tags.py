@@ -1,0 +1,95 @@
+"""Tags and custom fields, both defined per org unit and visible in its subtree."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date
+from typing import Any
+
+import msgspec
+
+from core import db
+from core.people.tables import PersonTag, Tag
+from core.problems import invalid
+
+__all__ = ["check_custom_fields", "set_tags", "tags_of", "visible_definitions_sql"]
+
+
+def visible_definitions_sql(table: str) -> str:
+    """Rows of ``table`` defined on the unit with path ``{}`` or an ancestor of it."""
+    return (
+        f"SELECT d.* FROM {table} d JOIN org_unit o ON o.id = d.org_id "
+        "WHERE substr(CAST({} AS TEXT), 1, length(o.path)) = o.path"
+    )
+
+
+async def set_tags(person_id: int, org_id: int, org_path: str, names: list[str]) -> None:
+    """Replace the person's tags. Names resolve to tags visible at the unit; new names are
+    defined on the unit itself."""
+    await PersonTag.delete().where(PersonTag.person == person_id).run()
+    names = list(dict.fromkeys(n.strip() for n in names if n.strip()))
+    if not names:
+        return
+    visible = {
+        row["name"]: row["id"]
+        for row in await db.fetch(visible_definitions_sql("tag"), org_path)
+        if row["name"] in names
+    }
+    for name in names:
+        if name not in visible:
+            rows = await Tag.insert(Tag(org=org_id, name=name)).run()
+            visible[name] = rows[0]["id"]
+    await PersonTag.insert(*[PersonTag(person=person_id, tag=visible[n]) for n in names]).run()
+
+
+async def tags_of(person_ids: list[int]) -> dict[int, list[str]]:
+    """Tag names per person."""
+    if not person_ids:
+        return {}
+    marks = ", ".join(["{}"] * len(person_ids))
+    result: dict[int, list[str]] = defaultdict(list)
+    for row in await db.fetch(
+        f"SELECT pt.person_id, t.name FROM person_tag pt JOIN tag t ON t.id = pt.tag_id "
+        f"WHERE pt.person_id IN ({marks}) ORDER BY t.name",
+        *person_ids,
+    ):
+        result[row["person_id"]].append(row["name"])
+    return result
+
+
+_KIND_TYPES: dict[str, Any] = {
+    "text": str,
+    "number": float,
+    "date": date,
+    "boolean": bool,
+    "choice": str,
+}
+
+
+async def check_custom_fields(home_org_id: int, values: dict[str, Any]) -> None:
+    """Every key must be a field defined at the home unit or above, with a value of its kind."""
+    if not values:
+        return
+    home = await db.fetch_one("SELECT path FROM org_unit WHERE id = {}", home_org_id)
+    assert home is not None
+    definitions = {
+        row["key"]: row
+        for row in await db.fetch(visible_definitions_sql("custom_field"), home["path"])
+    }
+    for key, value in values.items():
+        field = f"custom_fields.{key}"
+        definition = definitions.get(key)
+        if definition is None:
+            raise invalid(field, "no such custom field for this person's unit")
+        if value is None:
+            continue
+        try:
+            msgspec.convert(value, _KIND_TYPES[definition["kind"]], strict=False)
+        except msgspec.ValidationError as exc:
+            raise invalid(field, f"expected a {definition['kind']} value") from exc
+        if definition["kind"] == "choice":
+            choices = definition["choices"]
+            if isinstance(choices, str):
+                choices = msgspec.json.decode(choices)
+            if value not in (choices or []):
+                raise invalid(field, f"must be one of {', '.join(choices or [])}")
