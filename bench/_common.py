@@ -7,6 +7,7 @@ import contextlib
 import os
 import tempfile
 from collections.abc import AsyncIterator, Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 from core import db
 from core._pgserver import PostgresServer, find_pg_bin
@@ -26,7 +27,8 @@ def database_url(backend: str) -> Iterator[str]:
             raise SystemExit("PostgreSQL server binaries not found")
         server = PostgresServer(bin_dir).start()
         try:
-            asyncio.run(_create(server.url))
+            with ThreadPoolExecutor(1) as pool:  # callers may already run an event loop
+                pool.submit(asyncio.run, _create(server.url)).result()
             yield server.url_for("bench")
         finally:
             server.stop()

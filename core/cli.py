@@ -65,21 +65,20 @@ def cli() -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--workers", default=1, show_default=True, type=int, help="server processes")
-@click.option("--reload", is_flag=True, help="restart on code changes (development)")
-def serve(host: str, port: int, workers: int, reload: bool) -> None:
-    """Serve the API, docs and public pages with uvicorn."""
-    import uvicorn
+def serve(host: str, port: int, workers: int) -> None:
+    """Serve the API, docs and public pages with granian (see docs/design.md for why)."""
+    from granian import Granian
+    from granian.constants import Interfaces
 
-    uvicorn.run(
+    Granian(
         "core.app:create_app",
         factory=True,
-        host=host,
+        address=host,
         port=port,
         workers=workers,
-        reload=reload,
-        proxy_headers=True,
-        log_level="info",
-    )
+        interface=Interfaces.ASGI,
+        respawn_failed_workers=True,
+    ).serve()
 
 
 @cli.command()

@@ -147,9 +147,19 @@ async def pending_migrations() -> list[str]:
         ran = {(row["app_name"], row["name"]) for row in rows}
     pending = []
     for config in manager.get_app_configs():
-        modules = manager.get_migration_modules(config.resolved_migrations_folder_path)
-        pending += [mid for mid in modules if (config.app_name, mid) not in ran]
+        ids = _migration_ids(manager, config.resolved_migrations_folder_path)
+        pending += [mid for mid in ids if (config.app_name, mid) not in ran]
     return sorted(pending)
+
+
+_ids_by_folder: dict[str, tuple[str, ...]] = {}
+
+
+def _migration_ids(manager: BaseMigrationManager, folder: str) -> tuple[str, ...]:
+    """Migration ids in a folder, read once per process (files do not change while running)."""
+    if folder not in _ids_by_folder:
+        _ids_by_folder[folder] = tuple(manager.get_migration_modules(folder))
+    return _ids_by_folder[folder]
 
 
 @contextlib.asynccontextmanager

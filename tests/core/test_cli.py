@@ -164,3 +164,34 @@ def test_secret_key_is_generated_once_in_development(cli_env, tmp_path):
     production = dict(cli_env, ORGA_ENV="production", ORGA_VAR_DIR=str(tmp_path / "other"))
     result = orga(production, "modules", "list")
     assert result.returncode == 2 and "ORGA_SECRET_KEY" in result.stderr
+
+
+def test_serve_answers_http(cli_env):
+    import time
+    import urllib.request
+
+    from core._pgserver import free_port
+
+    assert orga(cli_env, "migrate").returncode == 0
+    port = free_port()
+    proc = subprocess.Popen(
+        [*ORGA, "serve", "--port", str(port)],
+        env=cli_env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/health") as response:
+                    body = response.read()
+                    assert response.status == 200
+                    break
+            except OSError:
+                assert time.monotonic() < deadline, "orga serve did not answer"
+                time.sleep(0.2)
+        assert b'"status":"ok"' in body
+    finally:
+        proc.terminate()
+        proc.wait(timeout=15)
