@@ -116,8 +116,11 @@ async def claim(
         "RETURNING id, kind, payload, attempts, max_attempts"
     )
     args = [worker_id, now + lease, now, now, now, *kinds, limit, now, now]
-    async with db.transaction():
+    if db.is_postgres():  # one atomic statement; SKIP LOCKED plus the re-checked status
         rows = await db.fetch(sql, *args)
+    else:  # IMMEDIATE transaction: the only writer while it picks and updates
+        async with db.transaction():
+            rows = await db.fetch(sql, *args)
     for row in rows:
         if isinstance(row["payload"], str):
             row["payload"] = json.loads(row["payload"])

@@ -82,8 +82,14 @@ class Worker:
             self.processed += 1
 
     async def run_once(self) -> int:
-        """Claim what fits and start it; returns how many jobs were started."""
+        """Claim what fits and start it; returns how many jobs were started.
+
+        Claims in batches: while jobs run, it waits until half the slots are free, so one
+        claim query serves many jobs.
+        """
         free = self.concurrency - len(self.running)
+        if self.running and free < max(1, self.concurrency // 2):
+            return 0
         jobs = await claim(self.id, free, list(self.handlers), self.lease)
         for job in jobs:
             task = asyncio.create_task(self._execute(job))
