@@ -105,20 +105,30 @@ async def claim(
     if limit <= 0 or not kinds:
         return []
     now = utcnow()
-    lock = " FOR UPDATE SKIP LOCKED" if db.is_postgres() else ""
     kind_list = ", ".join(["{}"] * len(kinds))
     claimable = _CLAIMABLE.format(now="{}")
-    sql = (
+    pick = (
+        f"SELECT id FROM job WHERE {claimable} AND kind IN ({kind_list}) "
+        "ORDER BY run_at, id LIMIT {}"
+    )
+    update = (
         "UPDATE job SET status = 'running', attempts = attempts + 1, locked_by = {}, "
         "lease_expires_at = {}, updated_at = {} "
-        f"WHERE id IN (SELECT id FROM job WHERE {claimable} AND kind IN ({kind_list}) "
-        f"ORDER BY run_at, id LIMIT {{}}{lock}) AND {claimable} "
-        "RETURNING id, kind, payload, attempts, max_attempts"
     )
-    args = [worker_id, now + lease, now, now, now, *kinds, limit, now, now]
-    if db.is_postgres():  # one atomic statement; SKIP LOCKED plus the re-checked status
+    returning = " RETURNING job.id, job.kind, job.payload, job.attempts, job.max_attempts"
+    if db.is_postgres():
+        # A materialized CTE runs the SKIP LOCKED pick exactly once: as a plain IN-subquery
+        # PostgreSQL may re-run it and claim more than LIMIT rows. The re-checked status keeps
+        # a double claim impossible even without the lock.
+        sql = (
+            f"WITH picked AS MATERIALIZED ({pick} FOR UPDATE SKIP LOCKED) {update}"
+            f"FROM picked WHERE job.id = picked.id AND {claimable}{returning}"
+        )
+        args = [now, now, *kinds, limit, worker_id, now + lease, now, now, now]
         rows = await db.fetch(sql, *args)
     else:  # IMMEDIATE transaction: the only writer while it picks and updates
+        sql = f"{update}WHERE id IN ({pick}) AND {claimable}{returning}"
+        args = [worker_id, now + lease, now, now, now, *kinds, limit, now, now]
         async with db.transaction():
             rows = await db.fetch(sql, *args)
     for row in rows:

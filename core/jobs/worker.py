@@ -91,6 +91,7 @@ class Worker:
         if self.running and free < max(1, self.concurrency // 2):
             return 0
         jobs = await claim(self.id, free, list(self.handlers), self.lease)
+        log.debug("claimed %s of %s", len(jobs), free)
         for job in jobs:
             task = asyncio.create_task(self._execute(job))
             self.running[job["id"]] = task
