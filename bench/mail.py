@@ -64,8 +64,13 @@ async def render_and_enqueue(runtime, count: int) -> float:
 
 
 async def deliver(runtime, count: int) -> float:
-    """Deliver the first ``count`` queued mails with one worker; mails per second."""
-    await db.execute("UPDATE job SET status = 'cancelled' WHERE id > {}", count)
+    """Deliver the first ``count`` queued mails with one worker; mails per second.
+
+    The rest of the rendered mails are removed first (and the table vacuumed), so the queue
+    looks like a live one rather than 95,000 dead rows in front of the index.
+    """
+    await db.execute("DELETE FROM job WHERE id > {}", count)
+    await db.execute("VACUUM ANALYZE job" if db.is_postgres() else "ANALYZE job")
     worker = Worker(runtime.job_handlers(), concurrency=16)
     started = time.perf_counter()
     done = await worker.drain()
