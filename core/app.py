@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+import msgspec
 from litestar import Litestar, Router
 from litestar.config.cors import CORSConfig
 from litestar.datastructures import State
@@ -26,6 +27,8 @@ from core.mail.service import MAIL_JOB, Mailer
 from core.mail.transport import transport_from_settings
 from core.modules import ModuleError, ModuleRegistry, load_modules
 from core.problems import exception_handlers
+from core.segments.routes import segment_router
+from core.segments.types import segment_type
 from core.settings import Settings, load_settings
 from core.templating import Templates
 
@@ -43,6 +46,7 @@ class Runtime:
     engine: Engine
     templates: Templates
     mailer: Mailer
+    segment: type[msgspec.Struct]
     roles: dict[str, frozenset[str]] = field(default_factory=dict)
     worker: Worker | None = None
 
@@ -75,8 +79,20 @@ def build_runtime(settings: Settings | None = None, plugins: Iterable[Any] = ())
         engine=engine,
         templates=templates,
         mailer=Mailer(settings, templates, transport),
+        segment=_segment_type(registry),
         roles=role_permissions(registry.permissions),
     )
+
+
+def _segment_type(registry: ModuleRegistry) -> type[msgspec.Struct]:
+    """Core's segment filters plus every module's ``register_segment_filters``."""
+    module_filters = [
+        f for _, filters in registry.call_each("register_segment_filters") for f in filters
+    ]
+    try:
+        return segment_type(module_filters)
+    except ValueError as exc:
+        raise ModuleError(str(exc)) from exc
 
 
 def _module_routers(name: str, routes: ModuleRoutes) -> list[Any]:
@@ -135,7 +151,7 @@ def create_app(settings: Settings | None = None, *, plugins: Iterable[Any] = ())
         plugins: extra plugin objects to load besides installed packages (tests, embedding).
     """
     runtime = build_runtime(settings, plugins)
-    handlers: list[Any] = list(core_route_handlers())
+    handlers: list[Any] = [*core_route_handlers(), segment_router(runtime.segment)]
     for name, routes in runtime.registry.routes():
         handlers += _module_routers(name, routes)
 

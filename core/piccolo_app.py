@@ -19,6 +19,7 @@ from core.people.tables import (
     PersonTag,
     Tag,
 )
+from core.segments.tables import SavedSegment
 
 APP_CONFIG = AppConfig(
     app_name="core",
@@ -40,6 +41,7 @@ APP_CONFIG = AppConfig(
         CustomField,
         Job,
         MailSuppression,
+        SavedSegment,
     ],
     migration_dependencies=[],
     commands=[],

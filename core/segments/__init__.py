@@ -1,0 +1,1 @@
+"""Segments: saved "smart searches" over people, compiled to one SQL query."""

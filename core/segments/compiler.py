@@ -1,0 +1,69 @@
+"""Compile a segment (ordered filters) into ONE SQL predicate over the person table."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from core import db
+from core.people.services import scope_sql
+from core.segments.filters import FilterContext, RandomSampleFilter, SegmentFilter
+
+__all__ = ["compile_segment", "count_and_sample", "segment_ids_sql"]
+
+# Knuth's multiplicative hash: a reproducible shuffle for random samples.
+_SHUFFLE = "(((p.id + {} * 7919) * 2654435761) % 4294967296)"
+
+
+def compile_segment(filters: Sequence[SegmentFilter], org_path: str) -> tuple[str, list[Any]]:
+    """The segment within the unit's subtree as ONE predicate on ``p``, and its arguments.
+
+    Each filter's predicate is wrapped in ``IS TRUE`` so NULLs behave as "not in the set" and
+    subtraction keeps set semantics. An empty segment matches nobody; a random sample keeps
+    ``size`` people of the set so far (of everyone in scope when it comes first).
+    """
+    ctx = FilterContext(postgres=db.is_postgres())
+    scope, scope_args = scope_sql(), [org_path, org_path]
+    expr, args = "1 = 0", []
+    for index, item in enumerate(filters):
+        if isinstance(item, RandomSampleFilter):
+            if index == 0:
+                expr, args = "1 = 1", []
+            expr = (
+                f"p.id IN (SELECT p.id FROM person p WHERE {scope} AND {expr} "
+                f"ORDER BY {_SHUFFLE}, p.id LIMIT {{}})"
+            )
+            args = [*scope_args, *args, item.seed, item.size]
+            continue
+        sql, extra = item.predicate(ctx)
+        sql = f"(({sql}) IS TRUE)"
+        if index == 0:
+            expr, args = sql, list(extra)
+        elif item.op == "add":
+            expr, args = f"({expr} OR {sql})", [*args, *extra]
+        elif item.op == "sub":
+            expr, args = f"({expr} AND NOT {sql})", [*args, *extra]
+        else:
+            expr, args = f"({expr} AND {sql})", [*args, *extra]
+    return f"{scope} AND {expr}", [*scope_args, *args]
+
+
+def segment_ids_sql(filters: Sequence[SegmentFilter], org_path: str) -> tuple[str, list[Any]]:
+    """``SELECT p.id FROM person p WHERE …`` for the segment within the unit's subtree."""
+    expr, args = compile_segment(filters, org_path)
+    return f"SELECT p.id FROM person p WHERE {expr}", args
+
+
+async def count_and_sample(
+    filters: Sequence[SegmentFilter], org_path: str, sample: int = 10
+) -> tuple[int, list[dict[str, Any]]]:
+    """How many people match within the subtree, and the first few of them."""
+    where, args = compile_segment(filters, org_path)
+    count = await db.fetch_one(f"SELECT COUNT(*) AS n FROM person p WHERE {where}", *args)
+    rows = await db.fetch(
+        f"SELECT p.id, p.first_name, p.last_name, p.home_org_id FROM person p WHERE {where} "
+        "ORDER BY p.id LIMIT {}",
+        *args,
+        sample,
+    )
+    return int(count["n"]), rows
