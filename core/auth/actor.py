@@ -8,6 +8,7 @@ path, which the org guard loads together with the module switch in one more quer
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -114,7 +115,7 @@ class Actor:
 
 
 _ACTOR_SQL = """
-SELECT t.id AS token_id, t.kind AS kind, t.user_id AS user_id, t.created_at AS created_at,
+SELECT t.id AS token_id, t.token_hash AS token_hash, t.kind AS kind, t.user_id AS user_id, t.created_at AS created_at,
        t.last_used_at AS last_used_at, t.expires_at AS expires_at, t.revoked_at AS revoked_at,
        t.permissions AS permissions, tor.path AS token_org_path, u.active AS active,
        ra.role AS role, g.id AS grant_org_id, g.path AS grant_path
@@ -143,8 +144,9 @@ async def load_actor(
     Touches ``last_used_at`` at most once a minute so idle expiry works without a write per
     request.
     """
-    rows = await db.fetch(_ACTOR_SQL, hash_token(secret))
-    if not rows:
+    digest = hash_token(secret)
+    rows = await db.fetch(_ACTOR_SQL, digest)
+    if not rows or not hmac.compare_digest(rows[0]["token_hash"], digest):
         return None
     first = rows[0]
     now = utcnow()

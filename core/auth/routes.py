@@ -15,6 +15,7 @@ from core.auth.guards import authenticated
 from core.auth.tables import AuthToken, User
 from core.i18n import best_locale
 from core.orgs.services import visible_units
+from core.pagination import Page, check_limit, decode_cursor, page_of
 
 __all__ = ["auth_handlers"]
 
@@ -187,23 +188,27 @@ async def me(actor: Actor) -> MeOut:
 
 
 @get("/api/me/sessions", guards=[authenticated], tags=["auth"], summary="My sessions and tokens")
-async def my_sessions(actor: Actor) -> list[SessionOut]:
-    """Active (unrevoked) sessions and API tokens of the current user."""
-    rows = (
-        await AuthToken.select(
-            AuthToken.id,
-            AuthToken.kind,
-            AuthToken.name,
-            AuthToken.created_at,
-            AuthToken.last_used_at,
-            AuthToken.expires_at,
-            AuthToken.user_agent,
-        )
-        .where((AuthToken.user == actor.user_id) & AuthToken.revoked_at.is_null())
-        .order_by(AuthToken.id)
-        .run()
+async def my_sessions(actor: Actor, limit: int = 50, cursor: str | None = None) -> Page[SessionOut]:
+    """Active (unrevoked) sessions and API tokens of the current user, oldest first."""
+    check_limit(limit)
+    query = AuthToken.select(
+        AuthToken.id,
+        AuthToken.kind,
+        AuthToken.name,
+        AuthToken.created_at,
+        AuthToken.last_used_at,
+        AuthToken.expires_at,
+        AuthToken.user_agent,
+    ).where((AuthToken.user == actor.user_id) & AuthToken.revoked_at.is_null())
+    key = decode_cursor(cursor)
+    if key is not None:
+        query = query.where(AuthToken.id > int(key[0]))
+    rows = await query.order_by(AuthToken.id).limit(limit + 1).run()
+    page = page_of(rows, limit, key=lambda r: [r["id"]])
+    return Page(
+        [SessionOut(**row, current=row["id"] == actor.token_id) for row in page.items],
+        page.next_cursor,
     )
-    return [SessionOut(**row, current=row["id"] == actor.token_id) for row in rows]
 
 
 @delete(

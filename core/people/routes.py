@@ -12,7 +12,7 @@ from core import db
 from core.audit.services import record
 from core.auth.actor import Actor
 from core.auth.guards import OrgScope, org_guard, requires
-from core.pagination import Page, check_limit
+from core.pagination import Page, check_limit, decode_cursor, page_of
 from core.people import services
 from core.people.schemas import MemberStatus, PersonDetail, PersonIn, PersonOut, PersonPatch
 from core.people.tables import CustomField
@@ -129,10 +129,21 @@ async def patch_person(
 
 
 @get("/custom-fields", guards=[requires("people.view")], summary="Custom fields visible here")
-async def list_custom_fields(org: OrgScope) -> list[CustomFieldOut]:
-    """Fields defined on this unit or above."""
-    rows = await db.fetch(visible_definitions_sql("custom_field") + " ORDER BY d.id", org.path)
-    return [_field_out(r) for r in rows]
+async def list_custom_fields(
+    org: OrgScope, limit: int = 50, cursor: str | None = None
+) -> Page[CustomFieldOut]:
+    """Fields defined on this unit or above (keyset pages)."""
+    check_limit(limit)
+    key = decode_cursor(cursor)
+    after = int(key[0]) if key else 0
+    rows = await db.fetch(
+        visible_definitions_sql("custom_field") + " AND d.id > {} ORDER BY d.id LIMIT {}",
+        org.path,
+        after,
+        limit + 1,
+    )
+    page = page_of(rows, limit, key=lambda r: [r["id"]])
+    return Page([_field_out(r) for r in page.items], page.next_cursor)
 
 
 def _field_out(row: dict[str, Any]) -> CustomFieldOut:

@@ -6,13 +6,15 @@ its handlers inside :func:`segment_router` (and avoids postponed annotations).
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Optional
 
 import msgspec
 from litestar import Router, delete, get, patch, post
 from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
 
+from core.api import get_in_org, page_in_org
 from core.auth.guards import OrgScope, org_guard, requires
+from core.pagination import Page
 from core.segments.compiler import count_and_sample
 from core.segments.tables import SavedSegment
 
@@ -74,8 +76,6 @@ def segment_router(segment: type[msgspec.Struct]) -> Router:
         )
 
     async def load(org: OrgScope, segment_id: int) -> dict[str, Any]:
-        from core.api import get_in_org
-
         return await get_in_org(SavedSegment, segment_id, org, "segment")
 
     @post(
@@ -90,15 +90,14 @@ def segment_router(segment: type[msgspec.Struct]) -> Router:
         return Preview(count=count, sample=[SampleRow(**row) for row in rows])
 
     @get("/", guards=[requires("people.view")], summary="Saved segments of this unit")
-    async def list_saved(org: OrgScope) -> list[SavedOut]:
-        """Saved segments of the unit."""
-        rows = (
-            await SavedSegment.select()
-            .where(SavedSegment.org == org.id)
-            .order_by(SavedSegment.id)
-            .run()
-        )
-        return [out(r) for r in rows]
+    async def list_saved(
+        org: OrgScope,
+        limit: int = 50,
+        cursor: Optional[str] = None,  # noqa: UP045
+    ) -> Page[SavedOut]:
+        """Saved segments of the unit, newest first."""
+        page = await page_in_org(SavedSegment, org, limit, cursor)
+        return Page([out(r) for r in page.items], page.next_cursor)
 
     @post("/", guards=[requires("segments.manage")], summary="Save a segment")
     async def create_saved(org: OrgScope, data: SavedIn) -> SavedOut:

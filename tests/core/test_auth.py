@@ -94,7 +94,7 @@ async def test_sessions_list_and_revoke_one(client, factory):
     org = await factory.org(kind="federal")
     user = await factory.user("admin", org["id"], email="multi@example.org")
     second = (await login(client, "multi@example.org")).json()["token"]
-    sessions = (await client.get("/api/me/sessions", headers=user.headers)).json()
+    sessions = (await client.get("/api/me/sessions", headers=user.headers)).json()["items"]
     assert len(sessions) == 2
     assert [s["current"] for s in sessions] == [True, False]
     other_id = sessions[1]["id"]

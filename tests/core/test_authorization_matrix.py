@@ -141,7 +141,7 @@ async def test_nobody_grants_a_role_above_their_own(app, client, factory, tree):
         )
         assert response.status_code == want, (role, response.text)
     listed = await client.get(f"/api/orgs/{tree['own']}/members", headers=organizer.headers)
-    assert sorted(m["role"] for m in listed.json() if m["user_id"] == newcomer.id) == [
+    assert sorted(m["role"] for m in listed.json()["items"] if m["user_id"] == newcomer.id) == [
         "caller",
         "organizer",
     ]

@@ -308,7 +308,7 @@ async def test_preview_endpoint_counts_within_scope_and_rejects_unknown_filters(
     )
     assert saved.status_code == 201
     listed = await client.get(f"/api/orgs/{units['a']['id']}/segments/", headers=organizer.headers)
-    assert [s["name"] for s in listed.json()] == ["Mitglieder"]
+    assert [s["name"] for s in listed.json()["items"]] == ["Mitglieder"]
     other = await client.get(
         f"/api/orgs/{units['b']['id']}/segments/{saved.json()['id']}", headers=organizer.headers
     )
