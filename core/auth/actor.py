@@ -115,7 +115,8 @@ class Actor:
 
 
 _ACTOR_SQL = """
-SELECT t.id AS token_id, t.token_hash AS token_hash, t.kind AS kind, t.user_id AS user_id, t.created_at AS created_at,
+SELECT t.id AS token_id, t.token_hash AS token_hash, t.kind AS kind, t.user_id AS user_id,
+       t.created_at AS created_at,
        t.last_used_at AS last_used_at, t.expires_at AS expires_at, t.revoked_at AS revoked_at,
        t.permissions AS permissions, tor.path AS token_org_path, u.active AS active,
        ra.role AS role, g.id AS grant_org_id, g.path AS grant_path

@@ -67,5 +67,5 @@ def test_wrong_values_name_the_setting(tmp_path, variable, value, named):
 def test_broken_toml_is_reported(tmp_path):
     config = tmp_path / "orga.toml"
     config.write_text("locale = \n")
-    with pytest.raises(SettingsError, match="orga.toml"):
+    with pytest.raises(SettingsError, match=r"orga\.toml"):
         load_settings(environ={"ORGA_CONFIG": str(config), "ORGA_SECRET_KEY": KEY})
