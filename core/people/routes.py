@@ -5,15 +5,16 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 import msgspec
-from litestar import Request, Router, get, post
+from litestar import Request, Response, Router, delete, get, post
 from litestar import patch as patch_route
+from litestar.status_codes import HTTP_204_NO_CONTENT
 
 from core import db
 from core.audit.services import record
 from core.auth.actor import Actor
 from core.auth.guards import OrgScope, org_guard, requires
 from core.pagination import Page, check_limit, decode_cursor, page_of
-from core.people import services
+from core.people import gdpr, services
 from core.people.schemas import MemberStatus, PersonDetail, PersonIn, PersonOut, PersonPatch
 from core.people.tables import CustomField
 from core.people.tags import visible_definitions_sql
@@ -128,6 +129,60 @@ async def patch_person(
     return await _detail(request, await services.require_person(person_id, org.path), org)
 
 
+@get(
+    "/{person_id:int}/export",
+    guards=[requires("people.export")],
+    summary="Everything stored about a person (GDPR Art. 15/20)",
+)
+async def export_person(
+    request: Request,
+    actor: Actor,
+    org: OrgScope,
+    person_id: int,
+    format: Literal["json", "zip"] = "json",
+) -> Response:
+    """JSON, or ``?format=zip`` for a ZIP of CSV files to hand out. Audited."""
+    row = await services.require_person(person_id, org.path)
+    data = await gdpr.export_person(row, request.app.state.orga.registry)
+    await record(
+        "person.exported",
+        user_id=actor.user_id,
+        token_id=actor.token_id,
+        object_type="person",
+        object_id=person_id,
+        org_id=org.id,
+        detail={"format": format},
+    )
+    if format == "zip":
+        return Response(
+            gdpr.export_zip(data),
+            media_type="application/zip",
+            headers={"Content-Disposition": f'attachment; filename="person-{person_id}.zip"'},
+        )
+    return Response(data)
+
+
+@delete(
+    "/{person_id:int}",
+    guards=[requires("people.erase")],
+    status_code=HTTP_204_NO_CONTENT,
+    summary="Erase a person (GDPR Art. 17)",
+)
+async def erase_person(request: Request, actor: Actor, org: OrgScope, person_id: int) -> None:
+    """Delete the person with every module's data in one transaction; the audit row keeps ids."""
+    row = await services.require_person(person_id, org.path)
+    async with db.transaction():
+        await gdpr.erase_person(row, request.app.state.orga.registry)
+        await record(
+            "person.erased",
+            user_id=actor.user_id,
+            token_id=actor.token_id,
+            object_type="person",
+            object_id=person_id,
+            org_id=org.id,
+        )
+
+
 @get("/custom-fields", guards=[requires("people.view")], summary="Custom fields visible here")
 async def list_custom_fields(
     org: OrgScope, limit: int = 50, cursor: str | None = None
@@ -189,6 +244,8 @@ def people_router() -> Router:
             create_person,
             get_person,
             patch_person,
+            export_person,
+            erase_person,
             list_custom_fields,
             create_custom_field,
         ],

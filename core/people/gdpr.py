@@ -1,0 +1,108 @@
+"""Data subject rights: access export (Art. 15/20) and erasure (Art. 17)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+from datetime import date, datetime
+from typing import Any
+
+import msgspec
+
+from core import db
+from core.modules import ModuleRegistry
+from core.people.services import load_people
+
+__all__ = ["erase_person", "export_person", "export_zip"]
+
+
+async def export_person(person_row: dict[str, Any], registry: ModuleRegistry) -> dict[str, Any]:
+    """Everything orga and every module store about the person, as plain JSON data."""
+    person_id = person_row["id"]
+    [person] = await load_people([person_row])
+    history = await db.fetch(
+        "SELECT channel, purpose, status, source, reference, wording, at FROM consent_event "
+        "WHERE person_id = {} ORDER BY id",
+        person_id,
+    )
+    phones = await db.fetch(
+        "SELECT e164, valid, position FROM person_phone WHERE person_id = {} ORDER BY position",
+        person_id,
+    )
+    modules = dict(await registry.gather_each("person_export", person_id=person_id))
+    return msgspec.to_builtins(
+        {
+            "person": person,
+            "phones": phones,
+            "consent_history": history,
+            "modules": modules,
+        }
+    )
+
+
+def _rows_of(value: Any) -> list[dict[str, Any]]:
+    if isinstance(value, list):
+        return [v if isinstance(v, dict) else {"value": v} for v in value]
+    if isinstance(value, dict):
+        return [value]
+    return [{"value": value}]
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, (dict, list)):
+        return msgspec.json.encode(value).decode()
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    return str(value)
+
+
+def _csv(rows: list[dict[str, Any]]) -> str:
+    columns: list[str] = []
+    for row in rows:
+        columns += [c for c in row if c not in columns]
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow([_cell(row.get(c)) for c in columns])
+    return out.getvalue()
+
+
+def export_zip(export: dict[str, Any]) -> bytes:
+    """The export as a ZIP of CSV files, one per section, for handing out."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("person.csv", _csv([export["person"]]))
+        archive.writestr("phones.csv", _csv(export["phones"]))
+        archive.writestr("consent_history.csv", _csv(export["consent_history"]))
+        for module, data in export["modules"].items():
+            if isinstance(data, dict) and all(isinstance(v, list) for v in data.values()):
+                for section, rows in data.items():
+                    archive.writestr(f"{module}/{section}.csv", _csv(_rows_of(rows)))
+            else:
+                archive.writestr(f"{module}.csv", _csv(_rows_of(data)))
+    return buffer.getvalue()
+
+
+async def erase_person(person_row: dict[str, Any], registry: ModuleRegistry) -> None:
+    """Delete the person, their phones, tags and consent history, queued and sent mail to
+    them, and let every module erase its data — all in one transaction."""
+    person_id = person_row["id"]
+    needles = [person_row["email"]] if person_row["email"] else []
+    needles += [
+        r["e164"]
+        for r in await db.fetch("SELECT e164 FROM person_phone WHERE person_id = {}", person_id)
+    ]
+    async with db.transaction():
+        await registry.gather("person_erase", person_id=person_id)
+        for needle in needles:
+            pattern = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            await db.execute(
+                "DELETE FROM job WHERE CAST(payload AS TEXT) LIKE {} ESCAPE '\\'", f"%{pattern}%"
+            )
+            await db.execute("DELETE FROM mail_suppression WHERE email = {}", needle)
+        await db.execute("UPDATE orga_user SET person_id = NULL WHERE person_id = {}", person_id)
+        await db.execute("DELETE FROM person WHERE id = {}", person_id)
