@@ -14,7 +14,7 @@ from core.audit.services import record
 from core.auth.actor import Actor
 from core.auth.guards import OrgScope, org_guard, requires
 from core.pagination import Page, check_limit, decode_cursor, page_of
-from core.people import gdpr, services
+from core.people import gdpr, merge, services
 from core.people.schemas import MemberStatus, PersonDetail, PersonIn, PersonOut, PersonPatch
 from core.people.tables import CustomField
 from core.people.tags import visible_definitions_sql
@@ -183,6 +183,52 @@ async def erase_person(request: Request, actor: Actor, org: OrgScope, person_id:
         )
 
 
+class MergeIn(msgspec.Struct, forbid_unknown_fields=True):
+    """Merge ``merged_ids`` into ``kept_id``; ``overrides`` picks a field's source person."""
+
+    kept_id: int
+    merged_ids: Annotated[list[int], msgspec.Meta(min_length=1, max_length=20)]
+    overrides: dict[str, int] = {}
+
+
+class DuplicateGroup(msgspec.Struct):
+    """People sharing an e-mail, a phone, or name and postal code."""
+
+    reason: Literal["email", "phone", "name_postal_code"]
+    key: str
+    person_ids: list[int]
+
+
+@get("/duplicates", guards=[requires("people.edit")], summary="Likely duplicates")
+async def duplicates(
+    org: OrgScope, limit: int = 50, cursor: str | None = None
+) -> Page[DuplicateGroup]:
+    """Groups by same e-mail, then same phone, then same last name and postal code."""
+    check_limit(limit)
+    page = await merge.find_duplicates(org.path, limit, cursor)
+    return Page([DuplicateGroup(**g) for g in page.items], page.next_cursor)
+
+
+@post("/merge", guards=[requires("people.edit")], summary="Merge people into one")
+async def merge_people(
+    request: Request, actor: Actor, org: OrgScope, data: MergeIn
+) -> PersonDetail:
+    """One transaction: fields chosen, tags/phones/consent history united, modules moved."""
+    registry = request.app.state.orga.registry
+    async with db.transaction():
+        await merge.merge_people(data.kept_id, data.merged_ids, data.overrides, org.path, registry)
+        await record(
+            "person.merged",
+            user_id=actor.user_id,
+            token_id=actor.token_id,
+            object_type="person",
+            object_id=data.kept_id,
+            org_id=org.id,
+            detail={"merged_ids": data.merged_ids},
+        )
+    return await _detail(request, await services.require_person(data.kept_id, org.path), org)
+
+
 @get("/custom-fields", guards=[requires("people.view")], summary="Custom fields visible here")
 async def list_custom_fields(
     org: OrgScope, limit: int = 50, cursor: str | None = None
@@ -248,6 +294,8 @@ def people_router() -> Router:
             erase_person,
             list_custom_fields,
             create_custom_field,
+            duplicates,
+            merge_people,
         ],
         guards=[org_guard()],
         tags=["people"],
