@@ -145,7 +145,8 @@ async def merge_people(
             *merged_ids,
         )
         await db.execute(
-            "INSERT INTO person_tag (person_id, tag_id) SELECT DISTINCT CAST({} AS INTEGER), tag_id FROM person_tag "
+            "INSERT INTO person_tag (person_id, tag_id) "
+            "SELECT DISTINCT CAST({} AS INTEGER), tag_id FROM person_tag "
             f"WHERE person_id IN ({merged_marks}) AND tag_id NOT IN "
             "(SELECT tag_id FROM person_tag WHERE person_id = {})",
             kept_id,
