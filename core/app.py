@@ -26,6 +26,7 @@ from core.jobs.worker import Worker
 from core.mail.service import MAIL_JOB, Mailer
 from core.mail.transport import transport_from_settings
 from core.modules import ModuleError, ModuleRegistry, load_modules
+from core.people.import_routes import IMPORT_JOB, run_import_job
 from core.problems import exception_handlers
 from core.segments.routes import segment_router
 from core.segments.types import segment_type
@@ -52,7 +53,10 @@ class Runtime:
 
     def job_handlers(self) -> dict[str, JobHandler]:
         """Core's job handlers plus every module's ``register_jobs``."""
-        handlers: dict[str, JobHandler] = {MAIL_JOB: self.mailer.deliver}
+        handlers: dict[str, JobHandler] = {
+            MAIL_JOB: self.mailer.deliver,
+            IMPORT_JOB: run_import_job,
+        }
         for module, jobs in self.registry.call_each("register_jobs"):
             for kind, handler in jobs.items():
                 if kind in handlers:

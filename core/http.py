@@ -37,6 +37,7 @@ def core_route_handlers() -> list[Any]:
     from core.health.routes import health
     from core.jobs.routes import jobs_overview
     from core.orgs.routes import org_handlers
+    from core.people.import_routes import import_router
     from core.people.routes import people_router
 
     static = create_static_files_router(
@@ -47,6 +48,7 @@ def core_route_handlers() -> list[Any]:
         jobs_overview,
         *auth_handlers(),
         *org_handlers(),
+        import_router(),
         people_router(),
         reset_page,
         reset_page_submit,

@@ -10,7 +10,16 @@ from piccolo.table import Table
 from core.orgs.tables import OrgUnit
 from core.tables import Stamped
 
-__all__ = ["ConsentEvent", "CustomField", "Person", "PersonPhone", "PersonTag", "Tag"]
+__all__ = [
+    "ConsentEvent",
+    "CustomField",
+    "Person",
+    "PersonImport",
+    "PersonImportError",
+    "PersonPhone",
+    "PersonTag",
+    "Tag",
+]
 
 
 class Person(Stamped, Table, tablename="person"):
@@ -83,3 +92,30 @@ class CustomField(Stamped, Table, tablename="custom_field"):
     label = Varchar(length=200)
     kind = Varchar(length=10)
     choices = JSON(null=True, default=None)
+
+
+class PersonImport(Stamped, Table, tablename="person_import"):
+    """An uploaded file of people: its columns, chosen mapping, state and results."""
+
+    org = ForeignKey(OrgUnit, on_delete=OnDelete.cascade, db_column_name="org_id")
+    user_id = Integer(null=True, default=None)
+    filename = Varchar(length=300)
+    format = Varchar(length=10)
+    stored_path = Varchar(length=1000)
+    columns = JSON(default="[]")
+    options = JSON(null=True, default=None)
+    status = Varchar(length=12, default="uploaded")
+    total_rows = Integer(default=0)
+    created_count = Integer(default=0)
+    updated_count = Integer(default=0)
+    skipped_count = Integer(default=0)
+    error_count = Integer(default=0)
+
+
+class PersonImportError(Table, tablename="person_import_error"):
+    """One row of an import that was not imported, and why."""
+
+    person_import = ForeignKey(PersonImport, on_delete=OnDelete.cascade, db_column_name="import_id")
+    row = Integer()
+    field = Varchar(length=100)
+    message = Text()

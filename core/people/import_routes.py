@@ -1,0 +1,330 @@
+"""``/api/orgs/{org_id}/people/imports``: upload, check, confirm, follow an import."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from pathlib import Path
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Request, Router, get, post
+from litestar.datastructures import UploadFile
+from litestar.enums import RequestEncodingType
+from litestar.params import Body
+from litestar.status_codes import HTTP_200_OK, HTTP_202_ACCEPTED
+
+from core import db
+from core.api import get_in_org
+from core.audit.services import record
+from core.auth.actor import Actor
+from core.auth.guards import OrgScope, org_guard, requires
+from core.jobs.services import enqueue
+from core.pagination import Page, check_limit, decode_cursor, page_of
+from core.people import imports
+from core.people.tables import PersonImport
+from core.problems import FieldError, Problem
+
+__all__ = ["IMPORT_JOB", "import_router", "run_import_job"]
+
+IMPORT_JOB = "people.import"
+MAX_UPLOAD = 512 * 1024 * 1024
+PREVIEW_ROWS = 20
+
+
+class RowPreview(msgspec.Struct):
+    """A row as it would be imported, or its errors."""
+
+    row: int
+    values: dict[str, Any]
+    phones: list[str]
+    tags: list[str]
+    errors: list[dict[str, str]]
+
+
+class ImportOut(msgspec.Struct):
+    """An import: its columns, the suggested mapping, state and results."""
+
+    id: int
+    filename: str
+    format: str
+    columns: list[str]
+    suggested_mapping: dict[str, str]
+    status: str
+    total_rows: int
+    created: int
+    updated: int
+    skipped: int
+    errors: int
+    preview: list[RowPreview] = []
+
+
+class CheckOut(msgspec.Struct):
+    """A full validation pass over the file with the given options (nothing is written)."""
+
+    rows: int
+    valid: int
+    invalid: int
+    errors: list[dict[str, Any]]
+
+
+class ErrorOut(msgspec.Struct):
+    """A row that was not imported."""
+
+    row: int
+    field: str
+    message: str
+
+
+def _preview(result: imports.RowResult) -> RowPreview:
+    return RowPreview(
+        row=result.number,
+        values=result.values,
+        phones=result.phones,
+        tags=result.tags,
+        errors=[{"field": f, "message": m} for f, m in result.errors],
+    )
+
+
+def _out(row: dict[str, Any], preview: list[RowPreview] | None = None) -> ImportOut:
+    columns = row["columns"]
+    if isinstance(columns, str):
+        columns = msgspec.json.decode(columns)
+    return ImportOut(
+        id=row["id"],
+        filename=row["filename"],
+        format=row["format"],
+        columns=columns,
+        suggested_mapping=imports.suggest_mapping(columns),
+        status=row["status"],
+        total_rows=row["total_rows"],
+        created=row["created_count"],
+        updated=row["updated_count"],
+        skipped=row["skipped_count"],
+        errors=row["error_count"],
+        preview=preview or [],
+    )
+
+
+def _region(request: Request) -> str:
+    return request.app.state.orga.settings.default_region
+
+
+async def _store(upload: UploadFile, folder: Path) -> Path:
+    await asyncio.to_thread(folder.mkdir, parents=True, exist_ok=True)
+    target = folder / f"{uuid.uuid4().hex}.upload"
+    out = await asyncio.to_thread(target.open, "wb")
+    try:
+        while chunk := await upload.read(1024 * 1024):
+            await asyncio.to_thread(out.write, chunk)
+    finally:
+        out.close()
+    return target
+
+
+def _head(path: Path) -> bytes:
+    with path.open("rb") as fh:
+        return fh.read(8)
+
+
+@post(
+    "/",
+    guards=[requires("people.import")],
+    request_max_body_size=MAX_UPLOAD,
+    summary="Upload a CSV or XLSX file of people",
+)
+async def upload(
+    request: Request,
+    actor: Actor,
+    org: OrgScope,
+    data: Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)],
+) -> ImportOut:
+    """Multipart field ``file``; answers the columns, a suggested mapping and a preview of the
+    first rows checked with it (or with the JSON field ``mapping`` when given)."""
+    upload_file = data.get("file")
+    if not isinstance(upload_file, UploadFile):
+        raise Problem(
+            422,
+            "validation-error",
+            "Send the file in the multipart field 'file'.",
+            errors=[FieldError("file", "missing")],
+        )
+    folder = Path(request.app.state.orga.settings.var_dir) / "imports"
+    path = await _store(upload_file, folder)
+    fmt = imports.sniff_format(upload_file.filename or "", await asyncio.to_thread(_head, path))
+    header, rows = imports.read_rows(path, fmt)
+    mapping = imports.suggest_mapping(header)
+    if data.get("mapping"):
+        try:
+            mapping = msgspec.json.decode(str(data["mapping"]), type=dict[str, str])
+        except msgspec.DecodeError as exc:
+            raise Problem(
+                422,
+                "validation-error",
+                "mapping must be a JSON object",
+                errors=[FieldError("mapping", str(exc))],
+            ) from exc
+    created = await PersonImport.insert(
+        PersonImport(
+            org=org.id,
+            user_id=actor.user_id,
+            filename=(upload_file.filename or "upload")[:300],
+            format=fmt,
+            stored_path=str(path),
+            columns=header,
+        )
+    ).run()
+    options = imports.ImportOptions(mapping=mapping)
+    checked = imports.check_rows(header, rows, options, _region(request))
+    preview = [_preview(r) for _, r in zip(range(PREVIEW_ROWS), checked, strict=False)]
+    row = await get_in_org(PersonImport, created[0]["id"], org, "import")
+    return _out(row, preview)
+
+
+@get("/{import_id:int}", guards=[requires("people.import")], summary="State of an import")
+async def get_import(org: OrgScope, import_id: int) -> ImportOut:
+    """Status and counts."""
+    return _out(await get_in_org(PersonImport, import_id, org, "import"))
+
+
+@post(
+    "/{import_id:int}/check",
+    guards=[requires("people.import")],
+    status_code=HTTP_200_OK,
+    summary="Check every row with a mapping (writes nothing)",
+)
+async def check(
+    request: Request, org: OrgScope, import_id: int, data: imports.ImportOptions
+) -> CheckOut:
+    """Count valid and invalid rows and list the first 1,000 errors."""
+    row = await get_in_org(PersonImport, import_id, org, "import")
+    return await asyncio.to_thread(
+        _check_file, Path(row["stored_path"]), row["format"], data, _region(request)
+    )
+
+
+def _check_file(path: Path, fmt: str, options: imports.ImportOptions, region: str) -> CheckOut:
+    header, rows = imports.read_rows(path, fmt)
+    total = invalid = 0
+    errors: list[dict[str, Any]] = []
+    for result in imports.check_rows(header, rows, options, region):
+        total += 1
+        if result.errors:
+            invalid += 1
+            room = max(0, 1000 - len(errors))
+            errors += [{"row": result.number, "field": f, "message": m} for f, m in result.errors][
+                :room
+            ]
+    return CheckOut(rows=total, valid=total - invalid, invalid=invalid, errors=errors)
+
+
+@post(
+    "/{import_id:int}/confirm",
+    guards=[requires("people.import")],
+    status_code=HTTP_202_ACCEPTED,
+    summary="Import the valid rows (all or nothing)",
+)
+async def confirm(
+    request: Request, actor: Actor, org: OrgScope, import_id: int, data: imports.ImportOptions
+) -> ImportOut:
+    """Queue the import; it runs as one transaction in the job worker. Audited."""
+    row = await get_in_org(PersonImport, import_id, org, "import")
+    if row["status"] not in ("uploaded", "failed"):
+        raise Problem(409, "import-started", f"This import is already {row['status']}.")
+    header, _ = imports.read_rows(Path(row["stored_path"]), row["format"])
+    list(imports.check_rows(header, iter(()), data, _region(request)))  # mapping sanity
+    async with db.transaction():
+        await db.execute(
+            "UPDATE person_import SET status = 'queued', options = {} WHERE id = {}",
+            msgspec.json.encode(data).decode(),
+            import_id,
+        )
+        await enqueue(
+            IMPORT_JOB,
+            {
+                "import_id": import_id,
+                "org_id": org.id,
+                "org_path": org.path,
+                "region": _region(request),
+            },
+            dedupe_key=f"people-import-{import_id}-{row['updated_at'].isoformat()}",
+            max_attempts=3,
+        )
+        await record(
+            "people.import_confirmed",
+            user_id=actor.user_id,
+            org_id=org.id,
+            object_type="import",
+            object_id=import_id,
+        )
+    return _out(await get_in_org(PersonImport, import_id, org, "import"))
+
+
+@get(
+    "/{import_id:int}/errors",
+    guards=[requires("people.import")],
+    summary="Rows that were not imported",
+)
+async def import_errors(
+    org: OrgScope, import_id: int, limit: int = 100, cursor: str | None = None
+) -> Page[ErrorOut]:
+    """Row number, field and message, in file order (keyset pages)."""
+    check_limit(limit)
+    await get_in_org(PersonImport, import_id, org, "import")
+    key = decode_cursor(cursor)
+    after = int(key[0]) if key else 0
+    rows = await db.fetch(
+        "SELECT id, row, field, message FROM person_import_error WHERE import_id = {} "
+        "AND id > {} ORDER BY id LIMIT {}",
+        import_id,
+        after,
+        limit + 1,
+    )
+    page = page_of(rows, limit, key=lambda r: [r["id"]])
+    return Page(
+        [ErrorOut(row=r["row"], field=r["field"], message=r["message"]) for r in page.items],
+        page.next_cursor,
+    )
+
+
+async def run_import_job(payload: dict[str, Any]) -> None:
+    """Job handler: run a confirmed import in one transaction (a retry starts over cleanly)."""
+    row = await db.fetch_one("SELECT * FROM person_import WHERE id = {}", payload["import_id"])
+    if row is None or row["status"] == "done":
+        return
+    options = msgspec.json.decode(
+        row["options"] if isinstance(row["options"], str) else msgspec.json.encode(row["options"]),
+        type=imports.ImportOptions,
+    )
+    header, rows = imports.read_rows(Path(row["stored_path"]), row["format"])
+    checked = imports.check_rows(header, rows, options, payload["region"])
+    try:
+        counts = await imports.run_import(
+            row["id"], payload["org_id"], payload["org_path"], checked, options
+        )
+    except Exception:
+        await db.execute("UPDATE person_import SET status = 'failed' WHERE id = {}", row["id"])
+        raise
+    await record(
+        "people.imported",
+        user_id=row["user_id"],
+        org_id=payload["org_id"],
+        object_type="import",
+        object_id=row["id"],
+        detail={
+            "created": counts.created,
+            "updated": counts.updated,
+            "skipped": counts.skipped,
+            "errors": counts.errors,
+        },
+    )
+
+
+def import_router() -> Router:
+    """The import routes."""
+    return Router(
+        path="/api/orgs/{org_id:int}/people/imports",
+        route_handlers=[upload, get_import, check, confirm, import_errors],
+        guards=[org_guard()],
+        tags=["people"],
+    )

@@ -1,0 +1,557 @@
+"""Importing people from CSV and XLSX: read, map, validate, match, and write all-or-nothing.
+
+Files are read as a stream (csv module / openpyxl read-only), rows are checked and written in
+chunks of 1,000 inside ONE transaction, so memory stays flat and a failure anywhere leaves the
+database as it was. Rows with errors are reported (``person_import_error``) and skipped; the
+rest are imported only when the import is confirmed.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import msgspec
+
+from core import db
+from core.people.phones import normalize_phone
+from core.people.schemas import MEMBER_STATUSES, SOURCES
+from core.people.services import name_keys, normalize_email_address, scope_sql
+from core.problems import Problem
+from core.tables import utcnow
+
+__all__ = [
+    "FIELDS",
+    "ImportOptions",
+    "RowResult",
+    "check_rows",
+    "read_rows",
+    "run_import",
+    "suggest_mapping",
+]
+
+CHUNK = 1000
+FIELDS = (
+    "first_name",
+    "last_name",
+    "email",
+    "phone",
+    "street",
+    "postal_code",
+    "city",
+    "country",
+    "language",
+    "member_status",
+    "membership_number",
+    "source",
+    "tags",
+    "notes",
+)
+_STATUS_ALIASES = {
+    "mitglied": "member",
+    "ehemalig": "former_member",
+    "ehemaliges mitglied": "former_member",
+    "sympathisant": "sympathizer",
+    "sympathisantin": "sympathizer",
+    "kontakt": "contact",
+}
+_HEADER_ALIASES = {
+    "vorname": "first_name",
+    "nachname": "last_name",
+    "name": "last_name",
+    "e-mail": "email",
+    "mail": "email",
+    "telefon": "phone",
+    "handy": "phone",
+    "mobil": "phone",
+    "strasse": "street",
+    "straße": "street",
+    "plz": "postal_code",
+    "postleitzahl": "postal_code",
+    "ort": "city",
+    "stadt": "city",
+    "land": "country",
+    "sprache": "language",
+    "status": "member_status",
+    "mitgliedsnummer": "membership_number",
+    "quelle": "source",
+    "schlagworte": "tags",
+    "notizen": "notes",
+}
+_SIMPLE_EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
+
+
+class ImportConsent(msgspec.Struct, forbid_unknown_fields=True):
+    """Consent the people gave when their data was collected (recorded for each new row)."""
+
+    channel: Literal["email", "phone", "sms", "post"]
+    wording: str
+    purpose: str = "general"
+
+
+class ImportOptions(msgspec.Struct, forbid_unknown_fields=True):
+    """How to read the file: column → field, how to find existing people, what to do then."""
+
+    mapping: dict[str, str]
+    match_by: list[Literal["membership_number", "email", "phone"]] = msgspec.field(
+        default_factory=lambda: ["membership_number", "email", "phone"]
+    )
+    strategy: Literal["skip", "update_empty", "overwrite"] = "skip"
+    consent: ImportConsent | None = None
+    default_member_status: Literal["member", "former_member", "sympathizer", "contact"] = "contact"
+
+
+@dataclass
+class RowResult:
+    """A checked row: its values, or its errors."""
+
+    number: int
+    values: dict[str, Any] = field(default_factory=dict)
+    phones: list[str] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
+    errors: list[tuple[str, str]] = field(default_factory=list)
+
+
+def _decode(raw: bytes) -> str:
+    for encoding in ("utf-8-sig", "cp1252"):
+        try:
+            return raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return raw.decode("latin-1")
+
+
+def _csv_rows(path: Path) -> Iterator[list[str]]:
+    with path.open("rb") as fh:
+        head = fh.read(65536)
+    sample = _decode(head[:8192])
+    try:
+        dialect: Any = csv.Sniffer().sniff(sample, delimiters=",;\t")
+    except csv.Error:
+        dialect = csv.excel
+    encoding = "utf-8-sig"
+    try:
+        head.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        if exc.start < len(head) - 4:  # not just a character cut at the buffer's end
+            encoding = "cp1252"
+    with path.open(encoding=encoding, newline="") as fh:
+        yield from csv.reader(fh, dialect)
+
+
+def _xlsx_rows(path: Path) -> Iterator[list[str]]:
+    from openpyxl import load_workbook
+
+    with path.open("rb") as fh:  # a file object: openpyxl checks names for ".xlsx"
+        workbook = load_workbook(fh, read_only=True, data_only=True)
+        try:
+            sheet = workbook.worksheets[0]
+            for row in sheet.iter_rows(values_only=True):
+                yield ["" if v is None else str(v) for v in row]
+        finally:
+            workbook.close()
+
+
+def read_rows(path: Path, fmt: str) -> tuple[list[str], Iterator[list[str]]]:
+    """The header and an iterator over the data rows of a CSV or XLSX file."""
+    rows = _xlsx_rows(path) if fmt == "xlsx" else _csv_rows(path)
+    try:
+        header = [h.strip() for h in next(rows)]
+    except StopIteration as exc:
+        raise Problem(422, "import-empty", "The file has no header row.") from exc
+    except Exception as exc:  # whatever the CSV or XLSX reader says about a broken file
+        raise Problem(422, "import-unreadable", f"The file cannot be read: {exc}") from exc
+    return header, rows
+
+
+def suggest_mapping(columns: list[str]) -> dict[str, str]:
+    """Guess ``column → field`` from the header names (German and English)."""
+    mapping = {}
+    for column in columns:
+        key = column.strip().lower().replace("_", " ")
+        fieldname = _HEADER_ALIASES.get(key) or key.replace(" ", "_")
+        if fieldname in FIELDS or fieldname.startswith("custom:"):
+            mapping[column] = fieldname
+    return mapping
+
+
+def _email(value: str) -> str:
+    if _SIMPLE_EMAIL.fullmatch(value):
+        return value.lower()
+    normalized = normalize_email_address(value)
+    assert normalized is not None
+    return normalized
+
+
+def check_rows(
+    header: list[str],
+    rows: Iterator[list[str]],
+    options: ImportOptions,
+    region: str,
+    first_row: int = 2,
+) -> Iterator[RowResult]:
+    """Map and validate each row; invalid rows carry their errors (field and message)."""
+    unknown = [
+        f for f in options.mapping.values() if f not in FIELDS and not f.startswith("custom:")
+    ]
+    missing = [c for c in options.mapping if c not in header]
+    if unknown or missing:
+        problems = [f"unknown field '{f}'" for f in unknown] + [
+            f"no column '{c}' in the file" for c in missing
+        ]
+        raise Problem(422, "validation-error", "; ".join(problems))
+    positions = [(header.index(column), target) for column, target in options.mapping.items()]
+    for number, row in enumerate(rows, start=first_row):
+        if not any(cell.strip() for cell in row):
+            continue
+        yield _check_row(number, row, positions, options, region)
+
+
+def _check_row(
+    number: int,
+    row: list[str],
+    positions: list[tuple[int, str]],
+    options: ImportOptions,
+    region: str,
+) -> RowResult:
+    result = RowResult(number=number)
+    values = result.values
+    custom: dict[str, str] = {}
+    for index, target in positions:
+        raw = row[index].strip() if index < len(row) else ""
+        if not raw:
+            continue
+        try:
+            if target == "email":
+                values["email"] = _email(raw)
+            elif target == "phone":
+                for part in re.split(r"[;,/]", raw):
+                    phone = normalize_phone(part, region) if part.strip() else None
+                    if part.strip() and phone is None:
+                        raise ValueError(f"'{part.strip()}' is not a phone number")
+                    if phone and phone not in result.phones:
+                        result.phones.append(phone)
+            elif target == "member_status":
+                status = _STATUS_ALIASES.get(raw.lower(), raw.lower())
+                if status not in MEMBER_STATUSES:
+                    raise ValueError(f"unknown member status '{raw}'")
+                values["member_status"] = status
+            elif target == "source":
+                if raw not in SOURCES:
+                    raise ValueError(f"unknown source '{raw}'")
+                values["source"] = raw
+            elif target == "tags":
+                result.tags += [t.strip() for t in raw.split(",") if t.strip()]
+            elif target == "country":
+                if not re.fullmatch(r"[A-Za-z]{2}", raw):
+                    raise ValueError("use a two-letter country code")
+                values["country"] = raw.upper()
+            elif target.startswith("custom:"):
+                custom[target.removeprefix("custom:")] = raw
+            else:
+                limit = 20 if target == "postal_code" else 300
+                if len(raw) > limit:
+                    raise ValueError(f"longer than {limit} characters")
+                values[target] = raw
+        except (ValueError, Problem) as exc:
+            message = exc.errors[0].message if isinstance(exc, Problem) and exc.errors else str(exc)
+            result.errors.append((target, message))
+    if custom:
+        values["custom_fields"] = custom
+    if not any(values.get(k) for k in ("first_name", "last_name", "email")) and not result.phones:
+        result.errors.append(("row", "needs a name, an e-mail or a phone number"))
+    return result
+
+
+async def _existing(
+    chunk: list[RowResult], options: ImportOptions, org_path: str
+) -> dict[int, int]:
+    """Row number → id of the person it matches, by the configured keys in order."""
+    found: dict[int, int] = {}
+    for key in options.match_by:
+        pending = [r for r in chunk if r.number not in found and not r.errors]
+        if key == "phone":
+            lookups = {p: r.number for r in pending for p in r.phones}
+            if not lookups:
+                continue
+            marks = ", ".join(["{}"] * len(lookups))
+            rows = await db.fetch(
+                f"SELECT ph.e164 AS k, p.id FROM person p JOIN person_phone ph ON "
+                f"ph.person_id = p.id WHERE ph.e164 IN ({marks}) AND {scope_sql()}",
+                *lookups,
+                org_path,
+                org_path,
+            )
+        else:
+            lookups = {r.values[key]: r.number for r in pending if r.values.get(key)}
+            if not lookups:
+                continue
+            marks = ", ".join(["{}"] * len(lookups))
+            rows = await db.fetch(
+                f"SELECT p.{key} AS k, p.id FROM person p WHERE p.{key} IN ({marks}) "
+                f"AND {scope_sql()}",
+                *lookups,
+                org_path,
+                org_path,
+            )
+        for row in rows:
+            found.setdefault(lookups[row["k"]], row["id"])
+    return found
+
+
+@dataclass
+class Counts:
+    """What an import did."""
+
+    created: int = 0
+    updated: int = 0
+    skipped: int = 0
+    errors: int = 0
+    total: int = 0
+
+
+async def _new_ids(count: int) -> list[int]:
+    if db.is_postgres():
+        rows = await db.fetch(
+            "SELECT nextval('person_id_seq') AS id FROM generate_series(1, {})", count
+        )
+        return [int(r["id"]) for r in rows]
+    top = await db.fetch_one("SELECT COALESCE(MAX(id), 0) AS m FROM person")
+    return list(range(top["m"] + 1, top["m"] + 1 + count))
+
+
+async def _insert(
+    chunk: list[RowResult],
+    org_id: int,
+    options: ImportOptions,
+    import_id: int,
+    tag_ids: dict[str, int],
+) -> None:
+    now = utcnow()
+    ids = await _new_ids(len(chunk))
+    people, phones, tags, consents = [], [], [], []
+    for person_id, row in zip(ids, chunk, strict=True):
+        v = row.values
+        first_key, last_key = name_keys(v.get("first_name", ""), v.get("last_name", ""))
+        people += [
+            person_id,
+            v.get("first_name", ""),
+            v.get("last_name", ""),
+            first_key,
+            last_key,
+            v.get("email"),
+            v.get("street"),
+            v.get("postal_code"),
+            v.get("city"),
+            v.get("country"),
+            v.get("language"),
+            v.get("member_status", options.default_member_status),
+            v.get("membership_number"),
+            org_id,
+            v.get("source", "import"),
+            msgspec.json.encode(v.get("custom_fields", {})).decode(),
+            v.get("notes"),
+            now,
+            now,
+        ]
+        for position, phone in enumerate(row.phones):
+            phones += [person_id, phone, position]
+        for name in dict.fromkeys(row.tags):
+            tags += [person_id, tag_ids[name]]
+        if options.consent is not None:
+            consents += [
+                person_id,
+                options.consent.channel,
+                options.consent.purpose,
+                f"import:{import_id}",
+                options.consent.wording,
+                now,
+            ]
+    one_row = "(" + ", ".join(["{}"] * 19) + ")"
+    await db.execute(
+        "INSERT INTO person (id, first_name, last_name, first_key, last_key, email, street, "
+        "postal_code, city, country, language, member_status, membership_number, home_org_id, "
+        "source, custom_fields, notes, created_at, updated_at) VALUES "
+        + ", ".join([one_row] * len(chunk)),
+        *people,
+    )
+    if phones:
+        await db.execute(
+            "INSERT INTO person_phone (person_id, e164, position, valid) VALUES "
+            + ", ".join(["({}, {}, {}, true)"] * (len(phones) // 3)),
+            *phones,
+        )
+    if tags:
+        await db.execute(
+            "INSERT INTO person_tag (person_id, tag_id) VALUES "
+            + ", ".join(["({}, {})"] * (len(tags) // 2)),
+            *tags,
+        )
+    if consents:
+        await db.execute(
+            "INSERT INTO consent_event (person_id, channel, purpose, status, source, wording, at) "
+            "VALUES " + ", ".join(["({}, {}, {}, 'granted', {}, {}, {})"] * (len(consents) // 6)),
+            *consents,
+        )
+
+
+async def _update(row: RowResult, person_id: int, options: ImportOptions) -> None:
+    current = await db.fetch_one("SELECT * FROM person WHERE id = {}", person_id)
+    assert current is not None
+    values = {
+        k: v
+        for k, v in row.values.items()
+        if k != "custom_fields" and (options.strategy == "overwrite" or current[k] in (None, ""))
+    }
+    if "first_name" in values or "last_name" in values:
+        values["first_key"], values["last_key"] = name_keys(
+            values.get("first_name", current["first_name"]),
+            values.get("last_name", current["last_name"]),
+        )
+    if values:
+        values["updated_at"] = utcnow()
+        columns = ", ".join(f"{k} = {{}}" for k in values)
+        await db.execute(
+            f"UPDATE person SET {columns} WHERE id = {{}}", *values.values(), person_id
+        )
+    known = {
+        r["e164"]
+        for r in await db.fetch("SELECT e164 FROM person_phone WHERE person_id = {}", person_id)
+    }
+    for position, phone in enumerate(row.phones, start=len(known)):
+        if phone not in known:
+            await db.execute(
+                "INSERT INTO person_phone (person_id, e164, position, valid) "
+                "VALUES ({}, {}, {}, true)",
+                person_id,
+                phone,
+                position,
+            )
+
+
+async def _tag_ids(names: set[str], org_id: int, org_path: str) -> dict[str, int]:
+    from core.people.tags import visible_definitions_sql
+
+    ids = {
+        r["name"]: r["id"]
+        for r in await db.fetch(visible_definitions_sql("tag"), org_path)
+        if r["name"] in names
+    }
+    for name in sorted(names - set(ids)):
+        rows = await db.fetch(
+            "INSERT INTO tag (org_id, name, created_at, updated_at) VALUES "
+            "({}, {}, {}, {}) RETURNING id",
+            org_id,
+            name,
+            utcnow(),
+            utcnow(),
+        )
+        ids[name] = rows[0]["id"]
+    return ids
+
+
+async def run_import(
+    import_id: int,
+    org_id: int,
+    org_path: str,
+    rows: Iterator[RowResult],
+    options: ImportOptions,
+    progress: Callable[[int], None] | None = None,
+) -> Counts:
+    """Write the checked rows in ONE transaction; errors go to ``person_import_error``.
+
+    Any exception rolls back everything, including the error report of this run.
+    """
+    counts = Counts()
+    async with db.transaction():
+        await db.execute("DELETE FROM person_import_error WHERE import_id = {}", import_id)
+        tag_ids: dict[str, int] = {}
+        chunk: list[RowResult] = []
+        for row in rows:
+            chunk.append(row)
+            if len(chunk) >= CHUNK:
+                await _write_chunk(chunk, import_id, org_id, org_path, options, counts, tag_ids)
+                if progress:
+                    progress(counts.total)
+                chunk = []
+        if chunk:
+            await _write_chunk(chunk, import_id, org_id, org_path, options, counts, tag_ids)
+            if progress:
+                progress(counts.total)
+        await db.execute(
+            "UPDATE person_import SET status = 'done', total_rows = {}, created_count = {}, "
+            "updated_count = {}, skipped_count = {}, error_count = {}, updated_at = {} "
+            "WHERE id = {}",
+            counts.total,
+            counts.created,
+            counts.updated,
+            counts.skipped,
+            counts.errors,
+            utcnow(),
+            import_id,
+        )
+    return counts
+
+
+async def _write_chunk(
+    chunk: list[RowResult],
+    import_id: int,
+    org_id: int,
+    org_path: str,
+    options: ImportOptions,
+    counts: Counts,
+    tag_ids: dict[str, int],
+) -> None:
+    counts.total += len(chunk)
+    bad = [r for r in chunk if r.errors]
+    if bad:
+        counts.errors += len(bad)
+        errors = [(import_id, r.number, f, m[:500]) for r in bad for f, m in r.errors]
+        await db.execute(
+            "INSERT INTO person_import_error (import_id, row, field, message) VALUES "
+            + ", ".join(["({}, {}, {}, {})"] * len(errors)),
+            *[value for error in errors for value in error],
+        )
+    good = [r for r in chunk if not r.errors]
+    existing = await _existing(good, options, org_path)
+    new_tags = {t for r in good for t in r.tags} - set(tag_ids)
+    if new_tags:
+        tag_ids.update(await _tag_ids(new_tags, org_id, org_path))
+    fresh = []
+    fresh_emails: set[str] = set()
+    for row in good:
+        person_id = existing.get(row.number)
+        email = row.values.get("email")
+        if person_id is None and email in fresh_emails:
+            counts.skipped += 1  # the same person twice in one chunk of the file
+            continue
+        if person_id is None:
+            fresh.append(row)
+            if email:
+                fresh_emails.add(email)
+            continue
+        if options.strategy == "skip":
+            counts.skipped += 1
+        else:
+            await _update(row, person_id, options)
+            counts.updated += 1
+    if fresh:
+        await _insert(fresh, org_id, options, import_id, tag_ids)
+        counts.created += len(fresh)
+
+
+def rows_in(path: Path, fmt: str) -> int:
+    """Count the data rows of a file (for progress bars)."""
+    _, rows = read_rows(path, fmt)
+    return sum(1 for _ in rows)
+
+
+def sniff_format(filename: str, head: bytes) -> str:
+    """``xlsx`` for Excel files (zip magic or extension), else ``csv``."""
+    if head.startswith(b"PK\x03\x04") or filename.lower().endswith(".xlsx"):
+        return "xlsx"
+    return "csv"

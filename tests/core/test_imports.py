@@ -1,0 +1,268 @@
+"""Importing people: preview, per-row errors, all-or-nothing, matching, XLSX, consent."""
+
+from __future__ import annotations
+
+import csv
+import io
+import random
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from openpyxl import Workbook
+
+from core import db
+from core.jobs.worker import Worker
+from core.people import imports
+
+HEADER = ["Vorname", "Nachname", "E-Mail", "Telefon", "PLZ", "Status", "Schlagworte"]
+
+
+def people_csv(rows: int, broken_every: int | None = None, seed: int = 5) -> tuple[bytes, set]:
+    rng = random.Random(seed)
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";")
+    writer.writerow(HEADER)
+    broken = set()
+    for n in range(rows):
+        email, phone = f"person{n}@example.org", f"030 {1000000 + n}"
+        if broken_every and n % broken_every == 0:
+            broken.add(n + 2)  # file line number: header is line 1
+            if rng.random() < 0.5:
+                email = f"kaputt{n}@@example"
+            else:
+                phone = "bitte anrufen"
+        writer.writerow(["Anna", f"Müller{n}", email, phone, "10115", "Mitglied", "Miete, Pflege"])
+    return out.getvalue().encode("utf-8"), broken
+
+
+async def upload(client, org, headers, content: bytes, filename="leute.csv"):
+    response = await client.post(
+        f"/api/orgs/{org}/people/imports/",
+        headers=headers,
+        files={"file": (filename, content, "text/csv")},
+    )
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+async def run_jobs(app):
+    return await Worker(app.state.orga.job_handlers()).drain()
+
+
+@pytest.fixture
+async def admin_and_unit(client, factory):
+    root = await factory.org("Bund", kind="federal")
+    kv = await factory.org("KV", parent=root["id"])
+    return kv, await factory.user("admin", root["id"])
+
+
+async def test_10000_rows_with_3_percent_broken(app, client, admin_and_unit):
+    kv, admin = admin_and_unit
+    content, broken = people_csv(10_000, broken_every=33)
+    assert 290 <= len(broken) <= 310
+    created = await upload(client, kv["id"], admin.headers, content)
+    assert created["columns"] == HEADER
+    mapping = created["suggested_mapping"]
+    assert mapping == {
+        "Vorname": "first_name",
+        "Nachname": "last_name",
+        "E-Mail": "email",
+        "Telefon": "phone",
+        "PLZ": "postal_code",
+        "Status": "member_status",
+        "Schlagworte": "tags",
+    }
+    assert (
+        created["preview"][0]["values"]["email"] == "person0@example.org"
+        or created["preview"][0]["errors"]
+    )
+    assert created["preview"][1]["phones"] == ["+49301000001"]
+    options = {"mapping": mapping, "consent": {"channel": "email", "wording": "Ja, Infos"}}
+    url = f"/api/orgs/{kv['id']}/people/imports/{created['id']}"
+    checked = (await client.post(f"{url}/check", json=options, headers=admin.headers)).json()
+    assert checked["invalid"] == len(broken) and checked["valid"] == 10_000 - len(broken)
+    assert {e["row"] for e in checked["errors"]} == broken
+    assert await db.fetch_one("SELECT COUNT(*) AS n FROM person") == {"n": 0}  # nothing yet
+
+    confirmed = await client.post(f"{url}/confirm", json=options, headers=admin.headers)
+    assert confirmed.status_code == 202 and confirmed.json()["status"] == "queued"
+    await run_jobs(app)
+    state = (await client.get(url, headers=admin.headers)).json()
+    assert (state["status"], state["created"], state["errors"]) == (
+        "done",
+        10_000 - len(broken),
+        len(broken),
+    )
+    reported, cursor = set(), None
+    while True:
+        params = {"limit": 200} | ({"cursor": cursor} if cursor else {})
+        page = (await client.get(f"{url}/errors", params=params, headers=admin.headers)).json()
+        reported |= {e["row"] for e in page["items"]}
+        cursor = page["next_cursor"]
+        if not cursor:
+            break
+    assert reported == broken
+    sample = await db.fetch_one(
+        "SELECT p.member_status, p.home_org_id, (SELECT COUNT(*) FROM person_tag t "
+        "WHERE t.person_id = p.id) AS tags, (SELECT source FROM consent_event c "
+        "WHERE c.person_id = p.id) AS consent FROM person p WHERE p.email = 'person1@example.org'"
+    )
+    assert sample == {
+        "member_status": "member",
+        "home_org_id": kv["id"],
+        "tags": 2,
+        "consent": f"import:{created['id']}",
+    }
+    again = await client.post(f"{url}/confirm", json=options, headers=admin.headers)
+    assert again.status_code == 409
+
+
+async def test_failure_mid_import_changes_nothing(app, client, admin_and_unit, monkeypatch):
+    kv, admin = admin_and_unit
+    await db.execute(
+        "INSERT INTO person (first_name, last_name, first_key, last_key, "
+        "member_status, home_org_id, custom_fields, created_at, updated_at) VALUES "
+        "('Vor', 'Her', 'vor her', 'her vor', 'member', {}, '{{}}', "
+        "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)",
+        kv["id"],
+    )
+    content, _ = people_csv(5_000)
+    created = await upload(client, kv["id"], admin.headers, content)
+    original = imports._insert
+    calls = 0
+
+    async def failing_insert(*args, **kwargs):
+        nonlocal calls
+        calls += 1
+        if calls == 3:
+            raise RuntimeError("disk full")
+        await original(*args, **kwargs)
+
+    monkeypatch.setattr(imports, "_insert", failing_insert)
+    url = f"/api/orgs/{kv['id']}/people/imports/{created['id']}"
+    await client.post(
+        f"{url}/confirm", json={"mapping": created["suggested_mapping"]}, headers=admin.headers
+    )
+    await run_jobs(app)
+    assert await db.fetch_one("SELECT COUNT(*) AS n FROM person") == {"n": 1}
+    assert await db.fetch_one("SELECT COUNT(*) AS n FROM person_phone") == {"n": 0}
+    assert (await client.get(url, headers=admin.headers)).json()["status"] == "failed"
+    job = await db.fetch_one("SELECT status, last_error FROM job WHERE kind = 'people.import'")
+    assert "disk full" in job["last_error"]
+
+
+@pytest.mark.parametrize(
+    ("strategy", "city", "first"),
+    [("skip", None, "Alt"), ("update_empty", "Leipzig", "Alt"), ("overwrite", "Leipzig", "Neu")],
+)
+async def test_matching_strategies(app, client, admin_and_unit, strategy, city, first):
+    kv, admin = admin_and_unit
+    existing = await client.post(
+        f"/api/orgs/{kv['id']}/people/",
+        headers=admin.headers,
+        json={"first_name": "Alt", "last_name": "Bekannt", "email": "known@example.org"},
+    )
+    person_id = existing.json()["id"]
+    content = (
+        "Vorname,Nachname,E-Mail,Ort\nNeu,Bekannt,KNOWN@example.org,Leipzig\n"
+        "Neu,Fremd,new@example.org,Halle\n"
+    )
+    created = await upload(client, kv["id"], admin.headers, content.encode())
+    url = f"/api/orgs/{kv['id']}/people/imports/{created['id']}"
+    mapping = {"Vorname": "first_name", "Nachname": "last_name", "E-Mail": "email", "Ort": "city"}
+    await client.post(
+        f"{url}/confirm",
+        headers=admin.headers,
+        json={"mapping": mapping, "match_by": ["email"], "strategy": strategy},
+    )
+    await run_jobs(app)
+    row = await db.fetch_one("SELECT first_name, city FROM person WHERE id = {}", person_id)
+    assert (row["first_name"], row["city"]) == (first, city)
+    assert await db.fetch_one("SELECT COUNT(*) AS n FROM person") == {"n": 2}
+
+
+async def test_xlsx_is_read(app, client, admin_and_unit):
+    kv, admin = admin_and_unit
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["Vorname", "Nachname", "Telefon", "Mitgliedsnummer"])
+    sheet.append(["Åsa", "Öberg", "+46 8 123 456 78", 4711])
+    sheet.append(["Jürgen", "Groß", "0171 2345678", 4712])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    created = await upload(client, kv["id"], admin.headers, buffer.getvalue(), "liste.xlsx")
+    assert created["format"] == "xlsx"
+    assert created["preview"][0]["phones"] == ["+46812345678"]
+    url = f"/api/orgs/{kv['id']}/people/imports/{created['id']}"
+    await client.post(
+        f"{url}/confirm", json={"mapping": created["suggested_mapping"]}, headers=admin.headers
+    )
+    await run_jobs(app)
+    rows = await db.fetch("SELECT first_name, membership_number FROM person ORDER BY id")
+    assert [(r["first_name"], r["membership_number"]) for r in rows] == [
+        ("Åsa", "4711"),
+        ("Jürgen", "4712"),
+    ]
+
+
+async def test_another_units_import_is_404(client, factory, admin_and_unit):
+    kv, admin = admin_and_unit
+    created = await upload(client, kv["id"], admin.headers, b"Nachname\nX\n")
+    other = await factory.org("Anders", kind="federal")
+    stranger = await factory.user("admin", other["id"])
+    response = await client.get(
+        f"/api/orgs/{other['id']}/people/imports/{created['id']}", headers=stranger.headers
+    )
+    assert response.status_code == 404
+
+
+cell = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=30)
+
+
+@settings(max_examples=300, deadline=None)
+@given(rows=st.lists(st.tuples(cell, cell, cell, cell, cell), max_size=10))
+def test_row_checking_never_crashes_and_names_fields(rows):
+    options = imports.ImportOptions(
+        mapping={
+            "a": "last_name",
+            "b": "email",
+            "c": "phone",
+            "d": "member_status",
+            "e": "postal_code",
+        }
+    )
+    results = list(
+        imports.check_rows(["a", "b", "c", "d", "e"], iter([list(r) for r in rows]), options, "DE")
+    )
+    for result in results:
+        for field, message in result.errors:
+            assert field in {"last_name", "email", "phone", "member_status", "postal_code", "row"}
+            assert message
+        if not result.errors:
+            email = result.values.get("email")
+            assert email is None or ("@" in email and email == email.lower())
+            assert all(p.startswith("+") and p[1:].isdigit() for p in result.phones)
+            assert result.values.get("member_status", "member") in {
+                "member",
+                "former_member",
+                "sympathizer",
+                "contact",
+            }
+
+
+async def test_unreadable_file_is_a_clear_error(client, admin_and_unit):
+    kv, admin = admin_and_unit
+    response = await client.post(
+        f"/api/orgs/{kv['id']}/people/imports/",
+        headers=admin.headers,
+        files={"file": ("liste.xlsx", b"PK\x03\x04 not a workbook", "application/octet-stream")},
+    )
+    assert response.status_code == 422
+    assert response.json()["type"] == "urn:orga:problem:import-unreadable"
+    missing = await client.post(
+        f"/api/orgs/{kv['id']}/people/imports/",
+        headers=admin.headers,
+        files={"other": ("x.csv", b"a\n1\n", "text/csv")},
+    )
+    assert missing.status_code == 422
