@@ -274,6 +274,12 @@ def modules_list() -> None:
             )
 
 
+def _add_core_groups() -> None:
+    from core.people.commands import people
+
+    cli.add_command(people)
+
+
 def _load_module_commands() -> None:
     try:
         from core.modules import load_modules
@@ -287,5 +293,6 @@ def _load_module_commands() -> None:
 
 def main() -> None:
     """Entry point of the ``orga`` console script."""
+    _add_core_groups()
     _load_module_commands()
     cli(prog_name="orga")

@@ -49,6 +49,7 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     cors_origins: tuple[str, ...] = ()
     session_idle_minutes: int = 120
     session_absolute_hours: int = 24
+    retention_months: int = 24
 
     def __post_init__(self) -> None:
         if self.max_body_bytes < 1024:
