@@ -20,7 +20,7 @@ import msgspec
 from core import db
 from core.people.phones import normalize_phone
 from core.people.schemas import MEMBER_STATUSES, SOURCES
-from core.people.services import name_keys, normalize_email_address, scope_sql
+from core.people.services import name_keys, normalize_email_address
 from core.problems import Problem
 from core.tables import utcnow
 
@@ -268,38 +268,31 @@ def _check_row(
 
 
 async def _existing(
-    chunk: list[RowResult], options: ImportOptions, org_path: str
+    chunk: list[RowResult], options: ImportOptions, units: set[int]
 ) -> dict[int, int]:
-    """Row number → id of the person it matches, by the configured keys in order."""
+    """Row number → id of the person it matches, by the configured keys in order.
+
+    Lookups use only the key's index; people outside the import's subtree (``units``) are
+    filtered here, so a planner without statistics cannot pick a scan of the whole subtree.
+    """
     found: dict[int, int] = {}
     for key in options.match_by:
         pending = [r for r in chunk if r.number not in found and not r.errors]
         if key == "phone":
             lookups = {p: r.number for r in pending for p in r.phones}
-            if not lookups:
-                continue
-            marks = ", ".join(["{}"] * len(lookups))
-            rows = await db.fetch(
-                f"SELECT ph.e164 AS k, p.id FROM person p JOIN person_phone ph ON "
-                f"ph.person_id = p.id WHERE ph.e164 IN ({marks}) AND {scope_sql()}",
-                *lookups,
-                org_path,
-                org_path,
+            sql = (
+                "SELECT ph.e164 AS k, p.id, p.home_org_id FROM person_phone ph "
+                "JOIN person p ON p.id = ph.person_id WHERE ph.e164 IN (MARKS)"
             )
         else:
             lookups = {r.values[key]: r.number for r in pending if r.values.get(key)}
-            if not lookups:
-                continue
-            marks = ", ".join(["{}"] * len(lookups))
-            rows = await db.fetch(
-                f"SELECT p.{key} AS k, p.id FROM person p WHERE p.{key} IN ({marks}) "
-                f"AND {scope_sql()}",
-                *lookups,
-                org_path,
-                org_path,
-            )
-        for row in rows:
-            found.setdefault(lookups[row["k"]], row["id"])
+            sql = f"SELECT p.{key} AS k, p.id, p.home_org_id FROM person p WHERE p.{key} IN (MARKS)"
+        if not lookups:
+            continue
+        marks = ", ".join(["{}"] * len(lookups))
+        for row in await db.fetch(sql.replace("MARKS", marks), *lookups):
+            if row["home_org_id"] in units:
+                found.setdefault(lookups[row["k"]], row["id"])
     return found
 
 
@@ -470,16 +463,24 @@ async def run_import(
     async with db.transaction():
         await db.execute("DELETE FROM person_import_error WHERE import_id = {}", import_id)
         tag_ids: dict[str, int] = {}
+        units = {
+            r["id"]
+            for r in await db.fetch(
+                "SELECT id FROM org_unit WHERE substr(path, 1, {}) = {}", len(org_path), org_path
+            )
+        }
         chunk: list[RowResult] = []
         for row in rows:
             chunk.append(row)
             if len(chunk) >= CHUNK:
-                await _write_chunk(chunk, import_id, org_id, org_path, options, counts, tag_ids)
+                await _write_chunk(
+                    chunk, import_id, org_id, org_path, options, counts, tag_ids, units
+                )
                 if progress:
                     progress(counts.total)
                 chunk = []
         if chunk:
-            await _write_chunk(chunk, import_id, org_id, org_path, options, counts, tag_ids)
+            await _write_chunk(chunk, import_id, org_id, org_path, options, counts, tag_ids, units)
             if progress:
                 progress(counts.total)
         await db.execute(
@@ -494,6 +495,7 @@ async def run_import(
             utcnow(),
             import_id,
         )
+    await db.execute("ANALYZE person" if db.is_postgres() else "PRAGMA optimize")
     return counts
 
 
@@ -505,6 +507,7 @@ async def _write_chunk(
     options: ImportOptions,
     counts: Counts,
     tag_ids: dict[str, int],
+    units: set[int],
 ) -> None:
     counts.total += len(chunk)
     bad = [r for r in chunk if r.errors]
@@ -517,7 +520,7 @@ async def _write_chunk(
             *[value for error in errors for value in error],
         )
     good = [r for r in chunk if not r.errors]
-    existing = await _existing(good, options, org_path)
+    existing = await _existing(good, options, units)
     new_tags = {t for r in good for t in r.tags} - set(tag_ids)
     if new_tags:
         tag_ids.update(await _tag_ids(new_tags, org_id, org_path))

@@ -199,12 +199,24 @@ def test_serve_answers_http(cli_env):
 
 def test_people_import_and_purge(cli_env, tmp_path):
     assert orga(cli_env, "migrate").returncode == 0
-    assert orga(cli_env, "init", "--org-name", "Bund", "--admin-email", "a@example.org",
-                stdin="a long enough passphrase 4 orga\n").returncode == 0
+    assert (
+        orga(
+            cli_env,
+            "init",
+            "--org-name",
+            "Bund",
+            "--admin-email",
+            "a@example.org",
+            stdin="a long enough passphrase 4 orga\n",
+        ).returncode
+        == 0
+    )
     source = tmp_path / "leute.csv"
-    source.write_text("Vorname;Nachname;E-Mail;Status\nAnna;Alt;anna@example.org;Kontakt\n"
-                      "Bernd;Bad;kaputt@@x;Kontakt\nCarla;Mitglied;carla@example.org;Mitglied\n",
-                      encoding="utf-8")
+    source.write_text(
+        "Vorname;Nachname;E-Mail;Status\nAnna;Alt;anna@example.org;Kontakt\n"
+        "Bernd;Bad;kaputt@@x;Kontakt\nCarla;Mitglied;carla@example.org;Mitglied\n",
+        encoding="utf-8",
+    )
     result = orga(cli_env, "people", "import", str(source), "--org", "1")
     assert result.returncode == 0, result.stderr
     assert "2 created, 0 updated, 0 skipped, 1 rows with errors" in result.stdout
