@@ -7,6 +7,7 @@ import getpass
 import os
 import sys
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
@@ -272,6 +273,35 @@ def modules_list() -> None:
             click.echo(
                 f"{name:<12} on   {module.info.version:<8} {module.package}  {module.info.title}"
             )
+
+
+@cli.group()
+def module() -> None:
+    """Write new modules."""
+
+
+@module.command("new")
+@click.argument("name")
+@click.option(
+    "--dir",
+    "target",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=".",
+    show_default=True,
+    help="where to create the package folder",
+)
+@click.option("--title", help="human title of the module")
+def module_new(name: str, target: Path, title: str | None) -> None:
+    """Create an installable module package orga-NAME (table, migration, route, permission,
+    segment filter, GDPR hooks, template, tests)."""
+    from core.scaffold import write_module_package
+
+    try:
+        root = write_module_package(name, target, title)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"created {root}")
+    click.echo(f"next: pip install -e {root} && orga migrate && pytest {root}/tests")
 
 
 def _add_core_groups() -> None:

@@ -7,6 +7,7 @@ enabled module.
 
 from __future__ import annotations
 
+import importlib
 import importlib.metadata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -160,6 +161,33 @@ def _register(pm: pluggy.PluginManager, plugin: Any, package: str) -> tuple[str,
     return info.name, loaded
 
 
+def _references_people(table: Any) -> bool:
+    for column in table._meta.columns:
+        if column._meta.db_column_name == "person_id":
+            return True
+        meta = getattr(column, "_foreign_key_meta", None)
+        if meta is not None and meta.resolved_references._meta.tablename == "person":
+            return True
+    return False
+
+
+def _check_data_protection(loaded: LoadedModule) -> None:
+    """A module whose tables reference people must export and erase their data."""
+    if not loaded.piccolo_app:
+        return
+    config = importlib.import_module(loaded.piccolo_app).APP_CONFIG
+    missing = [
+        hook for hook in ("person_export", "person_erase") if not hasattr(loaded.plugin, hook)
+    ]
+    tables = [t._meta.tablename for t in config.table_classes if _references_people(t)]
+    if tables and missing:
+        raise ModuleError(
+            f"module '{loaded.info.name}' from package {loaded.package}: table "
+            f"{', '.join(tables)} holds data about people, but the module lacks "
+            f"{' and '.join(missing)} (data protection is not optional)"
+        )
+
+
 def _collect_permissions(registry: ModuleRegistry) -> None:
     owners: dict[str, str] = {}
     for plugin_name, permissions in registry.call_each("register_permissions"):
@@ -203,6 +231,7 @@ def load_modules(settings: Settings, extra: Iterable[Any] = ()) -> ModuleRegistr
         if name not in wanted:
             pm.unregister(plugin)
             continue
+        _check_data_protection(loaded)
         modules[name] = loaded
     try:
         pm.check_pending()

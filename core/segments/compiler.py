@@ -18,8 +18,8 @@ _SHUFFLE = "(((p.id + {} * 7919) * 2654435761) % 4294967296)"
 def compile_segment(filters: Sequence[SegmentFilter], org_path: str) -> tuple[str, list[Any]]:
     """The segment within the unit's subtree as ONE predicate on ``p``, and its arguments.
 
-    Each filter's predicate is wrapped in ``IS TRUE`` so NULLs behave as "not in the set" and
-    subtraction keeps set semantics. An empty segment matches nobody; a random sample keeps
+    In WHERE, NULL already counts as "not in the set" for union and intersection, so plain
+    predicates keep their indexes; only a subtracted predicate is wrapped in ``IS TRUE``. An empty segment matches nobody; a random sample keeps
     ``size`` people of the set so far (of everyone in scope when it comes first).
     """
     ctx = FilterContext(postgres=db.is_postgres())
@@ -36,15 +36,15 @@ def compile_segment(filters: Sequence[SegmentFilter], org_path: str) -> tuple[st
             args = [*scope_args, *args, item.seed, item.size]
             continue
         sql, extra = item.predicate(ctx)
-        sql = f"(({sql}) IS TRUE)"
         if index == 0:
-            expr, args = sql, list(extra)
+            expr, args = f"({sql})", list(extra)
         elif item.op == "add":
-            expr, args = f"({expr} OR {sql})", [*args, *extra]
+            expr, args = f"({expr} OR ({sql}))", [*args, *extra]
         elif item.op == "sub":
-            expr, args = f"({expr} AND NOT {sql})", [*args, *extra]
+            # NOT NULL is NULL, so a subtraction must treat "unknown" as "not in the set"
+            expr, args = f"({expr} AND NOT (({sql}) IS TRUE))", [*args, *extra]
         else:
-            expr, args = f"({expr} AND {sql})", [*args, *extra]
+            expr, args = f"({expr} AND ({sql}))", [*args, *extra]
     return f"{scope} AND {expr}", [*scope_args, *args]
 
 
