@@ -19,8 +19,10 @@ __all__ = [
     "JobHandler",
     "Module",
     "ModuleRoutes",
+    "OrgaDeprecationWarning",
     "OrgaSpec",
     "Permission",
+    "deprecated_hookspec",
     "hookimpl",
     "hookspec",
 ]
@@ -28,6 +30,19 @@ __all__ = [
 PROJECT = "orga"
 hookspec = pluggy.HookspecMarker(PROJECT)
 hookimpl = pluggy.HookimplMarker(PROJECT)
+
+
+class OrgaDeprecationWarning(DeprecationWarning):
+    """Warned when a module implements a hook that is going away."""
+
+
+def deprecated_hookspec(reason: str) -> Any:
+    """Mark a hook spec as deprecated: implementing it warns (pluggy's ``warn_on_impl``).
+
+    Args:
+        reason: what replaces the hook and when it will be removed.
+    """
+    return hookspec(warn_on_impl=OrgaDeprecationWarning(reason))
 
 
 class Module(msgspec.Struct, frozen=True, kw_only=True):

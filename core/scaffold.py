@@ -318,7 +318,8 @@ async def test_add_and_list_entries(app, client, factory, unit):
     listed = await client.get(url, headers=organizer.headers)
     assert [e["title"] for e in listed.json()["items"]] == ["Erste"]
     await Worker(app.state.orga.job_handlers()).drain()
-    assert await db.fetch_one("SELECT status FROM job") == {"status": "done"}
+    job = await db.fetch_one("SELECT status, last_error FROM job")
+    assert job["status"] == "done", job["last_error"]
 
 
 async def test_person_of_another_unit_is_refused(client, factory, unit):

@@ -39,6 +39,13 @@ TEST_PASSWORD = "correct horse battery staple 42"  # noqa: S105 - test fixture p
 _counter = itertools.count(1)
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Quiet Litestar's 3.0 deprecation notes (orga pins litestar<3) for module authors too."""
+    config.addinivalue_line(
+        "filterwarnings", "ignore::litestar.exceptions.LitestarDeprecationWarning"
+    )
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     """``--orga-db=sqlite|postgres`` (default from ``ORGA_TEST_DB``, else sqlite)."""
     parser.addoption(

@@ -55,8 +55,8 @@ class MaildirTransport(Transport):
         await asyncio.to_thread(self._add, message)
 
     def _add(self, message: bytes) -> None:
-        self.folder.mkdir(parents=True, exist_ok=True)
-        mailbox.Maildir(self.folder, create=True).add(message)
+        self.folder.parent.mkdir(parents=True, exist_ok=True)
+        mailbox.Maildir(self.folder, create=True).add(message)  # creates tmp/, new/, cur/
 
 
 class _RateLimiter:

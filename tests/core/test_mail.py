@@ -164,3 +164,24 @@ async def test_template_from_deployment_folder_overrides_core(
     assert rendered.text.strip() == "Hier entlang: https://x/p/auth/reset/t"
     # the HTML part was not overridden, so core's stays
     assert rendered.html is not None and "Passwort" in rendered.html
+
+
+async def test_maildir_is_the_default_transport(tmp_path, orga_database_url):
+    import mailbox
+
+    from asgi_lifespan import LifespanManager
+
+    from core.app import create_app
+    from core.testing import _settings
+
+    settings = _settings(str(tmp_path / "var"), orga_database_url)
+    app = create_app(settings)
+    async with LifespanManager(app):
+        await app.state.orga.mailer.enqueue(
+            to_email="anna@example.org",
+            rendered=RenderedMail(subject="Lokal", text="bleibt hier\n", html=None),
+        )
+        assert await drain(app) == 1
+    box = mailbox.Maildir(tmp_path / "var" / "mail", create=False)
+    [message] = list(box)
+    assert message["Subject"] == "Lokal"
