@@ -19,8 +19,9 @@ def compile_segment(filters: Sequence[SegmentFilter], org_path: str) -> tuple[st
     """The segment within the unit's subtree as ONE predicate on ``p``, and its arguments.
 
     In WHERE, NULL already counts as "not in the set" for union and intersection, so plain
-    predicates keep their indexes; only a subtracted predicate is wrapped in ``IS TRUE``. An empty segment matches nobody; a random sample keeps
-    ``size`` people of the set so far (of everyone in scope when it comes first).
+    predicates keep their indexes; only a subtracted predicate is wrapped in ``IS TRUE``.
+    An empty segment matches nobody; a random sample keeps ``size`` people of the set so far
+    (of everyone in scope when it comes first).
     """
     ctx = FilterContext(postgres=db.is_postgres())
     scope, scope_args = scope_sql(), [org_path, org_path]
