@@ -52,6 +52,11 @@ class _PooledConnection:
         raw = self.raw
         return await self.engine._in_thread(lambda: raw.execute(sql, args).fetchall())
 
+    async def executemany(self, sql: str, rows: list[Any]) -> None:
+        """Run one statement for many parameter rows in one thread hop (bulk inserts)."""
+        raw = self.raw
+        await self.engine._in_thread(lambda: raw.executemany(sql, rows))
+
 
 class PooledTransaction(SQLiteTransaction):
     """A Piccolo transaction on a pooled connection; IMMEDIATE ones hold the write lock."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
@@ -28,6 +28,7 @@ from core._sqlite import PooledSQLiteEngine
 
 __all__ = [
     "activate",
+    "bulk_insert",
     "close_engine",
     "create_engine",
     "engine",
@@ -122,6 +123,29 @@ async def fetch_one(sql: str, *args: Any) -> dict[str, Any] | None:
 async def execute(sql: str, *args: Any) -> None:
     """Run a raw statement with ``{}`` placeholders."""
     await piccolo_conf.DB.run_querystring(QueryString(sql, *args))
+
+
+async def bulk_insert(table: str, columns: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
+    """Insert many rows fast, inside the current transaction (one is opened if needed).
+
+    PostgreSQL uses ``COPY`` (asyncpg's binary copy, so values must have the column's Python
+    type), SQLite one ``executemany`` on the transaction's connection. Query building is
+    skipped entirely; callers pass plain tuples in ``columns`` order.
+    """
+    if not rows:
+        return
+    current = piccolo_conf.DB.current_transaction.get()
+    if current is None:
+        async with transaction():
+            await bulk_insert(table, columns, rows)
+        return
+    if is_postgres():
+        await current.connection.copy_records_to_table(table, records=rows, columns=list(columns))
+    else:
+        marks = ", ".join(["?"] * len(columns))
+        await current.connection.executemany(
+            f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows
+        )
 
 
 async def migrate(quiet: bool = True) -> None:

@@ -35,6 +35,7 @@ __all__ = [
 ]
 
 CHUNK = 1000
+_ANALYZE_AFTER = frozenset({2_000, 20_000, 200_000})
 FIELDS = (
     "first_name",
     "last_name",
@@ -317,6 +318,30 @@ async def _new_ids(count: int) -> list[int]:
     return list(range(top["m"] + 1, top["m"] + 1 + count))
 
 
+_PERSON_COLUMNS = (
+    "id",
+    "first_name",
+    "last_name",
+    "first_key",
+    "last_key",
+    "email",
+    "street",
+    "postal_code",
+    "city",
+    "country",
+    "language",
+    "member_status",
+    "membership_number",
+    "home_org_id",
+    "source",
+    "custom_fields",
+    "notes",
+    "do_not_contact",
+    "created_at",
+    "updated_at",
+)
+
+
 async def _insert(
     chunk: list[RowResult],
     org_id: int,
@@ -327,69 +352,56 @@ async def _insert(
     now = utcnow()
     ids = await _new_ids(len(chunk))
     people, phones, tags, consents = [], [], [], []
+    consent = options.consent
     for person_id, row in zip(ids, chunk, strict=True):
         v = row.values
         first_key, last_key = name_keys(v.get("first_name", ""), v.get("last_name", ""))
-        people += [
-            person_id,
-            v.get("first_name", ""),
-            v.get("last_name", ""),
-            first_key,
-            last_key,
-            v.get("email"),
-            v.get("street"),
-            v.get("postal_code"),
-            v.get("city"),
-            v.get("country"),
-            v.get("language"),
-            v.get("member_status", options.default_member_status),
-            v.get("membership_number"),
-            org_id,
-            v.get("source", "import"),
-            msgspec.json.encode(v.get("custom_fields", {})).decode(),
-            v.get("notes"),
-            now,
-            now,
-        ]
-        for position, phone in enumerate(row.phones):
-            phones += [person_id, phone, position]
-        for name in dict.fromkeys(row.tags):
-            tags += [person_id, tag_ids[name]]
-        if options.consent is not None:
-            consents += [
+        people.append(
+            (
                 person_id,
-                options.consent.channel,
-                options.consent.purpose,
-                f"import:{import_id}",
-                options.consent.wording,
+                v.get("first_name", ""),
+                v.get("last_name", ""),
+                first_key,
+                last_key,
+                v.get("email"),
+                v.get("street"),
+                v.get("postal_code"),
+                v.get("city"),
+                v.get("country"),
+                v.get("language"),
+                v.get("member_status", options.default_member_status),
+                v.get("membership_number"),
+                org_id,
+                v.get("source", "import"),
+                msgspec.json.encode(v.get("custom_fields", {})).decode(),
+                v.get("notes"),
+                False,
                 now,
-            ]
-    one_row = "(" + ", ".join(["{}"] * 19) + ")"
-    await db.execute(
-        "INSERT INTO person (id, first_name, last_name, first_key, last_key, email, street, "
-        "postal_code, city, country, language, member_status, membership_number, home_org_id, "
-        "source, custom_fields, notes, created_at, updated_at) VALUES "
-        + ", ".join([one_row] * len(chunk)),
-        *people,
+                now,
+            )
+        )
+        phones += [(person_id, phone, position, True) for position, phone in enumerate(row.phones)]
+        tags += [(person_id, tag_ids[name]) for name in dict.fromkeys(row.tags)]
+        if consent is not None:
+            consents.append(
+                (
+                    person_id,
+                    consent.channel,
+                    consent.purpose,
+                    "granted",
+                    f"import:{import_id}",
+                    consent.wording,
+                    now,
+                )
+            )
+    await db.bulk_insert("person", _PERSON_COLUMNS, people)
+    await db.bulk_insert("person_phone", ("person_id", "e164", "position", "valid"), phones)
+    await db.bulk_insert("person_tag", ("person_id", "tag_id"), tags)
+    await db.bulk_insert(
+        "consent_event",
+        ("person_id", "channel", "purpose", "status", "source", "wording", "at"),
+        consents,
     )
-    if phones:
-        await db.execute(
-            "INSERT INTO person_phone (person_id, e164, position, valid) VALUES "
-            + ", ".join(["({}, {}, {}, true)"] * (len(phones) // 3)),
-            *phones,
-        )
-    if tags:
-        await db.execute(
-            "INSERT INTO person_tag (person_id, tag_id) VALUES "
-            + ", ".join(["({}, {})"] * (len(tags) // 2)),
-            *tags,
-        )
-    if consents:
-        await db.execute(
-            "INSERT INTO consent_event (person_id, channel, purpose, status, source, wording, at) "
-            "VALUES " + ", ".join(["({}, {}, {}, 'granted', {}, {}, {})"] * (len(consents) // 6)),
-            *consents,
-        )
 
 
 async def _update(row: RowResult, person_id: int, options: ImportOptions) -> None:
@@ -473,6 +485,10 @@ async def run_import(
         for row in rows:
             chunk.append(row)
             if len(chunk) >= CHUNK:
+                if db.is_postgres() and counts.total in _ANALYZE_AFTER:
+                    # The planner's statistics predate this transaction's rows; without a
+                    # fresh look it scans the growing table for every lookup.
+                    await db.execute("ANALYZE person, person_phone")
                 await _write_chunk(
                     chunk, import_id, org_id, org_path, options, counts, tag_ids, units
                 )
