@@ -7,27 +7,14 @@ from typing import Any
 from core import db
 from core.modules import ModuleRegistry
 from core.pagination import Page, decode_cursor, encode_cursor
+from core.people.schemas import PERSON_FIELDS
 from core.people.services import name_keys, scope_sql
 from core.problems import invalid
 from core.tables import utcnow
 
 __all__ = ["MERGEABLE_FIELDS", "find_duplicates", "merge_people"]
 
-MERGEABLE_FIELDS = (
-    "first_name",
-    "last_name",
-    "email",
-    "street",
-    "postal_code",
-    "city",
-    "country",
-    "language",
-    "member_status",
-    "membership_number",
-    "home_org_id",
-    "source",
-    "notes",
-)
+MERGEABLE_FIELDS = (*PERSON_FIELDS, "home_org_id")
 _REASONS = {
     "email": ("p.email", "p.email IS NOT NULL"),
     "phone": ("ph.e164", "ph.valid"),

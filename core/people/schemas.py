@@ -10,6 +10,7 @@ import msgspec
 __all__ = [
     "CHANNELS",
     "MEMBER_STATUSES",
+    "PERSON_FIELDS",
     "SOURCES",
     "ConsentIn",
     "ConsentOut",
@@ -22,6 +23,21 @@ __all__ = [
 MEMBER_STATUSES = ("member", "former_member", "sympathizer", "contact")
 SOURCES = ("info_stand", "door_to_door", "event", "social_media", "web_form", "import", "call")
 CHANNELS = ("email", "phone", "sms", "post")
+# The person's own scalar fields, in one place for services, merge and export.
+PERSON_FIELDS = (
+    "first_name",
+    "last_name",
+    "email",
+    "street",
+    "postal_code",
+    "city",
+    "country",
+    "language",
+    "member_status",
+    "membership_number",
+    "source",
+    "notes",
+)
 
 Short = Annotated[str, msgspec.Meta(max_length=200)]
 MemberStatus = Literal["member", "former_member", "sympathizer", "contact"]

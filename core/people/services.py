@@ -16,7 +16,7 @@ from core.orgs.services import get_unit
 from core.pagination import Page, decode_cursor, page_of
 from core.people import consent, tags
 from core.people.phones import normalize_phone
-from core.people.schemas import PersonIn, PersonOut, PersonPatch
+from core.people.schemas import PERSON_FIELDS, PersonIn, PersonOut, PersonPatch
 from core.people.tables import Person, PersonPhone
 from core.problems import invalid, not_found
 from core.tables import utcnow
@@ -32,21 +32,7 @@ __all__ = [
     "update_person",
 ]
 
-_PLAIN_FIELDS = (
-    "first_name",
-    "last_name",
-    "email",
-    "street",
-    "postal_code",
-    "city",
-    "country",
-    "language",
-    "member_status",
-    "membership_number",
-    "source",
-    "do_not_contact",
-    "notes",
-)
+_PLAIN_FIELDS = (*PERSON_FIELDS, "do_not_contact")
 
 
 def scope_sql(alias: str = "p") -> str:
