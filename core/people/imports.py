@@ -8,7 +8,9 @@ rest are imported only when the import is confirmed.
 
 from __future__ import annotations
 
+import asyncio
 import csv
+import itertools
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -459,6 +461,11 @@ async def _tag_ids(names: set[str], org_id: int, org_path: str) -> dict[str, int
     return ids
 
 
+def _take(rows: Iterator[RowResult], size: int) -> list[RowResult]:
+    """The next ``size`` checked rows (runs in a worker thread)."""
+    return list(itertools.islice(rows, size))
+
+
 async def run_import(
     import_id: int,
     org_id: int,
@@ -481,22 +488,22 @@ async def run_import(
                 "SELECT id FROM org_unit WHERE substr(path, 1, {}) = {}", len(org_path), org_path
             )
         }
-        chunk: list[RowResult] = []
-        for row in rows:
-            chunk.append(row)
-            if len(chunk) >= CHUNK:
-                if db.is_postgres() and counts.total in _ANALYZE_AFTER:
-                    # The planner's statistics predate this transaction's rows; without a
-                    # fresh look it scans the growing table for every lookup.
-                    await db.execute("ANALYZE person, person_phone")
+        # Reading and checking the next chunk (pure Python, in a thread) overlaps with writing
+        # the current one (database work), so the import takes about the longer of the two.
+        upcoming = asyncio.ensure_future(asyncio.to_thread(_take, rows, CHUNK))
+        while chunk := await upcoming:
+            upcoming = asyncio.ensure_future(asyncio.to_thread(_take, rows, CHUNK))
+            if db.is_postgres() and counts.total in _ANALYZE_AFTER:
+                # The planner's statistics predate this transaction's rows; without a fresh
+                # look it scans the growing table for every lookup.
+                await db.execute("ANALYZE person, person_phone")
+            try:
                 await _write_chunk(
                     chunk, import_id, org_id, org_path, options, counts, tag_ids, units
                 )
-                if progress:
-                    progress(counts.total)
-                chunk = []
-        if chunk:
-            await _write_chunk(chunk, import_id, org_id, org_path, options, counts, tag_ids, units)
+            except BaseException:
+                await asyncio.gather(upcoming, return_exceptions=True)
+                raise
             if progress:
                 progress(counts.total)
         await db.execute(

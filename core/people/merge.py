@@ -8,7 +8,7 @@ from core import db
 from core.modules import ModuleRegistry
 from core.pagination import Page, decode_cursor, encode_cursor
 from core.people.schemas import PERSON_FIELDS
-from core.people.services import name_keys, scope_sql
+from core.people.services import name_keys, scope
 from core.problems import invalid
 from core.tables import utcnow
 
@@ -34,25 +34,24 @@ async def find_duplicates(org_path: str, limit: int, cursor: str | None) -> Page
     reason_index, after = int(key[0]), str(key[1])
     groups: list[dict[str, Any]] = []
     reasons = list(_REASONS)
+    in_scope, scope_args = await scope(org_path)
     while reason_index < len(reasons) and len(groups) <= limit:
         reason = reasons[reason_index]
         expr, condition = _REASONS[reason]
         join = "JOIN person_phone ph ON ph.person_id = p.id" if reason == "phone" else ""
         rows = await db.fetch(
             f"SELECT {expr} AS k, COUNT(DISTINCT p.id) AS n FROM person p {join} "
-            f"WHERE {scope_sql()} AND {condition} AND {expr} > {{}} "
+            f"WHERE {in_scope} AND {condition} AND {expr} > {{}} "
             f"GROUP BY {expr} HAVING COUNT(DISTINCT p.id) > 1 ORDER BY {expr} LIMIT {{}}",
-            org_path,
-            org_path,
+            *scope_args,
             after,
             limit + 1 - len(groups),
         )
         for row in rows:
             ids = await db.fetch(
-                f"SELECT DISTINCT p.id FROM person p {join} WHERE {scope_sql()} AND {expr} = {{}} "
+                f"SELECT DISTINCT p.id FROM person p {join} WHERE {in_scope} AND {expr} = {{}} "
                 "ORDER BY p.id",
-                org_path,
-                org_path,
+                *scope_args,
                 row["k"],
             )
             groups.append(
@@ -96,12 +95,12 @@ async def merge_people(
         if source not in everyone:
             raise invalid(f"overrides.{field}", "must name one of the merged people")
     marks = ", ".join(["{}"] * len(everyone))
+    in_scope, scope_args = await scope(org_path)
     async with db.transaction():
         rows = await db.fetch(
-            f"SELECT p.* FROM person p WHERE p.id IN ({marks}) AND {scope_sql()}",
+            f"SELECT p.* FROM person p WHERE p.id IN ({marks}) AND {in_scope}",
             *everyone,
-            org_path,
-            org_path,
+            *scope_args,
         )
         by_id = {row["id"]: row for row in rows}
         missing = [pid for pid in everyone if pid not in by_id]

@@ -6,8 +6,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from core import db
-from core.people.services import scope_sql
-from core.segments.filters import FilterContext, RandomSampleFilter, SegmentFilter
+from core.people.services import scope, subtree_ids
+from core.segments.filters import FilterContext, OrgFilter, RandomSampleFilter, SegmentFilter
 
 __all__ = ["compile_segment", "count_and_sample", "segment_ids_sql"]
 
@@ -15,7 +15,7 @@ __all__ = ["compile_segment", "count_and_sample", "segment_ids_sql"]
 _SHUFFLE = "(((p.id + {} * 7919) * 2654435761) % 4294967296)"
 
 
-def compile_segment(filters: Sequence[SegmentFilter], org_path: str) -> tuple[str, list[Any]]:
+async def compile_segment(filters: Sequence[SegmentFilter], org_path: str) -> tuple[str, list[Any]]:
     """The segment within the unit's subtree as ONE predicate on ``p``, and its arguments.
 
     In WHERE, NULL already counts as "not in the set" for union and intersection, so plain
@@ -23,15 +23,15 @@ def compile_segment(filters: Sequence[SegmentFilter], org_path: str) -> tuple[st
     An empty segment matches nobody; a random sample keeps ``size`` people of the set so far
     (of everyone in scope when it comes first).
     """
-    ctx = FilterContext(postgres=db.is_postgres())
-    scope, scope_args = scope_sql(), [org_path, org_path]
+    ctx = FilterContext(postgres=db.is_postgres(), subtrees=await _subtrees(filters))
+    in_scope, scope_args = await scope(org_path)
     expr, args = "1 = 0", []
     for index, item in enumerate(filters):
         if isinstance(item, RandomSampleFilter):
             if index == 0:
                 expr, args = "1 = 1", []
             expr = (
-                f"p.id IN (SELECT p.id FROM person p WHERE {scope} AND {expr} "
+                f"p.id IN (SELECT p.id FROM person p WHERE {in_scope} AND {expr} "
                 f"ORDER BY {_SHUFFLE}, p.id LIMIT {{}})"
             )
             args = [*scope_args, *args, item.seed, item.size]
@@ -46,12 +46,22 @@ def compile_segment(filters: Sequence[SegmentFilter], org_path: str) -> tuple[st
             expr, args = f"({expr} AND NOT (({sql}) IS TRUE))", [*args, *extra]
         else:
             expr, args = f"({expr} AND ({sql}))", [*args, *extra]
-    return f"{scope} AND {expr}", [*scope_args, *args]
+    return f"{in_scope} AND {expr}", [*scope_args, *args]
 
 
-def segment_ids_sql(filters: Sequence[SegmentFilter], org_path: str) -> tuple[str, list[Any]]:
+async def _subtrees(filters: Sequence[SegmentFilter]) -> dict[int, list[int]]:
+    """Unit ids below each unit an org filter names (one small query per named unit)."""
+    result: dict[int, list[int]] = {}
+    for item in filters:
+        if isinstance(item, OrgFilter) and item.org_id not in result:
+            row = await db.fetch_one("SELECT path FROM org_unit WHERE id = {}", item.org_id)
+            result[item.org_id] = await subtree_ids(row["path"]) if row else []
+    return result
+
+
+async def segment_ids_sql(filters: Sequence[SegmentFilter], org_path: str) -> tuple[str, list[Any]]:
     """``SELECT p.id FROM person p WHERE …`` for the segment within the unit's subtree."""
-    expr, args = compile_segment(filters, org_path)
+    expr, args = await compile_segment(filters, org_path)
     return f"SELECT p.id FROM person p WHERE {expr}", args
 
 
@@ -59,7 +69,7 @@ async def count_and_sample(
     filters: Sequence[SegmentFilter], org_path: str, sample: int = 10
 ) -> tuple[int, list[dict[str, Any]]]:
     """How many people match within the subtree, and the first few of them."""
-    where, args = compile_segment(filters, org_path)
+    where, args = await compile_segment(filters, org_path)
     count = await db.fetch_one(f"SELECT COUNT(*) AS n FROM person p WHERE {where}", *args)
     rows = await db.fetch(
         f"SELECT p.id, p.first_name, p.last_name, p.home_org_id FROM person p WHERE {where} "

@@ -8,7 +8,7 @@ tag="called")``) and return the classes from ``register_segment_filters``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -43,9 +43,11 @@ Names = Annotated[
 
 @dataclass(frozen=True)
 class FilterContext:
-    """What a filter may need to render itself: the database flavour."""
+    """What a filter may need to render itself: the database flavour, and the unit ids below
+    each unit an org filter names (resolved by the compiler beforehand)."""
 
     postgres: bool
+    subtrees: dict[int, list[int]] = field(default_factory=dict)
 
 
 class SegmentFilter(msgspec.Struct, tag_field="type", kw_only=True, forbid_unknown_fields=True):
@@ -68,12 +70,11 @@ class OrgFilter(SegmentFilter, tag="org"):
     org_id: int
 
     def predicate(self, ctx: FilterContext) -> tuple[str, list[Any]]:
-        """Home unit in the subtree."""
-        return (
-            "p.home_org_id IN (SELECT c.id FROM org_unit c JOIN org_unit r ON r.id = {} "
-            "WHERE substr(c.path, 1, length(r.path)) = r.path)",
-            [self.org_id],
-        )
+        """Home unit among the subtree's ids."""
+        ids = ctx.subtrees.get(self.org_id, [])
+        if not ids:
+            return "1 = 0", []
+        return f"p.home_org_id IN ({_marks(ids)})", list(ids)
 
 
 class TagFilter(SegmentFilter, tag="tags"):

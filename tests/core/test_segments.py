@@ -239,7 +239,7 @@ async def test_compiled_segment_matches_python_reference(world, people, filters,
     stored = await load_world(people, world)
     units = world["units"]
     segment = to_segment(filters, units)
-    sql, args = segment_ids_sql(segment.filters, units[scope]["path"])
+    sql, args = await segment_ids_sql(segment.filters, units[scope]["path"])
     got = {row["id"] for row in await db.fetch(sql, *args)}
     assert got == expected_ids(stored, filters, units, scope)
     count, _ = await count_and_sample(segment.filters, units[scope]["path"])
@@ -266,11 +266,11 @@ async def test_random_sample_is_a_reproducible_subset(world):
     units = world["units"]
     base = [{"type": "member_status", "statuses": ["member"]}]
     sample = to_segment([*base, {"type": "random_sample", "size": 7, "seed": 3}], units)
-    sql, args = segment_ids_sql(sample.filters, units["root"]["path"])
+    sql, args = await segment_ids_sql(sample.filters, units["root"]["path"])
     first = {r["id"] for r in await db.fetch(sql, *args)}
     again = {r["id"] for r in await db.fetch(sql, *args)}
     other = to_segment([*base, {"type": "random_sample", "size": 7, "seed": 4}], units)
-    sql2, args2 = segment_ids_sql(other.filters, units["root"]["path"])
+    sql2, args2 = await segment_ids_sql(other.filters, units["root"]["path"])
     assert len(first) == 7 and first == again
     assert first != {r["id"] for r in await db.fetch(sql2, *args2)}
 
