@@ -48,15 +48,17 @@ async def fill_people(count: int, districts: list[int], seed: int = 1) -> float:
                 rng.choice(["member", "sympathizer", "contact"]),
                 rng.choice(districts),
                 "{}",
+                True,
                 now,
                 now,
             ]
             phones += [person_id, f"+4930{person_id:09d}"]
-        marks = ", ".join(["({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {})"] * (len(rows) // 12))
+        marks = ", ".join(["(" + ", ".join(["{}"] * 13) + ")"] * (len(rows) // 13))
         async with db.transaction():
             await db.execute(
                 "INSERT INTO person (id, first_name, last_name, first_key, last_key, email, "
-                "postal_code, member_status, home_org_id, custom_fields, created_at, updated_at)"
+                "postal_code, member_status, home_org_id, custom_fields, has_phone, created_at, "
+                "updated_at)"
                 f" VALUES {marks}",
                 *rows,
             )

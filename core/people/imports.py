@@ -22,7 +22,7 @@ import msgspec
 from core import db
 from core.people.phones import normalize_phone
 from core.people.schemas import MEMBER_STATUSES, SOURCES
-from core.people.services import name_keys, normalize_email_address
+from core.people.services import name_keys, normalize_email_address, refresh_phone_flag
 from core.problems import Problem
 from core.tables import utcnow
 
@@ -339,6 +339,7 @@ _PERSON_COLUMNS = (
     "custom_fields",
     "notes",
     "do_not_contact",
+    "has_phone",
     "created_at",
     "updated_at",
 )
@@ -378,6 +379,7 @@ async def _insert(
                 msgspec.json.encode(v.get("custom_fields", {})).decode(),
                 v.get("notes"),
                 False,
+                bool(row.phones),
                 now,
                 now,
             )
@@ -438,6 +440,8 @@ async def _update(row: RowResult, person_id: int, options: ImportOptions) -> Non
                 phone,
                 position,
             )
+    if row.phones:
+        await refresh_phone_flag([person_id])
 
 
 async def _tag_ids(names: set[str], org_id: int, org_path: str) -> dict[str, int]:

@@ -8,7 +8,7 @@ from core import db
 from core.modules import ModuleRegistry
 from core.pagination import Page, decode_cursor, encode_cursor
 from core.people.schemas import PERSON_FIELDS
-from core.people.services import name_keys, scope
+from core.people.services import name_keys, refresh_phone_flag, scope
 from core.problems import invalid
 from core.tables import utcnow
 
@@ -165,5 +165,6 @@ async def merge_people(
             *merged_ids,
         )
         await db.execute(f"DELETE FROM person WHERE id IN ({merged_marks})", *merged_ids)
+        await refresh_phone_flag([kept_id])
         columns = ", ".join(f"{name} = {{}}" for name in values)
         await db.execute(f"UPDATE person SET {columns} WHERE id = {{}}", *values.values(), kept_id)

@@ -26,7 +26,8 @@ class Person(Stamped, Table, tablename="person"):
     """A member, sympathizer or contact. Special-category data (GDPR Art. 9).
 
     ``first_key``/``last_key`` are lower-cased "first last" / "last first" for indexed name
-    search by prefix; the people service keeps them in step with the names.
+    search by prefix; the people service keeps them in step with the names. ``has_phone`` says
+    whether a valid number exists (kept by ``refresh_phone_flag``), so counts read an index.
     """
 
     first_name = Varchar(length=200, default="")
@@ -44,6 +45,7 @@ class Person(Stamped, Table, tablename="person"):
     home_org = ForeignKey(OrgUnit, on_delete=OnDelete.restrict, db_column_name="home_org_id")
     source = Varchar(length=30, null=True, default=None)
     do_not_contact = Boolean(default=False)
+    has_phone = Boolean(default=False)
     custom_fields = JSON(default="{}")
     notes = Text(null=True, default=None)
 

@@ -131,7 +131,7 @@ class HasPhoneFilter(SegmentFilter, tag="has_phone"):
 
     def predicate(self, ctx: FilterContext) -> tuple[str, list[Any]]:
         """A valid phone row exists."""
-        return "EXISTS (SELECT 1 FROM person_phone ph WHERE ph.person_id = p.id AND ph.valid)", []
+        return "p.has_phone", []
 
 
 class HasEmailFilter(SegmentFilter, tag="has_email"):

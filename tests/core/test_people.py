@@ -262,3 +262,33 @@ class TestDetail:
         assert [(r["user_id"], r["object_id"], r["org_id"]) for r in reads] == [
             (admin.id, person["id"], tree["a"])
         ]
+
+
+async def test_phone_flag_follows_every_phone_change(client, factory, tree):
+    admin = await factory.user("admin", tree["root"])
+    person = await create(client, tree["a"], admin.headers, last_name="F", phones=["0301234567"])
+
+    async def flag(person_id):
+        return bool(
+            (await db.fetch_one("SELECT has_phone FROM person WHERE id = {}", person_id))[
+                "has_phone"
+            ]
+        )
+
+    assert await flag(person["id"])
+    url = f"/api/orgs/{tree['a']}/people/{person['id']}"
+    await client.patch(url, json={"phones": []}, headers=admin.headers)
+    assert not await flag(person["id"])
+    other = await create(client, tree["a"], admin.headers, last_name="G", phones=["0307654321"])
+    merged = await client.post(
+        f"/api/orgs/{tree['a']}/people/merge",
+        headers=admin.headers,
+        json={"kept_id": person["id"], "merged_ids": [other["id"]]},
+    )
+    assert merged.status_code == 201
+    assert await flag(person["id"])
+    segment = {"filters": [{"type": "has_phone"}]}
+    preview = await client.post(
+        f"/api/orgs/{tree['a']}/segments/preview", json=segment, headers=admin.headers
+    )
+    assert preview.json()["count"] == 1
