@@ -180,6 +180,21 @@ def jobs_list() -> None:
         click.echo(f"failed {row['id']:>8} {row['kind']:<24} {row['last_error']}")
 
 
+@jobs.command("purge")
+@click.option("--days", default=14, show_default=True, help="keep finished jobs this long")
+def jobs_purge(days: int) -> None:
+    """Delete finished jobs older than DAYS (their payloads may hold personal data)."""
+    from datetime import timedelta
+
+    from core.jobs.services import purge_finished
+    from core.tables import utcnow
+
+    async def work(runtime: Runtime) -> int:
+        return await purge_finished(utcnow() - timedelta(days=days))
+
+    click.echo(f"deleted {run_async(work)} finished jobs")
+
+
 @jobs.command("retry")
 @click.argument("job_id", type=int)
 def jobs_retry(job_id: int) -> None:

@@ -27,6 +27,7 @@ __all__ = [
     "enqueue",
     "mark_done",
     "mark_failed",
+    "purge_finished",
     "queue_stats",
     "release",
     "retry",
@@ -214,6 +215,17 @@ async def cancel(job_id: int) -> None:
     )
     if not rows:
         raise not_found("queued job")
+
+
+async def purge_finished(before: datetime) -> int:
+    """Delete done, failed and cancelled jobs finished before ``before`` (their payloads can
+    hold personal data such as rendered mails); returns how many went."""
+    rows = await db.fetch(
+        "DELETE FROM job WHERE status IN ('done', 'failed', 'cancelled') AND finished_at < {} "
+        "RETURNING id",
+        before,
+    )
+    return len(rows)
 
 
 async def queue_stats(failures: int = 20) -> dict[str, Any]:

@@ -227,3 +227,5 @@ def test_people_import_and_purge(cli_env, tmp_path):
     assert "erased 1 people" in real.stdout
     again = orga(cli_env, "people", "purge", "--months", "0", "--dry-run")
     assert "would erase 0 people" in again.stdout
+    jobs = orga(cli_env, "jobs", "purge", "--days", "0")
+    assert jobs.returncode == 0 and "deleted 0 finished jobs" in jobs.stdout

@@ -201,3 +201,13 @@ async def test_two_worker_processes_share_1000_jobs_without_doubles(
     assert {r["attempts"] for r in rows} == {1}
     workers = {r["locked_by"] for r in rows}
     assert len(workers) == 2, [log.read_text() for log in logs]  # both did part of the work
+
+
+async def test_finished_jobs_are_purged_after_their_time(app):
+    await jobs.enqueue("test.echo", {"n": 1})
+    await jobs.enqueue("test.echo", {"n": 2})
+    await worker_for(app).drain()
+    await jobs.enqueue("test.echo", {"n": 3})  # still queued: never purged
+    await db.execute("UPDATE job SET finished_at = {} WHERE id = 1", utcnow() - timedelta(days=30))
+    assert await jobs.purge_finished(utcnow() - timedelta(days=14)) == 1
+    assert [r["id"] for r in await db.fetch("SELECT id FROM job ORDER BY id")] == [2, 3]
