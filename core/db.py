@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator, Sequence
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+import msgspec
 from piccolo.apps.migrations.commands.base import BaseMigrationManager
 from piccolo.apps.migrations.commands.forwards import run_forwards
 from piccolo.apps.migrations.tables import Migration
@@ -36,6 +37,7 @@ __all__ = [
     "fetch",
     "fetch_one",
     "is_postgres",
+    "json_value",
     "migrate",
     "open_engine",
     "pending_migrations",
@@ -104,6 +106,11 @@ def is_postgres() -> bool:
 def transaction():
     """A write transaction (IMMEDIATE on SQLite); nested calls join the outer one."""
     return piccolo_conf.DB.transaction()
+
+
+def json_value(value: Any) -> Any:
+    """A JSON column's value as Python data (SQLite and asyncpg return JSON as text)."""
+    return msgspec.json.decode(value) if isinstance(value, (str, bytes)) else value
 
 
 async def fetch(sql: str, *args: Any) -> list[dict[str, Any]]:

@@ -64,7 +64,6 @@ async def list_audit(
         limit + 1,
     )
     for row in rows:
-        if isinstance(row["detail"], str):
-            row["detail"] = msgspec.json.decode(row["detail"])
+        row["detail"] = db.json_value(row["detail"])
     page = page_of(rows, limit, key=lambda r: [r["id"]])
     return Page(items=[AuditOut(**r) for r in page.items], next_cursor=page.next_cursor)

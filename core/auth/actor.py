@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -162,9 +161,7 @@ async def load_actor(
         for r in rows
         if r["role"] is not None
     ]
-    permissions = first["permissions"]
-    if isinstance(permissions, str):
-        permissions = json.loads(permissions)
+    permissions = db.json_value(first["permissions"])
     return Actor(
         user_id=first["user_id"],
         token_id=first["token_id"],

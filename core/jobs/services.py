@@ -133,8 +133,7 @@ async def claim(
         async with db.transaction():
             rows = await db.fetch(sql, *args)
     for row in rows:
-        if isinstance(row["payload"], str):
-            row["payload"] = json.loads(row["payload"])
+        row["payload"] = db.json_value(row["payload"])
     return sorted(rows, key=lambda r: r["id"])
 
 

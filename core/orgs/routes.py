@@ -9,6 +9,7 @@ import msgspec
 from litestar import Request, Router, delete, get, patch, post, put
 from litestar.status_codes import HTTP_204_NO_CONTENT
 
+from core import db
 from core.audit.services import record
 from core.auth import services as auth
 from core.auth.actor import Actor
@@ -132,9 +133,7 @@ class ApiTokenOut(msgspec.Struct):
 
 
 def _org_out(row: dict[str, Any]) -> OrgOut:
-    office = row.get("office")
-    if isinstance(office, str):
-        office = msgspec.json.decode(office)
+    office = db.json_value(row.get("office"))
     return OrgOut(
         id=row["id"],
         name=row["name"],

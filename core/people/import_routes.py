@@ -87,9 +87,7 @@ def _preview(result: imports.RowResult) -> RowPreview:
 
 
 def _out(row: dict[str, Any], preview: list[RowPreview] | None = None) -> ImportOut:
-    columns = row["columns"]
-    if isinstance(columns, str):
-        columns = msgspec.json.decode(columns)
+    columns = db.json_value(row["columns"])
     return ImportOut(
         id=row["id"],
         filename=row["filename"],
@@ -292,10 +290,7 @@ async def run_import_job(payload: dict[str, Any]) -> None:
     row = await db.fetch_one("SELECT * FROM person_import WHERE id = {}", payload["import_id"])
     if row is None or row["status"] == "done":
         return
-    options = msgspec.json.decode(
-        row["options"] if isinstance(row["options"], str) else msgspec.json.encode(row["options"]),
-        type=imports.ImportOptions,
-    )
+    options = msgspec.convert(db.json_value(row["options"]), imports.ImportOptions)
     header, rows = imports.read_rows(Path(row["stored_path"]), row["format"])
     checked = imports.check_rows(header, rows, options, payload["region"])
     try:

@@ -248,9 +248,7 @@ async def list_custom_fields(
 
 
 def _field_out(row: dict[str, Any]) -> CustomFieldOut:
-    choices = row["choices"]
-    if isinstance(choices, str):
-        choices = msgspec.json.decode(choices)
+    choices = db.json_value(row["choices"])
     return CustomFieldOut(
         id=row["id"],
         org_id=row.get("org_id", row.get("org")),

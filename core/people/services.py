@@ -198,10 +198,6 @@ async def get_person_row(person_id: int, org_path: str | None = None) -> dict[st
     )
 
 
-def _json(value: Any) -> Any:
-    return msgspec.json.decode(value) if isinstance(value, str) else value
-
-
 async def load_people(rows: list[dict[str, Any]]) -> list[PersonOut]:
     """Person rows → API shapes, with phones, tags and consents in three queries in total."""
     ids = [row["id"] for row in rows]
@@ -226,7 +222,7 @@ async def load_people(rows: list[dict[str, Any]]) -> list[PersonOut]:
             home_org_id=row["home_org_id"],
             tags=tag_names.get(row["id"], []),
             consents=consents.get(row["id"], []),
-            custom_fields=_json(row["custom_fields"]) or {},
+            custom_fields=db.json_value(row["custom_fields"]) or {},
             created_at=row["created_at"],
             updated_at=row["updated_at"],
         )

@@ -88,8 +88,6 @@ async def check_custom_fields(home_org_id: int, values: dict[str, Any]) -> None:
         except msgspec.ValidationError as exc:
             raise invalid(field, f"expected a {definition['kind']} value") from exc
         if definition["kind"] == "choice":
-            choices = definition["choices"]
-            if isinstance(choices, str):
-                choices = msgspec.json.decode(choices)
+            choices = db.json_value(definition["choices"])
             if value not in (choices or []):
                 raise invalid(field, f"must be one of {', '.join(choices or [])}")

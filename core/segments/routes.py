@@ -12,6 +12,7 @@ import msgspec
 from litestar import Router, delete, get, patch, post
 from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
 
+from core import db
 from core.api import get_in_org, page_in_org
 from core.auth.guards import OrgScope, org_guard, requires
 from core.pagination import Page
@@ -64,9 +65,7 @@ def segment_router(segment: type[msgspec.Struct]) -> Router:
         updated_at: datetime
 
     def out(row: dict[str, Any]) -> SavedOut:
-        definition = row["definition"]
-        if isinstance(definition, str):
-            definition = msgspec.json.decode(definition)
+        definition = db.json_value(row["definition"])
         return SavedOut(
             id=row["id"],
             org_id=row["org_id"],

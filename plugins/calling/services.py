@@ -7,6 +7,7 @@ from typing import Any
 
 import msgspec
 
+from core import db
 from core.api import invalid, to_row, utcnow
 from plugins.calling.schemas import AssignmentIn, AssignmentOut
 from plugins.calling.tables import CallAssignment
@@ -25,10 +26,6 @@ def assignment_state(start_at: datetime | None, end_at: datetime | None, now: da
     return "open"
 
 
-def _json(value: Any) -> Any:
-    return msgspec.json.decode(value) if isinstance(value, str) else value
-
-
 def assignment_out(row: dict[str, Any]) -> AssignmentOut:
     """Turn a table row into the API shape."""
     return AssignmentOut(
@@ -37,12 +34,12 @@ def assignment_out(row: dict[str, Any]) -> AssignmentOut:
         title=row["title"],
         description=row["description"],
         instructions=row["instructions"],
-        target=_json(row["target"]),
-        goal=_json(row["goal"]),
+        target=db.json_value(row["target"]),
+        goal=db.json_value(row["goal"]),
         cooldown_hours=row["cooldown_hours"],
         start_at=row["start_at"],
         end_at=row["end_at"],
-        survey=msgspec.convert(_json(row["survey"]), list),
+        survey=msgspec.convert(db.json_value(row["survey"]), list),
         show_earlier_notes=bool(row["show_earlier_notes"]),
         state=assignment_state(row["start_at"], row["end_at"], utcnow()),  # type: ignore[arg-type]
         created_at=row["created_at"],

@@ -6,6 +6,7 @@ from typing import Any
 
 import msgspec
 
+from core import db
 from core.api import to_row, utcnow
 from plugins.events.schemas import EventIn, EventOut, Location
 from plugins.events.tables import Event
@@ -15,9 +16,7 @@ __all__ = ["create_event", "event_out"]
 
 def event_out(row: dict[str, Any]) -> EventOut:
     """Turn a table row into the API shape."""
-    location = row["location"]
-    if isinstance(location, str):
-        location = msgspec.json.decode(location)
+    location = db.json_value(row["location"])
     return EventOut(
         id=row["id"],
         org_id=row["org_id"],

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import msgspec
-
+from core import db
 from core.api import to_row
 from plugins.mailings.schemas import MailingIn, MailingOut
 from plugins.mailings.tables import Mailing
@@ -15,9 +14,7 @@ __all__ = ["create_mailing", "mailing_out"]
 
 def mailing_out(row: dict[str, Any]) -> MailingOut:
     """Turn a table row into the API shape."""
-    audience = row["audience"]
-    if isinstance(audience, str):
-        audience = msgspec.json.decode(audience)
+    audience = db.json_value(row["audience"])
     values = {k: row[k] for k in MailingOut.__struct_fields__ if k not in ("org_id", "audience")}
     return MailingOut(org_id=row["org_id"], audience=audience, **values)
 
