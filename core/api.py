@@ -15,7 +15,7 @@ from piccolo.table import Table
 from core.audit.services import record
 from core.auth.actor import Actor
 from core.auth.guards import OrgScope, authenticated, requires
-from core.pagination import Page, check_limit, decode_cursor, page_of
+from core.pagination import Page, keyset_page
 from core.problems import FieldError, Problem, conflict, forbidden, invalid, not_found
 from core.tables import Stamped, utcnow
 
@@ -70,11 +70,5 @@ async def page_in_org(
     table: type[Table], org: OrgScope, limit: int, cursor: str | None
 ) -> Page[dict[str, Any]]:
     """A keyset page (newest first) of the rows of ``table`` owned by unit ``org``."""
-    check_limit(limit)
-    pk = table._meta.primary_key
     query = table.select().where(table.org == org.id)  # type: ignore[attr-defined]
-    key = decode_cursor(cursor)
-    if key is not None:
-        query = query.where(pk < int(key[0]))
-    rows = await query.order_by(pk, ascending=False).limit(limit + 1).run()
-    return page_of(rows, limit, key=lambda r: [r["id"]])
+    return await keyset_page(query, table._meta.primary_key, limit, cursor, newest_first=True)

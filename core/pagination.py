@@ -14,7 +14,7 @@ import msgspec
 
 from core.problems import invalid
 
-__all__ = ["Page", "decode_cursor", "encode_cursor", "page_of"]
+__all__ = ["Page", "decode_cursor", "encode_cursor", "keyset_page", "page_of"]
 
 T = TypeVar("T")
 MAX_LIMIT = 500
@@ -59,3 +59,16 @@ def page_of(rows: list[T], limit: int, key: Any) -> Page[T]:
         rows = rows[:limit]
         return Page(items=rows, next_cursor=encode_cursor(key(rows[-1])))
     return Page(items=rows, next_cursor=None)
+
+
+async def keyset_page(
+    query: Any, id_column: Any, limit: int, cursor: str | None, newest_first: bool = False
+) -> Page[dict[str, Any]]:
+    """Run a Piccolo select as one keyset page ordered by ``id_column`` (selected as ``id``)."""
+    check_limit(limit)
+    key = decode_cursor(cursor)
+    if key is not None:
+        after = int(key[0])
+        query = query.where(id_column < after if newest_first else id_column > after)
+    rows = await query.order_by(id_column, ascending=not newest_first).limit(limit + 1).run()
+    return page_of(rows, limit, key=lambda r: [r["id"]])

@@ -15,7 +15,7 @@ from core.auth.guards import authenticated
 from core.auth.tables import AuthToken, User
 from core.i18n import best_locale
 from core.orgs.services import visible_units
-from core.pagination import Page, check_limit, decode_cursor, page_of
+from core.pagination import Page, keyset_page
 
 __all__ = ["auth_handlers"]
 
@@ -190,7 +190,6 @@ async def me(actor: Actor) -> MeOut:
 @get("/api/me/sessions", guards=[authenticated], tags=["auth"], summary="My sessions and tokens")
 async def my_sessions(actor: Actor, limit: int = 50, cursor: str | None = None) -> Page[SessionOut]:
     """Active (unrevoked) sessions and API tokens of the current user, oldest first."""
-    check_limit(limit)
     query = AuthToken.select(
         AuthToken.id,
         AuthToken.kind,
@@ -200,11 +199,7 @@ async def my_sessions(actor: Actor, limit: int = 50, cursor: str | None = None) 
         AuthToken.expires_at,
         AuthToken.user_agent,
     ).where((AuthToken.user == actor.user_id) & AuthToken.revoked_at.is_null())
-    key = decode_cursor(cursor)
-    if key is not None:
-        query = query.where(AuthToken.id > int(key[0]))
-    rows = await query.order_by(AuthToken.id).limit(limit + 1).run()
-    page = page_of(rows, limit, key=lambda r: [r["id"]])
+    page = await keyset_page(query, AuthToken.id, limit, cursor)
     return Page(
         [SessionOut(**row, current=row["id"] == actor.token_id) for row in page.items],
         page.next_cursor,

@@ -17,7 +17,7 @@ from core.auth.guards import OrgScope, authenticated, org_guard, requires
 from core.auth.roles import rank
 from core.auth.tables import RoleAssignment, User
 from core.orgs import services
-from core.pagination import Page, check_limit, decode_cursor, page_of
+from core.pagination import Page, keyset_page
 from core.problems import N_, Problem, forbidden, invalid, not_found
 
 __all__ = ["org_handlers"]
@@ -259,7 +259,6 @@ async def list_members(
     org: OrgScope, limit: int = 50, cursor: str | None = None
 ) -> Page[MemberOut]:
     """Users holding a role directly on this unit (keyset pages)."""
-    check_limit(limit)
     query = RoleAssignment.select(
         RoleAssignment.id,
         RoleAssignment.user.id.as_alias("user_id"),
@@ -267,11 +266,7 @@ async def list_members(
         RoleAssignment.user.display_name.as_alias("display_name"),
         RoleAssignment.role,
     ).where(RoleAssignment.org == org.id)
-    key = decode_cursor(cursor)
-    if key is not None:
-        query = query.where(RoleAssignment.id > int(key[0]))
-    rows = await query.order_by(RoleAssignment.id).limit(limit + 1).run()
-    page = page_of(rows, limit, key=lambda r: [r["id"]])
+    page = await keyset_page(query, RoleAssignment.id, limit, cursor)
     return Page(
         [MemberOut(**{k: v for k, v in r.items() if k != "id"}) for r in page.items],
         page.next_cursor,

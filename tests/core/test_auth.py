@@ -241,3 +241,21 @@ async def test_logins_are_audited_without_personal_data(client, factory):
     assert ("auth.login", user.id) in actions
     assert ("auth.login_failed", user.id) in actions
     assert all("audited@" not in str(r["detail"]) for r in rows)
+
+
+async def test_sessions_come_in_keyset_pages(client, factory):
+    org = await factory.org(kind="federal")
+    user = await factory.user("admin", org["id"], email="pages@example.org")
+    for _ in range(2):
+        await login(client, "pages@example.org")
+    first = (await client.get("/api/me/sessions", params={"limit": 2}, headers=user.headers)).json()
+    second = (
+        await client.get(
+            "/api/me/sessions",
+            params={"limit": 2, "cursor": first["next_cursor"]},
+            headers=user.headers,
+        )
+    ).json()
+    ids = [s["id"] for s in first["items"] + second["items"]]
+    assert len(ids) == len(set(ids)) == 3 and ids == sorted(ids)
+    assert second["next_cursor"] is None
