@@ -15,27 +15,51 @@ from piccolo.table import Table
 from core.audit.services import record
 from core.auth.actor import Actor
 from core.auth.guards import OrgScope, authenticated, requires
+from core.context import current_runtime
 from core.pagination import Page, keyset_page
+from core.people.consent import contactable_sql, record_consent
+from core.people.schemas import ConsentIn
+from core.people.services import scope, subtree_ids
+from core.people.signup import match_or_create_person
 from core.problems import FieldError, Problem, conflict, forbidden, invalid, not_found
+from core.public import RateLimit, client_address, honeypot_tripped, page_locale, render_page
+from core.settings import module_config
+from core.signing import BadToken, sign, unsign
 from core.tables import Stamped, utcnow
 
 __all__ = [
     "Actor",
+    "BadToken",
+    "ConsentIn",
     "FieldError",
     "OrgScope",
     "Page",
     "Problem",
+    "RateLimit",
     "Stamped",
     "authenticated",
+    "client_address",
     "conflict",
+    "contactable_sql",
+    "current_runtime",
     "forbidden",
     "get_in_org",
+    "honeypot_tripped",
     "invalid",
+    "match_or_create_person",
+    "module_config",
     "not_found",
     "page_in_org",
+    "page_locale",
     "record",
+    "record_consent",
+    "render_page",
     "requires",
+    "scope",
+    "sign",
+    "subtree_ids",
     "to_row",
+    "unsign",
     "utcnow",
 ]
 

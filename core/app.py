@@ -20,6 +20,7 @@ from piccolo.engine.base import Engine
 from core import db
 from core.auth.actor import role_permissions
 from core.auth.guards import org_guard, provide_actor, provide_org
+from core.context import runtime_middleware, set_runtime
 from core.hookspecs import JobHandler, ModuleRoutes
 from core.http import core_route_handlers, security_headers_middleware
 from core.jobs.worker import Worker
@@ -61,8 +62,17 @@ class Runtime:
             for kind, handler in jobs.items():
                 if kind in handlers:
                     raise ModuleError(f"module '{module}': job kind '{kind}' is already taken")
-                handlers[kind] = handler
+                handlers[kind] = self._with_runtime(handler)
         return handlers
+
+    def _with_runtime(self, handler: JobHandler) -> JobHandler:
+        """Run a module's job handler with this runtime current (``core.api.current_runtime``)."""
+
+        async def run(payload: dict[str, Any]) -> None:
+            set_runtime(self)
+            await handler(payload)
+
+        return run
 
 
 def build_runtime(settings: Settings | None = None, plugins: Iterable[Any] = ()) -> Runtime:
@@ -162,6 +172,7 @@ def create_app(settings: Settings | None = None, *, plugins: Iterable[Any] = ())
     @contextlib.asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         await db.open_engine(runtime.engine)
+        set_runtime(runtime)
         try:
             await runtime.registry.gather("startup", app=app)
             async with _inline_worker(runtime):
@@ -177,7 +188,7 @@ def create_app(settings: Settings | None = None, *, plugins: Iterable[Any] = ())
         state=State({"orga": runtime}),
         dependencies={"actor": Provide(provide_actor), "org": Provide(provide_org)},
         exception_handlers=exception_handlers,  # type: ignore[arg-type]
-        middleware=[security_headers_middleware(runtime.settings)],
+        middleware=[runtime_middleware(runtime), security_headers_middleware(runtime.settings)],
         request_max_body_size=runtime.settings.max_body_bytes,
         cors_config=_cors(runtime.settings),
         openapi_config=OpenAPIConfig(

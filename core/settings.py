@@ -10,14 +10,17 @@ import os
 import secrets
 import tomllib
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypeVar
 
 import msgspec
 
-__all__ = ["Settings", "SettingsError", "load_settings"]
+__all__ = ["Settings", "SettingsError", "load_settings", "module_config"]
 
 ENV_PREFIX = "ORGA_"
 _LIST_FIELDS = {"modules", "cors_origins"}
+
+
+T = TypeVar("T", bound=msgspec.Struct)
 
 
 class SettingsError(Exception):
@@ -50,6 +53,7 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     session_idle_minutes: int = 120
     session_absolute_hours: int = 24
     retention_months: int = 24
+    module_config: dict[str, dict[str, object]] = msgspec.field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.max_body_bytes < 1024:
@@ -136,6 +140,7 @@ def load_settings(environ: dict[str, str] | None = None, **overrides: object) ->
         if value is None:
             continue
         raw[field] = _split_list(value) if field in _LIST_FIELDS else value
+    _collect_module_config(raw, environ)
     raw.update(overrides)
     raw.setdefault("var_dir", "./var")
     var_dir = str(raw["var_dir"])
@@ -149,6 +154,41 @@ def load_settings(environ: dict[str, str] | None = None, **overrides: object) ->
         return msgspec.convert(raw, Settings, strict=False)
     except msgspec.ValidationError as exc:
         raise SettingsError(_explain(exc)) from exc
+
+
+def _collect_module_config(raw: dict[str, object], environ: dict[str, str]) -> None:
+    """Move ``[orga.<module>]`` tables and ``ORGA_<MODULE>__<KEY>`` variables to module_config."""
+    config: dict[str, dict[str, object]] = {}
+    for key in [k for k, v in raw.items() if isinstance(v, dict) and k != "module_config"]:
+        config[key] = dict(raw.pop(key))  # type: ignore[arg-type]
+    for name, value in environ.items():
+        if name.startswith(ENV_PREFIX) and "__" in name:
+            module, _, key = name[len(ENV_PREFIX) :].partition("__")
+            config.setdefault(module.lower(), {})[key.lower()] = value
+    if config:
+        raw["module_config"] = config
+
+
+def module_config(settings: Settings, module: str, schema: type[T]) -> T:
+    """A module's own settings: ``[orga.<module>]`` in orga.toml or ``ORGA_<MODULE>__<KEY>``.
+
+    Args:
+        settings: the deployment settings.
+        module: the module name (``calling``).
+        schema: a ``msgspec.Struct`` whose fields have defaults.
+
+    Raises:
+        SettingsError: naming the variable whose value is wrong.
+    """
+    raw = settings.module_config.get(module, {})
+    try:
+        return msgspec.convert(raw, schema, strict=False)
+    except msgspec.ValidationError as exc:
+        message = str(exc)
+        text, _, path = message.partition(" - at `$.")
+        key = path.rstrip("`").split("[")[0].split(".")[0]
+        name = f"{ENV_PREFIX}{module.upper()}__{key.upper()}" if key else module
+        raise SettingsError(f"{name}: {text}") from exc
 
 
 def _explain(exc: msgspec.ValidationError) -> str:

@@ -8,7 +8,8 @@ the real ASGI app. Override the ``orga_plugins`` fixture to load extra plugin ob
 
 Fixtures: ``orga_backend``, ``orga_database_url``, ``orga_empty_database_url``,
 ``orga_settings``, ``orga_plugins``, ``orga_overrides``, ``app``, ``client``, ``factory``,
-``smtp_sink``.
+``smtp_sink``, ``live_server`` (``orga serve`` in a child process), ``browser_page``
+(headless Chromium through Playwright) and ``screenshot_dir``.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import asyncio
 import itertools
 import os
 import shutil
+import subprocess
 import tempfile
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -24,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import msgspec
 import pytest
 from asgi_lifespan import LifespanManager
 from litestar import Litestar
@@ -33,7 +36,7 @@ from core._pgserver import PostgresServer, find_pg_bin, free_port
 from core.app import build_runtime, create_app
 from core.settings import Settings, load_settings
 
-__all__ = ["OrgaFactory", "SmtpSink", "TestUser"]
+__all__ = ["LiveServer", "OrgaFactory", "SmtpSink", "TestUser", "settings_environ"]
 
 TEST_PASSWORD = "correct horse battery staple 42"  # noqa: S105 - test fixture password
 _counter = itertools.count(1)
@@ -337,6 +340,112 @@ def smtp_sink() -> Iterator[SmtpSink]:
         yield sink
     finally:
         sink.controller.stop()
+
+
+def settings_environ(settings: Settings) -> dict[str, str]:
+    """``ORGA_*`` variables that make another process load exactly ``settings``."""
+    environ: dict[str, str] = {}
+    for name, value in msgspec.structs.asdict(settings).items():
+        if name == "module_config":
+            for module, values in value.items():
+                for key, item in values.items():
+                    environ[f"ORGA_{module.upper()}__{key.upper()}"] = str(item)
+        elif isinstance(value, (tuple, list)):
+            environ[f"ORGA_{name.upper()}"] = ",".join(value)
+        elif value is not None:
+            environ[f"ORGA_{name.upper()}"] = str(value)
+    return environ
+
+
+class LiveServer:
+    """``orga serve`` in a child process on a free loopback port (for the browser tests)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        environ = {k: v for k, v in os.environ.items() if not k.startswith("ORGA_")}
+        environ.update(settings_environ(settings))
+        environ.update(ORGA_PUBLIC_URL=self.url, ORGA_WORKER="inline", ORGA_CONFIG="/nonexistent")
+        self.environ = environ
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self, timeout: float = 30.0) -> None:
+        """Start the server and wait until ``/api/health`` answers."""
+        import sys
+        import time
+
+        self.process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+            [sys.executable, "-m", "core", "serve", "--port", str(self.port)],
+            env=self.environ,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"orga serve exited: {self.process.stderr.read().decode()}")
+            try:
+                if httpx.get(self.url + "/api/health", timeout=1).status_code == 200:
+                    return
+            except httpx.TransportError:
+                time.sleep(0.1)
+        raise RuntimeError("orga serve did not answer in time")
+
+    def stop(self) -> None:
+        """Stop the server process."""
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+
+
+@pytest.fixture
+async def live_server(
+    client: httpx.AsyncClient, orga_settings: Settings
+) -> AsyncIterator[LiveServer]:
+    """The test's database served over real HTTP by ``orga serve`` (inline worker on).
+
+    Set ``orga_overrides`` (e.g. ``smtp_url`` of the ``smtp_sink``) before the fixture starts.
+    The ``client`` fixture is opened first, so the factory can prepare data.
+    """
+    server = LiveServer(orga_settings)
+    await asyncio.to_thread(server.start)
+    try:
+        yield server
+    finally:
+        await asyncio.to_thread(server.stop)
+
+
+@pytest.fixture
+async def browser_page(request: pytest.FixtureRequest) -> AsyncIterator[Any]:
+    """A Playwright page in headless Chromium (Debian's ``/usr/bin/chromium``).
+
+    JavaScript is off: the public pages must work without it.
+    """
+    from playwright.async_api import async_playwright
+
+    executable = os.environ.get("ORGA_CHROMIUM", "/usr/bin/chromium")
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(
+            executable_path=executable, headless=True, args=["--no-sandbox"]
+        )
+        context = await browser.new_context(java_script_enabled=False, locale="de-DE")
+        page = await context.new_page()
+        try:
+            yield page
+        finally:
+            await context.close()
+            await browser.close()
+
+
+@pytest.fixture
+def screenshot_dir(request: pytest.FixtureRequest) -> Path:
+    """Where browser tests save screenshots (``test-artifacts/screenshots``)."""
+    folder = Path(request.config.rootpath) / "test-artifacts" / "screenshots"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
 
 
 @pytest.fixture

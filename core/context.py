@@ -1,0 +1,49 @@
+"""The running orga of the current task, for code that has no request at hand (job handlers).
+
+Core sets it for every request, for the app's lifespan (startup hooks, the inline worker) and
+around every module job handler, so ``current_runtime()`` works wherever module code runs.
+"""
+
+from __future__ import annotations
+
+from contextvars import ContextVar
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from core.app import Runtime
+
+__all__ = ["current_runtime", "runtime_middleware", "set_runtime"]
+
+_current: ContextVar[Runtime] = ContextVar("orga_runtime")
+
+
+def current_runtime() -> Runtime:
+    """The :class:`core.app.Runtime` serving the current request or job.
+
+    Raises:
+        RuntimeError: outside a request, a job or the app's lifespan.
+    """
+    try:
+        return _current.get()
+    except LookupError:
+        raise RuntimeError(
+            "no orga runtime: call inside a request, a job or the lifespan"
+        ) from None
+
+
+def set_runtime(runtime: Runtime) -> Any:
+    """Make ``runtime`` current for this task; returns the token to reset it."""
+    return _current.set(runtime)
+
+
+def runtime_middleware(runtime: Runtime):
+    """ASGI middleware factory making ``runtime`` current for each request."""
+
+    def factory(app):
+        async def middleware(scope, receive, send):
+            _current.set(runtime)
+            await app(scope, receive, send)
+
+        return middleware
+
+    return factory

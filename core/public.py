@@ -1,0 +1,93 @@
+"""Helpers for the public pages people outside the party see (sign-up forms, unsubscribe).
+
+Pages are Jinja2 rendered on the server and work without JavaScript. Forms carry a honeypot
+field (``website``, hidden by CSS) and are rate limited per client address.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import OrderedDict
+from typing import Any
+
+from litestar import Request, Response
+
+from core.i18n import best_locale
+from core.problems import N_, Problem
+
+__all__ = [
+    "HONEYPOT_FIELD",
+    "RateLimit",
+    "client_address",
+    "honeypot_tripped",
+    "page_locale",
+    "render_page",
+]
+
+HONEYPOT_FIELD = "website"
+
+
+def page_locale(request: Request) -> str:
+    """The best locale for the visitor (``Accept-Language``), else the deployment's."""
+    settings = request.app.state.orga.settings
+    return best_locale(request.headers.get("accept-language"), settings.locale)
+
+
+def render_page(
+    request: Request, template: str, status: int = 200, **context: Any
+) -> Response[str]:
+    """Render a page template (``pages/...``) for the visitor's locale as an HTML response."""
+    runtime = request.app.state.orga
+    locale = page_locale(request)
+    html = runtime.templates.render_page(
+        template,
+        {"locale": locale, "public_url": runtime.settings.public_url, **context},
+        locale,
+    )
+    return Response(html, media_type="text/html; charset=utf-8", status_code=status)
+
+
+def client_address(request: Request) -> str:
+    """The client's address as the ASGI server saw it (set forwarded headers at the proxy)."""
+    return request.client.host if request.client else "unknown"
+
+
+def honeypot_tripped(form: Any) -> bool:
+    """True when the hidden ``website`` field was filled in (a bot, not a person)."""
+    return bool((form.get(HONEYPOT_FIELD) or "").strip())
+
+
+class RateLimit:
+    """A per-process fixed-window counter: at most ``limit`` hits per key every ``window`` s.
+
+    With several server processes each one counts on its own, so the effective limit is
+    ``limit * processes``; that is enough to slow bots down without a shared store.
+    """
+
+    def __init__(self, limit: int, window: float = 60.0, max_keys: int = 100_000) -> None:
+        self.limit = limit
+        self.window = window
+        self.max_keys = max_keys
+        self._hits: OrderedDict[str, tuple[float, int]] = OrderedDict()
+
+    def hit(self, key: str) -> bool:
+        """Count one hit for ``key``; False when the key is over its limit."""
+        now = time.monotonic()
+        start, count = self._hits.pop(key, (now, 0))
+        if now - start >= self.window:
+            start, count = now, 0
+        self._hits[key] = (start, count + 1)
+        while len(self._hits) > self.max_keys:
+            self._hits.popitem(last=False)
+        return count + 1 <= self.limit
+
+    def check(self, request: Request) -> None:
+        """Raise 429 (with ``Retry-After``) when the client is over the limit."""
+        if not self.hit(client_address(request)):
+            raise Problem(
+                429,
+                "rate-limited",
+                "Too many requests from this address. Try again in a minute.",
+                title=N_("Too many requests"),
+                headers={"Retry-After": str(int(self.window))},
+            )
