@@ -15,14 +15,17 @@ from piccolo.table import Table
 from core.audit.services import record
 from core.auth.actor import Actor
 from core.auth.guards import OrgScope, authenticated, requires
+from core.auth.services import users_with_permission
 from core.context import current_runtime
 from core.pagination import Page, keyset_page
-from core.people.consent import contactable_sql, record_consent
+from core.people.consent import contactable_sql, not_opted_out_sql, record_consent
 from core.people.schemas import ConsentIn
 from core.people.services import scope, subtree_ids
 from core.people.signup import match_or_create_person
+from core.people.tags import add_tags, tags_of
 from core.problems import FieldError, Problem, conflict, forbidden, invalid, not_found
 from core.public import RateLimit, client_address, honeypot_tripped, page_locale, render_page
+from core.segments.compiler import compile_segment
 from core.settings import module_config
 from core.signing import BadToken, sign, unsign
 from core.tables import Stamped, utcnow
@@ -37,8 +40,10 @@ __all__ = [
     "Problem",
     "RateLimit",
     "Stamped",
+    "add_tags",
     "authenticated",
     "client_address",
+    "compile_segment",
     "conflict",
     "contactable_sql",
     "current_runtime",
@@ -49,6 +54,7 @@ __all__ = [
     "match_or_create_person",
     "module_config",
     "not_found",
+    "not_opted_out_sql",
     "page_in_org",
     "page_locale",
     "record",
@@ -58,8 +64,10 @@ __all__ = [
     "scope",
     "sign",
     "subtree_ids",
+    "tags_of",
     "to_row",
     "unsign",
+    "users_with_permission",
     "utcnow",
 ]
 

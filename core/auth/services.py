@@ -28,6 +28,7 @@ __all__ = [
     "revoke_token",
     "set_active",
     "unassign_role",
+    "users_with_permission",
 ]
 
 THROTTLE_WINDOW = timedelta(minutes=15)
@@ -283,3 +284,23 @@ async def unassign_role(user_id: int, org_id: int, role: str, by: int | None) ->
             org_id=org_id,
             detail={"role": role},
         )
+
+
+async def users_with_permission(permission: str, org_path: str) -> list[int]:
+    """Active users holding ``permission`` on the unit at ``org_path`` (through a role there
+    or on an ancestor), in id order."""
+    from core.context import current_runtime
+
+    roles = [name for name, perms in current_runtime().roles.items() if permission in perms]
+    if not roles:
+        return []
+    marks = ", ".join(["{}"] * len(roles))
+    rows = await db.fetch(
+        "SELECT DISTINCT ra.user_id FROM role_assignment ra "
+        "JOIN org_unit o ON o.id = ra.org_id JOIN orga_user u ON u.id = ra.user_id "
+        f"WHERE u.active AND ra.role IN ({marks}) "
+        "AND substr(CAST({} AS TEXT), 1, length(o.path)) = o.path ORDER BY ra.user_id",
+        *roles,
+        org_path,
+    )
+    return [row["user_id"] for row in rows]

@@ -12,7 +12,7 @@ from core import db
 from core.people.tables import PersonTag, Tag
 from core.problems import invalid
 
-__all__ = ["check_custom_fields", "set_tags", "tags_of", "visible_definitions_sql"]
+__all__ = ["add_tags", "check_custom_fields", "set_tags", "tags_of", "visible_definitions_sql"]
 
 
 def visible_definitions_sql(table: str) -> str:
@@ -23,13 +23,8 @@ def visible_definitions_sql(table: str) -> str:
     )
 
 
-async def set_tags(person_id: int, org_id: int, org_path: str, names: list[str]) -> None:
-    """Replace the person's tags. Names resolve to tags visible at the unit; new names are
-    defined on the unit itself."""
-    await PersonTag.delete().where(PersonTag.person == person_id).run()
-    names = list(dict.fromkeys(n.strip() for n in names if n.strip()))
-    if not names:
-        return
+async def _tag_ids(org_id: int, org_path: str, names: list[str]) -> dict[str, int]:
+    """Ids of the tags visible at the unit by name; new names are defined on the unit."""
     visible = {
         row["name"]: row["id"]
         for row in await db.fetch(visible_definitions_sql("tag"), org_path)
@@ -39,7 +34,37 @@ async def set_tags(person_id: int, org_id: int, org_path: str, names: list[str])
         if name not in visible:
             rows = await Tag.insert(Tag(org=org_id, name=name)).run()
             visible[name] = rows[0]["id"]
-    await PersonTag.insert(*[PersonTag(person=person_id, tag=visible[n]) for n in names]).run()
+    return visible
+
+
+def _clean(names: list[str]) -> list[str]:
+    return list(dict.fromkeys(n.strip() for n in names if n.strip()))
+
+
+async def set_tags(person_id: int, org_id: int, org_path: str, names: list[str]) -> None:
+    """Replace the person's tags. Names resolve to tags visible at the unit; new names are
+    defined on the unit itself."""
+    await PersonTag.delete().where(PersonTag.person == person_id).run()
+    names = _clean(names)
+    if not names:
+        return
+    ids = await _tag_ids(org_id, org_path, names)
+    await PersonTag.insert(*[PersonTag(person=person_id, tag=ids[n]) for n in names]).run()
+
+
+async def add_tags(person_id: int, org_id: int, org_path: str, names: list[str]) -> None:
+    """Add tags to the person, keeping the ones they have (resolved as in :func:`set_tags`)."""
+    names = _clean(names)
+    if not names:
+        return
+    ids = await _tag_ids(org_id, org_path, names)
+    have = {
+        row["tag_id"]
+        for row in await db.fetch("SELECT tag_id FROM person_tag WHERE person_id = {}", person_id)
+    }
+    new = [PersonTag(person=person_id, tag=ids[n]) for n in names if ids[n] not in have]
+    if new:
+        await PersonTag.insert(*new).run()
 
 
 async def tags_of(person_ids: list[int]) -> dict[int, list[str]]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from core import Module, ModuleRoutes, Permission, hookimpl
 
 NAME = "calling"
@@ -14,7 +16,7 @@ def register_module() -> Module:
         name=NAME,
         title="Phone banking",
         description="Call assignments, a call queue for volunteers, reports and follow-ups.",
-        version="0.1.0",
+        version="0.2.0",
     )
 
 
@@ -30,12 +32,12 @@ def register_permissions() -> tuple[Permission, ...]:
     return (
         Permission(
             name="calling.manage",
-            description="Create and run call assignments",
+            description="Create and run call assignments, see their statistics and follow-ups",
             default_roles=("admin", "organizer"),
         ),
         Permission(
             name="calling.call",
-            description="Call people of an assignment",
+            description="Call people of an assignment one reservation at a time",
             default_roles=("admin", "organizer", "caller"),
         ),
     )
@@ -43,10 +45,18 @@ def register_permissions() -> tuple[Permission, ...]:
 
 @hookimpl
 def register_routes() -> ModuleRoutes:
-    """Assignment routes under ``/api/orgs/{org_id}/calling``."""
-    from plugins.calling.routes import handlers
+    """Assignment, queue, report and follow-up routes, and ``/api/me/calling``."""
+    from plugins.calling.routes import handlers, me_handlers
 
-    return ModuleRoutes(org=handlers())
+    return ModuleRoutes(org=handlers(), api=me_handlers())
+
+
+@hookimpl
+def register_segment_filters() -> tuple[type, ...]:
+    """Called / reached / outcome / survey answer."""
+    from plugins.calling.filters import AnsweredFilter, CalledFilter, OutcomeFilter, ReachedFilter
+
+    return (CalledFilter, ReachedFilter, OutcomeFilter, AnsweredFilter)
 
 
 @hookimpl
@@ -55,3 +65,35 @@ def register_commands(cli) -> None:
     from plugins.calling.commands import calling
 
     cli.add_command(calling)
+
+
+@hookimpl
+async def person_export(person_id: int) -> dict[str, Any] | None:
+    """Calls, notes, survey answers, follow-ups and queue entries about the person."""
+    from plugins.calling.gdpr import export_person
+
+    return await export_person(person_id)
+
+
+@hookimpl
+async def person_erase(person_id: int) -> None:
+    """Delete the person's calls, answers, follow-ups and queue entries."""
+    from plugins.calling.gdpr import erase_person
+
+    await erase_person(person_id)
+
+
+@hookimpl
+async def people_merged(kept_id: int, merged_id: int) -> None:
+    """Move calls, answers, follow-ups and queue entries to the kept person."""
+    from plugins.calling.gdpr import merge_people
+
+    await merge_people(kept_id, merged_id)
+
+
+@hookimpl
+async def person_summary(person_id: int, org_id: int) -> dict[str, Any] | None:
+    """The person's last calls."""
+    from plugins.calling.gdpr import summary
+
+    return await summary(person_id)

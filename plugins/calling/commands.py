@@ -6,7 +6,7 @@ import click
 
 from core.api import utcnow
 from core.cli import run_async
-from plugins.calling.services import assignment_state
+from plugins.calling.assignments import assignment_state
 from plugins.calling.tables import CallAssignment
 
 __all__ = ["calling"]

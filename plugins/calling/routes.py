@@ -1,30 +1,68 @@
-"""Routes of the calling module (mounted under ``/api/orgs/{org_id}/calling``)."""
+"""Assignment, roster, statistics and follow-up routes (under ``/api/orgs/{org_id}/calling``)."""
 
 from __future__ import annotations
 
-from litestar import get, post
+from typing import Any
 
-from core.api import Actor, OrgScope, Page, get_in_org, page_in_org, record, requires
-from plugins.calling import services
-from plugins.calling.schemas import AssignmentIn, AssignmentOut
-from plugins.calling.tables import CallAssignment
+import msgspec
+from litestar import delete, get, patch, post
+from litestar.status_codes import HTTP_204_NO_CONTENT
 
-__all__ = ["handlers"]
+from core import db
+from core.api import Actor, OrgScope, Page, get_in_org, page_in_org, record, requires, utcnow
+from plugins.calling import assignments, followups, roster
+from plugins.calling.call_routes import call_handlers, me_handlers
+from plugins.calling.schemas import (
+    AssignmentIn,
+    AssignmentOut,
+    AssignmentPatch,
+    CallerIn,
+    CallerOut,
+    FollowUpOut,
+    FollowUpPatch,
+    Stats,
+)
+from plugins.calling.stats import assignment_stats
+from plugins.calling.tables import CallAssignment, Caller
+
+__all__ = ["handlers", "me_handlers"]
+
+MANAGE = [requires("calling.manage")]
+
+
+async def _targets(assignment_ids: list[int]) -> dict[int, int]:
+    if not assignment_ids:
+        return {}
+    marks = ", ".join(["{}"] * len(assignment_ids))
+    rows = await db.fetch(
+        "SELECT assignment_id, COUNT(*) AS n FROM calling_target "
+        f"WHERE assignment_id IN ({marks}) AND state <> 'removed' GROUP BY assignment_id",
+        *assignment_ids,
+    )
+    return {r["assignment_id"]: int(r["n"]) for r in rows}
+
+
+async def _out(row: dict[str, Any]) -> AssignmentOut:
+    return assignments.assignment_out(row, (await _targets([row["id"]])).get(row["id"], 0))
 
 
 @get("/assignments", guards=[requires("calling.call")], summary="Call assignments of this unit")
 async def list_assignments(
     org: OrgScope, limit: int = 50, cursor: str | None = None
 ) -> Page[AssignmentOut]:
-    """Assignments of the unit, newest first."""
+    """Assignments of the unit, newest first, with their number of targets."""
     page = await page_in_org(CallAssignment, org, limit, cursor)
-    return Page([services.assignment_out(r) for r in page.items], page.next_cursor)
+    counts = await _targets([r["id"] for r in page.items])
+    return Page(
+        [assignments.assignment_out(r, counts.get(r["id"], 0)) for r in page.items],
+        page.next_cursor,
+    )
 
 
-@post("/assignments", guards=[requires("calling.manage")], summary="Create a call assignment")
+@post("/assignments", guards=MANAGE, summary="Create a call assignment")
 async def create_assignment(actor: Actor, org: OrgScope, data: AssignmentIn) -> AssignmentOut:
-    """Create an assignment; its targets are people of this unit's subtree."""
-    row = await services.create_assignment(org.id, data)
+    """Create an assignment; its queue holds the target segment's people of this subtree."""
+    row = await assignments.create_assignment(org.id, org.path, data)
     await record(
         "calling.assignment_created",
         user_id=actor.user_id,
@@ -32,20 +70,191 @@ async def create_assignment(actor: Actor, org: OrgScope, data: AssignmentIn) -> 
         object_type="call_assignment",
         object_id=row["id"],
     )
-    return services.assignment_out(row)
+    return await _out(row)
 
 
-@get(
-    "/assignments/{assignment_id:int}",
-    guards=[requires("calling.call")],
-    summary="One call assignment",
-)
+@get("/assignments/{assignment_id:int}", guards=MANAGE, summary="One call assignment")
 async def get_assignment(org: OrgScope, assignment_id: int) -> AssignmentOut:
     """An assignment of this unit (404 for one of another unit)."""
+    return await _out(await get_in_org(CallAssignment, assignment_id, org, "call assignment"))
+
+
+@patch("/assignments/{assignment_id:int}", guards=MANAGE, summary="Change a call assignment")
+async def patch_assignment(
+    actor: Actor, org: OrgScope, assignment_id: int, data: AssignmentPatch
+) -> AssignmentOut:
+    """Change fields; a new target refreshes the queue."""
     row = await get_in_org(CallAssignment, assignment_id, org, "call assignment")
-    return services.assignment_out(row)
+    row = await assignments.update_assignment(row, org.path, data)
+    await record(
+        "calling.assignment_changed",
+        user_id=actor.user_id,
+        org_id=org.id,
+        object_type="call_assignment",
+        object_id=assignment_id,
+    )
+    return await _out(row)
+
+
+@delete(
+    "/assignments/{assignment_id:int}",
+    guards=MANAGE,
+    status_code=HTTP_204_NO_CONTENT,
+    summary="Delete a call assignment without calls",
+)
+async def delete_assignment(actor: Actor, org: OrgScope, assignment_id: int) -> None:
+    """Delete an assignment nobody has called for yet (409 otherwise: close it)."""
+    row = await get_in_org(CallAssignment, assignment_id, org, "call assignment")
+    await assignments.delete_assignment(row)
+    await record(
+        "calling.assignment_deleted",
+        user_id=actor.user_id,
+        org_id=org.id,
+        object_type="call_assignment",
+        object_id=assignment_id,
+    )
+
+
+class Refreshed(msgspec.Struct):
+    """How many people joined the queue, and its size now."""
+
+    added: int
+    targets: int
+
+
+@post("/assignments/{assignment_id:int}/refresh", guards=MANAGE, summary="Refresh the queue")
+async def refresh(org: OrgScope, assignment_id: int) -> Refreshed:
+    """Add new members of the target segment to the queue and drop those who left it."""
+    row = await get_in_org(CallAssignment, assignment_id, org, "call assignment")
+    async with db.transaction():
+        added = await assignments.refresh_targets(row, org.path)
+    return Refreshed(added, (await _targets([assignment_id])).get(assignment_id, 0))
+
+
+@get("/assignments/{assignment_id:int}/callers", guards=MANAGE, summary="The roster")
+async def list_callers(org: OrgScope, assignment_id: int) -> list[CallerOut]:
+    """Users on the roster with their calls so far."""
+    await get_in_org(CallAssignment, assignment_id, org, "call assignment")
+    return await _callers(assignment_id)
+
+
+async def _callers(assignment_id: int) -> list[CallerOut]:
+    return [
+        CallerOut(
+            user_id=r["user_id"],
+            display_name=r["display_name"],
+            prioritized_tags=db.json_value(r["prioritized_tags"]) or [],
+            excluded_tags=db.json_value(r["excluded_tags"]) or [],
+            calls=int(r["calls"]),
+        )
+        for r in await roster.roster(assignment_id)
+    ]
+
+
+@post("/assignments/{assignment_id:int}/callers", guards=MANAGE, summary="Add a caller")
+async def add_caller(
+    actor: Actor, org: OrgScope, assignment_id: int, data: CallerIn
+) -> list[CallerOut]:
+    """Put a user holding ``calling.call`` here on the roster (again: update their tags)."""
+    await get_in_org(CallAssignment, assignment_id, org, "call assignment")
+    await roster.check_may_call(data.user_id, org.path)
+    async with db.transaction():
+        await db.execute(
+            "DELETE FROM calling_caller WHERE assignment_id = {} AND user_id = {}",
+            assignment_id,
+            data.user_id,
+        )
+        await Caller.insert(
+            Caller(
+                assignment=assignment_id,
+                user_id=data.user_id,
+                prioritized_tags=data.prioritized_tags,
+                excluded_tags=data.excluded_tags,
+            )
+        ).run()
+        await record(
+            "calling.caller_added",
+            user_id=actor.user_id,
+            org_id=org.id,
+            object_type="user",
+            object_id=data.user_id,
+            detail={"assignment_id": assignment_id},
+        )
+    return await _callers(assignment_id)
+
+
+@delete(
+    "/assignments/{assignment_id:int}/callers/{user_id:int}",
+    guards=MANAGE,
+    status_code=HTTP_204_NO_CONTENT,
+    summary="Remove a caller",
+)
+async def remove_caller(actor: Actor, org: OrgScope, assignment_id: int, user_id: int) -> None:
+    """Take a user off the roster; their open reservation is released."""
+    await get_in_org(CallAssignment, assignment_id, org, "call assignment")
+    from plugins.calling.queue import release
+
+    async with db.transaction():
+        for call in await db.fetch(
+            "SELECT id FROM calling_call WHERE assignment_id = {} AND caller_id = {} "
+            "AND state = 'reserved'",
+            assignment_id,
+            user_id,
+        ):
+            await release(call["id"], utcnow())
+        await db.execute(
+            "DELETE FROM calling_caller WHERE assignment_id = {} AND user_id = {}",
+            assignment_id,
+            user_id,
+        )
+        await record(
+            "calling.caller_removed",
+            user_id=actor.user_id,
+            org_id=org.id,
+            object_type="user",
+            object_id=user_id,
+            detail={"assignment_id": assignment_id},
+        )
+
+
+@get("/assignments/{assignment_id:int}/stats", guards=MANAGE, summary="Progress of an assignment")
+async def stats(org: OrgScope, assignment_id: int) -> Stats:
+    """Targets, goal matches, remaining, calls, reached, blocked by reason, per caller, day
+    and child unit."""
+    row = await get_in_org(CallAssignment, assignment_id, org, "call assignment")
+    return await assignment_stats(row, org.path, utcnow())
+
+
+@get("/followups", guards=MANAGE, summary="Follow-ups for people of this subtree")
+async def list_followups(
+    org: OrgScope, status: str = "open", limit: int = 50, cursor: str | None = None
+) -> Page[FollowUpOut]:
+    """Follow-ups whose person's home unit is in this unit's subtree (``status`` open|done)."""
+    return await followups.list_followups(org.path, status, limit, cursor)
+
+
+@patch("/followups/{followup_id:int}", guards=MANAGE, summary="Close or reopen a follow-up")
+async def patch_followup(
+    actor: Actor, org: OrgScope, followup_id: int, data: FollowUpPatch
+) -> FollowUpOut:
+    """Mark a follow-up done (or open again)."""
+    return await followups.set_status(org.path, followup_id, data.status, actor.user_id)
 
 
 def handlers() -> list:
-    """Route handlers of the calling module."""
-    return [list_assignments, create_assignment, get_assignment]
+    """Route handlers of the calling module under the org unit."""
+    return [
+        list_assignments,
+        create_assignment,
+        get_assignment,
+        patch_assignment,
+        delete_assignment,
+        refresh,
+        list_callers,
+        add_caller,
+        remove_caller,
+        stats,
+        list_followups,
+        patch_followup,
+        *call_handlers(),
+    ]

@@ -1,0 +1,196 @@
+"""Call assignments: create, change, delete, and keep the queue in step with the target."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import msgspec
+
+from core import db
+from core.api import compile_segment, conflict, current_runtime, invalid, to_row, utcnow
+from plugins.calling.schemas import AssignmentIn, AssignmentOut, AssignmentPatch
+from plugins.calling.sql import timestamp_param
+from plugins.calling.tables import CallAssignment
+
+__all__ = [
+    "assignment_out",
+    "assignment_state",
+    "create_assignment",
+    "delete_assignment",
+    "goal_filters",
+    "refresh_targets",
+    "update_assignment",
+]
+
+
+def assignment_state(start_at: datetime | None, end_at: datetime | None, now: datetime) -> str:
+    """draft (no start), scheduled (start ahead), closed (end passed) or open."""
+    if start_at is None:
+        return "draft"
+    if now < start_at:
+        return "scheduled"
+    if end_at is not None and now >= end_at:
+        return "closed"
+    return "open"
+
+
+def assignment_out(row: dict[str, Any], targets: int = 0) -> AssignmentOut:
+    """Turn a table row into the API shape."""
+    return AssignmentOut(
+        id=row["id"],
+        org_id=row["org_id"],
+        title=row["title"],
+        description=row["description"],
+        instructions=row["instructions"],
+        target=db.json_value(row["target"]),
+        goal=db.json_value(row["goal"]),
+        cooldown_hours=row["cooldown_hours"],
+        start_at=row["start_at"],
+        end_at=row["end_at"],
+        survey=msgspec.convert(db.json_value(row["survey"]), list),
+        show_earlier_notes=bool(row["show_earlier_notes"]),
+        state=assignment_state(row["start_at"], row["end_at"], utcnow()),  # type: ignore[arg-type]
+        targets=targets,
+        targets_refreshed_at=row["targets_refreshed_at"],
+        created_at=row["created_at"],
+    )
+
+
+def _segment(value: dict[str, Any] | None, field: str) -> list[Any] | None:
+    """The segment's filters, validated against every filter core and the modules offer."""
+    if value is None:
+        return None
+    try:
+        return msgspec.convert(value, current_runtime().segment).filters  # type: ignore[attr-defined]
+    except msgspec.ValidationError as exc:
+        message, _, path = str(exc).partition(" - at `$")
+        raise invalid(field + path.rstrip("`"), message) from exc
+
+
+def goal_filters(row: dict[str, Any]) -> list[Any] | None:
+    """The goal segment's filters, or ``None`` for the default "reached in this assignment"."""
+    return _segment(db.json_value(row["goal"]), "goal")
+
+
+def _check_dates(start_at: datetime | None, end_at: datetime | None) -> None:
+    if start_at and end_at and end_at <= start_at:
+        raise invalid("end_at", "must be after start_at")
+
+
+def _check_survey(survey: list[Any]) -> None:
+    keys = [q.key for q in survey]
+    if len(keys) != len(set(keys)):
+        raise invalid("survey", "question keys must be unique")
+    for index, question in enumerate(survey):
+        if question.kind == "choice" and not question.options:
+            raise invalid(f"survey[{index}].options", "a choice question needs options")
+
+
+async def create_assignment(org_id: int, org_path: str, data: AssignmentIn) -> dict[str, Any]:
+    """Insert an assignment for unit ``org_id`` and fill its queue from the target segment."""
+    _check_dates(data.start_at, data.end_at)
+    _check_survey(data.survey)
+    _segment(data.target, "target")
+    _segment(data.goal, "goal")
+    async with db.transaction():
+        rows = await CallAssignment.insert(CallAssignment(org=org_id, **to_row(data))).run()
+        row = await _load(rows[0]["id"])
+        await refresh_targets(row, org_path)
+    return await _load(row["id"])
+
+
+async def _load(assignment_id: int) -> dict[str, Any]:
+    row = await db.fetch_one("SELECT * FROM calling_assignment WHERE id = {}", assignment_id)
+    assert row is not None
+    return row
+
+
+async def update_assignment(
+    row: dict[str, Any], org_path: str, patch: AssignmentPatch
+) -> dict[str, Any]:
+    """Apply a patch; a changed target refreshes the queue."""
+    values = to_row(patch)
+    start = values.get("start_at", row["start_at"])
+    end = values.get("end_at", row["end_at"])
+    _check_dates(start, end)
+    if patch.survey is not msgspec.UNSET:
+        _check_survey(patch.survey)
+    if "target" in values:
+        _segment(values["target"], "target")
+    if "goal" in values:
+        _segment(values["goal"], "goal")
+    for key in ("target", "goal", "survey"):
+        if key in values:
+            values[key] = msgspec.json.encode(values[key]).decode()
+    async with db.transaction():
+        if values:
+            values["updated_at"] = utcnow()
+            columns = ", ".join(f"{name} = {{}}" for name in values)
+            await db.execute(
+                f"UPDATE calling_assignment SET {columns} WHERE id = {{}}",
+                *values.values(),
+                row["id"],
+            )
+        fresh = await _load(row["id"])
+        if "target" in values:
+            await refresh_targets(fresh, org_path)
+    return await _load(row["id"])
+
+
+async def delete_assignment(row: dict[str, Any]) -> None:
+    """Delete an assignment that has no reported calls (close it otherwise)."""
+    made = await db.fetch_one(
+        "SELECT COUNT(*) AS n FROM calling_call WHERE assignment_id = {} AND state = 'reported'",
+        row["id"],
+    )
+    if made["n"]:
+        raise conflict("the assignment has calls; set end_at to close it instead")
+    await db.execute("DELETE FROM calling_assignment WHERE id = {}", row["id"])
+
+
+async def refresh_targets(row: dict[str, Any], org_path: str, now: datetime | None = None) -> int:
+    """Bring the queue in step with the target segment; returns the number of new targets.
+
+    New members of the segment join the queue (available now); people who left it and are not
+    done are marked ``removed``, and come back if they re-enter. One INSERT … SELECT, so
+    200,000 targets are materialized in one statement.
+    """
+    now = now or utcnow()
+    filters = _segment(db.json_value(row["target"]), "target")
+    where, args = await compile_segment(filters or [], org_path)
+    members = f"SELECT p.id FROM person p WHERE {where}"
+    await db.execute(
+        "UPDATE calling_target SET state = 'removed' WHERE assignment_id = {} "
+        f"AND state = 'open' AND person_id NOT IN ({members})",
+        row["id"],
+        *args,
+    )
+    await db.execute(
+        "UPDATE calling_target SET state = 'open' WHERE assignment_id = {} "
+        f"AND state = 'removed' AND person_id IN ({members})",
+        row["id"],
+        *args,
+    )
+    before = await _count(row["id"])
+    await db.execute(
+        "INSERT INTO calling_target (assignment_id, person_id, state, available_at, attempts) "
+        f"SELECT CAST({{}} AS INTEGER), p.id, 'open', {timestamp_param()}, 0 "
+        f"FROM person p WHERE {where} AND NOT EXISTS "
+        "(SELECT 1 FROM calling_target t WHERE t.assignment_id = {} AND t.person_id = p.id)",
+        row["id"],
+        now,
+        *args,
+        row["id"],
+    )
+    await db.execute(
+        "UPDATE calling_assignment SET targets_refreshed_at = {} WHERE id = {}", now, row["id"]
+    )
+    return await _count(row["id"]) - before
+
+
+async def _count(assignment_id: int) -> int:
+    row = await db.fetch_one(
+        "SELECT COUNT(*) AS n FROM calling_target WHERE assignment_id = {}", assignment_id
+    )
+    return int(row["n"])

@@ -1,0 +1,227 @@
+"""The caller's routes: next, call back, the call card, release, report; ``/api/me/calling``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Response, delete, get, post
+from litestar.status_codes import HTTP_204_NO_CONTENT
+
+from core import db
+from core.api import Actor, OrgScope, Problem, authenticated, not_found, record, requires, utcnow
+from plugins.calling import queue, roster
+from plugins.calling.assignments import assignment_state, goal_filters
+from plugins.calling.report import report_call
+from plugins.calling.schemas import CallbackIn, CallOut, CallReport, MyAssignment, MyOpenCall
+from plugins.calling.views import call_view, survey_of
+
+__all__ = ["call_handlers", "me_handlers"]
+
+CALL = [requires("calling.call")]
+
+
+async def _open_assignment(assignment_id: int, org: OrgScope, actor: Actor):
+    assignment = await roster.assignment_for_caller(assignment_id, org.path)
+    caller = await roster.caller_row(assignment_id, actor.user_id)
+    state = assignment_state(assignment["start_at"], assignment["end_at"], utcnow())
+    if state != "open":
+        raise Problem(409, "assignment-not-open", f"The assignment is {state}.")
+    return assignment, caller
+
+
+async def _hand_out(
+    actor: Actor, assignment: dict[str, Any], reservation: queue.Reservation | None
+) -> Response[CallOut] | Response[None]:
+    if reservation is None:
+        return Response(None, status_code=HTTP_204_NO_CONTENT)
+    await record(
+        "calling.reserved",
+        user_id=actor.user_id,
+        token_id=actor.token_id,
+        org_id=assignment["org_id"],
+        object_type="person",
+        object_id=reservation.person_id,
+        detail={"call_id": reservation.call_id},
+    )
+    view = await call_view(
+        assignment, reservation.call_id, reservation.person_id, reservation.reserved_until
+    )
+    return Response(view)
+
+
+@post(
+    "/assignments/{assignment_id:int}/next",
+    guards=CALL,
+    status_code=200,
+    summary="Reserve the next person to call",
+    responses={204: None},  # type: ignore[dict-item]
+)
+async def next_call(actor: Actor, org: OrgScope, assignment_id: int) -> Response[CallOut]:
+    """The next person of the queue, reserved for you (204 when nobody is left to call)."""
+    assignment, caller = await _open_assignment(assignment_id, org, actor)
+    reservation = await queue.reserve(assignment, assignment["org_path"], caller, utcnow())
+    return await _hand_out(actor, assignment, reservation)  # type: ignore[return-value]
+
+
+@post(
+    "/assignments/{assignment_id:int}/callback",
+    guards=CALL,
+    status_code=200,
+    summary="Call one person back",
+)
+async def call_back(actor: Actor, org: OrgScope, assignment_id: int, data: CallbackIn) -> CallOut:
+    """Reserve a person you called before in this assignment, ignoring their cooldown (409
+    when they are being called or may not be called)."""
+    assignment, caller = await _open_assignment(assignment_id, org, actor)
+    earlier = await db.fetch_one(
+        "SELECT 1 AS x FROM calling_call WHERE assignment_id = {} AND caller_id = {} "
+        "AND person_id = {} AND state = 'reported' LIMIT 1",
+        assignment_id,
+        actor.user_id,
+        data.person_id,
+    )
+    if earlier is None:
+        raise not_found("earlier call with this person")
+    reservation = await queue.reserve(
+        assignment, assignment["org_path"], caller, utcnow(), person_id=data.person_id
+    )
+    if reservation is None:
+        raise Problem(409, "not-callable", "This person cannot be called right now.")
+    return (await _hand_out(actor, assignment, reservation)).content  # type: ignore[return-value]
+
+
+async def _my_call(call_id: int, org: OrgScope, actor: Actor) -> tuple[dict, dict]:
+    """The actor's own call of an assignment visible from this unit, else 404."""
+    call = await db.fetch_one(
+        "SELECT * FROM calling_call WHERE id = {} AND caller_id = {}", call_id, actor.user_id
+    )
+    if call is None:
+        raise not_found("call")
+    assignment = await roster.assignment_for_caller(call["assignment_id"], org.path)
+    return call, assignment
+
+
+@get("/calls/{call_id:int}", guards=CALL, summary="The card of a reserved call")
+async def get_call(actor: Actor, org: OrgScope, call_id: int) -> CallOut:
+    """The person to call, only while the reservation is yours and live."""
+    call, assignment = await _my_call(call_id, org, actor)
+    if call["state"] != "reserved" or call["reserved_until"] <= utcnow():
+        raise not_found("call")
+    await record(
+        "calling.call_viewed",
+        user_id=actor.user_id,
+        token_id=actor.token_id,
+        org_id=assignment["org_id"],
+        object_type="person",
+        object_id=call["person_id"],
+        detail={"call_id": call_id},
+    )
+    return await call_view(assignment, call_id, call["person_id"], call["reserved_until"])
+
+
+@delete(
+    "/calls/{call_id:int}",
+    guards=CALL,
+    status_code=HTTP_204_NO_CONTENT,
+    summary="Skip: release a reservation",
+)
+async def release_call(actor: Actor, org: OrgScope, call_id: int) -> None:
+    """Give the person back to the queue without calling."""
+    await _my_call(call_id, org, actor)
+    await queue.release(call_id, utcnow())
+
+
+@post(
+    "/calls/{call_id:int}/report",
+    guards=CALL,
+    status_code=HTTP_204_NO_CONTENT,
+    summary="Report how a call went",
+)
+async def report(actor: Actor, org: OrgScope, call_id: int, data: CallReport) -> None:
+    """Outcome, notes, survey answers and follow-ups of your reserved call."""
+    call, assignment = await _my_call(call_id, org, actor)
+    await report_call(
+        call,
+        assignment,
+        survey_of(assignment),
+        goal_filters(assignment) is None,
+        data,
+        actor.user_id,
+        utcnow(),
+    )
+    await record(
+        "calling.reported",
+        user_id=actor.user_id,
+        token_id=actor.token_id,
+        org_id=assignment["org_id"],
+        object_type="person",
+        object_id=call["person_id"],
+        detail={"call_id": call_id, "outcome": data.outcome},
+    )
+
+
+@get("/me/calling", guards=[authenticated], tags=["calling"], summary="My call assignments")
+async def my_assignments(actor: Actor) -> list[MyAssignment]:
+    """Assignments you are on, across all units, with the unit to call them through and your
+    live reservations."""
+    from core.orgs.services import module_states
+
+    rows = await db.fetch(
+        "SELECT a.id, a.org_id, a.title, a.start_at, a.end_at, o.path, o.name AS org_name "
+        "FROM calling_caller c JOIN calling_assignment a ON a.id = c.assignment_id "
+        "JOIN org_unit o ON o.id = a.org_id WHERE c.user_id = {} ORDER BY a.id",
+        actor.user_id,
+    )
+    now = utcnow()
+    calls = await db.fetch(
+        "SELECT id, assignment_id, reserved_until FROM calling_call WHERE caller_id = {} "
+        "AND state = 'reserved' AND reserved_until > {} ORDER BY id",
+        actor.user_id,
+        now,
+    )
+    result = []
+    enabled: dict[str, bool] = {}
+    for row in rows:
+        via = _via_unit(actor, row["org_id"], row["path"])
+        if via is None:
+            continue
+        if via[1] not in enabled:
+            enabled[via[1]] = (await module_states(via[1], ["calling"]))["calling"]
+        if not enabled[via[1]]:
+            continue
+        result.append(
+            MyAssignment(
+                id=row["id"],
+                org_id=via[0],
+                org_name=row["org_name"],
+                title=row["title"],
+                state=assignment_state(row["start_at"], row["end_at"], now),  # type: ignore[arg-type]
+                open_calls=[
+                    MyOpenCall(c["id"], c["reserved_until"])
+                    for c in calls
+                    if c["assignment_id"] == row["id"]
+                ],
+            )
+        )
+    return result
+
+
+def _via_unit(actor: Actor, org_id: int, assignment_path: str) -> tuple[int, str] | None:
+    """The unit (id, path) through which the actor calls an assignment: its own unit when they
+    may call there, else a unit of theirs below it; ``None`` when neither."""
+    if actor.can("calling.call", assignment_path):
+        return org_id, assignment_path
+    for grant in actor.grants:
+        if grant.path.startswith(assignment_path) and actor.can("calling.call", grant.path):
+            return grant.org_id, grant.path
+    return None
+
+
+def call_handlers() -> list:
+    """The caller's routes under the org unit."""
+    return [next_call, call_back, get_call, release_call, report]
+
+
+def me_handlers() -> list:
+    """``/api/me/calling``."""
+    return [my_assignments]

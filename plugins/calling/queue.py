@@ -1,0 +1,278 @@
+"""The call queue: hand out the next person, release, call back one person.
+
+Correctness does not rest on a lock: a target is handed out by a conditional UPDATE (only
+while it is available), and the person by an insert into ``calling_lock`` whose unique index on
+``person_id`` admits one live call per person across all assignments. On PostgreSQL the
+candidate row is picked with ``FOR UPDATE SKIP LOCKED`` so concurrent callers do not queue
+behind each other; SQLite serializes write transactions anyway. Candidates that turn out to be
+blocked (no number, opted out, goal reached, called elsewhere) are pushed back or closed, so
+the head of the queue stays callable and the time of ``next`` does not grow with the calls made.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+import msgspec
+
+from core import db
+from core.api import compile_segment, current_runtime, module_config, not_opted_out_sql
+from plugins.calling.assignments import goal_filters
+from plugins.calling.sql import in_list
+
+__all__ = ["CallingConfig", "Reservation", "config", "release", "reserve"]
+
+_MAX_SKIPS = 100
+
+
+class CallingConfig(msgspec.Struct, kw_only=True):
+    """Settings of the calling module (``ORGA_CALLING__<KEY>`` or ``[orga.calling]``)."""
+
+    reservation_minutes: int = 15
+    recheck_minutes: int = 60
+    busy_retry_minutes: int = 5
+
+
+def config() -> CallingConfig:
+    """The deployment's calling settings."""
+    return module_config(current_runtime().settings, "calling", CallingConfig)
+
+
+class Reservation(msgspec.Struct):
+    """A reserved call: its id, the target row and the person."""
+
+    call_id: int
+    target_id: int
+    person_id: int
+    reserved_until: datetime
+
+
+async def _tag_ids(names: list[str]) -> list[int]:
+    if not names:
+        return []
+    rows = await db.fetch(f"SELECT id FROM tag WHERE name IN ({in_list(names)})", *names)
+    return [row["id"] for row in rows]
+
+
+async def _blocked_reason_sql(
+    assignment: dict[str, Any], org_path: str, now: datetime, callback: bool
+) -> tuple[str, list[Any]]:
+    """A CASE expression on ``t``/``p``: why the target may not be called now, else NULL."""
+    parts = [
+        "WHEN NOT p.has_phone THEN 'no_number'",
+        f"WHEN NOT {not_opted_out_sql('phone')} THEN 'do_not_call'",
+    ]
+    args: list[Any] = []
+    goal = None if callback else goal_filters(assignment)
+    if goal:
+        where, goal_args = await compile_segment(goal, org_path)
+        parts.append(f"WHEN {where} THEN 'goal'")
+        args += goal_args
+    parts.append(
+        "WHEN EXISTS (SELECT 1 FROM calling_lock l WHERE l.person_id = t.person_id "
+        "AND l.until > {} AND l.target_id <> t.id) THEN 'reserved'"
+    )
+    args.append(now)
+    return "CASE " + " ".join(parts) + " ELSE NULL END", args
+
+
+async def _candidate(
+    assignment: dict[str, Any],
+    reason: tuple[str, list[Any]],
+    now: datetime,
+    *,
+    person_id: int | None,
+    prioritized: list[int],
+    excluded: list[int],
+) -> dict[str, Any] | None:
+    """The first available target (prioritized tags first), locked on PostgreSQL."""
+    case, case_args = reason
+    where = ["t.assignment_id = {}"]
+    args: list[Any] = [assignment["id"]]
+    if person_id is None:
+        where += ["t.state = 'open'", "t.available_at <= {}"]
+        args.append(now)
+    else:
+        where += ["t.person_id = {}", "t.state <> 'removed'"]
+        args.append(person_id)
+    if excluded:
+        where.append(
+            "NOT EXISTS (SELECT 1 FROM person_tag x WHERE x.person_id = t.person_id "
+            f"AND x.tag_id IN ({in_list(excluded)}))"
+        )
+        args += excluded
+    lock = " FOR UPDATE OF t SKIP LOCKED" if db.is_postgres() else ""
+    base = (
+        f"SELECT t.id AS target_id, t.person_id AS person_id, {case} AS reason "
+        "FROM calling_target t JOIN person p ON p.id = t.person_id WHERE "
+    )
+    order = " ORDER BY t.available_at, t.id LIMIT 1" + lock
+    if prioritized and person_id is None:
+        first = (
+            "EXISTS (SELECT 1 FROM person_tag pt WHERE pt.person_id = t.person_id "
+            f"AND pt.tag_id IN ({in_list(prioritized)}))"
+        )
+        row = await db.fetch_one(
+            base + " AND ".join([*where, first]) + order, *case_args, *args, *prioritized
+        )
+        if row is not None:
+            return row
+    return await db.fetch_one(base + " AND ".join(where) + order, *case_args, *args)
+
+
+async def _set_aside(target_id: int, reason: str, now: datetime, settings: CallingConfig) -> None:
+    """Take a blocked candidate off the head of the queue (closed when its goal matches)."""
+    if reason == "goal":
+        await db.execute(
+            "UPDATE calling_target SET state = 'done', blocked = 'goal' WHERE id = {}", target_id
+        )
+        return
+    minutes = settings.busy_retry_minutes if reason == "reserved" else settings.recheck_minutes
+    await db.execute(
+        "UPDATE calling_target SET available_at = {}, blocked = {} WHERE id = {}",
+        now + timedelta(minutes=minutes),
+        reason,
+        target_id,
+    )
+
+
+async def _lock_person(person_id: int, target_id: int, until: datetime, now: datetime) -> bool:
+    """Take the person's call lock (unique per person); False while another call holds it."""
+    rows = await db.fetch(
+        "INSERT INTO calling_lock (person_id, target_id, until) VALUES ({}, {}, {}) "
+        "ON CONFLICT (person_id) DO UPDATE SET target_id = excluded.target_id, "
+        "until = excluded.until WHERE calling_lock.until <= {} "
+        "OR calling_lock.target_id = excluded.target_id RETURNING person_id",
+        person_id,
+        target_id,
+        until,
+        now,
+    )
+    return bool(rows)
+
+
+async def _take_target(target_id: int, until: datetime, now: datetime, callback: bool) -> bool:
+    """The conditional UPDATE that hands a target out at most once at a time."""
+    condition = (
+        "(current_call_id IS NULL OR available_at <= {})"
+        if callback
+        else "state = 'open' AND available_at <= {}"
+    )
+    rows = await db.fetch(
+        f"UPDATE calling_target SET available_at = {{}}, blocked = NULL WHERE id = {{}} "
+        f"AND {condition} RETURNING id",
+        until,
+        target_id,
+        now,
+    )
+    return bool(rows)
+
+
+async def reserve(
+    assignment: dict[str, Any],
+    org_path: str,
+    caller: dict[str, Any],
+    now: datetime,
+    *,
+    person_id: int | None = None,
+) -> Reservation | None:
+    """Reserve the next callable target for ``caller`` (or the one ``person_id``); None when
+    nothing is left. A caller holds one reservation per assignment: asking for the next
+    releases the one before."""
+    settings = config()
+    until = now + timedelta(minutes=settings.reservation_minutes)
+    prioritized = await _tag_ids(db.json_value(caller["prioritized_tags"]) or [])
+    excluded = await _tag_ids(db.json_value(caller["excluded_tags"]) or [])
+    async with db.transaction():
+        for call in await db.fetch(
+            "SELECT id FROM calling_call WHERE assignment_id = {} AND caller_id = {} "
+            "AND state = 'reserved' AND reserved_until > {}",
+            assignment["id"],
+            caller["user_id"],
+            now,
+        ):
+            await release(call["id"], now)
+        reason = await _blocked_reason_sql(assignment, org_path, now, person_id is not None)
+        for _ in range(_MAX_SKIPS):
+            row = await _candidate(
+                assignment,
+                reason,
+                now,
+                person_id=person_id,
+                prioritized=prioritized,
+                excluded=excluded,
+            )
+            if row is None:
+                return None
+            if row["reason"] is not None:
+                if person_id is not None:
+                    return None
+                await _set_aside(row["target_id"], row["reason"], now, settings)
+                continue
+            target_id = row["target_id"]
+            if not await _lock_person(row["person_id"], target_id, until, now):
+                await _set_aside(target_id, "reserved", now, settings)
+                continue
+            if not await _take_target(target_id, until, now, person_id is not None):
+                await db.execute("DELETE FROM calling_lock WHERE target_id = {}", target_id)
+                if person_id is not None:
+                    return None
+                continue
+            return await _open_call(
+                assignment["id"], target_id, row["person_id"], caller, now, until
+            )
+    return None
+
+
+async def _open_call(
+    assignment_id: int,
+    target_id: int,
+    person_id: int,
+    caller: dict[str, Any],
+    now: datetime,
+    until: datetime,
+) -> Reservation:
+    await db.execute(
+        "UPDATE calling_call SET state = 'expired' WHERE target_id = {} AND state = 'reserved'",
+        target_id,
+    )
+    rows = await db.fetch(
+        "INSERT INTO calling_call (assignment_id, target_id, person_id, caller_id, state, "
+        "reserved_at, reserved_until) VALUES ({}, {}, {}, {}, 'reserved', {}, {}) RETURNING id",
+        assignment_id,
+        target_id,
+        person_id,
+        caller["user_id"],
+        now,
+        until,
+    )
+    call_id = rows[0]["id"]
+    await db.execute(
+        "UPDATE calling_target SET current_call_id = {} WHERE id = {}", call_id, target_id
+    )
+    return Reservation(call_id, target_id, person_id, until)
+
+
+async def release(call_id: int, now: datetime) -> None:
+    """Give a reserved call back: the person returns to the end of the available queue."""
+    call = await db.fetch_one(
+        "SELECT target_id, person_id FROM calling_call WHERE id = {} AND state = 'reserved'",
+        call_id,
+    )
+    if call is None:
+        return
+    async with db.transaction():
+        await db.execute("UPDATE calling_call SET state = 'released' WHERE id = {}", call_id)
+        await db.execute(
+            "UPDATE calling_target SET available_at = {}, current_call_id = NULL "
+            "WHERE id = {} AND current_call_id = {}",
+            now,
+            call["target_id"],
+            call_id,
+        )
+        await db.execute(
+            "DELETE FROM calling_lock WHERE person_id = {} AND target_id = {}",
+            call["person_id"],
+            call["target_id"],
+        )

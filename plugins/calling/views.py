@@ -1,0 +1,61 @@
+"""What a caller sees of a reserved call: only the fields the assignment needs."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import msgspec
+
+from core import db
+from core.api import tags_of
+from plugins.calling.schemas import CallOut, CallPerson, EarlierCall, Question
+
+__all__ = ["call_view", "survey_of"]
+
+
+def survey_of(assignment: dict[str, Any]) -> list[Question]:
+    """The assignment's survey questions."""
+    return msgspec.convert(db.json_value(assignment["survey"]), list[Question])
+
+
+async def call_view(
+    assignment: dict[str, Any], call_id: int, person_id: int, reserved_until: datetime
+) -> CallOut:
+    """The call card: name, callable numbers, home unit, tags, earlier notes if allowed."""
+    person = await db.fetch_one(
+        "SELECT p.id, p.first_name, p.last_name, o.name AS home_unit FROM person p "
+        "JOIN org_unit o ON o.id = p.home_org_id WHERE p.id = {}",
+        person_id,
+    )
+    assert person is not None
+    phones = await db.fetch(
+        "SELECT e164 FROM person_phone WHERE person_id = {} AND valid ORDER BY position",
+        person_id,
+    )
+    earlier = None
+    if assignment["show_earlier_notes"]:
+        rows = await db.fetch(
+            "SELECT outcome, notes, reported_at FROM calling_call WHERE assignment_id = {} "
+            "AND person_id = {} AND state = 'reported' ORDER BY id DESC LIMIT 10",
+            assignment["id"],
+            person_id,
+        )
+        earlier = [EarlierCall(r["outcome"], r["notes"], r["reported_at"]) for r in rows]
+    tags = (await tags_of([person_id])).get(person_id, [])
+    return CallOut(
+        call_id=call_id,
+        assignment_id=assignment["id"],
+        reserved_until=reserved_until,
+        person=CallPerson(
+            id=person["id"],
+            first_name=person["first_name"],
+            last_name=person["last_name"],
+            phones=[r["e164"] for r in phones],
+            home_unit=person["home_unit"],
+            tags=tags,
+            earlier_calls=earlier,
+        ),
+        survey=survey_of(assignment),
+        instructions=assignment["instructions"],
+    )
