@@ -59,8 +59,9 @@ async def _hand_out(
 async def next_call(actor: Actor, org: OrgScope, assignment_id: int) -> Response[CallOut]:
     """The next person of the queue, reserved for you (204 when nobody is left to call)."""
     assignment, caller = await _open_assignment(assignment_id, org, actor)
-    reservation = await queue.reserve(assignment, assignment["org_path"], caller, utcnow())
-    return await _hand_out(actor, assignment, reservation)  # type: ignore[return-value]
+    async with db.transaction():
+        reservation = await queue.reserve(assignment, assignment["org_path"], caller, utcnow())
+        return await _hand_out(actor, assignment, reservation)  # type: ignore[return-value]
 
 
 @post(

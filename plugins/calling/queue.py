@@ -137,22 +137,23 @@ async def _set_aside(target_id: int, reason: str, now: datetime, settings: Calli
     )
 
 
-async def _lock_person(person_id: int, target_id: int, until: datetime, now: datetime) -> bool:
+async def _lock_person(person_id: int, target_id: int, call_id: int, until, now) -> bool:
     """Take the person's call lock (unique per person); False while another call holds it."""
     rows = await db.fetch(
-        "INSERT INTO calling_lock (person_id, target_id, until) VALUES ({}, {}, {}) "
+        "INSERT INTO calling_lock (person_id, target_id, call_id, until) VALUES ({}, {}, {}, {}) "
         "ON CONFLICT (person_id) DO UPDATE SET target_id = excluded.target_id, "
-        "until = excluded.until WHERE calling_lock.until <= {} "
-        "OR calling_lock.target_id = excluded.target_id RETURNING person_id",
+        "call_id = excluded.call_id, until = excluded.until WHERE calling_lock.until <= {} "
+        "RETURNING person_id",
         person_id,
         target_id,
+        call_id,
         until,
         now,
     )
     return bool(rows)
 
 
-async def _take_target(target_id: int, until: datetime, now: datetime, callback: bool) -> bool:
+async def _take_target(target_id: int, call_id: int, until, now, callback: bool) -> bool:
     """The conditional UPDATE that hands a target out at most once at a time."""
     condition = (
         "(current_call_id IS NULL OR available_at <= {})"
@@ -160,13 +161,54 @@ async def _take_target(target_id: int, until: datetime, now: datetime, callback:
         else "state = 'open' AND available_at <= {}"
     )
     rows = await db.fetch(
-        f"UPDATE calling_target SET available_at = {{}}, blocked = NULL WHERE id = {{}} "
-        f"AND {condition} RETURNING id",
+        "UPDATE calling_target SET available_at = {}, current_call_id = {}, blocked = NULL "
+        f"WHERE id = {{}} AND {condition} RETURNING id",
         until,
+        call_id,
         target_id,
         now,
     )
     return bool(rows)
+
+
+async def _new_call(
+    assignment_id: int, target_id: int, person_id: int, caller_id: int, now, until
+) -> int:
+    rows = await db.fetch(
+        "INSERT INTO calling_call (assignment_id, target_id, person_id, caller_id, state, "
+        "reserved_at, reserved_until) VALUES ({}, {}, {}, {}, 'reserved', {}, {}) RETURNING id",
+        assignment_id,
+        target_id,
+        person_id,
+        caller_id,
+        now,
+        until,
+    )
+    return rows[0]["id"]
+
+
+async def _release_own(assignment_id: int, caller_id: int, now: datetime) -> None:
+    """Release the caller's reservations in this assignment (one live call per caller)."""
+    rows = await db.fetch(
+        "UPDATE calling_call SET state = 'released' WHERE assignment_id = {} AND caller_id = {} "
+        "AND state = 'reserved' RETURNING id, target_id",
+        assignment_id,
+        caller_id,
+    )
+    for row in rows:
+        await _free(row["id"], row["target_id"], now)
+
+
+async def _free(call_id: int, target_id: int, now: datetime) -> None:
+    """Put the target back at the end of the available queue and drop the call's lock."""
+    await db.execute(
+        "UPDATE calling_target SET available_at = {}, current_call_id = NULL "
+        "WHERE id = {} AND current_call_id = {}",
+        now,
+        target_id,
+        call_id,
+    )
+    await db.execute("DELETE FROM calling_lock WHERE call_id = {}", call_id)
 
 
 async def reserve(
@@ -185,14 +227,7 @@ async def reserve(
     prioritized = await _tag_ids(db.json_value(caller["prioritized_tags"]) or [])
     excluded = await _tag_ids(db.json_value(caller["excluded_tags"]) or [])
     async with db.transaction():
-        for call in await db.fetch(
-            "SELECT id FROM calling_call WHERE assignment_id = {} AND caller_id = {} "
-            "AND state = 'reserved' AND reserved_until > {}",
-            assignment["id"],
-            caller["user_id"],
-            now,
-        ):
-            await release(call["id"], now)
+        await _release_own(assignment["id"], caller["user_id"], now)
         reason = await _blocked_reason_sql(assignment, org_path, now, person_id is not None)
         for _ in range(_MAX_SKIPS):
             row = await _candidate(
@@ -210,69 +245,29 @@ async def reserve(
                     return None
                 await _set_aside(row["target_id"], row["reason"], now, settings)
                 continue
-            target_id = row["target_id"]
-            if not await _lock_person(row["person_id"], target_id, until, now):
-                await _set_aside(target_id, "reserved", now, settings)
-                continue
-            if not await _take_target(target_id, until, now, person_id is not None):
-                await db.execute("DELETE FROM calling_lock WHERE target_id = {}", target_id)
-                if person_id is not None:
-                    return None
-                continue
-            return await _open_call(
-                assignment["id"], target_id, row["person_id"], caller, now, until
+            target_id, found = row["target_id"], row["person_id"]
+            call_id = await _new_call(
+                assignment["id"], target_id, found, caller["user_id"], now, until
             )
+            if await _lock_person(found, target_id, call_id, until, now) and await _take_target(
+                target_id, call_id, until, now, person_id is not None
+            ):
+                return Reservation(call_id, target_id, found, until)
+            await db.execute("DELETE FROM calling_lock WHERE call_id = {}", call_id)
+            await db.execute("DELETE FROM calling_call WHERE id = {}", call_id)
+            if person_id is not None:
+                return None
+            await _set_aside(target_id, "reserved", now, settings)
     return None
-
-
-async def _open_call(
-    assignment_id: int,
-    target_id: int,
-    person_id: int,
-    caller: dict[str, Any],
-    now: datetime,
-    until: datetime,
-) -> Reservation:
-    await db.execute(
-        "UPDATE calling_call SET state = 'expired' WHERE target_id = {} AND state = 'reserved'",
-        target_id,
-    )
-    rows = await db.fetch(
-        "INSERT INTO calling_call (assignment_id, target_id, person_id, caller_id, state, "
-        "reserved_at, reserved_until) VALUES ({}, {}, {}, {}, 'reserved', {}, {}) RETURNING id",
-        assignment_id,
-        target_id,
-        person_id,
-        caller["user_id"],
-        now,
-        until,
-    )
-    call_id = rows[0]["id"]
-    await db.execute(
-        "UPDATE calling_target SET current_call_id = {} WHERE id = {}", call_id, target_id
-    )
-    return Reservation(call_id, target_id, person_id, until)
 
 
 async def release(call_id: int, now: datetime) -> None:
     """Give a reserved call back: the person returns to the end of the available queue."""
-    call = await db.fetch_one(
-        "SELECT target_id, person_id FROM calling_call WHERE id = {} AND state = 'reserved'",
-        call_id,
-    )
-    if call is None:
-        return
     async with db.transaction():
-        await db.execute("UPDATE calling_call SET state = 'released' WHERE id = {}", call_id)
-        await db.execute(
-            "UPDATE calling_target SET available_at = {}, current_call_id = NULL "
-            "WHERE id = {} AND current_call_id = {}",
-            now,
-            call["target_id"],
+        rows = await db.fetch(
+            "UPDATE calling_call SET state = 'released' WHERE id = {} AND state = 'reserved' "
+            "RETURNING target_id",
             call_id,
         )
-        await db.execute(
-            "DELETE FROM calling_lock WHERE person_id = {} AND target_id = {}",
-            call["person_id"],
-            call["target_id"],
-        )
+        if rows:
+            await _free(call_id, rows[0]["target_id"], now)

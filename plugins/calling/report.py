@@ -96,8 +96,6 @@ async def report_call(
         Problem: 409 when the reservation expired and went to another caller, 422 naming the
             field for a missing call-back time, an unknown number or a wrong survey answer.
     """
-    if call["state"] == "expired":
-        raise _lost()
     if call["state"] != "reserved":
         raise conflict(f"this call is {call['state']}, not reserved")
     if data.outcome == "call_back" and (
@@ -139,11 +137,7 @@ async def report_call(
             now,
             call["id"],
         )
-        await db.execute(
-            "DELETE FROM calling_lock WHERE person_id = {} AND target_id = {}",
-            person_id,
-            call["target_id"],
-        )
+        await db.execute("DELETE FROM calling_lock WHERE call_id = {}", call["id"])
         if answers:
             await CallAnswer.insert(
                 *[

@@ -78,6 +78,7 @@ class CallLock(Table, tablename="calling_lock"):
 
     person = ForeignKey(Person, on_delete=OnDelete.cascade, db_column_name="person_id")
     target_id = Integer()
+    call_id = Integer()
     until = Timestamptz()
 
 

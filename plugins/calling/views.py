@@ -23,16 +23,13 @@ async def call_view(
     assignment: dict[str, Any], call_id: int, person_id: int, reserved_until: datetime
 ) -> CallOut:
     """The call card: name, callable numbers, home unit, tags, earlier notes if allowed."""
-    person = await db.fetch_one(
-        "SELECT p.id, p.first_name, p.last_name, o.name AS home_unit FROM person p "
-        "JOIN org_unit o ON o.id = p.home_org_id WHERE p.id = {}",
+    cards = await db.fetch(
+        "SELECT p.id, p.first_name, p.last_name, o.name AS home_unit, ph.e164 FROM person p "
+        "JOIN org_unit o ON o.id = p.home_org_id LEFT JOIN person_phone ph "
+        "ON ph.person_id = p.id AND ph.valid WHERE p.id = {} ORDER BY ph.position",
         person_id,
     )
-    assert person is not None
-    phones = await db.fetch(
-        "SELECT e164 FROM person_phone WHERE person_id = {} AND valid ORDER BY position",
-        person_id,
-    )
+    person = cards[0]
     earlier = None
     if assignment["show_earlier_notes"]:
         rows = await db.fetch(
@@ -51,7 +48,7 @@ async def call_view(
             id=person["id"],
             first_name=person["first_name"],
             last_name=person["last_name"],
-            phones=[r["e164"] for r in phones],
+            phones=[r["e164"] for r in cards if r["e164"]],
             home_unit=person["home_unit"],
             tags=tags,
             earlier_calls=earlier,

@@ -121,3 +121,35 @@ async def expire_reservations() -> None:
 @pytest.fixture
 async def campaign(factory) -> Campaign:
     return await make_campaign(factory)
+
+
+async def bulk_people(org_ids: list[int], count: int) -> list[int]:
+    """``count`` people with one phone each, spread over ``org_ids`` (multi-row INSERTs)."""
+    from core.tables import utcnow
+
+    now = utcnow()
+    ids: list[int] = []
+    for start in range(0, count, 250):
+        size = min(250, count - start)
+        marks = ", ".join(["({}, {}, {}, {}, {}, {}, {})"] * size)
+        values: list[Any] = []
+        for n in range(start, start + size):
+            values += [f"Bulk{n}", "Person", f"bulk{n} person", f"person bulk{n}"]
+            values += [org_ids[n % len(org_ids)], now, now]
+        rows = await db.fetch(
+            "INSERT INTO person (first_name, last_name, first_key, last_key, home_org_id, "
+            f"created_at, updated_at) VALUES {marks} RETURNING id",
+            *values,
+        )
+        new = [r["id"] for r in rows]
+        phone_marks = ", ".join(["({}, {}, {}, 0)"] * len(new))
+        phone_values: list[Any] = []
+        for person_id in new:
+            phone_values += [person_id, f"+4940{person_id:08d}", True]
+        await db.execute(
+            f"INSERT INTO person_phone (person_id, e164, valid, position) VALUES {phone_marks}",
+            *phone_values,
+        )
+        ids += new
+    await db.execute("UPDATE person SET has_phone = {} WHERE id >= {}", True, ids[0])
+    return ids

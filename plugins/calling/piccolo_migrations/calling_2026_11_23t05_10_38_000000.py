@@ -4,7 +4,7 @@ from piccolo.apps.migrations.auto.migration_manager import MigrationManager
 
 from core.migrations import add_sql
 
-ID = "2026-11-23T05:03:51:000000"
+ID = "2026-11-23T05:10:38:000000"
 VERSION = "1.38.0"
 DESCRIPTION = "calling indexes and constraints"
 
@@ -16,7 +16,7 @@ STATEMENTS = (
     "CREATE INDEX calling_target_queue ON calling_target (assignment_id, state, available_at, id)",
     "CREATE INDEX calling_target_person ON calling_target (person_id)",
     "CREATE UNIQUE INDEX calling_lock_person ON calling_lock (person_id)",
-    "CREATE INDEX calling_lock_target ON calling_lock (target_id)",
+    "CREATE INDEX calling_lock_call ON calling_lock (call_id)",
     "CREATE INDEX calling_call_caller ON calling_call (caller_id, state)",
     "CREATE INDEX calling_call_assignment ON calling_call (assignment_id, state, reported_at)",
     "CREATE INDEX calling_call_target ON calling_call (target_id, state)",

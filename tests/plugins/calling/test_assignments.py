@@ -1,0 +1,176 @@
+"""Assignment CRUD, validation, object-level authorization, segment filters and GDPR hooks."""
+
+from __future__ import annotations
+
+from core import db
+from tests.plugins.calling.conftest import next_call, open_assignment, report
+
+
+async def test_crud_and_queue_refresh(client, factory, campaign):
+    url = campaign.url() + "/assignments"
+    headers = campaign.organizer.headers
+    assignment = await open_assignment(client, campaign)
+    listed = (await client.get(url, headers=headers)).json()["items"]
+    assert [a["id"] for a in listed] == [assignment["id"]]
+    narrowed = await client.patch(
+        f"{url}/{assignment['id']}",
+        json={"target": {"filters": [{"type": "org", "org_id": campaign.district_b["id"]}]}},
+        headers=headers,
+    )
+    assert narrowed.status_code == 200 and narrowed.json()["targets"] == 3
+    await factory.person(campaign.district_b["id"], phones=["+49301111111"])
+    refreshed = await client.post(f"{url}/{assignment['id']}/refresh", headers=headers)
+    assert refreshed.json() == {"added": 1, "targets": 4}
+    closed = await client.patch(
+        f"{url}/{assignment['id']}", json={"end_at": "2000-01-01T00:00:00Z"}, headers=headers
+    )
+    assert closed.status_code == 422 and closed.json()["errors"][0]["field"] == "end_at"
+    gone = await client.delete(f"{url}/{assignment['id']}", headers=headers)
+    assert gone.status_code == 204
+    assert (await client.get(f"{url}/{assignment['id']}", headers=headers)).status_code == 404
+
+
+async def test_bad_input_names_the_field(client, campaign):
+    url = campaign.url() + "/assignments"
+    headers = campaign.organizer.headers
+    cases = [
+        ({"title": "x", "target": {"filters": [{"type": "nope"}]}}, "target.filters[0]"),
+        ({"title": "x", "target": {"filters": []}}, "target.filters"),
+        ({"title": "", "target": {"filters": [{"type": "has_phone"}]}}, "title"),
+        (
+            {
+                "title": "x",
+                "target": {"filters": [{"type": "has_phone"}]},
+                "survey": [{"key": "a", "text": "?", "kind": "choice"}],
+            },
+            "survey[0].options",
+        ),
+    ]
+    for body, field in cases:
+        response = await client.post(url, json=body, headers=headers)
+        assert response.status_code in (400, 422), response.text
+        assert response.headers["content-type"].startswith("application/problem+json")
+        assert response.json()["errors"][0]["field"].startswith(field), response.json()
+
+
+async def test_other_units_assignments_are_404(client, factory, campaign):
+    assignment = await open_assignment(client, campaign)
+    other_root = await factory.org("Andere Partei", kind="federal")
+    await factory.enable(other_root["id"], "calling")
+    stranger = await factory.user("admin", other_root["id"])
+    for method, path in [
+        ("GET", f"/assignments/{assignment['id']}"),
+        ("PATCH", f"/assignments/{assignment['id']}"),
+        ("GET", f"/assignments/{assignment['id']}/stats"),
+        ("POST", f"/assignments/{assignment['id']}/next"),
+        ("GET", "/calls/1"),
+    ]:
+        response = await client.request(
+            method,
+            f"/api/orgs/{other_root['id']}/calling{path}",
+            json={} if method != "GET" else None,
+            headers=stranger.headers,
+        )
+        assert response.status_code in (403, 404), (path, response.status_code)
+        assert response.status_code == 404 or path.endswith("/next")
+    # a caller may not manage
+    response = await client.get(
+        campaign.url(campaign.district_a) + f"/assignments/{assignment['id']}/stats",
+        headers=campaign.callers[0].headers,
+    )
+    assert response.status_code == 403
+
+
+async def test_callers_need_calling_call_in_the_units_tree(client, factory, campaign):
+    assignment = await open_assignment(client, campaign)
+    outsider_root = await factory.org("Elsewhere", kind="federal")
+    outsider = await factory.user("caller", outsider_root["id"])
+    viewer = await factory.user("viewer", campaign.district_a["id"])
+    for user in (outsider, viewer):
+        response = await client.post(
+            campaign.url() + f"/assignments/{assignment['id']}/callers",
+            json={"user_id": user.id},
+            headers=campaign.organizer.headers,
+        )
+        assert response.status_code == 422 and response.json()["errors"][0]["field"] == "user_id"
+    caller = campaign.callers[0]
+    call = await next_call(client, campaign, assignment["id"], caller)
+    removed = await client.delete(
+        campaign.url() + f"/assignments/{assignment['id']}/callers/{caller.id}",
+        headers=campaign.organizer.headers,
+    )
+    assert removed.status_code == 204
+    state = await db.fetch_one("SELECT state FROM calling_call WHERE id = {}", call["call_id"])
+    assert state["state"] == "released"
+
+
+async def _segment_count(client, campaign, filters) -> int:
+    response = await client.post(
+        campaign.url().replace("/calling", "/segments/preview"),
+        json={"filters": filters},
+        headers=campaign.organizer.headers,
+    )
+    assert response.status_code in (200, 201), response.text
+    return response.json()["count"]
+
+
+async def test_segment_filters(client, campaign):
+    assignment = await open_assignment(client, campaign)
+    caller = campaign.callers[0]
+    outcomes = ["reached", "no_answer", "reached"]
+    for outcome in outcomes:
+        call = await next_call(client, campaign, assignment["id"], caller)
+        answers = {"topics": ["Miete"]} if outcome == "reached" else {}
+        await report(client, campaign, call["call_id"], caller, outcome=outcome, answers=answers)
+    aid = assignment["id"]
+    assert (
+        await _segment_count(client, campaign, [{"type": "calling_called", "assignment_id": aid}])
+        == 3
+    )
+    assert await _segment_count(client, campaign, [{"type": "calling_reached"}]) == 2
+    assert (
+        await _segment_count(
+            client, campaign, [{"type": "calling_outcome", "outcome": "no_answer"}]
+        )
+        == 1
+    )
+    answered = {
+        "type": "calling_answered",
+        "assignment_id": aid,
+        "question": "topics",
+        "option": "Miete",
+    }
+    assert await _segment_count(client, campaign, [answered]) == 2
+    not_called = [
+        {"type": "org", "org_id": campaign.federal["id"]},
+        {"type": "calling_called", "op": "sub"},
+    ]
+    assert await _segment_count(client, campaign, not_called) == 3
+
+
+async def test_export_summary_merge_and_erase(client, factory, campaign):
+    assignment = await open_assignment(client, campaign)
+    caller = campaign.callers[0]
+    call = await next_call(client, campaign, assignment["id"], caller)
+    person_id = call["person"]["id"]
+    await report(client, campaign, call["call_id"], caller, notes="Nett", wants_local_contact=True)
+    admin = await factory.user("admin", campaign.federal["id"])
+    people_url = f"/api/orgs/{campaign.federal['id']}/people"
+    detail = (await client.get(f"{people_url}/{person_id}", headers=admin.headers)).json()
+    assert detail["summaries"]["calling"]["last_calls"][0]["notes"] == "Nett"
+    export = await client.get(f"{people_url}/{person_id}/export", headers=admin.headers)
+    assert export.status_code == 200 and "Nett" in export.text
+    twin = await factory.person(campaign.district_a["id"], first_name="Twin")
+    merged = await client.post(
+        f"{people_url}/merge",
+        json={"kept_id": twin["id"], "merged_ids": [person_id]},
+        headers=admin.headers,
+    )
+    assert merged.status_code in (200, 201, 204), merged.text
+    moved = await db.fetch("SELECT person_id FROM calling_call WHERE id = {}", call["call_id"])
+    assert moved == [{"person_id": twin["id"]}]
+    erased = await client.delete(f"{people_url}/{twin['id']}", headers=admin.headers)
+    assert erased.status_code == 204, erased.text
+    for table in ("calling_call", "calling_followup", "calling_target", "calling_answer"):
+        left = await db.fetch(f"SELECT id FROM {table} WHERE person_id = {{}}", twin["id"])
+        assert left == [], table

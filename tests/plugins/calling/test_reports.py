@@ -1,0 +1,191 @@
+"""Reporting calls: answers, tags, consent, wrong numbers, follow-ups and what managers see."""
+
+from __future__ import annotations
+
+from core import db
+from tests.plugins.calling.conftest import next_call, open_assignment, report
+
+
+async def test_report_stores_answers_tags_and_follow_ups(client, factory, campaign):
+    assignment = await open_assignment(client, campaign, show_earlier_notes=True)
+    caller = campaign.callers[0]
+    call = await next_call(client, campaign, assignment["id"], caller)
+    wrong = await report(
+        client, campaign, call["call_id"], caller, answers={"topics": ["Miete", "Golf"]}
+    )
+    assert wrong.status_code == 422 and wrong.json()["errors"][0]["field"] == "answers.topics"
+    unknown = await report(client, campaign, call["call_id"], caller, answers={"x": "y"})
+    assert unknown.status_code == 422
+    ok = await report(
+        client,
+        campaign,
+        call["call_id"],
+        caller,
+        notes="Will zum Treffen kommen",
+        answers={"topics": ["Miete", "Pflege"], "comment": "Danke!"},
+        add_tags=["will-aktiv-werden"],
+        wants_local_contact=True,
+        organizer_action="Bitte Flyer schicken",
+    )
+    assert ok.status_code == 204, ok.text
+    person_id = call["person"]["id"]
+    answers = await db.fetch(
+        "SELECT question, value FROM calling_answer WHERE person_id = {} ORDER BY id", person_id
+    )
+    assert [(a["question"], a["value"]) for a in answers] == [
+        ("topics", "Miete"),
+        ("topics", "Pflege"),
+        ("comment", "Danke!"),
+    ]
+    tags = await db.fetch(
+        "SELECT t.name FROM person_tag pt JOIN tag t ON t.id = pt.tag_id WHERE pt.person_id = {}",
+        person_id,
+    )
+    assert [t["name"] for t in tags] == ["will-aktiv-werden"]
+    # the follow-ups belong to the person's home unit: district A's organizer sees them,
+    # district B's does not
+    home = campaign.district_a if call["person"]["home_unit"] == "Kreis A" else campaign.district_b
+    away = campaign.district_b if home is campaign.district_a else campaign.district_a
+    organizer_home = await factory.user("organizer", home["id"])
+    organizer_away = await factory.user("organizer", away["id"])
+    seen = await client.get(
+        f"/api/orgs/{home['id']}/calling/followups", headers=organizer_home.headers
+    )
+    assert sorted(f["kind"] for f in seen.json()["items"]) == ["local_contact", "organizer_action"]
+    hidden = await client.get(
+        f"/api/orgs/{away['id']}/calling/followups", headers=organizer_away.headers
+    )
+    assert hidden.json()["items"] == []
+    followup = seen.json()["items"][0]
+    done = await client.patch(
+        f"/api/orgs/{home['id']}/calling/followups/{followup['id']}",
+        json={"status": "done"},
+        headers=organizer_home.headers,
+    )
+    assert done.status_code == 200 and done.json()["status"] == "done"
+    foreign = await client.patch(
+        f"/api/orgs/{away['id']}/calling/followups/{followup['id']}",
+        json={"status": "done"},
+        headers=organizer_away.headers,
+    )
+    assert foreign.status_code == 404
+
+
+async def test_do_not_call_goes_through_core_consent(client, campaign):
+    assignment = await open_assignment(client, campaign)
+    caller = campaign.callers[0]
+    call = await next_call(client, campaign, assignment["id"], caller)
+    await report(client, campaign, call["call_id"], caller, outcome="do_not_call")
+    consent = await db.fetch(
+        "SELECT channel, status, source FROM consent_event WHERE person_id = {}",
+        call["person"]["id"],
+    )
+    assert consent == [{"channel": "phone", "status": "withdrawn", "source": "call"}]
+    second = await open_assignment(client, campaign, title="Zweite Runde")
+    handed = []
+    while c := await next_call(client, campaign, second["id"], caller):
+        handed.append(c["person"]["id"])
+        await report(client, campaign, c["call_id"], caller)
+    assert call["person"]["id"] not in handed and len(handed) == 5
+
+
+async def test_wrong_number_flags_the_number(client, campaign):
+    assignment = await open_assignment(client, campaign, cooldown_hours=0)
+    caller = campaign.callers[0]
+    call = await next_call(client, campaign, assignment["id"], caller)
+    missing = await report(client, campaign, call["call_id"], caller, outcome="wrong_number")
+    assert missing.status_code == 422 and missing.json()["errors"][0]["field"] == "phone"
+    phone = call["person"]["phones"][0]
+    ok = await report(
+        client, campaign, call["call_id"], caller, outcome="wrong_number", phone=phone
+    )
+    assert ok.status_code == 204
+    row = await db.fetch_one(
+        "SELECT p.has_phone, ph.valid FROM person p JOIN person_phone ph ON ph.person_id = p.id "
+        "WHERE p.id = {}",
+        call["person"]["id"],
+    )
+    assert not row["has_phone"] and not row["valid"]
+    handed = []
+    while c := await next_call(client, campaign, assignment["id"], caller):
+        handed.append(c["person"]["id"])
+        await report(client, campaign, c["call_id"], caller)
+    assert call["person"]["id"] not in handed
+
+
+async def test_earlier_notes_only_when_the_assignment_allows(client, campaign):
+    shown = await open_assignment(client, campaign, show_earlier_notes=True, cooldown_hours=0)
+    caller = campaign.callers[0]
+    first = await next_call(client, campaign, shown["id"], caller)
+    await report(client, campaign, first["call_id"], caller, outcome="busy", notes="Besetzt")
+    for _ in range(len(campaign.people)):
+        again = await next_call(client, campaign, shown["id"], caller)
+        if again["person"]["id"] == first["person"]["id"]:
+            break
+        await report(client, campaign, again["call_id"], caller)
+    assert again["person"]["earlier_calls"][0]["notes"] == "Besetzt"
+
+
+async def test_stats_per_caller_day_and_child_unit(client, campaign):
+    assignment = await open_assignment(client, campaign)
+    a, b = campaign.callers
+    for caller, outcome in ((a, "reached"), (b, "no_answer"), (a, "reached")):
+        call = await next_call(client, campaign, assignment["id"], caller)
+        await report(client, campaign, call["call_id"], caller, outcome=outcome)
+    stats = (
+        await client.get(
+            campaign.url() + f"/assignments/{assignment['id']}/stats",
+            headers=campaign.organizer.headers,
+        )
+    ).json()
+    assert stats["calls"] == 3 and stats["reached"] == 2 and stats["remaining"] == 4
+    assert {r["key"]: r["calls"] for r in stats["per_caller"]} == {str(a.id): 2, str(b.id): 1}
+    assert len(stats["per_day"]) == 1 and stats["per_day"][0]["calls"] == 3
+    # the federal assignment shows its child (the state) with all six targets
+    assert [(u["label"], u["targets"], u["done"]) for u in stats["per_unit"]] == [("Land", 6, 2)]
+    state_view = await client.get(
+        f"/api/orgs/{campaign.state['id']}/calling/assignments/{assignment['id']}/stats",
+        headers=campaign.organizer.headers,
+    )
+    assert state_view.status_code == 404  # managed at the unit that owns it
+
+
+async def test_me_calling_lists_assignments_with_open_calls(client, campaign):
+    assignment = await open_assignment(client, campaign)
+    caller = campaign.callers[0]
+    call = await next_call(client, campaign, assignment["id"], caller)
+    mine = (await client.get("/api/me/calling", headers=caller.headers)).json()
+    assert mine == [
+        {
+            "id": assignment["id"],
+            "org_id": campaign.district_a["id"],
+            "org_name": "Bund",
+            "title": "100.000 Anrufe",
+            "state": "open",
+            "open_calls": [{"call_id": call["call_id"], "reserved_until": call["reserved_until"]}],
+        }
+    ]
+
+
+async def test_module_off_for_one_unit_keeps_working_for_another(client, factory, campaign):
+    assignment = await open_assignment(client, campaign)
+    from core.orgs.services import set_module
+
+    await set_module(campaign.district_a["id"], "calling", False)
+    off = await client.post(
+        campaign.url(campaign.district_a) + f"/assignments/{assignment['id']}/next",
+        headers=campaign.callers[0].headers,
+    )
+    assert off.status_code == 404 and off.json()["type"].endswith("module-disabled")
+    caller_b = await factory.user("caller", campaign.district_b["id"])
+    await client.post(
+        campaign.url() + f"/assignments/{assignment['id']}/callers",
+        json={"user_id": caller_b.id},
+        headers=campaign.organizer.headers,
+    )
+    on = await client.post(
+        campaign.url(campaign.district_b) + f"/assignments/{assignment['id']}/next",
+        headers=caller_b.headers,
+    )
+    assert on.status_code == 200
+    assert (await client.get("/api/me/calling", headers=campaign.callers[0].headers)).json() == []
