@@ -63,10 +63,21 @@ def create_engine(url: str) -> Engine:
     return PostgresEngine(config=config)
 
 
+async def _keep_session(connection: Any) -> None:
+    """Pool reset hook: nothing to undo (see :func:`open_engine`)."""
+
+
 async def open_engine(db: Engine, pool_size: int = 20) -> None:
-    """Open the connection pool (PostgreSQL); SQLite connections open lazily."""
+    """Open the connection pool (PostgreSQL); SQLite connections open lazily.
+
+    asyncpg resets a connection on every release with a round trip (``RESET ALL``, ``UNLISTEN
+    *``, …), and Piccolo takes a connection per query. orga never changes session state, so the
+    reset hook is empty; an open transaction is still rolled back by asyncpg itself.
+    """
     if isinstance(db, PostgresEngine):
-        await db.start_connection_pool(min_size=min(2, pool_size), max_size=pool_size)
+        await db.start_connection_pool(
+            min_size=min(2, pool_size), max_size=pool_size, reset=_keep_session
+        )
 
 
 async def close_engine(db: Engine) -> None:

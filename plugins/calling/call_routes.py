@@ -21,8 +21,7 @@ CALL = [requires("calling.call")]
 
 
 async def _open_assignment(assignment_id: int, org: OrgScope, actor: Actor):
-    assignment = await roster.assignment_for_caller(assignment_id, org.path)
-    caller = await roster.caller_row(assignment_id, actor.user_id)
+    assignment, caller = await roster.assignment_and_caller(assignment_id, org.path, actor.user_id)
     state = assignment_state(assignment["start_at"], assignment["end_at"], utcnow())
     if state != "open":
         raise Problem(409, "assignment-not-open", f"The assignment is {state}.")
@@ -93,13 +92,7 @@ async def call_back(actor: Actor, org: OrgScope, assignment_id: int, data: Callb
 
 async def _my_call(call_id: int, org: OrgScope, actor: Actor) -> tuple[dict, dict]:
     """The actor's own call of an assignment visible from this unit, else 404."""
-    call = await db.fetch_one(
-        "SELECT * FROM calling_call WHERE id = {} AND caller_id = {}", call_id, actor.user_id
-    )
-    if call is None:
-        raise not_found("call")
-    assignment = await roster.assignment_for_caller(call["assignment_id"], org.path)
-    return call, assignment
+    return await roster.my_call(call_id, org.path, actor.user_id)
 
 
 @get("/calls/{call_id:int}", guards=CALL, summary="The card of a reserved call")

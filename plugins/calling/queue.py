@@ -187,6 +187,73 @@ async def _new_call(
     return rows[0]["id"]
 
 
+async def _take_stepwise(
+    assignment_id: int, target_id: int, person_id: int, caller_id: int, now, until, callback
+) -> int | None:
+    """Open the call, lock the person, take the target: three statements (SQLite, where a
+    statement costs no round trip). Undone when the person or the target is taken."""
+    call_id = await _new_call(assignment_id, target_id, person_id, caller_id, now, until)
+    if await _lock_person(person_id, target_id, call_id, until, now) and await _take_target(
+        target_id, call_id, until, now, callback is not None
+    ):
+        return call_id
+    await _undo(call_id)
+    return None
+
+
+_TAKE_SQL = """
+WITH lk AS (
+  INSERT INTO calling_lock (person_id, target_id, call_id, until)
+  VALUES ({{}}, {{}}, nextval('calling_call_id_seq'), {{}})
+  ON CONFLICT (person_id) DO UPDATE SET target_id = excluded.target_id,
+    call_id = excluded.call_id, until = excluded.until WHERE calling_lock.until <= {{}}
+  RETURNING call_id
+), tg AS (
+  UPDATE calling_target SET available_at = {{}}, current_call_id = (SELECT call_id FROM lk),
+    blocked = NULL
+  WHERE id = {{}} AND EXISTS (SELECT 1 FROM lk) AND {condition}
+  RETURNING id
+)
+INSERT INTO calling_call (id, assignment_id, target_id, person_id, caller_id, state,
+  reserved_at, reserved_until)
+SELECT (SELECT call_id FROM lk), CAST({{}} AS INTEGER), CAST({{}} AS INTEGER),
+  CAST({{}} AS INTEGER), CAST({{}} AS INTEGER), 'reserved', CAST({{}} AS TIMESTAMPTZ),
+  CAST({{}} AS TIMESTAMPTZ) FROM tg
+RETURNING id
+"""
+
+
+async def _take_postgres(
+    assignment_id: int, target_id: int, person_id: int, caller_id: int, now, until, callback
+) -> int | None:
+    """Lock the person, take the target and open the call in ONE statement (one round trip)."""
+    condition = (
+        "(current_call_id IS NULL OR available_at <= {})"
+        if callback is not None
+        else "state = 'open' AND available_at <= {}"
+    )
+    rows = await db.fetch(
+        _TAKE_SQL.format(condition=condition),
+        *(person_id, target_id, until, now),
+        *(until, target_id, now),
+        *(assignment_id, target_id, person_id, caller_id, now, until),
+    )
+    if rows:
+        return rows[0]["id"]
+    # the lock may have been taken for a call that was then not opened
+    await db.execute(
+        "DELETE FROM calling_lock l WHERE l.person_id = {} AND NOT EXISTS "
+        "(SELECT 1 FROM calling_call c WHERE c.id = l.call_id)",
+        person_id,
+    )
+    return None
+
+
+async def _undo(call_id: int) -> None:
+    await db.execute("DELETE FROM calling_lock WHERE call_id = {}", call_id)
+    await db.execute("DELETE FROM calling_call WHERE id = {}", call_id)
+
+
 async def _release_own(assignment_id: int, caller_id: int, now: datetime) -> None:
     """Release the caller's reservations in this assignment (one live call per caller)."""
     rows = await db.fetch(
@@ -246,15 +313,12 @@ async def reserve(
                 await _set_aside(row["target_id"], row["reason"], now, settings)
                 continue
             target_id, found = row["target_id"], row["person_id"]
-            call_id = await _new_call(
-                assignment["id"], target_id, found, caller["user_id"], now, until
+            take = _take_postgres if db.is_postgres() else _take_stepwise
+            call_id = await take(
+                assignment["id"], target_id, found, caller["user_id"], now, until, person_id
             )
-            if await _lock_person(found, target_id, call_id, until, now) and await _take_target(
-                target_id, call_id, until, now, person_id is not None
-            ):
+            if call_id is not None:
                 return Reservation(call_id, target_id, found, until)
-            await db.execute("DELETE FROM calling_lock WHERE call_id = {}", call_id)
-            await db.execute("DELETE FROM calling_call WHERE id = {}", call_id)
             if person_id is not None:
                 return None
             await _set_aside(target_id, "reserved", now, settings)

@@ -105,9 +105,17 @@ async def report_call(
     answers = check_answers(survey, data.answers)
     person_id = call["person_id"]
     async with db.transaction():
+        state, available_at = _target_change(
+            data, default_goal, timedelta(hours=assignment["cooldown_hours"]), now
+        )
         taken = await db.fetch(
-            "UPDATE calling_target SET current_call_id = NULL WHERE id = {} "
-            "AND current_call_id = {} RETURNING id",
+            "UPDATE calling_target SET current_call_id = NULL, state = {}, available_at = {}, "
+            "call_back_after = {}, attempts = attempts + 1, last_outcome = {}, blocked = NULL "
+            "WHERE id = {} AND current_call_id = {} RETURNING id",
+            state,
+            available_at,
+            data.call_back_after if data.outcome == "call_back" else None,
+            data.outcome,
             call["target_id"],
             call["id"],
         )
@@ -115,18 +123,6 @@ async def report_call(
             raise _lost()
         if data.outcome == "wrong_number":
             await _wrong_number(person_id, data.phone)
-        state, available_at = _target_change(
-            data, default_goal, timedelta(hours=assignment["cooldown_hours"]), now
-        )
-        await db.execute(
-            "UPDATE calling_target SET state = {}, available_at = {}, call_back_after = {}, "
-            "attempts = attempts + 1, last_outcome = {}, blocked = NULL WHERE id = {}",
-            state,
-            available_at,
-            data.call_back_after if data.outcome == "call_back" else None,
-            data.outcome,
-            call["target_id"],
-        )
         await db.execute(
             "UPDATE calling_call SET state = 'reported', outcome = {}, notes = {}, phone = {}, "
             "call_back_after = {}, reported_at = {} WHERE id = {}",

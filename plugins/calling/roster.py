@@ -8,7 +8,14 @@ from core import db
 from core.api import Problem, current_runtime, invalid, not_found
 from plugins.calling.sql import in_list
 
-__all__ = ["assignment_for_caller", "caller_row", "may_call", "roster"]
+__all__ = [
+    "assignment_and_caller",
+    "assignment_for_caller",
+    "check_may_call",
+    "may_call",
+    "my_call",
+    "roster",
+]
 
 
 async def may_call(user_id: int, assignment_path: str) -> bool:
@@ -28,13 +35,15 @@ async def may_call(user_id: int, assignment_path: str) -> bool:
     return row is not None
 
 
+_VISIBLE = "substr(CAST({} AS TEXT), 1, length(o.path)) = o.path"
+
+
 async def assignment_for_caller(assignment_id: int, org_path: str) -> dict[str, Any]:
     """An assignment of the request's unit or of an ancestor (callers of a district work on
     their state's campaign through their own unit); else 404."""
     row = await db.fetch_one(
         "SELECT a.*, o.path AS org_path FROM calling_assignment a "
-        "JOIN org_unit o ON o.id = a.org_id WHERE a.id = {} "
-        "AND substr(CAST({} AS TEXT), 1, length(o.path)) = o.path",
+        f"JOIN org_unit o ON o.id = a.org_id WHERE a.id = {{}} AND {_VISIBLE}",
         assignment_id,
         org_path,
     )
@@ -43,21 +52,57 @@ async def assignment_for_caller(assignment_id: int, org_path: str) -> dict[str, 
     return row
 
 
-async def caller_row(assignment_id: int, user_id: int) -> dict[str, Any]:
-    """The user's roster entry; 403 when they are not on the roster."""
+async def assignment_and_caller(
+    assignment_id: int, org_path: str, user_id: int
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The assignment (as :func:`assignment_for_caller`) and the user's roster entry, in one
+    query; 403 when the user is not on the roster."""
     row = await db.fetch_one(
-        "SELECT * FROM calling_caller WHERE assignment_id = {} AND user_id = {}",
-        assignment_id,
+        "SELECT a.*, o.path AS org_path, c.user_id AS caller_user_id, "
+        "c.prioritized_tags AS caller_prioritized, c.excluded_tags AS caller_excluded "
+        "FROM calling_assignment a JOIN org_unit o ON o.id = a.org_id "
+        "LEFT JOIN calling_caller c ON c.assignment_id = a.id AND c.user_id = {} "
+        f"WHERE a.id = {{}} AND {_VISIBLE}",
         user_id,
+        assignment_id,
+        org_path,
     )
     if row is None:
+        raise not_found("call assignment")
+    if row["caller_user_id"] is None:
         raise Problem(
             403,
             "not-on-roster",
             "You are not on this assignment's roster of callers.",
             title="Not a caller of this assignment",
         )
-    return row
+    caller = {
+        "user_id": row["caller_user_id"],
+        "prioritized_tags": row["caller_prioritized"],
+        "excluded_tags": row["caller_excluded"],
+    }
+    return row, caller
+
+
+async def my_call(call_id: int, org_path: str, user_id: int) -> tuple[dict, dict[str, Any]]:
+    """The user's own call and its assignment (visible from ``org_path``), in one query."""
+    row = await db.fetch_one(
+        "SELECT c.id, c.assignment_id, c.target_id, c.person_id, c.caller_id, c.state, "
+        "c.reserved_until, a.org_id, a.title, a.instructions, a.goal, a.cooldown_hours, "
+        "a.survey, a.show_earlier_notes, o.path AS org_path FROM calling_call c "
+        "JOIN calling_assignment a ON a.id = c.assignment_id JOIN org_unit o ON o.id = a.org_id "
+        f"WHERE c.id = {{}} AND c.caller_id = {{}} AND {_VISIBLE}",
+        call_id,
+        user_id,
+        org_path,
+    )
+    if row is None:
+        raise not_found("call")
+    call = {k: row[k] for k in ("id", "assignment_id", "target_id", "person_id", "caller_id")}
+    call |= {"state": row["state"], "reserved_until": row["reserved_until"]}
+    assignment = {k: row[k] for k in row if k not in call or k == "id"}
+    assignment["id"] = row["assignment_id"]
+    return call, assignment
 
 
 async def roster(assignment_id: int) -> list[dict[str, Any]]:

@@ -8,10 +8,22 @@ from typing import Any
 import msgspec
 
 from core import db
-from core.api import tags_of
 from plugins.calling.schemas import CallOut, CallPerson, EarlierCall, Question
 
 __all__ = ["call_view", "survey_of"]
+
+
+_SEP = "\x1f"
+
+
+def _tags_sql() -> str:
+    """The person's tag names joined by the unit separator, in one subquery."""
+    names = (
+        "SELECT t.name FROM person_tag pt JOIN tag t ON t.id = pt.tag_id WHERE pt.person_id = p.id"
+    )
+    if db.is_postgres():
+        return f"(SELECT string_agg(x.name, chr(31) ORDER BY x.name) FROM ({names}) x)"
+    return f"(SELECT group_concat(x.name, char(31)) FROM ({names} ORDER BY t.name) x)"
 
 
 def survey_of(assignment: dict[str, Any]) -> list[Question]:
@@ -24,7 +36,8 @@ async def call_view(
 ) -> CallOut:
     """The call card: name, callable numbers, home unit, tags, earlier notes if allowed."""
     cards = await db.fetch(
-        "SELECT p.id, p.first_name, p.last_name, o.name AS home_unit, ph.e164 FROM person p "
+        "SELECT p.id, p.first_name, p.last_name, o.name AS home_unit, ph.e164, "
+        f"{_tags_sql()} AS tags FROM person p "
         "JOIN org_unit o ON o.id = p.home_org_id LEFT JOIN person_phone ph "
         "ON ph.person_id = p.id AND ph.valid WHERE p.id = {} ORDER BY ph.position",
         person_id,
@@ -39,7 +52,7 @@ async def call_view(
             person_id,
         )
         earlier = [EarlierCall(r["outcome"], r["notes"], r["reported_at"]) for r in rows]
-    tags = (await tags_of([person_id])).get(person_id, [])
+    tags = person["tags"].split(_SEP) if person["tags"] else []
     return CallOut(
         call_id=call_id,
         assignment_id=assignment["id"],
