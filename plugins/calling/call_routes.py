@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Response, delete, get, post
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.status_codes import HTTP_204_NO_CONTENT
 
 from core import db
@@ -53,7 +54,7 @@ async def _hand_out(
     guards=CALL,
     status_code=200,
     summary="Reserve the next person to call",
-    responses={204: None},  # type: ignore[dict-item]
+    responses={204: ResponseSpec(None, description="Nobody is left to call")},
 )
 async def next_call(actor: Actor, org: OrgScope, assignment_id: int) -> Response[CallOut]:
     """The next person of the queue, reserved for you (204 when nobody is left to call)."""

@@ -34,7 +34,13 @@ ENDPOINTS = [
     Endpoint("POST", "/api/orgs/{org}/people/", "people.edit", {"last_name": "Neu"}),
     Endpoint("GET", "/api/orgs/{org}/people/custom-fields", "people.view"),
     Endpoint("GET", "/api/orgs/{org}/calling/assignments", "calling.call"),
-    Endpoint("POST", "/api/orgs/{org}/calling/assignments", "calling.manage", {"title": "Call"}),
+    Endpoint(
+        "POST",
+        "/api/orgs/{org}/calling/assignments",
+        "calling.manage",
+        {"title": "Call", "target": {"filters": [{"type": "has_phone"}]}},
+    ),
+    Endpoint("GET", "/api/orgs/{org}/calling/followups", "calling.manage"),
     Endpoint("GET", "/api/orgs/{org}/events/", "events.view"),
     Endpoint(
         "POST",
@@ -114,7 +120,7 @@ async def test_object_of_another_unit_is_404_even_with_permission(client, factor
     admin_a = await factory.user("admin", tree["own"])
     created = await client.post(
         f"/api/orgs/{tree['sibling']}/calling/assignments",
-        json={"title": "B only"},
+        json={"title": "B only", "target": {"filters": [{"type": "has_phone"}]}},
         headers=admin_b.headers,
     )
     assert created.status_code == 201
