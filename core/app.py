@@ -26,7 +26,9 @@ from core.http import core_route_handlers, security_headers_middleware
 from core.jobs.worker import Worker
 from core.mail.service import MAIL_JOB, Mailer
 from core.mail.transport import transport_from_settings
+from core.metrics import metrics_parts
 from core.modules import ModuleError, ModuleRegistry, load_modules
+from core.observability import configure_logging, request_id_middleware
 from core.people.import_routes import IMPORT_JOB, run_import_job
 from core.problems import exception_handlers
 from core.segments.routes import segment_router
@@ -165,7 +167,17 @@ def create_app(settings: Settings | None = None, *, plugins: Iterable[Any] = ())
         plugins: extra plugin objects to load besides installed packages (tests, embedding).
     """
     runtime = build_runtime(settings, plugins)
+    configure_logging(runtime.settings)
     handlers: list[Any] = [*core_route_handlers(), segment_router(runtime.segment)]
+    middleware: list[Any] = [
+        request_id_middleware,
+        runtime_middleware(runtime),
+        security_headers_middleware(runtime.settings),
+    ]
+    metrics = metrics_parts(runtime.settings)
+    if metrics is not None:
+        middleware.insert(1, metrics[0])
+        handlers.append(metrics[1])
     for name, routes in runtime.registry.routes():
         handlers += _module_routers(name, routes)
 
@@ -188,7 +200,7 @@ def create_app(settings: Settings | None = None, *, plugins: Iterable[Any] = ())
         state=State({"orga": runtime}),
         dependencies={"actor": Provide(provide_actor), "org": Provide(provide_org)},
         exception_handlers=exception_handlers,  # type: ignore[arg-type]
-        middleware=[runtime_middleware(runtime), security_headers_middleware(runtime.settings)],
+        middleware=middleware,
         request_max_body_size=runtime.settings.max_body_bytes,
         cors_config=_cors(runtime.settings),
         openapi_config=OpenAPIConfig(

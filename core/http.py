@@ -34,7 +34,7 @@ def core_route_handlers() -> list[Any]:
 
     from core.auth.pages import reset_page, reset_page_submit
     from core.auth.routes import auth_handlers
-    from core.health.routes import health
+    from core.health.routes import health, live, ready
     from core.jobs.routes import jobs_overview
     from core.orgs.routes import org_handlers
     from core.people.import_routes import import_router
@@ -45,6 +45,8 @@ def core_route_handlers() -> list[Any]:
     )
     return [
         health,
+        live,
+        ready,
         jobs_overview,
         *auth_handlers(),
         *org_handlers(),

@@ -53,6 +53,10 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     session_idle_minutes: int = 120
     session_absolute_hours: int = 24
     retention_months: int = 24
+    log_format: Literal["auto", "json", "text"] = "auto"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    metrics: bool = False
+    metrics_token: str | None = None
     module_config: dict[str, dict[str, object]] = msgspec.field(default_factory=dict)
 
     def __post_init__(self) -> None:

@@ -7,7 +7,7 @@ from litestar import Request, Response, get
 
 from core import db
 
-__all__ = ["health"]
+__all__ = ["health", "live", "ready"]
 
 
 class ModuleInfo(msgspec.Struct):
@@ -52,3 +52,23 @@ async def health(request: Request) -> Response[Health]:
         modules=modules,
     )
     return Response(body, status_code=200 if ok else 503)
+
+
+@get("/api/health/live", tags=["system"], summary="Liveness: the process answers")
+async def live() -> dict[str, str]:
+    """200 while the process serves requests (no database access)."""
+    return {"status": "ok"}
+
+
+@get("/api/health/ready", tags=["system"], summary="Readiness: database up and migrated")
+async def ready() -> Response[dict[str, str]]:
+    """200 when the database answers and no migration is pending, else 503 (take the
+    instance out of the load balancer)."""
+    try:
+        await db.fetch("SELECT 1 AS one")
+        pending = await db.pending_migrations()
+    except Exception as exc:  # the database is down or unreachable
+        return Response({"status": f"database error: {type(exc).__name__}"}, status_code=503)
+    if pending:
+        return Response({"status": "migrations pending"}, status_code=503)
+    return Response({"status": "ok"})

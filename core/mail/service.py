@@ -17,6 +17,7 @@ from core.mail.dkim import DkimSigner
 from core.mail.message import build_message, format_address, new_message_id
 from core.mail.tables import MailSuppression
 from core.mail.transport import PermanentMailError, TemporaryMailError, Transport
+from core.metrics import MAIL_FAILED, MAIL_SENT
 from core.settings import Settings
 from core.tables import utcnow
 from core.templating import RenderedMail, Templates
@@ -139,6 +140,7 @@ class Mailer:
             )
         except PermanentMailError as exc:
             self.failed += 1
+            MAIL_FAILED.inc()
             await db.execute(
                 "INSERT INTO mail_suppression (email, reason, created_at, updated_at) "
                 "VALUES ({}, {}, {}, {}) ON CONFLICT (email) DO NOTHING",
@@ -152,3 +154,4 @@ class Mailer:
             self.failed += 1
             raise
         self.sent += 1
+        MAIL_SENT.inc()

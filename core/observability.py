@@ -1,0 +1,124 @@
+"""Logs and request ids: JSON lines in production, readable lines in development.
+
+Every request gets an id (the ``X-Request-ID`` header when the proxy sends a sane one, else a
+new one), echoed in the response and attached to every log line written while it runs, so an
+operator can follow one request through the access log, errors and job enqueues.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import sys
+import time
+import uuid
+from contextvars import ContextVar
+from datetime import UTC, datetime
+from typing import Any
+
+from core.settings import Settings
+
+__all__ = ["configure_logging", "current_request_id", "request_id_middleware"]
+
+_request_id: ContextVar[str | None] = ContextVar("orga_request_id", default=None)
+_SANE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+_STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
+access_log = logging.getLogger("orga.access")
+
+
+def current_request_id() -> str | None:
+    """The id of the request being served in this task, if any."""
+    return _request_id.get()
+
+
+class _RequestIdFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.request_id = _request_id.get()
+        return True
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: time, level, logger, message, request id and extras."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        for key, value in vars(record).items():
+            if key not in _STANDARD and value is not None:
+                entry[key] = value
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry, default=str, ensure_ascii=False)
+
+
+_TEXT = "%(asctime)s %(levelname)-7s %(name)s [%(request_id)s] %(message)s"
+
+
+def configure_logging(settings: Settings, stream: Any = None) -> logging.Handler:
+    """Install orga's handler on the ``orga`` logger (JSON in production or when
+    ``ORGA_LOG_FORMAT=json``); calling it again replaces the handler."""
+    json_lines = settings.log_format == "json" or (
+        settings.log_format == "auto" and settings.env == "production"
+    )
+    handler = logging.StreamHandler(stream or sys.stderr)
+    handler.setFormatter(JsonFormatter() if json_lines else logging.Formatter(_TEXT))
+    handler.addFilter(_RequestIdFilter())
+    handler.set_name("orga")
+    logger = logging.getLogger("orga")
+    for old in [h for h in logger.handlers if h.get_name() == "orga"]:
+        logger.removeHandler(old)
+    logger.addHandler(handler)
+    logger.setLevel(settings.log_level.upper())
+    logger.propagate = settings.env == "test"
+    return handler
+
+
+def request_id_middleware(app):
+    """ASGI middleware: request id in, ``X-Request-ID`` out, one access log line per request."""
+
+    async def middleware(scope, receive, send):
+        if scope["type"] != "http":
+            await app(scope, receive, send)
+            return
+        given = next((v for k, v in scope["headers"] if k == b"x-request-id"), b"").decode(
+            "latin-1"
+        )
+        request_id = given if _SANE_ID.match(given) else uuid.uuid4().hex[:16]
+        token = _request_id.set(request_id)
+        status = 500
+        started = time.perf_counter()
+
+        async def send_with_id(message):
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message["headers"] = [
+                    *message.get("headers", []),
+                    (b"x-request-id", request_id.encode()),
+                ]
+            await send(message)
+
+        try:
+            await app(scope, receive, send_with_id)
+        finally:
+            if access_log.isEnabledFor(logging.INFO):
+                access_log.info(
+                    "%s %s %s",
+                    scope["method"],
+                    scope["path"],
+                    status,
+                    extra={
+                        "method": scope["method"],
+                        "path": scope["path"],
+                        "status": status,
+                        "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                    },
+                )
+            _request_id.reset(token)
+
+    return middleware

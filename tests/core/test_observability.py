@@ -1,0 +1,65 @@
+"""Request ids, structured logs, Prometheus metrics and the live/ready probes."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+
+import pytest
+
+from core.observability import configure_logging
+from core.settings import load_settings
+
+
+async def test_request_id_is_echoed_or_made(client):
+    given = await client.get("/api/health/live", headers={"X-Request-ID": "proxy-123"})
+    assert given.headers["x-request-id"] == "proxy-123"
+    made = await client.get("/api/health/live", headers={"X-Request-ID": "bad id\n"})
+    assert len(made.headers["x-request-id"]) == 16 and made.headers["x-request-id"] != "bad id"
+
+
+async def test_json_access_log_line_carries_the_request_id(client, tmp_path):
+    stream = io.StringIO()
+    settings = load_settings(
+        environ={}, var_dir=str(tmp_path), env="production", secret_key="k" * 40, log_format="json"
+    )
+    handler = configure_logging(settings, stream)
+    try:
+        await client.get("/api/health/live", headers={"X-Request-ID": "trace-me"})
+    finally:
+        logging.getLogger("orga").removeHandler(handler)
+        logging.getLogger("orga").propagate = True
+    lines = [json.loads(line) for line in stream.getvalue().splitlines()]
+    access = [e for e in lines if e["logger"] == "orga.access"]
+    assert access and access[-1]["request_id"] == "trace-me"
+    assert access[-1]["status"] == 200 and access[-1]["path"] == "/api/health/live"
+    assert "duration_ms" in access[-1]
+
+
+async def test_ready_and_live(client):
+    assert (await client.get("/api/health/live")).json() == {"status": "ok"}
+    assert (await client.get("/api/health/ready")).json() == {"status": "ok"}
+
+
+async def test_metrics_are_off_by_default(client):
+    assert (await client.get("/metrics")).status_code == 404
+
+
+class TestMetricsOn:
+    @pytest.fixture
+    def orga_overrides(self):
+        return {"metrics": True, "metrics_token": "m" * 32}
+
+    async def test_metrics_need_the_token_and_show_latency_queue_and_mail(self, client):
+        from core.jobs.services import enqueue
+
+        await enqueue("mail.send", {"to_email": "x@example.org"})
+        await client.get("/api/health/live")
+        assert (await client.get("/metrics")).status_code == 401
+        response = await client.get("/metrics", headers={"Authorization": "Bearer " + "m" * 32})
+        assert response.status_code == 200
+        text = response.text
+        assert 'orga_jobs{kind="mail.send",status="queued"} 1.0' in text
+        assert "orga_request_duration_seconds" in text
+        assert "orga_mail_sent_total" in text
