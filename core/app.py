@@ -29,8 +29,9 @@ from core.mail.transport import transport_from_settings
 from core.metrics import metrics_parts
 from core.modules import ModuleError, ModuleRegistry, load_modules
 from core.observability import configure_logging, request_id_middleware
+from core.openapi import document_problems
 from core.people.import_routes import IMPORT_JOB, run_import_job
-from core.problems import exception_handlers
+from core.problems import exception_handlers, ids_in_range
 from core.segments.routes import segment_router
 from core.segments.types import segment_type
 from core.settings import Settings, load_settings
@@ -194,7 +195,7 @@ def create_app(settings: Settings | None = None, *, plugins: Iterable[Any] = ())
             await runtime.mailer.transport.close()
             await db.close_engine(runtime.engine)
 
-    return Litestar(
+    app = Litestar(
         route_handlers=handlers,
         lifespan=[lifespan],
         state=State({"orga": runtime}),
@@ -210,4 +211,7 @@ def create_app(settings: Settings | None = None, *, plugins: Iterable[Any] = ())
             render_plugins=[ScalarRenderPlugin()],
         ),
         debug=False,
+        before_request=ids_in_range,
     )
+    document_problems(app)
+    return app

@@ -27,6 +27,7 @@ __all__ = [
     "conflict",
     "exception_handlers",
     "forbidden",
+    "ids_in_range",
     "invalid",
     "not_found",
 ]
@@ -179,7 +180,40 @@ def _handle_http(request: Request, exc: HTTPException) -> Response:
     return _respond(request, problem)
 
 
+_ID_RANGE = range(-(2**31), 2**31)
+
+
+async def ids_in_range(request: Request) -> None:
+    """``before_request``: an integer path parameter no id can have (ids are 32-bit) is a 404,
+    answered before it reaches a database that would reject the number."""
+    for name, value in request.path_params.items():
+        if isinstance(value, int) and value not in _ID_RANGE:
+            raise not_found(name.removesuffix("_id").replace("_", " ") or "object")
+
+
+def _out_of_range(exc: Exception) -> bool:
+    """A number or date the database cannot store (SQLite: OverflowError; asyncpg: DataError
+    raised while encoding the argument)."""
+    if isinstance(exc, OverflowError):
+        return True
+    try:
+        from asyncpg.exceptions import DataError
+    except ImportError:  # pragma: no cover - asyncpg is a dependency
+        return False
+    return isinstance(exc, DataError)
+
+
 def _handle_unexpected(request: Request, exc: Exception) -> Response:
+    if _out_of_range(exc):
+        return _respond(
+            request,
+            Problem(
+                422,
+                "out-of-range",
+                "A number or date in the request is outside the range orga can store.",
+                title=N_("Value out of range"),
+            ),
+        )
     log.exception("unhandled error on %s %s", request.method, request.url.path)
     return _respond(request, Problem(500, detail="The error was logged."))
 

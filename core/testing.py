@@ -358,7 +358,8 @@ def settings_environ(settings: Settings) -> dict[str, str]:
 
 
 class LiveServer:
-    """``orga serve`` in a child process on a free loopback port (for the browser tests)."""
+    """``orga serve`` in a child process on a free loopback port (for the browser tests); its
+    log goes to ``live-server-<port>.log`` in the var folder."""
 
     def __init__(self, settings: Settings) -> None:
         self.port = free_port()
@@ -367,6 +368,7 @@ class LiveServer:
         environ.update(settings_environ(settings))
         environ.update(ORGA_PUBLIC_URL=self.url, ORGA_WORKER="inline", ORGA_CONFIG="/nonexistent")
         self.environ = environ
+        self.log = Path(settings.var_dir) / f"live-server-{self.port}.log"
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self, timeout: float = 30.0) -> None:
@@ -374,16 +376,17 @@ class LiveServer:
         import sys
         import time
 
+        self.log.parent.mkdir(parents=True, exist_ok=True)
         self.process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
             [sys.executable, "-m", "core", "serve", "--port", str(self.port)],
             env=self.environ,
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
+            stderr=self.log.open("wb"),
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"orga serve exited: {self.process.stderr.read().decode()}")
+                raise RuntimeError(f"orga serve exited: {self.log.read_text()[-3000:]}")
             try:
                 if httpx.get(self.url + "/api/health", timeout=1).status_code == 200:
                     return
