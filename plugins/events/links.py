@@ -1,0 +1,71 @@
+"""Personal links in mails (signed tokens carry the participation id) and display helpers."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_datetime, format_time
+
+from core import db
+from core.api import current_runtime, sign
+
+__all__ = [
+    "CANCEL",
+    "CONFIRM",
+    "cancel_url",
+    "confirm_url",
+    "event_url",
+    "mail_event",
+    "when_text",
+]
+
+CONFIRM = "events.confirm"
+CANCEL = "events.cancel"
+
+
+def _base() -> str:
+    return current_runtime().settings.public_url.rstrip("/")
+
+
+def event_url(org_id: int, event_id: int) -> str:
+    """The public page of an event."""
+    return f"{_base()}/p/events/{org_id}/{event_id}"
+
+
+def confirm_url(org_id: int, event_id: int, participation_id: int) -> str:
+    """The link that confirms a public sign-up."""
+    return f"{event_url(org_id, event_id)}/confirm/{sign(CONFIRM, participation_id)}"
+
+
+def cancel_url(org_id: int, event_id: int, participation_id: int) -> str:
+    """The personal link that cancels a participation (shows a button; GET changes nothing)."""
+    return f"{event_url(org_id, event_id)}/cancel/{sign(CANCEL, participation_id)}"
+
+
+def when_text(start_at: datetime, end_at: datetime, timezone: str, locale: str) -> str:
+    """Start and end in the event's time zone and the reader's language (end time only
+    when it is the same day)."""
+    zone = ZoneInfo(timezone)
+    start = format_datetime(start_at, format="medium", tzinfo=zone, locale=locale)
+    if start_at.astimezone(zone).date() == end_at.astimezone(zone).date():
+        end = format_time(end_at, format="short", tzinfo=zone, locale=locale)
+    else:
+        end = format_datetime(end_at, format="medium", tzinfo=zone, locale=locale)
+    return f"{start} \u2013 {end}"
+
+
+def mail_event(row: dict[str, Any], locale: str) -> dict[str, Any]:
+    """What mail templates know about an event."""
+    location = db.json_value(row["location"]) or {}
+    org_id = row["org_id"]
+    return {
+        "id": row["id"],
+        "title": row["title"],
+        "description": row["description"],
+        "when": when_text(row["start_at"], row["end_at"], row["timezone"], locale),
+        "location_name": location.get("name", ""),
+        "location_address": location.get("address", ""),
+        "url": event_url(org_id, row["id"]),
+    }
