@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_datetime, format_time
+from babel.dates import format_date, format_time
 
 from core import db
 from core.api import current_runtime, sign
@@ -48,12 +48,18 @@ def when_text(start_at: datetime, end_at: datetime, timezone: str, locale: str) 
     """Start and end in the event's time zone and the reader's language (end time only
     when it is the same day)."""
     zone = ZoneInfo(timezone)
-    start = format_datetime(start_at, format="medium", tzinfo=zone, locale=locale)
-    if start_at.astimezone(zone).date() == end_at.astimezone(zone).date():
-        end = format_time(end_at, format="short", tzinfo=zone, locale=locale)
-    else:
-        end = format_datetime(end_at, format="medium", tzinfo=zone, locale=locale)
-    return f"{start} \u2013 {end}"
+    start_local, end_local = start_at.astimezone(zone), end_at.astimezone(zone)
+
+    def day(value: datetime) -> str:
+        return format_date(value, format="full", locale=locale)
+
+    def clock(value: datetime) -> str:
+        return format_time(value, format="short", locale=locale)
+
+    start = f"{day(start_local)}, {clock(start_local)}"
+    if start_local.date() == end_local.date():
+        return f"{start} \u2013 {clock(end_local)}"
+    return f"{start} \u2013 {day(end_local)}, {clock(end_local)}"
 
 
 def mail_event(row: dict[str, Any], locale: str) -> dict[str, Any]:

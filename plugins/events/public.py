@@ -34,14 +34,14 @@ __all__ = ["public_handlers"]
 Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
 CONFIRM_MAX_AGE = 60 * 60 * 24 * 30
 FEED_LIMIT = 1000
-_limits: dict[int, RateLimit] = {}
 
 
-def _limit() -> RateLimit:
-    per_minute = events_config().signup_limit
-    if per_minute not in _limits:
-        _limits[per_minute] = RateLimit(per_minute, window=60)
-    return _limits[per_minute]
+def _limit(request: Request) -> RateLimit:
+    """The sign-up rate limit of this app (one per app, so tests and apps do not share)."""
+    state = request.app.state
+    if "events_signup_limit" not in state:
+        state["events_signup_limit"] = RateLimit(events_config().signup_limit, window=60)
+    return state["events_signup_limit"]
 
 
 def _not_found(request: Request) -> Response[str]:
@@ -150,7 +150,7 @@ async def event_ics(request: Request, org_id: int, event_id: int) -> Response[by
 async def signup(request: Request, org_id: int, event_id: int, data: Form) -> Response[str]:
     """Sign up through the form; the visitor gets a confirmation mail with a cancel link."""
     try:
-        _limit().check(request)
+        _limit(request).check(request)
     except Problem:
         message = gettext(
             "Too many sign-ups from your address. Please try again in a minute.",
@@ -165,7 +165,9 @@ async def signup(request: Request, org_id: int, event_id: int, data: Form) -> Re
         return _not_found(request)
     locale = page_locale(request)
     if honeypot_tripped(data):  # look like success, do nothing
-        return render_page(request, "pages/events_signed_up.html.jinja", event=event, mail=True)
+        return render_page(
+            request, "pages/events_signed_up.html.jinja", event=event, mail=True, waiting=False
+        )
     if event["state"] != "published" or event["end_at"] <= utcnow():
         return await _event_page(request, org_id, event_id, status=409)
     region = request.app.state.orga.settings.default_region
