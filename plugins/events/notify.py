@@ -16,7 +16,14 @@ from core.api import current_runtime, utcnow
 from core.jobs.services import enqueue
 from plugins.events.links import cancel_url, mail_event
 
-__all__ = ["JOBS", "NOTICE_JOB", "REMINDER_JOB", "schedule_notice", "schedule_reminder"]
+__all__ = [
+    "JOBS",
+    "NOTICE_JOB",
+    "REMINDER_JOB",
+    "remind_late_booking",
+    "schedule_notice",
+    "schedule_reminder",
+]
 
 REMINDER_JOB = "events.remind"
 NOTICE_JOB = "events.notice"
@@ -62,11 +69,19 @@ async def _recipients(event_id: int, statuses: tuple[str, ...]) -> list[dict[str
     )
 
 
-async def _send_all(row: dict[str, Any], template: str, key: str, statuses: tuple[str, ...]):
+async def _send_all(
+    row: dict[str, Any],
+    template: str,
+    key: str,
+    statuses: tuple[str, ...],
+    participation_id: int | None = None,
+) -> None:
     runtime = current_runtime()
     org_id = row["org_id"]
     async with db.transaction():
         for person in await _recipients(row["id"], statuses):
+            if participation_id is not None and person["participation_id"] != participation_id:
+                continue
             locale = person["language"] or runtime.settings.locale
             await runtime.mailer.send(
                 to_email=person["email"],
@@ -95,6 +110,19 @@ async def run_reminder(payload: dict[str, Any]) -> None:
         return
     key = f"events.reminder:{row['id']}:{payload['start_ts']}"
     await _send_all(row, "mail/events_reminder", key, ("booked",))
+
+
+async def remind_late_booking(event_id: int, participation_id: int) -> None:
+    """A person booked after the event's reminder went out gets theirs now (same dedupe key,
+    so never twice)."""
+    row = await _event(event_id)
+    now = utcnow()
+    if row is None or row["state"] != "published" or row["reminder_hours"] <= 0:
+        return
+    if not row["start_at"] - timedelta(hours=row["reminder_hours"]) <= now < row["start_at"]:
+        return
+    key = f"events.reminder:{row['id']}:{_ts(row)}"
+    await _send_all(row, "mail/events_reminder", key, ("booked",), participation_id)
 
 
 async def run_notice(payload: dict[str, Any]) -> None:

@@ -13,6 +13,7 @@ from typing import Any
 from core import db
 from core.api import Page, conflict, current_runtime, utcnow
 from core.pagination import check_limit, decode_cursor, page_of
+from plugins.events import notify
 from plugins.events.links import cancel_url, confirm_url, mail_event
 from plugins.events.tables import Participation
 
@@ -103,7 +104,9 @@ async def add_participant(
         )
         if existing and existing["status"] in ACTIVE:
             if status == "booked" and existing["status"] != "booked":
-                return await _write(existing, {**existing, "status": "booked"}), True
+                row = await _write(existing, {**existing, "status": "booked"})
+                await notify.remind_late_booking(event_id, row["id"])
+                return row, True
             return existing, False
         full = event["capacity"] is not None and await _active_count(event_id) >= event["capacity"]
         if full and status == "booked":
@@ -117,7 +120,10 @@ async def add_participant(
             "source": source,
             "confirmed_at": utcnow() if confirmed else None,
         }
-        return await _write(existing, values), True
+        row = await _write(existing, values)
+        if row["status"] == "booked":
+            await notify.remind_late_booking(event_id, row["id"])
+        return row, True
 
 
 async def _promote(event_id: int) -> None:
@@ -186,6 +192,8 @@ async def set_status(row: dict[str, Any], status: str) -> dict[str, Any]:
         )
         if current["status"] in ACTIVE and status not in ACTIVE:
             await _promote(row["event_id"])
+        if status == "booked" and current["status"] != "booked":
+            await notify.remind_late_booking(row["event_id"], row["id"])
     new = await get_participation(row["id"])
     assert new is not None
     return new

@@ -145,3 +145,33 @@ async def test_cancelling_notifies_everyone_once(client, setup, factory, app, sm
     await client.patch(url, json={"state": "cancelled"}, headers=setup.organizer.headers)
     await drain(app)
     assert _to(smtp_sink, "Cancelled") == ["karl@example.org", "rosa@example.org"]
+
+
+async def test_booked_after_the_reminder_went_out_still_gets_one(
+    client, setup, factory, app, smtp_sink
+):
+    start = utcnow().replace(microsecond=0) + timedelta(hours=3)
+    event = await create(
+        client, setup, start_at=start.isoformat(), end_at=(start + timedelta(hours=2)).isoformat()
+    )
+    [rosa, karl, *_] = await _people(factory, setup)
+    await _book(client, setup, event["id"], rosa["id"])
+    await drain(app)
+    assert _to(smtp_sink, "Reminder") == ["rosa@example.org"]
+    signed = await client.post(
+        f"{setup.base}/{event['id']}/participants",
+        json={"person_id": karl["id"]},
+        headers=setup.organizer.headers,
+    )
+    await drain(app)
+    assert _to(smtp_sink, "Reminder") == ["rosa@example.org"]  # signed up, not booked
+    await client.patch(
+        f"{setup.base}/{event['id']}/participants/{signed.json()['id']}",
+        json={"status": "booked"},
+        headers=setup.organizer.headers,
+    )
+    await db.execute(
+        "UPDATE job SET status = 'queued', run_at = {} WHERE kind = 'events.remind'", utcnow()
+    )
+    await drain(app)
+    assert _to(smtp_sink, "Reminder") == ["karl@example.org", "rosa@example.org"]
