@@ -27,13 +27,13 @@ class EventsConfig(msgspec.Struct, kw_only=True):
             (``ORGA_EVENTS__TYPES=info_stand,demo,plakatieren``).
         signup_limit: public sign-ups per client address and minute.
         feed_past_days: how many days back the iCalendar feeds reach.
-        public_list_limit: events shown on a public list page.
+        public_list_limit: events on one public list page (a link leads to later ones).
     """
 
     types: list[str] | str = msgspec.field(default_factory=lambda: list(DEFAULT_TYPES))
     signup_limit: int = 10
     feed_past_days: int = 90
-    public_list_limit: int = 100
+    public_list_limit: int = 50
 
     def __post_init__(self) -> None:
         if isinstance(self.types, str):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -14,6 +14,7 @@ from core.api import subtree_ids, utcnow
 from plugins.events.links import event_url
 
 __all__ = [
+    "LIST_COLUMNS",
     "calendar_bytes",
     "embed_json",
     "public_event",
@@ -28,6 +29,7 @@ SELECT o.id, o.name, o.path,
    ORDER BY length(a.path) DESC LIMIT 1) AS module_enabled
 FROM org_unit o WHERE o.id = {}
 """
+LIST_COLUMNS = "e.id, e.org_id, e.title, e.start_at, e.end_at, e.timezone, e.location"
 _COLUMNS = (
     "e.id, e.org_id, e.title, e.description, e.type, e.start_at, e.end_at, e.timezone, "
     "e.location, e.capacity, e.state, e.change_seq, e.updated_at"
@@ -41,18 +43,30 @@ async def public_unit(org_id: int) -> dict[str, Any] | None:
 
 
 async def public_events(
-    unit: dict[str, Any], subtree: bool, limit: int, *, past_days: int = 0
+    unit: dict[str, Any],
+    subtree: bool,
+    limit: int,
+    *,
+    past_days: int = 0,
+    after: tuple[datetime, int] | None = None,
+    columns: str = _COLUMNS,
 ) -> list[dict[str, Any]]:
     """Public, published events of the unit (or its subtree) not ended ``past_days`` ago,
-    by start time. Cancelled and draft events are never listed."""
+    by start time, from after the keyset ``after`` (start, id). Cancelled and draft events
+    are never listed."""
     ids = await subtree_ids(unit["path"]) if subtree else [unit["id"]]
     marks = ", ".join(["{}"] * len(ids))
+    keyset, args = "", []
+    if after is not None:
+        keyset = "AND (e.start_at > {} OR (e.start_at = {} AND e.id > {})) "
+        args = [after[0], after[0], after[1]]
     return await db.fetch(
-        f"SELECT {_COLUMNS} FROM events_event e WHERE e.org_id IN ({marks}) "
+        f"SELECT {columns} FROM events_event e WHERE e.org_id IN ({marks}) "
         "AND e.visibility = 'public' AND e.state = 'published' AND e.end_at > {} "
-        "ORDER BY e.start_at, e.id LIMIT {}",
+        f"{keyset}ORDER BY e.start_at, e.id LIMIT {{}}",
         *ids,
         utcnow() - timedelta(days=past_days),
+        *args,
         limit,
     )
 

@@ -6,6 +6,7 @@ members-only and internal events answer 404 like events that do not exist.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any
 
 from litestar import Request, Response, get, post
@@ -24,6 +25,7 @@ from core.api import (
     utcnow,
 )
 from core.i18n import gettext
+from core.pagination import decode_cursor, encode_cursor
 from plugins.events import feeds, participation
 from plugins.events.config import events_config
 from plugins.events.links import CANCEL, CONFIRM, cancel_url, when_text
@@ -53,13 +55,23 @@ def _view(row: dict[str, Any], locale: str) -> dict[str, Any]:
     free = None
     if row.get("capacity") is not None and "taken" in row:
         free = max(0, row["capacity"] - int(row["taken"]))
+    place = ", ".join(p for p in (location.get("name"), location.get("address")) if p)
     return {
         **row,
         "location": location,
+        "place": place,
         "when": when_text(row["start_at"], row["end_at"], row["timezone"], locale),
         "free": free,
         "over": row["end_at"] <= utcnow(),
     }
+
+
+def _after(cursor: str | None) -> tuple[datetime, int] | None:
+    try:
+        key = decode_cursor(cursor)
+        return (datetime.fromisoformat(key[0]), int(key[1])) if key else None
+    except (Problem, ValueError, IndexError, TypeError):
+        return None
 
 
 async def _unit_or_none(org_id: int) -> dict[str, Any] | None:
@@ -67,12 +79,22 @@ async def _unit_or_none(org_id: int) -> dict[str, Any] | None:
 
 
 @get("/{org_id:int}", summary="Public events of a unit")
-async def event_list(request: Request, org_id: int, subtree: bool = False) -> Response[str]:
-    """Upcoming public events of the unit (``?subtree=true``: and of the units below it)."""
+async def event_list(
+    request: Request, org_id: int, subtree: bool = False, cursor: str | None = None
+) -> Response[str]:
+    """Upcoming public events of the unit (``?subtree=true``: and of the units below it),
+    a page at a time (``cursor`` from the "later events" link)."""
     unit = await _unit_or_none(org_id)
     if unit is None:
         return _not_found(request)
-    rows = await feeds.public_events(unit, subtree, events_config().public_list_limit)
+    limit = events_config().public_list_limit
+    rows = await feeds.public_events(
+        unit, subtree, limit + 1, after=_after(cursor), columns=feeds.LIST_COLUMNS
+    )
+    later = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        later = encode_cursor([rows[-1]["start_at"].isoformat(), rows[-1]["id"]])
     locale = page_locale(request)
     return render_page(
         request,
@@ -80,6 +102,7 @@ async def event_list(request: Request, org_id: int, subtree: bool = False) -> Re
         unit=unit,
         subtree=subtree,
         events=[_view(r, locale) for r in rows],
+        later=later,
     )
 
 

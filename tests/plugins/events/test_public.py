@@ -17,7 +17,7 @@ def orga_overrides(smtp_sink):
     return {
         "smtp_url": smtp_sink.url,
         "mail_from": "KV Leipzig <kv@example.org>",
-        "module_config": {"events": {"signup_limit": 3}},
+        "module_config": {"events": {"signup_limit": 3, "public_list_limit": 2}},
     }
 
 
@@ -180,3 +180,23 @@ async def test_phone_only_sign_up_needs_no_mail(client, setup, app, smtp_sink):
     assert row["status"] == "signed_up"
     await drain(app)
     assert smtp_sink.messages == []
+
+
+async def test_list_pages_by_start_time(client, setup):
+    from datetime import datetime, timedelta
+
+    first = datetime.fromisoformat((await create(client, setup, title="Eins"))["start_at"])
+    for days, title in ((2, "Drei"), (1, "Zwei")):
+        start = first + timedelta(days=days)
+        await create(
+            client,
+            setup,
+            title=title,
+            start_at=start.isoformat(),
+            end_at=(start + timedelta(hours=1)).isoformat(),
+        )
+    page = await client.get(f"/p/events/{setup.org['id']}")
+    assert page.text.index("Eins") < page.text.index("Zwei") and "Drei" not in page.text
+    later = re.search(r'href="(/p/events/\d+\?cursor=[^"]+)" rel="next"', page.text).group(1)
+    rest = await client.get(later.replace("&amp;", "&"))
+    assert "Drei" in rest.text and "Eins" not in rest.text and 'rel="next"' not in rest.text
