@@ -115,7 +115,11 @@ async def unit_feed(request: Request, org_id: int, subtree: bool = False) -> Res
     past = events_config().feed_past_days
     rows = await feeds.public_events(unit, subtree, FEED_LIMIT, past_days=past)
     body = feeds.calendar_bytes(rows, unit["name"], request.app.state.orga.settings.public_url)
-    return Response(body, media_type="text/calendar; charset=utf-8")
+    return Response(
+        body,
+        media_type="text/calendar; charset=utf-8",
+        headers={"Cache-Control": "public, max-age=300"},
+    )
 
 
 @get("/{org_id:int}/events.json", summary="Public events as JSON for embedding")

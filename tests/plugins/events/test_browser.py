@@ -35,6 +35,7 @@ async def test_sign_up_confirm_and_cancel_in_chromium(
     assert response.status == 200
     assert await page.locator("h1").inner_text() == "Infostand Mietendeckel"
     await page.screenshot(path=str(screenshot_dir / "events-event-page.png"), full_page=True)
+    assert "Ich bin einverstanden" in await page.content()  # the browser asks for German
     await page.get_by_label(re.compile("Vorname|First name")).fill("Rosa")
     await page.fill("#last_name", "Luxemburg")
     await page.fill("#email", "rosa@example.org")
@@ -50,6 +51,8 @@ async def test_sign_up_confirm_and_cancel_in_chromium(
     confirmed = await page.goto(confirm)
     assert confirmed.status == 200
     await page.screenshot(path=str(screenshot_dir / "events-confirmed.png"))
+    wording = await db.fetch_one("SELECT wording FROM consent_event")
+    assert wording["wording"].startswith("Ich bin einverstanden, dass KV Leipzig")
     row = await db.fetch_one("SELECT status, confirmed_at FROM events_participation")
     assert row["status"] == "signed_up" and row["confirmed_at"] is not None
 

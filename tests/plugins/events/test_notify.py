@@ -65,7 +65,7 @@ async def test_reminder_run_twice_sends_one_mail_per_participant(
         headers=setup.organizer.headers,
     )
     await drain(app)
-    assert _to(smtp_sink, "Reminder") == ["karl@example.org", "rosa@example.org"]
+    assert _to(smtp_sink, "Erinnerung") == ["karl@example.org", "rosa@example.org"]
     [mail] = [m for m in smtp_sink.messages if m["To"].addresses[0].addr_spec == "rosa@example.org"]
     body = mail.get_body(("plain",)).get_content()
     assert "Flyer verteilen" in body and "Markt 1, 04109 Leipzig" in body
@@ -75,7 +75,7 @@ async def test_reminder_run_twice_sends_one_mail_per_participant(
         "UPDATE job SET status = 'queued', run_at = {} WHERE kind = 'events.remind'", utcnow()
     )
     await drain(app)
-    assert _to(smtp_sink, "Reminder") == ["karl@example.org", "rosa@example.org"]
+    assert _to(smtp_sink, "Erinnerung") == ["karl@example.org", "rosa@example.org"]
 
 
 async def test_reminder_waits_for_its_time(client, setup, factory, app, smtp_sink):
@@ -120,9 +120,9 @@ async def test_moving_an_event_notifies_once_and_reschedules_the_reminder(
     )
     assert moved.status_code == 200
     await drain(app)
-    assert _to(smtp_sink, "Changed") == ["karl@example.org", "rosa@example.org"]
+    assert _to(smtp_sink, "Geändert") == ["karl@example.org", "rosa@example.org"]
     # the reminder for the new time is due at once (6 h < 24 h) and goes to the booked only
-    assert _to(smtp_sink, "Reminder") == ["rosa@example.org"]
+    assert _to(smtp_sink, "Erinnerung") == ["rosa@example.org"]
     await db.execute(
         "UPDATE job SET status = 'queued', run_at = {} WHERE kind LIKE 'events.%'", utcnow()
     )
@@ -144,7 +144,7 @@ async def test_cancelling_notifies_everyone_once(client, setup, factory, app, sm
     await client.patch(url, json={"state": "cancelled"}, headers=setup.organizer.headers)
     await client.patch(url, json={"state": "cancelled"}, headers=setup.organizer.headers)
     await drain(app)
-    assert _to(smtp_sink, "Cancelled") == ["karl@example.org", "rosa@example.org"]
+    assert _to(smtp_sink, "Abgesagt") == ["karl@example.org", "rosa@example.org"]
 
 
 async def test_booked_after_the_reminder_went_out_still_gets_one(
@@ -157,14 +157,14 @@ async def test_booked_after_the_reminder_went_out_still_gets_one(
     [rosa, karl, *_] = await _people(factory, setup)
     await _book(client, setup, event["id"], rosa["id"])
     await drain(app)
-    assert _to(smtp_sink, "Reminder") == ["rosa@example.org"]
+    assert _to(smtp_sink, "Erinnerung") == ["rosa@example.org"]
     signed = await client.post(
         f"{setup.base}/{event['id']}/participants",
         json={"person_id": karl["id"]},
         headers=setup.organizer.headers,
     )
     await drain(app)
-    assert _to(smtp_sink, "Reminder") == ["rosa@example.org"]  # signed up, not booked
+    assert _to(smtp_sink, "Erinnerung") == ["rosa@example.org"]  # signed up, not booked
     await client.patch(
         f"{setup.base}/{event['id']}/participants/{signed.json()['id']}",
         json={"status": "booked"},
@@ -174,4 +174,4 @@ async def test_booked_after_the_reminder_went_out_still_gets_one(
         "UPDATE job SET status = 'queued', run_at = {} WHERE kind = 'events.remind'", utcnow()
     )
     await drain(app)
-    assert _to(smtp_sink, "Reminder") == ["karl@example.org", "rosa@example.org"]
+    assert _to(smtp_sink, "Erinnerung") == ["karl@example.org", "rosa@example.org"]

@@ -21,6 +21,12 @@ def orga_overrides(smtp_sink):
     }
 
 
+@pytest.fixture(autouse=True)
+def english(client):
+    """These tests read the English pages and mails (the deployment default is German)."""
+    client.headers["accept-language"] = "en"
+
+
 async def drain(app) -> int:
     return await Worker(app.state.orga.job_handlers(), concurrency=2).drain()
 
