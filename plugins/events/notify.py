@@ -41,7 +41,7 @@ async def schedule_reminder(row: dict[str, Any]) -> None:
     run_at = max(now, row["start_at"] - timedelta(hours=row["reminder_hours"]))
     await enqueue(
         REMINDER_JOB,
-        {"event_id": row["id"], "start_ts": _ts(row)},
+        {"event_id": row["id"], "start_ts": _ts(row), "hours": row["reminder_hours"]},
         run_at=run_at,
         dedupe_key=f"{REMINDER_JOB}:{row['id']}:{_ts(row)}:{row['reminder_hours']}",
     )
@@ -107,7 +107,9 @@ async def run_reminder(payload: dict[str, Any]) -> None:
     """Job ``events.remind``: mail booked participants of a still published, unmoved event."""
     row = await _event(payload["event_id"])
     if row is None or row["state"] != "published" or _ts(row) != payload["start_ts"]:
-        return
+        return  # gone, cancelled or moved (the move scheduled a reminder for the new time)
+    if payload.get("hours", row["reminder_hours"]) != row["reminder_hours"]:
+        return  # the lead time changed; the reminder scheduled with the new one counts
     key = f"events.reminder:{row['id']}:{payload['start_ts']}"
     await _send_all(row, "mail/events_reminder", key, ("booked",))
 

@@ -175,3 +175,21 @@ async def test_booked_after_the_reminder_went_out_still_gets_one(
     )
     await drain(app)
     assert _to(smtp_sink, "Erinnerung") == ["karl@example.org", "rosa@example.org"]
+
+
+async def test_switching_the_reminder_off_makes_the_queued_one_stale(
+    client, setup, factory, app, smtp_sink
+):
+    start = utcnow().replace(microsecond=0) + timedelta(days=2)
+    event = await create(
+        client, setup, start_at=start.isoformat(), end_at=(start + timedelta(hours=2)).isoformat()
+    )
+    [rosa, *_] = await _people(factory, setup)
+    await _book(client, setup, event["id"], rosa["id"])
+    changed = await client.patch(
+        f"{setup.base}/{event['id']}", json={"reminder_hours": 0}, headers=setup.organizer.headers
+    )
+    assert changed.json()["reminder_hours"] == 0
+    await db.execute("UPDATE job SET run_at = {} WHERE kind = 'events.remind'", utcnow())
+    await drain(app)
+    assert smtp_sink.messages == []
