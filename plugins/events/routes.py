@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from litestar import Response, delete, get, patch, post
@@ -17,6 +18,7 @@ from core.api import (
     page_in_org,
     record,
     requires,
+    utcnow,
 )
 from plugins.events import participation, services
 from plugins.events.schemas import (
@@ -28,6 +30,7 @@ from plugins.events.schemas import (
     ParticipantOut,
     ParticipantPatch,
     SeriesIn,
+    State,
 )
 from plugins.events.tables import Event
 
@@ -44,6 +47,26 @@ async def _audit(actor: Actor, org: OrgScope, action: str, kind: str, object_id:
 async def list_events(org: OrgScope, limit: int = 50, cursor: str | None = None) -> Page[EventOut]:
     """Events of the unit, newest first, with their counts."""
     page = await page_in_org(Event, org, limit, cursor)
+    return Page(await services.events_out(page.items), page.next_cursor)
+
+
+@get("/calendar", guards=[requires("events.view")], summary="Events by start time")
+async def calendar(
+    org: OrgScope,
+    starts_from: datetime | None = None,
+    starts_before: datetime | None = None,
+    event_state: State | None = None,
+    limit: int = 50,
+    cursor: str | None = None,
+) -> Page[EventOut]:
+    """The unit's events starting from ``starts_from`` (default: now) and before
+    ``starts_before``, by start time: what organizers plan with and callers sign people up for."""
+    for name, value in (("starts_from", starts_from), ("starts_before", starts_before)):
+        if value is not None and value.tzinfo is None:
+            raise invalid(name, "needs a time zone offset")
+    page = await services.calendar_page(
+        org.id, starts_from or utcnow(), starts_before, event_state, limit, cursor
+    )
     return Page(await services.events_out(page.items), page.next_cursor)
 
 
@@ -190,6 +213,7 @@ def handlers() -> list:
     """Route handlers of the events module."""
     return [
         list_events,
+        calendar,
         create_event,
         get_event,
         update_event,

@@ -20,6 +20,7 @@ __all__ = [
     "ParticipantOut",
     "ParticipantPatch",
     "SeriesIn",
+    "State",
 ]
 
 AwareDatetime = Annotated[datetime, msgspec.Meta(tz=True)]

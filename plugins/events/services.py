@@ -9,7 +9,8 @@ from zoneinfo import ZoneInfo
 import msgspec
 
 from core import db
-from core.api import conflict, invalid, scope, to_row, utcnow
+from core.api import Page, conflict, invalid, scope, to_row, utcnow
+from core.pagination import check_limit, decode_cursor, page_of
 from plugins.events import notify
 from plugins.events.config import events_config
 from plugins.events.schemas import (
@@ -23,6 +24,7 @@ from plugins.events.schemas import (
 from plugins.events.tables import Event
 
 __all__ = [
+    "calendar_page",
     "copy_event",
     "counts_for",
     "create_event",
@@ -106,6 +108,40 @@ async def events_out(rows: list[dict[str, Any]]) -> list[EventOut]:
 async def event_out(row: dict[str, Any]) -> EventOut:
     """One row in the API shape."""
     return (await events_out([row]))[0]
+
+
+async def calendar_page(
+    org_id: int,
+    start_from: datetime,
+    start_to: datetime | None,
+    state: str | None,
+    limit: int,
+    cursor: str | None,
+) -> Page[dict[str, Any]]:
+    """The unit's events starting in [``start_from``, ``start_to``) by start time, a keyset
+    page at a time (index ``events_event_org_start``)."""
+    check_limit(limit)
+    key = decode_cursor(cursor)
+    where, args = ["org_id = {}", "start_at >= {}"], [org_id, start_from]
+    if start_to is not None:
+        where.append("start_at < {}")
+        args.append(start_to)
+    if state is not None:
+        where.append("state = {}")
+        args.append(state)
+    if key is not None:
+        try:
+            after = (datetime.fromisoformat(key[0]), int(key[1]))
+        except (ValueError, IndexError, TypeError):
+            raise invalid("cursor", "malformed cursor") from None
+        where.append("(start_at > {} OR (start_at = {} AND id > {}))")
+        args += [after[0], after[0], after[1]]
+    rows = await db.fetch(
+        f"SELECT * FROM events_event WHERE {' AND '.join(where)} ORDER BY start_at, id LIMIT {{}}",
+        *args,
+        limit + 1,
+    )
+    return page_of(rows, limit, key=lambda r: [r["start_at"].isoformat(), r["id"]])
 
 
 async def get_event_row(event_id: int) -> dict[str, Any] | None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from core import db
-from core.api import ConsentIn, Problem, match_or_create_person
+from core.api import ConsentIn, Problem, match_or_create_person, record
 from core.i18n import gettext
 from plugins.events import participation
 
@@ -87,6 +87,12 @@ async def sign_up(
             )
             if row["confirmed_at"] is None:
                 await participation.send_confirmation(row, event["org_id"], locale)
+            await record(
+                "events.public_signup",
+                org_id=event["org_id"],
+                object_type="participation",
+                object_id=row["id"],
+            )
     except Problem as exc:
         if exc.errors:
             return SignupResult(errors={e.field: e.message for e in exc.errors})

@@ -16,6 +16,7 @@ async def forwards():
         "CREATE INDEX events_event_org ON events_event (org_id, id)",
         "CREATE INDEX events_event_public ON events_event "
         "(org_id, visibility, state, end_at, start_at)",
+        "CREATE INDEX events_event_org_start ON events_event (org_id, start_at, id)",
         "CREATE INDEX events_event_start ON events_event (start_at)",
         "CREATE INDEX events_event_type ON events_event (type, start_at)",
         "CREATE INDEX events_event_campaign ON events_event (campaign, start_at)",

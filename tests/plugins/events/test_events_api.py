@@ -170,3 +170,35 @@ async def test_cancelled_stays_cancelled_and_ended_is_derived(client, setup):
         end_at=(past_start + timedelta(hours=2)).isoformat(),
     )
     assert past["ended"] is True
+
+
+async def test_calendar_lists_by_start_time_with_filters(client, setup):
+    base = datetime.fromisoformat((await create(client, setup, title="A"))["start_at"])
+    for days, title, state in ((3, "D", "published"), (1, "B", "draft"), (2, "C", "published")):
+        start = base + timedelta(days=days)
+        await create(
+            client,
+            setup,
+            title=title,
+            state=state,
+            start_at=start.isoformat(),
+            end_at=(start + timedelta(hours=1)).isoformat(),
+        )
+    url = f"{setup.base}/calendar"
+    first = (await client.get(url, params={"limit": 2}, headers=setup.organizer.headers)).json()
+    assert [e["title"] for e in first["items"]] == ["A", "B"]
+    rest = await client.get(
+        url, params={"limit": 2, "cursor": first["next_cursor"]}, headers=setup.organizer.headers
+    )
+    assert [e["title"] for e in rest.json()["items"]] == ["C", "D"]
+    window = {
+        "starts_from": (base + timedelta(hours=12)).isoformat(),
+        "starts_before": (base + timedelta(days=2, hours=12)).isoformat(),
+        "event_state": "published",
+    }
+    only = await client.get(url, params=window, headers=setup.organizer.headers)
+    assert [e["title"] for e in only.json()["items"]] == ["C"]
+    naive = await client.get(
+        url, params={"starts_from": "2030-01-01T00:00:00"}, headers=setup.organizer.headers
+    )
+    assert naive.status_code in (400, 422)

@@ -130,3 +130,17 @@ async def test_participants_are_paged_and_the_read_is_audited(client, setup, fac
         "SELECT object_id FROM audit_log WHERE action = 'events.participants_read'"
     )
     assert audit and audit[0]["object_id"] == event["id"]
+
+
+async def test_two_sign_ups_at_once_never_take_the_last_place_twice(client, setup, factory):
+    import asyncio
+
+    from plugins.events.participation import add_participant
+
+    event = await create(client, setup, capacity=1)
+    people = [await factory.person(setup.org["id"], first_name=f"P{i}") for i in range(6)]
+    results = await asyncio.gather(
+        *(add_participant(event["id"], p["id"], "signed_up", "organizer") for p in people)
+    )
+    statuses = sorted(row["status"] for row, _changed in results)
+    assert statuses == ["signed_up"] + ["waiting"] * 5

@@ -98,6 +98,8 @@ async def test_sign_up_confirm_and_cancel_over_http(client, setup, app, smtp_sin
     assert consent["status"] == "granted" and consent["purpose"] == "events"
     assert "KV Leipzig" in consent["wording"] and consent["reference"] == f"event:{event['id']}"
     assert consent["wording"] in page.text  # the stored wording is the one shown
+    audit = await db.fetch_one("SELECT action FROM audit_log WHERE action = 'events.public_signup'")
+    assert audit is not None
     await drain(app)
     [mail] = smtp_sink.messages
     body = mail.get_body(("plain",)).get_content()
