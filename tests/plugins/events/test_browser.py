@@ -36,6 +36,10 @@ async def test_sign_up_confirm_and_cancel_in_chromium(
     assert await page.locator("h1").inner_text() == "Infostand Mietendeckel"
     await page.screenshot(path=str(screenshot_dir / "events-event-page.png"), full_page=True)
     assert "Ich bin einverstanden" in await page.content()  # the browser asks for German
+    await page.set_viewport_size({"width": 390, "height": 844})  # a phone
+    await page.screenshot(path=str(screenshot_dir / "events-event-page-phone.png"), full_page=True)
+    width = await page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390  # nothing wider than the phone's screen
     await page.get_by_label(re.compile("Vorname|First name")).fill("Rosa")
     await page.fill("#last_name", "Luxemburg")
     await page.fill("#email", "rosa@example.org")
