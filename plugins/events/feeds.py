@@ -17,6 +17,7 @@ __all__ = [
     "LIST_COLUMNS",
     "calendar_bytes",
     "embed_json",
+    "feed_version",
     "public_event",
     "public_events",
     "public_unit",
@@ -69,6 +70,22 @@ async def public_events(
         *args,
         limit,
     )
+
+
+async def feed_version(unit: dict[str, Any], subtree: bool, past_days: int) -> str:
+    """A cheap fingerprint of what a feed would hold: it changes whenever an event enters,
+    leaves or changes (count, newest change, highest id), so a cached feed is never stale."""
+    ids = await subtree_ids(unit["path"]) if subtree else [unit["id"]]
+    marks = ", ".join(["{}"] * len(ids))
+    row = await db.fetch_one(
+        "SELECT COUNT(*) AS n, MAX(e.updated_at) AS changed, MAX(e.id) AS top "
+        f"FROM events_event e WHERE e.org_id IN ({marks}) AND e.visibility = 'public' "
+        "AND e.state = 'published' AND e.end_at > {}",
+        *ids,
+        utcnow() - timedelta(days=past_days),
+    )
+    assert row is not None
+    return f"{row['n']}-{row['changed']}-{row['top']}-{unit['name']}"
 
 
 async def public_event(org_id: int, event_id: int) -> dict[str, Any] | None:

@@ -79,3 +79,32 @@ async def test_json_for_embedding(client, setup):
     assert item["title"] == "Haustür Grünau" and item["type"] == "canvassing"
     assert item["url"] == f"http://testserver.local/p/events/{setup.org['id']}/{event['id']}"
     assert item["location"]["name"] == "Marktplatz"
+
+
+async def test_feed_follows_every_change_and_answers_304_when_unchanged(client, setup):
+    event = await create(client, setup, title="Infostand")
+    url = f"/p/events/{setup.org['id']}/feed.ics"
+
+    async def summaries():
+        response = await client.get(url)
+        return response, sorted(
+            str(e["SUMMARY"]) for e in Calendar.from_ical(response.content).walk("VEVENT")
+        )
+
+    first, titles = await summaries()
+    assert titles == ["Infostand"]
+    again = await client.get(url, headers={"if-none-match": first.headers["etag"]})
+    assert again.status_code == 304
+    await client.patch(
+        f"{setup.base}/{event['id']}",
+        json={"title": "Infostand Wohnen"},
+        headers=setup.organizer.headers,
+    )
+    changed, titles = await summaries()
+    assert titles == ["Infostand Wohnen"] and changed.headers["etag"] != first.headers["etag"]
+    other = await create(client, setup, title="Demo")
+    assert (await summaries())[1] == ["Demo", "Infostand Wohnen"]
+    await client.patch(
+        f"{setup.base}/{other['id']}", json={"state": "cancelled"}, headers=setup.organizer.headers
+    )
+    assert (await summaries())[1] == ["Infostand Wohnen"]
