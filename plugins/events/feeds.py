@@ -12,6 +12,7 @@ from icalendar import Event as IcsEvent
 from core import db
 from core.api import subtree_ids, utcnow
 from plugins.events.links import event_url
+from plugins.events.schemas import MAX_DURATION
 
 __all__ = [
     "LIST_COLUMNS",
@@ -35,6 +36,13 @@ _COLUMNS = (
     "e.id, e.org_id, e.title, e.description, e.type, e.start_at, e.end_at, e.timezone, "
     "e.location, e.capacity, e.state, e.change_seq, e.updated_at"
 )
+
+
+def _not_ended_before(past_days: int) -> tuple[datetime, datetime]:
+    """Bounds for "ended less than ``past_days`` ago": on end_at, and (events last at most
+    MAX_DURATION) on start_at, so the start_at index scan begins near now."""
+    since = utcnow() - timedelta(days=past_days)
+    return since, since - MAX_DURATION
 
 
 async def public_unit(org_id: int) -> dict[str, Any] | None:
@@ -64,9 +72,9 @@ async def public_events(
     return await db.fetch(
         f"SELECT {columns} FROM events_event e WHERE e.org_id IN ({marks}) "
         "AND e.visibility = 'public' AND e.state = 'published' AND e.end_at > {} "
-        f"{keyset}ORDER BY e.start_at, e.id LIMIT {{}}",
+        f"AND e.start_at > {{}} {keyset}ORDER BY e.start_at, e.id LIMIT {{}}",
         *ids,
-        utcnow() - timedelta(days=past_days),
+        *_not_ended_before(past_days),
         *args,
         limit,
     )
@@ -80,9 +88,9 @@ async def feed_version(unit: dict[str, Any], subtree: bool, past_days: int) -> s
     row = await db.fetch_one(
         "SELECT COUNT(*) AS n, MAX(e.updated_at) AS changed, MAX(e.id) AS top "
         f"FROM events_event e WHERE e.org_id IN ({marks}) AND e.visibility = 'public' "
-        "AND e.state = 'published' AND e.end_at > {}",
+        "AND e.state = 'published' AND e.end_at > {} AND e.start_at > {}",
         *ids,
-        utcnow() - timedelta(days=past_days),
+        *_not_ended_before(past_days),
     )
     assert row is not None
     return f"{row['n']}-{row['changed']}-{row['top']}-{unit['name']}"

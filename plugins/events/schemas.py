@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Annotated, Literal
 from zoneinfo import available_timezones
@@ -10,6 +10,7 @@ from zoneinfo import available_timezones
 import msgspec
 
 __all__ = [
+    "MAX_DURATION",
     "CopyIn",
     "Counts",
     "EventIn",
@@ -23,6 +24,8 @@ __all__ = [
     "State",
 ]
 
+# Bounding the length lets "not ended yet" queries start their start_at index scan near now.
+MAX_DURATION = timedelta(days=14)
 AwareDatetime = Annotated[datetime, msgspec.Meta(tz=True)]
 Title = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 TypeName = Annotated[str, msgspec.Meta(min_length=1, max_length=50)]
@@ -50,9 +53,12 @@ def _zones() -> frozenset[str]:
 
 
 def check_times(start_at: datetime, end_at: datetime, timezone: str) -> None:
-    """Raise ``ValueError`` for an end before the start or an unknown time zone."""
+    """Raise ``ValueError`` for an end before the start, an event longer than
+    ``MAX_DURATION`` (longer actions are a series) or an unknown time zone."""
     if end_at <= start_at:
         raise ValueError("end_at must be after start_at")
+    if end_at - start_at > MAX_DURATION:
+        raise ValueError("an event lasts at most 14 days; make a series for longer actions")
     if timezone not in _zones():
         raise ValueError(f"unknown timezone {timezone!r}")
 

@@ -49,6 +49,14 @@ async def test_validation_names_the_field(client, setup):
         headers=setup.organizer.headers,
     )
     assert backwards.status_code in (400, 422)
+    too_long = await client.post(
+        setup.base + "/",
+        json=event_body(
+            start_at=start.isoformat(), end_at=(start + timedelta(days=15)).isoformat()
+        ),
+        headers=setup.organizer.headers,
+    )
+    assert too_long.status_code in (400, 422)
     naive = await client.post(
         setup.base + "/",
         json=event_body(start_at="2030-01-01T10:00:00"),
