@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, time
 from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -58,18 +58,30 @@ def _formats(locale: str):
     return language, get_date_format("full", locale=language), get_time_format("short", language)
 
 
+@lru_cache(maxsize=8192)
+def _day_text(day: date, locale: str) -> str:
+    """``Mittwoch, 25. November 2026`` (many events share a day, so this is cached too)."""
+    language, day_format, _clock = _formats(locale)
+    return day_format.apply(day, language)
+
+
+@lru_cache(maxsize=8192)
+def _clock_text(hour: int, minute: int, locale: str) -> str:
+    language, _day, clock_format = _formats(locale)
+    return clock_format.apply(time(hour, minute), language)
+
+
 def when_text(start_at: datetime, end_at: datetime, timezone: str, locale: str) -> str:
     """Start and end in the event's time zone and the reader's language (end time only
     when it is the same day)."""
     zone = _zone(timezone)
     start_local, end_local = start_at.astimezone(zone), end_at.astimezone(zone)
-    language, day_format, clock_format = _formats(locale)
 
     def day(value: datetime) -> str:
-        return day_format.apply(value, language)
+        return _day_text(value.date(), locale)
 
     def clock(value: datetime) -> str:
-        return clock_format.apply(value, language)
+        return _clock_text(value.hour, value.minute, locale)
 
     start = f"{day(start_local)}, {clock(start_local)}"
     if start_local.date() == end_local.date():
