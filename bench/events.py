@@ -14,6 +14,7 @@ import argparse
 import asyncio
 import json
 import logging
+import os
 import random
 import statistics
 import sys
@@ -191,6 +192,7 @@ async def main() -> dict:
         "ics_feed_unit_cached": feed,
         "ics_feed_unit_uncached_p50_ms": round(statistics.median(cold), 2),
         "target_p95_ms": 20,
+        "load_average_1m": round(os.getloadavg()[0], 2),
     }
 
 
