@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from core import Module, ModuleRoutes, Permission, hookimpl
 
 NAME = "events"
@@ -14,7 +16,7 @@ def register_module() -> Module:
         name=NAME,
         title="Events and actions",
         description="Info stands, canvassing, distribution days, meetings: sign-ups and bookings.",
-        version="0.1.0",
+        version="0.2.0",
     )
 
 
@@ -26,12 +28,17 @@ def register_piccolo_app() -> str:
 
 @hookimpl
 def register_permissions() -> tuple[Permission, ...]:
-    """Seeing and organizing events."""
+    """Seeing events, signing people up (callers too) and organizing events."""
     return (
         Permission(
             name="events.view",
             description="See events and participants",
             default_roles=("admin", "organizer", "caller", "viewer"),
+        ),
+        Permission(
+            name="events.signup",
+            description="Sign people up for events (e.g. during a call)",
+            default_roles=("admin", "organizer", "caller"),
         ),
         Permission(
             name="events.manage",
@@ -43,10 +50,27 @@ def register_permissions() -> tuple[Permission, ...]:
 
 @hookimpl
 def register_routes() -> ModuleRoutes:
-    """Event routes under ``/api/orgs/{org_id}/events``."""
+    """Event routes under ``/api/orgs/{org_id}/events``, public pages under ``/p/events``."""
+    from plugins.events.public import public_handlers
     from plugins.events.routes import handlers
 
-    return ModuleRoutes(org=handlers())
+    return ModuleRoutes(org=handlers(), public=public_handlers())
+
+
+@hookimpl
+def register_segment_filters() -> list[type]:
+    """ "People who signed up / were booked / attended / did not show" for events."""
+    from plugins.events.filters import EventParticipationFilter
+
+    return [EventParticipationFilter]
+
+
+@hookimpl
+def register_jobs() -> dict[str, Any]:
+    """Reminder and notice jobs (each fans out into one mail per participant)."""
+    from plugins.events.notify import JOBS
+
+    return dict(JOBS)
 
 
 @hookimpl
@@ -55,3 +79,43 @@ def register_commands(cli) -> None:
     from plugins.events.commands import events
 
     cli.add_command(events)
+
+
+@hookimpl
+async def person_export(person_id: int) -> dict[str, Any] | None:
+    """The person's participations and the events they are the contact for."""
+    from plugins.events.people import export_person
+
+    return await export_person(person_id)
+
+
+@hookimpl
+async def person_erase(person_id: int) -> None:
+    """Delete the person's participations; events they were contact for lose the contact."""
+    from plugins.events.people import erase_person
+
+    await erase_person(person_id)
+
+
+@hookimpl
+async def people_merged(kept_id: int, merged_id: int) -> None:
+    """Move participations to the kept person (one per event, the stronger one wins)."""
+    from plugins.events.people import merge_people
+
+    await merge_people(kept_id, merged_id)
+
+
+@hookimpl
+async def person_summary(person_id: int, org_id: int) -> dict[str, Any] | None:
+    """The person's next and last events at this unit's subtree."""
+    from plugins.events.people import summary
+
+    return await summary(person_id, org_id)
+
+
+@hookimpl
+async def template_context(person_id: int, org_id: int) -> dict[str, Any] | None:
+    """``upcoming_events``: public events near the person (home unit, above or below it)."""
+    from plugins.events.people import upcoming_near
+
+    return await upcoming_near(person_id, org_id)

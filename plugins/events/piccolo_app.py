@@ -6,11 +6,11 @@ from pathlib import Path
 
 from piccolo.conf.apps import AppConfig
 
-from plugins.events.tables import Event
+from plugins.events.tables import Event, Participation
 
 APP_CONFIG = AppConfig(
     app_name="events",
     migrations_folder_path=str(Path(__file__).parent / "piccolo_migrations"),
-    table_classes=[Event],
+    table_classes=[Event, Participation],
     migration_dependencies=["core.piccolo_app"],
 )

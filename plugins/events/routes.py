@@ -2,43 +2,225 @@
 
 from __future__ import annotations
 
-from litestar import get, post
+from datetime import datetime
+from typing import Any
 
-from core.api import Actor, OrgScope, Page, get_in_org, page_in_org, record, requires
-from plugins.events import services
-from plugins.events.schemas import EventIn, EventOut
+from litestar import Response, delete, get, patch, post
+
+from core.api import (
+    Actor,
+    OrgScope,
+    Page,
+    conflict,
+    get_in_org,
+    invalid,
+    not_found,
+    page_in_org,
+    record,
+    requires,
+    utcnow,
+)
+from plugins.events import participation, services
+from plugins.events.schemas import (
+    CopyIn,
+    EventIn,
+    EventOut,
+    EventPatch,
+    ParticipantIn,
+    ParticipantOut,
+    ParticipantPatch,
+    SeriesIn,
+    State,
+)
 from plugins.events.tables import Event
 
 __all__ = ["handlers"]
 
 
+async def _audit(actor: Actor, org: OrgScope, action: str, kind: str, object_id: int) -> None:
+    await record(
+        action, user_id=actor.user_id, org_id=org.id, object_type=kind, object_id=object_id
+    )
+
+
 @get("/", guards=[requires("events.view")], summary="Events of this unit")
 async def list_events(org: OrgScope, limit: int = 50, cursor: str | None = None) -> Page[EventOut]:
-    """Events of the unit, newest first."""
+    """Events of the unit, newest first, with their counts."""
     page = await page_in_org(Event, org, limit, cursor)
-    return Page([services.event_out(r) for r in page.items], page.next_cursor)
+    return Page(await services.events_out(page.items), page.next_cursor)
+
+
+@get("/calendar", guards=[requires("events.view")], summary="Events by start time")
+async def calendar(
+    org: OrgScope,
+    starts_from: datetime | None = None,
+    starts_before: datetime | None = None,
+    event_state: State | None = None,
+    limit: int = 50,
+    cursor: str | None = None,
+) -> Page[EventOut]:
+    """The unit's events starting from ``starts_from`` (default: now) and before
+    ``starts_before``, by start time: what organizers plan with and callers sign people up for."""
+    for name, value in (("starts_from", starts_from), ("starts_before", starts_before)):
+        if value is not None and value.tzinfo is None:
+            raise invalid(name, "needs a time zone offset")
+    page = await services.calendar_page(
+        org.id, starts_from or utcnow(), starts_before, event_state, limit, cursor
+    )
+    return Page(await services.events_out(page.items), page.next_cursor)
 
 
 @post("/", guards=[requires("events.manage")], summary="Create an event")
 async def create_event(actor: Actor, org: OrgScope, data: EventIn) -> EventOut:
     """Create an event of this unit."""
-    row = await services.create_event(org.id, data)
-    await record(
-        "events.created",
-        user_id=actor.user_id,
-        org_id=org.id,
-        object_type="event",
-        object_id=row["id"],
-    )
-    return services.event_out(row)
+    row = await services.create_event(org.id, org.path, data)
+    await _audit(actor, org, "events.created", "event", row["id"])
+    return await services.event_out(row)
 
 
 @get("/{event_id:int}", guards=[requires("events.view")], summary="One event")
 async def get_event(org: OrgScope, event_id: int) -> EventOut:
     """An event of this unit (404 for another unit's)."""
-    return services.event_out(await get_in_org(Event, event_id, org, "event"))
+    return await services.event_out(await get_in_org(Event, event_id, org, "event"))
+
+
+@patch("/{event_id:int}", guards=[requires("events.manage")], summary="Change an event")
+async def update_event(actor: Actor, org: OrgScope, event_id: int, data: EventPatch) -> EventOut:
+    """Change an event; a new time or place and a cancellation are mailed to participants."""
+    row = await get_in_org(Event, event_id, org, "event")
+    new = await services.update_event(row, org.path, data)
+    await _audit(actor, org, "events.updated", "event", event_id)
+    return await services.event_out(new)
+
+
+@delete("/{event_id:int}", guards=[requires("events.manage")], summary="Delete an event")
+async def delete_event(actor: Actor, org: OrgScope, event_id: int) -> None:
+    """Delete a draft or an event without participants (otherwise cancel it)."""
+    row = await get_in_org(Event, event_id, org, "event")
+    await services.delete_event(row)
+    await _audit(actor, org, "events.deleted", "event", event_id)
+
+
+@post("/{event_id:int}/copy", guards=[requires("events.manage")], summary="Copy an event")
+async def copy_event(actor: Actor, org: OrgScope, event_id: int, data: CopyIn) -> EventOut:
+    """A draft copy at a new start time, without participants."""
+    row = await get_in_org(Event, event_id, org, "event")
+    new = await services.copy_event(row, data.start_at)
+    await _audit(actor, org, "events.created", "event", new["id"])
+    return await services.event_out(new)
+
+
+@post("/{event_id:int}/series", guards=[requires("events.manage")], summary="Repeat weekly")
+async def repeat_weekly(
+    actor: Actor, org: OrgScope, event_id: int, data: SeriesIn
+) -> list[EventOut]:
+    """Create ``weeks`` weekly copies at the same local time, as one series."""
+    row = await get_in_org(Event, event_id, org, "event")
+    created = await services.repeat_weekly(row, data.weeks)
+    for new in created:
+        await _audit(actor, org, "events.created", "event", new["id"])
+    return await services.events_out(created)
+
+
+def _participant_out(row: dict[str, Any]) -> ParticipantOut:
+    return ParticipantOut(
+        id=row["id"],
+        event_id=row["event_id"],
+        person_id=row["person_id"],
+        first_name=row["first_name"],
+        last_name=row["last_name"],
+        status=row["status"],
+        attendance=row["attendance"],
+        source=row["source"],
+        confirmed=row["confirmed_at"] is not None,
+        created_at=row["created_at"],
+    )
+
+
+@get(
+    "/{event_id:int}/participants",
+    guards=[requires("events.view")],
+    summary="Participants of an event",
+)
+async def list_participants(
+    actor: Actor, org: OrgScope, event_id: int, limit: int = 100, cursor: str | None = None
+) -> Page[ParticipantOut]:
+    """Who signed up, was booked, waits or cancelled, and who came (keyset pages)."""
+    await get_in_org(Event, event_id, org, "event")
+    page = await participation.participants_page(event_id, limit, cursor)
+    await _audit(actor, org, "events.participants_read", "event", event_id)
+    return Page([_participant_out(r) for r in page.items], page.next_cursor)
+
+
+async def _with_name(row: dict[str, Any]) -> ParticipantOut:
+    person = await services.person_names(row["person_id"])
+    return _participant_out({**row, **person})
+
+
+@post(
+    "/{event_id:int}/participants",
+    guards=[requires("events.signup")],
+    summary="Sign a person up (organizers, callers during a call)",
+)
+async def add_participant(
+    actor: Actor, org: OrgScope, event_id: int, data: ParticipantIn
+) -> Response[ParticipantOut]:
+    """Sign up or book a person of this unit's subtree (201 new, 200 when already there).
+
+    Booking needs ``events.manage``; a caller signs people up with ``source: call``.
+    """
+    await get_in_org(Event, event_id, org, "event")
+    if data.status == "booked" and not actor.can("events.manage", org.path):
+        raise invalid("status", "booking needs the events.manage permission")
+    if await services.person_in_scope(data.person_id, org.path) is None:
+        raise invalid("person_id", "no such person in this unit")
+    row, changed = await participation.add_participant(
+        event_id, data.person_id, data.status, data.source
+    )
+    await _audit(actor, org, "events.participant_added", "participation", row["id"])
+    return Response(await _with_name(row), status_code=201 if changed else 200)
+
+
+async def _participation_in(org: OrgScope, event_id: int, participation_id: int) -> dict:
+    await get_in_org(Event, event_id, org, "event")
+    row = await participation.get_participation(participation_id)
+    if row is None or row["event_id"] != event_id:
+        raise not_found("participation")
+    return row
+
+
+@patch(
+    "/{event_id:int}/participants/{participation_id:int}",
+    guards=[requires("events.manage")],
+    summary="Book, cancel or record attendance",
+)
+async def update_participant(
+    actor: Actor, org: OrgScope, event_id: int, participation_id: int, data: ParticipantPatch
+) -> ParticipantOut:
+    """Change a participation's status (capacity checked) and/or its attendance."""
+    row = await _participation_in(org, event_id, participation_id)
+    if isinstance(data.status, str):
+        row = await participation.set_status(row, data.status)
+    if data.attendance is None or isinstance(data.attendance, str):
+        if row["status"] == "waiting" and data.attendance is not None:
+            raise conflict("People on the waiting list were not expected.", field="attendance")
+        row = await participation.set_attendance(row, data.attendance)
+    await _audit(actor, org, "events.participant_changed", "participation", participation_id)
+    return await _with_name(row)
 
 
 def handlers() -> list:
     """Route handlers of the events module."""
-    return [list_events, create_event, get_event]
+    return [
+        list_events,
+        calendar,
+        create_event,
+        get_event,
+        update_event,
+        delete_event,
+        copy_event,
+        repeat_weekly,
+        list_participants,
+        add_participant,
+        update_participant,
+    ]

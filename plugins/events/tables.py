@@ -8,12 +8,17 @@ from piccolo.table import Table
 
 from core.api import Stamped
 from core.orgs.tables import OrgUnit
+from core.people.tables import Person
 
-__all__ = ["Event"]
+__all__ = ["Event", "Participation"]
 
 
 class Event(Stamped, Table, tablename="events_event"):
-    """An event or action of a unit; ``state`` is draft, published or cancelled."""
+    """An event or action of a unit; ``state`` is draft, published or cancelled.
+
+    ``change_seq`` counts changes of time or place (each one notifies participants once);
+    ``series_id`` is the id of the first event of a weekly series.
+    """
 
     org = ForeignKey(OrgUnit, on_delete=OnDelete.cascade, db_column_name="org_id")
     title = Varchar(length=200)
@@ -24,8 +29,30 @@ class Event(Stamped, Table, tablename="events_event"):
     timezone = Varchar(length=64, default="Europe/Berlin")
     location = JSON(null=True, default=None)
     campaign = Varchar(length=200, null=True, default=None)
-    contact_person_id = Integer(null=True, default=None)
+    contact_person = ForeignKey(
+        Person, null=True, on_delete=OnDelete.set_null, db_column_name="contact_person_id"
+    )
     participants_needed = Integer(null=True, default=None)
     capacity = Integer(null=True, default=None)
     visibility = Varchar(length=10, default="public")
     state = Varchar(length=10, default="draft")
+    reminder_hours = Integer(default=24)
+    change_seq = Integer(default=0)
+    series_id = Integer(null=True, default=None)
+
+
+class Participation(Stamped, Table, tablename="events_participation"):
+    """A person's place at an event.
+
+    ``status``: signed_up (the person says they come), booked (confirmed by an organizer),
+    waiting (the event was full), cancelled. ``attendance``: attended, no_show or NULL.
+    ``confirmed_at`` is set when a public sign-up was confirmed through the mailed link.
+    """
+
+    event = ForeignKey(Event, on_delete=OnDelete.cascade, db_column_name="event_id")
+    person = ForeignKey(Person, on_delete=OnDelete.cascade, db_column_name="person_id")
+    status = Varchar(length=10, default="signed_up")
+    attendance = Varchar(length=10, null=True, default=None)
+    source = Varchar(length=20, default="organizer")
+    confirmed_at = Timestamptz(null=True, default=None)
+    cancelled_at = Timestamptz(null=True, default=None)

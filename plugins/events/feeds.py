@@ -1,0 +1,168 @@
+"""What the public sees: the queries behind the public pages, iCalendar (RFC 5545) and JSON."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+from icalendar import Calendar, vText
+from icalendar import Event as IcsEvent
+
+from core import db
+from core.api import subtree_ids, utcnow
+from plugins.events.links import event_url
+from plugins.events.schemas import MAX_DURATION
+
+__all__ = [
+    "LIST_COLUMNS",
+    "calendar_bytes",
+    "embed_json",
+    "feed_version",
+    "public_event",
+    "public_events",
+    "public_unit",
+]
+
+_UNIT_SQL = """
+SELECT o.id, o.name, o.path,
+  (SELECT m.enabled FROM org_module m JOIN org_unit a ON a.id = m.org_id
+   WHERE m.module = 'events' AND substr(o.path, 1, length(a.path)) = a.path
+   ORDER BY length(a.path) DESC LIMIT 1) AS module_enabled
+FROM org_unit o WHERE o.id = {}
+"""
+LIST_COLUMNS = "e.id, e.org_id, e.title, e.start_at, e.end_at, e.timezone, e.location"
+_COLUMNS = (
+    "e.id, e.org_id, e.title, e.description, e.type, e.start_at, e.end_at, e.timezone, "
+    "e.location, e.capacity, e.state, e.change_seq, e.updated_at"
+)
+
+
+def _not_ended_before(past_days: int) -> tuple[datetime, datetime]:
+    """Bounds for "ended less than ``past_days`` ago": on end_at, and (events last at most
+    MAX_DURATION) on start_at, so the start_at index scan begins near now."""
+    since = utcnow() - timedelta(days=past_days)
+    return since, since - MAX_DURATION
+
+
+async def public_unit(org_id: int) -> dict[str, Any] | None:
+    """The unit (id, name, path) if it exists and has the events module on, else None."""
+    row = await db.fetch_one(_UNIT_SQL, org_id)
+    return row if row and row["module_enabled"] else None
+
+
+async def public_events(
+    unit: dict[str, Any],
+    subtree: bool,
+    limit: int,
+    *,
+    past_days: int = 0,
+    after: tuple[datetime, int] | None = None,
+    columns: str = _COLUMNS,
+) -> list[dict[str, Any]]:
+    """Public, published events of the unit (or its subtree) not ended ``past_days`` ago,
+    by start time, from after the keyset ``after`` (start, id). Cancelled and draft events
+    are never listed."""
+    ids = await subtree_ids(unit["path"]) if subtree else [unit["id"]]
+    marks = ", ".join(["{}"] * len(ids))
+    keyset, args = "", []
+    if after is not None:
+        keyset = "AND (e.start_at > {} OR (e.start_at = {} AND e.id > {})) "
+        args = [after[0], after[0], after[1]]
+    return await db.fetch(
+        f"SELECT {columns} FROM events_event e WHERE e.org_id IN ({marks}) "
+        "AND e.visibility = 'public' AND e.state = 'published' AND e.end_at > {} "
+        f"AND e.start_at > {{}} {keyset}ORDER BY e.start_at, e.id LIMIT {{}}",
+        *ids,
+        *_not_ended_before(past_days),
+        *args,
+        limit,
+    )
+
+
+async def feed_version(unit: dict[str, Any], subtree: bool, past_days: int) -> str:
+    """A cheap fingerprint of what a feed would hold: it changes whenever an event enters,
+    leaves or changes (count, newest change, highest id), so a cached feed is never stale."""
+    ids = await subtree_ids(unit["path"]) if subtree else [unit["id"]]
+    marks = ", ".join(["{}"] * len(ids))
+    row = await db.fetch_one(
+        "SELECT COUNT(*) AS n, MAX(e.updated_at) AS changed, MAX(e.id) AS top "
+        f"FROM events_event e WHERE e.org_id IN ({marks}) AND e.visibility = 'public' "
+        "AND e.state = 'published' AND e.end_at > {} AND e.start_at > {}",
+        *ids,
+        *_not_ended_before(past_days),
+    )
+    assert row is not None
+    return f"{row['n']}-{row['changed']}-{row['top']}-{unit['name']}"
+
+
+async def public_event(org_id: int, event_id: int) -> dict[str, Any] | None:
+    """A public event of the unit that was published (it may have been cancelled since)."""
+    row = await db.fetch_one(
+        f"SELECT {_COLUMNS}, "
+        "(SELECT COUNT(*) FROM events_participation pa WHERE pa.event_id = e.id "
+        "AND pa.status IN ('signed_up', 'booked')) AS taken "
+        "FROM events_event e WHERE e.id = {} AND e.org_id = {} "
+        "AND e.visibility = 'public' AND e.state IN ('published', 'cancelled')",
+        event_id,
+        org_id,
+    )
+    return row
+
+
+def _location_text(location: dict[str, Any]) -> str:
+    return ", ".join(part for part in (location.get("name"), location.get("address")) if part)
+
+
+def _ics_event(row: dict[str, Any], host: str) -> IcsEvent:
+    location = db.json_value(row["location"]) or {}
+    item = IcsEvent()
+    item.add("uid", f"event-{row['id']}@{host}")
+    item.add("dtstamp", row["updated_at"])
+    item.add("dtstart", row["start_at"])
+    item.add("dtend", row["end_at"])
+    item.add("summary", row["title"])
+    item.add("sequence", row["change_seq"])
+    item.add("url", event_url(row["org_id"], row["id"]))
+    item.add("status", "CANCELLED" if row["state"] == "cancelled" else "CONFIRMED")
+    if row["description"]:
+        item.add("description", row["description"])
+    if location:
+        item["location"] = vText(_location_text(location))
+        if location.get("lat") is not None and location.get("lon") is not None:
+            item.add("geo", (location["lat"], location["lon"]))
+    return item
+
+
+def calendar_bytes(rows: list[dict[str, Any]], name: str, public_url: str) -> bytes:
+    """An iCalendar document with one VEVENT per row."""
+    host = urlsplit(public_url).hostname or "orga"
+    calendar = Calendar()
+    calendar.add("prodid", "-//orga//events//EN")
+    calendar.add("version", "2.0")
+    calendar.add("x-wr-calname", name)
+    for row in rows:
+        calendar.add_component(_ics_event(row, host))
+    return calendar.to_ical()
+
+
+def embed_json(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """The public events as plain data for embedding on a party website."""
+    items = []
+    for row in rows:
+        url = event_url(row["org_id"], row["id"])
+        items.append(
+            {
+                "id": row["id"],
+                "title": row["title"],
+                "type": row["type"],
+                "description": row["description"],
+                "start_at": row["start_at"].isoformat(),
+                "end_at": row["end_at"].isoformat(),
+                "timezone": row["timezone"],
+                "location": db.json_value(row["location"]),
+                "url": url,
+                "ics_url": f"{url}/event.ics",
+            }
+        )
+    return {"events": items, "generated_at": utcnow().isoformat()}

@@ -1,0 +1,64 @@
+"""Segment filter: people by their part in events (signed up, booked, attended, no-show)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+import msgspec
+
+from core.segments.filters import FilterContext, SegmentFilter
+
+__all__ = ["EventParticipationFilter"]
+
+_STATUS_SQL = {
+    "signed_up": "pa.status IN ('signed_up', 'booked')",
+    "booked": "pa.status = 'booked'",
+    "waiting": "pa.status = 'waiting'",
+    "cancelled": "pa.status = 'cancelled'",
+    "attended": "pa.attendance = 'attended'",
+    "no_show": "pa.attendance = 'no_show'",
+}
+
+
+class EventParticipationFilter(SegmentFilter, tag="event_participation"):
+    """People with a participation of ``status`` in matching events.
+
+    Narrow the events by ``event_id``, ``event_type``, ``campaign`` and a start time range
+    (``start_from`` inclusive, ``start_to`` exclusive); all given criteria apply together.
+    ``signed_up`` includes booked people (everyone who said they come).
+    """
+
+    status: Literal["signed_up", "booked", "waiting", "cancelled", "attended", "no_show"]
+    event_id: int | None = None
+    event_type: Annotated[str, msgspec.Meta(min_length=1, max_length=50)] | None = None
+    campaign: Annotated[str, msgspec.Meta(min_length=1, max_length=200)] | None = None
+    start_from: Annotated[datetime, msgspec.Meta(tz=True)] | None = None
+    start_to: Annotated[datetime, msgspec.Meta(tz=True)] | None = None
+
+    def predicate(self, ctx: FilterContext) -> tuple[str, list[Any]]:
+        """``p.id IN`` the participations matching the status and the event criteria."""
+        conditions = [_STATUS_SQL[self.status]]
+        args: list[Any] = []
+        if self.event_id is not None:
+            conditions.append("pa.event_id = {}")
+            args.append(self.event_id)
+        event_conditions = []
+        for column, op, value in (
+            ("e.type", "=", self.event_type),
+            ("e.campaign", "=", self.campaign),
+            ("e.start_at", ">=", self.start_from),
+            ("e.start_at", "<", self.start_to),
+        ):
+            if value is not None:
+                event_conditions.append(f"{column} {op} {{}}")
+                args.append(value)
+        join = ""
+        if event_conditions:
+            join = " JOIN events_event e ON e.id = pa.event_id"
+            conditions += event_conditions
+        return (
+            f"p.id IN (SELECT pa.person_id FROM events_participation pa{join} "
+            f"WHERE {' AND '.join(conditions)})",
+            args,
+        )

@@ -1,0 +1,142 @@
+"""Reminders and notices: scheduled as jobs in the transaction of the event change (outbox).
+
+A reminder or notice job fans out into one mail per participant, each with a dedupe key made
+of the event, the occasion and the participation, so a job that runs twice (after a crash)
+sends every mail once. A reminder whose event has moved meanwhile is stale and does nothing:
+the move scheduled a reminder for the new time.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from core import db
+from core.api import current_runtime, utcnow
+from core.jobs.services import enqueue
+from plugins.events.links import cancel_url, mail_event
+
+__all__ = [
+    "JOBS",
+    "NOTICE_JOB",
+    "REMINDER_JOB",
+    "remind_late_booking",
+    "schedule_notice",
+    "schedule_reminder",
+]
+
+REMINDER_JOB = "events.remind"
+NOTICE_JOB = "events.notice"
+
+
+def _ts(row: dict[str, Any]) -> int:
+    return int(row["start_at"].timestamp())
+
+
+async def schedule_reminder(row: dict[str, Any]) -> None:
+    """Queue the reminder of a published, upcoming event (once per start time and lead)."""
+    now = utcnow()
+    if row["state"] != "published" or row["start_at"] <= now or row["reminder_hours"] <= 0:
+        return
+    run_at = max(now, row["start_at"] - timedelta(hours=row["reminder_hours"]))
+    await enqueue(
+        REMINDER_JOB,
+        {"event_id": row["id"], "start_ts": _ts(row), "hours": row["reminder_hours"]},
+        run_at=run_at,
+        dedupe_key=f"{REMINDER_JOB}:{row['id']}:{_ts(row)}:{row['reminder_hours']}",
+    )
+
+
+async def schedule_notice(row: dict[str, Any], kind: str) -> None:
+    """Queue a ``changed`` or ``cancelled`` notice to the event's participants."""
+    await enqueue(
+        NOTICE_JOB,
+        {"event_id": row["id"], "kind": kind, "seq": row["change_seq"]},
+        dedupe_key=f"{NOTICE_JOB}:{row['id']}:{kind}:{row['change_seq']}",
+    )
+
+
+async def _recipients(event_id: int, statuses: tuple[str, ...]) -> list[dict[str, Any]]:
+    marks = ", ".join(["{}"] * len(statuses))
+    # Service mail about an event the person joined: needs an address and no do-not-contact.
+    return await db.fetch(
+        "SELECT pa.id AS participation_id, p.first_name, p.last_name, p.email, p.language "
+        "FROM events_participation pa JOIN person p ON p.id = pa.person_id "
+        f"WHERE pa.event_id = {{}} AND pa.status IN ({marks}) "
+        "AND p.email IS NOT NULL AND p.email <> '' AND NOT p.do_not_contact ORDER BY pa.id",
+        event_id,
+        *statuses,
+    )
+
+
+async def _send_all(
+    row: dict[str, Any],
+    template: str,
+    key: str,
+    statuses: tuple[str, ...],
+    participation_id: int | None = None,
+) -> None:
+    runtime = current_runtime()
+    org_id = row["org_id"]
+    async with db.transaction():
+        for person in await _recipients(row["id"], statuses):
+            if participation_id is not None and person["participation_id"] != participation_id:
+                continue
+            locale = person["language"] or runtime.settings.locale
+            await runtime.mailer.send(
+                to_email=person["email"],
+                to_name=f"{person['first_name']} {person['last_name']}".strip(),
+                template=template,
+                locale=locale,
+                context={
+                    "person": person,
+                    "event": mail_event(row, locale),
+                    "cancel_url": cancel_url(org_id, row["id"], person["participation_id"]),
+                },
+                dedupe_key=f"{key}:{person['participation_id']}",
+            )
+
+
+async def _event(event_id: int) -> dict[str, Any] | None:
+    from plugins.events.services import get_event_row
+
+    return await get_event_row(event_id)
+
+
+async def run_reminder(payload: dict[str, Any]) -> None:
+    """Job ``events.remind``: mail booked participants of a still published, unmoved event."""
+    row = await _event(payload["event_id"])
+    if row is None or row["state"] != "published" or _ts(row) != payload["start_ts"]:
+        return  # gone, cancelled or moved (the move scheduled a reminder for the new time)
+    if payload.get("hours", row["reminder_hours"]) != row["reminder_hours"]:
+        return  # the lead time changed; the reminder scheduled with the new one counts
+    key = f"events.reminder:{row['id']}:{payload['start_ts']}"
+    await _send_all(row, "mail/events_reminder", key, ("booked",))
+
+
+async def remind_late_booking(event_id: int, participation_id: int) -> None:
+    """A person booked after the event's reminder went out gets theirs now (same dedupe key,
+    so never twice)."""
+    row = await _event(event_id)
+    now = utcnow()
+    if row is None or row["state"] != "published" or row["reminder_hours"] <= 0:
+        return
+    if not row["start_at"] - timedelta(hours=row["reminder_hours"]) <= now < row["start_at"]:
+        return
+    key = f"events.reminder:{row['id']}:{_ts(row)}"
+    await _send_all(row, "mail/events_reminder", key, ("booked",), participation_id)
+
+
+async def run_notice(payload: dict[str, Any]) -> None:
+    """Job ``events.notice``: tell participants the event moved or was cancelled."""
+    row = await _event(payload["event_id"])
+    if row is None:
+        return
+    key = f"events.notice:{row['id']}:{payload['kind']}:{payload['seq']}"
+    if payload["kind"] == "cancelled":
+        await _send_all(row, "mail/events_cancelled", key, ("booked", "signed_up", "waiting"))
+    elif row["change_seq"] == payload["seq"] and row["state"] == "published":
+        await _send_all(row, "mail/events_changed", key, ("booked", "signed_up"))
+
+
+JOBS = {REMINDER_JOB: run_reminder, NOTICE_JOB: run_notice}

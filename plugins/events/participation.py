@@ -1,0 +1,286 @@
+"""Participation: sign-ups, bookings, the waiting list, cancellation and attendance.
+
+Capacity counts signed-up and booked people. When an event is full a new sign-up goes to the
+waiting list; when a place frees up the longest waiting person moves up and is told by mail.
+Every change runs in one transaction that first locks the event row (PostgreSQL) or holds
+SQLite's write lock, so two sign-ups never take the last place twice.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from core import db
+from core.api import Page, conflict, current_runtime, utcnow
+from core.pagination import check_limit, decode_cursor, page_of
+from plugins.events import notify
+from plugins.events.links import cancel_url, confirm_url, mail_event
+from plugins.events.tables import Participation
+
+__all__ = [
+    "ACTIVE",
+    "add_participant",
+    "cancel_participation",
+    "confirm_participation",
+    "get_participation",
+    "participants_page",
+    "send_confirmation",
+    "set_attendance",
+    "set_status",
+]
+
+ACTIVE = ("signed_up", "booked")
+
+
+async def _lock_event(event_id: int) -> dict[str, Any]:
+    lock = " FOR UPDATE" if db.is_postgres() else ""
+    row = await db.fetch_one(
+        f"SELECT id, capacity, state, start_at, end_at FROM events_event WHERE id = {{}}{lock}",
+        event_id,
+    )
+    assert row is not None
+    return row
+
+
+async def _active_count(event_id: int) -> int:
+    row = await db.fetch_one(
+        "SELECT COUNT(*) AS n FROM events_participation "
+        "WHERE event_id = {} AND status IN ('signed_up', 'booked')",
+        event_id,
+    )
+    return int(row["n"]) if row else 0
+
+
+async def get_participation(participation_id: int) -> dict[str, Any] | None:
+    """A participation row with raw column names (``event_id``, ``person_id``)."""
+    return await db.fetch_one("SELECT * FROM events_participation WHERE id = {}", participation_id)
+
+
+async def _write(existing: dict[str, Any] | None, values: dict[str, Any]) -> dict[str, Any]:
+    now = utcnow()
+    if existing is None:
+        rows = await Participation.insert(
+            Participation(
+                event=values["event_id"],
+                person=values["person_id"],
+                status=values["status"],
+                source=values["source"],
+                confirmed_at=values.get("confirmed_at"),
+            )
+        ).run()
+        pid = rows[0]["id"]
+    else:
+        pid = existing["id"]
+        await db.execute(
+            "UPDATE events_participation SET status = {}, source = {}, confirmed_at = {}, "
+            "cancelled_at = NULL, updated_at = {} WHERE id = {}",
+            values["status"],
+            values["source"],
+            values.get("confirmed_at"),
+            now,
+            pid,
+        )
+    row = await get_participation(pid)
+    assert row is not None
+    return row
+
+
+async def add_participant(
+    event_id: int, person_id: int, status: str, source: str, *, confirmed: bool = True
+) -> tuple[dict[str, Any], bool]:
+    """Sign up (``signed_up``) or book (``booked``) a person; returns the row and whether it
+    changed. A sign-up for a full event joins the waiting list; booking into a full event is
+    refused (409). Signing up someone already signed up or booked changes nothing."""
+    async with db.transaction():
+        event = await _lock_event(event_id)
+        if event["state"] != "published":
+            raise conflict("Only published events take sign-ups.", field="state")
+        if event["end_at"] <= utcnow():
+            raise conflict("The event is over.", field="event_id")
+        existing = await db.fetch_one(
+            "SELECT * FROM events_participation WHERE event_id = {} AND person_id = {}",
+            event_id,
+            person_id,
+        )
+        if existing and existing["status"] in ACTIVE:
+            if status == "booked" and existing["status"] != "booked":
+                row = await _write(existing, {**existing, "status": "booked"})
+                await notify.remind_late_booking(event_id, row["id"])
+                return row, True
+            return existing, False
+        full = event["capacity"] is not None and await _active_count(event_id) >= event["capacity"]
+        if full and status == "booked":
+            raise conflict("The event is full.", field="status")
+        if existing and existing["status"] == "waiting" and full:
+            return existing, False
+        values = {
+            "event_id": event_id,
+            "person_id": person_id,
+            "status": "waiting" if full else status,
+            "source": source,
+            "confirmed_at": utcnow() if confirmed else None,
+        }
+        row = await _write(existing, values)
+        if row["status"] == "booked":
+            await notify.remind_late_booking(event_id, row["id"])
+        return row, True
+
+
+async def _promote(event_id: int) -> None:
+    """Move the longest waiting person up when a place is free, and tell them."""
+    event = await _lock_event(event_id)
+    if event["capacity"] is not None and await _active_count(event_id) >= event["capacity"]:
+        return
+    waiting = await db.fetch_one(
+        "SELECT * FROM events_participation WHERE event_id = {} AND status = 'waiting' "
+        "ORDER BY id LIMIT 1",
+        event_id,
+    )
+    if waiting is None:
+        return
+    await db.execute(
+        "UPDATE events_participation SET status = 'signed_up', updated_at = {} WHERE id = {}",
+        utcnow(),
+        waiting["id"],
+    )
+    await _mail(waiting, "mail/events_promoted", f"events.promoted:{waiting['id']}")
+
+
+async def cancel_participation(row: dict[str, Any]) -> dict[str, Any]:
+    """Cancel (by the person or an organizer); a freed place goes to the waiting list."""
+    async with db.transaction():
+        await _lock_event(row["event_id"])
+        current = await get_participation(row["id"])
+        assert current is not None
+        if current["status"] == "cancelled":
+            return current
+        await db.execute(
+            "UPDATE events_participation SET status = 'cancelled', cancelled_at = {}, "
+            "updated_at = {} WHERE id = {}",
+            utcnow(),
+            utcnow(),
+            row["id"],
+        )
+        if current["status"] in ACTIVE:
+            await _promote(row["event_id"])
+    new = await get_participation(row["id"])
+    assert new is not None
+    return new
+
+
+async def set_status(row: dict[str, Any], status: str) -> dict[str, Any]:
+    """An organizer moves a participation to ``status`` (capacity is checked on the way in)."""
+    if status == "cancelled":
+        return await cancel_participation(row)
+    async with db.transaction():
+        event = await _lock_event(row["event_id"])
+        current = await get_participation(row["id"])
+        assert current is not None
+        joining = status in ACTIVE and current["status"] not in ACTIVE
+        if (
+            joining
+            and event["capacity"] is not None
+            and await _active_count(row["event_id"]) >= event["capacity"]
+        ):
+            raise conflict("The event is full.", field="status")
+        await db.execute(
+            "UPDATE events_participation SET status = {}, cancelled_at = NULL, updated_at = {} "
+            "WHERE id = {}",
+            status,
+            utcnow(),
+            row["id"],
+        )
+        if current["status"] in ACTIVE and status not in ACTIVE:
+            await _promote(row["event_id"])
+        if status == "booked" and current["status"] != "booked":
+            await notify.remind_late_booking(row["event_id"], row["id"])
+    new = await get_participation(row["id"])
+    assert new is not None
+    return new
+
+
+async def set_attendance(row: dict[str, Any], attendance: str | None) -> dict[str, Any]:
+    """Record attended / no-show (or clear it) once the event has started."""
+    event = await _lock_event(row["event_id"])
+    if attendance is not None and event["start_at"] > utcnow():
+        raise conflict("Attendance is recorded once the event has started.", field="attendance")
+    await db.execute(
+        "UPDATE events_participation SET attendance = {}, updated_at = {} WHERE id = {}",
+        attendance,
+        utcnow(),
+        row["id"],
+    )
+    new = await get_participation(row["id"])
+    assert new is not None
+    return new
+
+
+async def confirm_participation(participation_id: int) -> dict[str, Any] | None:
+    """Mark a public sign-up as confirmed by its mailed link (repeating it changes nothing)."""
+    await db.execute(
+        "UPDATE events_participation SET confirmed_at = {}, updated_at = {} "
+        "WHERE id = {} AND confirmed_at IS NULL",
+        utcnow(),
+        utcnow(),
+        participation_id,
+    )
+    return await get_participation(participation_id)
+
+
+async def _mail(
+    row: dict[str, Any],
+    template: str,
+    dedupe_key: str | None,
+    locale: str | None = None,
+    **extra: Any,
+) -> None:
+    person = await db.fetch_one(
+        "SELECT first_name, last_name, email, language, do_not_contact FROM person WHERE id = {}",
+        row["person_id"],
+    )
+    if not person or not person["email"] or person["do_not_contact"]:
+        return
+    event = await db.fetch_one("SELECT * FROM events_event WHERE id = {}", row["event_id"])
+    assert event is not None
+    runtime = current_runtime()
+    locale = locale or person["language"] or runtime.settings.locale
+    await runtime.mailer.send(
+        to_email=person["email"],
+        to_name=f"{person['first_name']} {person['last_name']}".strip(),
+        template=template,
+        locale=locale,
+        context={
+            "person": person,
+            "event": mail_event(event, locale),
+            "cancel_url": cancel_url(event["org_id"], event["id"], row["id"]),
+            **extra,
+        },
+        dedupe_key=dedupe_key,
+    )
+
+
+async def send_confirmation(row: dict[str, Any], org_id: int, locale: str) -> None:
+    """Mail the confirmation link (and the personal cancel link) of a public sign-up."""
+    await _mail(
+        row,
+        "mail/events_confirm",
+        None,
+        locale,
+        confirm_url=confirm_url(org_id, row["event_id"], row["id"]),
+        waiting=row["status"] == "waiting",
+    )
+
+
+async def participants_page(event_id: int, limit: int, cursor: str | None) -> Page[dict]:
+    """A keyset page of an event's participations with the people's names, by id."""
+    check_limit(limit)
+    key = decode_cursor(cursor)
+    rows = await db.fetch(
+        "SELECT pa.*, p.first_name, p.last_name FROM events_participation pa "
+        "JOIN person p ON p.id = pa.person_id WHERE pa.event_id = {} AND pa.id > {} "
+        "ORDER BY pa.id LIMIT {}",
+        event_id,
+        int(key[0]) if key else 0,
+        limit + 1,
+    )
+    return page_of(rows, limit, key=lambda r: [r["id"]])

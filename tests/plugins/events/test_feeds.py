@@ -1,0 +1,110 @@
+"""iCalendar feeds (parsed with icalendar) and JSON for embedding."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from icalendar import Calendar
+
+from core.tables import utcnow
+from tests.plugins.events.conftest import create
+
+
+async def test_feed_holds_exactly_the_public_non_cancelled_events(client, setup):
+    public = [
+        await create(client, setup, title="Infostand"),
+        await create(
+            client,
+            setup,
+            title="Demo",
+            type="demo",
+            location={"name": "Augustusplatz", "address": "Leipzig", "lat": 51.34, "lon": 12.38},
+        ),
+    ]
+    await create(client, setup, title="Intern", visibility="internal")
+    await create(client, setup, title="Mitglieder", visibility="members")
+    await create(client, setup, title="Entwurf", state="draft")
+    cancelled = await create(client, setup, title="Abgesagt")
+    await client.patch(
+        f"{setup.base}/{cancelled['id']}",
+        json={"state": "cancelled"},
+        headers=setup.organizer.headers,
+    )
+    response = await client.get(f"/p/events/{setup.org['id']}/feed.ics")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/calendar")
+    calendar = Calendar.from_ical(response.content)
+    events = calendar.walk("VEVENT")
+    assert sorted(str(e["SUMMARY"]) for e in events) == ["Demo", "Infostand"]
+    uids = {str(e["UID"]) for e in events}
+    assert uids == {f"event-{e['id']}@testserver.local" for e in public}
+    demo = next(e for e in events if str(e["SUMMARY"]) == "Demo")
+    assert demo.decoded("DTSTART") == datetime.fromisoformat(public[1]["start_at"])
+    assert str(demo["LOCATION"]) == "Augustusplatz, Leipzig"
+    assert (demo["GEO"].latitude, demo["GEO"].longitude) == (51.34, 12.38)
+
+
+async def test_single_event_file_and_cancelled_status(client, setup):
+    event = await create(client, setup, title="Verteilaktion")
+    url = f"/p/events/{setup.org['id']}/{event['id']}/event.ics"
+    [item] = Calendar.from_ical((await client.get(url)).content).walk("VEVENT")
+    assert str(item["STATUS"]) == "CONFIRMED" and int(item["SEQUENCE"]) == 0
+    start = utcnow().replace(microsecond=0) + timedelta(days=5)
+    await client.patch(
+        f"{setup.base}/{event['id']}",
+        json={"start_at": start.isoformat(), "end_at": (start + timedelta(hours=1)).isoformat()},
+        headers=setup.organizer.headers,
+    )
+    [moved] = Calendar.from_ical((await client.get(url)).content).walk("VEVENT")
+    assert int(moved["SEQUENCE"]) == 1 and moved.decoded("DTSTART") == start
+    await client.patch(
+        f"{setup.base}/{event['id']}",
+        json={"state": "cancelled"},
+        headers=setup.organizer.headers,
+    )
+    [gone] = Calendar.from_ical((await client.get(url)).content).walk("VEVENT")
+    assert str(gone["STATUS"]) == "CANCELLED"
+    internal = await create(client, setup, visibility="internal")
+    hidden = await client.get(f"/p/events/{setup.org['id']}/{internal['id']}/event.ics")
+    assert hidden.status_code == 404
+
+
+async def test_json_for_embedding(client, setup):
+    event = await create(client, setup, title="Haustür Grünau", type="canvassing")
+    await create(client, setup, title="Intern", visibility="internal")
+    response = await client.get(f"/p/events/{setup.org['id']}/events.json")
+    assert response.status_code == 200
+    assert response.headers["access-control-allow-origin"] == "*"
+    [item] = response.json()["events"]
+    assert item["title"] == "Haustür Grünau" and item["type"] == "canvassing"
+    assert item["url"] == f"http://testserver.local/p/events/{setup.org['id']}/{event['id']}"
+    assert item["location"]["name"] == "Marktplatz"
+
+
+async def test_feed_follows_every_change_and_answers_304_when_unchanged(client, setup):
+    event = await create(client, setup, title="Infostand")
+    url = f"/p/events/{setup.org['id']}/feed.ics"
+
+    async def summaries():
+        response = await client.get(url)
+        return response, sorted(
+            str(e["SUMMARY"]) for e in Calendar.from_ical(response.content).walk("VEVENT")
+        )
+
+    first, titles = await summaries()
+    assert titles == ["Infostand"]
+    again = await client.get(url, headers={"if-none-match": first.headers["etag"]})
+    assert again.status_code == 304
+    await client.patch(
+        f"{setup.base}/{event['id']}",
+        json={"title": "Infostand Wohnen"},
+        headers=setup.organizer.headers,
+    )
+    changed, titles = await summaries()
+    assert titles == ["Infostand Wohnen"] and changed.headers["etag"] != first.headers["etag"]
+    other = await create(client, setup, title="Demo")
+    assert (await summaries())[1] == ["Demo", "Infostand Wohnen"]
+    await client.patch(
+        f"{setup.base}/{other['id']}", json={"state": "cancelled"}, headers=setup.organizer.headers
+    )
+    assert (await summaries())[1] == ["Infostand Wohnen"]
