@@ -16,6 +16,7 @@ from core.audit.services import record
 from core.auth.actor import Actor
 from core.auth.guards import OrgScope, authenticated, requires
 from core.context import current_runtime
+from core.orgs.postcodes import resolve_unit
 from core.pagination import Page, keyset_page
 from core.people.consent import contactable_sql, record_consent
 from core.people.schemas import ConsentIn
@@ -55,6 +56,7 @@ __all__ = [
     "record_consent",
     "render_page",
     "requires",
+    "resolve_unit",
     "scope",
     "sign",
     "subtree_ids",
