@@ -16,9 +16,12 @@ from core.audit.services import record
 from core.auth.actor import Actor
 from core.auth.guards import OrgScope, authenticated, requires
 from core.context import current_runtime
-from core.orgs.postcodes import resolve_unit
+from core.i18n import gettext
+from core.jobs.services import enqueue
+from core.orgs.postcodes import Coverage, normalize_postal_code, resolve_unit
 from core.pagination import Page, keyset_page
 from core.people.consent import contactable_sql, record_consent
+from core.people.gdpr import erase_person, export_person
 from core.people.schemas import ConsentIn
 from core.people.services import scope, subtree_ids
 from core.people.signup import match_or_create_person
@@ -32,6 +35,7 @@ __all__ = [
     "Actor",
     "BadToken",
     "ConsentIn",
+    "Coverage",
     "FieldError",
     "OrgScope",
     "Page",
@@ -43,12 +47,17 @@ __all__ = [
     "conflict",
     "contactable_sql",
     "current_runtime",
+    "enqueue",
+    "erase_person",
+    "export_person",
     "forbidden",
     "get_in_org",
+    "gettext",
     "honeypot_tripped",
     "invalid",
     "match_or_create_person",
     "module_config",
+    "normalize_postal_code",
     "not_found",
     "page_in_org",
     "page_locale",
