@@ -41,12 +41,13 @@ async def ensure_topics() -> None:
 
 
 async def topics(active_only: bool = True) -> list[dict[str, Any]]:
-    """The topics of this deployment, by title."""
-    await ensure_topics()
-    where = "WHERE active" if active_only else ""
-    return await db.fetch(
-        f"SELECT id, slug, title, active FROM linksaktiv_topic {where} ORDER BY title, id"
-    )
+    """The topics of this deployment, by title (seeded from the settings when empty)."""
+    sql = "SELECT id, slug, title, active FROM linksaktiv_topic ORDER BY title, id"
+    rows = await db.fetch(sql)
+    if not rows:
+        await ensure_topics()
+        rows = await db.fetch(sql)
+    return [r for r in rows if r["active"] or not active_only]
 
 
 async def create_topic(slug: str, title: str) -> dict[str, Any]:

@@ -35,6 +35,8 @@ class LinksaktivConfig(msgspec.Struct, forbid_unknown_fields=True):
             this many days.
         confirm_days / link_days: how long confirmation and personal-page links stay valid.
         signups_per_minute: sign-ups per client address and minute on the public form.
+        events_module: the module whose ``person_summary`` is shown as "my events" on the
+            personal page when it is installed (never imported: it comes through the hook).
     """
 
     topics: list[str] = msgspec.field(default_factory=lambda: list(DEFAULT_TOPICS))
@@ -48,6 +50,7 @@ class LinksaktivConfig(msgspec.Struct, forbid_unknown_fields=True):
     confirm_days: int = 14
     link_days: int = 30
     signups_per_minute: int = 20
+    events_module: str = "events"
 
 
 def config() -> LinksaktivConfig:

@@ -157,7 +157,7 @@ async def me_page(request: Request, t: str = "", done: str = "") -> Response[str
     others = await runtime.registry.gather_each(
         "person_summary", person_id=person_id, org_id=page["person"]["home_org_id"]
     )
-    events = [value for name, value in others if name == "events"]
+    events = [value for name, value in others if name == config().events_module]
     return render_page(
         request,
         "pages/linksaktiv/me.html.jinja",

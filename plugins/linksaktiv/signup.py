@@ -91,7 +91,7 @@ async def join(data: JoinIn, locale: str) -> int:
     home = await resolve_unit(data.postal_code) or source_org or await _fallback_unit()
     runtime = current_runtime()
     async with db.transaction():
-        person_id, _created = await match_or_create_person(
+        person_id, created = await match_or_create_person(
             home_org_id=home,
             first_name=data.first_name,
             last_name=data.last_name,
@@ -101,8 +101,13 @@ async def join(data: JoinIn, locale: str) -> int:
             source=_CORE_SOURCE.get(source, source),
             postal_code=data.postal_code.strip(),
         )
-        existing = await db.fetch_one(
-            "SELECT id, status, help FROM linksaktiv_activist WHERE person_id = {}", person_id
+        existing = (
+            None
+            if created
+            else await db.fetch_one(
+                "SELECT id, status, help FROM linksaktiv_activist WHERE person_id = {}",
+                person_id,
+            )
         )
         now = utcnow()
         confirmed = existing is not None and existing["status"] == "confirmed"
@@ -130,7 +135,7 @@ async def join(data: JoinIn, locale: str) -> int:
                 now,
                 existing["id"],
             )
-        await _add_topics(person_id, topics, replace=not confirmed)
+        await _add_topics(person_id, topics, replace=existing is not None and not confirmed)
         email = (await db.fetch_one("SELECT email FROM person WHERE id = {}", person_id))["email"]
         if confirmed:
             await _mail_link(person_id, email, data.first_name, locale)
@@ -149,12 +154,12 @@ async def join(data: JoinIn, locale: str) -> int:
 async def _add_topics(person_id: int, topics: list[int], replace: bool) -> None:
     if replace:
         await db.execute("DELETE FROM linksaktiv_interest WHERE person_id = {}", person_id)
-    for topic in topics:
+    if topics:
         await db.execute(
-            "INSERT INTO linksaktiv_interest (person_id, topic_id) VALUES ({}, {}) "
-            "ON CONFLICT (person_id, topic_id) DO NOTHING",
-            person_id,
-            topic,
+            "INSERT INTO linksaktiv_interest (person_id, topic_id) VALUES "
+            + ", ".join(["({}, {})"] * len(topics))
+            + " ON CONFLICT (person_id, topic_id) DO NOTHING",
+            *[value for topic in topics for value in (person_id, topic)],
         )
 
 

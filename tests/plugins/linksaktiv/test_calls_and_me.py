@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from core import db
+from core import Module, db, hookimpl
 from core.api import sign
 from core.context import set_runtime
 from plugins.linksaktiv.signup import CONFIRM_PURPOSE
@@ -243,3 +243,37 @@ async def test_district_sees_only_its_subtree(app, client, factory, party):
     assert leipzig.status_code == 404
     state = await client.get(api(party.state, "/activists"), headers=party.admin.headers)
     assert len(state.json()["items"]) == 2
+
+
+class Agenda:
+    """A stand-in events module: it answers ``person_summary`` and nothing else."""
+
+    __name__ = "agenda_test_module"
+
+    @staticmethod
+    @hookimpl
+    def register_module():
+        return Module(name="agenda", title="Agenda")
+
+    @staticmethod
+    @hookimpl
+    async def person_summary(person_id, org_id):
+        return {"Sommerfest Leipzig": "angemeldet"}
+
+
+class TestMyEventsThroughTheHook:
+    @pytest.fixture
+    def orga_plugins(self):
+        return [Agenda()]
+
+    @pytest.fixture
+    def orga_overrides(self):
+        return {
+            "modules": ("linksaktiv", "agenda"),
+            "module_config": {"linksaktiv": {"events_module": "agenda"}},
+        }
+
+    async def test_personal_page_shows_the_events_modules_summary(self, app, client, party):
+        rosa = await confirmed_activist(app, client)
+        page = await client.get("/p/linksaktiv/me", params={"t": me_token(app, rosa)})
+        assert "My events" in page.text and "Sommerfest Leipzig" in page.text
