@@ -158,3 +158,29 @@ class TestRateLimit:
             assert ok.status_code == 202
         throttled = await client.post("/p/linksaktiv/api/join", json=JOIN)
         assert throttled.status_code == 429
+
+
+class TestEmbedding:
+    @pytest.fixture
+    def orga_overrides(self):
+        return {"cors_origins": ("https://partei.example",)}
+
+    async def test_json_endpoint_allows_the_party_website_only(self, client, party):
+        preflight = {
+            "Origin": "https://partei.example",
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "content-type",
+        }
+        allowed = await client.options("/p/linksaktiv/api/join", headers=preflight)
+        assert allowed.headers["access-control-allow-origin"] == "https://partei.example"
+        posted = await client.post(
+            "/p/linksaktiv/api/join", json=JOIN, headers={"Origin": "https://partei.example"}
+        )
+        assert posted.status_code == 202
+        assert posted.headers["access-control-allow-origin"] == "https://partei.example"
+        other = await client.post(
+            "/p/linksaktiv/api/join",
+            json=JOIN | {"email": "x@example.org"},
+            headers={"Origin": "https://evil.example"},
+        )
+        assert "access-control-allow-origin" not in other.headers
