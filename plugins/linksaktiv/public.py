@@ -20,6 +20,7 @@ from core.api import (
     gettext,
     honeypot_tripped,
     page_locale,
+    record,
     render_page,
     unsign,
 )
@@ -184,6 +185,13 @@ async def me_submit(request: Request) -> Response:
         row = await db.fetch_one("SELECT * FROM person WHERE id = {}", person_id)
         if row is not None:
             await erase_person(row, current_runtime().registry)
+            await record(
+                "person.erased",
+                object_type="person",
+                object_id=person_id,
+                org_id=row["home_org_id"],
+                detail={"by": "self", "via": "linksaktiv"},
+            )
         return render_page(request, "pages/linksaktiv/deleted.html.jinja")
     try:
         outcome = await me_service.act(person_id, action, form)
@@ -220,6 +228,13 @@ async def me_export(t: str = "") -> Response[bytes]:
     if row is None:
         return Response(b"link expired", status_code=400, media_type="text/plain")
     export = await export_person(row, current_runtime().registry)
+    await record(
+        "person.exported",
+        object_type="person",
+        object_id=row["id"],
+        org_id=row["home_org_id"],
+        detail={"by": "self", "via": "linksaktiv"},
+    )
     return Response(
         msgspec.json.encode(export),
         media_type="application/json",

@@ -192,6 +192,12 @@ async def test_personal_page_orders_reports_exports_and_deletes(app, client, par
     assert await db.fetch("SELECT id FROM person") == []
     assert await db.fetch("SELECT id FROM linksaktiv_order") == []
     assert (await client.get("/p/linksaktiv/me", params={"t": token})).status_code == 400
+    audited = await db.fetch(
+        "SELECT action FROM audit_log WHERE object_type = 'person' AND object_id = {} "
+        "AND action IN ('person.exported', 'person.erased') ORDER BY id",
+        rosa,
+    )
+    assert [a["action"] for a in audited] == ["person.exported", "person.erased"]
 
 
 async def test_unsubscribe_withdraws_consent(app, client, party):

@@ -184,3 +184,23 @@ class TestEmbedding:
             headers={"Origin": "https://evil.example"},
         )
         assert "access-control-allow-origin" not in other.headers
+
+
+async def test_new_personal_link_by_mail_only_for_confirmed_activists(
+    app, client, party, smtp_sink
+):
+    await client.post("/p/linksaktiv/api/join", json=JOIN)
+    await run_jobs(app)
+    [mail] = mails_to(smtp_sink, "rosa@example.org")
+    pending = await client.post("/p/linksaktiv/link", data={"email": "rosa@example.org"})
+    assert pending.status_code == 200
+    await run_jobs(app)
+    assert len(mails_to(smtp_sink, "rosa@example.org")) == 1  # not confirmed: nothing
+    await client.get(link_in(mail, "confirm/"))
+    unknown = await client.post("/p/linksaktiv/link", data={"email": "nobody@example.org"})
+    known = await client.post("/p/linksaktiv/link", data={"email": "Rosa@Example.org"})
+    assert unknown.text == known.text
+    await run_jobs(app)
+    new = mails_to(smtp_sink, "rosa@example.org")[-1]
+    page = await client.get(link_in(new, "me"))
+    assert page.status_code == 200 and "Hello Rosa" in page.text
