@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from typing import Any, Literal
 
-from litestar import get, patch, post
+from litestar import Response, get, patch, post
 from litestar.response import Stream
 
 from core import db
@@ -25,6 +27,18 @@ from plugins.linksaktiv.schemas import OrderIn, OrderOut, OrderPatch, ReferralOu
 from plugins.linksaktiv.tables import Edition
 
 __all__ = ["order_handlers"]
+
+PICKUP_COLUMNS = (
+    "office_org_id",
+    "office",
+    "address",
+    "opening_hours",
+    "order_id",
+    "first_name",
+    "last_name",
+    "copies",
+    "status",
+)
 
 
 def order_out(row: dict[str, Any]) -> OrderOut:
@@ -186,6 +200,47 @@ async def pickup(actor: Actor, org: OrgScope, edition_id: int) -> list[dict[str,
     return lists
 
 
+@get(
+    "/editions/{edition_id:int}/pickup.csv",
+    guards=[requires("linksaktiv.manage")],
+    summary="Pickup lists per office as CSV",
+)
+async def pickup_csv(actor: Actor, org: OrgScope, edition_id: int) -> Response[bytes]:
+    """The pickup lists as one CSV to print per office (sorted by office, then name)."""
+    await get_in_org(Edition, edition_id, org, "edition")
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(PICKUP_COLUMNS)
+    for office in await orders.pickup_lists(org.id, edition_id):
+        place = office["office"] or {}
+        for o in office["orders"]:
+            writer.writerow(
+                [
+                    office["org_id"],
+                    office["name"],
+                    place.get("address", ""),
+                    place.get("opening_hours", ""),
+                    o["order_id"],
+                    o["first_name"],
+                    o["last_name"],
+                    o["copies"],
+                    o["status"],
+                ]
+            )
+    await record(
+        "linksaktiv.pickup_listed",
+        user_id=actor.user_id,
+        org_id=org.id,
+        object_type="edition",
+        object_id=edition_id,
+    )
+    return Response(
+        out.getvalue().encode(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="pickup-{edition_id}.csv"'},
+    )
+
+
 @get("/distribution", guards=[requires("linksaktiv.view")], summary="Distribution report")
 async def distribution(org: OrgScope, edition_id: int | None = None) -> list[dict[str, Any]]:
     """Per unit of the subtree and postal code: copies distributed, and coverage gaps."""
@@ -305,6 +360,7 @@ def order_handlers() -> list:
         patch_order,
         shipping_csv,
         pickup,
+        pickup_csv,
         distribution,
         list_referrals,
         get_referral,

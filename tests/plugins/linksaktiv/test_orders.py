@@ -68,6 +68,15 @@ async def test_delivery_is_pickup_inside_office_coverage_else_shipping(
     [office] = lists.json()
     assert office["org_id"] == party.leipzig["id"] and office["copies"] == 60
     assert office["office"]["address"].startswith("Braustraße")
+    printed = await client.get(
+        api(party.root, f"/editions/{edition['id']}/pickup.csv"), headers=party.admin.headers
+    )
+    [line] = list(csv.DictReader(io.StringIO(printed.text)))
+    assert (line["office"], line["order_id"], line["copies"]) == (
+        "KV Leipzig",
+        str(pickup["id"]),
+        "60",
+    )
 
 
 async def test_shipping_thresholds_and_address_are_checked(client, factory, party, edition):
