@@ -217,12 +217,12 @@ async def pickup_csv(actor: Actor, org: OrgScope, edition_id: int) -> Response[b
             writer.writerow(
                 [
                     office["org_id"],
-                    office["name"],
-                    place.get("address", ""),
-                    place.get("opening_hours", ""),
+                    orders.cell(office["name"]),
+                    orders.cell(place.get("address")),
+                    orders.cell(place.get("opening_hours")),
                     o["order_id"],
-                    o["first_name"],
-                    o["last_name"],
+                    orders.cell(o["first_name"]),
+                    orders.cell(o["last_name"]),
                     o["copies"],
                     o["status"],
                 ]

@@ -13,6 +13,7 @@ from plugins.linksaktiv.config import config
 
 __all__ = [
     "NEXT",
+    "cell",
     "create_order",
     "decide_delivery",
     "distribution_report",
@@ -144,6 +145,12 @@ SHIPPING_COLUMNS = (
 )
 
 
+def cell(value: str | None) -> str:
+    """A text cell that spreadsheet programs do not run as a formula (OWASP CSV injection)."""
+    text = value or ""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
 async def shipping_rows(
     org_id: int, edition_id: int | None, statuses: list[str], batch: int = 5000
 ) -> AsyncIterator[bytes]:
@@ -181,13 +188,13 @@ async def shipping_rows(
             writer.writerow(
                 (
                     r["id"],
-                    r["title"],
-                    r["first_name"],
-                    r["last_name"],
-                    r["street"] or "",
-                    r["postal_code"] or "",
-                    r["city"] or "",
-                    r["country"] or "",
+                    cell(r["title"]),
+                    cell(r["first_name"]),
+                    cell(r["last_name"]),
+                    cell(r["street"]),
+                    cell(r["postal_code"]),
+                    cell(r["city"]),
+                    cell(r["country"]),
                     r["quantity"],
                     bundles,
                     r["bundle_size"],
