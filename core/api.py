@@ -19,6 +19,7 @@ from core.context import current_runtime
 from core.i18n import gettext
 from core.jobs.services import enqueue
 from core.orgs.postcodes import Coverage, normalize_postal_code, resolve_unit
+from core.orgs.services import module_states
 from core.pagination import Page, keyset_page
 from core.people.consent import contactable_sql, record_consent
 from core.people.gdpr import erase_person, export_person
@@ -57,6 +58,7 @@ __all__ = [
     "invalid",
     "match_or_create_person",
     "module_config",
+    "module_enabled",
     "normalize_postal_code",
     "not_found",
     "page_in_org",
@@ -107,3 +109,10 @@ async def page_in_org(
     """A keyset page (newest first) of the rows of ``table`` owned by unit ``org``."""
     query = table.select().where(table.org == org.id)  # type: ignore[attr-defined]
     return await keyset_page(query, table._meta.primary_key, limit, cursor, newest_first=True)
+
+
+async def module_enabled(name: str, org_path: str) -> bool:
+    """Whether module ``name`` is installed here and switched on for the unit at ``org_path``."""
+    if name not in current_runtime().registry.modules:
+        return False
+    return (await module_states(org_path, [name]))[name]

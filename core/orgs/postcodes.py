@@ -89,6 +89,8 @@ async def set_postcodes(org_id: int, ranges: list[tuple[str, str]]) -> None:
 async def resolve_unit(postal_code: str | None, within: str | None = None) -> int | None:
     """The id of the most specific (deepest) unit covering ``postal_code``, else ``None``.
 
+    Between units of the same depth a single code wins over a range, then the lower id.
+
     Args:
         postal_code: the code as typed; it is normalized first.
         within: a unit path; only units in that subtree count.
@@ -104,7 +106,7 @@ async def resolve_unit(postal_code: str | None, within: str | None = None) -> in
     if within:
         sql += " AND substr(u.path, 1, {}) = {}"
         args += [len(within), within]
-    sql += " ORDER BY length(u.path) DESC, (c.code_from = c.code_to) DESC, c.id LIMIT 1"
+    sql += " ORDER BY length(u.path) DESC, (c.code_from = c.code_to) DESC, u.id LIMIT 1"
     row = await db.fetch_one(sql, *args)
     return row["id"] if row else None
 

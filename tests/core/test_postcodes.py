@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from core import db
@@ -163,3 +163,26 @@ def test_cli_import_postcodes(cli_env, tmp_path):
     unknown = tmp_path / "unknown.csv"
     unknown.write_text("org_id;postal_code\n99;04109\n", encoding="utf-8")
     assert "no org unit 99" in orga(cli_env, "orgs", "import-postcodes", str(unknown)).stderr
+
+
+unit_ranges = st.lists(
+    st.tuples(st.integers(0, 3), codes, st.integers(0, 300)), min_size=1, max_size=12
+)
+
+
+@settings(
+    max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(entries=unit_ranges, probes=st.lists(codes, min_size=1, max_size=10))
+async def test_sql_and_memory_resolution_agree(tree, entries, probes):
+    root, state, leipzig, dresden, _admin = tree
+    units = [root, state, leipzig, dresden]
+    per_unit: dict[int, list[tuple[str, str]]] = {u["id"]: [] for u in units}
+    for index, low, width in entries:
+        high = f"{min(int(low) + width, 99999):05d}"
+        per_unit[units[index]["id"]].append((low, high))
+    for unit_id, ranges in per_unit.items():
+        await set_postcodes(unit_id, sorted(set(ranges)))
+    coverage = await Coverage.load(per_unit)
+    for probe in probes + [low for _, low, _ in entries]:
+        assert await resolve_unit(probe) == coverage.resolve(probe), probe
