@@ -43,7 +43,7 @@ async def decide_delivery(postal_code: str | None) -> tuple[str, int | None]:
     row = await db.fetch_one(
         "SELECT u.id FROM org_postcode c JOIN org_unit u ON u.id = c.org_id "
         "WHERE c.code_from <= {} AND c.code_to >= {} AND length(c.code_from) = {} "
-        "AND u.office IS NOT NULL ORDER BY length(u.path) DESC, c.id LIMIT 1",
+        "AND u.office IS NOT NULL ORDER BY length(u.path) DESC, u.id LIMIT 1",
         code,
         code,
         len(code),

@@ -19,6 +19,7 @@ from core.api import (
     export_person,
     gettext,
     honeypot_tripped,
+    module_enabled,
     page_locale,
     record,
     render_page,
@@ -154,11 +155,13 @@ async def me_page(request: Request, t: str = "", done: str = "") -> Response[str
     page = await me_service.page_data(person_id) if person_id else None
     if page is None:
         return render_page(request, "pages/linksaktiv/link_broken.html.jinja", status=400)
-    runtime = current_runtime()
-    others = await runtime.registry.gather_each(
-        "person_summary", person_id=person_id, org_id=page["person"]["home_org_id"]
-    )
-    events = [value for name, value in others if name == config().events_module]
+    events: list[Any] = []
+    events_module = config().events_module
+    if await module_enabled(events_module, page["person"]["path"]):
+        others = await current_runtime().registry.gather_each(
+            "person_summary", person_id=person_id, org_id=page["person"]["home_org_id"]
+        )
+        events = [value for name, value in others if name == events_module]
     return render_page(
         request,
         "pages/linksaktiv/me.html.jinja",

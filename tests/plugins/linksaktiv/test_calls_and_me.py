@@ -279,7 +279,12 @@ class TestMyEventsThroughTheHook:
             "module_config": {"linksaktiv": {"events_module": "agenda"}},
         }
 
-    async def test_personal_page_shows_the_events_modules_summary(self, app, client, party):
+    async def test_personal_page_shows_the_events_modules_summary(
+        self, app, client, factory, party
+    ):
         rosa = await confirmed_activist(app, client)
+        page = await client.get("/p/linksaktiv/me", params={"t": me_token(app, rosa)})
+        assert "Sommerfest Leipzig" not in page.text  # the module is off for Rosa's unit
+        await factory.enable(party.state["id"], "agenda")
         page = await client.get("/p/linksaktiv/me", params={"t": me_token(app, rosa)})
         assert "My events" in page.text and "Sommerfest Leipzig" in page.text
