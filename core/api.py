@@ -17,8 +17,13 @@ from core.auth.actor import Actor
 from core.auth.guards import OrgScope, authenticated, requires
 from core.auth.services import users_with_permission
 from core.context import current_runtime
+from core.i18n import gettext
+from core.jobs.services import enqueue
+from core.orgs.postcodes import Coverage, normalize_postal_code, resolve_unit
+from core.orgs.services import module_states
 from core.pagination import Page, keyset_page
 from core.people.consent import contactable_sql, not_opted_out_sql, record_consent
+from core.people.gdpr import erase_person, export_person
 from core.people.schemas import ConsentIn
 from core.people.services import scope, subtree_ids
 from core.people.signup import match_or_create_person
@@ -34,6 +39,7 @@ __all__ = [
     "Actor",
     "BadToken",
     "ConsentIn",
+    "Coverage",
     "FieldError",
     "OrgScope",
     "Page",
@@ -47,12 +53,18 @@ __all__ = [
     "conflict",
     "contactable_sql",
     "current_runtime",
+    "enqueue",
+    "erase_person",
+    "export_person",
     "forbidden",
     "get_in_org",
+    "gettext",
     "honeypot_tripped",
     "invalid",
     "match_or_create_person",
     "module_config",
+    "module_enabled",
+    "normalize_postal_code",
     "not_found",
     "not_opted_out_sql",
     "page_in_org",
@@ -61,6 +73,7 @@ __all__ = [
     "record_consent",
     "render_page",
     "requires",
+    "resolve_unit",
     "scope",
     "sign",
     "subtree_ids",
@@ -104,3 +117,10 @@ async def page_in_org(
     """A keyset page (newest first) of the rows of ``table`` owned by unit ``org``."""
     query = table.select().where(table.org == org.id)  # type: ignore[attr-defined]
     return await keyset_page(query, table._meta.primary_key, limit, cursor, newest_first=True)
+
+
+async def module_enabled(name: str, org_path: str) -> bool:
+    """Whether module ``name`` is installed here and switched on for the unit at ``org_path``."""
+    if name not in current_runtime().registry.modules:
+        return False
+    return (await module_states(org_path, [name]))[name]

@@ -320,9 +320,11 @@ def module_new(name: str, target: Path, title: str | None) -> None:
 
 
 def _add_core_groups() -> None:
+    from core.orgs.commands import orgs
     from core.people.commands import people
 
     cli.add_command(people)
+    cli.add_command(orgs)
 
 
 def _load_module_commands() -> None:

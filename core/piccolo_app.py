@@ -10,7 +10,7 @@ from core.audit.tables import AuditEntry
 from core.auth.tables import AuthToken, LoginAttempt, PasswordReset, RoleAssignment, User
 from core.jobs.tables import Job
 from core.mail.tables import MailSuppression
-from core.orgs.tables import OrgModule, OrgUnit
+from core.orgs.tables import OrgModule, OrgPostcode, OrgUnit
 from core.people.tables import (
     ConsentEvent,
     CustomField,
@@ -29,6 +29,7 @@ APP_CONFIG = AppConfig(
     table_classes=[
         OrgUnit,
         OrgModule,
+        OrgPostcode,
         User,
         RoleAssignment,
         AuthToken,

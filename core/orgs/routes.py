@@ -379,6 +379,7 @@ async def create_api_token(actor: Actor, org: OrgScope, data: ApiTokenIn) -> Api
 def org_handlers() -> list:
     """Route handlers of this file (org-scoped ones inside a guarded router)."""
     from core.audit.routes import list_audit
+    from core.orgs.postcode_routes import get_postcodes, put_postcodes
 
     scoped = Router(
         path="/api/orgs/{org_id:int}",
@@ -394,6 +395,8 @@ def org_handlers() -> list:
             patch_user,
             create_api_token,
             list_audit,
+            get_postcodes,
+            put_postcodes,
         ],
         guards=[org_guard()],
     )

@@ -8,7 +8,7 @@ from piccolo.table import Table
 
 from core.tables import Stamped
 
-__all__ = ["OrgModule", "OrgUnit"]
+__all__ = ["OrgModule", "OrgPostcode", "OrgUnit"]
 
 
 class OrgUnit(Stamped, Table, tablename="org_unit"):
@@ -31,3 +31,14 @@ class OrgModule(Stamped, Table, tablename="org_module"):
     org = ForeignKey(OrgUnit, on_delete=OnDelete.cascade, db_column_name="org_id")
     module = Varchar(length=100)
     enabled = Boolean(default=False)
+
+
+class OrgPostcode(Stamped, Table, tablename="org_postcode"):
+    """Postal codes a unit covers: one code (``code_from == code_to``) or an inclusive range.
+
+    Codes of one range have the same length, so text comparison orders them like numbers.
+    """
+
+    org = ForeignKey(OrgUnit, on_delete=OnDelete.cascade, db_column_name="org_id")
+    code_from = Varchar(length=20)
+    code_to = Varchar(length=20)

@@ -20,6 +20,7 @@ from typing import Any, Literal
 import msgspec
 
 from core import db
+from core.orgs.postcodes import Coverage
 from core.people.phones import normalize_phone
 from core.people.schemas import MEMBER_STATUSES, SOURCES
 from core.people.services import name_keys, normalize_email_address, refresh_phone_flag
@@ -351,6 +352,7 @@ async def _insert(
     options: ImportOptions,
     import_id: int,
     tag_ids: dict[str, int],
+    coverage: Coverage | None = None,
 ) -> None:
     now = utcnow()
     ids = await _new_ids(len(chunk))
@@ -374,7 +376,7 @@ async def _insert(
                 v.get("language"),
                 v.get("member_status", options.default_member_status),
                 v.get("membership_number"),
-                org_id,
+                (coverage.resolve(v.get("postal_code")) if coverage else None) or org_id,
                 v.get("source", "import"),
                 msgspec.json.encode(v.get("custom_fields", {})).decode(),
                 v.get("notes"),
@@ -492,6 +494,9 @@ async def run_import(
                 "SELECT id FROM org_unit WHERE substr(path, 1, {}) = {}", len(org_path), org_path
             )
         }
+        # A new person's home unit: the most specific unit of the subtree covering their
+        # postal code, else the import's unit.
+        coverage = await Coverage.load(units)
         # Reading and checking the next chunk (pure Python, in a thread) overlaps with writing
         # the current one (database work), so the import takes about the longer of the two.
         upcoming = asyncio.ensure_future(asyncio.to_thread(_take, rows, CHUNK))
@@ -503,7 +508,7 @@ async def run_import(
                 await db.execute("ANALYZE person, person_phone")
             try:
                 await _write_chunk(
-                    chunk, import_id, org_id, org_path, options, counts, tag_ids, units
+                    chunk, import_id, org_id, org_path, options, counts, tag_ids, units, coverage
                 )
             except BaseException:
                 await asyncio.gather(upcoming, return_exceptions=True)
@@ -535,6 +540,7 @@ async def _write_chunk(
     counts: Counts,
     tag_ids: dict[str, int],
     units: set[int],
+    coverage: Coverage | None = None,
 ) -> None:
     counts.total += len(chunk)
     bad = [r for r in chunk if r.errors]
@@ -570,7 +576,7 @@ async def _write_chunk(
             await _update(row, person_id, options)
             counts.updated += 1
     if fresh:
-        await _insert(fresh, org_id, options, import_id, tag_ids)
+        await _insert(fresh, org_id, options, import_id, tag_ids, coverage)
         counts.created += len(fresh)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from core import Module, ModuleRoutes, Permission, hookimpl
 
 NAME = "linksaktiv"
@@ -14,7 +16,7 @@ def register_module() -> Module:
         name=NAME,
         title="Linksaktiv network",
         description="Activists by topic, calls to action, newspaper editions and referrals.",
-        version="0.1.0",
+        version="0.2.0",
     )
 
 
@@ -35,7 +37,7 @@ def register_permissions() -> tuple[Permission, ...]:
         ),
         Permission(
             name="linksaktiv.manage",
-            description="Manage editions, orders and calls",
+            description="Manage topics, calls, editions and orders",
             default_roles=("admin", "organizer"),
         ),
         Permission(
@@ -48,10 +50,27 @@ def register_permissions() -> tuple[Permission, ...]:
 
 @hookimpl
 def register_routes() -> ModuleRoutes:
-    """Edition routes under ``/api/orgs/{org_id}/linksaktiv``."""
+    """Org routes under ``/api/orgs/{org_id}/linksaktiv``, public pages under ``/p/linksaktiv``."""
+    from plugins.linksaktiv.public import public_handlers
     from plugins.linksaktiv.routes import handlers
 
-    return ModuleRoutes(org=handlers())
+    return ModuleRoutes(org=handlers(), public=public_handlers())
+
+
+@hookimpl
+def register_segment_filters() -> list[type]:
+    """ "Interested in topic" for mailings and calling."""
+    from plugins.linksaktiv.filters import InterestedInTopic
+
+    return [InterestedInTopic]
+
+
+@hookimpl
+def register_jobs() -> dict[str, Any]:
+    """Referral notification and reminder."""
+    from plugins.linksaktiv.referrals import JOBS
+
+    return dict(JOBS)
 
 
 @hookimpl
@@ -60,3 +79,43 @@ def register_commands(cli) -> None:
     from plugins.linksaktiv.commands import linksaktiv
 
     cli.add_command(linksaktiv)
+
+
+@hookimpl
+async def person_export(person_id: int) -> dict[str, Any] | None:
+    """Sign-up, interests, calls done, orders and referrals of the person."""
+    from plugins.linksaktiv.gdpr import export
+
+    return await export(person_id)
+
+
+@hookimpl
+async def person_erase(person_id: int) -> None:
+    """Delete every linksaktiv row about the person."""
+    from plugins.linksaktiv.gdpr import erase
+
+    await erase(person_id)
+
+
+@hookimpl
+async def people_merged(kept_id: int, merged_id: int) -> None:
+    """Move the merged person's linksaktiv rows to the kept person (no duplicates)."""
+    from plugins.linksaktiv.gdpr import merge
+
+    await merge(kept_id, merged_id)
+
+
+@hookimpl
+async def person_summary(person_id: int, org_id: int) -> dict[str, Any] | None:
+    """Status, topics and open orders for the person detail view."""
+    from plugins.linksaktiv.gdpr import summary
+
+    return await summary(person_id)
+
+
+@hookimpl
+async def template_context(person_id: int, org_id: int) -> dict[str, Any] | None:
+    """``linksaktiv.calls`` (open calls matching the person) and ``linksaktiv.me_url``."""
+    from plugins.linksaktiv.calls import mail_context
+
+    return await mail_context(person_id)

@@ -6,11 +6,20 @@ from pathlib import Path
 
 from piccolo.conf.apps import AppConfig
 
-from plugins.linksaktiv.tables import Edition
+from plugins.linksaktiv.tables import (
+    Activist,
+    Call,
+    CallDone,
+    Edition,
+    Interest,
+    Order,
+    Referral,
+    Topic,
+)
 
 APP_CONFIG = AppConfig(
     app_name="linksaktiv",
     migrations_folder_path=str(Path(__file__).parent / "piccolo_migrations"),
-    table_classes=[Edition],
+    table_classes=[Topic, Activist, Interest, Call, CallDone, Edition, Order, Referral],
     migration_dependencies=["core.piccolo_app"],
 )

@@ -2,13 +2,44 @@
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime
+from typing import Any, Literal
 
-from litestar import get, post
+import msgspec
+from litestar import get, patch, post
 
-from core.api import Actor, OrgScope, Page, get_in_org, page_in_org, record, requires, to_row
-from plugins.linksaktiv.schemas import EditionIn, EditionOut
-from plugins.linksaktiv.tables import Edition
+from core import db
+from core.api import (
+    Actor,
+    OrgScope,
+    Page,
+    forbidden,
+    get_in_org,
+    invalid,
+    not_found,
+    page_in_org,
+    record,
+    requires,
+    scope,
+    subtree_ids,
+    to_row,
+    utcnow,
+)
+from plugins.linksaktiv import calls as call_service
+from plugins.linksaktiv.funnel import funnel
+from plugins.linksaktiv.order_routes import order_handlers
+from plugins.linksaktiv.schemas import (
+    ActivistOut,
+    CallIn,
+    CallOut,
+    EditionIn,
+    EditionOut,
+    TopicIn,
+    TopicOut,
+    TopicPatch,
+)
+from plugins.linksaktiv.signup import source_link
+from plugins.linksaktiv.tables import Call, Edition
 
 __all__ = ["handlers"]
 
@@ -16,7 +47,7 @@ __all__ = ["handlers"]
 def _edition_out(row: dict[str, Any]) -> EditionOut:
     return EditionOut(
         id=row["id"],
-        org_id=row["org_id"],
+        org_id=row["org_id"] if "org_id" in row else row["org"],
         title=row["title"],
         date=row["date"],
         copies=row["copies"],
@@ -53,6 +84,238 @@ async def get_edition(org: OrgScope, edition_id: int) -> EditionOut:
     return _edition_out(await get_in_org(Edition, edition_id, org, "edition"))
 
 
+def _topic_out(row: dict[str, Any]) -> TopicOut:
+    return TopicOut(id=row["id"], slug=row["slug"], title=row["title"], active=row["active"])
+
+
+@get("/topics", guards=[requires("linksaktiv.view")], summary="Topics of this deployment")
+async def list_topics(include_inactive: bool = False) -> list[TopicOut]:
+    """All topics (one list per deployment)."""
+    return [_topic_out(t) for t in await call_service.topics(active_only=not include_inactive)]
+
+
+def _require_root(org: OrgScope) -> None:
+    if org.path.count("/") != 2:
+        raise forbidden("linksaktiv.manage")  # topics are the deployment's: root units only
+
+
+@post("/topics", guards=[requires("linksaktiv.manage")], summary="Add a topic")
+async def create_topic(actor: Actor, org: OrgScope, data: TopicIn) -> TopicOut:
+    """Add a topic (managers of a root unit only: the list is the deployment's)."""
+    _require_root(org)
+    topic = await call_service.create_topic(data.slug, data.title)
+    await record(
+        "linksaktiv.topic_created",
+        user_id=actor.user_id,
+        org_id=org.id,
+        object_type="topic",
+        object_id=topic["id"],
+    )
+    return _topic_out(topic)
+
+
+@patch("/topics/{topic_id:int}", guards=[requires("linksaktiv.manage")], summary="Edit topic")
+async def patch_topic(org: OrgScope, topic_id: int, data: TopicPatch) -> TopicOut:
+    """Rename a topic or switch it off (managers of a root unit only)."""
+    _require_root(org)
+    values = to_row(data)
+    if values:
+        values["updated_at"] = utcnow()
+        columns = ", ".join(f"{k} = {{}}" for k in values)
+        await db.execute(
+            f"UPDATE linksaktiv_topic SET {columns} WHERE id = {{}}", *values.values(), topic_id
+        )
+    row = await db.fetch_one(
+        "SELECT id, slug, title, active FROM linksaktiv_topic WHERE id = {}", topic_id
+    )
+    if row is None:
+        raise not_found("topic")
+    return _topic_out(row)
+
+
+async def _calls_out(rows: list[dict[str, Any]]) -> list[CallOut]:
+    ids = [r["id"] for r in rows] or [0]
+    marks = ", ".join(["{}"] * len(ids))
+    done = {
+        r["call_id"]: r["n"]
+        for r in await db.fetch(
+            "SELECT call_id, COUNT(*) AS n FROM linksaktiv_call_done "
+            f"WHERE call_id IN ({marks}) GROUP BY call_id",
+            *ids,
+        )
+    }
+    slugs = {t["id"]: t["slug"] for t in await call_service.topics(active_only=False)}
+    return [
+        CallOut(
+            id=r["id"],
+            org_id=r.get("org_id", r.get("org")),
+            title=r["title"],
+            text=r["text"],
+            kind=r["kind"],
+            link=r["link"],
+            event_id=r["event_id"],
+            topics=[slugs[t] for t in db.json_value(r["topic_ids"]) or [] if t in slugs],
+            starts_at=r["starts_at"],
+            deadline=r["deadline"],
+            done=done.get(r["id"], 0),
+        )
+        for r in rows
+    ]
+
+
+@get("/calls", guards=[requires("linksaktiv.view")], summary="Calls to action of this unit")
+async def list_calls(org: OrgScope, limit: int = 50, cursor: str | None = None) -> Page[CallOut]:
+    """Calls of this unit, newest first, with how many did them."""
+    page = await page_in_org(Call, org, limit, cursor)
+    return Page(await _calls_out(page.items), page.next_cursor)
+
+
+@post("/calls", guards=[requires("linksaktiv.manage")], summary="Create a call to action")
+async def create_call(actor: Actor, org: OrgScope, data: CallIn) -> CallOut:
+    """A call for this unit's region (its subtree) and the given topics (none: everyone)."""
+    if data.kind in ("visit_link", "share_link") and not data.link:
+        raise invalid("link", "this kind of call needs a link")
+    if data.kind == "event" and data.event_id is None and not data.link:
+        raise invalid("event_id", "name the event or link to it")
+    if data.deadline is not None and data.deadline < data.starts_at:
+        raise invalid("deadline", "the deadline comes before the start")
+    topic_ids = await call_service.topic_ids(data.topics)
+    values = to_row(data)
+    values.pop("topics")
+    rows = await Call.insert(
+        Call(org=org.id, topic_ids=msgspec.json.encode(topic_ids).decode(), **values)
+    ).run()
+    await record(
+        "linksaktiv.call_created",
+        user_id=actor.user_id,
+        org_id=org.id,
+        object_type="call",
+        object_id=rows[0]["id"],
+    )
+    return (await _calls_out([await get_in_org(Call, rows[0]["id"], org, "call")]))[0]
+
+
+@get("/calls/{call_id:int}", guards=[requires("linksaktiv.view")], summary="One call")
+async def get_call(org: OrgScope, call_id: int) -> CallOut:
+    """A call of this unit (404 for another unit's)."""
+    return (await _calls_out([await get_in_org(Call, call_id, org, "call")]))[0]
+
+
+@get("/activists", guards=[requires("linksaktiv.view")], summary="Activists of the region")
+async def list_activists(
+    actor: Actor,
+    org: OrgScope,
+    status: Literal["pending", "confirmed", "unsubscribed"] | None = None,
+    topic: str | None = None,
+    limit: int = 50,
+    cursor: str | None = None,
+) -> Page[ActivistOut]:
+    """Activists whose home unit is in this unit's subtree (keyset pages by person id)."""
+    limit = max(1, min(limit, 500))
+    if cursor is not None and not cursor.isdigit():
+        raise invalid("cursor", "not a cursor of this list")
+    condition, scoped = await scope(org.path)
+    args: list[Any] = list(scoped)
+    sql = (
+        "SELECT p.id, p.first_name, p.last_name, p.postal_code, p.home_org_id, a.status, "
+        "a.source, a.help, a.created_at FROM linksaktiv_activist a "
+        f"JOIN person p ON p.id = a.person_id WHERE {condition}"
+    )
+    if status:
+        sql += " AND a.status = {}"
+        args.append(status)
+    if topic:
+        sql += (
+            " AND p.id IN (SELECT i.person_id FROM linksaktiv_interest i JOIN linksaktiv_topic t"
+            " ON t.id = i.topic_id WHERE t.slug = {})"
+        )
+        args.append(topic)
+    if cursor:
+        sql += " AND p.id > {}"
+        args.append(int(cursor))
+    rows = await db.fetch(sql + " ORDER BY p.id LIMIT {}", *args, limit + 1)
+    more = len(rows) > limit
+    rows = rows[:limit]
+    ids = [r["id"] for r in rows] or [0]
+    marks = ", ".join(["{}"] * len(ids))
+    topics: dict[int, list[str]] = {}
+    for r in await db.fetch(
+        "SELECT i.person_id, t.slug FROM linksaktiv_interest i JOIN linksaktiv_topic t "
+        f"ON t.id = i.topic_id WHERE i.person_id IN ({marks}) ORDER BY t.slug",
+        *ids,
+    ):
+        topics.setdefault(r["person_id"], []).append(r["slug"])
+    await record(
+        "linksaktiv.activists_listed",
+        user_id=actor.user_id,
+        org_id=org.id,
+        detail={"people": [r["id"] for r in rows]},
+    )
+    items = [
+        ActivistOut(
+            person_id=r["id"],
+            first_name=r["first_name"],
+            last_name=r["last_name"],
+            postal_code=r["postal_code"],
+            home_org_id=r["home_org_id"],
+            status=r["status"],
+            source=r["source"],
+            help=db.json_value(r["help"]) or [],
+            topics=topics.get(r["id"], []),
+            created_at=r["created_at"],
+        )
+        for r in rows
+    ]
+    return Page(items, str(rows[-1]["id"]) if more else None)
+
+
+class JoinLink(msgspec.Struct):
+    """A join link for this unit and a source (print it as a QR code)."""
+
+    url: str
+
+
+@get("/join-link", guards=[requires("linksaktiv.manage")], summary="Signed join link")
+async def join_link(
+    org: OrgScope, source: Literal["info_stand", "doors", "event", "social_media", "web"] = "web"
+) -> JoinLink:
+    """A link to the join page that records this unit and ``source`` with each sign-up."""
+    return JoinLink(url=source_link(org.id, source))
+
+
+class FunnelRow(msgspec.Struct):
+    """One month, unit and source of the funnel."""
+
+    month: str
+    org_id: int
+    source: str
+    signed_up: int
+    confirmed: int
+    acted: int
+    members: int
+
+
+@get("/funnel", guards=[requires("linksaktiv.view")], summary="Sign-up funnel")
+async def get_funnel(org: OrgScope, since: datetime | None = None) -> list[FunnelRow]:
+    """Signed up → confirmed → acted → member, per month, unit of the subtree and source."""
+    rows = await funnel(await subtree_ids(org.path), since)
+    return [FunnelRow(**r) for r in rows]
+
+
 def handlers() -> list:
     """Route handlers of the linksaktiv module."""
-    return [list_editions, create_edition, get_edition]
+    return [
+        list_editions,
+        create_edition,
+        get_edition,
+        list_topics,
+        create_topic,
+        patch_topic,
+        list_calls,
+        create_call,
+        get_call,
+        list_activists,
+        join_link,
+        get_funnel,
+        *order_handlers(),
+    ]

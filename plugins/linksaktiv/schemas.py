@@ -2,18 +2,34 @@
 
 from __future__ import annotations
 
-from datetime import date
-from typing import Annotated
+from datetime import date, datetime
+from typing import Annotated, Literal
 
 import msgspec
 
-__all__ = ["EditionIn", "EditionOut"]
+__all__ = [
+    "ActivistOut",
+    "CallIn",
+    "CallOut",
+    "EditionIn",
+    "EditionOut",
+    "OrderIn",
+    "OrderOut",
+    "OrderPatch",
+    "ReferralOut",
+    "ReferralPatch",
+    "TopicIn",
+    "TopicOut",
+    "TopicPatch",
+]
+
+Title = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 
 
 class EditionIn(msgspec.Struct, forbid_unknown_fields=True):
     """A newspaper edition."""
 
-    title: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+    title: Title
     date: date
     copies: Annotated[int, msgspec.Meta(ge=1)]
     bundle_size: Annotated[int, msgspec.Meta(ge=1, le=10_000)] = 50
@@ -28,3 +44,122 @@ class EditionOut(msgspec.Struct):
     date: date
     copies: int
     bundle_size: int
+
+
+class TopicIn(msgspec.Struct, forbid_unknown_fields=True):
+    """A new topic."""
+
+    slug: Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9_-]{1,50}$")]
+    title: Title
+
+
+class TopicPatch(msgspec.Struct, forbid_unknown_fields=True):
+    """Rename a topic or take it off the forms (``active: false``)."""
+
+    title: Title | msgspec.UnsetType = msgspec.UNSET
+    active: bool | msgspec.UnsetType = msgspec.UNSET
+
+
+class TopicOut(msgspec.Struct):
+    """A topic."""
+
+    id: int
+    slug: str
+    title: str
+    active: bool
+
+
+class CallIn(msgspec.Struct, forbid_unknown_fields=True):
+    """A call to action for the activists of this unit's region interested in ``topics``."""
+
+    title: Title
+    kind: Literal["offline", "visit_link", "share_link", "event"]
+    starts_at: datetime
+    text: Annotated[str, msgspec.Meta(max_length=10_000)] = ""
+    link: Annotated[str, msgspec.Meta(max_length=1000, pattern=r"^https?://")] | None = None
+    event_id: int | None = None
+    topics: Annotated[list[str], msgspec.Meta(max_length=50)] = []
+    deadline: datetime | None = None
+
+
+class CallOut(msgspec.Struct):
+    """A call to action and how many did it."""
+
+    id: int
+    org_id: int
+    title: str
+    text: str
+    kind: str
+    link: str | None
+    event_id: int | None
+    topics: list[str]
+    starts_at: datetime
+    deadline: datetime | None
+    done: int
+
+
+class ActivistOut(msgspec.Struct):
+    """An activist of the region."""
+
+    person_id: int
+    first_name: str
+    last_name: str
+    postal_code: str | None
+    home_org_id: int
+    status: str
+    source: str
+    help: list[str]
+    topics: list[str]
+    created_at: datetime
+
+
+class OrderIn(msgspec.Struct, forbid_unknown_fields=True):
+    """An order of copies for an activist; the system decides the delivery."""
+
+    person_id: int
+    edition_id: int
+    quantity: Annotated[int, msgspec.Meta(ge=1, le=100_000)]
+
+
+class OrderPatch(msgspec.Struct, forbid_unknown_fields=True):
+    """Move an order on; ``distributed`` and ``postal_code`` report the distribution."""
+
+    status: Literal["approved", "packed", "shipped", "delivered", "distributed", "cancelled"]
+    distributed: Annotated[int, msgspec.Meta(ge=0)] | None = None
+    postal_code: Annotated[str, msgspec.Meta(max_length=20)] | None = None
+
+
+class OrderOut(msgspec.Struct):
+    """An order."""
+
+    id: int
+    org_id: int
+    edition_id: int
+    person_id: int
+    quantity: int
+    bundles: int
+    delivery: str
+    pickup_org_id: int | None
+    status: str
+    distributed: int | None
+    distributed_postal_code: str | None
+
+
+class ReferralOut(msgspec.Struct):
+    """A volunteer referred to this unit."""
+
+    id: int
+    org_id: int
+    person_id: int
+    first_name: str
+    last_name: str
+    email: str | None
+    status: str
+    created_at: datetime
+    reminded_at: datetime | None
+
+
+class ReferralPatch(msgspec.Struct, forbid_unknown_fields=True):
+    """Record what came of a referral."""
+
+    status: Literal["new", "contacted", "active", "declined"]

@@ -1,13 +1,10 @@
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
 from piccolo.columns.base import OnDelete
 from piccolo.columns.base import OnUpdate
-from piccolo.columns.column_types import Date
 from piccolo.columns.column_types import ForeignKey
-from piccolo.columns.column_types import Integer
 from piccolo.columns.column_types import Serial
 from piccolo.columns.column_types import Timestamptz
 from piccolo.columns.column_types import Varchar
-from piccolo.columns.defaults.date import DateNow
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.columns.indexes import IndexMethod
 from piccolo.table import Table
@@ -26,26 +23,26 @@ class OrgUnit(Table, tablename="org_unit", schema=None):
     )
 
 
-ID = "2026-11-23T02:34:10:051466"
+ID = "2026-11-23T04:59:11:873631"
 VERSION = "1.38.0"
 DESCRIPTION = ""
 
 
 async def forwards():
     manager = MigrationManager(
-        migration_id=ID, app_name="linksaktiv", description=DESCRIPTION
+        migration_id=ID, app_name="core", description=DESCRIPTION
     )
 
     manager.add_table(
-        class_name="Edition",
-        tablename="linksaktiv_edition",
+        class_name="OrgPostcode",
+        tablename="org_postcode",
         schema=None,
         columns=None,
     )
 
     manager.add_column(
-        table_class_name="Edition",
-        tablename="linksaktiv_edition",
+        table_class_name="OrgPostcode",
+        tablename="org_postcode",
         column_name="created_at",
         db_column_name="created_at",
         column_class_name="Timestamptz",
@@ -65,8 +62,8 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="Edition",
-        tablename="linksaktiv_edition",
+        table_class_name="OrgPostcode",
+        tablename="org_postcode",
         column_name="updated_at",
         db_column_name="updated_at",
         column_class_name="Timestamptz",
@@ -86,8 +83,8 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="Edition",
-        tablename="linksaktiv_edition",
+        table_class_name="OrgPostcode",
+        tablename="org_postcode",
         column_name="org",
         db_column_name="org_id",
         column_class_name="ForeignKey",
@@ -110,14 +107,14 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="Edition",
-        tablename="linksaktiv_edition",
-        column_name="title",
-        db_column_name="title",
+        table_class_name="OrgPostcode",
+        tablename="org_postcode",
+        column_name="code_from",
+        db_column_name="code_from",
         column_class_name="Varchar",
         column_class=Varchar,
         params={
-            "length": 200,
+            "length": 20,
             "default": "",
             "null": False,
             "primary_key": False,
@@ -132,56 +129,15 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="Edition",
-        tablename="linksaktiv_edition",
-        column_name="date",
-        db_column_name="date",
-        column_class_name="Date",
-        column_class=Date,
+        table_class_name="OrgPostcode",
+        tablename="org_postcode",
+        column_name="code_to",
+        db_column_name="code_to",
+        column_class_name="Varchar",
+        column_class=Varchar,
         params={
-            "default": DateNow(),
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="Edition",
-        tablename="linksaktiv_edition",
-        column_name="copies",
-        db_column_name="copies",
-        column_class_name="Integer",
-        column_class=Integer,
-        params={
-            "default": 0,
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="Edition",
-        tablename="linksaktiv_edition",
-        column_name="bundle_size",
-        db_column_name="bundle_size",
-        column_class_name="Integer",
-        column_class=Integer,
-        params={
-            "default": 50,
+            "length": 20,
+            "default": "",
             "null": False,
             "primary_key": False,
             "unique": False,

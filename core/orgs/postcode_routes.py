@@ -1,0 +1,57 @@
+"""``/api/orgs/{org_id}/postcodes``: the postal codes a unit covers."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import msgspec
+from litestar import get, put
+
+from core.audit.services import record
+from core.auth.actor import Actor
+from core.auth.guards import OrgScope, requires
+from core.orgs import postcodes
+
+__all__ = ["get_postcodes", "put_postcodes"]
+
+Entry = Annotated[str, msgspec.Meta(min_length=1, max_length=41)]
+
+
+class PostcodesIn(msgspec.Struct, forbid_unknown_fields=True):
+    """The unit's whole coverage: codes (``04109``) and ranges (``04103-04107``)."""
+
+    postal_codes: Annotated[list[Entry], msgspec.Meta(max_length=100_000)]
+
+
+class PostcodesOut(msgspec.Struct):
+    """The unit's coverage, sorted, ranges as ``from-to``."""
+
+    org_id: int
+    postal_codes: list[str]
+
+
+@get("/postcodes", tags=["orgs"], summary="Postal codes this unit covers")
+async def get_postcodes(org: OrgScope) -> PostcodesOut:
+    """The codes and ranges of this unit (visible to everyone who sees the unit)."""
+    return PostcodesOut(org_id=org.id, postal_codes=await postcodes.postcodes_of(org.id))
+
+
+@put(
+    "/postcodes",
+    guards=[requires("orgs.manage")],
+    tags=["orgs"],
+    summary="Set the postal codes this unit covers",
+)
+async def put_postcodes(actor: Actor, org: OrgScope, data: PostcodesIn) -> PostcodesOut:
+    """Replace the coverage of this unit; a code that cannot be read names the field."""
+    ranges = postcodes.parse_entries(data.postal_codes)
+    await postcodes.set_postcodes(org.id, ranges)
+    await record(
+        "org.postcodes_set",
+        user_id=actor.user_id,
+        object_type="org_unit",
+        object_id=org.id,
+        org_id=org.id,
+        detail={"entries": len(ranges)},
+    )
+    return PostcodesOut(org_id=org.id, postal_codes=await postcodes.postcodes_of(org.id))

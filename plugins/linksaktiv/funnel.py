@@ -1,0 +1,46 @@
+"""The funnel per unit and source: signed up → confirmed → acted → member, per month."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from core import db
+
+__all__ = ["funnel"]
+
+
+async def funnel(unit_ids: list[int], start: Any = None) -> list[dict[str, Any]]:
+    """Counts per month of sign-up, home unit and source.
+
+    ``acted``: did a call to action or distributed newspapers; ``member``: the person's
+    member status is ``member`` now. One grouped query; the subtree's ids come from core.
+    """
+    if not unit_ids:
+        return []
+    marks = ", ".join(["{}"] * len(unit_ids))
+    month = (
+        "to_char(a.created_at AT TIME ZONE 'UTC', 'YYYY-MM')"
+        if db.is_postgres()
+        else "substr(a.created_at, 1, 7)"
+    )
+    args: list[Any] = list(unit_ids)
+    since = ""
+    if start is not None:
+        since = " AND a.created_at >= {}"
+        args.append(start)
+    rows = await db.fetch(
+        f"SELECT {month} AS month, p.home_org_id AS org_id, a.source AS source, "
+        "COUNT(*) AS signed_up, "
+        "SUM(CASE WHEN a.confirmed_at IS NOT NULL THEN 1 ELSE 0 END) AS confirmed, "
+        "SUM(CASE WHEN EXISTS (SELECT 1 FROM linksaktiv_call_done d WHERE d.person_id = "
+        "a.person_id) OR EXISTS (SELECT 1 FROM linksaktiv_order o WHERE o.person_id = "
+        "a.person_id AND o.status = 'distributed') THEN 1 ELSE 0 END) AS acted, "
+        "SUM(CASE WHEN p.member_status = 'member' THEN 1 ELSE 0 END) AS members "
+        "FROM linksaktiv_activist a JOIN person p ON p.id = a.person_id "
+        f"WHERE p.home_org_id IN ({marks}){since} "
+        "GROUP BY 1, 2, 3 ORDER BY 1, 2, 3",
+        *args,
+    )
+    return [
+        {k: (int(v) if k not in ("month", "source") else v) for k, v in r.items()} for r in rows
+    ]

@@ -1,0 +1,125 @@
+"""The activist's personal page: what it shows and what its forms do."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from core import db
+from core.api import Problem, invalid, utcnow
+from plugins.linksaktiv import calls as call_service
+from plugins.linksaktiv import orders
+from plugins.linksaktiv.signup import set_topics, unsubscribe
+
+__all__ = ["act", "page_data"]
+
+
+async def page_data(person_id: int) -> dict[str, Any] | None:
+    """Everything the page shows, or ``None`` when the person is no activist (any more)."""
+    person = await db.fetch_one(
+        "SELECT p.id, p.first_name, p.last_name, p.email, p.street, p.postal_code, p.city, "
+        "p.home_org_id, u.path, a.status FROM person p JOIN linksaktiv_activist a "
+        "ON a.person_id = p.id JOIN org_unit u ON u.id = p.home_org_id WHERE p.id = {}",
+        person_id,
+    )
+    if person is None:
+        return None
+    mine = {
+        r["topic_id"]
+        for r in await db.fetch(
+            "SELECT topic_id FROM linksaktiv_interest WHERE person_id = {}", person_id
+        )
+    }
+    topics = [dict(t, chosen=t["id"] in mine) for t in await call_service.topics()]
+    my_orders = await db.fetch(
+        "SELECT o.id, o.quantity, o.delivery, o.status, o.distributed, "
+        "o.distributed_postal_code, e.title, e.date, u.name AS office_name, u.office "
+        "FROM linksaktiv_order o JOIN linksaktiv_edition e ON e.id = o.edition_id "
+        "LEFT JOIN org_unit u ON u.id = o.pickup_org_id WHERE o.person_id = {} ORDER BY o.id",
+        person_id,
+    )
+    for order in my_orders:
+        order["office"] = db.json_value(order["office"])
+    ancestors = [int(x) for x in person["path"].strip("/").split("/") if x]
+    marks = ", ".join(["{}"] * len(ancestors))
+    editions = await db.fetch(
+        f"SELECT id, title, date FROM linksaktiv_edition WHERE org_id IN ({marks}) "
+        "AND date >= {} ORDER BY date DESC, id DESC LIMIT 5",
+        *ancestors,
+        utcnow().date().replace(day=1),
+    )
+    return {
+        "person": person,
+        "topics": topics,
+        "calls": await call_service.calls_for(person_id) if person["status"] == "confirmed" else [],
+        "orders": my_orders,
+        "editions": editions,
+    }
+
+
+async def _order(person_id: int, form: Any) -> str:
+    page = await page_data(person_id)
+    assert page is not None
+    edition_id = int(form.get("edition_id") or 0)
+    if not any(e["id"] == edition_id for e in page["editions"]):
+        raise invalid("edition_id", "choose an edition")
+    try:
+        quantity = int(form.get("quantity") or 0)
+    except ValueError:
+        raise invalid("quantity", "a number of copies") from None
+    if quantity < 1:
+        raise invalid("quantity", "a number of copies")
+    street = (form.get("street") or "").strip()[:300]
+    city = (form.get("city") or "").strip()[:300]
+    if street or city:
+        await db.execute(
+            "UPDATE person SET street = COALESCE(NULLIF(CAST({} AS TEXT), ''), street), "
+            "city = COALESCE(NULLIF(CAST({} AS TEXT), ''), city), updated_at = {} WHERE id = {}",
+            street,
+            city,
+            utcnow(),
+            person_id,
+        )
+    edition = await db.fetch_one("SELECT * FROM linksaktiv_edition WHERE id = {}", edition_id)
+    person = await db.fetch_one("SELECT * FROM person WHERE id = {}", person_id)
+    assert edition is not None and person is not None
+    order = await orders.create_order(edition["org_id"], edition, person, quantity)
+    return f"order-{order['delivery']}"
+
+
+async def _report(person_id: int, form: Any) -> str:
+    order_id = int(form.get("order_id") or 0)
+    order = await orders.get_order(order_id)
+    if order["person_id"] != person_id:
+        raise invalid("order_id", "not your order")
+    if order["status"] in ("requested", "cancelled", "distributed"):
+        raise invalid("order_id", "this order cannot be reported now")
+    try:
+        distributed = int(form.get("distributed") or -1)
+    except ValueError:
+        distributed = -1
+    order["status"] = "delivered"  # receiving the copies is implied by reporting them
+    await orders.move_order(order, "distributed", distributed, form.get("postal_code"))
+    return "reported"
+
+
+async def act(person_id: int, action: str, form: Any) -> str:
+    """Carry out one form of the page; returns a short outcome code for the page.
+
+    Raises:
+        Problem: 422 with the field and message to show.
+    """
+    if action == "topics":
+        await set_topics(person_id, form.getall("topics", []))
+        return "topics"
+    if action == "done":
+        if not await call_service.mark_done(person_id, int(form.get("call_id") or 0)):
+            raise invalid("call_id", "this call is not open for you")
+        return "done"
+    if action == "order":
+        return await _order(person_id, form)
+    if action == "report":
+        return await _report(person_id, form)
+    if action == "unsubscribe":
+        await unsubscribe(person_id)
+        return "unsubscribed"
+    raise Problem(400, "bad-request", "unknown action")

@@ -1,0 +1,368 @@
+"""Order, shipping, pickup, distribution and referral routes of the linksaktiv module."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any, Literal
+
+from litestar import Response, get, patch, post
+from litestar.response import Stream
+
+from core import db
+from core.api import (
+    Actor,
+    OrgScope,
+    Page,
+    get_in_org,
+    invalid,
+    not_found,
+    record,
+    requires,
+    scope,
+    utcnow,
+)
+from plugins.linksaktiv import orders
+from plugins.linksaktiv.schemas import OrderIn, OrderOut, OrderPatch, ReferralOut, ReferralPatch
+from plugins.linksaktiv.tables import Edition
+
+__all__ = ["order_handlers"]
+
+PICKUP_COLUMNS = (
+    "office_org_id",
+    "office",
+    "address",
+    "opening_hours",
+    "order_id",
+    "first_name",
+    "last_name",
+    "copies",
+    "status",
+)
+
+
+def order_out(row: dict[str, Any]) -> OrderOut:
+    """An order row as the API shows it (bundles from the edition's bundle size)."""
+    return OrderOut(
+        id=row["id"],
+        org_id=row["org_id"],
+        edition_id=row["edition_id"],
+        person_id=row["person_id"],
+        quantity=row["quantity"],
+        bundles=-(-row["quantity"] // row["bundle_size"]),
+        delivery=row["delivery"],
+        pickup_org_id=row["pickup_org_id"],
+        status=row["status"],
+        distributed=row["distributed"],
+        distributed_postal_code=row["distributed_postal_code"],
+    )
+
+
+async def _person_in_scope(person_id: int, org: OrgScope) -> dict[str, Any]:
+    condition, args = await scope(org.path)
+    person = await db.fetch_one(
+        f"SELECT p.* FROM person p WHERE p.id = {{}} AND {condition}", person_id, *args
+    )
+    if person is None:
+        raise invalid("person_id", "no such person in this unit")
+    return person
+
+
+async def _order_in_org(order_id: int, org: OrgScope) -> dict[str, Any]:
+    order = await orders.get_order(order_id)
+    if order["org_id"] != org.id:
+        raise not_found("order")
+    return order
+
+
+@post("/orders", guards=[requires("linksaktiv.manage")], summary="Order newspapers")
+async def create_order(actor: Actor, org: OrgScope, data: OrderIn) -> OrderOut:
+    """Order copies for an activist of the region; ``delivery`` says pickup or shipping."""
+    edition = await get_in_org(Edition, data.edition_id, org, "edition")
+    edition["id"] = data.edition_id
+    person = await _person_in_scope(data.person_id, org)
+    order = await orders.create_order(org.id, edition, person, data.quantity)
+    await record(
+        "linksaktiv.order_created",
+        user_id=actor.user_id,
+        org_id=org.id,
+        object_type="person",
+        object_id=data.person_id,
+        detail={"order": order["id"]},
+    )
+    return order_out(order)
+
+
+@get("/orders", guards=[requires("linksaktiv.manage")], summary="Orders of this unit")
+async def list_orders(
+    org: OrgScope,
+    edition_id: int | None = None,
+    status: str | None = None,
+    delivery: Literal["pickup", "shipping"] | None = None,
+    limit: int = 50,
+    cursor: str | None = None,
+) -> Page[OrderOut]:
+    """Orders of this unit's editions, oldest first (keyset pages by id)."""
+    limit = max(1, min(limit, 500))
+    if cursor is not None and not cursor.isdigit():
+        raise invalid("cursor", "not a cursor of this list")
+    sql = (
+        "SELECT o.*, e.bundle_size FROM linksaktiv_order o JOIN linksaktiv_edition e "
+        "ON e.id = o.edition_id WHERE o.org_id = {}"
+    )
+    args: list[Any] = [org.id]
+    for column, value in (("edition_id", edition_id), ("status", status), ("delivery", delivery)):
+        if value is not None:
+            sql += f" AND o.{column} = {{}}"
+            args.append(value)
+    if cursor:
+        sql += " AND o.id > {}"
+        args.append(int(cursor))
+    rows = await db.fetch(sql + " ORDER BY o.id LIMIT {}", *args, limit + 1)
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return Page([order_out(r) for r in rows], str(rows[-1]["id"]) if more else None)
+
+
+@get("/orders/{order_id:int}", guards=[requires("linksaktiv.manage")], summary="One order")
+async def get_order(org: OrgScope, order_id: int) -> OrderOut:
+    """An order of this unit (404 for another unit's)."""
+    return order_out(await _order_in_org(order_id, org))
+
+
+@patch("/orders/{order_id:int}", guards=[requires("linksaktiv.manage")], summary="Move order")
+async def patch_order(actor: Actor, org: OrgScope, order_id: int, data: OrderPatch) -> OrderOut:
+    """requested → approved → packed/shipped → delivered → distributed (or cancelled)."""
+    order = await _order_in_org(order_id, org)
+    moved = await orders.move_order(order, data.status, data.distributed, data.postal_code)
+    await record(
+        "linksaktiv.order_moved",
+        user_id=actor.user_id,
+        org_id=org.id,
+        object_type="person",
+        object_id=order["person_id"],
+        detail={"order": order_id, "status": data.status},
+    )
+    return order_out(moved)
+
+
+@get(
+    "/orders/shipping.csv",
+    guards=[requires("linksaktiv.manage")],
+    summary="Shipping list for the print/logistics provider",
+)
+async def shipping_csv(
+    actor: Actor,
+    org: OrgScope,
+    edition_id: int | None = None,
+    status: str | None = None,
+) -> Stream:
+    """Addresses, copies and bundles of this unit's shipping orders, streamed as CSV.
+
+    ``status`` is a comma-separated list (default: every status but cancelled).
+    """
+    statuses = [s for s in (status or "").split(",") if s] or [
+        s for s in orders.NEXT if s != "cancelled"
+    ]
+    unknown = [s for s in statuses if s not in orders.NEXT]
+    if unknown:
+        raise invalid("status", f"unknown status: {', '.join(unknown)}")
+    await record(
+        "linksaktiv.shipping_exported",
+        user_id=actor.user_id,
+        org_id=org.id,
+        detail={"edition": edition_id, "status": statuses},
+    )
+    stamp = utcnow().strftime("%Y%m%d-%H%M")
+    return Stream(
+        orders.shipping_rows(org.id, edition_id, statuses),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="shipping-{stamp}.csv"'},
+    )
+
+
+@get(
+    "/editions/{edition_id:int}/pickup",
+    guards=[requires("linksaktiv.manage")],
+    summary="Pickup lists per office",
+)
+async def pickup(actor: Actor, org: OrgScope, edition_id: int) -> list[dict[str, Any]]:
+    """Per office: its address, opening hours and who picks up how many copies."""
+    await get_in_org(Edition, edition_id, org, "edition")
+    lists = await orders.pickup_lists(org.id, edition_id)
+    await record(
+        "linksaktiv.pickup_listed",
+        user_id=actor.user_id,
+        org_id=org.id,
+        object_type="edition",
+        object_id=edition_id,
+    )
+    return lists
+
+
+@get(
+    "/editions/{edition_id:int}/pickup.csv",
+    guards=[requires("linksaktiv.manage")],
+    summary="Pickup lists per office as CSV",
+)
+async def pickup_csv(actor: Actor, org: OrgScope, edition_id: int) -> Response[bytes]:
+    """The pickup lists as one CSV to print per office (sorted by office, then name)."""
+    await get_in_org(Edition, edition_id, org, "edition")
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(PICKUP_COLUMNS)
+    for office in await orders.pickup_lists(org.id, edition_id):
+        place = office["office"] or {}
+        for o in office["orders"]:
+            writer.writerow(
+                [
+                    office["org_id"],
+                    orders.cell(office["name"]),
+                    orders.cell(place.get("address")),
+                    orders.cell(place.get("opening_hours")),
+                    o["order_id"],
+                    orders.cell(o["first_name"]),
+                    orders.cell(o["last_name"]),
+                    o["copies"],
+                    o["status"],
+                ]
+            )
+    await record(
+        "linksaktiv.pickup_listed",
+        user_id=actor.user_id,
+        org_id=org.id,
+        object_type="edition",
+        object_id=edition_id,
+    )
+    return Response(
+        out.getvalue().encode(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="pickup-{edition_id}.csv"'},
+    )
+
+
+@get("/distribution", guards=[requires("linksaktiv.view")], summary="Distribution report")
+async def distribution(org: OrgScope, edition_id: int | None = None) -> list[dict[str, Any]]:
+    """Per unit of the subtree and postal code: copies distributed, and coverage gaps."""
+    return await orders.distribution_report(org.path, edition_id)
+
+
+def _referral_out(row: dict[str, Any]) -> ReferralOut:
+    return ReferralOut(
+        id=row["id"],
+        org_id=row["org_id"],
+        person_id=row["person_id"],
+        first_name=row["first_name"],
+        last_name=row["last_name"],
+        email=row["email"],
+        status=row["status"],
+        created_at=row["created_at"],
+        reminded_at=row["reminded_at"],
+    )
+
+
+_REFERRALS = (
+    "SELECT r.id, r.org_id, r.person_id, r.status, r.created_at, r.reminded_at, p.first_name, "
+    "p.last_name, p.email FROM linksaktiv_referral r JOIN person p ON p.id = r.person_id "
+    "WHERE r.org_id = {}"
+)
+
+
+@get("/referrals", guards=[requires("linksaktiv.referrals")], summary="Volunteer referrals")
+async def list_referrals(
+    actor: Actor,
+    org: OrgScope,
+    status: Literal["new", "contacted", "active", "declined"] | None = None,
+    limit: int = 50,
+    cursor: str | None = None,
+) -> Page[ReferralOut]:
+    """Volunteers referred to this unit (keyset pages by id)."""
+    limit = max(1, min(limit, 500))
+    if cursor is not None and not cursor.isdigit():
+        raise invalid("cursor", "not a cursor of this list")
+    sql, args = _REFERRALS, [org.id]
+    if status:
+        sql += " AND r.status = {}"
+        args.append(status)
+    if cursor:
+        sql += " AND r.id > {}"
+        args.append(int(cursor))
+    rows = await db.fetch(sql + " ORDER BY r.id LIMIT {}", *args, limit + 1)
+    more = len(rows) > limit
+    rows = rows[:limit]
+    await record(
+        "linksaktiv.referrals_listed",
+        user_id=actor.user_id,
+        org_id=org.id,
+        detail={"people": [r["person_id"] for r in rows]},
+    )
+    return Page([_referral_out(r) for r in rows], str(rows[-1]["id"]) if more else None)
+
+
+async def _referral(org: OrgScope, referral_id: int) -> dict[str, Any]:
+    row = await db.fetch_one(_REFERRALS + " AND r.id = {}", org.id, referral_id)
+    if row is None:
+        raise not_found("referral")
+    return row
+
+
+@get(
+    "/referrals/{referral_id:int}",
+    guards=[requires("linksaktiv.referrals")],
+    summary="One referral",
+)
+async def get_referral(actor: Actor, org: OrgScope, referral_id: int) -> ReferralOut:
+    """A referral of this unit (404 for another unit's)."""
+    row = await _referral(org, referral_id)
+    await record(
+        "person.read",
+        user_id=actor.user_id,
+        org_id=org.id,
+        object_type="person",
+        object_id=row["person_id"],
+    )
+    return _referral_out(row)
+
+
+@patch(
+    "/referrals/{referral_id:int}",
+    guards=[requires("linksaktiv.referrals")],
+    summary="Update a referral",
+)
+async def patch_referral(
+    actor: Actor, org: OrgScope, referral_id: int, data: ReferralPatch
+) -> ReferralOut:
+    """Record contact, activity or a decline."""
+    await _referral(org, referral_id)
+    await db.execute(
+        "UPDATE linksaktiv_referral SET status = {}, updated_at = {} WHERE id = {}",
+        data.status,
+        utcnow(),
+        referral_id,
+    )
+    await record(
+        "linksaktiv.referral_updated",
+        user_id=actor.user_id,
+        org_id=org.id,
+        object_type="referral",
+        object_id=referral_id,
+        detail={"status": data.status},
+    )
+    return _referral_out(await _referral(org, referral_id))
+
+
+def order_handlers() -> list:
+    """Route handlers of this file."""
+    return [
+        create_order,
+        list_orders,
+        get_order,
+        patch_order,
+        shipping_csv,
+        pickup,
+        pickup_csv,
+        distribution,
+        list_referrals,
+        get_referral,
+        patch_referral,
+    ]

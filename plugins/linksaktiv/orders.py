@@ -1,0 +1,297 @@
+"""Newspaper orders: the delivery decision, status moves, shipping and pickup lists, report."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import AsyncIterator
+from typing import Any
+
+from core import db
+from core.api import Coverage, conflict, invalid, normalize_postal_code, not_found, utcnow
+from plugins.linksaktiv.config import config
+
+__all__ = [
+    "NEXT",
+    "cell",
+    "create_order",
+    "decide_delivery",
+    "distribution_report",
+    "move_order",
+    "pickup_lists",
+    "shipping_rows",
+]
+
+# Which status may follow which (cancelled from anywhere before delivery).
+NEXT = {
+    "requested": {"approved", "cancelled"},
+    "approved": {"packed", "shipped", "cancelled"},
+    "packed": {"shipped", "delivered", "cancelled"},
+    "shipped": {"delivered"},
+    "delivered": {"distributed"},
+    "distributed": set(),
+    "cancelled": set(),
+}
+
+
+async def decide_delivery(postal_code: str | None) -> tuple[str, int | None]:
+    """``("pickup", unit)`` when a unit with an office covers the code (the deepest such
+    unit), else ``("shipping", None)``; with ``office_pickup`` off, always shipping."""
+    code = normalize_postal_code(postal_code)
+    if code is None or not config().office_pickup:
+        return "shipping", None
+    row = await db.fetch_one(
+        "SELECT u.id FROM org_postcode c JOIN org_unit u ON u.id = c.org_id "
+        "WHERE c.code_from <= {} AND c.code_to >= {} AND length(c.code_from) = {} "
+        "AND u.office IS NOT NULL ORDER BY length(u.path) DESC, u.id LIMIT 1",
+        code,
+        code,
+        len(code),
+    )
+    return ("pickup", row["id"]) if row else ("shipping", None)
+
+
+async def create_order(
+    org_id: int, edition: dict[str, Any], person: dict[str, Any], quantity: int
+) -> dict[str, Any]:
+    """Order ``quantity`` copies of ``edition`` for ``person``; the system decides delivery.
+
+    Raises:
+        Problem: 422 naming ``quantity`` outside the shipping thresholds or above what the
+            edition has left; 422 naming ``person_id`` when a shipping order lacks an address.
+    """
+    settings = config()
+    delivery, pickup = await decide_delivery(person.get("postal_code"))
+    if delivery == "shipping":
+        low, high = settings.shipping_min_copies, settings.shipping_max_copies
+        if not low <= quantity <= high:
+            raise invalid("quantity", f"free shipping is for {low} to {high} copies")
+        if not (person.get("street") and person.get("postal_code") and person.get("city")):
+            raise invalid("person_id", "shipping needs street, postal code and city")
+    async with db.transaction():
+        taken = await db.fetch_one(
+            "SELECT COALESCE(SUM(quantity), 0) AS n FROM linksaktiv_order "
+            "WHERE edition_id = {} AND status <> 'cancelled'",
+            edition["id"],
+        )
+        if taken["n"] + quantity > edition["copies"]:
+            raise invalid("quantity", f"only {edition['copies'] - taken['n']} copies are left")
+        now = utcnow()
+        rows = await db.fetch(
+            "INSERT INTO linksaktiv_order (org_id, edition_id, person_id, quantity, delivery, "
+            "pickup_org_id, status, created_at, updated_at) "
+            "VALUES ({}, {}, {}, {}, {}, {}, 'requested', {}, {}) RETURNING id",
+            org_id,
+            edition["id"],
+            person["id"],
+            quantity,
+            delivery,
+            pickup,
+            now,
+            now,
+        )
+    return await get_order(rows[0]["id"])
+
+
+async def get_order(order_id: int) -> dict[str, Any]:
+    """One order with its edition's bundle size."""
+    row = await db.fetch_one(
+        "SELECT o.*, e.bundle_size, e.title AS edition_title FROM linksaktiv_order o "
+        "JOIN linksaktiv_edition e ON e.id = o.edition_id WHERE o.id = {}",
+        order_id,
+    )
+    if row is None:
+        raise not_found("order")
+    return row
+
+
+async def move_order(
+    order: dict[str, Any],
+    status: str,
+    distributed: int | None = None,
+    postal_code: str | None = None,
+) -> dict[str, Any]:
+    """Move an order to ``status``; ``distributed`` takes how many copies went where."""
+    if status not in NEXT.get(order["status"], set()):
+        raise conflict(f"An order cannot go from {order['status']} to {status}.", field="status")
+    values: dict[str, Any] = {"status": status, "updated_at": utcnow()}
+    if status == "distributed":
+        code = normalize_postal_code(postal_code)
+        if distributed is None or not 0 <= distributed <= order["quantity"]:
+            raise invalid("distributed", f"between 0 and {order['quantity']} copies")
+        if code is None:
+            raise invalid("postal_code", "where were they distributed?")
+        values |= {"distributed": distributed, "distributed_postal_code": code}
+    columns = ", ".join(f"{k} = {{}}" for k in values)
+    await db.execute(
+        f"UPDATE linksaktiv_order SET {columns} WHERE id = {{}}", *values.values(), order["id"]
+    )
+    return await get_order(order["id"])
+
+
+SHIPPING_COLUMNS = (
+    "order_id",
+    "edition",
+    "first_name",
+    "last_name",
+    "street",
+    "postal_code",
+    "city",
+    "country",
+    "copies",
+    "bundles",
+    "bundle_size",
+    "status",
+)
+
+
+def cell(value: str | None) -> str:
+    """A text cell that spreadsheet programs do not run as a formula (OWASP CSV injection)."""
+    text = value or ""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+async def shipping_rows(
+    org_id: int, edition_id: int | None, statuses: list[str], batch: int = 5000
+) -> AsyncIterator[bytes]:
+    """The shipping list as CSV, read in keyset batches so memory stays flat."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(SHIPPING_COLUMNS)
+    yield out.getvalue().encode()
+    last = 0
+    where = "o.org_id = {} AND o.delivery = 'shipping' AND o.id > {}"
+    extra: list[Any] = []
+    if edition_id is not None:
+        where += " AND o.edition_id = {}"
+        extra.append(edition_id)
+    if statuses:
+        where += f" AND o.status IN ({', '.join(['{}'] * len(statuses))})"
+        extra += statuses
+    while True:
+        rows = await db.fetch(
+            "SELECT o.id, e.title, p.first_name, p.last_name, p.street, p.postal_code, p.city, "
+            "p.country, o.quantity, e.bundle_size, o.status FROM linksaktiv_order o "
+            "JOIN linksaktiv_edition e ON e.id = o.edition_id "
+            f"JOIN person p ON p.id = o.person_id WHERE {where} ORDER BY o.id LIMIT {{}}",
+            org_id,
+            last,
+            *extra,
+            batch,
+        )
+        if not rows:
+            return
+        out.seek(0)
+        out.truncate()
+        for r in rows:
+            bundles = -(-r["quantity"] // r["bundle_size"])
+            writer.writerow(
+                (
+                    r["id"],
+                    cell(r["title"]),
+                    cell(r["first_name"]),
+                    cell(r["last_name"]),
+                    cell(r["street"]),
+                    cell(r["postal_code"]),
+                    cell(r["city"]),
+                    cell(r["country"]),
+                    r["quantity"],
+                    bundles,
+                    r["bundle_size"],
+                    r["status"],
+                )
+            )
+        yield out.getvalue().encode()
+        last = rows[-1]["id"]
+
+
+async def pickup_lists(org_id: int, edition_id: int) -> list[dict[str, Any]]:
+    """Per office: its address and the pickup orders of the edition (names, copies)."""
+    rows = await db.fetch(
+        "SELECT o.id, o.pickup_org_id, u.name AS office_name, u.office, o.quantity, o.status, "
+        "p.first_name, p.last_name FROM linksaktiv_order o JOIN org_unit u ON u.id = "
+        "o.pickup_org_id JOIN person p ON p.id = o.person_id WHERE o.org_id = {} "
+        "AND o.edition_id = {} AND o.delivery = 'pickup' AND o.status <> 'cancelled' "
+        "ORDER BY u.name, o.pickup_org_id, p.last_name, o.id",
+        org_id,
+        edition_id,
+    )
+    offices: dict[int, dict[str, Any]] = {}
+    for r in rows:
+        office = offices.setdefault(
+            r["pickup_org_id"],
+            {
+                "org_id": r["pickup_org_id"],
+                "name": r["office_name"],
+                "office": db.json_value(r["office"]),
+                "copies": 0,
+                "orders": [],
+            },
+        )
+        office["copies"] += r["quantity"]
+        office["orders"].append(
+            {
+                "order_id": r["id"],
+                "first_name": r["first_name"],
+                "last_name": r["last_name"],
+                "copies": r["quantity"],
+                "status": r["status"],
+            }
+        )
+    return list(offices.values())
+
+
+def _codes_of(low: str, high: str, limit: int = 2000) -> list[str]:
+    """The codes of a numeric range (at most ``limit``; a wider range is listed by its ends)."""
+    if not (low.isdigit() and high.isdigit()) or int(high) - int(low) >= limit:
+        return [low] if low == high else [f"{low}-{high}"]
+    return [f"{n:0{len(low)}d}" for n in range(int(low), int(high) + 1)]
+
+
+async def distribution_report(org_path: str, edition_id: int | None) -> list[dict[str, Any]]:
+    """Per unit of the subtree: copies distributed per postal code, and the unit's covered
+    postal codes where nothing was distributed (coverage gaps)."""
+    units = await db.fetch(
+        "SELECT id, name, path FROM org_unit WHERE substr(path, 1, {}) = {} ORDER BY path",
+        len(org_path),
+        org_path,
+    )
+    ids = [u["id"] for u in units]
+    coverage = await Coverage.load(ids)
+    marks = ", ".join(["{}"] * len(ids))
+    args: list[Any] = list(ids)
+    sql = (
+        "SELECT o.distributed_postal_code AS code, p.home_org_id, SUM(o.distributed) AS copies "
+        "FROM linksaktiv_order o JOIN person p ON p.id = o.person_id "
+        f"WHERE o.status = 'distributed' AND p.home_org_id IN ({marks})"
+    )
+    if edition_id is not None:
+        sql += " AND o.edition_id = {}"
+        args.append(edition_id)
+    sql += " GROUP BY o.distributed_postal_code, p.home_org_id"
+    per_unit: dict[int, dict[str, int]] = {u: {} for u in ids}
+    for row in await db.fetch(sql, *args):
+        unit = coverage.resolve(row["code"]) or row["home_org_id"]
+        codes = per_unit.setdefault(unit, {})
+        codes[row["code"]] = codes.get(row["code"], 0) + int(row["copies"] or 0)
+    covered: dict[int, list[str]] = {u: [] for u in ids}
+    for row in await db.fetch(
+        f"SELECT org_id, code_from, code_to FROM org_postcode WHERE org_id IN ({marks}) "
+        "ORDER BY code_from",
+        *ids,
+    ):
+        covered[row["org_id"]] += _codes_of(row["code_from"], row["code_to"])
+    anywhere = {code for codes in per_unit.values() for code in codes}
+    report = []
+    for unit in units:
+        done = per_unit.get(unit["id"], {})
+        report.append(
+            {
+                "org_id": unit["id"],
+                "name": unit["name"],
+                "distributed": sum(done.values()),
+                "postal_codes": [{"postal_code": c, "copies": n} for c, n in sorted(done.items())],
+                "gaps": [c for c in covered[unit["id"]] if c not in anywhere],
+            }
+        )
+    return report
