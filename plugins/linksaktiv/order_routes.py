@@ -150,6 +150,7 @@ async def patch_order(actor: Actor, org: OrgScope, order_id: int, data: OrderPat
     "/orders/shipping.csv",
     guards=[requires("linksaktiv.manage")],
     summary="Shipping list for the print/logistics provider",
+    media_type="text/csv",
 )
 async def shipping_csv(
     actor: Actor,
@@ -176,7 +177,7 @@ async def shipping_csv(
     stamp = utcnow().strftime("%Y%m%d-%H%M")
     return Stream(
         orders.shipping_rows(org.id, edition_id, statuses),
-        media_type="text/csv; charset=utf-8",
+        media_type="text/csv",
         headers={"Content-Disposition": f'attachment; filename="shipping-{stamp}.csv"'},
     )
 
@@ -204,6 +205,7 @@ async def pickup(actor: Actor, org: OrgScope, edition_id: int) -> list[dict[str,
     "/editions/{edition_id:int}/pickup.csv",
     guards=[requires("linksaktiv.manage")],
     summary="Pickup lists per office as CSV",
+    media_type="text/csv",
 )
 async def pickup_csv(actor: Actor, org: OrgScope, edition_id: int) -> Response[bytes]:
     """The pickup lists as one CSV to print per office (sorted by office, then name)."""
@@ -236,7 +238,7 @@ async def pickup_csv(actor: Actor, org: OrgScope, edition_id: int) -> Response[b
     )
     return Response(
         out.getvalue().encode(),
-        media_type="text/csv; charset=utf-8",
+        media_type="text/csv",
         headers={"Content-Disposition": f'attachment; filename="pickup-{edition_id}.csv"'},
     )
 
