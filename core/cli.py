@@ -82,6 +82,32 @@ def serve(host: str, port: int, workers: int) -> None:
     ).serve()
 
 
+@cli.command("backup")
+@click.argument("target", type=click.Path(dir_okay=False, path_type=Path))
+def backup_command(target: Path) -> None:
+    """Write a backup of the database to TARGET (pg_dump custom format, or a SQLite copy)."""
+    from core.backup import BackupError, backup
+
+    try:
+        backup(load_settings(), target)
+    except BackupError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"backup written to {target}")
+
+
+@cli.command("restore")
+@click.argument("source", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+def restore_command(source: Path) -> None:
+    """Restore SOURCE into the (empty) database of ORGA_DATABASE_URL; then run orga migrate."""
+    from core.backup import BackupError, restore
+
+    try:
+        restore(load_settings(), source)
+    except BackupError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo("restored; run `orga migrate` if this orga is newer than the backup")
+
+
 @cli.command()
 def migrate() -> None:
     """Run the pending migrations of core and every enabled module."""
