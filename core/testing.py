@@ -361,12 +361,12 @@ class LiveServer:
     """``orga serve`` in a child process on a free loopback port (for the browser tests); its
     log goes to ``live-server-<port>.log`` in the var folder."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, worker: str = "inline") -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         environ = {k: v for k, v in os.environ.items() if not k.startswith("ORGA_")}
         environ.update(settings_environ(settings))
-        environ.update(ORGA_PUBLIC_URL=self.url, ORGA_WORKER="inline", ORGA_CONFIG="/nonexistent")
+        environ.update(ORGA_PUBLIC_URL=self.url, ORGA_WORKER=worker, ORGA_CONFIG="/nonexistent")
         self.environ = environ
         self.log = Path(settings.var_dir) / f"live-server-{self.port}.log"
         self.process: subprocess.Popen[bytes] | None = None

@@ -1,0 +1,163 @@
+"""A production-shaped deployment on loopback: two ``orga serve`` processes and two
+``orga worker`` processes on one PostgreSQL database. Callers, public sign-ups and their mails
+run at once across both servers; nothing is duplicated and nothing is lost."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+import time
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
+
+from core import db
+from core.testing import LiveServer, settings_environ
+from tests.plugins.calling.conftest import bulk_people, make_campaign
+
+SIGNUPS = 60
+TARGETS = 300
+
+
+@pytest.fixture
+def orga_overrides(smtp_sink):
+    return {
+        "smtp_url": smtp_sink.url,
+        "module_config": {"events": {"signup_limit": 100_000}},
+    }
+
+
+def _workers(settings, count: int) -> list[subprocess.Popen]:
+    env = {"PATH": "/usr/bin:/bin", **settings_environ(settings), "ORGA_CONFIG": "/nonexistent"}
+    return [
+        subprocess.Popen(
+            [sys.executable, "-m", "core", "worker", "--concurrency", "4"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for _ in range(count)
+    ]
+
+
+async def _queue_empty(timeout: float = 90) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        row = await db.fetch_one(
+            "SELECT COUNT(*) AS n FROM job WHERE status IN ('queued', 'running') AND run_at <= {}",
+            datetime.now(UTC),
+        )
+        if row["n"] == 0:
+            return
+        await asyncio.sleep(0.3)
+    left = await db.fetch(
+        "SELECT kind, status, attempts, last_error, run_at FROM job "
+        "WHERE status IN ('queued', 'running') AND run_at <= {} LIMIT 5",
+        datetime.now(UTC),
+    )
+    raise AssertionError(f"the job queue did not drain: {left}")
+
+
+async def test_two_servers_two_workers(client, factory, orga_settings, orga_backend, smtp_sink):
+    if orga_backend != "postgres":
+        pytest.skip("several server processes need PostgreSQL (SQLite runs one process)")
+    campaign = await make_campaign(factory, people_per_district=0, callers=10)
+    await bulk_people([campaign.district_a["id"], campaign.district_b["id"]], TARGETS)
+    await factory.enable(campaign.federal["id"], "events")
+    start = datetime.now(UTC).replace(microsecond=0) + timedelta(days=3)
+    event = await client.post(
+        f"/api/orgs/{campaign.district_a['id']}/events/",
+        json={
+            "title": "Haustürgespräche",
+            "type": "canvassing",
+            "start_at": start.isoformat(),
+            "end_at": (start + timedelta(hours=2)).isoformat(),
+            "visibility": "public",
+            "state": "published",
+        },
+        headers=campaign.organizer.headers,
+    )
+    assert event.status_code == 201, event.text
+    event_id = event.json()["id"]
+    assignment = await client.post(
+        campaign.url() + "/assignments",
+        json={
+            "title": "Rückrufaktion",
+            "target": {"filters": [{"type": "org", "org_id": campaign.federal["id"]}]},
+            "start_at": (datetime.now(UTC) - timedelta(hours=1)).isoformat(),
+        },
+        headers=campaign.organizer.headers,
+    )
+    assignment_id = assignment.json()["id"]
+    for caller in campaign.callers:
+        await client.post(
+            campaign.url() + f"/assignments/{assignment_id}/callers",
+            json={"user_id": caller.id},
+            headers=campaign.organizer.headers,
+        )
+
+    servers = [LiveServer(orga_settings, worker="off") for _ in range(2)]
+    workers = _workers(orga_settings, 2)
+    try:
+        await asyncio.gather(*(asyncio.to_thread(s.start) for s in servers))
+        handed: list[int] = []
+
+        async def call(index: int, caller) -> None:
+            base = servers[index % 2].url + f"/api/orgs/{campaign.district_a['id']}/calling"
+            async with httpx.AsyncClient(base_url=base, headers=caller.headers) as http:
+                while True:
+                    response = await http.post(f"/assignments/{assignment_id}/next")
+                    if response.status_code == 204:
+                        return
+                    assert response.status_code == 200, response.text
+                    card = response.json()
+                    handed.append(card["person"]["id"])
+                    done = await http.post(
+                        f"/calls/{card['call_id']}/report", json={"outcome": "reached"}
+                    )
+                    assert done.status_code == 204, done.text
+
+        async def sign_up(index: int) -> None:
+            url = servers[index % 2].url
+            async with httpx.AsyncClient(base_url=url) as http:
+                response = await http.post(
+                    f"/p/events/{campaign.district_a['id']}/{event_id}/signup",
+                    data={
+                        "first_name": f"Gast{index}",
+                        "last_name": "Test",
+                        "email": f"gast{index}@example.org",
+                        "phone": "",
+                        "consent": "yes",
+                        "website": "",
+                    },
+                )
+                assert response.status_code == 200, response.text[:300]
+
+        await asyncio.gather(
+            *(call(i, c) for i, c in enumerate(campaign.callers)),
+            *(sign_up(i) for i in range(SIGNUPS)),
+        )
+        await _queue_empty()
+    finally:
+        for server in servers:
+            server.stop()
+        for worker in workers:
+            worker.terminate()
+        for worker in workers:
+            worker.wait(15)
+
+    assert sorted(handed) == sorted(set(handed)) and len(handed) == TARGETS
+    signed = await db.fetch(
+        "SELECT p.email FROM events_participation e JOIN person p ON p.id = e.person_id "
+        "WHERE e.event_id = {}",
+        event_id,
+    )
+    assert sorted(r["email"] for r in signed) == sorted(
+        f"gast{i}@example.org" for i in range(SIGNUPS)
+    )
+    received = Counter(rcpt for _, rcpts in smtp_sink.envelopes for rcpt in rcpts)
+    assert {f"gast{i}@example.org" for i in range(SIGNUPS)} <= set(received)
+    assert all(count == 1 for count in received.values()), received.most_common(3)
