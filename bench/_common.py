@@ -5,12 +5,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import subprocess
+import sys
 import tempfile
+import time
 from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 from core import db
-from core._pgserver import PostgresServer, find_pg_bin
+from core._pgserver import PostgresServer, find_pg_bin, free_port
 from core.app import Runtime, build_runtime
 from core.settings import load_settings
 
@@ -62,3 +65,39 @@ async def open_runtime(url: str, **overrides: object) -> AsyncIterator[Runtime]:
         yield runtime
     finally:
         await db.close_engine(runtime.engine)
+
+
+def start_server(
+    url: str, workers: int, var: str, **extra_env: str
+) -> tuple[subprocess.Popen, int]:
+    """``orga serve --workers N`` (production settings, worker off) on a free port, once it
+    answers ``/api/health``; ``extra_env`` adds ``ORGA_*`` variables."""
+    import httpx
+
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ORGA_")}
+    env.update(
+        ORGA_DATABASE_URL=url,
+        ORGA_VAR_DIR=var,
+        ORGA_ENV="production",
+        ORGA_SECRET_KEY="bench-" + "k" * 40,
+        ORGA_WORKER="off",
+        ORGA_CONFIG="/nonexistent",
+        **extra_env,
+    )
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "core", "serve", "--port", str(port), "--workers", str(workers)],
+        env=env,
+        cwd=root,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,  # JSON access lines are still formatted, as in production
+    )
+    for _ in range(300):
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/api/health", timeout=1).status_code == 200:
+                return proc, port
+        except httpx.TransportError:
+            time.sleep(0.1)
+    proc.terminate()
+    raise SystemExit("server did not start")

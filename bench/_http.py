@@ -21,12 +21,21 @@ class Connection:
         self.reader, self.writer = await asyncio.open_connection("127.0.0.1", self.port)
 
     async def request(self, method: str, path: str, body: object = None) -> tuple[int, bytes]:
-        """Send one request and read the whole answer: (status, body)."""
-        assert self.reader is not None and self.writer is not None
+        """Send one JSON request and read the whole answer: (status, body)."""
         payload = b"" if body is None else msgspec.json.encode(body)
+        return await self._send(method, path, payload, "application/json")
+
+    async def request_form(self, method: str, path: str, form: str) -> tuple[int, bytes]:
+        """Send an URL-encoded form (a public page's POST)."""
+        return await self._send(method, path, form.encode(), "application/x-www-form-urlencoded")
+
+    async def _send(
+        self, method: str, path: str, payload: bytes, content_type: str
+    ) -> tuple[int, bytes]:
+        assert self.reader is not None and self.writer is not None
         head = (
             f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n{self.auth}"
-            f"Content-Type: application/json\r\nContent-Length: {len(payload)}\r\n\r\n"
+            f"Content-Type: {content_type}\r\nContent-Length: {len(payload)}\r\n\r\n"
         )
         self.writer.write(head.encode() + payload)
         status_line = await self.reader.readline()

@@ -17,8 +17,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -27,16 +25,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import httpx
-
-from bench._common import database_url, open_runtime
+from bench._common import database_url, open_runtime, start_server
 from bench._http import Connection, percentiles
 from bench._people import fill_people, org_tree
 from core import db
-from core._pgserver import free_port
 from core.tables import utcnow
-
-ROOT = Path(__file__).resolve().parents[1]
 
 
 async def prepare(url: str, args) -> dict:
@@ -205,34 +198,6 @@ async def duplicates(url: str, assignment_id: int) -> dict:
             assignment_id,
         )
     return {"people_called_twice": int(twice["n"]), "reported_calls": int(calls["n"])}
-
-
-def start_server(url: str, workers: int, var: str) -> tuple[subprocess.Popen, int]:
-    """``orga serve --workers N`` on a free port, once it answers."""
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ORGA_")}
-    env.update(
-        ORGA_DATABASE_URL=url,
-        ORGA_VAR_DIR=var,
-        ORGA_ENV="production",
-        ORGA_SECRET_KEY="bench-" + "k" * 40,
-        ORGA_WORKER="off",
-        ORGA_CONFIG="/nonexistent",
-    )
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "core", "serve", "--port", str(port), "--workers", str(workers)],
-        env=env,
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-    )
-    for _ in range(200):
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/api/health", timeout=1).status_code == 200:
-                return proc, port
-        except httpx.TransportError:
-            time.sleep(0.1)
-    proc.terminate()
-    raise SystemExit("server did not start")
 
 
 async def main() -> dict:
