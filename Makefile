@@ -52,7 +52,7 @@ format: $(STAMP)
 	$(VENV)/bin/ruff check --fix .
 
 bench: $(STAMP)
-	$(PY) bench/sqlite_engine.py
+	$(PY) bench/summary.py
 
 # Translations: extract marked strings, merge them into the catalogs, check/compile them.
 i18n-extract: $(STAMP)

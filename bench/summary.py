@@ -1,0 +1,309 @@
+"""``make bench``: every benchmark at a size that finishes in about ten minutes, one table.
+
+Run: ``.venv/bin/python bench/summary.py [--quick]``. Each script runs in its own process (as
+its one command would) and prints JSON; this collects the figures and prints figure, target,
+measured and pass/fail. Sizes are smaller than the issues' full scale (named in each row), so
+these are a regression check on one machine; the full-scale figures and the commands that
+produce them are in docs/design.md. Exits 1 when a figure misses its target or a script fails.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@dataclass
+class Figure:
+    """One row: what, the target, how to read the measured value, and whether it passes."""
+
+    label: str
+    target: str
+    read: Callable[[dict[str, Any]], float]
+    ok: Callable[[float], bool]
+    unit: str = ""
+
+
+@dataclass
+class Bench:
+    """A benchmark script, its arguments at summary size, and the figures it yields."""
+
+    script: str
+    args: list[str]
+    figures: list[Figure]
+    needs: str | None = None
+
+
+BENCHES = [
+    Bench(
+        "sqlite_engine.py",
+        ["--seconds", "1"],
+        [
+            Figure(
+                "SQLite engine vs stock Piccolo, raw SQL, 1 task",
+                "≥ 10x",
+                lambda r: r["speedup"]["raw_1_task"],
+                lambda v: v >= 10,
+                "x",
+            ),
+        ],
+    ),
+    Bench(
+        "authz.py",
+        ["--people", "20000", "--rounds", "200"],
+        [
+            Figure(
+                "GET /api/me p95 (SQLite)",
+                "≤ 20 ms",
+                lambda r: r["get_me"]["p95_ms"],
+                lambda v: v <= 20,
+                " ms",
+            ),
+            Figure(
+                "people list page p95, 20k people (SQLite)",
+                "≤ 20 ms",
+                lambda r: r["people_list_page"]["p95_ms"],
+                lambda v: v <= 20,
+                " ms",
+            ),
+        ],
+    ),
+    Bench(
+        "people.py",
+        ["--people", "100000"],
+        [
+            Figure(
+                "import 100k rows (SQLite; 1M target 180 s)",
+                "≤ 18 s",
+                lambda r: r["import_seconds"],
+                lambda v: v <= 18,
+                " s",
+            ),
+            Figure(
+                "import peak memory",
+                "≤ 300 MB",
+                lambda r: r["import_peak_rss_mb"],
+                lambda v: v <= 300,
+                " MB",
+            ),
+            Figure(
+                "segment count, 3 filters, p50",
+                "≤ 200 ms",
+                lambda r: r["segment_count_three_filters"]["p50_ms"],
+                lambda v: v <= 200,
+                " ms",
+            ),
+        ],
+    ),
+    Bench(
+        "mail.py",
+        ["--render", "10000", "--deliver", "1000"],
+        [
+            Figure(
+                "render + enqueue 10k mails (100k target 30 s)",
+                "≤ 3 s",
+                lambda r: r["render_enqueue_seconds"],
+                lambda v: v <= 3,
+                " s",
+            ),
+            Figure(
+                "mail delivery to an SMTP sink, 1 worker",
+                "≥ 300/s",
+                lambda r: r["deliver_mails_per_second"],
+                lambda v: v >= 300,
+                "/s",
+            ),
+        ],
+    ),
+    Bench(
+        "calling.py",
+        [
+            "--backend",
+            "postgres",
+            "--people",
+            "50000",
+            "--targets",
+            "10000",
+            "--callers",
+            "100",
+            "--seconds",
+            "8",
+        ],
+        [
+            Figure(
+                "call reservations/s, 100 callers over HTTP (PostgreSQL)",
+                "≥ 500/s",
+                lambda r: min(
+                    r["phase1"]["reservations_per_s"],
+                    r["phase2_after_bulk_calls"]["reservations_per_s"],
+                ),
+                lambda v: v >= 500,
+                "/s",
+            ),
+            Figure(
+                "call reservation p99",
+                "≤ 100 ms",
+                lambda r: max(r["phase1"]["p99_ms"], r["phase2_after_bulk_calls"]["p99_ms"]),
+                lambda v: v <= 100,
+                " ms",
+            ),
+            Figure(
+                "people handed out twice", "0", lambda r: r["people_called_twice"], lambda v: v == 0
+            ),
+        ],
+        needs="postgres",
+    ),
+    Bench(
+        "events.py",
+        ["--events", "10000", "--participations", "100000", "--rounds", "150"],
+        [
+            Figure(
+                "public event list p95, 10k events / 100k participations",
+                "≤ 20 ms",
+                lambda r: r["public_list_unit"]["p95_ms"],
+                lambda v: v <= 20,
+                " ms",
+            ),
+            Figure(
+                "public event page p95",
+                "≤ 20 ms",
+                lambda r: r["public_event_page"]["p95_ms"],
+                lambda v: v <= 20,
+                " ms",
+            ),
+        ],
+    ),
+    Bench(
+        "mailings.py",
+        ["--people", "20000", "--render", "5000", "--deliver", "1000"],
+        [
+            Figure(
+                "freeze 20k recipients (100k target 10 s)",
+                "≤ 2 s",
+                lambda r: r["freeze_seconds"],
+                lambda v: v <= 2,
+                " s",
+            ),
+            Figure(
+                "mailing render rate",
+                "≥ 2,000/s",
+                lambda r: r["render_mails_per_second"],
+                lambda v: v >= 2000,
+                "/s",
+            ),
+            Figure(
+                "mailing delivery, 1 worker process",
+                "≥ 300/s",
+                lambda r: r["deliver_mails_per_second"],
+                lambda v: v >= 300,
+                "/s",
+            ),
+        ],
+    ),
+    Bench(
+        "linksaktiv.py",
+        ["--backend", "postgres", "--seconds", "8", "--orders", "100000"],
+        [
+            Figure(
+                "linksaktiv sign-ups/s over HTTP (PostgreSQL)",
+                "≥ 200/s",
+                lambda r: r["signup"]["signups_per_second"],
+                lambda v: v >= 200,
+                "/s",
+            ),
+            Figure(
+                "shipping CSV, 100k orders",
+                "≤ 10 s",
+                lambda r: r["shipping_export"]["seconds"],
+                lambda v: v <= 10,
+                " s",
+            ),
+        ],
+        needs="postgres+wrk",
+    ),
+]
+
+
+def _postgres_available() -> bool:
+    sys.path.insert(0, str(ROOT))
+    from core._pgserver import find_pg_bin
+
+    return find_pg_bin() is not None
+
+
+def run(bench: Bench) -> tuple[dict[str, Any] | None, str, float]:
+    """Run one script; its JSON (or None) and stderr tail and seconds taken."""
+    started = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / bench.script), *bench.args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    seconds = time.perf_counter() - started
+    text = done.stdout
+    try:
+        return json.loads(text[text.index("{") :]), done.stderr[-500:], seconds
+    except ValueError:
+        return None, (done.stderr or done.stdout)[-500:], seconds
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--only", nargs="*", help="script names to run (default: all)")
+    args = parser.parse_args()
+    postgres = _postgres_available()
+    rows: list[tuple[str, str, str, str]] = []
+    failed = False
+    for bench in BENCHES:
+        if args.only and bench.script.removesuffix(".py") not in args.only:
+            continue
+        if not (ROOT / "bench" / bench.script).exists():
+            continue
+        missing = []
+        if bench.needs and "postgres" in bench.needs and not postgres:
+            missing.append("PostgreSQL")
+        if bench.needs and "wrk" in bench.needs and shutil.which("wrk") is None:
+            missing.append("wrk")
+        if missing:
+            note = "skipped: no " + " and no ".join(missing)
+            rows += [(f.label, f.target, note, "-") for f in bench.figures]
+            continue
+        result, error, seconds = run(bench)
+        print(f"{bench.script}: {seconds:.0f} s", file=sys.stderr)
+        for figure in bench.figures:
+            if result is None:
+                rows.append((figure.label, figure.target, f"error: {error.strip()[:60]}", "FAIL"))
+                failed = True
+                continue
+            value = figure.read(result)
+            good = figure.ok(value)
+            failed |= not good
+            shown = f"{value:,.2f}".rstrip("0").rstrip(".") + figure.unit
+            rows.append((figure.label, figure.target, shown, "pass" if good else "FAIL"))
+    widths = [
+        max(len(r[i]) for r in [("figure", "target", "measured", "result"), *rows])
+        for i in range(4)
+    ]
+    line = "  ".join(f"{{:<{w}}}" for w in widths)
+    print(line.format("figure", "target", "measured", "result"))
+    print(line.format(*("-" * w for w in widths)))
+    for row in rows:
+        print(line.format(*row))
+    if shutil.which("wrk") is None:
+        print("(bench/server.py needs wrk and is not part of the summary)")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
