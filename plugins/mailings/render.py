@@ -1,0 +1,160 @@
+"""Rendering a mailing for one person: Jinja2 (sandbox) → Markdown → branded text + HTML.
+
+The body is a template users write, so it renders in core's sandbox (errors carry the line).
+The result is Markdown: the text part shows it as written (Markdown reads well as plain text),
+the HTML part is rendered with markdown-it-py (CommonMark, raw HTML switched off, so nothing
+a person field contains can inject markup). Both go into the layout
+``mail/mailing.txt.jinja`` / ``mail/mailing.html.jinja``, which a deployment can override.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from email.utils import parseaddr
+from typing import Any
+
+from markdown_it import MarkdownIt
+from markupsafe import Markup
+
+from core.api import sign
+from core.templating import RenderedMail, TemplateProblem, render_user_template
+
+__all__ = [
+    "CLICK_PURPOSE",
+    "OPEN_PURPOSE",
+    "PERSON_FIELDS",
+    "UNSUBSCRIBE_PURPOSE",
+    "Renderer",
+    "TemplateProblem",
+    "message_id",
+]
+
+UNSUBSCRIBE_PURPOSE = "mailings.unsubscribe"
+CLICK_PURPOSE = "mailings.click"
+OPEN_PURPOSE = "mailings.open"
+PERSON_FIELDS = (
+    "id",
+    "first_name",
+    "last_name",
+    "email",
+    "postal_code",
+    "city",
+    "country",
+    "language",
+    "member_status",
+)
+_markdown = MarkdownIt("commonmark", {"html": False})
+_HREF = re.compile(r'href="(https?://[^"]+)"')
+
+
+def message_id(mailing_id: int, recipient_id: int, sender_address: str) -> str:
+    """The Message-ID of a recipient's mail: the same on every retry, so a receiver drops the
+    duplicate if a crash ever lands between the server's acceptance and our bookkeeping."""
+    domain = parseaddr(sender_address)[1].partition("@")[2] or "localhost"
+    return f"<orga.mailing{mailing_id}.r{recipient_id}@{domain}>"
+
+
+@dataclass
+class Rendered:
+    """A recipient's mail and its list headers."""
+
+    mail: RenderedMail
+    headers: dict[str, str]
+
+
+class Renderer:
+    """Renders one mailing for many people (the layout and settings are looked up once)."""
+
+    def __init__(
+        self,
+        *,
+        templates: Any,
+        public_url: str,
+        mailing: dict[str, Any],
+        org: dict[str, Any],
+        tracking: bool = False,
+        unsubscribe_mailto: str | None = None,
+        default_locale: str = "de",
+    ) -> None:
+        self.templates = templates
+        self.public_url = public_url.rstrip("/")
+        self.mailing = mailing
+        self.org = {"id": org["id"], "name": org["name"], "kind": org.get("kind")}
+        self.tracking = tracking
+        self.mailto = unsubscribe_mailto
+        self.default_locale = default_locale
+
+    def context(self, person: dict[str, Any], extra: dict[str, Any] | None = None) -> dict:
+        """Variables of the body: ``person``, ``org``, ``cta_url`` and what modules add."""
+        return {
+            **(extra or {}),
+            "person": {k: person.get(k) for k in PERSON_FIELDS},
+            "org": self.org,
+            "cta_url": self.mailing.get("cta_url"),
+        }
+
+    def body(self, context: dict[str, Any]) -> tuple[str, str]:
+        """Subject and Markdown body for ``context``.
+
+        Raises:
+            TemplateProblem: with ``field`` set to ``subject`` or ``body``.
+        """
+        subject = _render("subject", self.mailing["subject"], context)
+        return " ".join(subject.split()), _render("body", self.mailing["body"], context)
+
+    def render(
+        self, person: dict[str, Any], recipient_id: int, extra: dict[str, Any] | None = None
+    ) -> Rendered:
+        """The whole mail for a person (``recipient_id`` 0 for tests: links lead nowhere)."""
+        subject, markdown = self.body(self.context(person, extra))
+        html_body = _markdown.render(markdown)
+        cta = self.mailing.get("cta_url")
+        cta_href = cta
+        pixel = None
+        if self.tracking and recipient_id:
+            html_body = _HREF.sub(lambda m: f'href="{self._click(recipient_id, m[1])}"', html_body)
+            cta_href = self._click(recipient_id, cta) if cta else None
+            pixel = f"{self.public_url}/p/mailings/o/{sign(OPEN_PURPOSE, recipient_id)}"
+        token = sign(UNSUBSCRIBE_PURPOSE, recipient_id)
+        unsubscribe = f"{self.public_url}/p/mailings/unsubscribe/{token}"
+        language = person.get("language")
+        locale = language if language in ("de", "en", "sv") else self.default_locale
+        mail = self.templates.render_mail(
+            "mail/mailing",
+            {
+                "locale": locale,
+                "subject": subject,
+                "body_text": markdown,
+                "body_html": Markup(html_body),  # noqa: S704 - markdown-it output, raw HTML off
+                "cta_url": cta,
+                "cta_href": cta_href,
+                "cta_label": self.mailing.get("cta_label"),
+                "org_name": self.org["name"],
+                "unsubscribe_url": unsubscribe,
+                "pixel_url": pixel,
+            },
+            locale,
+        )
+        headers = {
+            "List-Unsubscribe": self._list_unsubscribe(unsubscribe, token),
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        }
+        return Rendered(mail=mail, headers=headers)
+
+    def _click(self, recipient_id: int, url: str) -> str:
+        return f"{self.public_url}/p/mailings/c/{sign(CLICK_PURPOSE, [recipient_id, url])}"
+
+    def _list_unsubscribe(self, url: str, token: str) -> str:
+        value = f"<{url}>"
+        if self.mailto:
+            value += f", <mailto:{self.mailto}?subject=unsubscribe%20{token}>"
+        return value
+
+
+def _render(field: str, source: str, context: dict[str, Any]) -> str:
+    try:
+        return render_user_template(source, context)
+    except TemplateProblem as exc:
+        exc.field = field  # type: ignore[attr-defined]
+        raise
