@@ -55,7 +55,8 @@ def register_routes() -> ModuleRoutes:
 @hookimpl
 def register_jobs() -> dict[str, Any]:
     """The per-recipient send job and the scheduled start."""
-    from plugins.mailings.sending import SEND_JOB, START_JOB, run_send_job, run_start_job
+    from plugins.mailings.delivery import run_send_job, run_start_job
+    from plugins.mailings.sending import SEND_JOB, START_JOB
 
     return {SEND_JOB: run_send_job, START_JOB: run_start_job}
 

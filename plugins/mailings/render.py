@@ -2,9 +2,11 @@
 
 The body is a template users write, so it renders in core's sandbox (errors carry the line).
 The result is Markdown: the text part shows it as written (Markdown reads well as plain text),
-the HTML part is rendered with markdown-it-py (CommonMark, raw HTML switched off, so nothing
-a person field contains can inject markup). Both go into the layout
-``mail/mailing.txt.jinja`` / ``mail/mailing.html.jinja``, which a deployment can override.
+the HTML part is rendered with cmarkgfm (bindings to cmark, the CommonMark reference
+implementation in C, about 60 times faster than a pure-Python parser; its safe default drops
+raw HTML and ``javascript:`` links, so nothing a person field contains can inject markup).
+Both go into the layout ``mail/mailing.txt.jinja`` / ``mail/mailing.html.jinja``, which a
+deployment can override.
 """
 
 from __future__ import annotations
@@ -14,8 +16,8 @@ from dataclasses import dataclass
 from email.utils import parseaddr
 from typing import Any
 
-from markdown_it import MarkdownIt
-from markupsafe import Markup
+import cmarkgfm
+from markupsafe import Markup, escape
 
 from core.api import sign
 from core.templating import RenderedMail, TemplateProblem, render_user_template
@@ -44,7 +46,6 @@ PERSON_FIELDS = (
     "language",
     "member_status",
 )
-_markdown = MarkdownIt("commonmark", {"html": False})
 _HREF = re.compile(r'href="(https?://[^"]+)"')
 
 
@@ -84,6 +85,7 @@ class Renderer:
         self.tracking = tracking
         self.mailto = unsubscribe_mailto
         self.default_locale = default_locale
+        self._layouts: dict[tuple[str, bool], RenderedMail] = {}
 
     def context(self, person: dict[str, Any], extra: dict[str, Any] | None = None) -> dict:
         """Variables of the body: ``person``, ``org``, ``cta_url`` and what modules add."""
@@ -103,38 +105,65 @@ class Renderer:
         subject = _render("subject", self.mailing["subject"], context)
         return " ".join(subject.split()), _render("body", self.mailing["body"], context)
 
+    def layout(self, locale: str, pixel: bool) -> RenderedMail:
+        """The branded layout in ``locale`` with placeholders, rendered once per renderer.
+
+        The layout is the same for every recipient but for the per-person values, so it
+        renders once (its translations too) and :meth:`render` fills the placeholders in one
+        pass (values put in are never scanned again, so no person can inject a placeholder).
+        """
+        key = (locale, pixel)
+        if key not in self._layouts:
+            cta = self.mailing.get("cta_url")
+            self._layouts[key] = self.templates.render_mail(
+                "mail/mailing",
+                {
+                    "locale": locale,
+                    "subject": _slot("subject"),
+                    "body_text": _slot("body_text"),
+                    "body_html": Markup(_slot("body_html")),  # noqa: S704 - a placeholder
+                    "cta_url": cta,
+                    "cta_href": _slot("cta_href") if cta else None,
+                    "cta_label": self.mailing.get("cta_label"),
+                    "org_name": self.org["name"],
+                    "unsubscribe_url": _slot("unsubscribe_url"),
+                    "pixel_url": _slot("pixel_url") if pixel else None,
+                },
+                locale,
+            )
+        return self._layouts[key]
+
     def render(
         self, person: dict[str, Any], recipient_id: int, extra: dict[str, Any] | None = None
     ) -> Rendered:
         """The whole mail for a person (``recipient_id`` 0 for tests: links lead nowhere)."""
         subject, markdown = self.body(self.context(person, extra))
-        html_body = _markdown.render(markdown)
-        cta = self.mailing.get("cta_url")
+        html_body = cmarkgfm.markdown_to_html(markdown)
+        cta = self.mailing.get("cta_url") or ""
         cta_href = cta
-        pixel = None
+        pixel = ""
         if self.tracking and recipient_id:
             html_body = _HREF.sub(lambda m: f'href="{self._click(recipient_id, m[1])}"', html_body)
-            cta_href = self._click(recipient_id, cta) if cta else None
+            cta_href = self._click(recipient_id, cta) if cta else ""
             pixel = f"{self.public_url}/p/mailings/o/{sign(OPEN_PURPOSE, recipient_id)}"
         token = sign(UNSUBSCRIBE_PURPOSE, recipient_id)
         unsubscribe = f"{self.public_url}/p/mailings/unsubscribe/{token}"
         language = person.get("language")
         locale = language if language in ("de", "en", "sv") else self.default_locale
-        mail = self.templates.render_mail(
-            "mail/mailing",
-            {
-                "locale": locale,
-                "subject": subject,
-                "body_text": markdown,
-                "body_html": Markup(html_body),  # noqa: S704 - markdown-it output, raw HTML off
-                "cta_url": cta,
-                "cta_href": cta_href,
-                "cta_label": self.mailing.get("cta_label"),
-                "org_name": self.org["name"],
-                "unsubscribe_url": unsubscribe,
-                "pixel_url": pixel,
-            },
-            locale,
+        layout = self.layout(locale, bool(pixel))
+        text_values = {
+            "subject": subject,
+            "body_text": markdown,
+            "cta_href": cta_href,
+            "unsubscribe_url": unsubscribe,
+            "pixel_url": pixel,
+        }
+        html_values = {k: str(escape(v)) for k, v in text_values.items()}
+        html_values["body_html"] = html_body
+        mail = RenderedMail(
+            subject=_fill(layout.subject, text_values),
+            text=_fill(layout.text, text_values),
+            html=_fill(layout.html, html_values) if layout.html is not None else None,
         )
         headers = {
             "List-Unsubscribe": self._list_unsubscribe(unsubscribe, token),
@@ -150,6 +179,18 @@ class Renderer:
         if self.mailto:
             value += f", <mailto:{self.mailto}?subject=unsubscribe%20{token}>"
         return value
+
+
+_SLOT = re.compile(r"@@orga-slot:(\w+)@@")
+
+
+def _slot(name: str) -> str:
+    return f"@@orga-slot:{name}@@"
+
+
+def _fill(layout: str, values: dict[str, str]) -> str:
+    """Replace every placeholder in ONE pass (inserted text is not scanned again)."""
+    return _SLOT.sub(lambda m: values[m[1]], layout)
 
 
 def _render(field: str, source: str, context: dict[str, Any]) -> str:

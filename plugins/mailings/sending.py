@@ -1,20 +1,13 @@
-"""Sending: freeze the recipients, one durable job per recipient, pause/resume/cancel.
+"""Sending: freeze the recipients and queue their send jobs; pause, resume, cancel.
 
-Exactly once, across crashes and restarts:
+``send`` inserts one recipient row per person (unique per mailing and person) and the
+``mailings.send`` jobs for them (each job names :data:`CHUNK` recipients; dedupe key
+``mailings:<mailing>:<first recipient>:<round>``) in ONE transaction: either every recipient
+is queued with its job, or nothing is. How a job delivers each recipient exactly once is in
+:mod:`plugins.mailings.delivery`.
 
-* ``send`` inserts one recipient row per person (unique per mailing and person) and one
-  ``mailings.send`` job per row (dedupe key ``mailings:<mailing>:<recipient>:<round>``) in
-  ONE transaction: either every recipient is queued with its job, or nothing is.
-* The job renders and delivers only while its row is ``queued`` and records the outcome with
-  a conditional ``UPDATE … WHERE state = 'queued'``; a job that runs again (crash, lease
-  taken over, duplicate) finds the row ``sent`` and does nothing. Core's job claim is a
-  conditional update too, so two workers never run the same job at once.
-* The one window SMTP leaves open (the server accepted, we crashed before the update) sends
-  again with the SAME Message-ID, which receiving systems use to drop the duplicate.
-
-Pausing lets queued jobs park their rows as ``held``; resuming re-queues held rows with jobs
-of the next ``round``. Delivery goes through core's ``Mailer.deliver`` (transport pool, rate
-limit, DKIM, bounce suppression), so there is one mail path.
+Pausing lets the jobs that come up park their rows as ``held``; resuming re-queues the held
+rows with jobs of the next ``round``; cancelling marks every unsent row ``cancelled``.
 """
 
 from __future__ import annotations
@@ -23,28 +16,28 @@ from typing import Any
 
 from core import db
 from core.api import conflict, current_runtime, invalid, utcnow
-from core.jobs.services import PermanentJobError, enqueue, enqueue_many
-from core.mail.message import format_address
+from core.jobs.services import enqueue, enqueue_many
 from core.segments.compiler import compile_segment
 from core.templating import TemplateProblem
 from plugins.mailings.audience import audience_breakdown, deliverable_sql, segment_filters
-from plugins.mailings.render import message_id
-from plugins.mailings.services import config, module_context, renderer_for
+from plugins.mailings.services import config, renderer_for
 
 __all__ = [
+    "CHUNK",
     "SEND_JOB",
     "START_JOB",
     "cancel",
     "freeze",
+    "maybe_finish",
     "pause",
     "resume",
-    "run_send_job",
-    "run_start_job",
+    "send_jobs",
     "start",
 ]
 
 SEND_JOB = "mailings.send"
 START_JOB = "mailings.start"
+CHUNK = 25  # recipients per send job: one claim and one completion serve 25 mails
 
 
 def _wake() -> None:
@@ -141,9 +134,7 @@ async def freeze(mailing_id: int, org_path: str, from_states: tuple[str, ...]) -
         ids = await db.fetch(
             "SELECT id FROM mailings_recipient WHERE mailing_id = {} ORDER BY id", mailing_id
         )
-        await enqueue_many(
-            SEND_JOB, [({"r": r["id"]}, f"mailings:{mailing_id}:{r['id']}:0") for r in ids]
-        )
+        await enqueue_many(SEND_JOB, send_jobs(mailing_id, [r["id"] for r in ids], 0))
         await db.execute(
             "UPDATE mailings_mailing SET total = {} WHERE id = {}", len(ids), mailing_id
         )
@@ -151,6 +142,21 @@ async def freeze(mailing_id: int, org_path: str, from_states: tuple[str, ...]) -
             await _set_state(mailing_id, "sent", ("sending",), finished_at=now)
     _wake()
     return len(ids)
+
+
+def send_jobs(
+    mailing_id: int, recipient_ids: list[int], round_: int
+) -> list[tuple[dict[str, Any], str]]:
+    """Send jobs for ``recipient_ids``, :data:`CHUNK` recipients each, with dedupe keys.
+
+    A recipient is in exactly one job per round (the key names the chunk's first recipient
+    and the round), so a repeated enqueue adds nothing.
+    """
+    jobs = []
+    for start in range(0, len(recipient_ids), CHUNK):
+        ids = recipient_ids[start : start + CHUNK]
+        jobs.append(({"m": mailing_id, "r": ids}, f"mailings:{mailing_id}:{ids[0]}:{round_}"))
+    return jobs
 
 
 async def pause(mailing: dict[str, Any]) -> None:
@@ -176,9 +182,9 @@ async def resume(mailing: dict[str, Any]) -> None:
             utcnow(),
             mailing["id"],
         )
-        key = f"mailings:{mailing['id']}:{{}}:{row['round']}"
-        await enqueue_many(SEND_JOB, [({"r": r["id"]}, key.format(r["id"])) for r in held])
-    await _maybe_finish(mailing["id"])
+        ids = sorted(r["id"] for r in held)
+        await enqueue_many(SEND_JOB, send_jobs(mailing["id"], ids, row["round"]))
+    await maybe_finish(mailing["id"])
     _wake()
 
 
@@ -197,7 +203,7 @@ async def cancel(mailing: dict[str, Any]) -> None:
         )
 
 
-async def _maybe_finish(mailing_id: int) -> None:
+async def maybe_finish(mailing_id: int) -> None:
     """Mark the mailing sent when no recipient is queued or held any more."""
     left = await db.fetch_one(
         "SELECT 1 AS x FROM mailings_recipient WHERE mailing_id = {} "
@@ -206,125 +212,3 @@ async def _maybe_finish(mailing_id: int) -> None:
     )
     if left is None:
         await _set_state(mailing_id, "sent", ("sending",), finished_at=utcnow())
-
-
-async def _finish_row(recipient_id: int, state: str, error: str | None = None) -> bool:
-    rows = await db.fetch(
-        "UPDATE mailings_recipient SET state = {}, sent_at = {}, error = {}, updated_at = {} "
-        "WHERE id = {} AND state = 'queued' RETURNING id",
-        state,
-        utcnow() if state in ("sent", "bounced") else None,
-        error,
-        utcnow(),
-        recipient_id,
-    )
-    return bool(rows)
-
-
-_renderers: dict[tuple[int, str], Any] = {}
-
-
-async def _renderer(mailing: dict[str, Any]) -> Any:
-    """One renderer per mailing and version, kept for the process (templates compile once)."""
-    key = (mailing["id"], str(mailing["updated_at"]))
-    renderer = _renderers.get(key)
-    if renderer is None:
-        if len(_renderers) > 32:
-            _renderers.clear()
-        renderer = _renderers[key] = await renderer_for(mailing)
-    return renderer
-
-
-async def run_send_job(payload: dict[str, Any]) -> None:
-    """Render and deliver one recipient's mail unless its row says otherwise (idempotent)."""
-    recipient_id = int(payload["r"])
-    row = await db.fetch_one(
-        "SELECT r.state, r.mailing_id, r.person_id, m.state AS mailing_state, m.org_id "
-        "FROM mailings_recipient r JOIN mailings_mailing m ON m.id = r.mailing_id "
-        "WHERE r.id = {}",
-        recipient_id,
-    )
-    if row is None or row["state"] != "queued":
-        return
-    if row["mailing_state"] == "paused":
-        await db.execute(
-            "UPDATE mailings_recipient SET state = 'held', updated_at = {} "
-            "WHERE id = {} AND state = 'queued'",
-            utcnow(),
-            recipient_id,
-        )
-        return
-    if row["mailing_state"] != "sending":
-        return
-    person = None
-    if row["person_id"] is not None:
-        person = await db.fetch_one(
-            f"SELECT p.* FROM person p WHERE p.id = {{}} AND {deliverable_sql(row['org_id'])}",
-            row["person_id"],
-        )
-    if person is None:  # erased, unsubscribed, bouncing or do-not-contact since the freeze
-        await _finish_row(recipient_id, "skipped")
-        await _maybe_finish(row["mailing_id"])
-        return
-    await _deliver(recipient_id, row["mailing_id"], person)
-    await _maybe_finish(row["mailing_id"])
-
-
-async def _deliver(recipient_id: int, mailing_id: int, person: dict[str, Any]) -> None:
-    mailing = await _mailing(mailing_id)
-    renderer = await _renderer(mailing)
-    try:
-        extra = await module_context(person["id"], mailing["org_id"])
-        rendered = renderer.render(person, recipient_id, extra)
-    except TemplateProblem as exc:
-        await _finish_row(recipient_id, "failed", str(exc)[:500])
-        return
-    mailer = current_runtime().mailer
-    job = mailer.payload(
-        to_email=person["email"],
-        to_name=f"{person['first_name']} {person['last_name']}".strip(),
-        rendered=rendered.mail,
-        sender=format_address(mailing["sender_name"], mailing["sender_address"]),
-        reply_to=mailing["reply_to"],
-        headers=rendered.headers,
-        bulk=True,
-    )
-    job["message_id"] = message_id(mailing_id, recipient_id, mailing["sender_address"])
-    try:
-        delivered = await mailer.deliver(job)
-    except PermanentJobError as exc:
-        await _finish_row(recipient_id, "bounced", str(exc)[:500])
-        return
-    await _finish_row(recipient_id, "sent" if delivered else "bounced")
-
-
-_mailings: dict[int, tuple[float, dict[str, Any]]] = {}
-
-
-async def _mailing(mailing_id: int) -> dict[str, Any]:
-    """The mailing row, cached for a second (thousands of jobs read the same row)."""
-    import time
-
-    cached = _mailings.get(mailing_id)
-    if cached and time.monotonic() - cached[0] < 1.0:
-        return cached[1]
-    row = await db.fetch_one("SELECT * FROM mailings_mailing WHERE id = {}", mailing_id)
-    assert row is not None
-    if len(_mailings) > 64:
-        _mailings.clear()
-    _mailings[mailing_id] = (time.monotonic(), row)
-    return row
-
-
-async def run_start_job(payload: dict[str, Any]) -> None:
-    """The scheduled start: freeze now unless the mailing was cancelled meanwhile."""
-    row = await db.fetch_one(
-        "SELECT state FROM mailings_mailing WHERE id = {}", payload["mailing_id"]
-    )
-    if row is None or row["state"] != "scheduled":
-        return
-    org = await db.fetch_one(
-        "SELECT o.path FROM org_unit o JOIN mailings_mailing m ON m.org_id = o.id WHERE m.id = {}",
-        payload["mailing_id"],
-    )
-    await freeze(payload["mailing_id"], org["path"], from_states=("scheduled",))

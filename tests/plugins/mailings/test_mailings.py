@@ -179,7 +179,7 @@ async def test_sent_mails_carry_rfc8058_headers_dkim_both_parts_and_personal_tex
     app.state.orga.mailer.signer = DkimSigner("orga2026", "example.org", str(key_file))
     mailing = await create(client, unit)
     assert (await send(client, unit, mailing["id"])).status_code == 202
-    assert await drain(app) == 3
+    await drain(app)
     assert len(smtp_sink.messages) == 3
     public = key.public_key().public_bytes(
         serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
