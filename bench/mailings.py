@@ -116,9 +116,9 @@ async def main() -> dict:
     parser.add_argument("--concurrency", type=int, default=16)
     args = parser.parse_args()
     port = free_port()
+    listen = f"127.0.0.1:{port}"
     sink = subprocess.Popen(  # noqa: ASYNC220 - started once, before timing
-        [sys.executable, "-m", "aiosmtpd", "-n", "-c", "aiosmtpd.handlers.Sink"]
-        + ["-l", f"127.0.0.1:{port}"]
+        [sys.executable, "-m", "aiosmtpd", "-n", "-c", "aiosmtpd.handlers.Sink", "-l", listen]
     )
     try:
         with database_url(args.backend) as url:
