@@ -250,7 +250,7 @@ async def test_one_click_post_unsubscribes_and_get_does_not(client, unit, app, s
     # the form's "all mailings" withdraws general e-mail consent
     everything = await client.post(unsubscribe_path(second), data={"scope": "all"})
     assert everything.status_code == 200
-    assert "any more mailings" in everything.text
+    assert "keine Mailings mehr" in everything.text
     counts = (await client.get(audience_url, headers=headers)).json()
     assert counts["will_receive"] == 0 and counts["unsubscribed"] == 2
     stats = (await client.get(f"{unit['base']}/{mailing['id']}", headers=headers)).json()
