@@ -16,6 +16,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from core import db
@@ -31,6 +32,7 @@ from plugins.mailings.services import module_context, renderer_for
 
 __all__ = ["run_send_job", "run_start_job"]
 
+STATE_CHECK_SECONDS = 0.5  # a pause or cancel takes effect within this time
 _renderers: dict[tuple[int, int, str], Renderer] = {}
 
 
@@ -94,12 +96,17 @@ async def run_send_job(payload: dict[str, Any]) -> None:
     rows = [r for r in await _rows(mailing, list(payload["r"])) if r["state"] == "queued"]
     renderer = await _renderer(mailing)
     deferred: TemporaryMailError | None = None
+    checked = -1.0
     for index, row in enumerate(rows):
-        state = await db.fetch_one("SELECT state FROM mailings_mailing WHERE id = {}", mailing_id)
-        if state is None or state["state"] != "sending":
-            if state is not None and state["state"] == "paused":
-                await _hold([r["recipient_id"] for r in rows[index:]])
-            return
+        if time.monotonic() - checked > STATE_CHECK_SECONDS:  # paused or cancelled meanwhile?
+            state = await db.fetch_one(
+                "SELECT state FROM mailings_mailing WHERE id = {}", mailing_id
+            )
+            checked = time.monotonic()
+            if state is None or state["state"] != "sending":
+                if state is not None and state["state"] == "paused":
+                    await _hold([r["recipient_id"] for r in rows[index:]])
+                return
         if not row["ok"]:  # erased, unsubscribed, bouncing or do-not-contact since the freeze
             await _finish_row(row["recipient_id"], "skipped")
             continue
