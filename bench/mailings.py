@@ -54,8 +54,10 @@ async def setup(count: int) -> tuple[dict, str]:
         utcnow(),
     )
     await db.execute("ANALYZE")
+    org = await db.fetch_one("SELECT path FROM org_unit WHERE id = {}", district)
     mailing = await services.create_mailing(
         district,
+        org["path"],
         MailingIn(
             subject="{{ person.first_name }}, Samstag verteilen wir!",
             sender_name="Die Linke KV",
@@ -65,7 +67,6 @@ async def setup(count: int) -> tuple[dict, str]:
             cta_url="https://example.org/termine/42",
         ),
     )
-    org = await db.fetch_one("SELECT path FROM org_unit WHERE id = {}", district)
     return mailing, org["path"]
 
 

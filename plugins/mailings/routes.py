@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
-from litestar import delete, get, patch, post
+from litestar import delete, get, patch, post, put
 from litestar.status_codes import HTTP_200_OK, HTTP_202_ACCEPTED, HTTP_204_NO_CONTENT
 
 from core import db
-from core.api import Actor, OrgScope, Page, get_in_org, invalid, page_in_org, record, requires
+from core.api import (
+    Actor,
+    OrgScope,
+    Page,
+    get_in_org,
+    invalid,
+    not_found,
+    page_in_org,
+    record,
+    requires,
+)
 from core.people.services import get_person_row
 from plugins.mailings import sending, services
 from plugins.mailings.audience import audience_breakdown, segment_filters
@@ -17,6 +27,8 @@ from plugins.mailings.schemas import (
     MailingPatch,
     PreviewIn,
     PreviewOut,
+    SenderIn,
+    SenderOut,
     SendIn,
     TestIn,
 )
@@ -50,9 +62,28 @@ async def list_mailings(
 @post("/", guards=EDIT, summary="Create a mailing draft")
 async def create_mailing(actor: Actor, org: OrgScope, data: MailingIn) -> MailingOut:
     """Create a draft mailing of this unit (template syntax errors are a 422 with the line)."""
-    row = await services.create_mailing(org.id, data)
+    row = await services.create_mailing(org.id, org.path, data)
     await _audit("mailings.created", actor, org, row["id"])
     return await services.mailing_out(row)
+
+
+@get("/sender", guards=EDIT, summary="The unit's sender identity")
+async def get_sender(org: OrgScope) -> SenderOut:
+    """The sender identity in force for this unit (its own, else the nearest ancestor's)."""
+    sender = await services.sender_for(org.path)
+    if sender is None:
+        raise not_found("sender identity")
+    return sender
+
+
+@put("/sender", guards=SEND, summary="Set the unit's sender identity")
+async def put_sender(actor: Actor, org: OrgScope, data: SenderIn) -> SenderOut:
+    """Set who this unit's mailings come from (units below inherit it)."""
+    await services.put_sender(org.id, data)
+    await record("mailings.sender_set", user_id=actor.user_id, org_id=org.id)
+    sender = await services.sender_for(org.path)
+    assert sender is not None
+    return sender
 
 
 @get("/{mailing_id:int}", guards=EDIT, summary="One mailing with its progress")
@@ -167,6 +198,8 @@ def handlers() -> list:
     return [
         list_mailings,
         create_mailing,
+        get_sender,
+        put_sender,
         get_mailing,
         patch_mailing,
         delete_mailing,

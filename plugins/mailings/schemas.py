@@ -18,6 +18,8 @@ __all__ = [
     "PreviewIn",
     "PreviewOut",
     "SendIn",
+    "SenderIn",
+    "SenderOut",
     "TestIn",
 ]
 
@@ -54,13 +56,35 @@ def _check_addresses(struct: msgspec.Struct, fields: tuple[str, ...]) -> None:
             raise ValueError(f"{field}: {exc}") from exc
 
 
+class SenderIn(msgspec.Struct, forbid_unknown_fields=True):
+    """A unit's sender identity: who the mailings of the unit (and of units below it without
+    their own) come from."""
+
+    name: Name
+    address: Address
+    reply_to: Address | None = None
+
+    def __post_init__(self) -> None:
+        _check_addresses(self, ("address", "reply_to"))
+
+
+class SenderOut(msgspec.Struct):
+    """The sender identity in force for a unit; ``org_id`` is the unit that defined it."""
+
+    org_id: int
+    name: str
+    address: str
+    reply_to: str | None
+
+
 class MailingIn(msgspec.Struct, forbid_unknown_fields=True):
     """A new mailing draft. ``body`` is Markdown with Jinja2 variables (``{{ person.first_name
-    }}``); ``audience`` is a segment (``{"filters": [...]}``)."""
+    }}``); ``audience`` is a segment (``{"filters": [...]}``). Sender fields left out come from
+    the unit's sender identity (``PUT …/mailings/sender``)."""
 
     subject: Subject
-    sender_name: Name
-    sender_address: Address
+    sender_name: Name | None = None
+    sender_address: Address | None = None
     body: Body = ""
     audience: dict[str, Any] = {}
     reply_to: Address | None = None

@@ -25,6 +25,8 @@ from plugins.mailings.schemas import (
     MailingsConfig,
     MailingStats,
     PreviewOut,
+    SenderIn,
+    SenderOut,
 )
 from plugins.mailings.tables import Mailing
 
@@ -36,10 +38,13 @@ __all__ = [
     "load_org",
     "mailing_out",
     "mailings_out",
+    "module_context",
     "patch_mailing",
     "preview",
+    "put_sender",
     "renderer_for",
     "send_test",
+    "sender_for",
     "stats_of",
     "template_problem",
 ]
@@ -151,11 +156,52 @@ def _check_audience(audience: dict[str, Any]) -> None:
             raise invalid("audience", str(exc)) from exc
 
 
-async def create_mailing(org_id: int, data: MailingIn) -> dict[str, Any]:
-    """Insert a mailing draft for unit ``org_id``."""
+async def sender_for(org_path: str) -> SenderOut | None:
+    """The sender identity of the unit at ``org_path``, else of its nearest ancestor."""
+    row = await db.fetch_one(
+        "SELECT s.org_id, s.name, s.address, s.reply_to FROM mailings_sender s "
+        "JOIN org_unit o ON o.id = s.org_id WHERE substr({}, 1, length(o.path)) = o.path "
+        "ORDER BY length(o.path) DESC LIMIT 1",
+        org_path,
+    )
+    return SenderOut(**row) if row else None
+
+
+async def put_sender(org_id: int, data: SenderIn) -> None:
+    """Set the unit's own sender identity."""
+    now = utcnow()
+    await db.execute(
+        "INSERT INTO mailings_sender (org_id, name, address, reply_to, created_at, updated_at) "
+        "VALUES ({}, {}, {}, {}, {}, {}) ON CONFLICT (org_id) DO UPDATE SET "
+        "name = excluded.name, address = excluded.address, reply_to = excluded.reply_to, "
+        "updated_at = excluded.updated_at",
+        org_id,
+        data.name,
+        data.address,
+        data.reply_to,
+        now,
+        now,
+    )
+
+
+async def create_mailing(org_id: int, org_path: str, data: MailingIn) -> dict[str, Any]:
+    """Insert a mailing draft for unit ``org_id`` (sender from the unit's identity if left out).
+
+    Raises:
+        Problem: 422 on ``sender_address`` when neither the body nor the unit names a sender.
+    """
     check_templates(data.subject, data.body)
     _check_audience(data.audience)
-    rows = await Mailing.insert(Mailing(org=org_id, **to_row(data))).run()
+    values = to_row(data)
+    if data.sender_address is None or data.sender_name is None:
+        sender = await sender_for(org_path)
+        if sender is None:
+            raise invalid("sender_address", "no sender given and the unit has no sender identity")
+        values["sender_address"] = data.sender_address or sender.address
+        values["sender_name"] = data.sender_name or sender.name
+        if data.reply_to is None:
+            values["reply_to"] = sender.reply_to
+    rows = await Mailing.insert(Mailing(org=org_id, **values)).run()
     return await _get(rows[0]["id"])
 
 

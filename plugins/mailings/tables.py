@@ -10,7 +10,7 @@ from core.api import Stamped
 from core.orgs.tables import OrgUnit
 from core.people.tables import Person
 
-__all__ = ["Mailing", "Recipient"]
+__all__ = ["Mailing", "Recipient", "Sender"]
 
 
 class Mailing(Stamped, Table, tablename="mailings_mailing"):
@@ -58,3 +58,12 @@ class Recipient(Stamped, Table, tablename="mailings_recipient"):
     unsubscribed_at = Timestamptz(null=True, default=None)
     unsubscribe_scope = Varchar(length=5, null=True, default=None)
     error = Text(null=True, default=None)
+
+
+class Sender(Stamped, Table, tablename="mailings_sender"):
+    """A unit's sender identity (one per unit); units below without their own inherit it."""
+
+    org = ForeignKey(OrgUnit, on_delete=OnDelete.cascade, db_column_name="org_id")
+    name = Varchar(length=200)
+    address = Varchar(length=320)
+    reply_to = Varchar(length=320, null=True, default=None)

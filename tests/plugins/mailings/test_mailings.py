@@ -345,3 +345,27 @@ async def test_scheduled_send_starts_at_its_time(client, unit, app, smtp_sink):
     await db.execute("UPDATE job SET run_at = {} WHERE kind = 'mailings.start'", utcnow())
     await drain(app)
     assert len(smtp_sink.raw) == 2
+
+
+async def test_sender_identity_of_the_unit_is_inherited_and_used(client, unit, factory):
+    base = unit["base"]
+    headers = unit["admin"].headers
+    assert (await client.get(f"{base}/sender", headers=headers)).status_code == 404
+    body = draft(unit["org"]["id"])
+    del body["sender_name"], body["sender_address"], body["reply_to"]
+    missing = await client.post(base + "/", json=body, headers=headers)
+    assert missing.status_code == 422
+    assert missing.json()["errors"][0]["field"] == "sender_address"
+    identity = {"name": "Die Linke Sachsen", "address": "sachsen@example.org"}
+    forbidden = await client.put(f"{base}/sender", json=identity, headers=unit["organizer"].headers)
+    assert forbidden.status_code == 403
+    assert (await client.put(f"{base}/sender", json=identity, headers=headers)).status_code == 200
+    local = await factory.org("OV Connewitz", kind="local", parent=unit["org"]["id"])
+    await factory.enable(local["id"], "mailings")
+    local_base = f"/api/orgs/{local['id']}/mailings"
+    inherited = await client.get(f"{local_base}/sender", headers=headers)
+    assert inherited.json() == {"org_id": unit["org"]["id"], "reply_to": None, **identity}
+    created = await client.post(local_base + "/", json=body, headers=headers)
+    assert created.status_code == 201, created.text
+    assert created.json()["sender_name"] == "Die Linke Sachsen"
+    assert created.json()["sender_address"] == "sachsen@example.org"
