@@ -8,11 +8,9 @@ or login: from the form (``scope=unit|all``) or from a mail client's one-click r
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 from litestar import Request, Response, get, post
-from litestar.enums import RequestEncodingType
-from litestar.params import Body
 from litestar.response import Redirect
 
 from core import db
@@ -73,13 +71,13 @@ async def unsubscribe_page(request: Request, token: str) -> Response[str]:
 
 
 @post("/unsubscribe/{token:str}", summary="Unsubscribe (form or RFC 8058 one-click)")
-async def unsubscribe(
-    request: Request,
-    token: str,
-    data: Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)],
-) -> Response[str]:
-    """Record the withdrawal in core consent; a repeated POST changes nothing more."""
+async def unsubscribe(request: Request, token: str) -> Response[str]:
+    """Record the withdrawal in core consent; a repeated POST changes nothing more.
+
+    The body may be URL-encoded or ``multipart/form-data`` (RFC 8058 allows both).
+    """
     _limit.check(request)
+    data = await request.form()
     recipient = await _recipient(token)
     if recipient is None or recipient["person_id"] is None:
         return _invalid(request)

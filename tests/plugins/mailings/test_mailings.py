@@ -247,6 +247,12 @@ async def test_one_click_post_unsubscribes_and_get_does_not(client, unit, app, s
             "reference": f"mailing:{mailing['id']}",
         }
     ]
+    # mail clients may send the one-click body as multipart/form-data too (RFC 8058)
+    again = await client.post(path, files={"List-Unsubscribe": (None, "One-Click")})
+    assert again.status_code == 200
+    assert (await client.get(audience_url, headers=headers)).json()["unsubscribed"] == 1
+    sources = await db.fetch("SELECT source FROM consent_event WHERE status = 'withdrawn'")
+    assert sources == [{"source": "mailings-one-click"}] * 2
     # the form's "all mailings" withdraws general e-mail consent
     everything = await client.post(unsubscribe_path(second), data={"scope": "all"})
     assert everything.status_code == 200
