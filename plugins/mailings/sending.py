@@ -82,7 +82,7 @@ async def start(mailing: dict[str, Any], org_path: str, confirm: bool, count: in
             f"{breakdown['will_receive']} people will receive this mailing, more than "
             f"{threshold}: repeat that number in confirm_count to send",
         )
-    await _check_renders(mailing)
+    await _check_renders(mailing, filters, org_path)
     when = mailing["scheduled_at"]
     if when is not None and when > utcnow():
         async with db.transaction():
@@ -98,12 +98,21 @@ async def start(mailing: dict[str, Any], org_path: str, confirm: bool, count: in
     await freeze(mailing["id"], org_path, from_states=("draft",))
 
 
-async def _check_renders(mailing: dict[str, Any]) -> None:
-    """Render once for a sample person so a broken template never reaches the queue."""
-    from plugins.mailings.services import SAMPLE_PERSON, template_problem
+async def _check_renders(mailing: dict[str, Any], filters: list[Any], org_path: str) -> None:
+    """Render once for the first person who will receive it (with what modules add), else a
+    sample person, so a broken template never reaches the queue."""
+    from plugins.mailings.services import SAMPLE_PERSON, module_context, template_problem
 
+    where, args = await compile_segment(filters, org_path)
+    person = await db.fetch_one(
+        f"SELECT p.* FROM person p WHERE {where} AND {deliverable_sql(mailing['org_id'])} "
+        "ORDER BY p.id LIMIT 1",
+        *args,
+    )
+    person = person or dict(SAMPLE_PERSON)
+    extra = await module_context(person["id"], mailing["org_id"])
     try:
-        (await renderer_for(mailing)).render(dict(SAMPLE_PERSON), 0)
+        (await renderer_for(mailing)).render(person, 0, extra)
     except TemplateProblem as exc:
         raise template_problem(exc) from exc
 

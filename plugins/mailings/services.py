@@ -210,6 +210,12 @@ async def patch_mailing(row: dict[str, Any], data: MailingPatch) -> dict[str, An
     if row["state"] not in ("draft", "scheduled"):
         raise conflict(f"A mailing that is {row['state']} cannot be changed.", field="state")
     values = to_row(data)
+    if row["state"] == "scheduled" and ({"audience", "scheduled_at"} & values.keys()):
+        raise conflict(
+            "The audience and time of a scheduled mailing were confirmed; cancel it and "
+            "write a new one to change them.",
+            field="audience" if "audience" in values else "scheduled_at",
+        )
     check_templates(values.get("subject", row["subject"]), values.get("body", row["body"]))
     if "audience" in values:
         _check_audience(values["audience"])

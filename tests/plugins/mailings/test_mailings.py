@@ -347,6 +347,13 @@ async def test_scheduled_send_starts_at_its_time(client, unit, app, smtp_sink):
     mailing = await create(client, unit, scheduled_at=later)
     response = await send(client, unit, mailing["id"])
     assert response.json()["state"] == "scheduled"
+    url = f"{unit['base']}/{mailing['id']}"
+    typo = await client.patch(url, json={"subject": "Korrigiert"}, headers=unit["admin"].headers)
+    assert typo.status_code == 200
+    widen = await client.patch(
+        url, json={"audience": {"filters": [{"type": "has_email"}]}}, headers=unit["admin"].headers
+    )
+    assert widen.status_code == 409  # confirmed with this audience
     assert await drain(app) == 0
     await db.execute("UPDATE job SET run_at = {} WHERE kind = 'mailings.start'", utcnow())
     await drain(app)
