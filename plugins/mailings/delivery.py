@@ -59,14 +59,28 @@ async def _finish_row(recipient_id: int, state: str, error: str | None = None) -
     )
 
 
-async def _hold(recipient_ids: list[int]) -> None:
-    marks = ", ".join(["{}"] * len(recipient_ids))
-    await db.execute(
-        "UPDATE mailings_recipient SET state = 'held', updated_at = {} "
-        f"WHERE id IN ({marks}) AND state = 'queued'",
-        utcnow(),
-        *recipient_ids,
-    )
+async def _hold_if_paused(mailing_id: int, recipient_ids: list[int]) -> str:
+    """Park the rows as ``held`` if the mailing is (still) paused; returns its state.
+
+    The mailing row is locked while deciding (``FOR UPDATE``; SQLite serializes writers),
+    so a resume either comes first (the job goes on sending) or waits and then re-queues
+    exactly the rows parked here: no row is left held without a job.
+    """
+    lock = " FOR UPDATE" if db.is_postgres() else ""
+    async with db.transaction():
+        row = await db.fetch_one(
+            f"SELECT state FROM mailings_mailing WHERE id = {{}}{lock}", mailing_id
+        )
+        state = row["state"] if row else "gone"
+        if state == "paused":
+            marks = ", ".join(["{}"] * len(recipient_ids))
+            await db.execute(
+                "UPDATE mailings_recipient SET state = 'held', updated_at = {} "
+                f"WHERE id IN ({marks}) AND state = 'queued'",
+                utcnow(),
+                *recipient_ids,
+            )
+    return state
 
 
 async def _rows(mailing: dict[str, Any], recipient_ids: list[int]) -> list[dict[str, Any]]:
@@ -104,9 +118,9 @@ async def run_send_job(payload: dict[str, Any]) -> None:
             )
             checked = time.monotonic()
             if state is None or state["state"] != "sending":
-                if state is not None and state["state"] == "paused":
-                    await _hold([r["recipient_id"] for r in rows[index:]])
-                return
+                ids = [r["recipient_id"] for r in rows[index:]]
+                if await _hold_if_paused(mailing_id, ids) != "sending":
+                    return
         if not row["ok"]:  # erased, unsubscribed, bouncing or do-not-contact since the freeze
             await _finish_row(row["recipient_id"], "skipped")
             continue

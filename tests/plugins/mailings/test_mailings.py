@@ -382,3 +382,41 @@ async def test_sender_identity_of_the_unit_is_inherited_and_used(client, unit, f
     assert created.status_code == 201, created.text
     assert created.json()["sender_name"] == "Die Linke Sachsen"
     assert created.json()["sender_address"] == "sachsen@example.org"
+
+
+async def test_pause_during_a_running_send_then_resume_delivers_each_once(
+    client, unit, app, smtp_sink
+):
+    import asyncio
+    from collections import Counter
+
+    from core.jobs.worker import Worker
+
+    await add_people(unit["org"]["id"], 300)
+    mailing = await create(client, unit)
+    base = f"{unit['base']}/{mailing['id']}"
+    headers = unit["admin"].headers
+    await send(client, unit, mailing["id"])
+    worker = Worker(app.state.orga.job_handlers(), concurrency=4)
+    stop = asyncio.Event()
+    task = asyncio.create_task(worker.run(stop))
+    while len(smtp_sink.raw) < 30:
+        await asyncio.sleep(0.005)
+    paused = await client.post(f"{base}/pause", headers=headers)
+    assert paused.json()["state"] == "paused"
+    while worker.running or await db.fetch_one(
+        "SELECT id FROM job WHERE status IN ('queued', 'running') LIMIT 1"
+    ):
+        await asyncio.sleep(0.05)
+    stop.set()
+    await task
+    during = len(smtp_sink.raw)
+    assert during < 300
+    stats = (await client.get(base, headers=headers)).json()["stats"]
+    assert stats["held"] == 300 - during and stats["queued"] == 0
+    await client.post(f"{base}/resume", headers=headers)
+    await drain(app)
+    addresses = Counter(m["To"].addresses[0].addr_spec for m in smtp_sink.messages)
+    assert len(addresses) == 300 and set(addresses.values()) == {1}
+    done = (await client.get(base, headers=headers)).json()
+    assert done["state"] == "sent" and done["stats"]["delivered"] == 300
