@@ -124,15 +124,19 @@ class Mailer:
         )
         return self.signer.sign(raw) if self.signer else raw
 
-    async def deliver(self, payload: dict[str, Any]) -> None:
-        """Job handler of ``mail.send``: a 5xx marks the address as bouncing, 4xx retries."""
+    async def deliver(self, payload: dict[str, Any]) -> bool:
+        """Job handler of ``mail.send``: a 5xx marks the address as bouncing, 4xx retries.
+
+        Returns ``False`` when a bulk mail was skipped because the address bounces, ``True``
+        when the server accepted it (bulk senders record the outcome per recipient).
+        """
         address = payload["to_email"].lower()
         if (
             payload.get("bulk")
             and await MailSuppression.exists().where(MailSuppression.email == address).run()
         ):
             log.info("skipped bulk mail to a bouncing address")
-            return
+            return False
         envelope_from = payload["from"].rpartition("<")[2].rstrip(">") or payload["from"]
         try:
             await self.transport.send(
@@ -155,3 +159,4 @@ class Mailer:
             raise
         self.sent += 1
         MAIL_SENT.inc()
+        return True

@@ -2,45 +2,212 @@
 
 from __future__ import annotations
 
-from litestar import get, post
+from litestar import delete, get, patch, post, put
+from litestar.status_codes import HTTP_200_OK, HTTP_202_ACCEPTED, HTTP_204_NO_CONTENT
 
-from core.api import Actor, OrgScope, Page, get_in_org, page_in_org, record, requires
-from plugins.mailings import services
-from plugins.mailings.schemas import MailingIn, MailingOut
+from core import db
+from core.api import (
+    Actor,
+    OrgScope,
+    Page,
+    get_in_org,
+    invalid,
+    not_found,
+    page_in_org,
+    record,
+    requires,
+)
+from core.people.services import get_person_row
+from plugins.mailings import sending, services
+from plugins.mailings.audience import audience_breakdown, segment_filters
+from plugins.mailings.schemas import (
+    AudienceOut,
+    MailingIn,
+    MailingOut,
+    MailingPatch,
+    PreviewIn,
+    PreviewOut,
+    SenderIn,
+    SenderOut,
+    SendIn,
+    TestIn,
+)
 from plugins.mailings.tables import Mailing
 
 __all__ = ["handlers"]
 
+EDIT = [requires("mailings.edit")]
+SEND = [requires("mailings.send")]
 
-@get("/", guards=[requires("mailings.edit")], summary="Mailings of this unit")
+
+async def _load(org: OrgScope, mailing_id: int) -> dict:
+    return await get_in_org(Mailing, mailing_id, org, "mailing")
+
+
+async def _audit(action: str, actor: Actor, org: OrgScope, mailing_id: int) -> None:
+    await record(
+        action, user_id=actor.user_id, org_id=org.id, object_type="mailing", object_id=mailing_id
+    )
+
+
+@get("/", guards=EDIT, summary="Mailings of this unit")
 async def list_mailings(
     org: OrgScope, limit: int = 50, cursor: str | None = None
 ) -> Page[MailingOut]:
-    """Mailings of the unit, newest first."""
+    """Mailings of the unit, newest first, with their statistics."""
     page = await page_in_org(Mailing, org, limit, cursor)
-    return Page([services.mailing_out(r) for r in page.items], page.next_cursor)
+    return Page(await services.mailings_out(page.items), page.next_cursor)
 
 
-@post("/", guards=[requires("mailings.edit")], summary="Create a mailing draft")
+@post("/", guards=EDIT, summary="Create a mailing draft")
 async def create_mailing(actor: Actor, org: OrgScope, data: MailingIn) -> MailingOut:
-    """Create a draft mailing of this unit."""
-    row = await services.create_mailing(org.id, data)
+    """Create a draft mailing of this unit (template syntax errors are a 422 with the line)."""
+    row = await services.create_mailing(org.id, org.path, data)
+    await _audit("mailings.created", actor, org, row["id"])
+    return await services.mailing_out(row)
+
+
+@get("/sender", guards=EDIT, summary="The unit's sender identity")
+async def get_sender(org: OrgScope) -> SenderOut:
+    """The sender identity in force for this unit (its own, else the nearest ancestor's)."""
+    sender = await services.sender_for(org.path)
+    if sender is None:
+        raise not_found("sender identity")
+    return sender
+
+
+@put("/sender", guards=SEND, summary="Set the unit's sender identity")
+async def put_sender(actor: Actor, org: OrgScope, data: SenderIn) -> SenderOut:
+    """Set who this unit's mailings come from (units below inherit it)."""
+    await services.put_sender(org.id, data)
+    await record("mailings.sender_set", user_id=actor.user_id, org_id=org.id)
+    sender = await services.sender_for(org.path)
+    assert sender is not None
+    return sender
+
+
+@get("/{mailing_id:int}", guards=EDIT, summary="One mailing with its progress")
+async def get_mailing(org: OrgScope, mailing_id: int) -> MailingOut:
+    """A mailing of this unit (404 for another unit's), with progress and statistics."""
+    return await services.mailing_out(await _load(org, mailing_id))
+
+
+@patch("/{mailing_id:int}", guards=EDIT, summary="Change a draft")
+async def patch_mailing(
+    actor: Actor, org: OrgScope, mailing_id: int, data: MailingPatch
+) -> MailingOut:
+    """Change a draft or a scheduled mailing that has not started."""
+    row = await services.patch_mailing(await _load(org, mailing_id), data)
+    await _audit("mailings.changed", actor, org, mailing_id)
+    return await services.mailing_out(row)
+
+
+@delete("/{mailing_id:int}", guards=EDIT, status_code=HTTP_204_NO_CONTENT, summary="Delete a draft")
+async def delete_mailing(actor: Actor, org: OrgScope, mailing_id: int) -> None:
+    """Delete a draft."""
+    await services.delete_mailing(await _load(org, mailing_id))
+    await _audit("mailings.deleted", actor, org, mailing_id)
+
+
+@get("/{mailing_id:int}/audience", guards=EDIT, summary="Who will receive it, and who not")
+async def audience(org: OrgScope, mailing_id: int) -> AudienceOut:
+    """The audience broken down into will receive / do-not-contact / no e-mail / bouncing /
+    unsubscribed / no consent, as of now."""
+    row = await _load(org, mailing_id)
+    filters = segment_filters(db.json_value(row["audience"]))
+    return AudienceOut(**await audience_breakdown(filters, org.id, org.path))
+
+
+@post(
+    "/{mailing_id:int}/preview",
+    guards=EDIT,
+    status_code=HTTP_200_OK,
+    summary="Render for one person",
+)
+async def preview(actor: Actor, org: OrgScope, mailing_id: int, data: PreviewIn) -> PreviewOut:
+    """The mailing as a person of this unit's subtree would get it."""
+    row = await _load(org, mailing_id)
+    person = await get_person_row(data.person_id, org.path)
+    if person is None:
+        raise invalid("person_id", "no such person in this unit")
+    result = await services.preview(row, person)
     await record(
-        "mailings.created",
+        "mailings.previewed",
         user_id=actor.user_id,
         org_id=org.id,
-        object_type="mailing",
-        object_id=row["id"],
+        object_type="person",
+        object_id=data.person_id,
     )
-    return services.mailing_out(row)
+    return result
 
 
-@get("/{mailing_id:int}", guards=[requires("mailings.edit")], summary="One mailing")
-async def get_mailing(org: OrgScope, mailing_id: int) -> MailingOut:
-    """A mailing of this unit (404 for another unit's)."""
-    return services.mailing_out(await get_in_org(Mailing, mailing_id, org, "mailing"))
+@post(
+    "/{mailing_id:int}/test",
+    guards=EDIT,
+    status_code=HTTP_202_ACCEPTED,
+    summary="Send a test mail",
+)
+async def send_test(actor: Actor, org: OrgScope, mailing_id: int, data: TestIn) -> dict:
+    """Send the mailing to ``email`` (with a sample person's data, or ``person_id``'s)."""
+    row = await _load(org, mailing_id)
+    person = None
+    if data.person_id is not None:
+        person = await get_person_row(data.person_id, org.path)
+        if person is None:
+            raise invalid("person_id", "no such person in this unit")
+    await services.send_test(row, data.email, person)
+    await _audit("mailings.tested", actor, org, mailing_id)
+    return {"queued": True}
+
+
+@post("/{mailing_id:int}/send", guards=SEND, status_code=HTTP_202_ACCEPTED, summary="Send")
+async def send(actor: Actor, org: OrgScope, mailing_id: int, data: SendIn) -> MailingOut:
+    """Freeze the recipients and queue the mails (or schedule the start); needs
+    ``confirm: true`` and, above the configured threshold, ``confirm_count``."""
+    row = await _load(org, mailing_id)
+    await sending.start(row, org.path, data.confirm, data.confirm_count)
+    await _audit("mailings.sent", actor, org, mailing_id)
+    return await services.mailing_out(await _load(org, mailing_id))
+
+
+def _state_route(path: str, action: str, summary: str, run):
+    @post(
+        f"/{{mailing_id:int}}/{path}",
+        guards=SEND,
+        status_code=HTTP_200_OK,
+        summary=summary,
+        description=summary,
+        name=f"mailings-{path}",
+    )
+    async def handler(actor: Actor, org: OrgScope, mailing_id: int) -> MailingOut:
+        row = await _load(org, mailing_id)
+        await run(row)
+        await _audit(action, actor, org, mailing_id)
+        return await services.mailing_out(await _load(org, mailing_id))
+
+    return handler
+
+
+pause = _state_route("pause", "mailings.paused", "Pause a running send", sending.pause)
+resume = _state_route("resume", "mailings.resumed", "Resume a paused send", sending.resume)
+cancel = _state_route("cancel", "mailings.cancelled", "Cancel a send", sending.cancel)
 
 
 def handlers() -> list:
     """Route handlers of the mailings module."""
-    return [list_mailings, create_mailing, get_mailing]
+    return [
+        list_mailings,
+        create_mailing,
+        get_sender,
+        put_sender,
+        get_mailing,
+        patch_mailing,
+        delete_mailing,
+        audience,
+        preview,
+        send_test,
+        send,
+        pause,
+        resume,
+        cancel,
+    ]

@@ -1,27 +1,310 @@
-"""Mailing services."""
+"""Mailing services: drafts, statistics, preview and test sends."""
 
 from __future__ import annotations
 
 from typing import Any
 
+import msgspec
+
 from core import db
-from core.api import to_row
-from plugins.mailings.schemas import MailingIn, MailingOut
+from core.api import (
+    conflict,
+    current_runtime,
+    invalid,
+    module_config,
+    not_found,
+    to_row,
+    utcnow,
+)
+from core.templating import TemplateProblem
+from plugins.mailings.render import PERSON_FIELDS, Renderer
+from plugins.mailings.schemas import (
+    MailingIn,
+    MailingOut,
+    MailingPatch,
+    MailingsConfig,
+    MailingStats,
+    PreviewOut,
+    SenderIn,
+    SenderOut,
+)
 from plugins.mailings.tables import Mailing
 
-__all__ = ["create_mailing", "mailing_out"]
+__all__ = [
+    "check_templates",
+    "config",
+    "create_mailing",
+    "delete_mailing",
+    "load_org",
+    "mailing_out",
+    "mailings_out",
+    "module_context",
+    "patch_mailing",
+    "preview",
+    "put_sender",
+    "renderer_for",
+    "send_test",
+    "sender_for",
+    "stats_of",
+    "template_problem",
+]
+
+SAMPLE_PERSON = {
+    "id": 0,
+    "first_name": "Erika",
+    "last_name": "Mustermann",
+    "email": "erika@example.org",
+    "postal_code": "10115",
+    "city": "Berlin",
+    "country": "DE",
+    "language": None,
+    "member_status": "member",
+}
 
 
-def mailing_out(row: dict[str, Any]) -> MailingOut:
-    """Turn a table row into the API shape."""
-    audience = db.json_value(row["audience"])
-    values = {k: row[k] for k in MailingOut.__struct_fields__ if k not in ("org_id", "audience")}
-    return MailingOut(org_id=row["org_id"], audience=audience, **values)
+def config() -> MailingsConfig:
+    """The deployment's mailings settings."""
+    return module_config(current_runtime().settings, "mailings", MailingsConfig)
 
 
-async def create_mailing(org_id: int, data: MailingIn) -> dict[str, Any]:
-    """Insert a mailing draft for unit ``org_id``."""
-    rows = await Mailing.insert(Mailing(org=org_id, **to_row(data))).run()
-    row = await Mailing.select().where(Mailing.id == rows[0]["id"]).first().run()
-    assert row is not None
+def template_problem(exc: TemplateProblem, field: str = "body") -> Exception:
+    """A 422 naming the field and the template line."""
+    field = getattr(exc, "field", field)
+    where = f"line {exc.line}: " if exc.line else ""
+    return invalid(field, f"{where}{exc.message}")
+
+
+def check_templates(subject: str, body: str) -> None:
+    """Compile-check subject and body (syntax errors with their line) before storing them."""
+    from jinja2 import TemplateSyntaxError
+    from jinja2.sandbox import SandboxedEnvironment
+
+    env = SandboxedEnvironment()
+    for field, source in (("subject", subject), ("body", body)):
+        try:
+            env.parse(source)
+        except TemplateSyntaxError as exc:
+            problem = TemplateProblem(exc.message or str(exc), exc.lineno)
+            raise template_problem(problem, field) from exc
+
+
+async def stats_of(mailing_ids: list[int]) -> dict[int, MailingStats]:
+    """Statistics of several mailings in one query."""
+    if not mailing_ids:
+        return {}
+    marks = ", ".join(["{}"] * len(mailing_ids))
+    rows = await db.fetch(
+        "SELECT mailing_id, state, COUNT(*) AS n, COUNT(opened_at) AS opened, "
+        "COUNT(clicked_at) AS clicked, COUNT(unsubscribed_at) AS unsubscribed "
+        f"FROM mailings_recipient WHERE mailing_id IN ({marks}) GROUP BY mailing_id, state",
+        *mailing_ids,
+    )
+    tracking = config().tracking
+    result = {
+        mid: MailingStats(opened=0 if tracking else None, clicked=0 if tracking else None)
+        for mid in mailing_ids
+    }
+    for row in rows:
+        stats = result[row["mailing_id"]]
+        n = int(row["n"])
+        stats.recipients += n
+        stats.unsubscribed += int(row["unsubscribed"])
+        if tracking:
+            stats.opened = (stats.opened or 0) + int(row["opened"])
+            stats.clicked = (stats.clicked or 0) + int(row["clicked"])
+        state = row["state"]
+        if state == "sent":
+            stats.delivered += n
+        elif hasattr(stats, state):
+            setattr(stats, state, getattr(stats, state) + n)
+    for stats in result.values():
+        stats.sent = stats.delivered + stats.bounced
+    return result
+
+
+def _out(row: dict[str, Any], stats: MailingStats) -> MailingOut:
+    skip = ("org_id", "audience", "stats")
+    values = {k: row[k] for k in MailingOut.__struct_fields__ if k not in skip}
+    return MailingOut(
+        org_id=row["org_id"], audience=db.json_value(row["audience"]), stats=stats, **values
+    )
+
+
+async def mailing_out(row: dict[str, Any]) -> MailingOut:
+    """One mailing in the API shape, with its statistics."""
+    return _out(row, (await stats_of([row["id"]]))[row["id"]])
+
+
+async def mailings_out(rows: list[dict[str, Any]]) -> list[MailingOut]:
+    """A page of mailings with their statistics (one query for all)."""
+    stats = await stats_of([r["id"] for r in rows])
+    return [_out(r, stats[r["id"]]) for r in rows]
+
+
+async def _get(mailing_id: int) -> dict[str, Any]:
+    row = await Mailing.select().where(Mailing.id == mailing_id).first().run()
+    if row is None:
+        raise not_found("mailing")
     return row
+
+
+def _check_audience(audience: dict[str, Any]) -> None:
+    if audience:
+        try:
+            msgspec.convert(audience, current_runtime().segment)
+        except msgspec.ValidationError as exc:
+            raise invalid("audience", str(exc)) from exc
+
+
+async def sender_for(org_path: str) -> SenderOut | None:
+    """The sender identity of the unit at ``org_path``, else of its nearest ancestor."""
+    row = await db.fetch_one(
+        "SELECT s.org_id, s.name, s.address, s.reply_to FROM mailings_sender s "
+        "JOIN org_unit o ON o.id = s.org_id WHERE substr({}, 1, length(o.path)) = o.path "
+        "ORDER BY length(o.path) DESC LIMIT 1",
+        org_path,
+    )
+    return SenderOut(**row) if row else None
+
+
+async def put_sender(org_id: int, data: SenderIn) -> None:
+    """Set the unit's own sender identity."""
+    now = utcnow()
+    await db.execute(
+        "INSERT INTO mailings_sender (org_id, name, address, reply_to, created_at, updated_at) "
+        "VALUES ({}, {}, {}, {}, {}, {}) ON CONFLICT (org_id) DO UPDATE SET "
+        "name = excluded.name, address = excluded.address, reply_to = excluded.reply_to, "
+        "updated_at = excluded.updated_at",
+        org_id,
+        data.name,
+        data.address,
+        data.reply_to,
+        now,
+        now,
+    )
+
+
+async def create_mailing(org_id: int, org_path: str, data: MailingIn) -> dict[str, Any]:
+    """Insert a mailing draft for unit ``org_id`` (sender from the unit's identity if left out).
+
+    Raises:
+        Problem: 422 on ``sender_address`` when neither the body nor the unit names a sender.
+    """
+    check_templates(data.subject, data.body)
+    _check_audience(data.audience)
+    values = to_row(data)
+    if data.sender_address is None or data.sender_name is None:
+        sender = await sender_for(org_path)
+        if sender is None:
+            raise invalid("sender_address", "no sender given and the unit has no sender identity")
+        values["sender_address"] = data.sender_address or sender.address
+        values["sender_name"] = data.sender_name or sender.name
+        if data.reply_to is None:
+            values["reply_to"] = sender.reply_to
+    rows = await Mailing.insert(Mailing(org=org_id, **values)).run()
+    return await _get(rows[0]["id"])
+
+
+async def patch_mailing(row: dict[str, Any], data: MailingPatch) -> dict[str, Any]:
+    """Change a draft (or a scheduled mailing not started yet)."""
+    if row["state"] not in ("draft", "scheduled"):
+        raise conflict(f"A mailing that is {row['state']} cannot be changed.", field="state")
+    values = to_row(data)
+    if row["state"] == "scheduled" and ({"audience", "scheduled_at"} & values.keys()):
+        raise conflict(
+            "The audience and time of a scheduled mailing were confirmed; cancel it and "
+            "write a new one to change them.",
+            field="audience" if "audience" in values else "scheduled_at",
+        )
+    check_templates(values.get("subject", row["subject"]), values.get("body", row["body"]))
+    if "audience" in values:
+        _check_audience(values["audience"])
+    if values:
+        values["updated_at"] = utcnow()
+        await (
+            Mailing.update({getattr(Mailing, k): v for k, v in values.items()})
+            .where(Mailing.id == row["id"])
+            .run()
+        )
+    return await _get(row["id"])
+
+
+async def delete_mailing(row: dict[str, Any]) -> None:
+    """Delete a draft (sent mailings stay for their statistics)."""
+    if row["state"] != "draft":
+        raise conflict(f"A mailing that is {row['state']} cannot be deleted.", field="state")
+    await Mailing.delete().where(Mailing.id == row["id"]).run()
+
+
+async def load_org(org_id: int) -> dict[str, Any]:
+    """The unit's id, name and kind."""
+    org = await db.fetch_one("SELECT id, name, kind FROM org_unit WHERE id = {}", org_id)
+    assert org is not None
+    return org
+
+
+async def renderer_for(mailing: dict[str, Any]) -> Renderer:
+    """A renderer for the mailing with the deployment's settings."""
+    runtime = current_runtime()
+    cfg = config()
+    return Renderer(
+        templates=runtime.templates,
+        public_url=runtime.settings.public_url,
+        mailing=mailing,
+        org=await load_org(mailing["org_id"]),
+        tracking=cfg.tracking,
+        unsubscribe_mailto=cfg.unsubscribe_mailto,
+        default_locale=runtime.settings.locale,
+    )
+
+
+async def module_context(person_id: int, org_id: int) -> dict[str, Any]:
+    """What modules add to mail templates (``template_context``), merged."""
+    extra: dict[str, Any] = {}
+    if not person_id:
+        return extra
+    results = await current_runtime().registry.gather_each(
+        "template_context", person_id=person_id, org_id=org_id
+    )
+    for _module, values in results:
+        if values:
+            extra.update(values)
+    return extra
+
+
+async def preview(mailing: dict[str, Any], person: dict[str, Any]) -> PreviewOut:
+    """The mailing rendered for ``person`` (template errors are a 422 with the line)."""
+    renderer = await renderer_for(mailing)
+    extra = await module_context(person["id"], mailing["org_id"])
+    try:
+        rendered = renderer.render(person, 0, extra)
+    except TemplateProblem as exc:
+        raise template_problem(exc) from exc
+    return PreviewOut(
+        subject=rendered.mail.subject, text=rendered.mail.text, html=rendered.mail.html or ""
+    )
+
+
+async def send_test(mailing: dict[str, Any], email: str, person: dict[str, Any] | None) -> None:
+    """Render (for ``person``, else a sample person) and enqueue a test mail to ``email``."""
+    person = {k: person.get(k) for k in PERSON_FIELDS} if person else dict(SAMPLE_PERSON)
+    renderer = await renderer_for(mailing)
+    extra = await module_context(person["id"], mailing["org_id"])
+    try:
+        rendered = renderer.render(person, 0, extra)
+    except TemplateProblem as exc:
+        raise template_problem(exc) from exc
+    mail = rendered.mail
+    mail = type(mail)(subject=f"[Test] {mail.subject}", text=mail.text, html=mail.html)
+    runtime = current_runtime()
+    from core.mail.message import format_address
+
+    await runtime.mailer.enqueue(
+        to_email=email,
+        rendered=mail,
+        sender=format_address(mailing["sender_name"], mailing["sender_address"]),
+        reply_to=mailing["reply_to"],
+        headers=rendered.headers,
+    )
+    if runtime.worker is not None:
+        runtime.worker.wake()
