@@ -184,11 +184,15 @@ _ID_RANGE = range(-(2**31), 2**31)
 
 
 async def ids_in_range(request: Request) -> None:
-    """``before_request``: an integer path parameter no id can have (ids are 32-bit) is a 404,
-    answered before it reaches a database that would reject the number."""
+    """``before_request``: ids are 32-bit. An integer path parameter no id can have is a 404,
+    an ``…_id`` query parameter beyond the range a 422 naming it, both answered before the
+    number reaches a database that would reject it (or a streamed answer already under way)."""
     for name, value in request.path_params.items():
         if isinstance(value, int) and value not in _ID_RANGE:
             raise not_found(name.removesuffix("_id").replace("_", " ") or "object")
+    for name, value in request.query_params.items():
+        if name.endswith("_id") and value.lstrip("-").isdigit() and int(value) not in _ID_RANGE:
+            raise invalid(name, "no object has this id")
 
 
 def _out_of_range(exc: Exception) -> bool:
