@@ -1,29 +1,48 @@
-"""The funnel per unit and source: signed up → confirmed → acted → member, per month."""
+"""The funnel per unit and source: signed up → confirmed → acted (a call to action, newspapers
+distributed or an event attended) → member, per month."""
 
 from __future__ import annotations
 
 from typing import Any
 
+import msgspec
+
 from core import db
+from core.api import compile_segment, current_runtime
 
-__all__ = ["funnel"]
+__all__ = ["attended_predicate", "funnel"]
 
 
-async def funnel(unit_ids: list[int], start: Any = None) -> list[dict[str, Any]]:
+async def attended_predicate(org_path: str) -> tuple[str, list[Any]] | None:
+    """ "Attended an event" as SQL on ``p``, through the segment filter another module offers
+    (``event_participation``, e.g. the events module); ``None`` when no module offers it."""
+    wanted = {"filters": [{"type": "event_participation", "status": "attended"}]}
+    try:
+        segment = msgspec.convert(wanted, current_runtime().segment)
+    except msgspec.ValidationError:
+        return None
+    return await compile_segment(segment.filters, org_path)  # type: ignore[attr-defined]
+
+
+async def funnel(
+    unit_ids: list[int], start: Any = None, attended: tuple[str, list[Any]] | None = None
+) -> list[dict[str, Any]]:
     """Counts per month of sign-up, home unit and source.
 
-    ``acted``: did a call to action or distributed newspapers; ``member``: the person's
-    member status is ``member`` now. One grouped query; the subtree's ids come from core.
+    ``acted``: did a call to action, distributed newspapers or (when ``attended`` is given)
+    attended an event; ``member``: the person's member status is ``member`` now. One grouped
+    query; the subtree's ids come from core.
     """
     if not unit_ids:
         return []
+    attended_sql, attended_args = attended or ("1 = 0", [])
     marks = ", ".join(["{}"] * len(unit_ids))
     month = (
         "to_char(a.created_at AT TIME ZONE 'UTC', 'YYYY-MM')"
         if db.is_postgres()
         else "substr(a.created_at, 1, 7)"
     )
-    args: list[Any] = list(unit_ids)
+    args: list[Any] = [*attended_args, *unit_ids]
     since = ""
     if start is not None:
         since = " AND a.created_at >= {}"
@@ -34,7 +53,8 @@ async def funnel(unit_ids: list[int], start: Any = None) -> list[dict[str, Any]]
         "SUM(CASE WHEN a.confirmed_at IS NOT NULL THEN 1 ELSE 0 END) AS confirmed, "
         "SUM(CASE WHEN EXISTS (SELECT 1 FROM linksaktiv_call_done d WHERE d.person_id = "
         "a.person_id) OR EXISTS (SELECT 1 FROM linksaktiv_order o WHERE o.person_id = "
-        "a.person_id AND o.status = 'distributed') THEN 1 ELSE 0 END) AS acted, "
+        f"a.person_id AND o.status = 'distributed') OR ({attended_sql}) THEN 1 ELSE 0 END) "
+        "AS acted, "
         "SUM(CASE WHEN p.member_status = 'member' THEN 1 ELSE 0 END) AS members "
         "FROM linksaktiv_activist a JOIN person p ON p.id = a.person_id "
         f"WHERE p.home_org_id IN ({marks}){since} "

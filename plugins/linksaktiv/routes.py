@@ -26,7 +26,7 @@ from core.api import (
     utcnow,
 )
 from plugins.linksaktiv import calls as call_service
-from plugins.linksaktiv.funnel import funnel
+from plugins.linksaktiv.funnel import attended_predicate, funnel
 from plugins.linksaktiv.order_routes import order_handlers
 from plugins.linksaktiv.schemas import (
     ActivistOut,
@@ -298,7 +298,7 @@ class FunnelRow(msgspec.Struct):
 @get("/funnel", guards=[requires("linksaktiv.view")], summary="Sign-up funnel")
 async def get_funnel(org: OrgScope, since: datetime | None = None) -> list[FunnelRow]:
     """Signed up → confirmed → acted → member, per month, unit of the subtree and source."""
-    rows = await funnel(await subtree_ids(org.path), since)
+    rows = await funnel(await subtree_ids(org.path), since, await attended_predicate(org.path))
     return [FunnelRow(**r) for r in rows]
 
 

@@ -81,6 +81,6 @@ async def test_sign_up_confirm_and_personal_page_in_chromium(
     assert "Mieterversammlung in Connewitz" in await page.content()
     await page.screenshot(path=str(screenshot_dir / "linksaktiv-me.png"), full_page=True)
     await page.click("form:has(input[value=done]) button")
-    assert await page.locator("text=Done. Thank you!").count() == 1
+    assert await page.locator("text=Erledigt. Danke!").count() == 1
     done = await db.fetch_one("SELECT COUNT(*) AS n FROM linksaktiv_call_done")
     assert done["n"] == 1

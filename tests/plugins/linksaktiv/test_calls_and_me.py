@@ -288,4 +288,4 @@ class TestMyEventsThroughTheHook:
         assert "Sommerfest Leipzig" not in page.text  # the module is off for Rosa's unit
         await factory.enable(party.state["id"], "agenda")
         page = await client.get("/p/linksaktiv/me", params={"t": me_token(app, rosa)})
-        assert "My events" in page.text and "Sommerfest Leipzig" in page.text
+        assert "Meine Termine" in page.text and "Sommerfest Leipzig" in page.text

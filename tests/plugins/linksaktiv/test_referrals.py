@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from email import message_from_bytes
-
 import pytest
 
 from core import db
@@ -20,11 +18,7 @@ def orga_overrides(smtp_sink):
 
 
 def recipients(smtp_sink) -> list[tuple[str, str]]:
-    out = []
-    for raw in smtp_sink.raw:
-        message = message_from_bytes(raw)
-        out.append((message["To"], str(message["Subject"])))
-    return out
+    return [(str(m["To"]), str(m["Subject"])) for m in smtp_sink.messages]
 
 
 async def volunteer(app, client, email: str, postal_code: str, help_: list[str]) -> int:
@@ -88,7 +82,7 @@ async def test_reminder_only_when_nobody_reacted(app, client, factory, party, sm
         "UPDATE job SET run_at = {} WHERE kind = 'linksaktiv.referral_remind'", utcnow()
     )
     await run_jobs(app)
-    reminders = [s for to, s in recipients(smtp_sink) if "Reminder" in s and to == leader.email]
+    reminders = [s for to, s in recipients(smtp_sink) if "Erinnerung" in s and to == leader.email]
     assert len(reminders) == 1
     row = await db.fetch_one(
         "SELECT reminded_at FROM linksaktiv_referral WHERE id = {}", second["id"]

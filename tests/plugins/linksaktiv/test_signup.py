@@ -203,4 +203,4 @@ async def test_new_personal_link_by_mail_only_for_confirmed_activists(
     await run_jobs(app)
     new = mails_to(smtp_sink, "rosa@example.org")[-1]
     page = await client.get(link_in(new, "me"))
-    assert page.status_code == 200 and "Hello Rosa" in page.text
+    assert page.status_code == 200 and "Hallo Rosa" in page.text
