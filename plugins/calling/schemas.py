@@ -218,6 +218,7 @@ class CountRow(msgspec.Struct):
 
     key: str
     label: str
+    parent: str | None = None
     calls: int = 0
     reached: int = 0
     targets: int = 0

@@ -63,7 +63,11 @@ async def _queue(assignment_id: int, now: datetime) -> dict[str, int]:
 
 
 async def assignment_stats(assignment: dict[str, Any], org_path: str, now: datetime) -> Stats:
-    """Counts for the assignment dashboard (a handful of grouped queries, no per-row work)."""
+    """Counts for the assignment dashboard (a handful of grouped queries, no per-row work).
+
+    ``per_unit`` covers two levels below the assignment's unit (states and their districts for
+    a federal campaign), each row counting its whole subtree; ``parent`` links them.
+    """
     queue = await _queue(assignment["id"], now)
     calls = await db.fetch_one(
         "SELECT COUNT(*) AS calls, SUM(CASE WHEN outcome = 'reached' THEN 1 ELSE 0 END) "
@@ -86,15 +90,17 @@ async def assignment_stats(assignment: dict[str, Any], org_path: str, now: datet
         assignment["id"],
     )
     per_unit = await db.fetch(
-        "SELECT c.id, c.name, COUNT(t.id) AS targets, "
+        "SELECT c.id, c.name, c.parent_id, COUNT(t.id) AS targets, "
         "SUM(CASE WHEN t.state = 'done' THEN 1 ELSE 0 END) AS done, "
         "SUM(CASE WHEN t.last_outcome = 'reached' THEN 1 ELSE 0 END) AS reached, "
         "SUM(t.attempts) AS calls "
         "FROM org_unit c JOIN org_unit h ON substr(h.path, 1, length(c.path)) = c.path "
         "JOIN person p ON p.home_org_id = h.id "
         "JOIN calling_target t ON t.person_id = p.id AND t.assignment_id = {} "
-        "WHERE c.parent_id = {} AND t.state <> 'removed' GROUP BY c.id, c.name ORDER BY c.name",
+        "WHERE (c.parent_id = {} OR c.parent_id IN (SELECT id FROM org_unit WHERE parent_id = {})) "
+        "AND t.state <> 'removed' GROUP BY c.id, c.name, c.parent_id ORDER BY c.path",
         assignment["id"],
+        assignment["org_id"],
         assignment["org_id"],
     )
     return Stats(
@@ -124,6 +130,7 @@ async def assignment_stats(assignment: dict[str, Any], org_path: str, now: datet
             CountRow(
                 key=str(r["id"]),
                 label=r["name"],
+                parent=str(r["parent_id"]),
                 targets=int(r["targets"]),
                 done=int(r["done"] or 0),
                 reached=int(r["reached"] or 0),

@@ -141,8 +141,16 @@ async def test_stats_per_caller_day_and_child_unit(client, campaign):
     assert stats["calls"] == 3 and stats["reached"] == 2 and stats["remaining"] == 4
     assert {r["key"]: r["calls"] for r in stats["per_caller"]} == {str(a.id): 2, str(b.id): 1}
     assert len(stats["per_day"]) == 1 and stats["per_day"][0]["calls"] == 3
-    # the federal assignment shows its child (the state) with all six targets
-    assert [(u["label"], u["targets"], u["done"]) for u in stats["per_unit"]] == [("Land", 6, 2)]
+    # the federal assignment shows its state and the state's districts
+    units = {u["label"]: (u["targets"], u["parent"]) for u in stats["per_unit"]}
+    state = str(campaign.state["id"])
+    assert units == {
+        "Land": (6, str(campaign.federal["id"])),
+        "Kreis A": (3, state),
+        "Kreis B": (3, state),
+    }
+    done = sum(u["done"] for u in stats["per_unit"] if u["parent"] == state)
+    assert done == 2
     state_view = await client.get(
         f"/api/orgs/{campaign.state['id']}/calling/assignments/{assignment['id']}/stats",
         headers=campaign.organizer.headers,
