@@ -63,6 +63,23 @@ async def _wrong_number(person_id: int, phone: str | None) -> None:
     await refresh_phone_flag([person_id])
 
 
+_TARGET_SQL = (
+    "UPDATE calling_target SET current_call_id = NULL, state = {}, available_at = {}, "
+    "call_back_after = {}, attempts = attempts + 1, last_outcome = {}, blocked = NULL "
+    "WHERE id = {} AND current_call_id = {}"
+)
+_CALL_SQL = (
+    "UPDATE calling_call SET state = 'reported', outcome = {}, notes = {}, phone = {}, "
+    "call_back_after = {}, reported_at = {} WHERE id = {}"
+)
+_REPORT_SQL = (
+    f"WITH tg AS ({_TARGET_SQL} RETURNING id), "
+    "lk AS (DELETE FROM calling_lock WHERE call_id = {} AND EXISTS (SELECT 1 FROM tg)), "
+    f"cl AS ({_CALL_SQL} AND EXISTS (SELECT 1 FROM tg)) "
+    "SELECT id FROM tg"
+)
+
+
 def _lost() -> Problem:
     return Problem(409, "reservation-lost", "The reservation expired and another caller has it.")
 
@@ -104,35 +121,38 @@ async def report_call(
         raise invalid("call_back_after", "a call back needs a time in the future")
     answers = check_answers(survey, data.answers)
     person_id = call["person_id"]
+    state, available_at = _target_change(
+        data, default_goal, timedelta(hours=assignment["cooldown_hours"]), now
+    )
+    target = (
+        state,
+        available_at,
+        data.call_back_after if data.outcome == "call_back" else None,
+        data.outcome,
+        call["target_id"],
+        call["id"],
+    )
+    reported = (data.outcome, data.notes, data.phone, data.call_back_after, now, call["id"])
+    extras = bool(
+        answers
+        or data.add_tags
+        or data.wants_local_contact
+        or data.organizer_action
+        or data.phone_opt_out
+        or data.outcome in ("wrong_number", "do_not_call")
+    )
+    if db.is_postgres() and not extras:
+        # the common report: one statement, atomic on its own (no BEGIN/COMMIT round trips)
+        if not await db.fetch(_REPORT_SQL, *target, call["id"], *reported):
+            raise _lost()
+        return
     async with db.transaction():
-        state, available_at = _target_change(
-            data, default_goal, timedelta(hours=assignment["cooldown_hours"]), now
-        )
-        taken = await db.fetch(
-            "UPDATE calling_target SET current_call_id = NULL, state = {}, available_at = {}, "
-            "call_back_after = {}, attempts = attempts + 1, last_outcome = {}, blocked = NULL "
-            "WHERE id = {} AND current_call_id = {} RETURNING id",
-            state,
-            available_at,
-            data.call_back_after if data.outcome == "call_back" else None,
-            data.outcome,
-            call["target_id"],
-            call["id"],
-        )
+        taken = await db.fetch(_TARGET_SQL + " RETURNING id", *target)
         if not taken:
             raise _lost()
         if data.outcome == "wrong_number":
             await _wrong_number(person_id, data.phone)
-        await db.execute(
-            "UPDATE calling_call SET state = 'reported', outcome = {}, notes = {}, phone = {}, "
-            "call_back_after = {}, reported_at = {} WHERE id = {}",
-            data.outcome,
-            data.notes,
-            data.phone,
-            data.call_back_after,
-            now,
-            call["id"],
-        )
+        await db.execute(_CALL_SQL, *reported)
         await db.execute("DELETE FROM calling_lock WHERE call_id = {}", call["id"])
         if answers:
             await CallAnswer.insert(
