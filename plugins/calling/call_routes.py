@@ -30,19 +30,11 @@ async def _open_assignment(assignment_id: int, org: OrgScope, actor: Actor):
 
 
 async def _hand_out(
-    actor: Actor, assignment: dict[str, Any], reservation: queue.Reservation | None
+    assignment: dict[str, Any], reservation: queue.Reservation | None
 ) -> Response[CallOut] | Response[None]:
+    """The call card of a reservation (the queue audited it), or 204."""
     if reservation is None:
         return Response(None, status_code=HTTP_204_NO_CONTENT)
-    await record(
-        "calling.reserved",
-        user_id=actor.user_id,
-        token_id=actor.token_id,
-        org_id=assignment["org_id"],
-        object_type="person",
-        object_id=reservation.person_id,
-        detail={"call_id": reservation.call_id},
-    )
     view = await call_view(
         assignment, reservation.call_id, reservation.person_id, reservation.reserved_until
     )
@@ -59,9 +51,14 @@ async def _hand_out(
 async def next_call(actor: Actor, org: OrgScope, assignment_id: int) -> Response[CallOut]:
     """The next person of the queue, reserved for you (204 when nobody is left to call)."""
     assignment, caller = await _open_assignment(assignment_id, org, actor)
-    async with db.transaction():
-        reservation = await queue.reserve(assignment, assignment["org_path"], caller, utcnow())
-        return await _hand_out(actor, assignment, reservation)  # type: ignore[return-value]
+    reservation = await queue.reserve(
+        assignment, assignment["org_path"], caller, utcnow(), audit=_audit(actor, assignment)
+    )
+    return await _hand_out(assignment, reservation)  # type: ignore[return-value]
+
+
+def _audit(actor: Actor, assignment: dict[str, Any]) -> queue.Audit:
+    return actor.user_id, actor.token_id, assignment["org_id"]
 
 
 @post(
@@ -84,11 +81,16 @@ async def call_back(actor: Actor, org: OrgScope, assignment_id: int, data: Callb
     if earlier is None:
         raise not_found("earlier call with this person")
     reservation = await queue.reserve(
-        assignment, assignment["org_path"], caller, utcnow(), person_id=data.person_id
+        assignment,
+        assignment["org_path"],
+        caller,
+        utcnow(),
+        audit=_audit(actor, assignment),
+        person_id=data.person_id,
     )
     if reservation is None:
         raise Problem(409, "not-callable", "This person cannot be called right now.")
-    return (await _hand_out(actor, assignment, reservation)).content  # type: ignore[return-value]
+    return (await _hand_out(assignment, reservation)).content  # type: ignore[return-value]
 
 
 async def _my_call(call_id: int, org: OrgScope, actor: Actor) -> tuple[dict, dict]:

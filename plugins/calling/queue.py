@@ -17,13 +17,20 @@ from typing import Any
 import msgspec
 
 from core import db
-from core.api import compile_segment, current_runtime, module_config, not_opted_out_sql
+from core.api import (
+    compile_segment,
+    current_runtime,
+    module_config,
+    not_opted_out_sql,
+    record,
+)
 from plugins.calling.assignments import goal_filters
 from plugins.calling.sql import in_list
 
 __all__ = ["CallingConfig", "Reservation", "config", "release", "reserve"]
 
 _MAX_SKIPS = 100
+Audit = tuple[int, int | None, int]  # who reserves: user id, token id, org unit id
 
 
 class CallingConfig(msgspec.Struct, kw_only=True):
@@ -77,6 +84,40 @@ async def _blocked_reason_sql(
     return "CASE " + " ".join(parts) + " ELSE NULL END", args
 
 
+def _candidate_where(
+    assignment_id: int,
+    now: datetime,
+    person_id: int | None,
+    excluded: list[int],
+    only_tags: list[int],
+) -> tuple[str, list[Any]]:
+    """The WHERE clause (on ``t``) of the queue's head: open and due (or the one person),
+    without the caller's excluded tags, with ``only_tags`` when given (prioritized first)."""
+    where = ["t.assignment_id = {}"]
+    args: list[Any] = [assignment_id]
+    if person_id is None:
+        where += ["t.state = 'open'", "t.available_at <= {}"]
+        args.append(now)
+    else:
+        where += ["t.person_id = {}", "t.state <> 'removed'"]
+        args.append(person_id)
+    for tags, negate in ((excluded, "NOT "), (only_tags, "")):
+        if tags:
+            where.append(
+                f"{negate}EXISTS (SELECT 1 FROM person_tag x WHERE x.person_id = t.person_id "
+                f"AND x.tag_id IN ({in_list(tags)}))"
+            )
+            args += tags
+    return " AND ".join(where), args
+
+
+_CANDIDATE = (
+    "SELECT t.id AS target_id, t.person_id AS person_id, {case} AS reason "
+    "FROM calling_target t JOIN person p ON p.id = t.person_id WHERE {where} "
+    "ORDER BY t.available_at, t.id LIMIT 1{lock}"
+)
+
+
 async def _candidate(
     assignment: dict[str, Any],
     reason: tuple[str, list[Any]],
@@ -88,37 +129,15 @@ async def _candidate(
 ) -> dict[str, Any] | None:
     """The first available target (prioritized tags first), locked on PostgreSQL."""
     case, case_args = reason
-    where = ["t.assignment_id = {}"]
-    args: list[Any] = [assignment["id"]]
-    if person_id is None:
-        where += ["t.state = 'open'", "t.available_at <= {}"]
-        args.append(now)
-    else:
-        where += ["t.person_id = {}", "t.state <> 'removed'"]
-        args.append(person_id)
-    if excluded:
-        where.append(
-            "NOT EXISTS (SELECT 1 FROM person_tag x WHERE x.person_id = t.person_id "
-            f"AND x.tag_id IN ({in_list(excluded)}))"
-        )
-        args += excluded
     lock = " FOR UPDATE OF t SKIP LOCKED" if db.is_postgres() else ""
-    base = (
-        f"SELECT t.id AS target_id, t.person_id AS person_id, {case} AS reason "
-        "FROM calling_target t JOIN person p ON p.id = t.person_id WHERE "
-    )
-    order = " ORDER BY t.available_at, t.id LIMIT 1" + lock
-    if prioritized and person_id is None:
-        first = (
-            "EXISTS (SELECT 1 FROM person_tag pt WHERE pt.person_id = t.person_id "
-            f"AND pt.tag_id IN ({in_list(prioritized)}))"
-        )
-        row = await db.fetch_one(
-            base + " AND ".join([*where, first]) + order, *case_args, *args, *prioritized
-        )
+    passes = [prioritized, []] if prioritized and person_id is None else [[]]
+    for only in passes:
+        where, args = _candidate_where(assignment["id"], now, person_id, excluded, only)
+        sql = _CANDIDATE.format(case=case, where=where, lock=lock)
+        row = await db.fetch_one(sql, *case_args, *args)
         if row is not None:
             return row
-    return await db.fetch_one(base + " AND ".join(where) + order, *case_args, *args)
+    return None
 
 
 async def _set_aside(target_id: int, reason: str, now: datetime, settings: CallingConfig) -> None:
@@ -249,6 +268,108 @@ async def _take_postgres(
     return None
 
 
+_FUSED = """
+WITH rel AS (
+  UPDATE calling_call SET state = 'released'
+  WHERE assignment_id = {{}} AND caller_id = {{}} AND state = 'reserved' RETURNING id, target_id
+), rel_t AS (
+  UPDATE calling_target t SET available_at = {{}}, current_call_id = NULL
+  FROM rel WHERE t.id = rel.target_id AND t.current_call_id = rel.id
+), rel_l AS (
+  DELETE FROM calling_lock l USING rel WHERE l.call_id = rel.id
+), cand AS ({candidate}), lk AS (
+  INSERT INTO calling_lock (person_id, target_id, call_id, until)
+  SELECT person_id, target_id, nextval('calling_call_id_seq'), CAST({{}} AS TIMESTAMPTZ)
+  FROM cand WHERE reason IS NULL
+  ON CONFLICT (person_id) DO UPDATE SET target_id = excluded.target_id,
+    call_id = excluded.call_id, until = excluded.until WHERE calling_lock.until <= {{}}
+  RETURNING call_id, person_id, target_id
+), tg AS (
+  UPDATE calling_target t SET available_at = {{}}, current_call_id = lk.call_id, blocked = NULL
+  FROM lk WHERE t.id = lk.target_id AND t.state = 'open' AND t.available_at <= {{}}
+  RETURNING t.id
+), cl AS (
+  INSERT INTO calling_call (id, assignment_id, target_id, person_id, caller_id, state,
+    reserved_at, reserved_until)
+  SELECT lk.call_id, CAST({{}} AS INTEGER), lk.target_id, lk.person_id, CAST({{}} AS INTEGER),
+    'reserved', CAST({{}} AS TIMESTAMPTZ), CAST({{}} AS TIMESTAMPTZ)
+  FROM lk JOIN tg ON tg.id = lk.target_id
+  RETURNING id, person_id
+), au AS (
+  INSERT INTO audit_log (at, user_id, token_id, action, object_type, object_id, org_id, detail)
+  SELECT CAST({{}} AS TIMESTAMPTZ), CAST({{}} AS INTEGER), CAST({{}} AS INTEGER),
+    'calling.reserved', 'person', cl.person_id, CAST({{}} AS INTEGER),
+    json_build_object('call_id', cl.id)
+  FROM cl
+)
+SELECT cand.target_id, cand.person_id, cand.reason, (SELECT id FROM cl) AS call_id FROM cand
+"""
+
+
+async def _reserve_fused(
+    assignment: dict[str, Any],
+    reason: tuple[str, list[Any]],
+    caller_id: int,
+    audit: Audit,
+    now: datetime,
+    until: datetime,
+    excluded: list[int],
+    only: list[int],
+) -> dict[str, Any] | None:
+    """PostgreSQL, ``next``: release the caller's call, pick the head of the queue, lock the
+    person, take the target, open the call and audit it, all in ONE statement (no BEGIN/COMMIT,
+    one round trip). The row says which target was looked at, why it is blocked (``reason``)
+    or which call was opened (``call_id``)."""
+    case, case_args = reason
+    where, where_args = _candidate_where(assignment["id"], now, None, excluded, only)
+    candidate = _CANDIDATE.format(case=case, where=where, lock=" FOR UPDATE OF t SKIP LOCKED")
+    user_id, token_id, org_id = audit
+    return await db.fetch_one(
+        _FUSED.format(candidate=candidate),
+        *(assignment["id"], caller_id, now),
+        *case_args,
+        *where_args,
+        *(until, now, until, now),
+        *(assignment["id"], caller_id, now, until),
+        *(now, user_id, token_id, org_id),
+    )
+
+
+async def _reserve_postgres(
+    assignment: dict[str, Any],
+    org_path: str,
+    caller_id: int,
+    audit: Audit,
+    now: datetime,
+    until: datetime,
+    prioritized: list[int],
+    excluded: list[int],
+    settings: CallingConfig,
+) -> Reservation | None:
+    """The next reservation on PostgreSQL: one statement per look at the queue's head."""
+    reason = await _blocked_reason_sql(assignment, org_path, now, False)
+    for _ in range(_MAX_SKIPS):
+        row = None
+        for only in [prioritized, []] if prioritized else [[]]:
+            row = await _reserve_fused(
+                assignment, reason, caller_id, audit, now, until, excluded, only
+            )
+            if row is not None:
+                break
+        if row is None:
+            return None
+        if row["call_id"] is not None:
+            return Reservation(row["call_id"], row["target_id"], row["person_id"], until)
+        if row["reason"] is None:  # the person was taken elsewhere meanwhile
+            await db.execute(
+                "DELETE FROM calling_lock l WHERE l.person_id = {} AND NOT EXISTS "
+                "(SELECT 1 FROM calling_call c WHERE c.id = l.call_id)",
+                row["person_id"],
+            )
+        await _set_aside(row["target_id"], row["reason"] or "reserved", now, settings)
+    return None
+
+
 async def _undo(call_id: int) -> None:
     await db.execute("DELETE FROM calling_lock WHERE call_id = {}", call_id)
     await db.execute("DELETE FROM calling_call WHERE id = {}", call_id)
@@ -284,44 +405,87 @@ async def reserve(
     caller: dict[str, Any],
     now: datetime,
     *,
+    audit: Audit,
     person_id: int | None = None,
 ) -> Reservation | None:
     """Reserve the next callable target for ``caller`` (or the one ``person_id``); None when
     nothing is left. A caller holds one reservation per assignment: asking for the next
-    releases the one before."""
+    releases the one before. Every reservation writes its audit row (``audit`` = user id,
+    token id, org unit id) together with the reservation."""
     settings = config()
     until = now + timedelta(minutes=settings.reservation_minutes)
     prioritized = await _tag_ids(db.json_value(caller["prioritized_tags"]) or [])
     excluded = await _tag_ids(db.json_value(caller["excluded_tags"]) or [])
+    if db.is_postgres() and person_id is None:
+        return await _reserve_postgres(
+            assignment,
+            org_path,
+            caller["user_id"],
+            audit,
+            now,
+            until,
+            prioritized,
+            excluded,
+            settings,
+        )
     async with db.transaction():
-        await _release_own(assignment["id"], caller["user_id"], now)
-        reason = await _blocked_reason_sql(assignment, org_path, now, person_id is not None)
-        for _ in range(_MAX_SKIPS):
-            row = await _candidate(
-                assignment,
-                reason,
-                now,
-                person_id=person_id,
-                prioritized=prioritized,
-                excluded=excluded,
+        found = await _reserve_stepwise(
+            assignment, org_path, caller, now, until, person_id, prioritized, excluded, settings
+        )
+        if found is not None:
+            await record(
+                "calling.reserved",
+                user_id=audit[0],
+                token_id=audit[1],
+                org_id=audit[2],
+                object_type="person",
+                object_id=found.person_id,
+                detail={"call_id": found.call_id},
             )
-            if row is None:
-                return None
-            if row["reason"] is not None:
-                if person_id is not None:
-                    return None
-                await _set_aside(row["target_id"], row["reason"], now, settings)
-                continue
-            target_id, found = row["target_id"], row["person_id"]
-            take = _take_postgres if db.is_postgres() else _take_stepwise
-            call_id = await take(
-                assignment["id"], target_id, found, caller["user_id"], now, until, person_id
-            )
-            if call_id is not None:
-                return Reservation(call_id, target_id, found, until)
+        return found
+
+
+async def _reserve_stepwise(
+    assignment: dict[str, Any],
+    org_path: str,
+    caller: dict[str, Any],
+    now: datetime,
+    until: datetime,
+    person_id: int | None,
+    prioritized: list[int],
+    excluded: list[int],
+    settings: CallingConfig,
+) -> Reservation | None:
+    """The reservation as separate statements in the caller's transaction (SQLite, and the
+    call-back of one person)."""
+    await _release_own(assignment["id"], caller["user_id"], now)
+    reason = await _blocked_reason_sql(assignment, org_path, now, person_id is not None)
+    for _ in range(_MAX_SKIPS):
+        row = await _candidate(
+            assignment,
+            reason,
+            now,
+            person_id=person_id,
+            prioritized=prioritized,
+            excluded=excluded,
+        )
+        if row is None:
+            return None
+        if row["reason"] is not None:
             if person_id is not None:
                 return None
-            await _set_aside(target_id, "reserved", now, settings)
+            await _set_aside(row["target_id"], row["reason"], now, settings)
+            continue
+        target_id, found = row["target_id"], row["person_id"]
+        take = _take_postgres if db.is_postgres() else _take_stepwise
+        call_id = await take(
+            assignment["id"], target_id, found, caller["user_id"], now, until, person_id
+        )
+        if call_id is not None:
+            return Reservation(call_id, target_id, found, until)
+        if person_id is not None:
+            return None
+        await _set_aside(target_id, "reserved", now, settings)
     return None
 
 

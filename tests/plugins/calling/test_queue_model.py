@@ -133,7 +133,8 @@ def machine_for(world: World):
                 if ca == a and cw == who:  # asking for the next releases your call
                     del self.current[call]
                     self.available[(a, p)] = self.now
-            got = world.run(reserve(assignment, world.org["path"], caller, self.now))
+            audit = (world.callers[who], None, world.org["id"])
+            got = world.run(reserve(assignment, world.org["path"], caller, self.now, audit=audit))
             if got is None:
                 self._check_nothing_left(a)
                 return
