@@ -30,11 +30,15 @@ async def compile_segment(filters: Sequence[SegmentFilter], org_path: str) -> tu
         if isinstance(item, RandomSampleFilter):
             if index == 0:
                 expr, args = "1 = 1", []
+            # the shuffle is a bijection on ids, so "the size smallest" is "at most the
+            # size-th smallest": one scalar subquery (run once), not an IN over a LIMIT that
+            # PostgreSQL would re-scan per row once it no longer fits a hash in work_mem
             expr = (
-                f"p.id IN (SELECT p.id FROM person p WHERE {in_scope} AND {expr} "
-                f"ORDER BY {_SHUFFLE}, p.id LIMIT {{}})"
+                f"({expr}) AND {_SHUFFLE} <= COALESCE((SELECT x.h FROM (SELECT {_SHUFFLE} AS h "
+                f"FROM person p WHERE {in_scope} AND {expr} ORDER BY h LIMIT 1 OFFSET {{}}) x), "
+                "4294967296)"
             )
-            args = [*scope_args, *args, item.seed, item.size]
+            args = [*args, item.seed, item.seed, *scope_args, *args, item.size - 1]
             continue
         sql, extra = item.predicate(ctx)
         if index == 0:

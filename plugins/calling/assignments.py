@@ -159,16 +159,16 @@ async def refresh_targets(row: dict[str, Any], org_path: str, now: datetime | No
     now = now or utcnow()
     filters = _segment(db.json_value(row["target"]), "target")
     where, args = await compile_segment(filters or [], org_path)
-    members = f"SELECT p.id FROM person p WHERE {where}"
+    member = f"EXISTS (SELECT 1 FROM person p WHERE p.id = calling_target.person_id AND {where})"
     await db.execute(
         "UPDATE calling_target SET state = 'removed' WHERE assignment_id = {} "
-        f"AND state = 'open' AND person_id NOT IN ({members})",
+        f"AND state = 'open' AND NOT {member}",
         row["id"],
         *args,
     )
     await db.execute(
         "UPDATE calling_target SET state = 'open' WHERE assignment_id = {} "
-        f"AND state = 'removed' AND person_id IN ({members})",
+        f"AND state = 'removed' AND {member}",
         row["id"],
         *args,
     )
