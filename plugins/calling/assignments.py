@@ -176,12 +176,13 @@ async def refresh_targets(row: dict[str, Any], org_path: str, now: datetime | No
     await db.execute(
         "INSERT INTO calling_target (assignment_id, person_id, state, available_at, attempts) "
         f"SELECT CAST({{}} AS INTEGER), p.id, 'open', {timestamp_param()}, 0 "
-        f"FROM person p WHERE {where} AND NOT EXISTS "
-        "(SELECT 1 FROM calling_target t WHERE t.assignment_id = {} AND t.person_id = p.id)",
+        f"FROM person p WHERE {where} "
+        # the unique index skips people already queued; a NOT EXISTS probe here made
+        # PostgreSQL re-scan the growing table per row (quadratic at 200,000 targets)
+        "ON CONFLICT (assignment_id, person_id) DO NOTHING",
         row["id"],
         now,
         *args,
-        row["id"],
     )
     await db.execute(
         "UPDATE calling_assignment SET targets_refreshed_at = {} WHERE id = {}", now, row["id"]
