@@ -1,6 +1,6 @@
 """A production-shaped deployment on loopback: two ``orga serve`` processes and two
-``orga worker`` processes on one PostgreSQL database. Callers, public sign-ups and their mails
-run at once across both servers; nothing is duplicated and nothing is lost."""
+``orga worker`` processes on one PostgreSQL database. Callers, public sign-ups with their mails
+and a mailing run at once across both servers; nothing is duplicated and nothing is lost."""
 
 from __future__ import annotations
 
@@ -17,8 +17,10 @@ import pytest
 from core import db
 from core.testing import LiveServer, settings_environ
 from tests.plugins.calling.conftest import bulk_people, make_campaign
+from tests.plugins.mailings.conftest import add_people
 
 SIGNUPS = 60
+READERS = 80
 TARGETS = 300
 
 
@@ -99,6 +101,23 @@ async def test_two_servers_two_workers(client, factory, orga_settings, orga_back
             headers=campaign.organizer.headers,
         )
 
+    await factory.enable(campaign.federal["id"], "mailings")
+    readers = await add_people(campaign.district_b["id"], READERS)
+    sender = await factory.user("admin", campaign.district_b["id"])  # holds mailings.send
+    mailing = await client.post(
+        f"/api/orgs/{campaign.district_b['id']}/mailings/",
+        json={
+            "subject": "Hallo {{ person.first_name }}",
+            "sender_name": "Kreis B",
+            "sender_address": "kv-b@example.org",
+            "body": "Komm am Samstag zur Aktion!",
+            "audience": {"filters": [{"type": "org", "org_id": campaign.district_b["id"]}]},
+        },
+        headers=sender.headers,
+    )
+    assert mailing.status_code == 201, mailing.text
+    mailing_id = mailing.json()["id"]
+
     servers = [LiveServer(orga_settings, worker="off") for _ in range(2)]
     workers = _workers(orga_settings, 2)
     try:
@@ -136,9 +155,18 @@ async def test_two_servers_two_workers(client, factory, orga_settings, orga_back
                 )
                 assert response.status_code == 200, response.text[:300]
 
+        async def send_mailing() -> None:
+            async with httpx.AsyncClient(base_url=servers[1].url, headers=sender.headers) as http:
+                sent = await http.post(
+                    f"/api/orgs/{campaign.district_b['id']}/mailings/{mailing_id}/send",
+                    json={"confirm": True},
+                )
+                assert sent.status_code in (200, 201, 202), sent.text
+
         await asyncio.gather(
             *(call(i, c) for i, c in enumerate(campaign.callers)),
             *(sign_up(i) for i in range(SIGNUPS)),
+            send_mailing(),
         )
         await _queue_empty()
     finally:
@@ -160,4 +188,12 @@ async def test_two_servers_two_workers(client, factory, orga_settings, orga_back
     )
     received = Counter(rcpt for _, rcpts in smtp_sink.envelopes for rcpt in rcpts)
     assert {f"gast{i}@example.org" for i in range(SIGNUPS)} <= set(received)
+    reader_mails = {
+        r["email"]
+        for r in await db.fetch(
+            f"SELECT email FROM person WHERE id IN ({', '.join(['{}'] * len(readers))})",
+            *readers,
+        )
+    }
+    assert reader_mails <= set(received)  # the mailing reached every reader
     assert all(count == 1 for count in received.values()), received.most_common(3)
