@@ -25,7 +25,7 @@ from core.pagination import Page, keyset_page
 from core.people.consent import contactable_sql, not_opted_out_sql, record_consent
 from core.people.gdpr import erase_person, export_person
 from core.people.schemas import ConsentIn
-from core.people.services import scope, subtree_ids
+from core.people.services import get_person_row, scope, subtree_ids
 from core.people.signup import match_or_create_person
 from core.people.tags import add_tags, tags_of
 from core.problems import FieldError, Problem, conflict, forbidden, invalid, not_found
@@ -58,6 +58,7 @@ __all__ = [
     "export_person",
     "forbidden",
     "get_in_org",
+    "get_person_row",
     "gettext",
     "honeypot_tripped",
     "invalid",

@@ -9,7 +9,17 @@ from litestar.openapi.datastructures import ResponseSpec
 from litestar.status_codes import HTTP_204_NO_CONTENT
 
 from core import db
-from core.api import Actor, OrgScope, Problem, authenticated, not_found, record, requires, utcnow
+from core.api import (
+    Actor,
+    OrgScope,
+    Problem,
+    authenticated,
+    module_enabled,
+    not_found,
+    record,
+    requires,
+    utcnow,
+)
 from plugins.calling import queue, roster
 from plugins.calling.assignments import assignment_state, goal_filters
 from plugins.calling.report import report_call
@@ -161,8 +171,6 @@ async def report(actor: Actor, org: OrgScope, call_id: int, data: CallReport) ->
 async def my_assignments(actor: Actor) -> list[MyAssignment]:
     """Assignments you are on, across all units, with the unit to call them through and your
     live reservations."""
-    from core.orgs.services import module_states
-
     rows = await db.fetch(
         "SELECT a.id, a.org_id, a.title, a.start_at, a.end_at, o.path, o.name AS org_name "
         "FROM calling_caller c JOIN calling_assignment a ON a.id = c.assignment_id "
@@ -183,7 +191,7 @@ async def my_assignments(actor: Actor) -> list[MyAssignment]:
         if via is None:
             continue
         if via[1] not in enabled:
-            enabled[via[1]] = (await module_states(via[1], ["calling"]))["calling"]
+            enabled[via[1]] = await module_enabled("calling", via[1])
         if not enabled[via[1]]:
             continue
         result.append(

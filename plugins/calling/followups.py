@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from core import db
-from core.api import invalid, not_found, scope, utcnow
+from core.api import Page, invalid, not_found, scope, utcnow
 from core.pagination import check_limit, decode_cursor, page_of
 from plugins.calling.schemas import FollowUpOut
 
@@ -36,7 +36,7 @@ async def list_followups(org_path: str, status: str, limit: int, cursor: str | N
         values.append(int(key[0]))
     rows = await db.fetch(sql + " ORDER BY f.id DESC LIMIT {}", *values, limit + 1)
     page = page_of(rows, limit, key=lambda r: [r["id"]])
-    return type(page)([_out(r) for r in page.items], page.next_cursor)
+    return Page([_out(r) for r in page.items], page.next_cursor)
 
 
 async def set_status(org_path: str, followup_id: int, status: str, user_id: int) -> FollowUpOut:

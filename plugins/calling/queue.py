@@ -27,7 +27,7 @@ from core.api import (
 from plugins.calling.assignments import goal_filters
 from plugins.calling.sql import in_list
 
-__all__ = ["CallingConfig", "Reservation", "config", "release", "reserve"]
+__all__ = ["CallingConfig", "Reservation", "config", "release", "release_caller", "reserve"]
 
 _MAX_SKIPS = 100
 Audit = tuple[int, int | None, int]  # who reserves: user id, token id, org unit id
@@ -375,7 +375,7 @@ async def _undo(call_id: int) -> None:
     await db.execute("DELETE FROM calling_call WHERE id = {}", call_id)
 
 
-async def _release_own(assignment_id: int, caller_id: int, now: datetime) -> None:
+async def release_caller(assignment_id: int, caller_id: int, now: datetime) -> None:
     """Release the caller's reservations in this assignment (one live call per caller)."""
     rows = await db.fetch(
         "UPDATE calling_call SET state = 'released' WHERE assignment_id = {} AND caller_id = {} "
@@ -458,7 +458,7 @@ async def _reserve_stepwise(
 ) -> Reservation | None:
     """The reservation as separate statements in the caller's transaction (SQLite, and the
     call-back of one person)."""
-    await _release_own(assignment["id"], caller["user_id"], now)
+    await release_caller(assignment["id"], caller["user_id"], now)
     reason = await _blocked_reason_sql(assignment, org_path, now, person_id is not None)
     for _ in range(_MAX_SKIPS):
         row = await _candidate(

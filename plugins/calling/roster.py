@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from core import db
 from core.api import Problem, current_runtime, invalid, not_found
+from plugins.calling.queue import release_caller
+from plugins.calling.schemas import CallerIn
 from plugins.calling.sql import in_list
+from plugins.calling.tables import Caller
 
 __all__ = [
     "assignment_and_caller",
@@ -14,7 +18,9 @@ __all__ = [
     "check_may_call",
     "may_call",
     "my_call",
+    "remove_caller",
     "roster",
+    "set_caller",
 ]
 
 
@@ -121,3 +127,30 @@ async def check_may_call(user_id: int, assignment_path: str) -> None:
     """422 naming ``user_id`` when the user may not call this assignment."""
     if not await may_call(user_id, assignment_path):
         raise invalid("user_id", "the user holds no role with calling.call for this unit")
+
+
+async def set_caller(assignment_id: int, data: CallerIn) -> None:
+    """Put a user on the roster, or replace their tags when they are on it."""
+    await db.execute(
+        "DELETE FROM calling_caller WHERE assignment_id = {} AND user_id = {}",
+        assignment_id,
+        data.user_id,
+    )
+    await Caller.insert(
+        Caller(
+            assignment=assignment_id,
+            user_id=data.user_id,
+            prioritized_tags=data.prioritized_tags,
+            excluded_tags=data.excluded_tags,
+        )
+    ).run()
+
+
+async def remove_caller(assignment_id: int, user_id: int, now: datetime) -> None:
+    """Take a user off the roster, releasing their live reservation first."""
+    await release_caller(assignment_id, user_id, now)
+    await db.execute(
+        "DELETE FROM calling_caller WHERE assignment_id = {} AND user_id = {}",
+        assignment_id,
+        user_id,
+    )

@@ -23,7 +23,7 @@ from plugins.calling.schemas import (
     Stats,
 )
 from plugins.calling.stats import assignment_stats
-from plugins.calling.tables import CallAssignment, Caller
+from plugins.calling.tables import CallAssignment
 
 __all__ = ["handlers", "me_handlers"]
 
@@ -159,19 +159,7 @@ async def add_caller(
     await get_in_org(CallAssignment, assignment_id, org, "call assignment")
     await roster.check_may_call(data.user_id, org.path)
     async with db.transaction():
-        await db.execute(
-            "DELETE FROM calling_caller WHERE assignment_id = {} AND user_id = {}",
-            assignment_id,
-            data.user_id,
-        )
-        await Caller.insert(
-            Caller(
-                assignment=assignment_id,
-                user_id=data.user_id,
-                prioritized_tags=data.prioritized_tags,
-                excluded_tags=data.excluded_tags,
-            )
-        ).run()
+        await roster.set_caller(assignment_id, data)
         await record(
             "calling.caller_added",
             user_id=actor.user_id,
@@ -192,21 +180,8 @@ async def add_caller(
 async def remove_caller(actor: Actor, org: OrgScope, assignment_id: int, user_id: int) -> None:
     """Take a user off the roster; their open reservation is released."""
     await get_in_org(CallAssignment, assignment_id, org, "call assignment")
-    from plugins.calling.queue import release
-
     async with db.transaction():
-        for call in await db.fetch(
-            "SELECT id FROM calling_call WHERE assignment_id = {} AND caller_id = {} "
-            "AND state = 'reserved'",
-            assignment_id,
-            user_id,
-        ):
-            await release(call["id"], utcnow())
-        await db.execute(
-            "DELETE FROM calling_caller WHERE assignment_id = {} AND user_id = {}",
-            assignment_id,
-            user_id,
-        )
+        await roster.remove_caller(assignment_id, user_id, utcnow())
         await record(
             "calling.caller_removed",
             user_id=actor.user_id,

@@ -10,7 +10,7 @@ from icalendar import Calendar, vText
 from icalendar import Event as IcsEvent
 
 from core import db
-from core.api import subtree_ids, utcnow
+from core.api import module_enabled, subtree_ids, utcnow
 from plugins.events.links import event_url
 from plugins.events.schemas import MAX_DURATION
 
@@ -24,13 +24,6 @@ __all__ = [
     "public_unit",
 ]
 
-_UNIT_SQL = """
-SELECT o.id, o.name, o.path,
-  (SELECT m.enabled FROM org_module m JOIN org_unit a ON a.id = m.org_id
-   WHERE m.module = 'events' AND substr(o.path, 1, length(a.path)) = a.path
-   ORDER BY length(a.path) DESC LIMIT 1) AS module_enabled
-FROM org_unit o WHERE o.id = {}
-"""
 LIST_COLUMNS = "e.id, e.org_id, e.title, e.start_at, e.end_at, e.timezone, e.location"
 _COLUMNS = (
     "e.id, e.org_id, e.title, e.description, e.type, e.start_at, e.end_at, e.timezone, "
@@ -47,8 +40,8 @@ def _not_ended_before(past_days: int) -> tuple[datetime, datetime]:
 
 async def public_unit(org_id: int) -> dict[str, Any] | None:
     """The unit (id, name, path) if it exists and has the events module on, else None."""
-    row = await db.fetch_one(_UNIT_SQL, org_id)
-    return row if row and row["module_enabled"] else None
+    row = await db.fetch_one("SELECT id, name, path FROM org_unit WHERE id = {}", org_id)
+    return row if row and await module_enabled("events", row["path"]) else None
 
 
 async def public_events(

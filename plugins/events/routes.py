@@ -13,6 +13,7 @@ from core.api import (
     Page,
     conflict,
     get_in_org,
+    get_person_row,
     invalid,
     not_found,
     page_in_org,
@@ -172,7 +173,7 @@ async def add_participant(
     await get_in_org(Event, event_id, org, "event")
     if data.status == "booked" and not actor.can("events.manage", org.path):
         raise invalid("status", "booking needs the events.manage permission")
-    if await services.person_in_scope(data.person_id, org.path) is None:
+    if await get_person_row(data.person_id, org.path) is None:
         raise invalid("person_id", "no such person in this unit")
     row, changed = await participation.add_participant(
         event_id, data.person_id, data.status, data.source

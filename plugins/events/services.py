@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import msgspec
 
 from core import db
-from core.api import Page, conflict, invalid, scope, to_row, utcnow
+from core.api import Page, conflict, get_person_row, invalid, to_row, utcnow
 from core.pagination import check_limit, decode_cursor, page_of
 from plugins.events import notify
 from plugins.events.config import events_config
@@ -32,7 +32,6 @@ __all__ = [
     "event_out",
     "events_out",
     "get_event_row",
-    "person_in_scope",
     "person_names",
     "repeat_weekly",
     "update_event",
@@ -155,17 +154,6 @@ def _check_type(value: str) -> None:
         raise invalid("type", f"unknown event type; one of: {', '.join(types)}")
 
 
-async def person_in_scope(person_id: int, org_path: str) -> dict[str, Any] | None:
-    """The person (id, names, e-mail) if visible from the unit at ``org_path``, else None."""
-    condition, args = await scope(org_path)
-    return await db.fetch_one(
-        "SELECT p.id, p.first_name, p.last_name, p.email FROM person p "
-        f"WHERE p.id = {{}} AND {condition}",
-        person_id,
-        *args,
-    )
-
-
 async def person_names(person_id: int) -> dict[str, str]:
     """First and last name of a person (for participant rows)."""
     row = await db.fetch_one("SELECT first_name, last_name FROM person WHERE id = {}", person_id)
@@ -173,7 +161,7 @@ async def person_names(person_id: int) -> dict[str, str]:
 
 
 async def _check_contact(person_id: int | None, org_path: str) -> None:
-    if person_id is not None and await person_in_scope(person_id, org_path) is None:
+    if person_id is not None and await get_person_row(person_id, org_path) is None:
         raise invalid("contact_person_id", "no such person in this unit")
 
 

@@ -15,11 +15,11 @@ from core.api import (
     OrgScope,
     Page,
     get_in_org,
+    get_person_row,
     invalid,
     not_found,
     record,
     requires,
-    scope,
     utcnow,
 )
 from plugins.linksaktiv import orders
@@ -59,10 +59,7 @@ def order_out(row: dict[str, Any]) -> OrderOut:
 
 
 async def _person_in_scope(person_id: int, org: OrgScope) -> dict[str, Any]:
-    condition, args = await scope(org.path)
-    person = await db.fetch_one(
-        f"SELECT p.* FROM person p WHERE p.id = {{}} AND {condition}", person_id, *args
-    )
+    person = await get_person_row(person_id, org.path)
     if person is None:
         raise invalid("person_id", "no such person in this unit")
     return person
