@@ -348,6 +348,7 @@ async def _reserve_postgres(
 ) -> Reservation | None:
     """The next reservation on PostgreSQL: one statement per look at the queue's head."""
     reason = await _blocked_reason_sql(assignment, org_path, now, False)
+    looked_again = False
     for _ in range(_MAX_SKIPS):
         row = None
         for only in [prioritized, []] if prioritized else [[]]:
@@ -357,7 +358,12 @@ async def _reserve_postgres(
             if row is not None:
                 break
         if row is None:
-            return None
+            if looked_again:
+                return None
+            # the statement's snapshot did not see the call it released itself; look once
+            # more so "nobody left" is never answered while that person is callable
+            looked_again = True
+            continue
         if row["call_id"] is not None:
             return Reservation(row["call_id"], row["target_id"], row["person_id"], until)
         if row["reason"] is None:  # the person was taken elsewhere meanwhile
