@@ -16,6 +16,7 @@ from core.audit.services import record
 from core.auth.actor import Actor
 from core.auth.guards import OrgScope, authenticated, requires
 from core.auth.services import users_with_permission
+from core.cache import cached, drop_cached, notify_changes
 from core.context import current_runtime
 from core.i18n import gettext
 from core.jobs.services import enqueue
@@ -48,11 +49,13 @@ __all__ = [
     "Stamped",
     "add_tags",
     "authenticated",
+    "cached",
     "client_address",
     "compile_segment",
     "conflict",
     "contactable_sql",
     "current_runtime",
+    "drop_cached",
     "enqueue",
     "erase_person",
     "export_person",
@@ -68,6 +71,7 @@ __all__ = [
     "normalize_postal_code",
     "not_found",
     "not_opted_out_sql",
+    "notify_changes",
     "page_in_org",
     "page_locale",
     "record",

@@ -20,6 +20,7 @@ from piccolo.engine.base import Engine
 from core import db
 from core.auth.actor import role_permissions
 from core.auth.guards import org_guard, provide_actor, provide_org
+from core.cache import Caches
 from core.context import runtime_middleware, set_runtime
 from core.hookspecs import JobHandler, ModuleRoutes
 from core.http import core_route_handlers, security_headers_middleware
@@ -54,6 +55,7 @@ class Runtime:
     segment: type[msgspec.Struct]
     roles: dict[str, frozenset[str]] = field(default_factory=dict)
     worker: Worker | None = None
+    caches: Caches = field(default_factory=Caches)
 
     def job_handlers(self) -> dict[str, JobHandler]:
         """Core's job handlers plus every module's ``register_jobs``."""
@@ -98,6 +100,7 @@ def build_runtime(settings: Settings | None = None, plugins: Iterable[Any] = ())
         mailer=Mailer(settings, templates, transport),
         segment=_segment_type(registry),
         roles=role_permissions(registry.permissions),
+        caches=Caches(enabled=settings.cache),
     )
 
 
@@ -186,6 +189,7 @@ def create_app(settings: Settings | None = None, *, plugins: Iterable[Any] = ())
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         await db.open_engine(runtime.engine)
         set_runtime(runtime)
+        await runtime.caches.start(runtime.engine)
         try:
             await runtime.registry.gather("startup", app=app)
             async with _inline_worker(runtime):
@@ -193,6 +197,7 @@ def create_app(settings: Settings | None = None, *, plugins: Iterable[Any] = ())
             await runtime.registry.gather("shutdown", app=app)
         finally:
             await runtime.mailer.transport.close()
+            await runtime.caches.stop()
             await db.close_engine(runtime.engine)
 
     app = Litestar(

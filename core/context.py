@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from core.app import Runtime
 
-__all__ = ["current_runtime", "runtime_middleware", "set_runtime"]
+__all__ = ["current_runtime", "runtime_middleware", "runtime_or_none", "set_runtime"]
 
 _current: ContextVar[Runtime] = ContextVar("orga_runtime")
 
@@ -29,6 +29,11 @@ def current_runtime() -> Runtime:
         raise RuntimeError(
             "no orga runtime: call inside a request, a job or the lifespan"
         ) from None
+
+
+def runtime_or_none() -> Runtime | None:
+    """The current runtime, or ``None`` outside a request, a job or the lifespan."""
+    return _current.get(None)
 
 
 def set_runtime(runtime: Runtime) -> Any:

@@ -57,6 +57,7 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     metrics: bool = False
     metrics_token: str | None = None
+    cache: bool = True
     module_config: dict[str, dict[str, object]] = msgspec.field(default_factory=dict)
 
     def __post_init__(self) -> None:

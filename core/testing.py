@@ -15,6 +15,7 @@ Fixtures: ``orga_backend``, ``orga_database_url``, ``orga_empty_database_url``,
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import os
 import shutil
@@ -36,7 +37,15 @@ from core._pgserver import PostgresServer, find_pg_bin, free_port
 from core.app import build_runtime, create_app
 from core.settings import Settings, load_settings
 
-__all__ = ["LiveServer", "OrgaFactory", "SmtpSink", "TestUser", "settings_environ"]
+__all__ = [
+    "LiveServer",
+    "OrgaFactory",
+    "QueryCounter",
+    "SmtpSink",
+    "TestUser",
+    "count_queries",
+    "settings_environ",
+]
 
 TEST_PASSWORD = "correct horse battery staple 42"  # noqa: S105 - test fixture password
 _counter = itertools.count(1)
@@ -67,6 +76,8 @@ def _settings(var_dir: str, url: str, **overrides: Any) -> Settings:
         "secret_key": "test-secret-key-" + "x" * 32,
         "public_url": "http://testserver.local",
         "worker": "off",
+        # tests write rows behind the app's back (factories); caches are tested on their own
+        "cache": False,
     }
     values.update(overrides)
     return load_settings(environ={}, **values)
@@ -199,6 +210,39 @@ async def client(app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
             transport=transport, base_url="http://testserver.local"
         ) as http:
             yield http
+
+
+class QueryCounter:
+    """Counts the statements the app sends to the database (see :func:`count_queries`)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+
+@contextlib.contextmanager
+def count_queries(monkeypatch: pytest.MonkeyPatch) -> Iterator[QueryCounter]:
+    """Count every statement sent while the block runs: Piccolo's queries and core's raw SQL
+    (which skips Piccolo on PostgreSQL)."""
+    counter = QueryCounter()
+    engine_class = type(db.engine())
+    original = engine_class.run_querystring
+    original_raw = db._postgres_fetch
+
+    async def counting(self: Any, querystring: Any, in_pool: bool = False) -> Any:
+        counter.count += 1
+        return await original(self, querystring, in_pool)
+
+    async def counting_raw(engine: Any, sql: str, args: Any) -> Any:
+        counter.count += 1
+        return await original_raw(engine, sql, args)
+
+    monkeypatch.setattr(engine_class, "run_querystring", counting)
+    monkeypatch.setattr(db, "_postgres_fetch", counting_raw)
+    try:
+        yield counter
+    finally:
+        monkeypatch.setattr(engine_class, "run_querystring", original)
+        monkeypatch.setattr(db, "_postgres_fetch", original_raw)
 
 
 @dataclass

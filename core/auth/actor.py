@@ -15,10 +15,21 @@ from datetime import datetime, timedelta
 
 from core import db
 from core.auth.roles import rank
+from core.cache import MISSING, Caches
 from core.problems import Problem
 from core.tables import utcnow
 
-__all__ = ["Actor", "Grant", "hash_token", "load_actor", "role_permissions"]
+__all__ = [
+    "ACTOR_TABLES",
+    "Actor",
+    "Grant",
+    "hash_token",
+    "load_actor",
+    "resolve_actor",
+    "role_permissions",
+]
+
+ACTOR_TABLES = ("auth_token", "orga_user", "role_assignment", "org_unit")
 
 LAST_USED_RESOLUTION = timedelta(seconds=60)
 SESSION = "session"
@@ -62,6 +73,7 @@ class Actor:
     roles: Mapping[str, frozenset[str]]
     token_org_path: str | None = None
     token_permissions: frozenset[str] | None = None
+    valid_until: datetime | None = None
     _cache: dict[tuple[str, str], bool] = field(default_factory=dict, repr=False)
 
     def _grant_allows(self, grant: Grant, permission: str) -> bool:
@@ -152,10 +164,15 @@ async def load_actor(
     now = utcnow()
     if _expired(first, idle, now):
         return None
-    if now - first["last_used_at"] > LAST_USED_RESOLUTION:
+    last_used = first["last_used_at"]
+    if now - last_used > LAST_USED_RESOLUTION:
         await db.execute(
             "UPDATE auth_token SET last_used_at = {} WHERE id = {}", now, first["token_id"]
         )
+        last_used = now
+    ends = [first["expires_at"]] if first["expires_at"] is not None else []
+    if first["kind"] == SESSION:
+        ends.append(last_used + idle)
     grants = [
         Grant(org_id=r["grant_org_id"], path=r["grant_path"], role=r["role"])
         for r in rows
@@ -170,4 +187,23 @@ async def load_actor(
         roles=roles,
         token_org_path=first["token_org_path"] if first["kind"] == "api" else None,
         token_permissions=frozenset(permissions) if first["kind"] == "api" else None,
+        valid_until=min(ends, default=None),
     )
+
+
+async def resolve_actor(
+    secret: str, roles: Mapping[str, frozenset[str]], idle: timedelta, caches: Caches
+) -> Actor | None:
+    """:func:`load_actor` through the process's actor cache (see :mod:`core.cache`): a token
+    seen in the last seconds costs no query; a revoked token, a changed role or a deactivated
+    user drops the cache in every process. Invalid tokens are never cached."""
+    digest = hash_token(secret)
+    cache = caches.cache("actor", ACTOR_TABLES)
+    cached = cache.get(digest)
+    if cached is not MISSING and (cached.valid_until is None or cached.valid_until > utcnow()):
+        return cached
+    generation = cache.generation
+    actor = await load_actor(secret, roles, idle)
+    if actor is not None:
+        cache.put(digest, actor, generation)
+    return actor

@@ -9,6 +9,7 @@ from core.audit.services import record
 from core.auth.passwords import check_password_rules, hash_password
 from core.auth.services import assign_role, create_user, normalize_email
 from core.auth.tables import AuthToken, User
+from core.cache import drop_cached
 from core.orgs.services import create_unit, get_unit
 from core.orgs.tables import OrgUnit
 from core.tables import utcnow
@@ -73,3 +74,4 @@ async def set_password(email: str, password: str) -> None:
             .run()
         )
         await record("auth.password_set", object_type="user", object_id=user["id"])
+    drop_cached("auth_token")

@@ -14,7 +14,8 @@ from litestar import Request
 from litestar.connection import ASGIConnection
 
 from core import db
-from core.auth.actor import Actor, load_actor
+from core.auth.actor import Actor, resolve_actor
+from core.cache import Caches
 from core.problems import N_, Problem, forbidden, not_found
 
 __all__ = [
@@ -55,7 +56,7 @@ async def current_actor(connection: ASGIConnection) -> Actor | None:
     if scheme.lower() == "bearer" and secret.strip():
         runtime = connection.app.state.orga
         idle = timedelta(minutes=runtime.settings.session_idle_minutes)
-        actor = await load_actor(secret.strip(), runtime.roles, idle)
+        actor = await resolve_actor(secret.strip(), runtime.roles, idle, runtime.caches)
     state["orga_actor"] = actor
     return actor
 
@@ -75,6 +76,16 @@ async def authenticated(connection: ASGIConnection, _: Any) -> None:
         raise _unauthenticated()
 
 
+async def _org_row(caches: Caches, org_id: int, module: str) -> dict[str, Any] | None:
+    """The unit's path and whether ``module`` is on there, through the process's cache."""
+    return await caches.get_or_load(
+        "org_guard",
+        ("org_unit", "org_module"),
+        (org_id, module),
+        lambda: db.fetch_one(_ORG_SQL, module, org_id),
+    )
+
+
 def org_guard(module: str | None = None):
     """Guard factory for routes under ``/api/orgs/{org_id}``.
 
@@ -87,7 +98,7 @@ def org_guard(module: str | None = None):
         if actor is None:
             raise _unauthenticated()
         org_id = connection.path_params["org_id"]
-        row = await db.fetch_one(_ORG_SQL, module or "", org_id)
+        row = await _org_row(connection.app.state.orga.caches, org_id, module or "")
         if row is None or not actor.sees(row["path"]):
             raise not_found("org unit")
         if module is not None and not row["module_enabled"]:

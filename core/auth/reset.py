@@ -11,6 +11,7 @@ from core.auth.actor import hash_token
 from core.auth.passwords import check_password_rules, hash_password
 from core.auth.services import normalize_email
 from core.auth.tables import AuthToken, PasswordReset, User
+from core.cache import drop_cached
 from core.mail.service import Mailer
 from core.problems import Problem
 from core.tables import utcnow
@@ -91,3 +92,4 @@ async def confirm_reset(secret: str, new_password: str) -> None:
             .run()
         )
         await record("auth.password_reset", user_id=user_id, object_type="user", object_id=user_id)
+    drop_cached("auth_token")

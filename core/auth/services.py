@@ -14,6 +14,7 @@ from core.auth.actor import hash_token
 from core.auth.passwords import check_password_rules, hash_password, verify_password
 from core.auth.roles import BUILTIN_ROLES
 from core.auth.tables import AuthToken, LoginAttempt, RoleAssignment, User
+from core.cache import drop_cached
 from core.problems import N_, Problem, conflict, invalid, not_found
 from core.tables import utcnow
 
@@ -188,6 +189,7 @@ async def revoke_token(token_id: int, user_id: int) -> None:
     )
     if not rows:
         raise not_found("token")
+    drop_cached("auth_token")
 
 
 async def change_password(user_id: int, current: str, new: str, keep_token: int) -> None:
@@ -211,6 +213,7 @@ async def change_password(user_id: int, current: str, new: str, keep_token: int)
         await record(
             "auth.password_changed", user_id=user_id, object_type="user", object_id=user_id
         )
+    drop_cached("auth_token")
 
 
 async def set_active(user_id: int, active: bool, by: int | None) -> None:
@@ -229,6 +232,7 @@ async def set_active(user_id: int, active: bool, by: int | None) -> None:
             object_type="user",
             object_id=user_id,
         )
+    drop_cached("orga_user", "auth_token")
 
 
 async def assign_role(user_id: int, org_id: int, role: str, by: int | None) -> bool:
@@ -258,6 +262,7 @@ async def assign_role(user_id: int, org_id: int, role: str, by: int | None) -> b
             org_id=org_id,
             detail={"role": role},
         )
+    drop_cached("role_assignment")
     return True
 
 
@@ -284,6 +289,7 @@ async def unassign_role(user_id: int, org_id: int, role: str, by: int | None) ->
             org_id=org_id,
             detail={"role": role},
         )
+    drop_cached("role_assignment")
 
 
 async def users_with_permission(permission: str, org_path: str) -> list[int]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from core import db
+from core.cache import drop_cached
 from core.orgs.tables import OrgModule, OrgUnit
 from core.problems import conflict, invalid, not_found
 from core.tables import utcnow
@@ -38,6 +39,7 @@ async def create_unit(name: str, kind: str, parent_id: int | None) -> dict[str, 
         unit_id = rows[0]["id"]
         path = f"{parent_path}{unit_id}/"
         await OrgUnit.update({OrgUnit.path: path}).where(OrgUnit.id == unit_id).run()
+    drop_cached("org_unit")
     unit = await get_unit(unit_id)
     assert unit is not None
     return unit
@@ -47,6 +49,7 @@ async def update_unit(org_id: int, values: dict[str, Any]) -> dict[str, Any]:
     """Change a unit's plain fields (name, kind, office)."""
     if values:
         await OrgUnit.update(values).where(OrgUnit.id == org_id).run()
+        drop_cached("org_unit")
     unit = await get_unit(org_id)
     if unit is None:
         raise not_found("org unit")
@@ -76,6 +79,7 @@ async def move_unit(org_id: int, new_parent_id: int) -> dict[str, Any]:
             old_path,
         )
         await OrgUnit.update({OrgUnit.parent: new_parent_id}).where(OrgUnit.id == org_id).run()
+    drop_cached("org_unit")
     moved = await get_unit(org_id)
     assert moved is not None
     return moved
@@ -127,3 +131,4 @@ async def set_module(org_id: int, module: str, enabled: bool) -> None:
             )
         else:
             await OrgModule.insert(OrgModule(org=org_id, module=module, enabled=enabled)).run()
+    drop_cached("org_module")

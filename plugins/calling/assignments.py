@@ -8,7 +8,15 @@ from typing import Any
 import msgspec
 
 from core import db
-from core.api import compile_segment, conflict, current_runtime, invalid, to_row, utcnow
+from core.api import (
+    compile_segment,
+    conflict,
+    current_runtime,
+    drop_cached,
+    invalid,
+    to_row,
+    utcnow,
+)
 from plugins.calling.schemas import AssignmentIn, AssignmentOut, AssignmentPatch
 from plugins.calling.sql import timestamp_param
 from plugins.calling.tables import CallAssignment
@@ -135,6 +143,7 @@ async def update_assignment(
         fresh = await _load(row["id"])
         if "target" in values:
             await refresh_targets(fresh, org_path)
+    drop_cached("calling_assignment")
     return await _load(row["id"])
 
 
@@ -147,6 +156,7 @@ async def delete_assignment(row: dict[str, Any]) -> None:
     if made["n"]:
         raise conflict("the assignment has calls; set end_at to close it instead")
     await db.execute("DELETE FROM calling_assignment WHERE id = {}", row["id"])
+    drop_cached("calling_assignment")
 
 
 async def refresh_targets(row: dict[str, Any], org_path: str, now: datetime | None = None) -> int:

@@ -55,13 +55,6 @@ class Reservation(msgspec.Struct):
     reserved_until: datetime
 
 
-async def _tag_ids(names: list[str]) -> list[int]:
-    if not names:
-        return []
-    rows = await db.fetch(f"SELECT id FROM tag WHERE name IN ({in_list(names)})", *names)
-    return [row["id"] for row in rows]
-
-
 async def _blocked_reason_sql(
     assignment: dict[str, Any], org_path: str, now: datetime, callback: bool
 ) -> tuple[str, list[Any]]:
@@ -414,14 +407,14 @@ async def reserve(
     audit: Audit,
     person_id: int | None = None,
 ) -> Reservation | None:
-    """Reserve the next callable target for ``caller`` (or the one ``person_id``); None when
+    """Reserve the next callable target for ``caller`` (a roster entry: ``user_id`` and the ids
+    of their ``prioritized_ids``/``excluded_ids`` tags) or the one ``person_id``; None when
     nothing is left. A caller holds one reservation per assignment: asking for the next
     releases the one before. Every reservation writes its audit row (``audit`` = user id,
     token id, org unit id) together with the reservation."""
     settings = config()
     until = now + timedelta(minutes=settings.reservation_minutes)
-    prioritized = await _tag_ids(db.json_value(caller["prioritized_tags"]) or [])
-    excluded = await _tag_ids(db.json_value(caller["excluded_tags"]) or [])
+    prioritized, excluded = caller["prioritized_ids"], caller["excluded_ids"]
     if db.is_postgres() and person_id is None:
         return await _reserve_postgres(
             assignment,

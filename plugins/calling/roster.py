@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from core import db
-from core.api import Problem, current_runtime, invalid, not_found
+from core.api import Problem, cached, current_runtime, drop_cached, invalid, not_found
 from plugins.calling.queue import release_caller
 from plugins.calling.schemas import CallerIn
 from plugins.calling.sql import in_list
@@ -58,35 +58,64 @@ async def assignment_for_caller(assignment_id: int, org_path: str) -> dict[str, 
     return row
 
 
-async def assignment_and_caller(
-    assignment_id: int, org_path: str, user_id: int
-) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The assignment (as :func:`assignment_for_caller`) and the user's roster entry, in one
-    query; 403 when the user is not on the roster."""
+ROSTER_TABLES = ("calling_assignment", "calling_caller", "org_unit", "tag")
+
+
+async def _tag_ids(names: list[str]) -> list[int]:
+    if not names:
+        return []
+    rows = await db.fetch(f"SELECT id FROM tag WHERE name IN ({in_list(names)})", *names)
+    return [row["id"] for row in rows]
+
+
+async def _load_assignment_and_caller(
+    assignment_id: int, user_id: int
+) -> tuple[dict[str, Any], dict[str, Any] | None] | None:
     row = await db.fetch_one(
         "SELECT a.*, o.path AS org_path, c.user_id AS caller_user_id, "
         "c.prioritized_tags AS caller_prioritized, c.excluded_tags AS caller_excluded "
         "FROM calling_assignment a JOIN org_unit o ON o.id = a.org_id "
         "LEFT JOIN calling_caller c ON c.assignment_id = a.id AND c.user_id = {} "
-        f"WHERE a.id = {{}} AND {_VISIBLE}",
+        "WHERE a.id = {}",
         user_id,
         assignment_id,
-        org_path,
     )
     if row is None:
+        return None
+    caller = None
+    if row["caller_user_id"] is not None:
+        caller = {
+            "user_id": row["caller_user_id"],
+            "prioritized_ids": await _tag_ids(db.json_value(row["caller_prioritized"]) or []),
+            "excluded_ids": await _tag_ids(db.json_value(row["caller_excluded"]) or []),
+        }
+    return row, caller
+
+
+async def assignment_and_caller(
+    assignment_id: int, org_path: str, user_id: int
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The assignment (as :func:`assignment_for_caller`) and the user's roster entry with the
+    ids of their prioritized and excluded tags; 403 when the user is not on the roster.
+
+    Cached per process (``next`` asks for it on every call); a change to the assignment, the
+    roster, the units or the tags drops it in every process (see ``core.cache``)."""
+    found = await cached(
+        "calling.roster",
+        ROSTER_TABLES,
+        (assignment_id, user_id),
+        lambda: _load_assignment_and_caller(assignment_id, user_id),
+    )
+    if found is None or not org_path.startswith(found[0]["org_path"]):
         raise not_found("call assignment")
-    if row["caller_user_id"] is None:
+    row, caller = found
+    if caller is None:
         raise Problem(
             403,
             "not-on-roster",
             "You are not on this assignment's roster of callers.",
             title="Not a caller of this assignment",
         )
-    caller = {
-        "user_id": row["caller_user_id"],
-        "prioritized_tags": row["caller_prioritized"],
-        "excluded_tags": row["caller_excluded"],
-    }
     return row, caller
 
 
@@ -144,6 +173,7 @@ async def set_caller(assignment_id: int, data: CallerIn) -> None:
             excluded_tags=data.excluded_tags,
         )
     ).run()
+    drop_cached("calling_caller")
 
 
 async def remove_caller(assignment_id: int, user_id: int, now: datetime) -> None:
@@ -154,3 +184,4 @@ async def remove_caller(assignment_id: int, user_id: int, now: datetime) -> None
         assignment_id,
         user_id,
     )
+    drop_cached("calling_caller")

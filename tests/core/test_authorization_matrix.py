@@ -154,20 +154,12 @@ async def test_nobody_grants_a_role_above_their_own(app, client, factory, tree):
 
 
 async def test_authorization_costs_two_queries(app, client, factory, tree, monkeypatch):
-    """Token + grants in one query, unit path + module switch in one more; then the handler."""
-    from core import db
+    """Token + grants in one query, unit path + module switch in one more; then the handler
+    (the caches are off in tests: this is what every request costs without them)."""
+    from core.testing import count_queries
 
     user = await factory.user("organizer", tree["own"])
-    engine_class = type(db.engine())
-    original = engine_class.run_querystring
-    count = 0
-
-    async def counting(self, querystring, in_pool=False):
-        nonlocal count
-        count += 1
-        return await original(self, querystring, in_pool)
-
-    monkeypatch.setattr(engine_class, "run_querystring", counting)
-    response = await client.get(f"/api/orgs/{tree['own']}/modules", headers=user.headers)
+    with count_queries(monkeypatch) as queries:
+        response = await client.get(f"/api/orgs/{tree['own']}/modules", headers=user.headers)
     assert response.status_code == 200
-    assert count == 3  # actor, org guard, and the handler's one query
+    assert queries.count == 3  # actor, org guard, and the handler's one query

@@ -126,8 +126,8 @@ def machine_for(world: World):
             assignment = world.assignments[a]
             caller = {
                 "user_id": world.callers[who],
-                "prioritized_tags": "[]",
-                "excluded_tags": "[]",
+                "prioritized_ids": [],
+                "excluded_ids": [],
             }
             for call, (ca, p, cw, _) in list(self.current.items()):
                 if ca == a and cw == who:  # asking for the next releases your call

@@ -1,0 +1,160 @@
+"""The per-process caches of tokens, units and module switches (core/cache.py).
+
+With the caches on, a repeated request skips the token and unit lookups; every change to the
+rows behind them, whether through the API or behind the app's back, takes effect at once in
+the same process and within moments in the others (PostgreSQL NOTIFY). SQLite has no
+cross-process signal, so there the caches stay off.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+
+from core import db
+from core.testing import count_queries
+
+
+@pytest.fixture
+def orga_overrides():
+    return {"cache": True}
+
+
+@pytest.fixture
+def postgres_only():
+    if not db.is_postgres():
+        pytest.skip("the caches need PostgreSQL's NOTIFY; on SQLite they are off (tested below)")
+
+
+async def _eventually(check, seconds: float = 3.0) -> float:
+    """Poll ``check`` until it returns True; the seconds it took (fails after ``seconds``)."""
+    started = time.monotonic()
+    while time.monotonic() - started < seconds:
+        if await check():
+            return time.monotonic() - started
+        await asyncio.sleep(0.01)
+    raise AssertionError("the change did not reach the cache in time")
+
+
+async def test_repeated_request_skips_token_and_unit_lookups(
+    client, factory, monkeypatch, postgres_only
+):
+    org = await factory.org()
+    user = await factory.user("organizer", org["id"])
+    url = f"/api/orgs/{org['id']}/modules"
+    with count_queries(monkeypatch) as first:
+        assert (await client.get(url, headers=user.headers)).status_code == 200
+    with count_queries(monkeypatch) as again:
+        assert (await client.get(url, headers=user.headers)).status_code == 200
+    assert first.count == 3  # token, unit, handler
+    assert again.count == 1  # only the handler's own query
+
+
+async def test_sqlite_reads_every_time(client, factory, monkeypatch):
+    if db.is_postgres():
+        pytest.skip("SQLite only")
+    org = await factory.org()
+    user = await factory.user("organizer", org["id"])
+    url = f"/api/orgs/{org['id']}/modules"
+    await client.get(url, headers=user.headers)
+    with count_queries(monkeypatch) as again:
+        assert (await client.get(url, headers=user.headers)).status_code == 200
+    assert again.count == 3
+
+
+async def test_logout_refuses_the_token_at_once(client, factory, postgres_only):
+    user = await factory.user("organizer", (await factory.org())["id"])
+    assert (await client.get("/api/me", headers=user.headers)).status_code == 200
+    assert (await client.post("/api/auth/logout", headers=user.headers)).status_code == 204
+    assert (await client.get("/api/me", headers=user.headers)).status_code == 401
+
+
+async def test_role_taken_away_through_the_api_applies_at_once(client, factory, postgres_only):
+    org = await factory.org()
+    admin = await factory.user("admin", org["id"])
+    user = await factory.user("organizer", org["id"])
+    url = f"/api/orgs/{org['id']}/modules"
+    assert (await client.get(url, headers=user.headers)).status_code == 200
+    response = await client.delete(
+        f"/api/orgs/{org['id']}/members/{user.id}?role=organizer", headers=admin.headers
+    )
+    assert response.status_code == 204, response.text
+    assert (await client.get(url, headers=user.headers)).status_code == 404
+
+
+async def test_change_behind_the_apps_back_arrives_by_notify(client, factory, postgres_only):
+    """An operator's SQL (no service call in this process) still drops the cached grants."""
+    org = await factory.org()
+    user = await factory.user("organizer", org["id"])
+    url = f"/api/orgs/{org['id']}/modules"
+    assert (await client.get(url, headers=user.headers)).status_code == 200
+    await db.execute("DELETE FROM role_assignment WHERE user_id = {}", user.id)
+
+    async def refused() -> bool:
+        return (await client.get(url, headers=user.headers)).status_code == 404
+
+    assert await _eventually(refused) < 1.0
+
+
+async def test_module_switched_off_by_sql_arrives_by_notify(client, factory, postgres_only):
+    org = await factory.org()
+    admin = await factory.user("admin", org["id"])
+    response = await client.put(
+        f"/api/orgs/{org['id']}/modules/calling", json={"enabled": True}, headers=admin.headers
+    )
+    assert response.status_code == 200, response.text
+    url = f"/api/orgs/{org['id']}/calling/assignments"
+    assert (await client.get(url, headers=admin.headers)).status_code == 200
+    await db.execute("UPDATE org_module SET enabled = {} WHERE org_id = {}", False, org["id"])
+
+    async def disabled() -> bool:
+        return (await client.get(url, headers=admin.headers)).status_code == 404
+
+    assert await _eventually(disabled) < 1.0
+
+
+async def test_touching_last_used_does_not_drop_the_caches(app, client, factory, postgres_only):
+    """The once-a-minute ``last_used_at`` write must not empty every cache."""
+    user = await factory.user("organizer", (await factory.org())["id"])
+    assert (await client.get("/api/me", headers=user.headers)).status_code == 200
+    cache = app.state.orga.caches.cache("actor", ())
+    generation = cache.generation
+    await db.execute(
+        "UPDATE auth_token SET last_used_at = last_used_at WHERE id = {}", user.token_id
+    )
+    await asyncio.sleep(0.2)
+    assert cache.generation == generation
+
+
+async def test_caches_off_while_the_listener_is_down(
+    app, client, factory, monkeypatch, postgres_only
+):
+    """A lost LISTEN connection turns the caches off (no stale reads) until it is back."""
+    org = await factory.org()
+    user = await factory.user("organizer", org["id"])
+    url = f"/api/orgs/{org['id']}/modules"
+    caches = app.state.orga.caches
+    await client.get(url, headers=user.headers)
+    await db.execute(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE {}",
+        "LISTEN%",
+    )
+
+    async def off() -> bool:
+        return not caches.enabled
+
+    await _eventually(off)
+    with count_queries(monkeypatch) as meanwhile:
+        assert (await client.get(url, headers=user.headers)).status_code == 200
+    assert meanwhile.count == 3
+
+    async def back() -> bool:
+        return caches.enabled
+
+    await _eventually(back, seconds=5)
+    await client.get(url, headers=user.headers)
+    with count_queries(monkeypatch) as cached:
+        assert (await client.get(url, headers=user.headers)).status_code == 200
+    assert cached.count == 1
