@@ -91,10 +91,8 @@ async def run_callers(port: int, setup: dict, seconds: float) -> dict:
     empty = 0
     deadline = time.perf_counter() + seconds
 
-    async def caller(token: str) -> None:
+    async def caller(conn: Connection) -> None:
         nonlocal empty
-        conn = Connection(port, token)
-        await conn.open()
         try:
             while time.perf_counter() < deadline:
                 began = time.perf_counter()
@@ -119,8 +117,16 @@ async def run_callers(port: int, setup: dict, seconds: float) -> dict:
         finally:
             await conn.close()
 
+    # callers arrive one by one, as people log in: a burst of connections would all be taken
+    # by whichever server process wakes first (they share one listening socket)
+    connections = []
+    for token in setup["tokens"]:
+        connections.append(Connection(port, token))
+        await connections[-1].open()
+        await asyncio.sleep(0.005)
+    deadline = time.perf_counter() + seconds
     started = time.perf_counter()
-    await asyncio.gather(*(caller(t) for t in setup["tokens"]))
+    await asyncio.gather(*(caller(c) for c in connections))
     elapsed = time.perf_counter() - started
     if errors:
         raise SystemExit(f"errors during load: {errors[:3]}")

@@ -187,7 +187,7 @@ def create_app(settings: Settings | None = None, *, plugins: Iterable[Any] = ())
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        await db.open_engine(runtime.engine)
+        await db.open_engine(runtime.engine, pool_size=runtime.settings.db_pool_size)
         set_runtime(runtime)
         await runtime.caches.start(runtime.engine)
         try:
@@ -204,7 +204,10 @@ def create_app(settings: Settings | None = None, *, plugins: Iterable[Any] = ())
         route_handlers=handlers,
         lifespan=[lifespan],
         state=State({"orga": runtime}),
-        dependencies={"actor": Provide(provide_actor), "org": Provide(provide_org)},
+        dependencies={
+            "actor": Provide(provide_actor),
+            "org": Provide(provide_org, sync_to_thread=False),
+        },
         exception_handlers=exception_handlers,  # type: ignore[arg-type]
         middleware=middleware,
         request_max_body_size=runtime.settings.max_body_bytes,

@@ -58,9 +58,12 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     metrics: bool = False
     metrics_token: str | None = None
     cache: bool = True
+    db_pool_size: int = 10
     module_config: dict[str, dict[str, object]] = msgspec.field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        if self.db_pool_size < 1:
+            raise SettingsError("ORGA_DB_POOL_SIZE: must be at least 1")
         if self.max_body_bytes < 1024:
             raise SettingsError("ORGA_MAX_BODY_BYTES: must be at least 1024")
         if self.session_idle_minutes < 1 or self.session_absolute_hours < 1:

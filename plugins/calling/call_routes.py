@@ -22,9 +22,9 @@ from core.api import (
 )
 from plugins.calling import queue, roster
 from plugins.calling.assignments import assignment_state, goal_filters
-from plugins.calling.report import report_call
+from plugins.calling.report import is_plain, report_call, report_plain
 from plugins.calling.schemas import CallbackIn, CallOut, CallReport, MyAssignment, MyOpenCall
-from plugins.calling.views import call_view, survey_of
+from plugins.calling.views import call_view, card_out, survey_of
 
 __all__ = ["call_handlers", "me_handlers"]
 
@@ -45,9 +45,18 @@ async def _hand_out(
     """The call card of a reservation (the queue audited it), or 204."""
     if reservation is None:
         return Response(None, status_code=HTTP_204_NO_CONTENT)
-    view = await call_view(
-        assignment, reservation.call_id, reservation.person_id, reservation.reserved_until
-    )
+    if reservation.card is not None:
+        view = await card_out(
+            assignment,
+            reservation.call_id,
+            reservation.person_id,
+            reservation.reserved_until,
+            reservation.card,
+        )
+    else:
+        view = await call_view(
+            assignment, reservation.call_id, reservation.person_id, reservation.reserved_until
+        )
     return Response(view)
 
 
@@ -146,6 +155,10 @@ async def release_call(actor: Actor, org: OrgScope, call_id: int) -> None:
 )
 async def report(actor: Actor, org: OrgScope, call_id: int, data: CallReport) -> None:
     """Outcome, notes, survey answers and follow-ups of your reserved call."""
+    now = utcnow()
+    if db.is_postgres() and is_plain(data, now):
+        if await report_plain(call_id, org.path, actor.user_id, actor.token_id, data, now):
+            return
     call, assignment = await _my_call(call_id, org, actor)
     await report_call(
         call,
@@ -154,7 +167,7 @@ async def report(actor: Actor, org: OrgScope, call_id: int, data: CallReport) ->
         goal_filters(assignment) is None,
         data,
         actor.user_id,
-        utcnow(),
+        now,
     )
     await record(
         "calling.reported",

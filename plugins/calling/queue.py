@@ -26,6 +26,7 @@ from core.api import (
 )
 from plugins.calling.assignments import goal_filters
 from plugins.calling.sql import in_list
+from plugins.calling.views import card_columns
 
 __all__ = ["CallingConfig", "Reservation", "config", "release", "release_caller", "reserve"]
 
@@ -47,12 +48,14 @@ def config() -> CallingConfig:
 
 
 class Reservation(msgspec.Struct):
-    """A reserved call: its id, the target row and the person."""
+    """A reserved call: its id, the target row and the person (with the call card's columns
+    when the reservation statement read them)."""
 
     call_id: int
     target_id: int
     person_id: int
     reserved_until: datetime
+    card: dict[str, Any] | None = None
 
 
 async def _blocked_reason_sql(
@@ -295,7 +298,9 @@ WITH rel AS (
     json_build_object('call_id', cl.id)
   FROM cl
 )
-SELECT cand.target_id, cand.person_id, cand.reason, (SELECT id FROM cl) AS call_id FROM cand
+SELECT cand.target_id, cand.person_id, cand.reason, cl.id AS call_id, {card} FROM cand
+LEFT JOIN cl ON true LEFT JOIN person p ON p.id = cl.person_id
+LEFT JOIN org_unit o ON o.id = p.home_org_id
 """
 
 
@@ -310,15 +315,15 @@ async def _reserve_fused(
     only: list[int],
 ) -> dict[str, Any] | None:
     """PostgreSQL, ``next``: release the caller's call, pick the head of the queue, lock the
-    person, take the target, open the call and audit it, all in ONE statement (no BEGIN/COMMIT,
-    one round trip). The row says which target was looked at, why it is blocked (``reason``)
-    or which call was opened (``call_id``)."""
+    person, take the target, open the call, audit it and read the call card, all in ONE
+    statement (no BEGIN/COMMIT, one round trip). The row says which target was looked at, why
+    it is blocked (``reason``) or which call was opened (``call_id``, with the card)."""
     case, case_args = reason
     where, where_args = _candidate_where(assignment["id"], now, None, excluded, only)
     candidate = _CANDIDATE.format(case=case, where=where, lock=" FOR UPDATE OF t SKIP LOCKED")
     user_id, token_id, org_id = audit
     return await db.fetch_one(
-        _FUSED.format(candidate=candidate),
+        _FUSED.format(candidate=candidate, card=card_columns()),
         *(assignment["id"], caller_id, now),
         *case_args,
         *where_args,
@@ -358,7 +363,7 @@ async def _reserve_postgres(
             looked_again = True
             continue
         if row["call_id"] is not None:
-            return Reservation(row["call_id"], row["target_id"], row["person_id"], until)
+            return Reservation(row["call_id"], row["target_id"], row["person_id"], until, row)
         if row["reason"] is None:  # the person was taken elsewhere meanwhile
             await db.execute(
                 "DELETE FROM calling_lock l WHERE l.person_id = {} AND NOT EXISTS "

@@ -21,7 +21,7 @@ from core.people.services import refresh_phone_flag
 from plugins.calling.schemas import CallReport, Question
 from plugins.calling.tables import CallAnswer, FollowUp
 
-__all__ = ["check_answers", "report_call"]
+__all__ = ["check_answers", "is_plain", "report_call", "report_plain"]
 
 _RETRY_LATER = {"no_answer", "busy", "voicemail", "not_available"}
 
@@ -72,12 +72,84 @@ _CALL_SQL = (
     "UPDATE calling_call SET state = 'reported', outcome = {}, notes = {}, phone = {}, "
     "call_back_after = {}, reported_at = {} WHERE id = {}"
 )
-_REPORT_SQL = (
-    f"WITH tg AS ({_TARGET_SQL} RETURNING id), "
-    "lk AS (DELETE FROM calling_lock WHERE call_id = {} AND EXISTS (SELECT 1 FROM tg)), "
-    f"cl AS ({_CALL_SQL} AND EXISTS (SELECT 1 FROM tg)) "
-    "SELECT id FROM tg"
+# PostgreSQL only, with its own numbered parameters: $1 reached?, $2 call id, $3 user id,
+# $4 the request's unit path, $5 call back?, $6 call back after, $7 now, $8 outcome, $9 notes,
+# $10 token id, $11 the phone named in the report
+_PLAIN_SQL = """
+WITH c AS (
+  SELECT k.id, k.target_id, a.org_id,
+    ($1 AND (a.goal IS NULL OR CAST(a.goal AS TEXT) = 'null')) AS done,
+    make_interval(hours => a.cooldown_hours) AS cooldown
+  FROM calling_call k JOIN calling_assignment a ON a.id = k.assignment_id
+  JOIN org_unit o ON o.id = a.org_id
+  WHERE k.id = $2 AND k.caller_id = $3 AND k.state = 'reserved'
+    AND substr(CAST($4 AS TEXT), 1, length(o.path)) = o.path
+), tg AS (
+  UPDATE calling_target t SET current_call_id = NULL,
+    state = CASE WHEN c.done THEN 'done' ELSE 'open' END,
+    available_at = CASE WHEN $5 THEN CAST($6 AS TIMESTAMPTZ)
+      WHEN c.done THEN CAST($7 AS TIMESTAMPTZ) ELSE CAST($7 AS TIMESTAMPTZ) + c.cooldown END,
+    call_back_after = $6, attempts = t.attempts + 1, last_outcome = CAST($8 AS TEXT),
+    blocked = NULL
+  FROM c WHERE t.id = c.target_id AND t.current_call_id = c.id
+  RETURNING t.id
+), lk AS (
+  DELETE FROM calling_lock WHERE call_id = $2 AND EXISTS (SELECT 1 FROM tg)
+), cl AS (
+  UPDATE calling_call SET state = 'reported', outcome = $8, notes = $9, call_back_after = $6,
+    reported_at = $7, phone = $11
+  WHERE id = $2 AND EXISTS (SELECT 1 FROM tg)
+  RETURNING id, person_id
+), au AS (
+  INSERT INTO audit_log (at, user_id, token_id, action, object_type, object_id, org_id, detail)
+  SELECT $7, $3, CAST($10 AS INTEGER), 'calling.reported', 'person', cl.person_id, c.org_id,
+    json_build_object('call_id', cl.id, 'outcome', CAST($8 AS TEXT))
+  FROM cl, c
 )
+SELECT id FROM cl
+"""
+
+
+def is_plain(data: CallReport, now: datetime) -> bool:
+    """A report with nothing but an outcome (and notes): no answers, tags, consent, numbers or
+    follow-ups, and a valid call-back time. Most reports are this."""
+    if data.outcome == "call_back" and (
+        data.call_back_after is None or data.call_back_after <= now
+    ):
+        return False
+    return not (
+        data.answers
+        or data.add_tags
+        or data.wants_local_contact
+        or data.organizer_action
+        or data.phone_opt_out
+        or data.outcome in ("wrong_number", "do_not_call")
+    )
+
+
+async def report_plain(
+    call_id: int, org_path: str, user_id: int, token_id: int | None, data: CallReport, now
+) -> bool:
+    """PostgreSQL: check the call is the user's live reservation in an assignment visible
+    from ``org_path``, move the target, report the call, drop the lock and audit it, in ONE
+    statement. False when the statement found no such call (the caller then takes the full
+    path, which says why)."""
+    call_back = data.outcome == "call_back"
+    rows = await db.fetch(
+        _PLAIN_SQL,
+        data.outcome == "reached",
+        call_id,
+        user_id,
+        org_path,
+        call_back,
+        data.call_back_after if call_back else None,
+        now,
+        data.outcome,
+        data.notes,
+        token_id,
+        data.phone,
+    )
+    return bool(rows)
 
 
 def _lost() -> Problem:
@@ -133,19 +205,6 @@ async def report_call(
         call["id"],
     )
     reported = (data.outcome, data.notes, data.phone, data.call_back_after, now, call["id"])
-    extras = bool(
-        answers
-        or data.add_tags
-        or data.wants_local_contact
-        or data.organizer_action
-        or data.phone_opt_out
-        or data.outcome in ("wrong_number", "do_not_call")
-    )
-    if db.is_postgres() and not extras:
-        # the common report: one statement, atomic on its own (no BEGIN/COMMIT round trips)
-        if not await db.fetch(_REPORT_SQL, *target, call["id"], *reported):
-            raise _lost()
-        return
     async with db.transaction():
         taken = await db.fetch(_TARGET_SQL + " RETURNING id", *target)
         if not taken:
