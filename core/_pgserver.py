@@ -59,6 +59,10 @@ class PostgresServer:
         """URL of ``database`` on this server."""
         return f"postgresql://{self.user}:{self.password}@127.0.0.1:{self.port}/{database}"
 
+    def socket_url_for(self, database: str) -> str:
+        """URL of ``database`` through the server's Unix socket (no TCP)."""
+        return f"postgresql://{self.user}:{self.password}@:{self.port}/{database}?host={self.base}"
+
     def _run(self, *args: str) -> None:
         cmd = [str(self.bin_dir / args[0]), *args[1:]]
         if self._as_postgres:
@@ -89,7 +93,7 @@ class PostgresServer:
         options = (
             f"-c port={self.port} -c listen_addresses=127.0.0.1 -c unix_socket_directories="
             f"{self.base} -c fsync=off -c synchronous_commit=off -c full_page_writes=off "
-            "-c max_connections=300 -c shared_buffers=256MB"
+            "-c max_connections=300 -c shared_buffers=256MB -c autovacuum_naptime=10s"
         )
         self._run(
             "pg_ctl",

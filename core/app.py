@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -192,6 +193,10 @@ def create_app(settings: Settings | None = None, *, plugins: Iterable[Any] = ())
         await runtime.caches.start(runtime.engine)
         try:
             await runtime.registry.gather("startup", app=app)
+            # everything loaded so far lives as long as the process: keep it out of the
+            # garbage collector's full passes, which otherwise stall requests for tens of ms
+            gc.collect()
+            gc.freeze()
             async with _inline_worker(runtime):
                 yield
             await runtime.registry.gather("shutdown", app=app)

@@ -13,8 +13,8 @@ import shutil
 import sqlite3
 import subprocess
 from pathlib import Path
-from urllib.parse import urlsplit
 
+from core.db import postgres_params
 from core.settings import Settings
 
 __all__ = ["BackupError", "backup", "restore"]
@@ -40,14 +40,14 @@ def _tool(name: str) -> str:
 
 
 def _pg_args(url: str) -> tuple[list[str], dict[str, str]]:
-    parts = urlsplit(url)
+    params = postgres_params(url)
     env = dict(os.environ)
-    if parts.password:
-        env["PGPASSWORD"] = parts.password
-    args = ["--host", parts.hostname or "localhost", "--port", str(parts.port or 5432)]
-    if parts.username:
-        args += ["--username", parts.username]
-    return [*args, "--dbname", parts.path.lstrip("/")], env
+    if params["password"]:
+        env["PGPASSWORD"] = params["password"]
+    args = ["--host", params["host"], "--port", str(params["port"])]
+    if params["user"]:
+        args += ["--username", params["user"]]
+    return [*args, "--dbname", params["database"]], env
 
 
 def _sqlite_path(settings: Settings) -> Path:

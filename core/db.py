@@ -43,30 +43,36 @@ __all__ = [
     "migrate",
     "open_engine",
     "pending_migrations",
+    "postgres_params",
     "transaction",
 ]
 
 
-def create_engine(url: str) -> Engine:
-    """Build a Piccolo engine for ``sqlite:///path`` or ``postgresql://user:pass@host:port/db``.
+def postgres_params(url: str) -> dict[str, Any]:
+    """host, port, user, password and database of a ``postgresql://`` URL.
 
-    ``postgresql://user:pass@/db?host=/run/postgresql`` (libpq's spelling) connects through the
-    Unix socket in that folder: on one machine it spares the kernel's TCP work per query."""
-    if url.startswith("sqlite:///"):
-        path = url.removeprefix("sqlite:///")
-        parent = os.path.dirname(os.path.abspath(path))
-        os.makedirs(parent, exist_ok=True)
-        return PooledSQLiteEngine(path=path)
+    ``postgresql://user:pass@/db?host=/run/postgresql`` (libpq's spelling) names the folder of
+    the server's Unix socket: on one machine it spares the kernel's TCP work per query."""
     parts = urlsplit(url)
     socket_dir = parse_qs(parts.query).get("host", [None])[0]
-    config = {
+    return {
         "host": socket_dir or parts.hostname or "localhost",
         "port": parts.port or 5432,
         "user": unquote(parts.username or ""),
         "password": unquote(parts.password or ""),
         "database": parts.path.lstrip("/"),
     }
-    return PostgresEngine(config=config)
+
+
+def create_engine(url: str) -> Engine:
+    """Build a Piccolo engine for ``sqlite:///path`` or a ``postgresql://`` URL (see
+    :func:`postgres_params`)."""
+    if url.startswith("sqlite:///"):
+        path = url.removeprefix("sqlite:///")
+        parent = os.path.dirname(os.path.abspath(path))
+        os.makedirs(parent, exist_ok=True)
+        return PooledSQLiteEngine(path=path)
+    return PostgresEngine(config=postgres_params(url))
 
 
 async def _keep_session(connection: Any) -> None:
@@ -81,9 +87,7 @@ async def open_engine(db: Engine, pool_size: int = 20) -> None:
     reset hook is empty; an open transaction is still rolled back by asyncpg itself.
     """
     if isinstance(db, PostgresEngine):
-        await db.start_connection_pool(
-            min_size=min(2, pool_size), max_size=pool_size, reset=_keep_session
-        )
+        await db.start_connection_pool(min_size=pool_size, max_size=pool_size, reset=_keep_session)
 
 
 async def close_engine(db: Engine) -> None:

@@ -11,6 +11,7 @@ from litestar.status_codes import HTTP_204_NO_CONTENT
 from core import db
 from core.api import (
     Actor,
+    FieldError,
     OrgScope,
     Problem,
     authenticated,
@@ -23,7 +24,14 @@ from core.api import (
 from plugins.calling import queue, roster
 from plugins.calling.assignments import assignment_state, goal_filters
 from plugins.calling.report import is_plain, report_call, report_plain
-from plugins.calling.schemas import CallbackIn, CallOut, CallReport, MyAssignment, MyOpenCall
+from plugins.calling.schemas import (
+    CallbackIn,
+    CallOut,
+    CallReport,
+    MyAssignment,
+    MyOpenCall,
+    NextIn,
+)
 from plugins.calling.views import call_view, card_out, survey_of
 
 __all__ = ["call_handlers", "me_handlers"]
@@ -67,9 +75,24 @@ async def _hand_out(
     summary="Reserve the next person to call",
     responses={204: ResponseSpec(None, description="Nobody is left to call")},
 )
-async def next_call(actor: Actor, org: OrgScope, assignment_id: int) -> Response[CallOut]:
-    """The next person of the queue, reserved for you (204 when nobody is left to call)."""
+async def next_call(
+    actor: Actor, org: OrgScope, assignment_id: int, data: NextIn | None = None
+) -> Response[CallOut]:
+    """The next person of the queue, reserved for you (204 when nobody is left to call).
+
+    With ``previous`` the call you just made is reported first, exactly as ``…/report`` would
+    ("save and next"); when that report is refused, nothing is reserved and the problem names
+    the field under ``previous.report``."""
     assignment, caller = await _open_assignment(assignment_id, org, actor)
+    if data is not None and data.previous is not None:
+        try:
+            await _report(actor, org, data.previous.call_id, data.previous.report)
+        except Problem as problem:
+            if problem.errors:
+                problem.errors = [
+                    FieldError(f"previous.report.{e.field}", e.message) for e in problem.errors
+                ]
+            raise
     reservation = await queue.reserve(
         assignment, assignment["org_path"], caller, utcnow(), audit=_audit(actor, assignment)
     )
@@ -155,6 +178,11 @@ async def release_call(actor: Actor, org: OrgScope, call_id: int) -> None:
 )
 async def report(actor: Actor, org: OrgScope, call_id: int, data: CallReport) -> None:
     """Outcome, notes, survey answers and follow-ups of your reserved call."""
+    await _report(actor, org, call_id, data)
+
+
+async def _report(actor: Actor, org: OrgScope, call_id: int, data: CallReport) -> None:
+    """Report a call: one statement for a plain report on PostgreSQL, else the full path."""
     now = utcnow()
     if db.is_postgres() and is_plain(data, now):
         if await report_plain(call_id, org.path, actor.user_id, actor.token_id, data, now):

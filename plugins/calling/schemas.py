@@ -173,6 +173,20 @@ class CallReport(msgspec.Struct, forbid_unknown_fields=True):
     phone_opt_out: bool = False
 
 
+class PreviousCall(msgspec.Struct, forbid_unknown_fields=True):
+    """The call just made, reported together with asking for the next one."""
+
+    call_id: int
+    report: CallReport
+
+
+class NextIn(msgspec.Struct, forbid_unknown_fields=True):
+    """Optional body of ``next``: report the previous call in the same request ("save and
+    next", one round trip per call instead of two)."""
+
+    previous: PreviousCall | None = None
+
+
 class MyOpenCall(msgspec.Struct):
     """A reservation the user holds right now."""
 

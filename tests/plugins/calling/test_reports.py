@@ -197,3 +197,55 @@ async def test_module_off_for_one_unit_keeps_working_for_another(client, factory
     )
     assert on.status_code == 200
     assert (await client.get("/api/me/calling", headers=campaign.callers[0].headers)).json() == []
+
+
+async def test_save_and_next_reports_then_reserves(client, campaign):
+    """``next`` with ``previous`` reports the call just made and hands out the next person
+    in the same request; the report is stored exactly as ``…/report`` stores it."""
+    assignment = await open_assignment(client, campaign, survey=[])
+    caller = campaign.callers[0]
+    first = await next_call(client, campaign, assignment["id"], caller)
+    url = campaign.url(campaign.district_a) + f"/assignments/{assignment['id']}/next"
+    body = {"previous": {"call_id": first["call_id"], "report": {"outcome": "busy"}}}
+    response = await client.post(url, json=body, headers=caller.headers)
+    assert response.status_code == 200, response.text
+    second = response.json()
+    assert second["person"]["id"] != first["person"]["id"]
+    call = await db.fetch_one(
+        "SELECT state, outcome FROM calling_call WHERE id = {}", first["call_id"]
+    )
+    assert (call["state"], call["outcome"]) == ("reported", "busy")
+    audit = await db.fetch(
+        "SELECT action FROM audit_log WHERE action = 'calling.reported' AND object_id = {}",
+        first["person"]["id"],
+    )
+    assert len(audit) == 1
+
+
+async def test_save_and_next_refused_report_reserves_nothing(client, campaign):
+    assignment = await open_assignment(client, campaign)
+    caller = campaign.callers[0]
+    first = await next_call(client, campaign, assignment["id"], caller)
+    url = campaign.url(campaign.district_a) + f"/assignments/{assignment['id']}/next"
+    body = {
+        "previous": {
+            "call_id": first["call_id"],
+            "report": {"outcome": "reached", "answers": {"topics": ["Krieg"]}},
+        }
+    }
+    response = await client.post(url, json=body, headers=caller.headers)
+    assert response.status_code == 422
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert response.json()["errors"][0]["field"] == "previous.report.answers.topics"
+    live = await db.fetch(
+        "SELECT id FROM calling_call WHERE caller_id = {} AND state = 'reserved'", caller.id
+    )
+    assert [row["id"] for row in live] == [first["call_id"]]
+
+
+async def test_next_without_body_still_works_with_empty_json(client, campaign):
+    assignment = await open_assignment(client, campaign)
+    caller = campaign.callers[0]
+    url = campaign.url(campaign.district_a) + f"/assignments/{assignment['id']}/next"
+    response = await client.post(url, json={}, headers=caller.headers)
+    assert response.status_code == 200, response.text
