@@ -20,7 +20,8 @@ from core.settings import load_settings
 
 @contextlib.contextmanager
 def database_url(backend: str) -> Iterator[str]:
-    """A fresh, empty database: a SQLite file or a throw-away PostgreSQL server."""
+    """A fresh, empty database: a SQLite file or a throw-away PostgreSQL server, reached
+    through its Unix socket as an app on the database's machine would be."""
     with tempfile.TemporaryDirectory(prefix="orga-bench-") as tmp:
         if backend == "sqlite":
             yield f"sqlite:///{os.path.join(tmp, 'bench.sqlite3')}"
@@ -32,7 +33,7 @@ def database_url(backend: str) -> Iterator[str]:
         try:
             with ThreadPoolExecutor(1) as pool:  # callers may already run an event loop
                 pool.submit(asyncio.run, _create(server.url)).result()
-            yield server.url_for("bench")
+            yield server.socket_url_for("bench")
         finally:
             server.stop()
 

@@ -133,15 +133,17 @@ BENCHES = [
             "--people",
             "50000",
             "--targets",
-            "10000",
+            "40000",
             "--callers",
             "100",
             "--seconds",
             "8",
+            "--capacity-seconds",
+            "0",
         ],
         [
             Figure(
-                "call reservations/s, 100 callers over HTTP (PostgreSQL)",
+                "call reservations/s offered 500/s, 100 callers over HTTP (PostgreSQL)",
                 "≥ 500/s",
                 lambda r: min(
                     r["phase1"]["reservations_per_s"],
@@ -153,7 +155,9 @@ BENCHES = [
             Figure(
                 "call reservation p99",
                 "≤ 100 ms",
-                lambda r: max(r["phase1"]["p99_ms"], r["phase2_after_bulk_calls"]["p99_ms"]),
+                lambda r: max(
+                    r["phase1"]["next"]["p99_ms"], r["phase2_after_bulk_calls"]["next"]["p99_ms"]
+                ),
                 lambda v: v <= 100,
                 " ms",
             ),

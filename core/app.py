@@ -193,10 +193,12 @@ def create_app(settings: Settings | None = None, *, plugins: Iterable[Any] = ())
         await runtime.caches.start(runtime.engine)
         try:
             await runtime.registry.gather("startup", app=app)
-            # everything loaded so far lives as long as the process: keep it out of the
-            # garbage collector's full passes, which otherwise stall requests for tens of ms
-            gc.collect()
-            gc.freeze()
+            if runtime.settings.env != "test":
+                # everything loaded so far lives as long as the process: keep it out of the
+                # garbage collector's full passes, which otherwise stall requests for tens of
+                # ms (a test process builds hundreds of apps and would keep them all)
+                gc.collect()
+                gc.freeze()
             async with _inline_worker(runtime):
                 yield
             await runtime.registry.gather("shutdown", app=app)

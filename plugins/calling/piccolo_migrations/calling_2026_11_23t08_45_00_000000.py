@@ -21,8 +21,7 @@ async def forwards():
         manager,
         postgres=tuple(
             f"ALTER TABLE {table} SET (autovacuum_vacuum_scale_factor = 0, "
-            "autovacuum_vacuum_threshold = 2000, autovacuum_vacuum_cost_delay = 0, "
-            "autovacuum_analyze_scale_factor = 0.02)"
+            "autovacuum_vacuum_threshold = 2000, autovacuum_vacuum_cost_delay = 0)"
             for table in ("calling_target", "calling_lock", "calling_call")
         ),
     )
