@@ -127,7 +127,11 @@ class Caches:
         if not self.wanted or not isinstance(engine, PostgresEngine):
             return
         self._engine = engine
-        await self._listen()
+        try:
+            await self._listen()
+        except Exception as exc:  # the app still serves, uncached, and keeps trying
+            _log.warning("cache listener: not connected (%s); caches off until it is", exc)
+            self._reconnect = asyncio.get_running_loop().create_task(self._reconnect_loop())
 
     async def _listen(self) -> None:
         import asyncpg

@@ -29,6 +29,7 @@ def orga_overrides(smtp_sink):
     return {
         "smtp_url": smtp_sink.url,
         "module_config": {"events": {"signup_limit": 100_000}},
+        "cache": True,  # as in production: the processes cache and drop through NOTIFY
     }
 
 
@@ -61,6 +62,43 @@ async def _queue_empty(timeout: float = 90) -> None:
         datetime.now(UTC),
     )
     raise AssertionError(f"the job queue did not drain: {left}")
+
+
+async def _eventually(check, seconds: float = 2.0) -> float:
+    started = time.monotonic()
+    while time.monotonic() - started < seconds:
+        if await check():
+            return time.monotonic() - started
+        await asyncio.sleep(0.01)
+    raise AssertionError("the change did not reach the other server in time")
+
+
+async def _changes_reach_the_other_server(servers, campaign, assignment_id: int) -> None:
+    """Both servers cache the token and the roster; a logout and a roster change made through
+    one are honoured by the other within moments (NOTIFY), not after the cache's lifetime."""
+    caller = campaign.callers[0]
+    a, b = (httpx.AsyncClient(base_url=s.url, headers=caller.headers) for s in servers)
+    async with a, b:
+        assert (await b.get("/api/me")).status_code == 200
+        next_url = f"/api/orgs/{campaign.district_a['id']}/calling/assignments/{assignment_id}/next"
+        organizer = {"Authorization": campaign.organizer.headers["Authorization"]}
+        removed = await a.delete(
+            f"/api/orgs/{campaign.federal['id']}/calling/assignments/{assignment_id}"
+            f"/callers/{caller.id}",
+            headers=organizer,
+        )
+        assert removed.status_code == 204, removed.text
+
+        async def off_roster() -> bool:
+            return (await b.post(next_url)).status_code == 403
+
+        assert await _eventually(off_roster) < 1.0
+        assert (await a.post("/api/auth/logout")).status_code == 204
+
+        async def refused() -> bool:
+            return (await b.get("/api/me")).status_code == 401
+
+        assert await _eventually(refused) < 1.0
 
 
 async def test_two_servers_two_workers(client, factory, orga_settings, orga_backend, smtp_sink):
@@ -127,17 +165,23 @@ async def test_two_servers_two_workers(client, factory, orga_settings, orga_back
         async def call(index: int, caller) -> None:
             base = servers[index % 2].url + f"/api/orgs/{campaign.district_a['id']}/calling"
             async with httpx.AsyncClient(base_url=base, headers=caller.headers) as http:
+                previous = None
                 while True:
-                    response = await http.post(f"/assignments/{assignment_id}/next")
+                    body = None
+                    if previous is not None:  # half the callers use "save and next"
+                        body = {"previous": {"call_id": previous, "report": {"outcome": "reached"}}}
+                    response = await http.post(f"/assignments/{assignment_id}/next", json=body)
                     if response.status_code == 204:
                         return
                     assert response.status_code == 200, response.text
                     card = response.json()
                     handed.append(card["person"]["id"])
-                    done = await http.post(
-                        f"/calls/{card['call_id']}/report", json={"outcome": "reached"}
-                    )
-                    assert done.status_code == 204, done.text
+                    previous = card["call_id"] if index % 4 >= 2 else None
+                    if previous is None:
+                        done = await http.post(
+                            f"/calls/{card['call_id']}/report", json={"outcome": "reached"}
+                        )
+                        assert done.status_code == 204, done.text
 
         async def sign_up(index: int) -> None:
             url = servers[index % 2].url
@@ -169,6 +213,7 @@ async def test_two_servers_two_workers(client, factory, orga_settings, orga_back
             send_mailing(),
         )
         await _queue_empty()
+        await _changes_reach_the_other_server(servers, campaign, assignment_id)
     finally:
         for server in servers:
             server.stop()
