@@ -44,6 +44,7 @@ __all__ = [
     "SmtpSink",
     "TestUser",
     "count_queries",
+    "eventually",
     "settings_environ",
 ]
 
@@ -210,6 +211,19 @@ async def client(app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
             transport=transport, base_url="http://testserver.local"
         ) as http:
             yield http
+
+
+async def eventually(check: Any, seconds: float = 3.0) -> float:
+    """Poll the async ``check`` until it returns True; the seconds that took (AssertionError
+    after ``seconds``). For changes that reach another process asynchronously."""
+    import time
+
+    started = time.monotonic()
+    while time.monotonic() - started < seconds:
+        if await check():
+            return time.monotonic() - started
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"not true within {seconds} s")
 
 
 class QueryCounter:

@@ -9,12 +9,11 @@ cross-process signal, so there the caches stay off.
 from __future__ import annotations
 
 import asyncio
-import time
 
 import pytest
 
 from core import db
-from core.testing import count_queries
+from core.testing import count_queries, eventually
 
 
 @pytest.fixture
@@ -26,16 +25,6 @@ def orga_overrides():
 def postgres_only():
     if not db.is_postgres():
         pytest.skip("the caches need PostgreSQL's NOTIFY; on SQLite they are off (tested below)")
-
-
-async def _eventually(check, seconds: float = 3.0) -> float:
-    """Poll ``check`` until it returns True; the seconds it took (fails after ``seconds``)."""
-    started = time.monotonic()
-    while time.monotonic() - started < seconds:
-        if await check():
-            return time.monotonic() - started
-        await asyncio.sleep(0.01)
-    raise AssertionError("the change did not reach the cache in time")
 
 
 async def test_repeated_request_skips_token_and_unit_lookups(
@@ -95,7 +84,7 @@ async def test_change_behind_the_apps_back_arrives_by_notify(client, factory, po
     async def refused() -> bool:
         return (await client.get(url, headers=user.headers)).status_code == 404
 
-    assert await _eventually(refused) < 1.0
+    assert await eventually(refused) < 1.0
 
 
 async def test_module_switched_off_by_sql_arrives_by_notify(client, factory, postgres_only):
@@ -112,7 +101,7 @@ async def test_module_switched_off_by_sql_arrives_by_notify(client, factory, pos
     async def disabled() -> bool:
         return (await client.get(url, headers=admin.headers)).status_code == 404
 
-    assert await _eventually(disabled) < 1.0
+    assert await eventually(disabled) < 1.0
 
 
 async def test_touching_last_used_does_not_drop_the_caches(app, client, factory, postgres_only):
@@ -154,7 +143,7 @@ async def test_caches_off_while_the_listener_is_down(
     async def off() -> bool:
         return not caches.enabled
 
-    await _eventually(off)
+    await eventually(off)
     for _ in range(2):
         with count_queries(monkeypatch) as meanwhile:
             assert (await client.get(url, headers=user.headers)).status_code == 200
@@ -164,7 +153,7 @@ async def test_caches_off_while_the_listener_is_down(
     async def back() -> bool:
         return caches.enabled
 
-    await _eventually(back, seconds=5)
+    await eventually(back, seconds=5)
     await client.get(url, headers=user.headers)
     with count_queries(monkeypatch) as cached:
         assert (await client.get(url, headers=user.headers)).status_code == 200

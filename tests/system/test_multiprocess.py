@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from core import db
-from core.testing import LiveServer, settings_environ
+from core.testing import LiveServer, eventually, settings_environ
 from tests.plugins.calling.conftest import bulk_people, make_campaign
 from tests.plugins.mailings.conftest import add_people
 
@@ -64,15 +64,6 @@ async def _queue_empty(timeout: float = 90) -> None:
     raise AssertionError(f"the job queue did not drain: {left}")
 
 
-async def _eventually(check, seconds: float = 2.0) -> float:
-    started = time.monotonic()
-    while time.monotonic() - started < seconds:
-        if await check():
-            return time.monotonic() - started
-        await asyncio.sleep(0.01)
-    raise AssertionError("the change did not reach the other server in time")
-
-
 async def _changes_reach_the_other_server(servers, campaign, assignment_id: int) -> None:
     """Both servers cache the token and the roster; a logout and a roster change made through
     one are honoured by the other within moments (NOTIFY), not after the cache's lifetime."""
@@ -92,13 +83,13 @@ async def _changes_reach_the_other_server(servers, campaign, assignment_id: int)
         async def off_roster() -> bool:
             return (await b.post(next_url)).status_code == 403
 
-        assert await _eventually(off_roster) < 1.0
+        assert await eventually(off_roster) < 1.0
         assert (await a.post("/api/auth/logout")).status_code == 204
 
         async def refused() -> bool:
             return (await b.get("/api/me")).status_code == 401
 
-        assert await _eventually(refused) < 1.0
+        assert await eventually(refused) < 1.0
 
 
 async def test_two_servers_two_workers(client, factory, orga_settings, orga_backend, smtp_sink):
