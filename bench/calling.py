@@ -11,9 +11,11 @@ as a least-connections proxy would; the database through its Unix socket) and ru
 with a lean keep-alive client: each caller asks for the next person and reports the call
 (``reached``). The callers together offer ``--rate`` reservations/s (open loop, latency counted
 from when each call was due). After a 3 s warm-up it measures a first phase, marks half of the
-remaining queue as called (bulk SQL), warms up and measures a second phase, then runs a closed
-loop (every caller as fast as it can) for the most the machine does, and checks that no person
-was handed out twice. Prints JSON.
+remaining queue as called (bulk SQL, then vacuumed as days of calling would be), warms up and
+measures a second phase, then runs a closed loop (every caller as fast as it can) for the most
+the machine does, and checks that no person was handed out twice. Each phase also says where the
+CPU went (ms per reservation in the server processes, the database and the load generator) and
+how busy the machine was. Prints JSON.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench._common import database_url, open_runtime, start_server
+from bench._cpu import CpuSplit
 from bench._http import Connection, percentiles
 from bench._people import fill_people, org_tree
 from core import db
@@ -91,7 +94,12 @@ async def prepare(url: str, args) -> dict:
 
 
 async def run_callers(
-    ports: list[int], setup: dict, seconds: float, rate: float | None, separate: bool = False
+    ports: list[int],
+    setup: dict,
+    seconds: float,
+    rate: float | None,
+    separate: bool = False,
+    cpu: CpuSplit | None = None,
 ) -> dict:
     """The callers loop next → report for ``seconds``.
 
@@ -102,7 +110,8 @@ async def run_callers(
     measures). Without ``rate`` every caller goes again at once (closed loop): that measures
     the most the machine does, at whatever latency queueing gives it. A caller reports each
     call with the request for the next one ("save and next", as the calling screen does);
-    ``separate`` sends the report as its own request first.
+    ``separate`` sends the report as its own request first. With ``cpu`` the result also says
+    where the machine's CPU went during the window.
     """
     base = f"/api/orgs/{setup['root']}/calling"
     next_latencies: list[float] = []
@@ -163,9 +172,12 @@ async def run_callers(
         connections.append(Connection(ports[index % len(ports)], token))
         await connections[-1].open()
         await asyncio.sleep(0.005)
+    if cpu is not None:
+        cpu.start()
     start = time.perf_counter()
     deadline = start + seconds
     await asyncio.gather(*(caller(c, i, start, deadline) for i, c in enumerate(connections)))
+    usage = cpu.stop(len(reserved_at)) if cpu is not None else {}
     if errors:
         raise SystemExit(f"errors during load: {errors[:3]}")
     # throughput in the steady part of the window: after the first 2 s, up to the deadline
@@ -176,11 +188,13 @@ async def run_callers(
         "reservations_per_s": round(len(steady) / (seconds - 2)),
         "next": percentiles(next_latencies),
         "report": percentiles(report_latencies) if separate else "with next",
+        **usage,
     }
 
 
 async def mark_half_called(url: str, assignment_id: int) -> int:
-    """Report half of the open queue as reached in bulk, as if a campaign had run for days."""
+    """Report half of the open queue as reached in bulk, as if a campaign had run for days
+    (and autovacuum had cleaned up after it)."""
     async with open_runtime(url):
         rows = await db.fetch(
             "SELECT id, person_id FROM calling_target WHERE assignment_id = {} AND state = 'open' "
@@ -227,7 +241,12 @@ async def mark_half_called(url: str, assignment_id: int) -> int:
                     f"attempts = 1 WHERE id IN ({marks})",
                     *chunk,
                 )
-        await db.execute("ANALYZE")
+        # days of calling would have been vacuumed long since: clean up the bulk update now
+        # instead of letting autovacuum do it inside the measured phase
+        if db.is_postgres():
+            await db.execute("VACUUM ANALYZE calling_target, calling_call")
+        else:
+            await db.execute("ANALYZE")
         return len(half)
 
 
@@ -280,17 +299,20 @@ async def main() -> dict:
             start_server(url, 1, var, ORGA_DB_POOL_SIZE=str(args.pool)) for _ in range(args.workers)
         ]
         ports = [port for _, port in servers]
+        cpu = CpuSplit(proc.pid for proc, _ in servers)
         try:
             await run_callers(ports, setup, WARMUP_SECONDS, args.rate)
-            first = await run_callers(ports, setup, args.seconds, args.rate)
+            first = await run_callers(ports, setup, args.seconds, args.rate, cpu=cpu)
             await run_callers(ports, setup, WARMUP_SECONDS, args.rate, separate=True)
-            first_separate = await run_callers(ports, setup, args.seconds, args.rate, separate=True)
+            first_separate = await run_callers(
+                ports, setup, args.seconds, args.rate, separate=True, cpu=cpu
+            )
             marked = await mark_half_called(url, setup["assignment"])
             await run_callers(ports, setup, WARMUP_SECONDS, args.rate)
-            second = await run_callers(ports, setup, args.seconds, args.rate)
+            second = await run_callers(ports, setup, args.seconds, args.rate, cpu=cpu)
             capacity = None
             if args.capacity_seconds:
-                capacity = await run_callers(ports, setup, args.capacity_seconds, None)
+                capacity = await run_callers(ports, setup, args.capacity_seconds, None, cpu=cpu)
         finally:
             for proc, _ in servers:
                 proc.terminate()
