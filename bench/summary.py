@@ -140,10 +140,12 @@ BENCHES = [
             "8",
             "--capacity-seconds",
             "0",
+            "--rate",  # a little above the target: an open loop serves at most what it is offered
+            "510",
         ],
         [
             Figure(
-                "call reservations/s offered 500/s, 100 callers over HTTP (PostgreSQL)",
+                "call reservations/s served of 510/s offered, 100 callers over HTTP (PostgreSQL)",
                 "≥ 500/s",
                 lambda r: min(
                     r["phase1"]["reservations_per_s"],
