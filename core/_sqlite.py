@@ -8,7 +8,8 @@ transaction, which caps point-selects at about a thousand a second. This engine 
   interrupted and re-run on the pool, so a long report never stalls the loop for long. While a
   write holds the write lock, reads go to the pool too: each statement of a write costs a turn
   of the event loop (a thread hop), and inline reads made every turn as long as all concurrent
-  readers' work, so a stream of reads starved the writes (``bench/load.py``);
+  readers' work, so a stream of reads starved the writes (``bench/load.py``: twice the writes,
+  reads a third slower);
 * a pool of connections served by worker threads for writes, long reads and transactions
   (one thread hop per statement);
 * an in-process write lock, so write transactions queue on an ``asyncio.Lock`` instead of
