@@ -5,11 +5,7 @@ transaction, which caps point-selects at about a thousand a second. This engine 
 
 * one *inline* read connection used on the event-loop thread for reads outside a transaction.
   A progress handler gives each inline read a small time budget; a read that exceeds it is
-  interrupted and re-run on the pool, so a long report never stalls the loop for long. While a
-  write holds the write lock, reads go to the pool too: each statement of a write costs a turn
-  of the event loop (a thread hop), and inline reads made every turn as long as all concurrent
-  readers' work, so a stream of reads starved the writes (``bench/load.py``: twice the writes,
-  reads a third slower);
+  interrupted and re-run on the pool, so a long report never stalls the loop for long;
 * a pool of connections served by worker threads for writes, long reads and transactions
   (one thread hop per statement);
 * an in-process write lock, so write transactions queue on an ``asyncio.Lock`` instead of
@@ -129,10 +125,6 @@ class PooledSQLiteEngine(SQLiteEngine):
             self._lock = asyncio.Lock()
             self._available = asyncio.Semaphore(self.pool_size)
 
-    def _writing(self) -> bool:
-        """A write holds the write lock: reads then run on the pool, off the loop thread."""
-        return self._lock is not None and self._lock.locked()
-
     def _write_lock(self) -> asyncio.Lock:
         self._bind_loop()
         assert self._lock is not None
@@ -215,10 +207,9 @@ class PooledSQLiteEngine(SQLiteEngine):
         if transaction is not None:
             return await transaction.connection.execute(query, args)
         if querystring.query_type in _READ_TYPES and query.lstrip()[:6].upper() == "SELECT":
-            if not self._writing():
-                rows = self._inline_read(query, args)
-                if rows is not None:
-                    return rows
+            rows = self._inline_read(query, args)
+            if rows is not None:
+                return rows
             return await self._run_pooled(query, args, write=False)
         return await self._run_pooled(query, args, write=True)
 
