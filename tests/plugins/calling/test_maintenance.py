@@ -1,0 +1,29 @@
+"""PostgreSQL upkeep of the call queue: the queue tables are vacuumed often and analyzed
+rarely, and so is the audit log (docs/design.md, "Calling at scale")."""
+
+from __future__ import annotations
+
+import pytest
+
+from core import db
+
+
+async def _options() -> dict[str, set[str]]:
+    rows = await db.fetch(
+        "SELECT relname, reloptions FROM pg_class WHERE relname IN "
+        "('calling_target', 'calling_call', 'calling_lock', 'audit_log')"
+    )
+    return {row["relname"]: set(row["reloptions"] or []) for row in rows}
+
+
+async def test_queue_tables_are_vacuumed_often_and_analyzed_rarely(client, orga_backend):
+    if orga_backend != "postgres":
+        pytest.skip("PostgreSQL only")
+    options = await _options()
+    for table in ("calling_target", "calling_call", "calling_lock"):
+        assert "autovacuum_vacuum_threshold=2000" in options[table]
+        assert "autovacuum_vacuum_scale_factor=0" in options[table]
+    for table in ("calling_target", "calling_call"):
+        assert "autovacuum_analyze_scale_factor=1.0" in options[table]
+    assert "autovacuum_analyze_threshold=1000000" in options["calling_lock"]
+    assert "autovacuum_analyze_scale_factor=1.0" in options["audit_log"]
