@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from litestar import Response, delete, get, post
@@ -23,7 +24,7 @@ from core.api import (
 )
 from plugins.calling import queue, roster
 from plugins.calling.assignments import assignment_state, goal_filters
-from plugins.calling.report import is_plain, report_call, report_plain
+from plugins.calling.report import PlainReport, is_plain, report_call, report_plain
 from plugins.calling.schemas import (
     CallbackIn,
     CallOut,
@@ -31,6 +32,7 @@ from plugins.calling.schemas import (
     MyAssignment,
     MyOpenCall,
     NextIn,
+    PreviousCall,
 )
 from plugins.calling.views import call_view, card_out, survey_of
 
@@ -84,19 +86,45 @@ async def next_call(
     ("save and next"); when that report is refused, nothing is reserved and the problem names
     the field under ``previous.report``."""
     assignment, caller = await _open_assignment(assignment_id, org, actor)
-    if data is not None and data.previous is not None:
-        try:
-            await _report(actor, org, data.previous.call_id, data.previous.report)
-        except Problem as problem:
-            if problem.errors:
-                problem.errors = [
-                    FieldError(f"previous.report.{e.field}", e.message) for e in problem.errors
-                ]
-            raise
-    reservation = await queue.reserve(
-        assignment, assignment["org_path"], caller, utcnow(), audit=_audit(actor, assignment)
-    )
+    now = utcnow()
+    previous = data.previous if data is not None else None
+    plain = None if previous is None else _plain(actor, org, previous.call_id, previous.report, now)
+    if previous is not None and plain is None:
+        await _report_previous(actor, org, previous, now)
+    audit = _audit(actor, assignment)
+    try:
+        reservation = await queue.reserve(
+            assignment, assignment["org_path"], caller, now, audit=audit, report=plain
+        )
+    except queue.ReportRefused:
+        assert previous is not None
+        await _report_previous(actor, org, previous, now)  # says why, or takes the full path
+        reservation = await queue.reserve(
+            assignment, assignment["org_path"], caller, now, audit=audit
+        )
     return await _hand_out(assignment, reservation)  # type: ignore[return-value]
+
+
+def _plain(
+    actor: Actor, org: OrgScope, call_id: int, data: CallReport, now: datetime
+) -> PlainReport | None:
+    """The report as one statement (PostgreSQL, :func:`is_plain` reports), else None."""
+    if not (db.is_postgres() and is_plain(data, now)):
+        return None
+    return PlainReport(call_id, org.path, actor.user_id, actor.token_id, data, now)
+
+
+async def _report_previous(actor: Actor, org: OrgScope, previous: PreviousCall, now) -> None:
+    """Report the previous call on the full path; a refusal names the field under
+    ``previous.report``."""
+    try:
+        await _report_full(actor, org, previous.call_id, previous.report, now)
+    except Problem as problem:
+        if problem.errors:
+            problem.errors = [
+                FieldError(f"previous.report.{e.field}", e.message) for e in problem.errors
+            ]
+        raise
 
 
 def _audit(actor: Actor, assignment: dict[str, Any]) -> queue.Audit:
@@ -184,9 +212,16 @@ async def report(actor: Actor, org: OrgScope, call_id: int, data: CallReport) ->
 async def _report(actor: Actor, org: OrgScope, call_id: int, data: CallReport) -> None:
     """Report a call: one statement for a plain report on PostgreSQL, else the full path."""
     now = utcnow()
-    if db.is_postgres() and is_plain(data, now):
-        if await report_plain(call_id, org.path, actor.user_id, actor.token_id, data, now):
-            return
+    plain = _plain(actor, org, call_id, data, now)
+    if plain is not None and await report_plain(plain):
+        return
+    await _report_full(actor, org, call_id, data, now)
+
+
+async def _report_full(
+    actor: Actor, org: OrgScope, call_id: int, data: CallReport, now: datetime
+) -> None:
+    """Report a call step by step: answers, tags, consent, follow-ups; says why it cannot."""
     call, assignment = await _my_call(call_id, org, actor)
     await report_call(
         call,

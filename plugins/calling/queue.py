@@ -25,10 +25,19 @@ from core.api import (
     record,
 )
 from plugins.calling.assignments import goal_filters
+from plugins.calling.report import PlainReport
 from plugins.calling.sql import in_list
 from plugins.calling.views import card_columns
 
-__all__ = ["CallingConfig", "Reservation", "config", "release", "release_caller", "reserve"]
+__all__ = [
+    "CallingConfig",
+    "ReportRefused",
+    "Reservation",
+    "config",
+    "release",
+    "release_caller",
+    "reserve",
+]
 
 _MAX_SKIPS = 100
 Audit = tuple[int, int | None, int]  # who reserves: user id, token id, org unit id
@@ -265,9 +274,10 @@ async def _take_postgres(
 
 
 _FUSED = """
-WITH rel AS (
+WITH {report}rel AS (
   UPDATE calling_call SET state = 'released'
-  WHERE assignment_id = {{}} AND caller_id = {{}} AND state = 'reserved' RETURNING id, target_id
+  WHERE assignment_id = {{}} AND caller_id = {{}} AND state = 'reserved'{after_report}
+  RETURNING id, target_id
 ), rel_t AS (
   UPDATE calling_target t SET available_at = {{}}, current_call_id = NULL
   FROM rel WHERE t.id = rel.target_id AND t.current_call_id = rel.id
@@ -298,10 +308,26 @@ WITH rel AS (
     json_build_object('call_id', cl.id)
   FROM cl
 )
-SELECT cand.target_id, cand.person_id, cand.reason, cl.id AS call_id, {card} FROM cand
-LEFT JOIN cl ON true LEFT JOIN person p ON p.id = cl.person_id
+SELECT {reported} AS reported, cand.target_id, cand.person_id, cand.reason, cl.id AS call_id,
+  {card} FROM {rows} LEFT JOIN cl ON true LEFT JOIN person p ON p.id = cl.person_id
 LEFT JOIN org_unit o ON o.id = p.home_org_id
 """
+
+
+_AFTER_REPORT = {
+    "after_report": " AND NOT EXISTS (SELECT 1 FROM rp WHERE rp.id = calling_call.id) "
+    "AND EXISTS (SELECT 1 FROM rp_cl)",
+    "candidate": " AND EXISTS (SELECT 1 FROM rp_cl) "
+    "AND NOT EXISTS (SELECT 1 FROM rp WHERE rp.target_id = t.id)",
+    "reported": "EXISTS (SELECT 1 FROM rp_cl)",
+    "rows": "(SELECT 1) AS one LEFT JOIN cand ON true",
+}
+_WITHOUT_REPORT = {"after_report": "", "candidate": "", "reported": "TRUE", "rows": "cand"}
+
+
+class ReportRefused(Exception):
+    """The plain report given to :func:`reserve` found no such live call of the caller;
+    nothing was reported, released or reserved."""
 
 
 async def _reserve_fused(
@@ -313,17 +339,33 @@ async def _reserve_fused(
     until: datetime,
     excluded: list[int],
     only: list[int],
+    report: PlainReport | None,
 ) -> dict[str, Any] | None:
-    """PostgreSQL, ``next``: release the caller's call, pick the head of the queue, lock the
-    person, take the target, open the call, audit it and read the call card, all in ONE
-    statement (no BEGIN/COMMIT, one round trip). The row says which target was looked at, why
-    it is blocked (``reason``) or which call was opened (``call_id``, with the card)."""
+    """PostgreSQL, ``next``: report the caller's previous call (when ``report`` is given),
+    release their other call, pick the head of the queue, lock the person, take the target,
+    open the call, audit it and read the call card, all in ONE statement (no BEGIN/COMMIT,
+    one round trip). The row says whether the report was stored (``reported``; when not,
+    nothing else happened), which target was looked at, why it is blocked (``reason``) or
+    which call was opened (``call_id``, with the card)."""
     case, case_args = reason
     where, where_args = _candidate_where(assignment["id"], now, None, excluded, only)
-    candidate = _CANDIDATE.format(case=case, where=where, lock=" FOR UPDATE OF t SKIP LOCKED")
+    parts = _WITHOUT_REPORT if report is None else _AFTER_REPORT
+    candidate = _CANDIDATE.format(
+        case=case, where=where + parts["candidate"], lock=" FOR UPDATE OF t SKIP LOCKED"
+    )
+    report_sql, report_args = ("", []) if report is None else report.ctes()
     user_id, token_id, org_id = audit
+    sql = _FUSED.format(
+        report=report_sql + ", " if report_sql else "",
+        after_report=parts["after_report"],
+        candidate=candidate,
+        reported=parts["reported"],
+        card=card_columns(),
+        rows=parts["rows"],
+    )
     return await db.fetch_one(
-        _FUSED.format(candidate=candidate, card=card_columns()),
+        sql,
+        *report_args,
         *(assignment["id"], caller_id, now),
         *case_args,
         *where_args,
@@ -343,16 +385,29 @@ async def _reserve_postgres(
     prioritized: list[int],
     excluded: list[int],
     settings: CallingConfig,
+    report: PlainReport | None,
 ) -> Reservation | None:
-    """The next reservation on PostgreSQL: one statement per look at the queue's head."""
+    """The next reservation on PostgreSQL: one statement per look at the queue's head, the
+    first one also storing ``report``.
+
+    Raises:
+        ReportRefused: when ``report`` names no live call of the caller.
+    """
     reason = await _blocked_reason_sql(assignment, org_path, now, False)
     looked_again = False
     for _ in range(_MAX_SKIPS):
         row = None
         for only in [prioritized, []] if prioritized else [[]]:
             row = await _reserve_fused(
-                assignment, reason, caller_id, audit, now, until, excluded, only
+                assignment, reason, caller_id, audit, now, until, excluded, only, report
             )
+            if report is not None:
+                assert row is not None  # a statement with a report always answers one row
+                if not row["reported"]:
+                    raise ReportRefused
+                report = None
+                if row["target_id"] is None:
+                    row = None
             if row is not None:
                 break
         if row is None:
@@ -411,12 +466,18 @@ async def reserve(
     *,
     audit: Audit,
     person_id: int | None = None,
+    report: PlainReport | None = None,
 ) -> Reservation | None:
     """Reserve the next callable target for ``caller`` (a roster entry: ``user_id`` and the ids
     of their ``prioritized_ids``/``excluded_ids`` tags) or the one ``person_id``; None when
     nothing is left. A caller holds one reservation per assignment: asking for the next
     releases the one before. Every reservation writes its audit row (``audit`` = user id,
-    token id, org unit id) together with the reservation."""
+    token id, org unit id) together with the reservation. ``report`` (PostgreSQL, without
+    ``person_id``) stores the caller's previous call in the same statement.
+
+    Raises:
+        ReportRefused: when ``report`` names no live call of the caller.
+    """
     settings = config()
     until = now + timedelta(minutes=settings.reservation_minutes)
     prioritized, excluded = caller["prioritized_ids"], caller["excluded_ids"]
@@ -431,7 +492,9 @@ async def reserve(
             prioritized,
             excluded,
             settings,
+            report,
         )
+    assert report is None, "a report goes with the reservation on PostgreSQL only"
     async with db.transaction():
         found = await _reserve_stepwise(
             assignment, org_path, caller, now, until, person_id, prioritized, excluded, settings

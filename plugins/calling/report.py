@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+import msgspec
+
 from core import db
 from core.api import (
     ConsentIn,
@@ -21,7 +23,7 @@ from core.people.services import refresh_phone_flag
 from plugins.calling.schemas import CallReport, Question
 from plugins.calling.tables import CallAnswer, FollowUp
 
-__all__ = ["check_answers", "is_plain", "report_call", "report_plain"]
+__all__ = ["PlainReport", "check_answers", "is_plain", "report_call", "report_plain"]
 
 _RETRY_LATER = {"no_answer", "busy", "voicemail", "not_available"}
 
@@ -72,42 +74,67 @@ _CALL_SQL = (
     "UPDATE calling_call SET state = 'reported', outcome = {}, notes = {}, phone = {}, "
     "call_back_after = {}, reported_at = {} WHERE id = {}"
 )
-# PostgreSQL only, with its own numbered parameters: $1 reached?, $2 call id, $3 user id,
-# $4 the request's unit path, $5 call back?, $6 call back after, $7 now, $8 outcome, $9 notes,
-# $10 token id, $11 the phone named in the report
-_PLAIN_SQL = """
-WITH c AS (
+# PostgreSQL only: the plain report as CTEs named ``rp*`` (``rp_cl`` returns the reported
+# call), so a statement can report a call and go on in the same round trip
+_PLAIN_CTES = """
+rp AS (
   SELECT k.id, k.target_id, a.org_id,
-    ($1 AND (a.goal IS NULL OR CAST(a.goal AS TEXT) = 'null')) AS done,
+    (CAST({} AS BOOLEAN) AND (a.goal IS NULL OR CAST(a.goal AS TEXT) = 'null')) AS done,
     make_interval(hours => a.cooldown_hours) AS cooldown
   FROM calling_call k JOIN calling_assignment a ON a.id = k.assignment_id
   JOIN org_unit o ON o.id = a.org_id
-  WHERE k.id = $2 AND k.caller_id = $3 AND k.state = 'reserved'
-    AND substr(CAST($4 AS TEXT), 1, length(o.path)) = o.path
-), tg AS (
+  WHERE k.id = {} AND k.caller_id = {} AND k.state = 'reserved'
+    AND substr(CAST({} AS TEXT), 1, length(o.path)) = o.path
+), rp_tg AS (
   UPDATE calling_target t SET current_call_id = NULL,
-    state = CASE WHEN c.done THEN 'done' ELSE 'open' END,
-    available_at = CASE WHEN $5 THEN CAST($6 AS TIMESTAMPTZ)
-      WHEN c.done THEN CAST($7 AS TIMESTAMPTZ) ELSE CAST($7 AS TIMESTAMPTZ) + c.cooldown END,
-    call_back_after = $6, attempts = t.attempts + 1, last_outcome = CAST($8 AS TEXT),
-    blocked = NULL
-  FROM c WHERE t.id = c.target_id AND t.current_call_id = c.id
+    state = CASE WHEN rp.done THEN 'done' ELSE 'open' END,
+    available_at = CASE WHEN CAST({} AS BOOLEAN) THEN CAST({} AS TIMESTAMPTZ)
+      WHEN rp.done THEN CAST({} AS TIMESTAMPTZ) ELSE CAST({} AS TIMESTAMPTZ) + rp.cooldown END,
+    call_back_after = CAST({} AS TIMESTAMPTZ), attempts = t.attempts + 1,
+    last_outcome = CAST({} AS TEXT), blocked = NULL
+  FROM rp WHERE t.id = rp.target_id AND t.current_call_id = rp.id
   RETURNING t.id
-), lk AS (
-  DELETE FROM calling_lock WHERE call_id = $2 AND EXISTS (SELECT 1 FROM tg)
-), cl AS (
-  UPDATE calling_call SET state = 'reported', outcome = $8, notes = $9, call_back_after = $6,
-    reported_at = $7, phone = $11
-  WHERE id = $2 AND EXISTS (SELECT 1 FROM tg)
-  RETURNING id, person_id
-), au AS (
+), rp_lk AS (
+  DELETE FROM calling_lock l USING rp WHERE l.call_id = rp.id AND EXISTS (SELECT 1 FROM rp_tg)
+), rp_cl AS (
+  UPDATE calling_call k SET state = 'reported', outcome = CAST({} AS TEXT),
+    notes = CAST({} AS TEXT), call_back_after = CAST({} AS TIMESTAMPTZ),
+    reported_at = CAST({} AS TIMESTAMPTZ), phone = CAST({} AS TEXT)
+  FROM rp WHERE k.id = rp.id AND EXISTS (SELECT 1 FROM rp_tg)
+  RETURNING k.id, k.person_id
+), rp_au AS (
   INSERT INTO audit_log (at, user_id, token_id, action, object_type, object_id, org_id, detail)
-  SELECT $7, $3, CAST($10 AS INTEGER), 'calling.reported', 'person', cl.person_id, c.org_id,
-    json_build_object('call_id', cl.id, 'outcome', CAST($8 AS TEXT))
-  FROM cl, c
-)
-SELECT id FROM cl
-"""
+  SELECT CAST({} AS TIMESTAMPTZ), CAST({} AS INTEGER), CAST({} AS INTEGER), 'calling.reported',
+    'person', rp_cl.person_id, rp.org_id,
+    json_build_object('call_id', rp_cl.id, 'outcome', CAST({} AS TEXT))
+  FROM rp_cl, rp
+)"""
+
+
+class PlainReport(msgspec.Struct, frozen=True):
+    """A plain report (:func:`is_plain`) of the user's call, ready to run as SQL."""
+
+    call_id: int
+    org_path: str
+    user_id: int
+    token_id: int | None
+    data: CallReport
+    now: datetime
+
+    def ctes(self) -> tuple[str, list[Any]]:
+        """The report as the CTEs ``rp`` … ``rp_au`` and their arguments (PostgreSQL):
+        check the call is the user's live reservation in an assignment visible from
+        ``org_path``, move the target, report the call, drop the lock and audit it."""
+        data, now = self.data, self.now
+        call_back = data.outcome == "call_back"
+        after = data.call_back_after if call_back else None
+        args = [
+            *(data.outcome == "reached", self.call_id, self.user_id, self.org_path),
+            *(call_back, after, now, now, after, data.outcome),
+            *(data.outcome, data.notes, after, now, data.phone),
+            *(now, self.user_id, self.token_id, data.outcome),
+        ]
+        return _PLAIN_CTES, args
 
 
 def is_plain(data: CallReport, now: datetime) -> bool:
@@ -127,29 +154,12 @@ def is_plain(data: CallReport, now: datetime) -> bool:
     )
 
 
-async def report_plain(
-    call_id: int, org_path: str, user_id: int, token_id: int | None, data: CallReport, now
-) -> bool:
-    """PostgreSQL: check the call is the user's live reservation in an assignment visible
-    from ``org_path``, move the target, report the call, drop the lock and audit it, in ONE
-    statement. False when the statement found no such call (the caller then takes the full
-    path, which says why)."""
-    call_back = data.outcome == "call_back"
-    rows = await db.fetch(
-        _PLAIN_SQL,
-        data.outcome == "reached",
-        call_id,
-        user_id,
-        org_path,
-        call_back,
-        data.call_back_after if call_back else None,
-        now,
-        data.outcome,
-        data.notes,
-        token_id,
-        data.phone,
-    )
-    return bool(rows)
+async def report_plain(report: PlainReport) -> bool:
+    """PostgreSQL: the plain report in ONE statement (see :meth:`PlainReport.ctes`). False
+    when the statement found no such call (the caller then takes the full path, which says
+    why)."""
+    ctes, args = report.ctes()
+    return bool(await db.fetch(f"WITH {ctes} SELECT id FROM rp_cl", *args))
 
 
 def _lost() -> Problem:

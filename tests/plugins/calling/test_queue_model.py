@@ -2,7 +2,8 @@
 passing, consent withdrawn) against a small model and checks the queue's promises after every
 step: nobody is called by two callers at once, nobody is handed out before their cooldown or
 call-back time, done or opted-out people are never handed out, and "nothing left" is only
-answered when every callable person has been set aside for a recorded reason."""
+answered when every callable person has been set aside for a recorded reason. On PostgreSQL
+"save and next" (a report stored by the reservation's own statement) is one of the steps."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from core.api import ConsentIn, Problem, record_consent
 from core.app import build_runtime
 from core.context import set_runtime
 from plugins.calling.queue import release, reserve
-from plugins.calling.report import report_call
+from plugins.calling.report import PlainReport, report_call
 from plugins.calling.schemas import CallReport
 
 START = datetime(2030, 1, 1, 9, 0, tzinfo=UTC)
@@ -123,6 +124,9 @@ def machine_for(world: World):
 
         @rule(who=st.integers(0, 1), a=st.integers(0, 1))
         def next_call(self, who: int, a: int) -> None:
+            self._reserve(who, a)
+
+        def _reserve(self, who: int, a: int, report: PlainReport | None = None) -> None:
             assignment = world.assignments[a]
             caller = {
                 "user_id": world.callers[who],
@@ -134,7 +138,9 @@ def machine_for(world: World):
                     del self.current[call]
                     self.available[(a, p)] = self.now
             audit = (world.callers[who], None, world.org["id"])
-            got = world.run(reserve(assignment, world.org["path"], caller, self.now, audit=audit))
+            got = world.run(
+                reserve(assignment, world.org["path"], caller, self.now, audit=audit, report=report)
+            )
             if got is None:
                 self._check_nothing_left(a)
                 return
@@ -174,22 +180,41 @@ def machine_for(world: World):
         )
         def report(self, data, outcome: str) -> None:
             call_id = data.draw(st.sampled_from(sorted(self.current)))
-            a, person, _, _ = self.current[call_id]
             call = world.run(db.fetch_one("SELECT * FROM calling_call WHERE id = {}", call_id))
-            back = self.now + timedelta(minutes=30)
-            body = CallReport(
-                outcome=outcome, call_back_after=back if outcome == "call_back" else None
-            )
+            body = self._report_body(outcome)
+            a = self.current[call_id][0]
             world.run(
                 report_call(call, world.assignments[a], [], True, body, call["caller_id"], self.now)
             )
-            del self.current[call_id]
+            self._reported(call_id, outcome)
+
+        @precondition(lambda self: self.current and db.is_postgres())
+        @rule(data=st.data(), outcome=st.sampled_from(["reached", "no_answer", "call_back"]))
+        def save_and_next(self, data, outcome: str) -> None:
+            """Report a call and reserve the caller's next in one statement (PostgreSQL)."""
+            call_id = data.draw(st.sampled_from(sorted(self.current)))
+            a, _, who, _ = self.current[call_id]
+            body = self._report_body(outcome)
+            user_id = world.callers[who]
+            plain = PlainReport(call_id, world.org["path"], user_id, None, body, self.now)
+            self._reported(call_id, outcome)
+            self._reserve(who, a, plain)
+
+        def _report_body(self, outcome: str) -> CallReport:
+            back = self.now + timedelta(minutes=30)
+            return CallReport(
+                outcome=outcome, call_back_after=back if outcome == "call_back" else None
+            )
+
+        def _reported(self, call_id: int, outcome: str) -> None:
+            a, person, _, _ = self.current.pop(call_id)
             if outcome == "reached":
                 self.done.add((a, person))
             elif outcome == "do_not_call":
                 self.done.add((a, person))
                 self.opted_out.add(person)
             else:
+                back = self.now + timedelta(minutes=30)
                 self.available[(a, person)] = (
                     back if outcome == "call_back" else self.now + COOLDOWN
                 )

@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 from core import db
-from tests.plugins.calling.conftest import next_call, open_assignment, report
+from tests.plugins.calling.conftest import (
+    expire_reservations,
+    next_call,
+    open_assignment,
+    report,
+)
 
 
 async def test_report_stores_answers_tags_and_follow_ups(client, factory, campaign):
@@ -249,3 +256,60 @@ async def test_next_without_body_still_works_with_empty_json(client, campaign):
     url = campaign.url(campaign.district_a) + f"/assignments/{assignment['id']}/next"
     response = await client.post(url, json={}, headers=caller.headers)
     assert response.status_code == 200, response.text
+
+
+async def test_save_and_next_after_the_reservation_ran_out(client, campaign):
+    """A call reported with ``next`` after its reservation ran out (nobody took the person
+    over) is stored, and the person, though first in the queue, waits for the cooldown."""
+    assignment = await open_assignment(client, campaign, survey=[])
+    caller = campaign.callers[0]
+    first = await next_call(client, campaign, assignment["id"], caller)
+    await expire_reservations()
+    early = datetime(2000, 1, 1, tzinfo=UTC)
+    await db.execute(
+        "UPDATE calling_target SET available_at = {} WHERE current_call_id = {}",
+        early,
+        first["call_id"],
+    )
+    url = campaign.url(campaign.district_a) + f"/assignments/{assignment['id']}/next"
+    body = {"previous": {"call_id": first["call_id"], "report": {"outcome": "no_answer"}}}
+    response = await client.post(url, json=body, headers=caller.headers)
+    assert response.status_code == 200, response.text
+    assert response.json()["person"]["id"] != first["person"]["id"]
+    target = await db.fetch_one(
+        "SELECT state, attempts, available_at, current_call_id FROM calling_target "
+        "WHERE assignment_id = {} AND person_id = {}",
+        assignment["id"],
+        first["person"]["id"],
+    )
+    assert (target["state"], target["attempts"], target["current_call_id"]) == ("open", 1, None)
+    available_at = target["available_at"]
+    if isinstance(available_at, str):  # SQLite stores timestamps as text
+        available_at = datetime.fromisoformat(available_at)
+    assert available_at > datetime.now(UTC) + timedelta(hours=23)
+
+
+async def test_save_and_next_with_a_call_reported_before_reserves_nothing(client, campaign):
+    """A plain report of a call that is no longer reserved is refused with 409; the caller
+    keeps their live reservation and nothing is reported twice."""
+    assignment = await open_assignment(client, campaign, survey=[])
+    caller = campaign.callers[0]
+    first = await next_call(client, campaign, assignment["id"], caller)
+    assert (await report(client, campaign, first["call_id"], caller)).status_code == 204
+    second = await next_call(client, campaign, assignment["id"], caller)
+    url = campaign.url(campaign.district_a) + f"/assignments/{assignment['id']}/next"
+    body = {"previous": {"call_id": first["call_id"], "report": {"outcome": "busy"}}}
+    response = await client.post(url, json=body, headers=caller.headers)
+    assert response.status_code == 409, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    live = await db.fetch(
+        "SELECT id FROM calling_call WHERE caller_id = {} AND state = 'reserved'", caller.id
+    )
+    assert [row["id"] for row in live] == [second["call_id"]]
+    call = await db.fetch_one("SELECT outcome FROM calling_call WHERE id = {}", first["call_id"])
+    assert call["outcome"] == "reached"
+    audit = await db.fetch(
+        "SELECT id FROM audit_log WHERE action = 'calling.reported' AND object_id = {}",
+        first["person"]["id"],
+    )
+    assert len(audit) == 1
