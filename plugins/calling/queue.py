@@ -273,17 +273,19 @@ async def _take_postgres(
     return None
 
 
-_FUSED = """
-WITH {report}rel AS (
+# the caller's live calls in the assignment go back to the queue (one reservation each)
+_RELEASE = """
+rel AS (
   UPDATE calling_call SET state = 'released'
-  WHERE assignment_id = {{}} AND caller_id = {{}} AND state = 'reserved'{after_report}
-  RETURNING id, target_id
+  WHERE assignment_id = {} AND caller_id = {} AND state = 'reserved' RETURNING id, target_id
 ), rel_t AS (
-  UPDATE calling_target t SET available_at = {{}}, current_call_id = NULL
+  UPDATE calling_target t SET available_at = {}, current_call_id = NULL
   FROM rel WHERE t.id = rel.target_id AND t.current_call_id = rel.id
 ), rel_l AS (
   DELETE FROM calling_lock l USING rel WHERE l.call_id = rel.id
-), cand AS ({candidate}), lk AS (
+), """
+_FUSED = """
+WITH {before}cand AS ({candidate}), lk AS (
   INSERT INTO calling_lock (person_id, target_id, call_id, until)
   SELECT person_id, target_id, nextval('calling_call_id_seq'), CAST({{}} AS TIMESTAMPTZ)
   FROM cand WHERE reason IS NULL
@@ -315,19 +317,17 @@ LEFT JOIN org_unit o ON o.id = p.home_org_id
 
 
 _AFTER_REPORT = {
-    "after_report": " AND NOT EXISTS (SELECT 1 FROM rp WHERE rp.id = calling_call.id) "
-    "AND EXISTS (SELECT 1 FROM rp_cl)",
     "candidate": " AND EXISTS (SELECT 1 FROM rp_cl) "
     "AND NOT EXISTS (SELECT 1 FROM rp WHERE rp.target_id = t.id)",
     "reported": "EXISTS (SELECT 1 FROM rp_cl)",
     "rows": "(SELECT 1) AS one LEFT JOIN cand ON true",
 }
-_WITHOUT_REPORT = {"after_report": "", "candidate": "", "reported": "TRUE", "rows": "cand"}
+_WITHOUT_REPORT = {"candidate": "", "reported": "TRUE", "rows": "cand"}
 
 
 class ReportRefused(Exception):
-    """The plain report given to :func:`reserve` found no such live call of the caller;
-    nothing was reported, released or reserved."""
+    """The plain report given to :func:`reserve` found no live call of the caller in this
+    assignment; nothing was reported, released or reserved."""
 
 
 async def _reserve_fused(
@@ -341,10 +341,10 @@ async def _reserve_fused(
     only: list[int],
     report: PlainReport | None,
 ) -> dict[str, Any] | None:
-    """PostgreSQL, ``next``: report the caller's previous call (when ``report`` is given),
-    release their other call, pick the head of the queue, lock the person, take the target,
-    open the call, audit it and read the call card, all in ONE statement (no BEGIN/COMMIT,
-    one round trip). The row says whether the report was stored (``reported``; when not,
+    """PostgreSQL, ``next``: report the caller's live call in this assignment (``report``)
+    or else release it, pick the head of the queue, lock the person, take the target, open
+    the call, audit it and read the call card, all in ONE statement (no BEGIN/COMMIT, one
+    round trip). The row says whether the report was stored (``reported``; when not,
     nothing else happened), which target was looked at, why it is blocked (``reason``) or
     which call was opened (``call_id``, with the card)."""
     case, case_args = reason
@@ -353,11 +353,15 @@ async def _reserve_fused(
     candidate = _CANDIDATE.format(
         case=case, where=where + parts["candidate"], lock=" FOR UPDATE OF t SKIP LOCKED"
     )
-    report_sql, report_args = ("", []) if report is None else report.ctes()
+    if report is None:
+        before, before_args = _RELEASE, [assignment["id"], caller_id, now]
+    else:
+        # the reported call is the caller's one reservation here: nothing else to release
+        before, before_args = report.ctes(assignment["id"])
+        before += ", "
     user_id, token_id, org_id = audit
     sql = _FUSED.format(
-        report=report_sql + ", " if report_sql else "",
-        after_report=parts["after_report"],
+        before=before,
         candidate=candidate,
         reported=parts["reported"],
         card=card_columns(),
@@ -365,8 +369,7 @@ async def _reserve_fused(
     )
     return await db.fetch_one(
         sql,
-        *report_args,
-        *(assignment["id"], caller_id, now),
+        *before_args,
         *case_args,
         *where_args,
         *(until, now, until, now),
@@ -391,7 +394,7 @@ async def _reserve_postgres(
     first one also storing ``report``.
 
     Raises:
-        ReportRefused: when ``report`` names no live call of the caller.
+        ReportRefused: when ``report`` names no live call of the caller in this assignment.
     """
     reason = await _blocked_reason_sql(assignment, org_path, now, False)
     looked_again = False
@@ -473,10 +476,10 @@ async def reserve(
     nothing is left. A caller holds one reservation per assignment: asking for the next
     releases the one before. Every reservation writes its audit row (``audit`` = user id,
     token id, org unit id) together with the reservation. ``report`` (PostgreSQL, without
-    ``person_id``) stores the caller's previous call in the same statement.
+    ``person_id``) stores the caller's live call in this assignment in the same statement.
 
     Raises:
-        ReportRefused: when ``report`` names no live call of the caller.
+        ReportRefused: when ``report`` names no live call of the caller in this assignment.
     """
     settings = config()
     until = now + timedelta(minutes=settings.reservation_minutes)

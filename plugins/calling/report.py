@@ -76,16 +76,17 @@ _CALL_SQL = (
 )
 # PostgreSQL only: the plain report as CTEs named ``rp*`` (``rp_cl`` returns the reported
 # call), so a statement can report a call and go on in the same round trip
-_PLAIN_CTES = """
+_REPORTED_CALL = """
 rp AS (
   SELECT k.id, k.target_id, a.org_id,
-    (CAST({} AS BOOLEAN) AND (a.goal IS NULL OR CAST(a.goal AS TEXT) = 'null')) AS done,
+    (CAST({{}} AS BOOLEAN) AND (a.goal IS NULL OR CAST(a.goal AS TEXT) = 'null')) AS done,
     make_interval(hours => a.cooldown_hours) AS cooldown
   FROM calling_call k JOIN calling_assignment a ON a.id = k.assignment_id
   JOIN org_unit o ON o.id = a.org_id
-  WHERE k.id = {} AND k.caller_id = {} AND k.state = 'reserved'
-    AND substr(CAST({} AS TEXT), 1, length(o.path)) = o.path
-), rp_tg AS (
+  WHERE k.id = {{}} AND k.caller_id = {{}} AND k.state = 'reserved'{in_assignment}
+    AND substr(CAST({{}} AS TEXT), 1, length(o.path)) = o.path
+), """
+_PLAIN_CTES = """rp_tg AS (
   UPDATE calling_target t SET current_call_id = NULL,
     state = CASE WHEN rp.done THEN 'done' ELSE 'open' END,
     available_at = CASE WHEN CAST({} AS BOOLEAN) THEN CAST({} AS TIMESTAMPTZ)
@@ -121,20 +122,24 @@ class PlainReport(msgspec.Struct, frozen=True):
     data: CallReport
     now: datetime
 
-    def ctes(self) -> tuple[str, list[Any]]:
+    def ctes(self, assignment_id: int | None = None) -> tuple[str, list[Any]]:
         """The report as the CTEs ``rp`` … ``rp_au`` and their arguments (PostgreSQL):
         check the call is the user's live reservation in an assignment visible from
-        ``org_path``, move the target, report the call, drop the lock and audit it."""
+        ``org_path`` (in ``assignment_id`` when given), move the target, report the call,
+        drop the lock and audit it."""
         data, now = self.data, self.now
         call_back = data.outcome == "call_back"
         after = data.call_back_after if call_back else None
+        in_assignment = "" if assignment_id is None else " AND k.assignment_id = {}"
+        sql = _REPORTED_CALL.format(in_assignment=in_assignment) + _PLAIN_CTES
+        scope = [] if assignment_id is None else [assignment_id]
         args = [
-            *(data.outcome == "reached", self.call_id, self.user_id, self.org_path),
+            *(data.outcome == "reached", self.call_id, self.user_id, *scope, self.org_path),
             *(call_back, after, now, now, after, data.outcome),
             *(data.outcome, data.notes, after, now, data.phone),
             *(now, self.user_id, self.token_id, data.outcome),
         ]
-        return _PLAIN_CTES, args
+        return sql, args
 
 
 def is_plain(data: CallReport, now: datetime) -> bool:

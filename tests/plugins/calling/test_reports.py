@@ -313,3 +313,24 @@ async def test_save_and_next_with_a_call_reported_before_reserves_nothing(client
         first["person"]["id"],
     )
     assert len(audit) == 1
+
+
+async def test_save_and_next_reports_a_call_of_another_assignment(client, campaign):
+    """``previous`` may name the caller's live call in another assignment: it is reported
+    and the next person of this assignment is reserved."""
+    first_assignment = await open_assignment(client, campaign, survey=[])
+    second_assignment = await open_assignment(client, campaign, survey=[], title="Runde 2")
+    caller = campaign.callers[0]
+    first = await next_call(client, campaign, first_assignment["id"], caller)
+    url = campaign.url(campaign.district_a) + f"/assignments/{second_assignment['id']}/next"
+    body = {"previous": {"call_id": first["call_id"], "report": {"outcome": "busy"}}}
+    response = await client.post(url, json=body, headers=caller.headers)
+    assert response.status_code == 200, response.text
+    call = await db.fetch_one(
+        "SELECT state, outcome FROM calling_call WHERE id = {}", first["call_id"]
+    )
+    assert (call["state"], call["outcome"]) == ("reported", "busy")
+    live = await db.fetch(
+        "SELECT id FROM calling_call WHERE caller_id = {} AND state = 'reserved'", caller.id
+    )
+    assert [row["id"] for row in live] == [response.json()["call_id"]]
