@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import random
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Hashable
@@ -39,11 +40,15 @@ __all__ = [
 
 CHANNEL = "orga_cache"
 MISSING: Any = object()
+# entries live between (1 - TTL_SPREAD) * ttl and ttl: entries filled together (every caller's
+# token and roster entry in the first second of a shift) expire spread out, not in one burst
+TTL_SPREAD = 0.25
 _log = logging.getLogger("orga.cache")
 
 
 class TableCache:
-    """A bounded, expiring map whose entries depend on some tables' rows."""
+    """A bounded, expiring map whose entries depend on some tables' rows (each entry lives
+    ``ttl`` seconds less up to :data:`TTL_SPREAD` of it, at random)."""
 
     def __init__(self, owner: Caches, name: str, tables: frozenset[str], ttl: float, size: int):
         self.owner = owner
@@ -68,7 +73,8 @@ class TableCache:
         may predate the change that dropped it)."""
         if not self.owner.enabled or generation != self.generation:
             return
-        self._entries[key] = (time.monotonic() + self.ttl, value)
+        lifetime = self.ttl * (1 - TTL_SPREAD * random.random())  # noqa: S311 - jitter
+        self._entries[key] = (time.monotonic() + lifetime, value)
         self._entries.move_to_end(key)
         if len(self._entries) > self.size:
             self._entries.popitem(last=False)

@@ -12,7 +12,9 @@ import asyncio
 
 import pytest
 
+from core import cache as cache_module
 from core import db
+from core.cache import MISSING, Caches
 from core.testing import count_queries, eventually
 
 
@@ -158,3 +160,23 @@ async def test_caches_off_while_the_listener_is_down(
     with count_queries(monkeypatch) as cached:
         assert (await client.get(url, headers=user.headers)).status_code == 200
     assert cached.count == 1
+
+
+def test_entries_filled_together_expire_spread_out(monkeypatch):
+    """Entries kept in the same moment (every caller's token at the start of a shift) do not
+    all expire, and reload, in the same moment: their lifetimes spread over the last quarter
+    of the ttl."""
+    clock = [1000.0]
+    monkeypatch.setattr(cache_module.time, "monotonic", lambda: clock[0])
+    caches = Caches()
+    caches.enabled = True
+    cache = caches.cache("tokens", ("auth_token",), ttl=40.0)
+    for key in range(200):
+        cache.put(key, f"actor {key}", cache.generation)
+    alive = []
+    for seconds in (29.9, 30.0, 35.0, 40.0):
+        clock[0] = 1000.0 + seconds
+        alive.append(sum(cache.get(key) is not MISSING for key in range(200)))
+    assert alive[0] == 200  # none before 3/4 of the ttl
+    assert 0 < alive[2] < 200  # some expired between 30 and 35 s, some live on
+    assert alive[3] == 0  # none beyond the ttl
