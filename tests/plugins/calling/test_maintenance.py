@@ -1,5 +1,6 @@
-"""PostgreSQL upkeep of the call queue: the queue tables are vacuumed often and analyzed
-rarely, and so is the audit log (docs/design.md, "Calling at scale")."""
+"""Upkeep of the call queue: on PostgreSQL the queue tables are vacuumed often and analyzed
+rarely, and so is the audit log; the call table carries no index nobody reads (docs/design.md,
+"Calling at scale")."""
 
 from __future__ import annotations
 
@@ -27,3 +28,15 @@ async def test_queue_tables_are_vacuumed_often_and_analyzed_rarely(client, orga_
         assert "autovacuum_analyze_scale_factor=1.0" in options[table]
     assert "autovacuum_analyze_threshold=1000000" in options["calling_lock"]
     assert "autovacuum_analyze_scale_factor=1.0" in options["audit_log"]
+
+
+async def test_calls_are_indexed_only_for_their_lookups(client, orga_backend):
+    """A call row is written twice per call, so its table keeps only the indexes a query
+    uses: by caller, by assignment and by person (not by target, which nothing asks)."""
+    if orga_backend == "postgres":
+        sql = "SELECT indexname AS name FROM pg_indexes WHERE tablename = 'calling_call'"
+    else:
+        sql = "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'calling_call'"
+    names = {row["name"] for row in await db.fetch(sql)} - {"calling_call_pkey"}
+    names = {name for name in names if not name.startswith("sqlite_autoindex")}
+    assert names == {"calling_call_caller", "calling_call_assignment", "calling_call_person"}
