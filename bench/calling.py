@@ -1,7 +1,7 @@
 """Phone banking at scale: 200 callers reserving and reporting calls over HTTP.
 
 Run: ``.venv/bin/python bench/calling.py [--backend postgres|sqlite] [--people 1000000]
-[--targets 200000] [--callers 200] [--seconds 20] [--workers 2] [--rate 500]``.
+[--targets 200000] [--callers 200] [--seconds 20] [--workers 2] [--rate 510]``.
 Target (issue 6, PostgreSQL, one 2-core machine with server and load generator together):
 ≥ 500 reservations/s with p99 ≤ 100 ms, no duplicates, and the time of ``next`` must not grow
 with the calls already made. The script fills the database, creates the assignment (the queue
@@ -288,7 +288,11 @@ async def main() -> dict:
         "--workers", type=int, default=2, help="server processes (orga serve, one port each)"
     )
     parser.add_argument(
-        "--rate", type=float, default=500, help="reservations/s the callers offer together"
+        "--rate",
+        type=float,
+        default=510,
+        help="reservations/s the callers offer together (a little above the target of 500, so "
+        "that 'served >= 500/s' is measured, not decided by the window's edges)",
     )
     parser.add_argument(
         "--pool",
