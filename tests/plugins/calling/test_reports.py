@@ -13,6 +13,20 @@ from tests.plugins.calling.conftest import (
 )
 
 
+async def _live_call_ids(caller) -> list[int]:
+    """Ids of the caller's reservations that are still live."""
+    rows = await db.fetch(
+        "SELECT id FROM calling_call WHERE caller_id = {} AND state = 'reserved' ORDER BY id",
+        caller.id,
+    )
+    return [row["id"] for row in rows]
+
+
+async def _state_and_outcome(call_id: int) -> tuple[str, str | None]:
+    call = await db.fetch_one("SELECT state, outcome FROM calling_call WHERE id = {}", call_id)
+    return call["state"], call["outcome"]
+
+
 async def test_report_stores_answers_tags_and_follow_ups(client, factory, campaign):
     assignment = await open_assignment(client, campaign, show_earlier_notes=True)
     caller = campaign.callers[0]
@@ -218,10 +232,7 @@ async def test_save_and_next_reports_then_reserves(client, campaign):
     assert response.status_code == 200, response.text
     second = response.json()
     assert second["person"]["id"] != first["person"]["id"]
-    call = await db.fetch_one(
-        "SELECT state, outcome FROM calling_call WHERE id = {}", first["call_id"]
-    )
-    assert (call["state"], call["outcome"]) == ("reported", "busy")
+    assert await _state_and_outcome(first["call_id"]) == ("reported", "busy")
     audit = await db.fetch(
         "SELECT action FROM audit_log WHERE action = 'calling.reported' AND object_id = {}",
         first["person"]["id"],
@@ -244,10 +255,7 @@ async def test_save_and_next_refused_report_reserves_nothing(client, campaign):
     assert response.status_code == 422
     assert response.headers["content-type"].startswith("application/problem+json")
     assert response.json()["errors"][0]["field"] == "previous.report.answers.topics"
-    live = await db.fetch(
-        "SELECT id FROM calling_call WHERE caller_id = {} AND state = 'reserved'", caller.id
-    )
-    assert [row["id"] for row in live] == [first["call_id"]]
+    assert await _live_call_ids(caller) == [first["call_id"]]
 
 
 async def test_next_without_body_still_works_with_empty_json(client, campaign):
@@ -302,10 +310,7 @@ async def test_save_and_next_with_a_call_reported_before_reserves_nothing(client
     response = await client.post(url, json=body, headers=caller.headers)
     assert response.status_code == 409, response.text
     assert response.headers["content-type"].startswith("application/problem+json")
-    live = await db.fetch(
-        "SELECT id FROM calling_call WHERE caller_id = {} AND state = 'reserved'", caller.id
-    )
-    assert [row["id"] for row in live] == [second["call_id"]]
+    assert await _live_call_ids(caller) == [second["call_id"]]
     call = await db.fetch_one("SELECT outcome FROM calling_call WHERE id = {}", first["call_id"])
     assert call["outcome"] == "reached"
     audit = await db.fetch(
@@ -326,11 +331,5 @@ async def test_save_and_next_reports_a_call_of_another_assignment(client, campai
     body = {"previous": {"call_id": first["call_id"], "report": {"outcome": "busy"}}}
     response = await client.post(url, json=body, headers=caller.headers)
     assert response.status_code == 200, response.text
-    call = await db.fetch_one(
-        "SELECT state, outcome FROM calling_call WHERE id = {}", first["call_id"]
-    )
-    assert (call["state"], call["outcome"]) == ("reported", "busy")
-    live = await db.fetch(
-        "SELECT id FROM calling_call WHERE caller_id = {} AND state = 'reserved'", caller.id
-    )
-    assert [row["id"] for row in live] == [response.json()["call_id"]]
+    assert await _state_and_outcome(first["call_id"]) == ("reported", "busy")
+    assert await _live_call_ids(caller) == [response.json()["call_id"]]
