@@ -27,6 +27,13 @@ async def _state_and_outcome(call_id: int) -> tuple[str, str | None]:
     return call["state"], call["outcome"]
 
 
+async def _save_and_next(client, campaign, assignment_id: int, caller, call_id: int, outcome: str):
+    """``next`` with ``previous``: report ``call_id`` and reserve the next person."""
+    url = campaign.url(campaign.district_a) + f"/assignments/{assignment_id}/next"
+    body = {"previous": {"call_id": call_id, "report": {"outcome": outcome}}}
+    return await client.post(url, json=body, headers=caller.headers)
+
+
 async def test_report_stores_answers_tags_and_follow_ups(client, factory, campaign):
     assignment = await open_assignment(client, campaign, show_earlier_notes=True)
     caller = campaign.callers[0]
@@ -226,9 +233,9 @@ async def test_save_and_next_reports_then_reserves(client, campaign):
     assignment = await open_assignment(client, campaign, survey=[])
     caller = campaign.callers[0]
     first = await next_call(client, campaign, assignment["id"], caller)
-    url = campaign.url(campaign.district_a) + f"/assignments/{assignment['id']}/next"
-    body = {"previous": {"call_id": first["call_id"], "report": {"outcome": "busy"}}}
-    response = await client.post(url, json=body, headers=caller.headers)
+    response = await _save_and_next(
+        client, campaign, assignment["id"], caller, first["call_id"], "busy"
+    )
     assert response.status_code == 200, response.text
     second = response.json()
     assert second["person"]["id"] != first["person"]["id"]
@@ -279,9 +286,9 @@ async def test_save_and_next_after_the_reservation_ran_out(client, campaign):
         early,
         first["call_id"],
     )
-    url = campaign.url(campaign.district_a) + f"/assignments/{assignment['id']}/next"
-    body = {"previous": {"call_id": first["call_id"], "report": {"outcome": "no_answer"}}}
-    response = await client.post(url, json=body, headers=caller.headers)
+    response = await _save_and_next(
+        client, campaign, assignment["id"], caller, first["call_id"], "no_answer"
+    )
     assert response.status_code == 200, response.text
     assert response.json()["person"]["id"] != first["person"]["id"]
     target = await db.fetch_one(
@@ -305,9 +312,9 @@ async def test_save_and_next_with_a_call_reported_before_reserves_nothing(client
     first = await next_call(client, campaign, assignment["id"], caller)
     assert (await report(client, campaign, first["call_id"], caller)).status_code == 204
     second = await next_call(client, campaign, assignment["id"], caller)
-    url = campaign.url(campaign.district_a) + f"/assignments/{assignment['id']}/next"
-    body = {"previous": {"call_id": first["call_id"], "report": {"outcome": "busy"}}}
-    response = await client.post(url, json=body, headers=caller.headers)
+    response = await _save_and_next(
+        client, campaign, assignment["id"], caller, first["call_id"], "busy"
+    )
     assert response.status_code == 409, response.text
     assert response.headers["content-type"].startswith("application/problem+json")
     assert await _live_call_ids(caller) == [second["call_id"]]
@@ -327,9 +334,9 @@ async def test_save_and_next_reports_a_call_of_another_assignment(client, campai
     second_assignment = await open_assignment(client, campaign, survey=[], title="Runde 2")
     caller = campaign.callers[0]
     first = await next_call(client, campaign, first_assignment["id"], caller)
-    url = campaign.url(campaign.district_a) + f"/assignments/{second_assignment['id']}/next"
-    body = {"previous": {"call_id": first["call_id"], "report": {"outcome": "busy"}}}
-    response = await client.post(url, json=body, headers=caller.headers)
+    response = await _save_and_next(
+        client, campaign, second_assignment["id"], caller, first["call_id"], "busy"
+    )
     assert response.status_code == 200, response.text
     assert await _state_and_outcome(first["call_id"]) == ("reported", "busy")
     assert await _live_call_ids(caller) == [response.json()["call_id"]]
