@@ -114,7 +114,9 @@ def _plain(
     return PlainReport(call_id, org.path, actor.user_id, actor.token_id, data, now)
 
 
-async def _report_previous(actor: Actor, org: OrgScope, previous: PreviousCall, now) -> None:
+async def _report_previous(
+    actor: Actor, org: OrgScope, previous: PreviousCall, now: datetime
+) -> None:
     """Report the previous call on the full path; a refusal names the field under
     ``previous.report``."""
     try:

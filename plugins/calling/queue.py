@@ -316,6 +316,9 @@ LEFT JOIN org_unit o ON o.id = p.home_org_id
 """
 
 
+# with a report the statement only goes on when the report was stored; the candidate is never
+# the reported target (FOR UPDATE would skip that row, which rp_tg updated in this very
+# statement, but the rule is spelled out rather than left to that)
 _AFTER_REPORT = {
     "candidate": " AND EXISTS (SELECT 1 FROM rp_cl) "
     "AND NOT EXISTS (SELECT 1 FROM rp WHERE rp.target_id = t.id)",
