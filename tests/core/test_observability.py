@@ -63,3 +63,29 @@ class TestMetricsOn:
         assert 'orga_jobs{kind="mail.send",status="queued"} 1.0' in text
         assert "orga_request_duration_seconds" in text
         assert "orga_mail_sent_total" in text
+
+
+async def test_access_line_goes_through_logging_in_text_mode(client, caplog):
+    with caplog.at_level(logging.INFO, logger="orga.access"):
+        await client.get("/api/health/live", headers={"X-Request-ID": "text-mode"})
+    access = [r for r in caplog.records if r.name == "orga.access"]
+    assert access and access[-1].getMessage() == "GET /api/health/live 200"
+    assert access[-1].request_id == "text-mode" and access[-1].duration_ms >= 0
+
+
+def test_json_lines_keep_non_ascii_and_encode_any_extra(tmp_path):
+    stream = io.StringIO()
+    settings = load_settings(
+        environ={}, var_dir=str(tmp_path), env="production", secret_key="k" * 40, log_format="json"
+    )
+    handler = configure_logging(settings, stream)
+    try:
+        logging.getLogger("orga.test").warning(
+            "Grüße %s", "aus Köln", extra={"odd": ValueError("boom")}
+        )
+    finally:
+        logging.getLogger("orga").removeHandler(handler)
+        logging.getLogger("orga").propagate = True
+    entry = json.loads(stream.getvalue())
+    assert entry["message"] == "Grüße aus Köln" and "Grüße" in stream.getvalue()
+    assert entry["level"] == "WARNING" and entry["odd"] == "boom"
