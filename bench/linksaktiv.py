@@ -5,7 +5,7 @@ Run: ``.venv/bin/python bench/linksaktiv.py [--backend postgres|sqlite] [--secon
 ≥ 200 sign-ups/s sustained on PostgreSQL; the shipping CSV of 100,000 orders streams in
 ≤ 10 s with flat memory.
 
-The server is ``orga serve`` (granian) on loopback with the worker off, so each sign-up is the
+The server is ``orga serve`` (uvicorn) on loopback with the worker off, so each sign-up is the
 full request path (parse, match or create the person, activist row, topics, confirmation mail
 rendered and put into the outbox) and nothing else competes for the two cores. Load comes
 from ``wrk`` (Debian package ``wrk``) with a Lua script that sends a new e-mail address every

@@ -1,10 +1,21 @@
 """HTTP server choice: uvicorn vs granian serving orga's own endpoints on loopback.
 
-Run: ``.venv/bin/python bench/server.py [--seconds 5] [--concurrency 32]``. Needs uvicorn (in
-the ``dev`` extra; granian is what ``orga serve`` uses) and ``wrk`` (Debian package ``wrk``; a
-Python client could not load the servers enough to tell them apart). Each server runs one
-process on a migrated SQLite demo database; wrk sends ``GET /api/health`` (database and
-migration check) and ``GET /api/me`` (token + grants). Prints requests/s and p50/p99.
+Run: ``.venv/bin/python bench/server.py [--seconds 5] [--concurrency 32] [--rate 300]
+[--connections 100]``. Needs granian (in the ``dev`` extra; uvicorn is what ``orga serve``
+uses) and ``wrk`` (Debian package ``wrk``; a Python client could not load the servers enough
+to tell them apart). Each server runs one process on a migrated SQLite demo database. Two
+regimes, because they disagree:
+
+- **saturated** (closed loop): wrk keeps ``--concurrency`` requests in flight, ``GET
+  /api/health`` (database and migration check) and ``GET /api/me`` (token + grants):
+  requests/s and p50/p99 at the most the server does.
+- **open loop**, as a deployment runs (below saturation, clients arriving on their own):
+  ``--connections`` keep-alive clients offer ``--rate`` ``GET /api/me`` per second together
+  for ``--seconds``; the server's CPU per request (and the client's, whose work is fixed, to
+  read it against the machine's speed) and p50/p99 from when each request was due. Each
+  server is measured twice, interleaved, since this machine's speed drifts.
+
+Prints JSON.
 """
 
 from __future__ import annotations
@@ -20,8 +31,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import httpx
+import time
 
+import httpx
+import uvloop
+
+from bench._cpu import CpuSplit
+from bench._http import Connection, percentiles
 from core._pgserver import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -98,7 +114,55 @@ def wrk(url: str, headers: dict, seconds: float, concurrency: int) -> dict:
     return result
 
 
-async def measure(server: str, env: dict[str, str], password: str, args) -> dict:
+async def open_loop(port: int, token: str, pid: int, args) -> dict:
+    """``args.connections`` clients offer ``args.rate`` ``GET /api/me``/s together (client
+    ``i`` every ``connections / rate`` s, offset by ``i / rate``) for ``args.seconds``."""
+    clients = [Connection(port, token) for _ in range(args.connections)]
+    for client in clients:
+        await client.open()
+    latencies: list[float] = []
+    interval = args.connections / args.rate
+
+    async def client_loop(client: Connection, start: float, deadline: float) -> None:
+        due = start
+        while due < deadline:
+            wait = due - time.perf_counter()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            status, _ = await client.request("GET", "/api/me")
+            if status != 200:
+                raise RuntimeError(f"GET /api/me answered {status}")
+            latencies.append(time.perf_counter() - due)
+            due += interval
+
+    async def phase(seconds: float) -> None:
+        start = time.perf_counter()
+        await asyncio.gather(
+            *(
+                client_loop(client, start + i / args.rate, start + seconds)
+                for i, client in enumerate(clients)
+            )
+        )
+
+    await phase(2)  # warm-up: caches, the pool
+    latencies.clear()
+    cpu = CpuSplit([pid])
+    cpu.start()
+    await phase(args.seconds)
+    usage = cpu.stop(len(latencies))
+    for client in clients:
+        await client.close()
+    return {
+        "requests_per_second": round(len(latencies) / args.seconds),
+        **percentiles(latencies),
+        "server_cpu_ms_per_request": usage["server_cpu_ms_per_reservation"],
+        "client_cpu_ms_per_request": usage["load_generator_cpu_ms_per_reservation"],
+        "machine_busy_percent": usage["machine_busy_percent"],
+    }
+
+
+async def measure(server: str, env: dict[str, str], password: str, args, saturated: bool) -> dict:
+    """Start ``server`` and measure it: saturated (wrk) or open loop."""
     port = free_port()
     proc = subprocess.Popen(command(server, port), env=env, cwd=ROOT)  # noqa: ASYNC220
     base = f"http://127.0.0.1:{port}"
@@ -114,6 +178,8 @@ async def measure(server: str, env: dict[str, str], password: str, args) -> dict
                 "/api/auth/login", json={"email": "admin@demo.orga.invalid", "password": password}
             )
             token = login.json()["token"]
+        if not saturated:
+            return await open_loop(port, token, proc.pid, args)
         auth = {"Authorization": f"Bearer {token}"}
         return {
             "health": await asyncio.to_thread(
@@ -132,6 +198,8 @@ async def main() -> dict:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=int, default=5)
     parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--rate", type=float, default=300, help="open loop: requests/s offered")
+    parser.add_argument("--connections", type=int, default=100, help="open loop: clients")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         env = {k: v for k, v in os.environ.items() if not k.startswith("ORGA_")}
@@ -142,11 +210,18 @@ async def main() -> dict:
             ORGA_SECRET_KEY="bench-" + "k" * 40,
         )
         password = prepare(env)
-        results = {
-            server: await measure(server, env, password, args) for server in ("uvicorn", "granian")
-        }
-    return {"benchmark": "server", "concurrency": args.concurrency, **results}
+        servers = ("uvicorn", "granian")
+        saturated = {s: await measure(s, env, password, args, True) for s in servers}
+        open_loop_runs: dict[str, list[dict]] = {s: [] for s in servers}
+        for _ in range(2):
+            for server in servers:
+                open_loop_runs[server].append(await measure(server, env, password, args, False))
+    return {
+        "benchmark": "server",
+        "saturated": {"concurrency": args.concurrency, **saturated},
+        "open_loop": {"rate": args.rate, "connections": args.connections, **open_loop_runs},
+    }
 
 
 if __name__ == "__main__":
-    print(json.dumps(asyncio.run(main()), indent=2))
+    print(json.dumps(uvloop.run(main()), indent=2))

@@ -67,19 +67,20 @@ def cli() -> None:
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--workers", default=1, show_default=True, type=int, help="server processes")
 def serve(host: str, port: int, workers: int) -> None:
-    """Serve the API, docs and public pages with granian (see docs/design.md for why)."""
-    from granian import Granian
-    from granian.constants import Interfaces
+    """Serve the API, docs and public pages with uvicorn (see docs/design.md for why)."""
+    import uvicorn
 
-    Granian(
+    uvicorn.run(
         "core.app:create_app",
         factory=True,
-        address=host,
+        host=host,
         port=port,
         workers=workers,
-        interface=Interfaces.ASGI,
-        respawn_failed_workers=True,
-    ).serve()
+        loop="auto",  # uvloop
+        http="auto",  # httptools
+        access_log=False,  # orga writes its own access line (core.observability)
+        server_header=False,
+    )
 
 
 @cli.command("backup")

@@ -37,7 +37,8 @@ def orga(env, *args, stdin="", modules=None):
     )
 
 
-def table_names(url: str, var_dir: str) -> set[str]:
+def fetch_rows(url: str, var_dir: str, postgres_sql: str, sqlite_sql: str | None = None):
+    """The rows of one query on the CLI's database (``sqlite_sql`` where SQLite differs)."""
     runtime = build_runtime(
         load_settings(environ={}, database_url=url, var_dir=var_dir, modules=())
     )
@@ -45,17 +46,21 @@ def table_names(url: str, var_dir: str) -> set[str]:
     async def work():
         await db.open_engine(runtime.engine, pool_size=1)
         try:
-            if db.is_postgres():
-                rows = await db.fetch(
-                    "SELECT tablename AS name FROM pg_tables WHERE schemaname = 'public'"
-                )
-            else:
-                rows = await db.fetch("SELECT name FROM sqlite_master WHERE type = 'table'")
-            return {r["name"] for r in rows}
+            return await db.fetch(postgres_sql if db.is_postgres() else sqlite_sql or postgres_sql)
         finally:
             await db.close_engine(runtime.engine)
 
     return asyncio.run(work())
+
+
+def table_names(url: str, var_dir: str) -> set[str]:
+    rows = fetch_rows(
+        url,
+        var_dir,
+        "SELECT tablename AS name FROM pg_tables WHERE schemaname = 'public'",
+        "SELECT name FROM sqlite_master WHERE type = 'table'",
+    )
+    return {r["name"] for r in rows}
 
 
 def test_orga_modules_calling_loads_only_core_and_calling(cli_env, tmp_path):
@@ -166,8 +171,12 @@ def test_secret_key_is_generated_once_in_development(cli_env, tmp_path):
     assert result.returncode == 2 and "ORGA_SECRET_KEY" in result.stderr
 
 
-def test_serve_answers_http(cli_env):
+def test_serve_answers_http_and_trusts_the_local_proxy(cli_env, tmp_path):
+    """``orga serve`` answers, names no server software, and takes the client address from
+    ``X-Forwarded-For`` when the proxy is local (login throttling counts that address)."""
+    import hashlib
     import time
+    import urllib.error
     import urllib.request
 
     from core._pgserver import free_port
@@ -191,10 +200,26 @@ def test_serve_answers_http(cli_env):
             except OSError:
                 assert time.monotonic() < deadline, "orga serve did not answer"
                 time.sleep(0.2)
-        assert b'"status":"ok"' in body
+        assert b'"status":"ok"' in body and response.headers["server"] is None
+        login = urllib.request.Request(
+            f"http://127.0.0.1:{port}/api/auth/login",
+            data=b'{"email": "nobody@example.org", "password": "wrong password 123"}',
+            headers={"Content-Type": "application/json", "X-Forwarded-For": "203.0.113.7"},
+        )
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(login)
+        assert refused.value.code == 401
     finally:
         proc.terminate()
         proc.wait(timeout=15)
+    keys = {
+        r["key"]
+        for r in fetch_rows(
+            cli_env["ORGA_DATABASE_URL"], str(tmp_path / "var"), "SELECT key FROM login_attempt"
+        )
+    }
+    assert hashlib.sha256(b"address:203.0.113.7").hexdigest() in keys
+    assert hashlib.sha256(b"address:127.0.0.1").hexdigest() not in keys
 
 
 def test_people_import_and_purge(cli_env, tmp_path):
