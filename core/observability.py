@@ -30,6 +30,7 @@ _request_id: ContextVar[str | None] = ContextVar("orga_request_id", default=None
 _SANE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 _STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
 access_log = logging.getLogger("orga.access")
+_orga_log = logging.getLogger("orga")
 _encode = msgspec.json.Encoder(enc_hook=str).encode
 
 
@@ -107,7 +108,7 @@ def configure_logging(settings: Settings, stream: Any = None) -> logging.Handler
     handler.setFormatter(JsonFormatter() if json_lines else logging.Formatter(_TEXT))
     handler.addFilter(_RequestIdFilter())
     handler.set_name("orga")
-    logger = logging.getLogger("orga")
+    logger = _orga_log
     for old in [h for h in logger.handlers if h.get_name() == "orga"]:
         logger.removeHandler(old)
     logger.addHandler(handler)
@@ -120,8 +121,9 @@ def configure_logging(settings: Settings, stream: Any = None) -> logging.Handler
 def _log_access(method: str, path: str, status: int, started: float, request_id: str) -> None:
     """The request's access line: straight to orga's JSON handler, else through ``logging``."""
     duration_ms = round((time.perf_counter() - started) * 1000, 2)
-    if _json_handler is not None:
-        _json_handler.write_access(method, path, status, duration_ms, request_id)
+    handler = _json_handler
+    if handler is not None and handler in _orga_log.handlers:  # not removed since
+        handler.write_access(method, path, status, duration_ms, request_id)
         return
     access_log.info(
         "%s %s %s",

@@ -89,3 +89,17 @@ def test_json_lines_keep_non_ascii_and_encode_any_extra(tmp_path):
     entry = json.loads(stream.getvalue())
     assert entry["message"] == "Grüße aus Köln" and "Grüße" in stream.getvalue()
     assert entry["level"] == "WARNING" and entry["odd"] == "boom"
+
+
+async def test_a_removed_json_handler_gets_no_more_access_lines(client, tmp_path, caplog):
+    stream = io.StringIO()
+    settings = load_settings(
+        environ={}, var_dir=str(tmp_path), env="production", secret_key="k" * 40, log_format="json"
+    )
+    handler = configure_logging(settings, stream)
+    logging.getLogger("orga").removeHandler(handler)
+    logging.getLogger("orga").propagate = True
+    with caplog.at_level(logging.INFO, logger="orga.access"):
+        await client.get("/api/health/live")
+    assert stream.getvalue() == ""
+    assert any(r.name == "orga.access" for r in caplog.records)
