@@ -5,8 +5,8 @@ new one), echoed in the response and attached to every log line written while it
 operator can follow one request through the access log, errors and job enqueues.
 
 The access line is the one line every request writes, so in JSON mode it skips the logging
-machinery (LogRecord, filter, formatter: ~25 µs) and is encoded and written by orga's handler
-directly (~5 µs); it reads exactly like the line ``logging`` would have written.
+machinery (LogRecord, filter, formatter: ~19 µs in a warm loop) and is encoded and written by
+orga's handler directly (~7 µs); it reads exactly like the line ``logging`` would have written.
 """
 
 from __future__ import annotations
@@ -45,16 +45,21 @@ class _RequestIdFilter(logging.Filter):
         return True
 
 
+def _head(created: float, level: str, logger: str, message: str) -> dict[str, Any]:
+    """The fields every JSON line starts with."""
+    return {
+        "time": datetime.fromtimestamp(created, UTC).isoformat(timespec="milliseconds"),
+        "level": level,
+        "logger": logger,
+        "message": message,
+    }
+
+
 class JsonFormatter(logging.Formatter):
     """One JSON object per line: time, level, logger, message, request id and extras."""
 
     def format(self, record: logging.LogRecord) -> str:
-        entry: dict[str, Any] = {
-            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
-            "level": record.levelname,
-            "logger": record.name,
-            "message": record.getMessage(),
-        }
+        entry = _head(record.created, record.levelname, record.name, record.getMessage())
         for key, value in vars(record).items():
             if key not in _STANDARD and value is not None:
                 entry[key] = value
@@ -66,21 +71,11 @@ class JsonFormatter(logging.Formatter):
 class _JsonLinesHandler(logging.StreamHandler):
     """orga's handler in JSON mode, which also writes access lines without a LogRecord."""
 
-    def write_access(
-        self, method: str, path: str, status: int, duration_ms: float, request_id: str
-    ) -> None:
+    def write_access(self, message: str, fields: dict[str, Any], request_id: str) -> None:
         """Write the access line of one request (the fields :class:`JsonFormatter` would)."""
-        entry = {
-            "time": datetime.now(UTC).isoformat(timespec="milliseconds"),
-            "level": "INFO",
-            "logger": access_log.name,
-            "message": f"{method} {path} {status}",
-            "method": method,
-            "path": path,
-            "status": status,
-            "duration_ms": duration_ms,
-            "request_id": request_id,
-        }
+        entry = _head(time.time(), "INFO", access_log.name, message)
+        entry.update(fields)
+        entry["request_id"] = request_id
         try:
             line = _encode(entry).decode() + self.terminator
             with self.lock:  # type: ignore[union-attr]
@@ -121,17 +116,13 @@ def configure_logging(settings: Settings, stream: Any = None) -> logging.Handler
 def _log_access(method: str, path: str, status: int, started: float, request_id: str) -> None:
     """The request's access line: straight to orga's JSON handler, else through ``logging``."""
     duration_ms = round((time.perf_counter() - started) * 1000, 2)
+    message = f"{method} {path} {status}"
+    fields = {"method": method, "path": path, "status": status, "duration_ms": duration_ms}
     handler = _json_handler
     if handler is not None and handler in _orga_log.handlers:  # not removed since
-        handler.write_access(method, path, status, duration_ms, request_id)
-        return
-    access_log.info(
-        "%s %s %s",
-        method,
-        path,
-        status,
-        extra={"method": method, "path": path, "status": status, "duration_ms": duration_ms},
-    )
+        handler.write_access(message, fields, request_id)
+    else:
+        access_log.info(message, extra=fields)
 
 
 def request_id_middleware(app):
