@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 import msgspec
 from litestar import Request, Response, Router, delete, get, post
 from litestar import patch as patch_route
+from litestar.openapi.spec import (
+    OpenAPIFormat,
+    OpenAPIMediaType,
+    OpenAPIResponse,
+    OpenAPIType,
+    Operation,
+    Schema,
+)
 from litestar.status_codes import HTTP_204_NO_CONTENT
 
 from core import db
@@ -129,10 +138,22 @@ async def patch_person(
     return await _detail(request, await services.require_person(person_id, org.path), org)
 
 
+@dataclass
+class _ExportOperation(Operation):
+    """The export's OpenAPI operation: its 200 answers JSON or, with ``?format=zip``, a ZIP."""
+
+    def __post_init__(self) -> None:
+        ok = (self.responses or {}).get("200")
+        if isinstance(ok, OpenAPIResponse) and ok.content is not None:
+            binary = Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.BINARY)
+            ok.content["application/zip"] = OpenAPIMediaType(schema=binary)
+
+
 @get(
     "/{person_id:int}/export",
     guards=[requires("people.export")],
     summary="Everything stored about a person (GDPR Art. 15/20)",
+    operation_class=_ExportOperation,
 )
 async def export_person(
     request: Request,

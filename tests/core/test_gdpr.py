@@ -191,3 +191,12 @@ async def test_erase_and_export_need_their_permissions(client, factory):
     other = await factory.org("Other", kind="federal")
     stranger = await factory.user("admin", other["id"])
     assert (await client.delete(url, headers=stranger.headers)).status_code == 404
+
+
+async def test_the_export_documents_both_formats(client):
+    """API clients (and the schema fuzzer) learn from the OpenAPI document that the export
+    answers a ZIP with ``?format=zip``, not only JSON."""
+    schema = (await client.get("/schema/openapi.json")).json()
+    ok = schema["paths"]["/api/orgs/{org_id}/people/{person_id}/export"]["get"]["responses"]["200"]
+    assert set(ok["content"]) == {"application/json", "application/zip"}
+    assert ok["content"]["application/zip"]["schema"] == {"type": "string", "format": "binary"}
