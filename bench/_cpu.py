@@ -4,9 +4,12 @@ was (psutil)."""
 
 from __future__ import annotations
 
+import contextlib
+import multiprocessing
 import os
+import time
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 import psutil
 
@@ -66,3 +69,33 @@ class CpuSplit:
         total -= self._machine_before[1]
         result["machine_busy_percent"] = round(100 * busy / max(total, 1e-9), 1)
         return result
+
+
+def _spin(share: float, period_s: float) -> None:
+    """Busy for ``share`` of every ``period_s``, asleep for the rest, until terminated."""
+    while True:
+        until = time.perf_counter() + share * period_s
+        while time.perf_counter() < until:
+            pass
+        time.sleep((1 - share) * period_s)
+
+
+@contextlib.contextmanager
+def noisy_neighbour(share: float, period_s: float = 0.03) -> Iterator[None]:
+    """While inside: one process per core (nice 0) spinning ``share`` of every ``period_s``,
+    a neighbour that takes that share of the machine away in short slices; 0 starts none."""
+    if share <= 0:
+        yield
+        return
+    spinners = [
+        multiprocessing.Process(target=_spin, args=(share, period_s), daemon=True)
+        for _ in range(os.cpu_count() or 1)
+    ]
+    for spinner in spinners:
+        spinner.start()
+    try:
+        yield
+    finally:
+        for spinner in spinners:
+            spinner.terminate()
+            spinner.join()
