@@ -32,6 +32,8 @@ async def test_only_the_queue_is_vacuumed_often_and_all_are_analyzed_rarely(clie
     assert "autovacuum_vacuum_scale_factor=0" in options["calling_lock"]
     assert "vacuum_truncate=false" in options["calling_lock"]
     assert "autovacuum_vacuum_insert_threshold=100000" in options["audit_log"]
+    for table in ("calling_call", "audit_log"):
+        assert "autovacuum_analyze_threshold=100000" in options[table]
     for table in ("calling_target", "calling_call"):
         assert "autovacuum_analyze_scale_factor=1.0" in options[table]
     assert "autovacuum_analyze_threshold=1000000" in options["calling_lock"]
