@@ -25,9 +25,10 @@ from core.orgs.services import module_states
 from core.pagination import Page, keyset_page
 from core.people.consent import contactable_sql, not_opted_out_sql, record_consent
 from core.people.gdpr import erase_person, export_person
+from core.people.links import link_keys, open_person_token, person_token, person_tokens
 from core.people.schemas import ConsentIn
 from core.people.services import get_person_row, scope, subtree_ids
-from core.people.signup import match_or_create_person
+from core.people.signup import confirm_person, create_pending_person
 from core.people.tags import add_tags, tags_of
 from core.problems import FieldError, Problem, conflict, forbidden, invalid, not_found
 from core.public import RateLimit, client_address, honeypot_tripped, page_locale, render_page
@@ -52,8 +53,10 @@ __all__ = [
     "cached",
     "client_address",
     "compile_segment",
+    "confirm_person",
     "conflict",
     "contactable_sql",
+    "create_pending_person",
     "current_runtime",
     "drop_cached",
     "enqueue",
@@ -65,15 +68,18 @@ __all__ = [
     "gettext",
     "honeypot_tripped",
     "invalid",
-    "match_or_create_person",
+    "link_keys",
     "module_config",
     "module_enabled",
     "normalize_postal_code",
     "not_found",
     "not_opted_out_sql",
     "notify_changes",
+    "open_person_token",
     "page_in_org",
     "page_locale",
+    "person_token",
+    "person_tokens",
     "record",
     "record_consent",
     "render_page",

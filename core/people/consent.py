@@ -18,15 +18,19 @@ __all__ = ["contactable_sql", "current_consents", "not_opted_out_sql", "record_c
 
 
 async def record_consent(
-    person_id: int, entry: ConsentIn, default_source: str | None = None
+    person_id: int, entry: ConsentIn, default_source: str | None = None, *, pending: bool = False
 ) -> None:
-    """Append one consent event (never updates or deletes earlier ones)."""
+    """Append one consent event (never updates or deletes earlier ones).
+
+    ``pending``: the consent came through a public form whose sender has not confirmed the
+    channel yet; it is stored as ``pending`` and counts as no decision at all until then.
+    """
     await ConsentEvent.insert(
         ConsentEvent(
             person=person_id,
             channel=entry.channel,
             purpose=entry.purpose,
-            status=entry.status,
+            status="pending" if pending else entry.status,
             source=entry.source or default_source or "api",
             reference=entry.reference,
             wording=entry.wording,
@@ -35,7 +39,8 @@ async def record_consent(
 
 
 async def current_consents(person_ids: list[int]) -> dict[int, list[ConsentOut]]:
-    """The latest event per channel and purpose of each person."""
+    """The latest decision per channel and purpose of each person (``pending`` only where
+    nothing was decided yet)."""
     if not person_ids:
         return {}
     marks = ", ".join(["{}"] * len(person_ids))
@@ -46,7 +51,9 @@ async def current_consents(person_ids: list[int]) -> dict[int, list[ConsentOut]]
     )
     latest: dict[int, dict[tuple[str, str], dict[str, Any]]] = defaultdict(dict)
     for row in rows:
-        latest[row["person_id"]][(row["channel"], row["purpose"])] = row
+        decided = latest[row["person_id"]].get((row["channel"], row["purpose"]))
+        if row["status"] != "pending" or decided is None or decided["status"] == "pending":
+            latest[row["person_id"]][(row["channel"], row["purpose"])] = row
     return {
         pid: [
             ConsentOut(
@@ -65,13 +72,14 @@ async def current_consents(person_ids: list[int]) -> dict[int, list[ConsentOut]]
 def contactable_sql(channel: str, alias: str = "p", purpose: str = "general") -> str:
     """SQL condition: the person may be contacted on ``channel`` (no parameters needed).
 
-    True when the person is not do-not-contact and the latest consent event for the channel
-    and purpose is ``granted``.
+    True when the person is not do-not-contact and the latest consent decision for the
+    channel and purpose is ``granted`` (unconfirmed ``pending`` events are no decision).
     """
     return (
         f"(NOT {alias}.do_not_contact AND (SELECT ce.status FROM consent_event ce "
         f"WHERE ce.person_id = {alias}.id AND ce.channel = '{channel}' "
-        f"AND ce.purpose = '{purpose}' ORDER BY ce.id DESC LIMIT 1) = 'granted')"
+        f"AND ce.purpose = '{purpose}' AND ce.status <> 'pending' "
+        "ORDER BY ce.id DESC LIMIT 1) = 'granted')"
     )
 
 
@@ -84,5 +92,6 @@ def not_opted_out_sql(channel: str, alias: str = "p", purpose: str = "general") 
     return (
         f"(NOT {alias}.do_not_contact AND COALESCE((SELECT ce.status FROM consent_event ce "
         f"WHERE ce.person_id = {alias}.id AND ce.channel = '{channel}' "
-        f"AND ce.purpose = '{purpose}' ORDER BY ce.id DESC LIMIT 1), 'none') <> 'withdrawn')"
+        f"AND ce.purpose = '{purpose}' AND ce.status <> 'pending' "
+        "ORDER BY ce.id DESC LIMIT 1), 'none') <> 'withdrawn')"
     )

@@ -317,7 +317,12 @@ async def _new_ids(count: int) -> list[int]:
             "SELECT nextval('person_id_seq') AS id FROM generate_series(1, {})", count
         )
         return [int(r["id"]) for r in rows]
-    top = await db.fetch_one("SELECT COALESCE(MAX(id), 0) AS m FROM person")
+    # Past the highest id ever given (AUTOINCREMENT's counter), not the highest alive: the
+    # id of an erased person is never reused. Inserting the ids moves the counter on.
+    top = await db.fetch_one(
+        "SELECT MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'person'), 0), "
+        "COALESCE((SELECT MAX(id) FROM person), 0)) AS m"
+    )
     return list(range(top["m"] + 1, top["m"] + 1 + count))
 
 

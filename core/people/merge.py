@@ -83,7 +83,8 @@ async def merge_people(
     """Merge ``merged_ids`` into ``kept_id`` in one transaction.
 
     Fields named in ``overrides`` take the value of the given person; other empty fields of the
-    kept person are filled from the merged ones; tags, phones and consent history are united;
+    kept person are filled from the merged ones; tags, phones, consent history and link keys
+    are united (the result is pending only if everyone was);
     every module moves its rows through ``people_merged``; the merged people are deleted.
     """
     everyone = [kept_id, *merged_ids]
@@ -118,6 +119,7 @@ async def merge_people(
                 if filled is not None:
                     values[field] = filled
         values["do_not_contact"] = any(bool(by_id[p]["do_not_contact"]) for p in everyone)
+        values["pending"] = all(bool(by_id[p]["pending"]) for p in everyone)
         first = values.get("first_name", kept["first_name"])
         last = values.get("last_name", kept["last_name"])
         values["first_key"], values["last_key"] = name_keys(first, last)
@@ -159,6 +161,11 @@ async def merge_people(
                     bool(phone["valid"]),
                     position,
                 )
+        await db.execute(  # links mailed to the merged records keep working (same human)
+            f"UPDATE person_link_key SET person_id = {{}} WHERE person_id IN ({merged_marks})",
+            kept_id,
+            *merged_ids,
+        )
         await db.execute(
             f"UPDATE orga_user SET person_id = {{}} WHERE person_id IN ({merged_marks})",
             kept_id,

@@ -150,6 +150,8 @@ class PersonOut(msgspec.Struct):
     notes: str | None
     created_at: datetime
     updated_at: datetime
+    pending: bool = False
+    """Came through a public form and not confirmed by its owner yet (see the duplicates)."""
 
 
 class PersonDetail(PersonOut):

@@ -225,6 +225,7 @@ async def load_people(rows: list[dict[str, Any]]) -> list[PersonOut]:
             custom_fields=db.json_value(row["custom_fields"]) or {},
             created_at=row["created_at"],
             updated_at=row["updated_at"],
+            pending=bool(row.get("pending")),
         )
         for row in rows
     ]

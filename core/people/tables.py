@@ -16,6 +16,7 @@ __all__ = [
     "Person",
     "PersonImport",
     "PersonImportError",
+    "PersonLinkKey",
     "PersonPhone",
     "PersonTag",
     "Tag",
@@ -28,6 +29,8 @@ class Person(Stamped, Table, tablename="person"):
     ``first_key``/``last_key`` are lower-cased "first last" / "last first" for indexed name
     search by prefix; the people service keeps them in step with the names. ``has_phone`` says
     whether a valid number exists (kept by ``refresh_phone_flag``), so counts read an index.
+    ``pending``: the record came through a public form and its owner has not confirmed it
+    yet (core/people/signup.py). On SQLite the id is ``AUTOINCREMENT``: never reused.
     """
 
     first_name = Varchar(length=200, default="")
@@ -48,6 +51,7 @@ class Person(Stamped, Table, tablename="person"):
     has_phone = Boolean(default=False)
     custom_fields = JSON(default="{}")
     notes = Text(null=True, default=None)
+    pending = Boolean(default=False)
 
 
 class PersonPhone(Table, tablename="person_phone"):
@@ -57,6 +61,15 @@ class PersonPhone(Table, tablename="person_phone"):
     e164 = Varchar(length=20, index=True)
     valid = Boolean(default=True)
     position = Integer(default=0)
+
+
+class PersonLinkKey(Table, tablename="person_link_key"):
+    """A random key that the person's signed links carry (core/people/links.py); deleted
+    with the person and when their e-mail address changes, which voids those links."""
+
+    person = ForeignKey(Person, on_delete=OnDelete.cascade, db_column_name="person_id")
+    key = Varchar(length=32, unique=True)
+    created_at = Timestamptz(default=TimestamptzNow())
 
 
 class Tag(Stamped, Table, tablename="tag"):

@@ -1,4 +1,8 @@
-"""Personal links in mails (signed tokens carry the participation id) and display helpers."""
+"""Personal links in mails and display helpers.
+
+A confirm or cancel link carries the participation id and the person's link key
+(core's ``person_token``): it dies with the person and with a change of their address.
+"""
 
 from __future__ import annotations
 
@@ -11,12 +15,13 @@ from babel import Locale
 from babel.dates import get_date_format, get_time_format
 
 from core import db
-from core.api import current_runtime, sign
+from core.api import current_runtime, person_token, person_tokens
 
 __all__ = [
     "CANCEL",
     "CONFIRM",
     "cancel_url",
+    "cancel_urls",
     "confirm_url",
     "event_url",
     "mail_event",
@@ -36,14 +41,24 @@ def event_url(org_id: int, event_id: int) -> str:
     return f"{_base()}/p/events/{org_id}/{event_id}"
 
 
-def confirm_url(org_id: int, event_id: int, participation_id: int) -> str:
+async def confirm_url(org_id: int, event_id: int, participation: dict[str, Any]) -> str:
     """The link that confirms a public sign-up."""
-    return f"{event_url(org_id, event_id)}/confirm/{sign(CONFIRM, participation_id)}"
+    token = await person_token(CONFIRM, participation["person_id"], participation["id"])
+    return f"{event_url(org_id, event_id)}/confirm/{token}"
 
 
-def cancel_url(org_id: int, event_id: int, participation_id: int) -> str:
+async def cancel_url(org_id: int, event_id: int, participation: dict[str, Any]) -> str:
     """The personal link that cancels a participation (shows a button; GET changes nothing)."""
-    return f"{event_url(org_id, event_id)}/cancel/{sign(CANCEL, participation_id)}"
+    token = await person_token(CANCEL, participation["person_id"], participation["id"])
+    return f"{event_url(org_id, event_id)}/cancel/{token}"
+
+
+async def cancel_urls(org_id: int, event_id: int, participations: dict[int, int]) -> dict[int, str]:
+    """Cancel links for many participations at once: ``{person_id: participation_id}`` to
+    ``{person_id: link}``."""
+    tokens = await person_tokens(CANCEL, participations)
+    base = event_url(org_id, event_id)
+    return {pid: f"{base}/cancel/{token}" for pid, token in tokens.items()}
 
 
 @lru_cache(maxsize=64)

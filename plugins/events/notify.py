@@ -14,7 +14,7 @@ from typing import Any
 from core import db
 from core.api import current_runtime, utcnow
 from core.jobs.services import enqueue
-from plugins.events.links import cancel_url, mail_event
+from plugins.events.links import cancel_urls, mail_event
 
 __all__ = [
     "JOBS",
@@ -60,7 +60,8 @@ async def _recipients(event_id: int, statuses: tuple[str, ...]) -> list[dict[str
     marks = ", ".join(["{}"] * len(statuses))
     # Service mail about an event the person joined: needs an address and no do-not-contact.
     return await db.fetch(
-        "SELECT pa.id AS participation_id, p.first_name, p.last_name, p.email, p.language "
+        "SELECT pa.id AS participation_id, pa.person_id, p.first_name, p.last_name, p.email, "
+        "p.language "
         "FROM events_participation pa JOIN person p ON p.id = pa.person_id "
         f"WHERE pa.event_id = {{}} AND pa.status IN ({marks}) "
         "AND p.email IS NOT NULL AND p.email <> '' AND NOT p.do_not_contact ORDER BY pa.id",
@@ -79,9 +80,15 @@ async def _send_all(
     runtime = current_runtime()
     org_id = row["org_id"]
     async with db.transaction():
-        for person in await _recipients(row["id"], statuses):
-            if participation_id is not None and person["participation_id"] != participation_id:
-                continue
+        recipients = [
+            person
+            for person in await _recipients(row["id"], statuses)
+            if participation_id is None or person["participation_id"] == participation_id
+        ]
+        links = await cancel_urls(
+            org_id, row["id"], {p["person_id"]: p["participation_id"] for p in recipients}
+        )
+        for person in recipients:
             locale = person["language"] or runtime.settings.locale
             await runtime.mailer.send(
                 to_email=person["email"],
@@ -91,7 +98,7 @@ async def _send_all(
                 context={
                     "person": person,
                     "event": mail_event(row, locale),
-                    "cancel_url": cancel_url(org_id, row["id"], person["participation_id"]),
+                    "cancel_url": links[person["person_id"]],
                 },
                 dedupe_key=f"{key}:{person['participation_id']}",
             )

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from core import db
-from core.api import Page, conflict, current_runtime, utcnow
+from core.api import Page, confirm_person, conflict, current_runtime, utcnow
 from core.pagination import check_limit, decode_cursor, page_of
 from plugins.events import notify
 from plugins.events.links import cancel_url, confirm_url, mail_event
@@ -215,16 +215,33 @@ async def set_attendance(row: dict[str, Any], attendance: str | None) -> dict[st
     return new
 
 
-async def confirm_participation(participation_id: int) -> dict[str, Any] | None:
-    """Mark a public sign-up as confirmed by its mailed link (repeating it changes nothing)."""
-    await db.execute(
-        "UPDATE events_participation SET confirmed_at = {}, updated_at = {} "
-        "WHERE id = {} AND confirmed_at IS NULL",
-        utcnow(),
-        utcnow(),
-        participation_id,
-    )
-    return await get_participation(participation_id)
+async def confirm_participation(row: dict[str, Any], registry: Any) -> dict[str, Any] | None:
+    """Mark a public sign-up as confirmed by its mailed link (repeating it changes nothing).
+
+    The link went to the address the visitor gave, so the person's pending record is
+    confirmed too (core's ``confirm_person``: merged into the confirmed person with that
+    address, if there is one). Returns the participation as it stands afterwards, which
+    after a merge is the kept person's participation in the event.
+    """
+    now = utcnow()
+    async with db.transaction():
+        await db.execute(
+            "UPDATE events_participation SET confirmed_at = {}, updated_at = {} "
+            "WHERE id = {} AND confirmed_at IS NULL",
+            now,
+            now,
+            row["id"],
+        )
+        person_id = await confirm_person(
+            row["person_id"], registry, f"events.confirm:{row['event_id']}:{now.isoformat()}"
+        )
+        if person_id is None:
+            return None
+        return await db.fetch_one(
+            "SELECT * FROM events_participation WHERE event_id = {} AND person_id = {}",
+            row["event_id"],
+            person_id,
+        )
 
 
 async def _mail(
@@ -252,7 +269,7 @@ async def _mail(
         context={
             "person": person,
             "event": mail_event(event, locale),
-            "cancel_url": cancel_url(event["org_id"], event["id"], row["id"]),
+            "cancel_url": await cancel_url(event["org_id"], event["id"], row),
             **extra,
         },
         dedupe_key=dedupe_key,
@@ -266,7 +283,7 @@ async def send_confirmation(row: dict[str, Any], org_id: int, locale: str) -> No
         "mail/events_confirm",
         None,
         locale,
-        confirm_url=confirm_url(org_id, row["event_id"], row["id"]),
+        confirm_url=await confirm_url(org_id, row["event_id"], row),
         waiting=row["status"] == "waiting",
     )
 

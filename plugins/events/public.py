@@ -20,10 +20,11 @@ from core.api import (
     BadToken,
     Problem,
     RateLimit,
+    current_runtime,
     honeypot_tripped,
+    open_person_token,
     page_locale,
     render_page,
-    unsign,
     utcnow,
 )
 from core.i18n import gettext
@@ -238,12 +239,16 @@ async def signup(request: Request, org_id: int, event_id: int, data: Form) -> Re
 
 
 async def _participation_for(token: str, purpose: str, event_id: int, max_age: float | None):
+    """The participation a personal link stands for, while its person keeps the link key."""
     try:
-        participation_id = unsign(purpose, token, max_age=max_age)
+        person_id, participation_id = await open_person_token(purpose, token, max_age=max_age)
     except BadToken:
         return None
-    row = await participation.get_participation(int(participation_id))
-    return row if row and row["event_id"] == event_id else None
+    if not isinstance(participation_id, int):
+        return None
+    row = await participation.get_participation(participation_id)
+    ok = row and row["event_id"] == event_id and row["person_id"] == person_id
+    return row if ok else None
 
 
 @get("/{org_id:int}/{event_id:int}/confirm/{token:str}", summary="Confirm a sign-up")
@@ -253,14 +258,15 @@ async def confirm(request: Request, org_id: int, event_id: int, token: str) -> R
     event = await feeds.public_event(org_id, event_id)
     if row is None or event is None:
         return _not_found(request)
-    row = await participation.confirm_participation(row["id"])
-    assert row is not None
+    row = await participation.confirm_participation(row, current_runtime().registry)
+    if row is None:
+        return _not_found(request)
     return render_page(
         request,
         "pages/events_confirmed.html.jinja",
         event=event,
         participation=row,
-        cancel_link=cancel_url(org_id, event_id, row["id"]),
+        cancel_link=await cancel_url(org_id, event_id, row),
     )
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from core import db
-from core.api import ConsentIn, Problem, match_or_create_person, record
+from core.api import ConsentIn, Problem, create_pending_person, record
 from core.i18n import gettext
 from plugins.events import participation
 
@@ -53,7 +53,11 @@ def _check(form: dict[str, str], locale: str) -> tuple[dict[str, str], dict[str,
 async def sign_up(
     unit: dict[str, Any], event: dict[str, Any], form: dict[str, str], locale: str, region: str
 ) -> SignupResult:
-    """Sign the visitor up for ``event`` (waiting list when full) and mail the confirmation."""
+    """Sign the visitor up for ``event`` (waiting list when full) and mail the confirmation.
+
+    The visitor becomes a new pending person with pending consents (core's
+    ``create_pending_person``), never an existing record, until they follow the link.
+    """
     values, errors = _check(form, locale)
     if errors:
         return SignupResult(errors=errors)
@@ -72,7 +76,7 @@ async def sign_up(
     ]
     try:
         async with db.transaction():
-            person_id, _created = await match_or_create_person(
+            person_id = await create_pending_person(
                 home_org_id=event["org_id"],
                 first_name=values["first_name"],
                 last_name=values["last_name"],

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from core import db
-from core.api import conflict, invalid, sign, utcnow
+from core.api import conflict, invalid, person_token, utcnow
 from plugins.linksaktiv.config import config
 
 __all__ = [
@@ -135,12 +135,13 @@ async def mark_done(person_id: int, call_id: int) -> bool:
     return True
 
 
-def me_url(person_id: int) -> str:
-    """A fresh magic link to the person's page (signed, expires after ``link_days``)."""
+async def me_url(person_id: int) -> str:
+    """A fresh magic link to the person's page (expires after ``link_days``; void once the
+    person is erased or changes their e-mail address)."""
     from core.api import current_runtime
 
     base = current_runtime().settings.public_url.rstrip("/")
-    return f"{base}/p/linksaktiv/me?t={sign(ME_PURPOSE, person_id)}"
+    return f"{base}/p/linksaktiv/me?t={await person_token(ME_PURPOSE, person_id)}"
 
 
 async def mail_context(person_id: int) -> dict[str, Any] | None:
@@ -155,4 +156,4 @@ async def mail_context(person_id: int) -> dict[str, Any] | None:
         for c in await calls_for(person_id)
         if not c["done"]
     ]
-    return {"linksaktiv": {"calls": calls, "me_url": me_url(person_id)}}
+    return {"linksaktiv": {"calls": calls, "me_url": await me_url(person_id)}}

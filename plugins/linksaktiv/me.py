@@ -4,19 +4,26 @@ from __future__ import annotations
 
 from typing import Any
 
+import msgspec
+
 from core import db
 from core.api import Problem, invalid, utcnow
 from plugins.linksaktiv import calls as call_service
 from plugins.linksaktiv import orders
 from plugins.linksaktiv.signup import set_topics, unsubscribe
 
-__all__ = ["act", "page_data"]
+__all__ = ["act", "own_data", "page_data"]
 
 
 async def page_data(person_id: int) -> dict[str, Any] | None:
-    """Everything the page shows, or ``None`` when the person is no activist (any more)."""
+    """Everything the page shows, or ``None`` when the person is no activist (any more).
+
+    The page shows what the person gave through public forms, their consents and activity,
+    never what the party noted or imported about them (notes, address, custom fields): the
+    link may have been forwarded, and the record may hold data the activist never gave.
+    """
     person = await db.fetch_one(
-        "SELECT p.id, p.first_name, p.last_name, p.email, p.street, p.postal_code, p.city, "
+        "SELECT p.id, p.first_name, p.last_name, p.email, p.postal_code, "
         "p.home_org_id, u.path, a.status FROM person p JOIN linksaktiv_activist a "
         "ON a.person_id = p.id JOIN org_unit u ON u.id = p.home_org_id WHERE p.id = {}",
         person_id,
@@ -54,6 +61,32 @@ async def page_data(person_id: int) -> dict[str, Any] | None:
         "orders": my_orders,
         "editions": editions,
     }
+
+
+async def own_data(person: dict[str, Any]) -> dict[str, Any]:
+    """The page's download: the person's own details, phones, consent history and what they
+    did in the network, as plain JSON data (what the page shows, nothing the party noted)."""
+    from plugins.linksaktiv.gdpr import export
+
+    person_id = person["id"]
+    phones = await db.fetch(
+        "SELECT e164 FROM person_phone WHERE person_id = {} ORDER BY position", person_id
+    )
+    history = await db.fetch(
+        "SELECT channel, purpose, status, source, reference, wording, at FROM consent_event "
+        "WHERE person_id = {} ORDER BY id",
+        person_id,
+    )
+    return msgspec.to_builtins(
+        {
+            "person": {
+                key: person[key] for key in ("first_name", "last_name", "email", "postal_code")
+            },
+            "phones": [row["e164"] for row in phones],
+            "consent_history": history,
+            "linksaktiv": await export(person_id),
+        }
+    )
 
 
 async def _order(person_id: int, form: Any) -> str:

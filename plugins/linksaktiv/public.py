@@ -16,14 +16,13 @@ from core.api import (
     RateLimit,
     current_runtime,
     erase_person,
-    export_person,
     gettext,
     honeypot_tripped,
     module_enabled,
+    open_person_token,
     page_locale,
     record,
     render_page,
-    unsign,
 )
 from plugins.linksaktiv import calls as call_service
 from plugins.linksaktiv import me as me_service
@@ -137,21 +136,27 @@ async def confirm_page(request: Request, token: str) -> Response[str]:
     if person_id is None:
         return render_page(request, "pages/linksaktiv/link_broken.html.jinja", status=400)
     return render_page(
-        request, "pages/linksaktiv/confirmed.html.jinja", me_url=call_service.me_url(person_id)
+        request,
+        "pages/linksaktiv/confirmed.html.jinja",
+        me_url=await call_service.me_url(person_id),
     )
 
 
-def _person_of(token: str) -> int | None:
+async def _person_of(token: str) -> int | None:
+    """The person whose personal-page link this is, while the link is valid."""
     try:
-        return unsign(call_service.ME_PURPOSE, token, max_age=config().link_days * 86400)
+        person_id, _value = await open_person_token(
+            call_service.ME_PURPOSE, token, max_age=config().link_days * 86400
+        )
     except BadToken:
         return None
+    return person_id
 
 
 @get("/me")
 async def me_page(request: Request, t: str = "", done: str = "") -> Response[str]:
     """The activist's own page, opened by the magic link."""
-    person_id = _person_of(t)
+    person_id = await _person_of(t)
     page = await me_service.page_data(person_id) if person_id else None
     if page is None:
         return render_page(request, "pages/linksaktiv/link_broken.html.jinja", status=400)
@@ -178,7 +183,7 @@ async def me_submit(request: Request) -> Response:
     """The page's forms: topics, "I did it", order, report, unsubscribe, delete."""
     form = await request.form()
     token = form.get("t") or ""
-    person_id = _person_of(token)
+    person_id = await _person_of(token)
     if person_id is None:
         return render_page(request, "pages/linksaktiv/link_broken.html.jinja", status=400)
     action = form.get("action") or ""
@@ -206,7 +211,7 @@ async def me_submit(request: Request) -> Response:
 
 async def me_page_with_error(request: Request, token: str, message: str) -> Response[str]:
     """The personal page again with an error above the forms."""
-    person_id = _person_of(token)
+    person_id = await _person_of(token)
     page = await me_service.page_data(person_id) if person_id else None
     if page is None:
         return render_page(request, "pages/linksaktiv/link_broken.html.jinja", status=400)
@@ -225,12 +230,13 @@ async def me_page_with_error(request: Request, token: str, message: str) -> Resp
 
 @get("/me/export")
 async def me_export(t: str = "") -> Response[bytes]:
-    """Everything stored about me, as JSON (GDPR Art. 15/20)."""
-    person_id = _person_of(t)
+    """What I gave and did, as JSON (GDPR Art. 20); the full Art. 15 copy, with what the
+    party noted about me, is handed out by an organizer (``GET …/people/{id}/export``)."""
+    person_id = await _person_of(t)
     row = await db.fetch_one("SELECT * FROM person WHERE id = {}", person_id) if person_id else None
     if row is None:
         return Response(b"link expired", status_code=400, media_type="text/plain")
-    export = await export_person(row, current_runtime().registry)
+    export = await me_service.own_data(row)
     await record(
         "person.exported",
         object_type="person",

@@ -10,9 +10,12 @@ from core import db
 from core.api import (
     BadToken,
     ConsentIn,
+    confirm_person,
+    create_pending_person,
     current_runtime,
     invalid,
-    match_or_create_person,
+    open_person_token,
+    person_token,
     record_consent,
     resolve_unit,
     sign,
@@ -73,11 +76,11 @@ async def _fallback_unit() -> int:
 
 
 async def join(data: JoinIn, locale: str) -> int:
-    """Store a sign-up and mail the confirmation link; returns the person id.
+    """Store a sign-up as a pending person and mail the confirmation link; returns its id.
 
-    Nothing but the confirmation mail goes out before the link is followed. A person who
-    exists already (same e-mail or phone) is matched; one who confirmed before gets their
-    topics added and a link to their page instead.
+    Nothing but the confirmation mail goes out before the link is followed, and no existing
+    record is read or changed: whoever the address or phone belongs to, the sign-up is a new
+    pending record until the owner of the address confirms it (core/people/signup.py).
     """
     if not data.consent:
         raise invalid("consent", "please agree so that we may contact you")
@@ -91,7 +94,7 @@ async def join(data: JoinIn, locale: str) -> int:
     home = await resolve_unit(data.postal_code) or source_org or await _fallback_unit()
     runtime = current_runtime()
     async with db.transaction():
-        person_id, created = await match_or_create_person(
+        person_id = await create_pending_person(
             home_org_id=home,
             first_name=data.first_name,
             last_name=data.last_name,
@@ -100,54 +103,41 @@ async def join(data: JoinIn, locale: str) -> int:
             region=runtime.settings.default_region,
             source=_CORE_SOURCE.get(source, source),
             postal_code=data.postal_code.strip(),
-        )
-        existing = (
-            None
-            if created
-            else await db.fetch_one(
-                "SELECT id, status, help FROM linksaktiv_activist WHERE person_id = {}",
-                person_id,
-            )
+            consents=[
+                ConsentIn(
+                    channel=channel,
+                    status="granted",
+                    source="web_form",
+                    wording=data.consent_wording,
+                    reference="linksaktiv.join",
+                )
+                for channel in ("email", "phone")
+                if channel == "email" or data.phone
+            ],
         )
         now = utcnow()
-        confirmed = existing is not None and existing["status"] == "confirmed"
-        if existing is None:
-            await db.execute(
-                "INSERT INTO linksaktiv_activist (person_id, status, source, source_org_id, "
-                "help, consent_wording, created_at, updated_at) "
-                "VALUES ({}, 'pending', {}, {}, {}, {}, {}, {})",
-                person_id,
-                source,
-                source_org,
-                msgspec.json.encode(data.help).decode(),
-                data.consent_wording,
-                now,
-                now,
-            )
-        else:
-            helps = sorted(set(db.json_value(existing["help"]) or []) | set(data.help))
-            await db.execute(
-                "UPDATE linksaktiv_activist SET status = {}, help = {}, consent_wording = {}, "
-                "updated_at = {} WHERE id = {}",
-                "confirmed" if confirmed else "pending",
-                msgspec.json.encode(helps).decode(),
-                data.consent_wording,
-                now,
-                existing["id"],
-            )
-        await _add_topics(person_id, topics, replace=existing is not None and not confirmed)
+        await db.execute(
+            "INSERT INTO linksaktiv_activist (person_id, status, source, source_org_id, "
+            "help, consent_wording, created_at, updated_at) "
+            "VALUES ({}, 'pending', {}, {}, {}, {}, {}, {})",
+            person_id,
+            source,
+            source_org,
+            msgspec.json.encode(sorted(set(data.help))).decode(),
+            data.consent_wording,
+            now,
+            now,
+        )
+        await _add_topics(person_id, topics, replace=False)
         email = (await db.fetch_one("SELECT email FROM person WHERE id = {}", person_id))["email"]
-        if confirmed:
-            await _mail_link(person_id, email, data.first_name, locale)
-        else:
-            base = runtime.settings.public_url.rstrip("/")
-            link = f"{base}/p/linksaktiv/confirm/{sign(CONFIRM_PURPOSE, person_id)}"
-            await runtime.mailer.send(
-                to_email=email,
-                template="mail/linksaktiv_confirm",
-                context={"name": data.first_name, "link": link},
-                locale=locale,
-            )
+        base = runtime.settings.public_url.rstrip("/")
+        token = await person_token(CONFIRM_PURPOSE, person_id)
+        await runtime.mailer.send(
+            to_email=email,
+            template="mail/linksaktiv_confirm",
+            context={"name": data.first_name, "link": f"{base}/p/linksaktiv/confirm/{token}"},
+            locale=locale,
+        )
     return person_id
 
 
@@ -173,19 +163,25 @@ async def set_topics(person_id: int, slugs: list[str]) -> None:
 async def confirm(token: str) -> int | None:
     """Follow a confirmation link: the activist is confirmed, consent stored as proof.
 
-    Returns the person id, or ``None`` for a broken, expired or stale link. Confirming
-    twice is harmless. A volunteer offering campaign help is referred on confirmation.
+    The sender has now proved the address is theirs, so the pending record is confirmed (its
+    e-mail consent granted, the phone consent stays pending) and,
+    if a confirmed person already has that address, merged into them (their topics and ways
+    to help are added). Returns the id of the person, or ``None`` for a broken, expired or
+    stale link. Confirming twice is harmless. A volunteer offering campaign help is referred
+    on confirmation.
     """
     from plugins.linksaktiv.referrals import refer
 
     try:
-        person_id = unsign(CONFIRM_PURPOSE, token, max_age=config().confirm_days * 86400)
+        person_id, _value = await open_person_token(
+            CONFIRM_PURPOSE, token, max_age=config().confirm_days * 86400
+        )
     except BadToken:
         return None
     async with db.transaction():
         row = await db.fetch_one(
-            "SELECT a.id, a.status, a.help, a.consent_wording, p.email FROM linksaktiv_activist a "
-            "JOIN person p ON p.id = a.person_id WHERE a.person_id = {}",
+            "SELECT id, status, help, consent_wording FROM linksaktiv_activist "
+            "WHERE person_id = {}",
             person_id,
         )
         if row is None:
@@ -193,25 +189,25 @@ async def confirm(token: str) -> int | None:
         if row["status"] == "confirmed":
             return person_id
         now = utcnow()
+        person_id = await confirm_person(
+            person_id, current_runtime().registry, f"linksaktiv.double-opt-in:{now.isoformat()}"
+        )
+        if person_id is None:
+            return None
+        kept = await db.fetch_one(
+            "SELECT id, help FROM linksaktiv_activist WHERE person_id = {}", person_id
+        )
+        helps = sorted(set(db.json_value(kept["help"]) or []) | set(db.json_value(row["help"])))
         await db.execute(
-            "UPDATE linksaktiv_activist SET status = 'confirmed', confirmed_at = {}, "
-            "updated_at = {} WHERE id = {}",
+            "UPDATE linksaktiv_activist SET status = 'confirmed', confirmed_at = {}, help = {}, "
+            "consent_wording = {}, updated_at = {} WHERE id = {}",
             now,
+            msgspec.json.encode(helps).decode(),
+            row["consent_wording"],
             now,
-            row["id"],
+            kept["id"],
         )
-        await record_consent(
-            person_id,
-            ConsentIn(
-                channel="email",
-                status="granted",
-                source="web_form",
-                reference=f"linksaktiv.double-opt-in:{now.isoformat()}",
-                wording=row["consent_wording"],
-            ),
-        )
-        wanted = set(config().referral_help)
-        if wanted & set(db.json_value(row["help"]) or []):
+        if set(config().referral_help) & set(helps):
             await refer(person_id)
     return person_id
 
@@ -240,7 +236,7 @@ async def _mail_link(person_id: int, email: str, name: str, locale: str) -> None
     await current_runtime().mailer.send(
         to_email=email,
         template="mail/linksaktiv_link",
-        context={"name": name, "link": me_url(person_id)},
+        context={"name": name, "link": await me_url(person_id)},
         locale=locale,
     )
 

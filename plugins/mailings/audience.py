@@ -33,7 +33,8 @@ def unit_purpose(org_id: int) -> str:
 def _latest(purpose: str, alias: str = "p") -> str:
     return (
         f"(SELECT ce.status FROM consent_event ce WHERE ce.person_id = {alias}.id "
-        f"AND ce.channel = 'email' AND ce.purpose = '{purpose}' ORDER BY ce.id DESC LIMIT 1)"
+        f"AND ce.channel = 'email' AND ce.purpose = '{purpose}' AND ce.status <> 'pending' "
+        "ORDER BY ce.id DESC LIMIT 1)"
     )
 
 

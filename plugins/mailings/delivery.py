@@ -20,7 +20,7 @@ import time
 from typing import Any
 
 from core import db
-from core.api import current_runtime, utcnow
+from core.api import current_runtime, link_keys, utcnow
 from core.jobs.services import PermanentJobError
 from core.mail.message import format_address
 from core.mail.transport import TemporaryMailError
@@ -108,6 +108,9 @@ async def run_send_job(payload: dict[str, Any]) -> None:
     if mailing is None:
         return
     rows = [r for r in await _rows(mailing, list(payload["r"])) if r["state"] == "queued"]
+    keys = await link_keys([r["id"] for r in rows if r["id"] is not None and r["ok"]])
+    for row in rows:
+        row["link_key"] = keys.get(row["id"])
     renderer = await _renderer(mailing)
     deferred: TemporaryMailError | None = None
     checked = -1.0

@@ -14,7 +14,16 @@ from litestar import Request, Response, get, post
 from litestar.response import Redirect
 
 from core import db
-from core.api import BadToken, ConsentIn, RateLimit, record_consent, render_page, unsign, utcnow
+from core.api import (
+    BadToken,
+    ConsentIn,
+    RateLimit,
+    open_person_token,
+    record_consent,
+    render_page,
+    unsign,
+    utcnow,
+)
 from plugins.mailings.audience import unit_purpose
 from plugins.mailings.render import CLICK_PURPOSE, OPEN_PURPOSE, UNSUBSCRIBE_PURPOSE
 from plugins.mailings.services import config
@@ -30,16 +39,20 @@ PIXEL = bytes.fromhex(
 
 
 async def _recipient(token: str) -> dict[str, Any] | None:
+    """The recipient an unsubscribe link stands for, while its person keeps the link key."""
     try:
-        recipient_id = int(unsign(UNSUBSCRIBE_PURPOSE, token))
-    except (BadToken, TypeError, ValueError):
+        person_id, recipient_id = await open_person_token(UNSUBSCRIBE_PURPOSE, token)
+    except BadToken:
+        return None
+    if not isinstance(recipient_id, int):
         return None
     return await db.fetch_one(
         "SELECT r.id, r.mailing_id, r.person_id, r.unsubscribed_at, r.unsubscribe_scope, "
         "m.org_id, o.name AS org_name FROM mailings_recipient r "
         "JOIN mailings_mailing m ON m.id = r.mailing_id JOIN org_unit o ON o.id = m.org_id "
-        "WHERE r.id = {}",
+        "WHERE r.id = {} AND r.person_id = {}",
         recipient_id,
+        person_id,
     )
 
 

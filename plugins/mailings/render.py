@@ -136,7 +136,10 @@ class Renderer:
     def render(
         self, person: dict[str, Any], recipient_id: int, extra: dict[str, Any] | None = None
     ) -> Rendered:
-        """The whole mail for a person (``recipient_id`` 0 for tests: links lead nowhere)."""
+        """The whole mail for a person (``recipient_id`` 0 for tests: links lead nowhere).
+
+        ``person["link_key"]`` (from core's ``link_keys``) binds the unsubscribe link to them.
+        """
         subject, markdown = self.body(self.context(person, extra))
         html_body = cmarkgfm.markdown_to_html(markdown)
         cta = self.mailing.get("cta_url") or ""
@@ -146,7 +149,11 @@ class Renderer:
             html_body = _HREF.sub(lambda m: f'href="{self._click(recipient_id, m[1])}"', html_body)
             cta_href = self._click(recipient_id, cta) if cta else ""
             pixel = f"{self.public_url}/p/mailings/o/{sign(OPEN_PURPOSE, recipient_id)}"
-        token = sign(UNSUBSCRIBE_PURPOSE, recipient_id)
+        # The unsubscribe link opens only while the person keeps their link key (core's
+        # person links): it dies with the person and with a change of their address.
+        token = sign(
+            UNSUBSCRIBE_PURPOSE, [person.get("link_key") if recipient_id else None, recipient_id]
+        )
         unsubscribe = f"{self.public_url}/p/mailings/unsubscribe/{token}"
         language = person.get("language")
         locale = language if language in ("de", "en", "sv") else self.default_locale

@@ -8,7 +8,7 @@ import time
 import msgspec
 import pytest
 
-from core.api import BadToken, ConsentIn, RateLimit, match_or_create_person, sign, unsign
+from core.api import BadToken, RateLimit, sign, unsign
 from core.settings import SettingsError, load_settings, module_config
 
 SECRET = "s" * 40
@@ -57,44 +57,6 @@ def test_module_config_from_environment(tmp_path):
     bad = load_settings(environ={"ORGA_CALLING__RESERVATION_MINUTES": "x"}, var_dir=str(tmp_path))
     with pytest.raises(SettingsError, match="ORGA_CALLING__RESERVATION_MINUTES"):
         module_config(bad, "calling", CallingConfig)
-
-
-async def test_sign_up_twice_matches_the_same_person(factory):
-    from core import db
-
-    org = await factory.org("Kreis")
-    consent = ConsentIn(channel="email", status="granted", source="web_form", wording="Ja")
-    first, created = await match_or_create_person(
-        home_org_id=org["id"],
-        first_name="Rosa",
-        last_name="L",
-        email="Rosa@Example.org",
-        phone=None,
-        region="DE",
-        source="web_form",
-        consents=[consent],
-    )
-    again, created_again = await match_or_create_person(
-        home_org_id=org["id"],
-        first_name="Rosa",
-        last_name="L",
-        email="rosa@example.org",
-        phone="030 1234567",
-        region="DE",
-        source="web_form",
-    )
-    by_phone, _ = await match_or_create_person(
-        home_org_id=org["id"],
-        first_name="R",
-        last_name="L",
-        email=None,
-        phone="+49301234567",
-        region="DE",
-        source="web_form",
-    )
-    assert created and not created_again and first == again == by_phone
-    row = await db.fetch_one("SELECT has_phone FROM person WHERE id = {}", first)
-    assert row["has_phone"]
 
 
 @pytest.fixture

@@ -95,7 +95,7 @@ async def test_sign_up_confirm_and_cancel_over_http(client, setup, app, smtp_sin
         "SELECT status, wording, reference, purpose FROM consent_event WHERE person_id = {}",
         person["id"],
     )
-    assert consent["status"] == "granted" and consent["purpose"] == "events"
+    assert consent["status"] == "pending" and consent["purpose"] == "events"
     assert "KV Leipzig" in consent["wording"] and consent["reference"] == f"event:{event['id']}"
     assert consent["wording"] in page.text  # the stored wording is the one shown
     audit = await db.fetch_one("SELECT action FROM audit_log WHERE action = 'events.public_signup'")
@@ -112,6 +112,11 @@ async def test_sign_up_confirm_and_cancel_over_http(client, setup, app, smtp_sin
         person["id"],
     )
     assert row["confirmed_at"] is not None and row["source"] == "public"
+    granted = await db.fetch_one(
+        "SELECT purpose FROM consent_event WHERE person_id = {} AND status = 'granted'",
+        person["id"],
+    )
+    assert granted == {"purpose": "events"}  # the address is proved: its consent counts
     ask = await client.get(cancel_link)
     assert ask.status_code == 200 and "<form" in ask.text
     still = await db.fetch_one(
@@ -128,6 +133,40 @@ async def test_sign_up_confirm_and_cancel_over_http(client, setup, app, smtp_sin
     assert (await client.post(forged)).status_code == 404
     confirm_as_cancel = cancel_link.replace("/cancel/", "/confirm/")
     assert (await client.get(confirm_as_cancel)).status_code == 404
+
+
+async def test_a_sign_up_with_a_members_address_waits_for_its_owner(
+    client, setup, app, smtp_sink, factory
+):
+    """Issue #21, item 1: the form never touches the member's record; the owner of the
+    address confirms, and only then is the sign-up theirs."""
+    event = await create(client, setup, capacity=10)
+    member = await factory.person(
+        setup.org["id"], email="rosa@example.org", phones=["+4934199999"], notes="geheim"
+    )
+    snapshot = "SELECT * FROM person WHERE id = {}"
+    before = await db.fetch_one(snapshot, member["id"])
+    url = f"/p/events/{setup.org['id']}/{event['id']}/signup"
+    posted = await client.post(url, data=FORM | {"phone": "0341 99999", "first_name": "X"})
+    assert posted.status_code == 200
+    assert await db.fetch_one(snapshot, member["id"]) == before
+    mine = "SELECT COUNT(*) AS n FROM {} WHERE person_id = {{}}"
+    for table in ("consent_event", "events_participation"):
+        assert (await db.fetch_one(mine.format(table), member["id"]))["n"] == 0
+    await drain(app)
+    [mail] = smtp_sink.messages
+    assert mail["To"].endswith("<rosa@example.org>")  # only the owner of the address
+    body = mail.get_body(("plain",)).get_content()
+    confirm_link = re.search(r"http://testserver\.local(/p/events/\S+/confirm/\S+)", body)[1]
+    cancel_link = re.search(r"http://testserver\.local(/p/events/\S+/cancel/\S+)", body)[1]
+    assert (await client.get(confirm_link)).status_code == 200
+    assert [r["id"] for r in await db.fetch("SELECT id FROM person")] == [member["id"]]
+    participation = await db.fetch_one(
+        "SELECT status, confirmed_at FROM events_participation WHERE person_id = {}", member["id"]
+    )
+    assert participation["confirmed_at"] is not None
+    # the cancel link from the mail still works after the records became one
+    assert (await client.post(cancel_link)).status_code == 200
 
 
 async def test_form_errors_name_the_fields(client, setup):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from core import db
-from core.api import sign
+from core.api import person_token
 from core.context import set_runtime
 from core.tables import utcnow
 from plugins.linksaktiv.signup import CONFIRM_PURPOSE
@@ -37,7 +37,8 @@ async def volunteer(app, client, email: str, postal_code: str, help_: list[str])
     assert response.status_code == 202, response.text
     person = await db.fetch_one("SELECT id FROM person WHERE email = {}", email)
     set_runtime(app.state.orga)
-    await client.get(f"/p/linksaktiv/confirm/{sign(CONFIRM_PURPOSE, person['id'])}")
+    token = await person_token(CONFIRM_PURPOSE, person["id"])
+    await client.get(f"/p/linksaktiv/confirm/{token}")
     return person["id"]
 
 
