@@ -53,6 +53,8 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     session_idle_minutes: int = 120
     session_absolute_hours: int = 24
     retention_months: int = 24
+    pending_retention_days: int = 30
+    former_member_retention_months: int = 120
     log_format: Literal["auto", "json", "text"] = "auto"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     metrics: bool = False

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -137,16 +138,24 @@ def import_people(
 )
 @click.option("--dry-run", is_flag=True, help="only count and list, erase nothing")
 def purge(months: int | None, dry_run: bool) -> None:
-    """Erase contacts without consent and without activity for N months (retention rule)."""
+    """Apply the retention rule: erase contacts without consent and without activity for N
+    months, unconfirmed public sign-ups and former members after their own times."""
     from core.cli import run_async
     from core.people.gdpr import erase_person
     from core.people.retention import purge_candidates
 
-    async def work(runtime: Any) -> list[int]:
-        span = months if months is not None else runtime.settings.retention_months
-        ids = await purge_candidates(utcnow() - timedelta(days=30 * span))
+    async def work(runtime: Any) -> list[tuple[int, str]]:
+        settings = runtime.settings
+        span = months if months is not None else settings.retention_months
+        now = utcnow()
+        former = settings.former_member_retention_months
+        found = await purge_candidates(
+            contacts_before=now - timedelta(days=30 * span),
+            pending_before=now - timedelta(days=settings.pending_retention_days),
+            former_members_before=now - timedelta(days=30 * former) if former else None,
+        )
         if not dry_run:
-            for person_id in ids:
+            for person_id, reason in found:
                 row = await db.fetch_one("SELECT * FROM person WHERE id = {}", person_id)
                 async with db.transaction():
                     await erase_person(row, runtime.registry)
@@ -154,12 +163,15 @@ def purge(months: int | None, dry_run: bool) -> None:
                         "person.erased",
                         object_type="person",
                         object_id=person_id,
-                        detail={"reason": "retention"},
+                        detail={"reason": "retention", "rule": reason},
                     )
-        return ids
+        return found
 
-    ids = run_async(work)
+    found = run_async(work)
     verb = "would erase" if dry_run else "erased"
-    click.echo(f"{verb} {len(ids)} people")
-    if dry_run and ids:
+    counts = Counter(reason for _id, reason in found)
+    by_rule = ", ".join(f"{counts[rule]} {rule}" for rule in sorted(counts))
+    click.echo(f"{verb} {len(found)} people" + (f" ({by_rule})" if by_rule else ""))
+    if dry_run and found:
+        ids = [person_id for person_id, _reason in found]
         click.echo("ids: " + ", ".join(map(str, ids[:50])) + (" …" if len(ids) > 50 else ""))

@@ -124,6 +124,8 @@ class PersonPatch(msgspec.Struct, forbid_unknown_fields=True):
     )
     custom_fields: dict[str, Any] | msgspec.UnsetType = msgspec.UNSET
     notes: Annotated[str, msgspec.Meta(max_length=20000)] | msgspec.UnsetType | None = msgspec.UNSET
+    pending: Literal[False] | msgspec.UnsetType = msgspec.UNSET
+    """``false``: an organizer confirmed a public sign-up themselves (e.g. on the phone)."""
 
 
 class PersonOut(msgspec.Struct):

@@ -156,6 +156,8 @@ async def update_person(
     }
     if "email" in values:
         values["email"] = normalize_email_address(values["email"])
+    if patch.pending is not msgspec.UNSET:
+        values["pending"] = False
     if patch.home_org_id is not msgspec.UNSET:
         await _check_home(patch.home_org_id, org_path)
         values["home_org_id"] = patch.home_org_id
