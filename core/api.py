@@ -18,6 +18,7 @@ from core.auth.guards import OrgScope, authenticated, requires
 from core.auth.services import users_with_permission
 from core.cache import cached, drop_cached, notify_changes
 from core.context import current_runtime
+from core.http import CALENDAR, HTML
 from core.i18n import gettext
 from core.jobs.services import enqueue
 from core.orgs.postcodes import Coverage, normalize_postal_code, resolve_unit
@@ -38,6 +39,8 @@ from core.signing import BadToken, sign, unsign
 from core.tables import Stamped, utcnow
 
 __all__ = [
+    "CALENDAR",
+    "HTML",
     "Actor",
     "BadToken",
     "ConsentIn",

@@ -6,10 +6,17 @@ from pathlib import Path
 from typing import Any
 
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from prometheus_client import CONTENT_TYPE_LATEST
 
 from core.settings import Settings
 
-__all__ = ["core_route_handlers", "security_headers_middleware"]
+__all__ = ["CALENDAR", "HTML", "METRICS", "core_route_handlers", "security_headers_middleware"]
+
+# The one place media types are named. Litestar appends "; charset=utf-8" to every text/*
+# type itself, so these carry no charset (a second one breaks strict parsers such as Go's).
+HTML = "text/html"
+CALENDAR = "text/calendar"
+METRICS = CONTENT_TYPE_LATEST.replace("; charset=utf-8", "")  # Prometheus' text format
 
 STATIC_DIR = Path(__file__).parent / "static"
 

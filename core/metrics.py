@@ -16,7 +16,6 @@ from litestar.connection import ASGIConnection
 from litestar.handlers import BaseRouteHandler
 from litestar.plugins.prometheus import PrometheusConfig
 from prometheus_client import (
-    CONTENT_TYPE_LATEST,
     REGISTRY,
     CollectorRegistry,
     Counter,
@@ -25,6 +24,7 @@ from prometheus_client import (
     multiprocess,
 )
 
+from core.http import METRICS
 from core.problems import Problem
 from core.settings import Settings
 
@@ -72,7 +72,7 @@ def metrics_parts(settings: Settings) -> tuple[Any, Any] | None:
         if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
             registry = CollectorRegistry()
             multiprocess.MultiProcessCollector(registry)
-        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+        return Response(generate_latest(registry), media_type=METRICS)
 
     config = PrometheusConfig(
         app_name="orga",

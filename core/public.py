@@ -12,6 +12,7 @@ from typing import Any
 
 from litestar import Request, Response
 
+from core.http import HTML
 from core.i18n import best_locale
 from core.problems import N_, Problem
 
@@ -44,7 +45,7 @@ def render_page(
         {"locale": locale, "public_url": runtime.settings.public_url, **context},
         locale,
     )
-    return Response(html, media_type="text/html; charset=utf-8", status_code=status)
+    return Response(html, media_type=HTML, status_code=status)
 
 
 def client_address(request: Request) -> str:

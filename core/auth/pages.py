@@ -9,6 +9,7 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body
 
 from core.auth.reset import confirm_reset
+from core.http import HTML
 from core.i18n import best_locale
 from core.problems import Problem
 
@@ -23,7 +24,7 @@ def _page(request: Request, status: int = 200, **context: object) -> Response[st
         {"locale": locale, "done": False, "error": None, **context},
         locale,
     )
-    return Response(html, media_type="text/html; charset=utf-8", status_code=status)
+    return Response(html, media_type=HTML, status_code=status)
 
 
 @get("/p/auth/reset/{token:str}", include_in_schema=False)

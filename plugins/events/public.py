@@ -17,6 +17,7 @@ from litestar.params import Body
 
 from core import db
 from core.api import (
+    CALENDAR,
     BadToken,
     Problem,
     RateLimit,
@@ -137,7 +138,7 @@ async def unit_feed(request: Request, org_id: int, subtree: bool = False) -> Res
         cache.move_to_end(key)
         while len(cache) > FEED_CACHE_SIZE:
             cache.popitem(last=False)
-    return Response(cached[1], media_type="text/calendar; charset=utf-8", headers=headers)
+    return Response(cached[1], media_type=CALENDAR, headers=headers)
 
 
 def _feed_cache(request: Request) -> OrderedDict:
@@ -195,7 +196,7 @@ async def event_ics(request: Request, org_id: int, event_id: int) -> Response[by
     if unit is None or row is None:
         raise Problem(404, "not-found", "No such public event.")
     body = feeds.calendar_bytes([row], unit["name"], request.app.state.orga.settings.public_url)
-    return Response(body, media_type="text/calendar; charset=utf-8")
+    return Response(body, media_type=CALENDAR)
 
 
 @post("/{org_id:int}/{event_id:int}/signup", summary="Sign up for an event", status_code=200)

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from icalendar import Calendar
 
 from core.tables import utcnow
+from tests.core.test_media_types import strict_media_type
 from tests.plugins.events.conftest import create
 
 
@@ -31,6 +32,7 @@ async def test_feed_holds_exactly_the_public_non_cancelled_events(client, setup)
         headers=setup.organizer.headers,
     )
     response = await client.get(f"/p/events/{setup.org['id']}/feed.ics")
+    assert strict_media_type(response.headers["content-type"])[1] == {"charset": "utf-8"}
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/calendar")
     calendar = Calendar.from_ical(response.content)
