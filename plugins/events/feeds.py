@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
+import uuid
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, vText
 from icalendar import Event as IcsEvent
@@ -19,6 +22,8 @@ __all__ = [
     "calendar_bytes",
     "embed_json",
     "feed_version",
+    "ics_etag",
+    "ics_uid",
     "public_event",
     "public_events",
     "public_unit",
@@ -27,7 +32,7 @@ __all__ = [
 LIST_COLUMNS = "e.id, e.org_id, e.title, e.start_at, e.end_at, e.timezone, e.location"
 _COLUMNS = (
     "e.id, e.org_id, e.title, e.description, e.type, e.start_at, e.end_at, e.timezone, "
-    "e.location, e.capacity, e.state, e.change_seq, e.updated_at"
+    "e.location, e.capacity, e.state, e.change_seq, e.created_at, e.updated_at"
 )
 
 
@@ -52,10 +57,11 @@ async def public_events(
     past_days: int = 0,
     after: tuple[datetime, int] | None = None,
     columns: str = _COLUMNS,
+    cancelled: bool = False,
 ) -> list[dict[str, Any]]:
     """Public, published events of the unit (or its subtree) not ended ``past_days`` ago,
-    by start time, from after the keyset ``after`` (start, id). Cancelled and draft events
-    are never listed."""
+    by start time, from after the keyset ``after`` (start, id). Drafts are never listed,
+    cancelled events only with ``cancelled`` (a calendar feed must tell subscribers)."""
     ids = await subtree_ids(unit["path"]) if subtree else [unit["id"]]
     marks = ", ".join(["{}"] * len(ids))
     keyset, args = "", []
@@ -64,7 +70,7 @@ async def public_events(
         args = [after[0], after[0], after[1]]
     return await db.fetch(
         f"SELECT {columns} FROM events_event e WHERE e.org_id IN ({marks}) "
-        "AND e.visibility = 'public' AND e.state = 'published' AND e.end_at > {} "
+        f"AND e.visibility = 'public' AND {_states(cancelled)} AND e.end_at > {{}} "
         f"AND e.start_at > {{}} {keyset}ORDER BY e.start_at, e.id LIMIT {{}}",
         *ids,
         *_not_ended_before(past_days),
@@ -73,15 +79,20 @@ async def public_events(
     )
 
 
+def _states(cancelled: bool) -> str:
+    return "e.state IN ('published', 'cancelled')" if cancelled else "e.state = 'published'"
+
+
 async def feed_version(unit: dict[str, Any], subtree: bool, past_days: int) -> str:
-    """A cheap fingerprint of what a feed would hold: it changes whenever an event enters,
-    leaves or changes (count, newest change, highest id), so a cached feed is never stale."""
+    """A cheap fingerprint of what a feed (which lists cancelled events too) would hold: it
+    changes whenever an event enters, leaves or changes (count, newest change, highest id),
+    so a cached feed is never stale."""
     ids = await subtree_ids(unit["path"]) if subtree else [unit["id"]]
     marks = ", ".join(["{}"] * len(ids))
     row = await db.fetch_one(
         "SELECT COUNT(*) AS n, MAX(e.updated_at) AS changed, MAX(e.id) AS top "
         f"FROM events_event e WHERE e.org_id IN ({marks}) AND e.visibility = 'public' "
-        "AND e.state = 'published' AND e.end_at > {} AND e.start_at > {}",
+        f"AND {_states(True)} AND e.end_at > {{}} AND e.start_at > {{}}",
         *ids,
         *_not_ended_before(past_days),
     )
@@ -107,13 +118,28 @@ def _location_text(location: dict[str, Any]) -> str:
     return ", ".join(part for part in (location.get("name"), location.get("address")) if part)
 
 
-def _ics_event(row: dict[str, Any], host: str) -> IcsEvent:
+def ics_uid(row: dict[str, Any], public_url: str) -> str:
+    """A UID no other deployment gives: the event's id and creation time (to the microsecond)
+    under this deployment's URL, hashed (RFC 5545 wants it globally unique and stable)."""
+    host = urlsplit(public_url).hostname or "orga"
+    name = f"{public_url}/events/{row['id']}/{row['created_at'].isoformat()}"
+    return f"{uuid.uuid5(uuid.NAMESPACE_URL, name)}@{host}"
+
+
+def ics_etag(rows: list[dict[str, Any]]) -> str:
+    """An ETag that changes with any change of the events in the file."""
+    parts = "|".join(f"{r['id']}:{r['updated_at'].isoformat()}:{r['state']}" for r in rows)
+    return '"' + hashlib.sha256(parts.encode()).hexdigest()[:32] + '"'
+
+
+def _ics_event(row: dict[str, Any], public_url: str) -> IcsEvent:
     location = db.json_value(row["location"]) or {}
+    zone = ZoneInfo(row["timezone"])
     item = IcsEvent()
-    item.add("uid", f"event-{row['id']}@{host}")
+    item.add("uid", ics_uid(row, public_url))
     item.add("dtstamp", row["updated_at"])
-    item.add("dtstart", row["start_at"])
-    item.add("dtend", row["end_at"])
+    item.add("dtstart", row["start_at"].astimezone(zone))  # TZID=<the event's zone>
+    item.add("dtend", row["end_at"].astimezone(zone))
     item.add("summary", row["title"])
     item.add("sequence", row["change_seq"])
     item.add("url", event_url(row["org_id"], row["id"]))
@@ -128,14 +154,15 @@ def _ics_event(row: dict[str, Any], host: str) -> IcsEvent:
 
 
 def calendar_bytes(rows: list[dict[str, Any]], name: str, public_url: str) -> bytes:
-    """An iCalendar document with one VEVENT per row."""
-    host = urlsplit(public_url).hostname or "orga"
+    """An iCalendar document with one VEVENT per row, times in each event's time zone (with
+    its VTIMEZONE), cancelled events with ``STATUS:CANCELLED`` and a higher ``SEQUENCE``."""
     calendar = Calendar()
     calendar.add("prodid", "-//orga//events//EN")
     calendar.add("version", "2.0")
     calendar.add("x-wr-calname", name)
     for row in rows:
-        calendar.add_component(_ics_event(row, host))
+        calendar.add_component(_ics_event(row, public_url))
+    calendar.add_missing_timezones()
     return calendar.to_ical()
 
 

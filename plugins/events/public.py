@@ -131,7 +131,7 @@ async def unit_feed(request: Request, org_id: int, subtree: bool = False) -> Res
     key = (org_id, subtree)
     cached = cache.get(key)
     if cached is None or cached[0] != etag:
-        rows = await feeds.public_events(unit, subtree, FEED_LIMIT, past_days=past)
+        rows = await feeds.public_events(unit, subtree, FEED_LIMIT, past_days=past, cancelled=True)
         public_url = request.app.state.orga.settings.public_url
         cached = (etag, feeds.calendar_bytes(rows, unit["name"], public_url))
         cache[key] = cached
@@ -190,13 +190,18 @@ async def event_page(request: Request, org_id: int, event_id: int) -> Response[s
 
 @get("/{org_id:int}/{event_id:int}/event.ics", summary="One event as iCalendar")
 async def event_ics(request: Request, org_id: int, event_id: int) -> Response[bytes]:
-    """The event as an RFC 5545 file (a cancelled one says STATUS:CANCELLED)."""
+    """The event as an RFC 5545 file (a cancelled one says STATUS:CANCELLED); answers 304
+    to a matching ``If-None-Match``."""
     unit = await _unit_or_none(org_id)
     row = await feeds.public_event(org_id, event_id) if unit else None
     if unit is None or row is None:
         raise Problem(404, "not-found", "No such public event.")
+    etag = feeds.ics_etag([row])
+    headers = {"Cache-Control": "public, max-age=300", "ETag": etag}
+    if request.headers.get("if-none-match") == etag:
+        return Response(b"", status_code=304, headers=headers)
     body = feeds.calendar_bytes([row], unit["name"], request.app.state.orga.settings.public_url)
-    return Response(body, media_type=CALENDAR)
+    return Response(body, media_type=CALENDAR, headers=headers)
 
 
 @post("/{org_id:int}/{event_id:int}/signup", summary="Sign up for an event", status_code=200)

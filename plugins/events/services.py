@@ -213,7 +213,7 @@ async def update_event(row: dict[str, Any], org_path: str, patch: EventPatch) ->
     )
     cancelled = changes.get("state") == "cancelled" and row["state"] != "cancelled"
     announced = row["state"] == "published"
-    if moved and announced:
+    if (moved or cancelled) and announced:  # calendars take the higher SEQUENCE as news
         changes["change_seq"] = row["change_seq"] + 1
     async with db.transaction():
         if changes:

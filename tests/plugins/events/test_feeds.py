@@ -11,7 +11,7 @@ from tests.core.test_media_types import strict_media_type
 from tests.plugins.events.conftest import create
 
 
-async def test_feed_holds_exactly_the_public_non_cancelled_events(client, setup):
+async def test_feed_holds_the_public_events_and_tells_of_cancelled_ones(client, setup):
     public = [
         await create(client, setup, title="Infostand"),
         await create(
@@ -37,11 +37,16 @@ async def test_feed_holds_exactly_the_public_non_cancelled_events(client, setup)
     assert response.headers["content-type"].startswith("text/calendar")
     calendar = Calendar.from_ical(response.content)
     events = calendar.walk("VEVENT")
-    assert sorted(str(e["SUMMARY"]) for e in events) == ["Demo", "Infostand"]
+    assert sorted(str(e["SUMMARY"]) for e in events) == ["Abgesagt", "Demo", "Infostand"]
+    status = {str(e["SUMMARY"]): (str(e["STATUS"]), int(e["SEQUENCE"])) for e in events}
+    assert status["Abgesagt"] == ("CANCELLED", 1) and status["Demo"] == ("CONFIRMED", 0)
     uids = {str(e["UID"]) for e in events}
-    assert uids == {f"event-{e['id']}@testserver.local" for e in public}
+    assert len(uids) == 3 and all(u.endswith("@testserver.local") for u in uids)
+    assert not any(u.startswith("event-") for u in uids)  # unique per deployment, not per id
     demo = next(e for e in events if str(e["SUMMARY"]) == "Demo")
     assert demo.decoded("DTSTART") == datetime.fromisoformat(public[1]["start_at"])
+    assert demo["DTSTART"].params["TZID"] == "Europe/Berlin"
+    assert [str(z["TZID"]) for z in calendar.walk("VTIMEZONE")] == ["Europe/Berlin"]
     assert str(demo["LOCATION"]) == "Augustusplatz, Leipzig"
     assert (demo["GEO"].latitude, demo["GEO"].longitude) == (51.34, 12.38)
 
@@ -64,8 +69,12 @@ async def test_single_event_file_and_cancelled_status(client, setup):
         json={"state": "cancelled"},
         headers=setup.organizer.headers,
     )
-    [gone] = Calendar.from_ical((await client.get(url)).content).walk("VEVENT")
-    assert str(gone["STATUS"]) == "CANCELLED"
+    cancelled = await client.get(url)
+    [gone] = Calendar.from_ical(cancelled.content).walk("VEVENT")
+    assert str(gone["STATUS"]) == "CANCELLED" and int(gone["SEQUENCE"]) == 2
+    assert cancelled.headers["cache-control"].startswith("public")
+    unchanged = await client.get(url, headers={"if-none-match": cancelled.headers["etag"]})
+    assert unchanged.status_code == 304
     internal = await create(client, setup, visibility="internal")
     hidden = await client.get(f"/p/events/{setup.org['id']}/{internal['id']}/event.ics")
     assert hidden.status_code == 404
@@ -106,7 +115,13 @@ async def test_feed_follows_every_change_and_answers_304_when_unchanged(client, 
     assert titles == ["Infostand Wohnen"] and changed.headers["etag"] != first.headers["etag"]
     other = await create(client, setup, title="Demo")
     assert (await summaries())[1] == ["Demo", "Infostand Wohnen"]
+    before = (await summaries())[0].headers["etag"]
     await client.patch(
         f"{setup.base}/{other['id']}", json={"state": "cancelled"}, headers=setup.organizer.headers
     )
-    assert (await summaries())[1] == ["Infostand Wohnen"]
+    cancelled, titles = await summaries()  # still listed, now as cancelled, under a new ETag
+    assert titles == ["Demo", "Infostand Wohnen"] and cancelled.headers["etag"] != before
+    demo = next(
+        e for e in Calendar.from_ical(cancelled.content).walk("VEVENT") if e["SUMMARY"] == "Demo"
+    )
+    assert str(demo["STATUS"]) == "CANCELLED"
