@@ -37,17 +37,42 @@ def run_async(work: Callable[[Runtime], Awaitable[T]]) -> T:
     return asyncio.run(wrapper())
 
 
-def read_password(prompt: str = "Password") -> str:
-    """A password from ``ORGA_ADMIN_PASSWORD``, else stdin (prompted when interactive)."""
-    password = os.environ.get("ORGA_ADMIN_PASSWORD")
-    if password:
-        return password
+def read_password(prompt: str = "Password", *, environ_name: str | None = None) -> str:
+    """A password typed twice at a terminal, else the one line on stdin, read exactly.
+
+    Only the line ending (``\\n`` or ``\\r\\n``) is removed; an empty password, more than one
+    line, a control character or white space at either end stops with a message instead of
+    setting a password other than the one meant. ``environ_name`` names an environment
+    variable that is read first (``orga init`` only: ``ORGA_ADMIN_PASSWORD``).
+    """
+    if environ_name and os.environ.get(environ_name):
+        return _exact(os.environ[environ_name], environ_name)
     if sys.stdin.isatty():
         first = getpass.getpass(f"{prompt}: ")
         if getpass.getpass(f"{prompt} (again): ") != first:
             raise click.ClickException("the passwords differ")
-        return first
-    return sys.stdin.readline().rstrip("\n")
+        return _exact(first, "the password")
+    try:
+        text = sys.stdin.buffer.read().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise click.ClickException("the password on stdin is not UTF-8") from exc
+    ending = "\r\n" if text.endswith("\r\n") else "\n"
+    return _exact(text.removesuffix(ending), "the password on stdin")
+
+
+def _exact(password: str, source: str) -> str:
+    """``password`` unchanged, or a clear error when it cannot be what the operator meant."""
+    if not password:
+        raise click.ClickException(f"{source} is empty; pipe the password and one newline")
+    if "\n" in password:
+        raise click.ClickException(f"{source} has more than one line")
+    if any(ord(c) < 32 or ord(c) == 127 for c in password):
+        raise click.ClickException(f"{source} holds a control character (tab, carriage return)")
+    if password != password.strip():
+        raise click.ClickException(
+            f"{source} starts or ends with a space; orga does not strip it silently"
+        )
+    return password
 
 
 def _fail(exc: Exception) -> click.ClickException:
@@ -147,10 +172,10 @@ def demo(if_empty: bool, people: int) -> None:
 @click.option("--admin-email", required=True)
 @click.option("--admin-name", default="Administrator", show_default=True)
 def init(org_name: str, org_kind: str, admin_email: str, admin_name: str) -> None:
-    """Create the root unit and the first admin (password from stdin or ORGA_ADMIN_PASSWORD)."""
+    """Create the root unit and the first admin (password from ORGA_ADMIN_PASSWORD, else stdin)."""
     from core.auth.bootstrap import initialize
 
-    password = read_password()
+    password = read_password(environ_name="ORGA_ADMIN_PASSWORD")
 
     async def work(runtime: Runtime) -> dict[str, Any]:
         return await initialize(org_name, org_kind, admin_email, admin_name, password)
@@ -265,7 +290,7 @@ def user() -> None:
 @click.option("--role", required=True, help="admin, organizer, caller or viewer")
 @click.option("--name", "display_name", default="", help="display name")
 def user_create(email: str, org_id: int, role: str, display_name: str) -> None:
-    """Create a user with a role on a unit (password from stdin or ORGA_ADMIN_PASSWORD)."""
+    """Create a user with a role on a unit (password from stdin, one line)."""
     from core.auth.bootstrap import add_user
 
     password = read_password()
@@ -283,7 +308,7 @@ def user_create(email: str, org_id: int, role: str, display_name: str) -> None:
 @user.command("set-password")
 @click.argument("email")
 def user_set_password(email: str) -> None:
-    """Set a user's password (from stdin or ORGA_ADMIN_PASSWORD); ends all their sessions."""
+    """Set a user's password (from stdin, one line); ends all their sessions."""
     from core.auth.bootstrap import set_password
 
     password = read_password("New password")

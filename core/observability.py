@@ -7,6 +7,10 @@ operator can follow one request through the access log, errors and job enqueues.
 The access line is the one line every request writes, so in JSON mode it skips the logging
 machinery (LogRecord, filter, formatter: ~19 µs in a warm loop) and is encoded and written by
 orga's handler directly (~7 µs); it reads exactly like the line ``logging`` would have written.
+
+Paths are logged through :func:`redact_path`: a segment that looks like a secret (a signed
+link token, a random reset secret) is written as ``***``. Query strings are never logged (they
+carry personal-page tokens and search terms).
 """
 
 from __future__ import annotations
@@ -24,10 +28,13 @@ import msgspec
 
 from core.settings import Settings
 
-__all__ = ["configure_logging", "current_request_id", "request_id_middleware"]
+__all__ = ["configure_logging", "current_request_id", "redact_path", "request_id_middleware"]
 
 _request_id: ContextVar[str | None] = ContextVar("orga_request_id", default=None)
 _SANE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+# a whole path segment that is a signed token (base64url parts joined by dots, the last one a
+# MAC of 16+ characters) or a random secret (32+ base64url characters, e.g. token_urlsafe(32))
+_SECRET_SEGMENT = re.compile(r"(?<=/)(?:[\w-]{32,}|[\w.-]*\.[\w-]{16,})(?=/|$)", re.ASCII)
 _STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
 access_log = logging.getLogger("orga.access")
 _orga_log = logging.getLogger("orga")
@@ -113,9 +120,15 @@ def configure_logging(settings: Settings, stream: Any = None) -> logging.Handler
     return handler
 
 
+def redact_path(path: str) -> str:
+    """``path`` with every segment that looks like a secret token replaced by ``***``."""
+    return _SECRET_SEGMENT.sub("***", path)
+
+
 def _log_access(method: str, path: str, status: int, started: float, request_id: str) -> None:
     """The request's access line: straight to orga's JSON handler, else through ``logging``."""
     duration_ms = round((time.perf_counter() - started) * 1000, 2)
+    path = redact_path(path)
     message = f"{method} {path} {status}"
     fields = {"method": method, "path": path, "status": status, "duration_ms": duration_ms}
     handler = _json_handler

@@ -17,6 +17,7 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 
 from core.i18n import best_locale, gettext
+from core.observability import redact_path
 
 __all__ = [
     "N_",
@@ -218,7 +219,7 @@ def _handle_unexpected(request: Request, exc: Exception) -> Response:
                 title=N_("Value out of range"),
             ),
         )
-    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    log.exception("unhandled error on %s %s", request.method, redact_path(request.url.path))
     return _respond(request, Problem(500, detail="The error was logged."))
 
 

@@ -43,6 +43,7 @@ __all__ = [
     "QueryCounter",
     "SmtpSink",
     "TestUser",
+    "client_at",
     "count_queries",
     "eventually",
     "settings_environ",
@@ -211,6 +212,15 @@ async def client(app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
             transport=transport, base_url="http://testserver.local"
         ) as http:
             yield http
+
+
+@contextlib.asynccontextmanager
+async def client_at(app: Litestar, address: str) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client like ``client`` whose requests come from the client ``address`` (for
+    throttling and rate limits); use it beside ``client``, which runs the app's lifespan."""
+    transport = httpx.ASGITransport(app=app, client=(address, 40000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver.local") as http:
+        yield http
 
 
 async def eventually(check: Any, seconds: float = 3.0) -> float:

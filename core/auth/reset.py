@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from core import db
 from core.audit.services import record
+from core.auth import throttle
 from core.auth.actor import hash_token
 from core.auth.passwords import check_password_rules, hash_password
 from core.auth.services import normalize_email
@@ -19,13 +20,35 @@ from core.tables import utcnow
 __all__ = ["RESET_LIFETIME", "confirm_reset", "request_reset"]
 
 RESET_LIFETIME = timedelta(minutes=30)
+MAX_REQUESTS_PER_ACCOUNT = 3
+MAX_REQUESTS_PER_ADDRESS = 10
 
 
-async def request_reset(email: str, mailer: Mailer, public_url: str, locale: str) -> None:
-    """Send a reset link if an active user has ``email``; silently do nothing otherwise."""
+async def request_reset(
+    email: str, mailer: Mailer, public_url: str, locale: str, *, client: str
+) -> None:
+    """Send a reset link if an active user has ``email``; silently do nothing otherwise.
+
+    Requests are counted per e-mail address asked for and per client address, whether or not
+    an account exists (so the answer says nothing about that); past either limit within the
+    throttle window the answer is 429 and no mail goes out.
+
+    Raises:
+        Problem: 429 ``reset-throttled`` with ``Retry-After``.
+    """
+    email = normalize_email(email)
+    account = throttle.key("reset-account", email)
+    address = throttle.key("reset-address", client)
+    requests = await throttle.counts([account, address])
+    if (
+        requests[account] >= MAX_REQUESTS_PER_ACCOUNT
+        or requests[address] >= MAX_REQUESTS_PER_ADDRESS
+    ):
+        raise throttle.refused("reset-throttled", "Too many reset requests. Try again later.")
+    await throttle.note([account, address])
     user = (
         await User.select(User.id, User.display_name, User.active)
-        .where(User.email == normalize_email(email))
+        .where(User.email == email)
         .first()
         .run()
     )
@@ -39,7 +62,7 @@ async def request_reset(email: str, mailer: Mailer, public_url: str, locale: str
             )
         ).run()
         await mailer.send(
-            to_email=normalize_email(email),
+            to_email=email,
             to_name=user["display_name"],
             template="mail/password_reset",
             context={

@@ -149,13 +149,16 @@ async def change_password(actor: Actor, data: PasswordChangeIn) -> None:
     "/api/auth/password-reset",
     tags=["auth"],
     status_code=HTTP_202_ACCEPTED,
-    summary="Mail a password reset link (always 202)",
+    summary="Mail a password reset link (202, or 429 when throttled)",
 )
 async def password_reset(request: Request, data: ResetRequestIn) -> None:
-    """Always 202, whether or not the address has an account (no account enumeration)."""
+    """202 whether or not the address has an account (no account enumeration); 429 past 3
+    requests per e-mail address or 10 per client address within 15 minutes."""
     runtime = request.app.state.orga
     locale = best_locale(request.headers.get("accept-language"), runtime.settings.locale)
-    await reset.request_reset(data.email, runtime.mailer, runtime.settings.public_url, locale)
+    await reset.request_reset(
+        data.email, runtime.mailer, runtime.settings.public_url, locale, client=_client(request)
+    )
 
 
 @post(

@@ -7,7 +7,7 @@ from datetime import timedelta
 from core import db
 from core.auth.tables import AuthToken, LoginAttempt
 from core.tables import utcnow
-from core.testing import TEST_PASSWORD
+from core.testing import TEST_PASSWORD, client_at
 
 
 async def login(client, email, password=TEST_PASSWORD, ip_headers=None):
@@ -53,6 +53,27 @@ async def test_failed_logins_are_throttled_per_account(client, factory):
     assert (await login(client, other.email)).status_code == 201
     await LoginAttempt.update({LoginAttempt.at: utcnow() - timedelta(hours=1)}, force=True).run()
     assert (await login(client, "target@example.org")).status_code == 201
+
+
+async def test_an_attacker_cannot_lock_an_admin_out(client, factory, app):
+    """Failures from address A throttle A on that account, not the account: the admin logs in
+    at once from B; a fresh address gets one wrong guess before it is throttled too."""
+    org = await factory.org(kind="federal")
+    await factory.user("admin", org["id"], email="chef@example.org")
+    for _ in range(8):
+        await login(client, "chef@example.org", "guessing from A 123")  # client: 127.0.0.1
+    shut = await login(client, "chef@example.org")
+    assert shut.status_code == 429 and int(shut.headers["retry-after"]) > 0
+    assert shut.json()["type"] == "urn:orga:problem:login-throttled"
+    async with client_at(app, "198.51.100.20") as admin_at_b:
+        assert (await login(admin_at_b, "chef@example.org")).status_code == 201
+    async with client_at(app, "203.0.113.66") as attacker_at_c:
+        wrong = await login(attacker_at_c, "chef@example.org", "guessing from C 123")
+        assert wrong.status_code == 401
+        assert (await login(attacker_at_c, "chef@example.org")).status_code == 429
+    assert (await login(client, "chef@example.org")).status_code == 429  # A is still limited
+    ghost = [await login(client, "ghost@example.org", "guessing 123456") for _ in range(6)]
+    assert [r.status_code for r in ghost] == [401] * 5 + [429]  # unknown accounts alike
 
 
 async def test_failed_logins_are_throttled_per_client_address(client, factory):

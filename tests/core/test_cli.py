@@ -254,3 +254,72 @@ def test_people_import_and_purge(cli_env, tmp_path):
     assert "would erase 0 people" in again.stdout
     jobs = orga(cli_env, "jobs", "purge", "--days", "0")
     assert jobs.returncode == 0 and "deleted 0 finished jobs" in jobs.stdout
+
+
+def password_matches(env, tmp_path, email: str, password: str) -> bool:
+    """Whether the stored hash of ``email``'s user verifies ``password``."""
+    from argon2 import PasswordHasher
+    from argon2.exceptions import VerificationError
+
+    rows = fetch_rows(
+        env["ORGA_DATABASE_URL"],
+        str(tmp_path / "var"),
+        f"SELECT password_hash FROM orga_user WHERE email = '{email}'",
+    )
+    try:
+        return PasswordHasher().verify(rows[0]["password_hash"], password)
+    except VerificationError:
+        return False
+
+
+def test_only_init_reads_orga_admin_password(cli_env, tmp_path):
+    """An operator who keeps ORGA_ADMIN_PASSWORD set for ``init`` does not hand the admin's
+    password to every user created or reset later: those read stdin only."""
+    admin = "the admins own passphrase 91"
+    env = dict(cli_env, ORGA_ADMIN_PASSWORD=admin)
+    assert orga(env, "migrate").returncode == 0
+    init = orga(env, "init", "--org-name", "Bund", "--admin-email", "chef@example.org")
+    assert init.returncode == 0, init.stderr
+    created = orga(
+        env, "user", "create", "neu@example.org", "--org", "1", "--role", "caller",
+        stdin="the callers own passphrase 17\n",
+    )  # fmt: skip
+    assert created.returncode == 0, created.stderr
+    assert password_matches(env, tmp_path, "neu@example.org", "the callers own passphrase 17")
+    assert not password_matches(env, tmp_path, "neu@example.org", admin)
+    nothing = orga(env, "user", "create", "leer@example.org", "--org", "1", "--role", "caller")
+    assert nothing.returncode != 0 and "password on stdin is empty" in nothing.stderr
+    reset = orga(env, "user", "set-password", "neu@example.org", stdin="another passphrase 55\n")
+    assert reset.returncode == 0, reset.stderr
+    assert password_matches(env, tmp_path, "neu@example.org", "another passphrase 55")
+    unset = orga(env, "user", "set-password", "neu@example.org")
+    assert unset.returncode != 0 and "empty" in unset.stderr
+    assert password_matches(env, tmp_path, "neu@example.org", "another passphrase 55")
+
+
+def test_password_on_stdin_is_read_exactly(cli_env, tmp_path):
+    """A CRLF line ending is no part of the password; an empty line, white space at either end,
+    a control character or a second line stop with a clear message and change nothing."""
+    assert orga(cli_env, "migrate").returncode == 0
+    init = orga(
+        cli_env, "init", "--org-name", "Bund", "--admin-email", "chef@example.org",
+        stdin="windows line ending 4 orga\r\n",
+    )  # fmt: skip
+    assert init.returncode == 0, init.stderr
+    assert password_matches(cli_env, tmp_path, "chef@example.org", "windows line ending 4 orga")
+    refused = {
+        "\n": "is empty",
+        "": "is empty",
+        "trailing space passphrase 4 \n": "starts or ends with a space",
+        "  leading space passphrase 4\n": "starts or ends with a space",
+        "carriage return passphrase\r\r\n": "control character",
+        "first line passphrase 44\nsecond line\n": "more than one line",
+    }
+    for stdin, message in refused.items():
+        result = orga(cli_env, "user", "set-password", "chef@example.org", stdin=stdin)
+        assert result.returncode != 0 and message in result.stderr, (stdin, result.stderr)
+        assert "Traceback" not in result.stderr
+    assert password_matches(cli_env, tmp_path, "chef@example.org", "windows line ending 4 orga")
+    plain = orga(cli_env, "user", "set-password", "chef@example.org", stdin="no newline at 4 end")
+    assert plain.returncode == 0, plain.stderr
+    assert password_matches(cli_env, tmp_path, "chef@example.org", "no newline at 4 end")

@@ -5,11 +5,13 @@ from __future__ import annotations
 import io
 import json
 import logging
+import secrets
 
 import pytest
 
 from core.observability import configure_logging
 from core.settings import load_settings
+from core.signing import sign
 
 
 async def test_request_id_is_echoed_or_made(client):
@@ -103,3 +105,68 @@ async def test_a_removed_json_handler_gets_no_more_access_lines(client, tmp_path
         await client.get("/api/health/live")
     assert stream.getvalue() == ""
     assert any(r.name == "orga.access" for r in caplog.records)
+
+
+def secret_requests() -> tuple[list[tuple[str, str]], list[str]]:
+    """Requests whose paths or queries carry link secrets (reset, confirm, cancel, unsubscribe,
+    click, personal page), the secrets, and the redacted paths the log must show."""
+    reset = secrets.token_urlsafe(32)  # as core.auth.reset makes them
+    signed = [sign(purpose, [7, 9], secret="s" * 40) for purpose in ("a", "b", "c", "d", "e")]
+    requests = [
+        ("GET", f"/p/auth/reset/{reset}"),
+        ("POST", f"/p/events/1/2/cancel/{signed[0]}"),
+        ("GET", f"/p/events/1/2/confirm/{signed[1]}"),
+        ("POST", f"/p/mailings/unsubscribe/{signed[2]}"),
+        ("GET", f"/p/linksaktiv/confirm/{signed[3]}"),
+        ("GET", f"/p/linksaktiv/me?t={signed[4]}&done=saved"),
+        ("GET", f"/api/health/live?token={reset}"),
+    ]
+    return requests, [reset, *signed]
+
+
+REDACTED = [
+    "/p/auth/reset/***",
+    "/p/events/1/2/cancel/***",
+    "/p/events/1/2/confirm/***",
+    "/p/mailings/unsubscribe/***",
+    "/p/linksaktiv/confirm/***",
+    "/p/linksaktiv/me",
+    "/api/health/live",
+]
+
+
+def assert_no_secret(text: str, tokens: list[str]) -> None:
+    for token in tokens:
+        for part in token.split("."):
+            assert part not in text
+
+
+async def test_json_access_log_redacts_link_secrets(client, tmp_path):
+    stream = io.StringIO()
+    settings = load_settings(
+        environ={}, var_dir=str(tmp_path), env="production", secret_key="k" * 40, log_format="json"
+    )
+    requests, tokens = secret_requests()
+    handler = configure_logging(settings, stream)
+    try:
+        for method, url in requests:
+            await client.request(method, url)
+        await client.get("/p/events/1/feed.ics")
+    finally:
+        logging.getLogger("orga").removeHandler(handler)
+        logging.getLogger("orga").propagate = True
+    assert_no_secret(stream.getvalue(), tokens)
+    access = [json.loads(line) for line in stream.getvalue().splitlines()]
+    paths = [e["path"] for e in access if e["logger"] == "orga.access"]
+    assert paths == [*REDACTED, "/p/events/1/feed.ics"]  # ordinary dotted names stay
+
+
+async def test_text_access_log_redacts_link_secrets(client, caplog):
+    requests, tokens = secret_requests()
+    with caplog.at_level(logging.INFO, logger="orga.access"):
+        for method, url in requests:
+            await client.request(method, url)
+    access = [r for r in caplog.records if r.name == "orga.access"]
+    assert [r.path for r in access] == REDACTED
+    orga_lines = [r for r in caplog.records if r.name.startswith("orga")]  # not httpx's own
+    assert_no_secret("".join(r.getMessage() + str(vars(r)) for r in orga_lines), tokens)

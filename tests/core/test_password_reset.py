@@ -10,7 +10,7 @@ import pytest
 from core import db
 from core.jobs.worker import Worker
 from core.tables import utcnow
-from core.testing import TEST_PASSWORD
+from core.testing import TEST_PASSWORD, client_at
 
 NEW = "a fresh and long passphrase 2026"
 
@@ -107,3 +107,28 @@ async def test_reset_page_works_without_javascript(client, factory, app, smtp_si
     done = await client.post(f"/p/auth/reset/{token}", data={"new_password": NEW})
     assert done.status_code == 200
     assert 'role="status"' in done.text
+
+
+async def test_resets_are_throttled_per_account_and_per_address(client, factory, app, smtp_sink):
+    """3 requests per e-mail address and 10 per client address in 15 minutes, then 429 and no
+    mail; an unknown address gets exactly the same answers (nothing to enumerate)."""
+    org = await factory.org(kind="federal")
+    await factory.user("admin", org["id"], email="opfer@example.org")
+
+    async def ask(http, email):
+        return (await http.post("/api/auth/password-reset", json={"email": email})).status_code
+
+    known = [await ask(client, "Opfer@example.org") for _ in range(5)]
+    unknown = [await ask(client, "niemand@example.org") for _ in range(5)]
+    assert known == unknown == [202, 202, 202, 429, 429]
+    throttled = await client.post("/api/auth/password-reset", json={"email": "opfer@example.org"})
+    assert throttled.json()["type"] == "urn:orga:problem:reset-throttled"
+    assert int(throttled.headers["retry-after"]) > 0
+    await Worker(app.state.orga.job_handlers()).drain()
+    assert len(smtp_sink.messages) == 3
+    async with client_at(app, "198.51.100.7") as elsewhere:
+        assert await ask(elsewhere, "opfer@example.org") == 429  # the account's limit holds
+        assert [await ask(elsewhere, f"x{i}@example.org") for i in range(11)] == [202] * 10 + [429]
+    assert await ask(client, "fresh@example.org") == 202  # 127.0.0.1 has spent 6 of 10
+    await db.execute("UPDATE login_attempt SET at = {}", utcnow() - timedelta(hours=1))
+    assert await ask(client, "opfer@example.org") == 202
