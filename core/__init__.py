@@ -5,5 +5,14 @@ contract types. Routing helpers live in :mod:`core.api`.
 """
 
 from core.hookspecs import Module, ModuleRoutes, Permission, hookimpl
+from core.web.contract import Card, ConsolePages, MenuItem
 
-__all__ = ["Module", "ModuleRoutes", "Permission", "hookimpl"]
+__all__ = [
+    "Card",
+    "ConsolePages",
+    "MenuItem",
+    "Module",
+    "ModuleRoutes",
+    "Permission",
+    "hookimpl",
+]

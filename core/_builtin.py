@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from core.hookspecs import Permission, hookimpl
+from core.problems import N_
+from core.web.contract import ConsolePages, MenuItem
 
 PICCOLO_APP = "core.piccolo_app"
 
@@ -59,3 +61,14 @@ def register_piccolo_app() -> str:
 def register_permissions() -> tuple[Permission, ...]:
     """The permissions core defines."""
     return CORE_PERMISSIONS
+
+
+@hookimpl
+def register_pages() -> ConsolePages:
+    """Core's own console pages under ``/app/orgs/{org_id}``, through the modules' hook."""
+    from core.web.home import start_page
+
+    return ConsolePages(
+        handlers=[start_page],
+        menu=[MenuItem(label=N_("Overview"), path="", order=0)],
+    )

@@ -37,6 +37,7 @@ from core.segments.compiler import compile_segment
 from core.settings import module_config
 from core.signing import BadToken, sign, unsign
 from core.tables import Stamped, utcnow
+from core.web.render import render_console, see_other, translate
 
 __all__ = [
     "CALENDAR",
@@ -85,14 +86,17 @@ __all__ = [
     "person_tokens",
     "record",
     "record_consent",
+    "render_console",
     "render_page",
     "requires",
     "resolve_unit",
     "scope",
+    "see_other",
     "sign",
     "subtree_ids",
     "tags_of",
     "to_row",
+    "translate",
     "unsign",
     "users_with_permission",
     "utcnow",

@@ -29,7 +29,7 @@ from core.jobs.worker import Worker
 from core.mail.service import MAIL_JOB, Mailer
 from core.mail.transport import transport_from_settings
 from core.metrics import metrics_parts
-from core.modules import ModuleError, ModuleRegistry, load_modules
+from core.modules import CORE, ModuleError, ModuleRegistry, load_modules
 from core.observability import configure_logging, request_id_middleware
 from core.openapi import document_problems
 from core.people.import_routes import IMPORT_JOB, run_import_job
@@ -38,6 +38,10 @@ from core.segments.routes import segment_router
 from core.segments.types import segment_type
 from core.settings import Settings, load_settings
 from core.templating import Templates
+from core.web.account import account_handlers
+from core.web.contract import MenuItem
+from core.web.csrf import csrf_guard
+from core.web.session import console_session
 
 __all__ = ["Runtime", "create_app"]
 
@@ -57,6 +61,7 @@ class Runtime:
     roles: dict[str, frozenset[str]] = field(default_factory=dict)
     worker: Worker | None = None
     caches: Caches = field(default_factory=Caches)
+    console_menu: list[tuple[str, MenuItem]] = field(default_factory=list)
 
     def job_handlers(self) -> dict[str, JobHandler]:
         """Core's job handlers plus every module's ``register_jobs``."""
@@ -88,7 +93,10 @@ def build_runtime(settings: Settings | None = None, plugins: Iterable[Any] = ())
     engine = db.create_engine(settings.database_url)
     db.activate(engine, registry.piccolo_apps)
     templates = Templates(
-        settings.templates_dir, registry.template_dirs, auto_reload=settings.env == "development"
+        settings.templates_dir,
+        registry.template_dirs,
+        auto_reload=settings.env == "development",
+        timezone=settings.timezone,
     )
     transport = transport_from_settings(
         settings.smtp_url, settings.mail_dir, settings.smtp_pool_size, settings.smtp_rate_per_minute
@@ -114,6 +122,32 @@ def _segment_type(registry: ModuleRegistry) -> type[msgspec.Struct]:
         return segment_type(module_filters)
     except ValueError as exc:
         raise ModuleError(str(exc)) from exc
+
+
+def _console_routers(runtime: Runtime) -> list[Any]:
+    """The console under ``/app``: core's login and account pages, then every module's pages
+    (core's own through the same hook) behind session → unit visible → module on → CSRF.
+    Collects the menu entries into ``runtime.console_menu``."""
+    routers: list[Any] = [
+        Router(
+            path="/app",
+            route_handlers=account_handlers(),
+            guards=[csrf_guard],
+            include_in_schema=False,
+        )
+    ]
+    for name, pages in runtime.registry.call_each("register_pages"):
+        core = name == CORE
+        routers.append(
+            Router(
+                path="/app/orgs/{org_id:int}" + ("" if core else f"/{name}"),
+                route_handlers=list(pages.handlers),
+                guards=[console_session, org_guard(None if core else name), csrf_guard],
+                include_in_schema=False,
+            )
+        )
+        runtime.console_menu += [(name, item) for item in pages.menu]
+    return routers
 
 
 def _module_routers(name: str, routes: ModuleRoutes) -> list[Any]:
@@ -185,6 +219,7 @@ def create_app(settings: Settings | None = None, *, plugins: Iterable[Any] = ())
         handlers.append(metrics[1])
     for name, routes in runtime.registry.routes():
         handlers += _module_routers(name, routes)
+    handlers += _console_routers(runtime)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:

@@ -14,6 +14,8 @@ from typing import Any
 import msgspec
 import pluggy
 
+from core.web.contract import Card, ConsolePages
+
 __all__ = [
     "PROJECT",
     "JobHandler",
@@ -115,6 +117,16 @@ class OrgaSpec:
         """Add click commands or groups to the ``orga`` command group ``cli``."""
 
     @hookspec
+    def register_pages(self) -> ConsolePages:
+        """Return the module's console pages and menu entries (:class:`core.web.ConsolePages`).
+
+        Handlers are mounted under ``/app/orgs/{org_id}/<module>`` behind the console's
+        guards (session → unit visible → module enabled → CSRF); a page handler parses the
+        form, calls the same service as the JSON route and renders
+        ``<module>/<page>.html.jinja`` with :func:`core.web.render_console`.
+        """
+
+    @hookspec
     def register_template_dirs(self) -> Sequence[str]:
         """Return extra template folders (the module's ``templates/`` is found by default)."""
 
@@ -139,6 +151,11 @@ class OrgaSpec:
     @hookspec
     async def template_context(self, person_id: int, org_id: int) -> dict[str, Any] | None:
         """Return extra variables for mail templates (e.g. upcoming local events)."""
+
+    @hookspec
+    async def unit_cards(self, org_id: int, org_path: str, actor: Any) -> Sequence[Card] | None:
+        """Return cards for the start page of unit ``org_id`` as ``actor`` (a
+        :class:`core.api.Actor`) may see them: figures, and what needs attention."""
 
     @hookspec
     async def startup(self, app: Any) -> None:

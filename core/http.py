@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from litestar import get
+from litestar.response import Redirect
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from prometheus_client import CONTENT_TYPE_LATEST
 
@@ -32,6 +34,11 @@ _PAGE_CSP = (
     b"default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'none'; "
     b"form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
 )
+_CONSOLE_CSP = (
+    b"content-security-policy",
+    b"default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+    b"form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+)
 _HSTS = (b"strict-transport-security", b"max-age=63072000; includeSubDomains")
 
 
@@ -51,6 +58,7 @@ def core_route_handlers() -> list[Any]:
         path="/p/static", directories=[STATIC_DIR], include_in_schema=False
     )
     return [
+        console_root,
         health,
         live,
         ready,
@@ -63,6 +71,12 @@ def core_route_handlers() -> list[Any]:
         reset_page_submit,
         static,
     ]
+
+
+@get("/", include_in_schema=False)
+async def console_root() -> Redirect:
+    """A browser at ``/`` lands in the console (which asks for a login first)."""
+    return Redirect("/app", status_code=303)
 
 
 def security_headers_middleware(settings: Settings):
@@ -78,6 +92,8 @@ def security_headers_middleware(settings: Settings):
             extra = list(_BASE_HEADERS)
             if path.startswith("/p/"):
                 extra.append(_PAGE_CSP)
+            elif path.startswith("/app") or path == "/":
+                extra.append(_CONSOLE_CSP)
             elif not path.startswith("/schema"):
                 extra.append(_API_CSP)
             if https or scope.get("scheme") == "https":

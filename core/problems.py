@@ -142,6 +142,10 @@ def invalid(field: str, message: str) -> Problem:
 
 
 def _respond(request: Request, problem: Problem) -> Response:
+    if request.url.path.startswith("/app"):  # the console answers with pages, not JSON
+        from core.web.errors import console_problem_response
+
+        return console_problem_response(request, problem)
     runtime = getattr(request.app.state, "orga", None)
     default = runtime.settings.locale if runtime else "en"
     locale = best_locale(request.headers.get("accept-language"), default)

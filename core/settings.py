@@ -11,6 +11,7 @@ import secrets
 import tomllib
 from pathlib import Path
 from typing import Literal, TypeVar
+from zoneinfo import available_timezones
 
 import msgspec
 
@@ -46,6 +47,7 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     mail_from: str = "orga <noreply@localhost>"
     locale: Literal["de", "en", "sv"] = "de"
     default_region: str = "DE"
+    timezone: str = "Europe/Berlin"
     templates_dir: str | None = None
     worker: Literal["inline", "off"] = "inline"
     max_body_bytes: int = 2_000_000
@@ -64,6 +66,8 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     module_config: dict[str, dict[str, object]] = msgspec.field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        if self.timezone not in available_timezones():
+            raise SettingsError(f"ORGA_TIMEZONE: unknown time zone {self.timezone!r}")
         if self.db_pool_size < 1:
             raise SettingsError("ORGA_DB_POOL_SIZE: must be at least 1")
         if self.max_body_bytes < 1024:

@@ -30,6 +30,7 @@ from jinja2 import (
 from jinja2.sandbox import SandboxedEnvironment
 
 from core.i18n import translations
+from core.web.formatting import install_filters
 
 __all__ = ["RenderedMail", "TemplateProblem", "Templates", "render_user_template"]
 
@@ -69,7 +70,11 @@ class Templates:
     """Renders pages and mails from the layered template folders."""
 
     def __init__(
-        self, override_dir: str | None, module_dirs: Sequence[Path], auto_reload: bool = False
+        self,
+        override_dir: str | None,
+        module_dirs: Sequence[Path],
+        auto_reload: bool = False,
+        timezone: str = "Europe/Berlin",
     ) -> None:
         folders = [Path(override_dir)] if override_dir else []
         folders += [*module_dirs, CORE_TEMPLATES]
@@ -83,6 +88,7 @@ class Templates:
             auto_reload=auto_reload,
         )
         self.env.install_gettext_callables(_gettext, _ngettext, newstyle=True)
+        install_filters(self.env, timezone)
 
     def render_page(self, name: str, context: dict[str, Any], locale: str) -> str:
         """Render a whole page template in ``locale``."""

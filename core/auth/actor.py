@@ -33,6 +33,8 @@ ACTOR_TABLES = ("auth_token", "orga_user", "role_assignment", "org_unit")
 
 LAST_USED_RESOLUTION = timedelta(seconds=60)
 SESSION = "session"
+CONSOLE = "console"  # a console login: its secret lives in a cookie, never an API credential
+_INTERACTIVE = (SESSION, CONSOLE)
 
 
 def hash_token(secret: str) -> str:
@@ -117,7 +119,7 @@ class Actor:
 
     def require_session(self) -> None:
         """Refuse API tokens for actions that need an interactive login (403)."""
-        if self.token_kind != SESSION:
+        if self.token_kind not in _INTERACTIVE:
             raise Problem(403, "session-required", "Only an interactive session can do this.")
 
     def role_rank_at(self, path: str) -> int:
@@ -145,7 +147,7 @@ def _expired(row: dict, idle: timedelta, now: datetime) -> bool:
         return True
     if row["expires_at"] is not None and row["expires_at"] <= now:
         return True
-    return row["kind"] == SESSION and row["last_used_at"] + idle <= now
+    return row["kind"] in _INTERACTIVE and row["last_used_at"] + idle <= now
 
 
 async def load_actor(
@@ -171,7 +173,7 @@ async def load_actor(
         )
         last_used = now
     ends = [first["expires_at"]] if first["expires_at"] is not None else []
-    if first["kind"] == SESSION:
+    if first["kind"] in _INTERACTIVE:
         ends.append(last_used + idle)
     grants = [
         Grant(org_id=r["grant_org_id"], path=r["grant_path"], role=r["role"])

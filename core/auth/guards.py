@@ -14,7 +14,7 @@ from litestar import Request
 from litestar.connection import ASGIConnection
 
 from core import db
-from core.auth.actor import Actor, resolve_actor
+from core.auth.actor import CONSOLE, Actor, resolve_actor
 from core.cache import Caches
 from core.problems import N_, Problem, forbidden, not_found
 
@@ -57,6 +57,8 @@ async def current_actor(connection: ASGIConnection) -> Actor | None:
         runtime = connection.app.state.orga
         idle = timedelta(minutes=runtime.settings.session_idle_minutes)
         actor = await resolve_actor(secret.strip(), runtime.roles, idle, runtime.caches)
+        if actor is not None and actor.token_kind == CONSOLE:
+            actor = None  # the console's cookie secret is no API credential
     state["orga_actor"] = actor
     return actor
 

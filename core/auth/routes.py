@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from typing import Annotated
 
 import msgspec
-from litestar import Request, delete, get, post
+from litestar import Request, delete, get, patch, post
 from litestar.status_codes import HTTP_202_ACCEPTED, HTTP_204_NO_CONTENT
 
 from core.auth import reset, services
@@ -190,6 +190,24 @@ async def me(actor: Actor) -> MeOut:
     )
 
 
+class MePatch(msgspec.Struct, forbid_unknown_fields=True):
+    """What a user may change about themselves here."""
+
+    display_name: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+
+
+@patch(
+    "/api/me",
+    guards=[authenticated],
+    tags=["auth"],
+    status_code=HTTP_204_NO_CONTENT,
+    summary="Change my display name",
+)
+async def patch_me(actor: Actor, data: MePatch) -> None:
+    """Change the current user's display name."""
+    await services.set_display_name(actor.user_id, data.display_name)
+
+
 @get("/api/me/sessions", guards=[authenticated], tags=["auth"], summary="My sessions and tokens")
 async def my_sessions(actor: Actor, limit: int = 50, cursor: str | None = None) -> Page[SessionOut]:
     """Active (unrevoked) sessions and API tokens of the current user, oldest first."""
@@ -230,6 +248,7 @@ def auth_handlers() -> list:
         password_reset,
         password_reset_confirm,
         me,
+        patch_me,
         my_sessions,
         revoke_session,
     ]

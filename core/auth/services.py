@@ -28,7 +28,9 @@ __all__ = [
     "normalize_email",
     "revoke_token",
     "set_active",
+    "set_display_name",
     "unassign_role",
+    "user_tokens",
     "users_with_permission",
 ]
 
@@ -126,8 +128,10 @@ async def login(
     client: str,
     user_agent: str | None,
     absolute: timedelta,
+    kind: str = "session",
 ) -> tuple[IssuedToken, dict[str, Any]]:
-    """Check credentials and open a session.
+    """Check credentials and open a session (``kind``: ``session`` for the API's bearer
+    token, ``console`` for the console's cookie).
 
     Failed attempts are counted per client address, per account and per account and address.
     An address with too many failures in the window gets 429 with ``Retry-After`` for every
@@ -153,7 +157,7 @@ async def login(
             await record("auth.login_failed", user_id=user["id"] if user else None)
         raise _bad_credentials()
     async with db.transaction():
-        token = await issue_token(user["id"], lifetime=absolute, user_agent=user_agent)
+        token = await issue_token(user["id"], kind=kind, lifetime=absolute, user_agent=user_agent)
         await record("auth.login", user_id=user["id"], token_id=token.id)
     public = {k: user[k] for k in ("id", "email", "display_name", "active")}
     return token, public
@@ -294,3 +298,21 @@ async def users_with_permission(permission: str, org_path: str) -> list[int]:
         org_path,
     )
     return [row["user_id"] for row in rows]
+
+
+async def set_display_name(user_id: int, name: str) -> None:
+    """Change the user's display name (1 to 200 characters after trimming)."""
+    name = name.strip()
+    if not name or len(name) > 200:
+        raise invalid("display_name", "between 1 and 200 characters")
+    await User.update({User.display_name: name}).where(User.id == user_id).run()
+
+
+async def user_tokens(user_id: int, limit: int = 100) -> list[dict[str, Any]]:
+    """The user's active sessions and API tokens, newest first (``limit`` of them)."""
+    return await db.fetch(
+        "SELECT id, kind, name, created_at, last_used_at, expires_at, user_agent FROM auth_token "
+        "WHERE user_id = {} AND revoked_at IS NULL ORDER BY id DESC LIMIT {}",
+        user_id,
+        limit,
+    )

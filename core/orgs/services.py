@@ -16,6 +16,7 @@ __all__ = [
     "module_states",
     "move_unit",
     "set_module",
+    "unit_overview",
     "update_unit",
     "visible_units",
 ]
@@ -132,3 +133,25 @@ async def set_module(org_id: int, module: str, enabled: bool) -> None:
         else:
             await OrgModule.insert(OrgModule(org=org_id, module=module, enabled=enabled)).run()
     drop_cached("org_module")
+
+
+async def unit_overview(org_id: int, org_path: str) -> dict[str, Any]:
+    """A unit's start page data: its direct subunits and how many people and members live in
+    its subtree."""
+    children = await db.fetch(
+        "SELECT id, name, kind FROM org_unit WHERE parent_id = {} ORDER BY name", org_id
+    )
+    ids = [
+        row["id"]
+        for row in await db.fetch(
+            "SELECT id FROM org_unit WHERE substr(path, 1, {}) = {}", len(org_path), org_path
+        )
+    ]
+    marks = ", ".join(["{}"] * len(ids))
+    counts = await db.fetch_one(
+        "SELECT COUNT(*) AS people, "
+        "COALESCE(SUM(CASE WHEN member_status = 'member' THEN 1 ELSE 0 END), 0) AS members "
+        f"FROM person WHERE home_org_id IN ({marks})",
+        *ids,
+    )
+    return {"children": children, "people": counts["people"], "members": counts["members"]}
