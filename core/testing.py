@@ -43,6 +43,7 @@ __all__ = [
     "QueryCounter",
     "SmtpSink",
     "TestUser",
+    "assert_accessible",
     "client_at",
     "count_queries",
     "eventually",
@@ -509,6 +510,62 @@ async def browser_page(request: pytest.FixtureRequest) -> AsyncIterator[Any]:
         finally:
             await context.close()
             await browser.close()
+
+
+@pytest.fixture
+async def console_page(request: pytest.FixtureRequest) -> AsyncIterator[Any]:
+    """A Playwright page in headless Chromium for console pages, German, JavaScript on (the
+    console's own small scripts; tests that need it off use ``browser_page``)."""
+    from playwright.async_api import async_playwright
+
+    executable = os.environ.get("ORGA_CHROMIUM", "/usr/bin/chromium")
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(
+            executable_path=executable, headless=True, args=["--no-sandbox"]
+        )
+        context = await browser.new_context(locale="de-DE", viewport={"width": 1280, "height": 900})
+        page = await context.new_page()
+        try:
+            yield page
+        finally:
+            await context.close()
+            await browser.close()
+
+
+WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+
+
+async def assert_accessible(page: Any) -> None:
+    """axe-core (from axe-playwright-python) finds no WCAG 2.1 A/AA violation on the page,
+    and at 320 px wide nothing scrolls sideways (WCAG 1.4.10 reflow).
+
+    axe runs in an isolated copy of the page (a new context that ignores the CSP, which would
+    refuse the injected script), so the page under test keeps its CSP.
+    """
+    from axe_playwright_python.async_playwright import Axe
+
+    html_url = page.url
+    cookies = await page.context.cookies()
+    browser = page.context.browser
+    context = await browser.new_context(bypass_csp=True, locale="de-DE")
+    try:
+        await context.add_cookies(cookies)
+        copy = await context.new_page()
+        for width in (1280, 320):
+            await copy.set_viewport_size({"width": width, "height": 900})
+            await copy.goto(html_url)
+            results = await Axe().run(
+                copy, options={"runOnly": {"type": "tag", "values": WCAG_TAGS}}
+            )
+            assert results.violations_count == 0, f"{html_url} at {width}px:\n" + (
+                results.generate_report()
+            )
+            overflow = await copy.evaluate(
+                "document.documentElement.scrollWidth - window.innerWidth"
+            )
+            assert overflow <= 0, f"{html_url} scrolls sideways at {width}px by {overflow}px"
+    finally:
+        await context.close()
 
 
 @pytest.fixture
