@@ -36,7 +36,7 @@ from core.people.import_routes import IMPORT_JOB, run_import_job
 from core.problems import exception_handlers, ids_in_range
 from core.segments.routes import segment_router
 from core.segments.types import segment_type
-from core.settings import Settings, load_settings
+from core.settings import Settings, load_settings, private_files
 from core.templating import Templates
 
 __all__ = ["Runtime", "create_app"]
@@ -171,6 +171,7 @@ def create_app(settings: Settings | None = None, *, plugins: Iterable[Any] = ())
         settings: deployment settings.
         plugins: extra plugin objects to load besides installed packages (tests, embedding).
     """
+    private_files()
     runtime = build_runtime(settings, plugins)
     configure_logging(runtime.settings)
     handlers: list[Any] = [*core_route_handlers(), segment_router(runtime.segment)]

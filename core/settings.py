@@ -14,7 +14,7 @@ from typing import Literal, TypeVar
 
 import msgspec
 
-__all__ = ["Settings", "SettingsError", "load_settings", "module_config"]
+__all__ = ["Settings", "SettingsError", "load_settings", "module_config", "private_files"]
 
 ENV_PREFIX = "ORGA_"
 _LIST_FIELDS = {"modules", "cors_origins"}
@@ -93,6 +93,15 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     def is_sqlite(self) -> bool:
         """True when the database is an embedded SQLite file."""
         return self.database_url.startswith("sqlite:///")
+
+
+def private_files() -> None:
+    """Make every file this process creates 0600 and every folder 0700, whatever the umask it
+    was started with: the database and its WAL, uploads, the mail folder, backups and the
+    secret key hold personal data. Called where every orga process starts (``create_app`` and
+    the ``orga`` command), before anything is written; child processes (``pg_dump``) inherit
+    it."""
+    os.umask(os.umask(0o077) | 0o077)
 
 
 def _field_env_name(field: str) -> str:
