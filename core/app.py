@@ -33,6 +33,7 @@ from core.modules import ModuleError, ModuleRegistry, load_modules
 from core.observability import configure_logging, request_id_middleware
 from core.openapi import document_problems
 from core.people.import_routes import IMPORT_JOB, run_import_job
+from core.people.uploads import EXPIRE_JOB, expire_job
 from core.problems import exception_handlers, ids_in_range
 from core.segments.routes import segment_router
 from core.segments.types import segment_type
@@ -62,7 +63,8 @@ class Runtime:
         """Core's job handlers plus every module's ``register_jobs``."""
         handlers: dict[str, JobHandler] = {
             MAIL_JOB: self.mailer.deliver,
-            IMPORT_JOB: run_import_job,
+            IMPORT_JOB: self._with_runtime(run_import_job),
+            EXPIRE_JOB: self._with_runtime(expire_job),
         }
         for module, jobs in self.registry.call_each("register_jobs"):
             for kind, handler in jobs.items():
@@ -72,7 +74,7 @@ class Runtime:
         return handlers
 
     def _with_runtime(self, handler: JobHandler) -> JobHandler:
-        """Run a module's job handler with this runtime current (``core.api.current_runtime``)."""
+        """Run a job handler with this runtime current (``core.api.current_runtime``)."""
 
         async def run(payload: dict[str, Any]) -> None:
             set_runtime(self)

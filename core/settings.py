@@ -53,6 +53,7 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     session_idle_minutes: int = 120
     session_absolute_hours: int = 24
     retention_months: int = 24
+    import_upload_hours: int = 24
     log_format: Literal["auto", "json", "text"] = "auto"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     metrics: bool = False
@@ -66,6 +67,8 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
             raise SettingsError("ORGA_DB_POOL_SIZE: must be at least 1")
         if self.max_body_bytes < 1024:
             raise SettingsError("ORGA_MAX_BODY_BYTES: must be at least 1024")
+        if self.import_upload_hours < 1:
+            raise SettingsError("ORGA_IMPORT_UPLOAD_HOURS: must be at least 1")
         if self.session_idle_minutes < 1 or self.session_absolute_hours < 1:
             raise SettingsError(
                 "ORGA_SESSION_IDLE_MINUTES / ORGA_SESSION_ABSOLUTE_HOURS: must be > 0"

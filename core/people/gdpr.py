@@ -123,4 +123,6 @@ async def _erase_copies(person_id: int, addresses: list[str]) -> None:
     if runtime is not None:
         await runtime.mailer.transport.forget(person_id, addresses)
     if not await db.checkpoint():
-        log.warning("erasure: a reader kept part of the SQLite log; it empties at the next checkpoint")
+        log.warning(
+            "erasure: a reader kept part of the SQLite log; it empties at the next checkpoint"
+        )
