@@ -17,8 +17,8 @@ from core import db
 from core.app import create_app
 from core.backup import backup
 from core.jobs.worker import Worker
-from core.testing import OrgaFactory
 from core.templating import RenderedMail
+from core.testing import OrgaFactory
 
 
 @pytest.fixture
