@@ -11,7 +11,9 @@ transaction, which caps point-selects at about a thousand a second. This engine 
 * an in-process write lock, so write transactions queue on an ``asyncio.Lock`` instead of
   spinning on SQLite's busy timeout (which still guards against other processes).
 
-All connections run in WAL mode with ``synchronous=NORMAL``, foreign keys on, and a busy timeout.
+All connections run in WAL mode with ``synchronous=NORMAL``, foreign keys on, ``secure_delete``
+(deleted content is overwritten with zeros, so an erased person leaves nothing in free pages)
+and a busy timeout.
 Write transactions are ``BEGIN IMMEDIATE`` by default.
 """
 
@@ -115,6 +117,7 @@ class PooledSQLiteEngine(SQLiteEngine):
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = NORMAL")
         conn.execute("PRAGMA foreign_keys = ON")
+        conn.execute("PRAGMA secure_delete = ON")  # deleted rows are zeroed, not left in free pages
         self._all.append(conn)
         return conn
 

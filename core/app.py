@@ -33,10 +33,11 @@ from core.modules import CORE, ModuleError, ModuleRegistry, load_modules
 from core.observability import configure_logging, request_id_middleware
 from core.openapi import document_problems
 from core.people.import_routes import IMPORT_JOB, run_import_job
+from core.people.uploads import EXPIRE_JOB, expire_job
 from core.problems import exception_handlers, ids_in_range
 from core.segments.routes import segment_router
 from core.segments.types import segment_type
-from core.settings import Settings, load_settings
+from core.settings import Settings, load_settings, private_files
 from core.templating import Templates
 from core.web.account import account_handlers
 from core.web.contract import MenuItem
@@ -67,7 +68,8 @@ class Runtime:
         """Core's job handlers plus every module's ``register_jobs``."""
         handlers: dict[str, JobHandler] = {
             MAIL_JOB: self.mailer.deliver,
-            IMPORT_JOB: run_import_job,
+            IMPORT_JOB: self._with_runtime(run_import_job),
+            EXPIRE_JOB: self._with_runtime(expire_job),
         }
         for module, jobs in self.registry.call_each("register_jobs"):
             for kind, handler in jobs.items():
@@ -77,7 +79,7 @@ class Runtime:
         return handlers
 
     def _with_runtime(self, handler: JobHandler) -> JobHandler:
-        """Run a module's job handler with this runtime current (``core.api.current_runtime``)."""
+        """Run a job handler with this runtime current (``core.api.current_runtime``)."""
 
         async def run(payload: dict[str, Any]) -> None:
             set_runtime(self)
@@ -205,6 +207,7 @@ def create_app(settings: Settings | None = None, *, plugins: Iterable[Any] = ())
         settings: deployment settings.
         plugins: extra plugin objects to load besides installed packages (tests, embedding).
     """
+    private_files()
     runtime = build_runtime(settings, plugins)
     configure_logging(runtime.settings)
     handlers: list[Any] = [*core_route_handlers(), segment_router(runtime.segment)]

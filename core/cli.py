@@ -14,9 +14,10 @@ import click
 
 from core import db
 from core.app import Runtime, build_runtime
+from core.context import set_runtime
 from core.modules import ModuleError
 from core.problems import Problem
-from core.settings import SettingsError, load_settings
+from core.settings import SettingsError, load_settings, private_files
 
 __all__ = ["main", "run_async"]
 
@@ -28,6 +29,7 @@ def run_async(work: Callable[[Runtime], Awaitable[T]]) -> T:
     runtime = build_runtime()
 
     async def wrapper() -> T:
+        set_runtime(runtime)  # current for the command, as for a request or a job
         await db.open_engine(runtime.engine, pool_size=4)
         try:
             return await work(runtime)
@@ -392,6 +394,7 @@ def _load_module_commands() -> None:
 
 def main() -> None:
     """Entry point of the ``orga`` console script."""
+    private_files()
     _add_core_groups()
     _load_module_commands()
     cli(prog_name="orga")

@@ -12,7 +12,8 @@ import contextlib
 import functools
 import io
 import os
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextvars import ContextVar
 from string import Formatter
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -31,7 +32,9 @@ from core._sqlite import PooledSQLiteEngine
 
 __all__ = [
     "activate",
+    "after_commit",
     "bulk_insert",
+    "checkpoint",
     "close_engine",
     "create_engine",
     "engine",
@@ -124,9 +127,60 @@ def is_postgres() -> bool:
     return isinstance(piccolo_conf.DB, PostgresEngine)
 
 
-def transaction():
+_after_commit: ContextVar[list[Callable[[], Awaitable[None]]] | None] = ContextVar(
+    "orga_after_commit", default=None
+)
+
+
+class _Transaction:
+    """The engine's transaction, plus the callbacks :func:`after_commit` registered in it."""
+
+    __slots__ = ("callbacks", "inner", "token")
+
+    def __init__(self) -> None:
+        self.inner = piccolo_conf.DB.transaction()
+        self.callbacks: list[Callable[[], Awaitable[None]]] = []
+        self.token: Any = None
+
+    async def __aenter__(self) -> Any:
+        if _after_commit.get() is None:  # the outermost transaction collects the callbacks
+            self.token = _after_commit.set(self.callbacks)
+        try:
+            return await self.inner.__aenter__()
+        except BaseException:
+            self._forget()
+            raise
+
+    async def __aexit__(self, kind: Any, exception: Any, traceback: Any) -> bool:
+        try:
+            result = await self.inner.__aexit__(kind, exception, traceback)
+        finally:
+            self._forget()
+        if exception is None:
+            for callback in self.callbacks:
+                await callback()
+        return result
+
+    def _forget(self) -> None:
+        if self.token is not None:
+            _after_commit.reset(self.token)
+            self.token = None
+
+
+def transaction() -> _Transaction:
     """A write transaction (IMMEDIATE on SQLite); nested calls join the outer one."""
-    return piccolo_conf.DB.transaction()
+    return _Transaction()
+
+
+async def after_commit(callback: Callable[[], Awaitable[None]]) -> None:
+    """Run ``callback`` once the outermost :func:`transaction` commits (never if it rolls
+    back), or now when no transaction is open: for work outside the database, such as deleting
+    files, that must not happen for a write that is undone."""
+    pending = _after_commit.get()
+    if pending is None:
+        await callback()
+    else:
+        pending.append(callback)
 
 
 def json_value(value: Any) -> Any:
@@ -206,6 +260,16 @@ async def bulk_insert(table: str, columns: Sequence[str], rows: list[tuple[Any, 
         await current.connection.executemany(
             f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows
         )
+
+
+async def checkpoint() -> bool:
+    """SQLite: copy the write-ahead log into the database file and truncate it, so rows deleted
+    before (zeroed there by ``secure_delete``) leave no older copy in the log. Returns
+    ``False`` when a reader in another process kept part of the log; nothing on PostgreSQL."""
+    if is_postgres():
+        return True
+    row = await fetch_one("PRAGMA wal_checkpoint(TRUNCATE)")
+    return row is not None and not row["busy"]
 
 
 async def migrate(quiet: bool = True) -> None:

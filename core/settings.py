@@ -15,7 +15,7 @@ from zoneinfo import available_timezones
 
 import msgspec
 
-__all__ = ["Settings", "SettingsError", "load_settings", "module_config"]
+__all__ = ["Settings", "SettingsError", "load_settings", "module_config", "private_files"]
 
 ENV_PREFIX = "ORGA_"
 _LIST_FIELDS = {"modules", "cors_origins"}
@@ -57,6 +57,7 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     retention_months: int = 24
     pending_retention_days: int = 30
     former_member_retention_months: int = 120
+    import_upload_hours: int = 24
     log_format: Literal["auto", "json", "text"] = "auto"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     metrics: bool = False
@@ -72,6 +73,8 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
             raise SettingsError("ORGA_DB_POOL_SIZE: must be at least 1")
         if self.max_body_bytes < 1024:
             raise SettingsError("ORGA_MAX_BODY_BYTES: must be at least 1024")
+        if self.import_upload_hours < 1:
+            raise SettingsError("ORGA_IMPORT_UPLOAD_HOURS: must be at least 1")
         if self.session_idle_minutes < 1 or self.session_absolute_hours < 1:
             raise SettingsError(
                 "ORGA_SESSION_IDLE_MINUTES / ORGA_SESSION_ABSOLUTE_HOURS: must be > 0"
@@ -99,6 +102,15 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     def is_sqlite(self) -> bool:
         """True when the database is an embedded SQLite file."""
         return self.database_url.startswith("sqlite:///")
+
+
+def private_files() -> None:
+    """Make every file this process creates 0600 and every folder 0700, whatever the umask it
+    was started with: the database and its WAL, uploads, the mail folder, backups and the
+    secret key hold personal data. Called where every orga process starts (``create_app`` and
+    the ``orga`` command), before anything is written; child processes (``pg_dump``) inherit
+    it."""
+    os.umask(os.umask(0o077) | 0o077)
 
 
 def _field_env_name(field: str) -> str:

@@ -53,21 +53,25 @@ async def enqueue(
     run_at: datetime | None = None,
     dedupe_key: str | None = None,
     max_attempts: int = 8,
+    person_id: int | None = None,
 ) -> int | None:
     """Add a job (inside the current transaction if there is one).
 
+    ``person_id`` names the person whose data the payload holds (a mail to them, a test mail
+    rendered for them): erasing that person deletes the job.
     Returns the job id, or ``None`` when a job with ``dedupe_key`` already exists.
     """
     now = utcnow()
     rows = await db.fetch(
         "INSERT INTO job (kind, payload, run_at, attempts, max_attempts, status, dedupe_key, "
-        "created_at, updated_at) VALUES ({}, {}, {}, 0, {}, 'queued', {}, {}, {}) "
+        "person_id, created_at, updated_at) VALUES ({}, {}, {}, 0, {}, 'queued', {}, {}, {}, {}) "
         "ON CONFLICT (dedupe_key) DO NOTHING RETURNING id",
         kind,
         json.dumps(payload or {}),
         run_at or now,
         max_attempts,
         dedupe_key,
+        person_id,
         now,
         now,
     )

@@ -16,7 +16,9 @@ class Job(Stamped, Table, tablename="job"):
     ``status``: queued → running → done, or back to queued with a later ``run_at`` after an
     error, failed after ``max_attempts``, or cancelled. A running job whose
     ``lease_expires_at`` has passed belongs to a dead worker and is claimed again.
-    ``dedupe_key`` is unique, so enqueueing the same work twice is a no-op.
+    ``dedupe_key`` is unique, so enqueueing the same work twice is a no-op. ``person_id`` names
+    the person whose data the payload holds (no foreign key: jobs know nothing of people);
+    erasing the person deletes their jobs.
     """
 
     kind = Varchar(length=100)
@@ -30,3 +32,4 @@ class Job(Stamped, Table, tablename="job"):
     locked_by = Varchar(length=100, null=True, default=None)
     lease_expires_at = Timestamptz(null=True, default=None)
     finished_at = Timestamptz(null=True, default=None)
+    person_id = Integer(null=True, default=None)

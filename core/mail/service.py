@@ -68,8 +68,13 @@ class Mailer:
         headers: dict[str, str] | None = None,
         dedupe_key: str | None = None,
         bulk: bool = False,
+        person_id: int | None = None,
     ) -> int | None:
-        """Enqueue a rendered mail; ``None`` when ``dedupe_key`` was already enqueued."""
+        """Enqueue a rendered mail; ``None`` when ``dedupe_key`` was already enqueued.
+
+        ``person_id``: the person the mail is to or about (rendered with their data); erasing
+        them deletes the queued job and the copy a maildir kept.
+        """
         return await enqueue(
             MAIL_JOB,
             self.payload(
@@ -80,8 +85,10 @@ class Mailer:
                 reply_to=reply_to,
                 headers=headers,
                 bulk=bulk,
+                person_id=person_id,
             ),
             dedupe_key=dedupe_key,
+            person_id=person_id,
         )
 
     def payload(
@@ -94,10 +101,12 @@ class Mailer:
         reply_to: str | None = None,
         headers: dict[str, str] | None = None,
         bulk: bool = False,
+        person_id: int | None = None,
     ) -> dict[str, Any]:
         """The job payload of one mail (used by bulk senders with ``enqueue_many``)."""
         sender = sender or self.settings.mail_from
         return {
+            "person_id": person_id,
             "from": sender,
             "to": format_address(to_name, to_email) if to_name else to_email,
             "to_email": to_email,
@@ -140,7 +149,10 @@ class Mailer:
         envelope_from = payload["from"].rpartition("<")[2].rstrip(">") or payload["from"]
         try:
             await self.transport.send(
-                envelope_from, payload["to_email"], self.message_bytes(payload)
+                envelope_from,
+                payload["to_email"],
+                self.message_bytes(payload),
+                person_id=payload.get("person_id"),
             )
         except PermanentMailError as exc:
             self.failed += 1

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import mailbox
+import re
 import time
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -36,27 +37,72 @@ class TemporaryMailError(Exception):
 class Transport:
     """Delivers raw RFC 5322 bytes to one recipient."""
 
-    async def send(self, sender: str, recipient: str, message: bytes) -> None:
-        """Deliver ``message``; raise PermanentMailError or TemporaryMailError on failure."""
+    async def send(
+        self, sender: str, recipient: str, message: bytes, *, person_id: int | None = None
+    ) -> None:
+        """Deliver ``message`` (to or about person ``person_id`` when known); raise
+        PermanentMailError or TemporaryMailError on failure."""
         raise NotImplementedError
+
+    async def forget(self, person_id: int, addresses: list[str]) -> int:
+        """Delete the copies this transport kept of mail to or about a person who is erased;
+        returns how many. Mail that left through SMTP is out of reach: nothing to do."""
+        return 0
 
     async def close(self) -> None:
         """Release connections."""
 
 
 class MaildirTransport(Transport):
-    """Writes every message into a maildir folder (the embedded default; nothing leaves)."""
+    """Writes every message into a maildir folder (the embedded default; nothing leaves).
+
+    A message to or about a known person carries ``,P=<id>`` in its file name (a maildir
+    extension field, as Dovecot's ``,S=<size>``), so erasing the person finds it.
+    """
 
     def __init__(self, folder: str) -> None:
         self.folder = Path(folder)
 
-    async def send(self, sender: str, recipient: str, message: bytes) -> None:
+    async def send(
+        self, sender: str, recipient: str, message: bytes, *, person_id: int | None = None
+    ) -> None:
         """Add the message to the maildir's ``new/`` folder."""
-        await asyncio.to_thread(self._add, message)
+        await asyncio.to_thread(self._add, message, person_id)
 
-    def _add(self, message: bytes) -> None:
+    def _add(self, message: bytes, person_id: int | None) -> None:
         self.folder.parent.mkdir(parents=True, exist_ok=True)
-        mailbox.Maildir(self.folder, create=True).add(message)  # creates tmp/, new/, cur/
+        key = mailbox.Maildir(self.folder, create=True).add(message)  # creates tmp/, new/, cur/
+        if person_id is not None:
+            new = self.folder / "new"
+            (new / key).rename(new / f"{key},P={person_id}")
+
+    async def forget(self, person_id: int, addresses: list[str]) -> int:
+        """Delete the messages tagged with the person's id or naming one of ``addresses`` in
+        their header."""
+        return await asyncio.to_thread(self._forget, person_id, [a.lower() for a in addresses])
+
+    def _forget(self, person_id: int, addresses: list[str]) -> int:
+        tag = f",P={person_id}"
+        needles = [a.encode() for a in addresses if a]
+        removed = 0
+        for folder in (self.folder / "new", self.folder / "cur"):
+            if not folder.is_dir():
+                continue
+            for path in folder.iterdir():
+                if path.name.split(":")[0].endswith(tag) or _names(path, needles):
+                    path.unlink(missing_ok=True)
+                    removed += 1
+        return removed
+
+
+def _names(path: Path, needles: list[bytes]) -> bool:
+    """Whether the message's header (up to the first empty line) holds one of ``needles``."""
+    if not needles:
+        return False
+    with path.open("rb") as fh:
+        header = fh.read(65536)
+    header = re.split(rb"\r?\n\r?\n", header, maxsplit=1)[0].lower()
+    return any(needle in header for needle in needles)
 
 
 class _RateLimiter:
@@ -113,7 +159,9 @@ class SMTPTransport(Transport):
             await client.login(self.username, self.password or "")
         return client
 
-    async def send(self, sender: str, recipient: str, message: bytes) -> None:
+    async def send(
+        self, sender: str, recipient: str, message: bytes, *, person_id: int | None = None
+    ) -> None:
         """Send over a pooled connection; classify failures as permanent or temporary."""
         if self._slots is None:
             self._slots = asyncio.Semaphore(self.pool_size)

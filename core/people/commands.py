@@ -1,4 +1,4 @@
-"""``orga people import`` and ``orga people purge``."""
+"""``orga people import``, ``orga people imports`` and ``orga people purge``."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from core import db
 from core.audit.services import record
 from core.people import imports
 from core.people.tables import PersonImport
+from core.people.uploads import fail_interrupted
 from core.tables import utcnow
 
 __all__ = ["people"]
@@ -20,7 +21,7 @@ __all__ = ["people"]
 
 @click.group()
 def people() -> None:
-    """People: import files, apply the retention rule."""
+    """People: import files, list imports, apply the retention rule."""
 
 
 def _parse_mapping(text: str | None, header: list[str]) -> dict[str, str]:
@@ -83,6 +84,7 @@ def import_people(
         unit = await db.fetch_one("SELECT path FROM org_unit WHERE id = {}", org_id)
         if unit is None:
             raise click.ClickException(f"there is no org unit {org_id}")
+        _report_interrupted(await fail_interrupted(runtime.settings))
         rows = await PersonImport.insert(
             PersonImport(
                 org=org_id,
@@ -103,14 +105,24 @@ def import_people(
             TimeElapsedColumn(),
         ) as progress:
             task = progress.add_task("importing", total=total)
-            counts = await imports.run_import(
-                import_id,
-                org_id,
-                unit["path"],
-                checked,
-                options,
-                progress=lambda done: progress.update(task, completed=done),
-            )
+            try:
+                counts = await imports.run_import(
+                    import_id,
+                    org_id,
+                    unit["path"],
+                    checked,
+                    options,
+                    progress=lambda done: progress.update(task, completed=done),
+                )
+            except Exception as exc:
+                await db.execute(
+                    "UPDATE person_import SET status = 'failed', error = {}, updated_at = {} "
+                    "WHERE id = {}",
+                    type(exc).__name__,
+                    utcnow(),
+                    import_id,
+                )
+                raise
         await record(
             "people.imported",
             org_id=org_id,
@@ -127,6 +139,40 @@ def import_people(
     )
     if counts.errors:
         click.echo(f"errors: GET /api/orgs/{org_id}/people/imports/{import_id}/errors")
+
+
+def _report_interrupted(ids: list[int]) -> None:
+    for import_id in ids:
+        click.echo(f"import {import_id} was interrupted (its process ended); marked failed")
+
+
+@people.command("imports")
+@click.option("--limit", default=20, show_default=True, help="how many, newest first")
+def list_imports(limit: int) -> None:
+    """The latest imports (web and command line) with state and counts; imports whose process
+    ended before they finished are marked failed first."""
+    from core.cli import run_async
+
+    async def work(runtime: Any) -> tuple[list[int], list[dict[str, Any]]]:
+        interrupted = await fail_interrupted(runtime.settings)
+        rows = await db.fetch(
+            "SELECT id, org_id, filename, status, error, created_count, updated_count, "
+            "skipped_count, error_count, created_at FROM person_import ORDER BY id DESC LIMIT {}",
+            limit,
+        )
+        return interrupted, rows
+
+    interrupted, rows = run_async(work)
+    _report_interrupted(interrupted)
+    for row in rows:
+        created = str(row["created_at"])[:16]
+        click.echo(
+            f"{row['id']:>6}  {created}  unit {row['org_id']:<5} {row['status']:<9} "
+            f"{row['created_count']} created, {row['updated_count']} updated, "
+            f"{row['skipped_count']} skipped, {row['error_count']} errors  {row['filename']}"
+        )
+        if row["error"]:
+            click.echo(f"        {row['error']}")
 
 
 @people.command("purge")

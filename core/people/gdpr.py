@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import csv
+import functools
 import io
+import logging
 import zipfile
 from datetime import date, datetime
 from typing import Any
@@ -11,10 +13,13 @@ from typing import Any
 import msgspec
 
 from core import db
+from core.context import runtime_or_none
 from core.modules import ModuleRegistry
 from core.people.services import load_people
 
 __all__ = ["erase_person", "export_person", "export_zip"]
+
+log = logging.getLogger("orga.people")
 
 
 async def export_person(person_row: dict[str, Any], registry: ModuleRegistry) -> dict[str, Any]:
@@ -88,17 +93,20 @@ def export_zip(export: dict[str, Any]) -> bytes:
 
 
 async def erase_person(person_row: dict[str, Any], registry: ModuleRegistry) -> None:
-    """Delete the person, their phones, tags and consent history, queued and sent mail to
-    them, and let every module erase its data — all in one transaction."""
+    """Delete the person, their phones, tags, consent history and import error rows, the jobs
+    holding their data, and let every module erase its data — all in one transaction. Once it
+    commits, the copies a maildir kept of mail to or about them are deleted and SQLite's
+    write-ahead log is emptied into the database file (``secure_delete`` zeroed the rows)."""
     person_id = person_row["id"]
-    needles = [person_row["email"]] if person_row["email"] else []
-    needles += [
+    addresses = [person_row["email"]] if person_row["email"] else []
+    needles = addresses + [
         r["e164"]
         for r in await db.fetch("SELECT e164 FROM person_phone WHERE person_id = {}", person_id)
     ]
     async with db.transaction():
         await registry.gather("person_erase", person_id=person_id)
-        for needle in needles:
+        await db.execute("DELETE FROM job WHERE person_id = {}", person_id)
+        for needle in needles:  # jobs enqueued without a person id
             pattern = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
             await db.execute(
                 "DELETE FROM job WHERE CAST(payload AS TEXT) LIKE {} ESCAPE '\\'", f"%{pattern}%"
@@ -106,3 +114,15 @@ async def erase_person(person_row: dict[str, Any], registry: ModuleRegistry) -> 
             await db.execute("DELETE FROM mail_suppression WHERE email = {}", needle)
         await db.execute("UPDATE orga_user SET person_id = NULL WHERE person_id = {}", person_id)
         await db.execute("DELETE FROM person WHERE id = {}", person_id)
+        await db.after_commit(functools.partial(_erase_copies, person_id, addresses))
+
+
+async def _erase_copies(person_id: int, addresses: list[str]) -> None:
+    """After the erasure committed: mail copies outside the database, then the WAL."""
+    runtime = runtime_or_none()
+    if runtime is not None:
+        await runtime.mailer.transport.forget(person_id, addresses)
+    if not await db.checkpoint():
+        log.warning(
+            "erasure: a reader kept part of the SQLite log; it empties at the next checkpoint"
+        )

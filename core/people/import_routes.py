@@ -1,9 +1,13 @@
-"""``/api/orgs/{org_id}/people/imports``: upload, check, confirm, follow an import."""
+"""``/api/orgs/{org_id}/people/imports``: upload, check, confirm, cancel, follow an import.
+
+An import is ``uploaded`` → ``queued`` (confirmed) → ``running`` → ``done`` or ``failed``; an
+unconfirmed one can be ``cancelled`` or ``expired``. Its file is deleted when it ends
+(:mod:`core.people.uploads`), so an ended import is not confirmed again: upload the file anew.
+"""
 
 from __future__ import annotations
 
 import asyncio
-import uuid
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -19,11 +23,13 @@ from core.api import get_in_org
 from core.audit.services import record
 from core.auth.actor import Actor
 from core.auth.guards import OrgScope, org_guard, requires
-from core.jobs.services import enqueue
+from core.context import current_runtime
+from core.jobs.services import PermanentJobError, enqueue
 from core.pagination import Page, check_limit, decode_cursor, page_of
-from core.people import imports
+from core.people import imports, uploads
 from core.people.tables import PersonImport
 from core.problems import FieldError, Problem
+from core.tables import utcnow
 
 __all__ = ["IMPORT_JOB", "import_router", "run_import_job"]
 
@@ -51,6 +57,7 @@ class ImportOut(msgspec.Struct):
     columns: list[str]
     suggested_mapping: dict[str, str]
     status: str
+    error: str | None
     total_rows: int
     created: int
     updated: int
@@ -95,6 +102,7 @@ def _out(row: dict[str, Any], preview: list[RowPreview] | None = None) -> Import
         columns=columns,
         suggested_mapping=imports.suggest_mapping(columns),
         status=row["status"],
+        error=row["error"],
         total_rows=row["total_rows"],
         created=row["created_count"],
         updated=row["updated_count"],
@@ -106,18 +114,6 @@ def _out(row: dict[str, Any], preview: list[RowPreview] | None = None) -> Import
 
 def _region(request: Request) -> str:
     return request.app.state.orga.settings.default_region
-
-
-async def _store(upload: UploadFile, folder: Path) -> Path:
-    await asyncio.to_thread(folder.mkdir, parents=True, exist_ok=True)
-    target = folder / f"{uuid.uuid4().hex}.upload"
-    out = await asyncio.to_thread(target.open, "wb")
-    try:
-        while chunk := await upload.read(1024 * 1024):
-            await asyncio.to_thread(out.write, chunk)
-    finally:
-        out.close()
-    return target
 
 
 def _head(path: Path) -> bytes:
@@ -138,7 +134,9 @@ async def upload(
     data: Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)],
 ) -> ImportOut:
     """Multipart field ``file``; answers the columns, a suggested mapping and a preview of the
-    first rows checked with it (or with the JSON field ``mapping`` when given)."""
+    first rows checked with it (or with the JSON field ``mapping`` when given). A rejected
+    file is deleted at once; an accepted one when its import ends, or unconfirmed after
+    ``ORGA_IMPORT_UPLOAD_HOURS``."""
     upload_file = data.get("file")
     if not isinstance(upload_file, UploadFile):
         raise Problem(
@@ -147,31 +145,37 @@ async def upload(
             "Send the file in the multipart field 'file'.",
             errors=[FieldError("file", "missing")],
         )
-    folder = Path(request.app.state.orga.settings.var_dir) / "imports"
-    path = await _store(upload_file, folder)
-    fmt = imports.sniff_format(upload_file.filename or "", await asyncio.to_thread(_head, path))
-    header, rows = imports.read_rows(path, fmt)
-    mapping = imports.suggest_mapping(header)
-    if data.get("mapping"):
-        try:
-            mapping = msgspec.json.decode(str(data["mapping"]), type=dict[str, str])
-        except msgspec.DecodeError as exc:
-            raise Problem(
-                422,
-                "validation-error",
-                "mapping must be a JSON object",
-                errors=[FieldError("mapping", str(exc))],
-            ) from exc
-    created = await PersonImport.insert(
-        PersonImport(
-            org=org.id,
-            user_id=actor.user_id,
-            filename=(upload_file.filename or "upload")[:300],
-            format=fmt,
-            stored_path=str(path),
-            columns=header,
-        )
-    ).run()
+    settings = request.app.state.orga.settings
+    path = await uploads.store(upload_file, settings)
+    try:
+        fmt = imports.sniff_format(upload_file.filename or "", await asyncio.to_thread(_head, path))
+        header, rows = imports.read_rows(path, fmt)
+        mapping = imports.suggest_mapping(header)
+        if data.get("mapping"):
+            try:
+                mapping = msgspec.json.decode(str(data["mapping"]), type=dict[str, str])
+            except msgspec.DecodeError as exc:
+                raise Problem(
+                    422,
+                    "validation-error",
+                    "mapping must be a JSON object",
+                    errors=[FieldError("mapping", str(exc))],
+                ) from exc
+        async with db.transaction():
+            created = await PersonImport.insert(
+                PersonImport(
+                    org=org.id,
+                    user_id=actor.user_id,
+                    filename=(upload_file.filename or "upload")[:300],
+                    format=fmt,
+                    stored_path=str(path),
+                    columns=header,
+                )
+            ).run()
+            await uploads.schedule_expiry(created[0]["id"], settings)
+    except BaseException:
+        await uploads.discard(str(path), settings)
+        raise
     options = imports.ImportOptions(mapping=mapping)
     checked = imports.check_rows(header, rows, options, _region(request))
     preview = [_preview(r) for _, r in zip(range(PREVIEW_ROWS), checked, strict=False)]
@@ -196,6 +200,7 @@ async def check(
 ) -> CheckOut:
     """Count valid and invalid rows and list the first 1,000 errors."""
     row = await get_in_org(PersonImport, import_id, org, "import")
+    _still_stored(row)
     return await asyncio.to_thread(
         _check_file, Path(row["stored_path"]), row["format"], data, _region(request)
     )
@@ -227,7 +232,8 @@ async def confirm(
 ) -> ImportOut:
     """Queue the import; it runs as one transaction in the job worker. Audited."""
     row = await get_in_org(PersonImport, import_id, org, "import")
-    if row["status"] not in ("uploaded", "failed"):
+    _still_stored(row)
+    if row["status"] != "uploaded":
         raise Problem(409, "import-started", f"This import is already {row['status']}.")
     header, _ = imports.read_rows(Path(row["stored_path"]), row["format"])
     list(imports.check_rows(header, iter(()), data, _region(request)))  # mapping sanity
@@ -258,6 +264,48 @@ async def confirm(
     return _out(await get_in_org(PersonImport, import_id, org, "import"))
 
 
+def _still_stored(row: dict[str, Any]) -> None:
+    """409 for an ended import: its file is deleted."""
+    if row["status"] in uploads.ENDED:
+        raise Problem(
+            409,
+            "import-ended",
+            f"This import is {row['status']} and its file was deleted; upload the file again.",
+        )
+
+
+@post(
+    "/{import_id:int}/cancel",
+    guards=[requires("people.import")],
+    status_code=HTTP_200_OK,
+    summary="Cancel an import that has not started (its file is deleted)",
+)
+async def cancel(request: Request, actor: Actor, org: OrgScope, import_id: int) -> ImportOut:
+    """An uploaded or queued import is cancelled and its file deleted; a running or ended
+    one answers 409. Audited."""
+    await get_in_org(PersonImport, import_id, org, "import")
+    async with db.transaction():
+        rows = await db.fetch(
+            "UPDATE person_import SET status = 'cancelled', updated_at = {} "
+            "WHERE id = {} AND status IN ('uploaded', 'queued') RETURNING stored_path",
+            utcnow(),
+            import_id,
+        )
+        if rows:
+            await record(
+                "people.import_cancelled",
+                user_id=actor.user_id,
+                org_id=org.id,
+                object_type="import",
+                object_id=import_id,
+            )
+    row = await get_in_org(PersonImport, import_id, org, "import")
+    if not rows:
+        raise Problem(409, "import-started", f"This import is already {row['status']}.")
+    await uploads.discard(rows[0]["stored_path"], request.app.state.orga.settings)
+    return _out(row)
+
+
 @get(
     "/{import_id:int}/errors",
     guards=[requires("people.import")],
@@ -286,20 +334,38 @@ async def import_errors(
 
 
 async def run_import_job(payload: dict[str, Any]) -> None:
-    """Job handler: run a confirmed import in one transaction (a retry starts over cleanly)."""
-    row = await db.fetch_one("SELECT * FROM person_import WHERE id = {}", payload["import_id"])
-    if row is None or row["status"] == "done":
+    """Job handler: run a confirmed import in one transaction, then delete its file.
+
+    A worker that died mid-import leaves it ``running``: the job, taken over, starts over
+    cleanly. An error ends the import as ``failed`` for good (its file is deleted; no retry).
+    """
+    settings = current_runtime().settings
+    row = await db.fetch_one(
+        "UPDATE person_import SET status = 'running', updated_at = {} "
+        "WHERE id = {} AND status IN ('queued', 'running') RETURNING *",
+        utcnow(),
+        payload["import_id"],
+    )
+    if row is None:  # cancelled, or ended meanwhile
         return
-    options = msgspec.convert(db.json_value(row["options"]), imports.ImportOptions)
-    header, rows = imports.read_rows(Path(row["stored_path"]), row["format"])
-    checked = imports.check_rows(header, rows, options, payload["region"])
     try:
+        options = msgspec.convert(db.json_value(row["options"]), imports.ImportOptions)
+        header, rows = imports.read_rows(Path(row["stored_path"]), row["format"])
+        checked = imports.check_rows(header, rows, options, payload["region"])
         counts = await imports.run_import(
             row["id"], payload["org_id"], payload["org_path"], checked, options
         )
-    except Exception:
-        await db.execute("UPDATE person_import SET status = 'failed' WHERE id = {}", row["id"])
-        raise
+    except Exception as exc:
+        reason = (exc.detail or exc.title) if isinstance(exc, Problem) else type(exc).__name__
+        await db.execute(
+            "UPDATE person_import SET status = 'failed', error = {}, updated_at = {} WHERE id = {}",
+            str(reason)[:500],
+            utcnow(),
+            row["id"],
+        )
+        await uploads.discard(row["stored_path"], settings)
+        raise PermanentJobError(f"{type(exc).__name__}: {exc}") from exc
+    await uploads.discard(row["stored_path"], settings)
     await record(
         "people.imported",
         user_id=row["user_id"],
@@ -319,7 +385,7 @@ def import_router() -> Router:
     """The import routes."""
     return Router(
         path="/api/orgs/{org_id:int}/people/imports",
-        route_handlers=[upload, get_import, check, confirm, import_errors],
+        route_handlers=[upload, get_import, check, confirm, cancel, import_errors],
         guards=[org_guard()],
         tags=["people"],
     )

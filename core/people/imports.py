@@ -3,7 +3,9 @@
 Files are read as a stream (csv module / openpyxl read-only), rows are checked and written in
 chunks of 1,000 inside ONE transaction, so memory stays flat and a failure anywhere leaves the
 database as it was. Rows with errors are reported (``person_import_error``) and skipped; the
-rest are imported only when the import is confirmed.
+rest are imported only when the import is confirmed. An error names the field and the problem,
+never the cell's value, and is tied to the existing person the row's valid keys match, so
+erasing that person deletes it.
 """
 
 from __future__ import annotations
@@ -186,7 +188,10 @@ def suggest_mapping(columns: list[str]) -> dict[str, str]:
 def _email(value: str) -> str:
     if _SIMPLE_EMAIL.fullmatch(value):
         return value.lower()
-    normalized = normalize_email_address(value)
+    try:
+        normalized = normalize_email_address(value)
+    except Problem as exc:
+        raise ValueError("not a valid e-mail address") from exc
     assert normalized is not None
     return normalized
 
@@ -233,20 +238,20 @@ def _check_row(
             if target == "email":
                 values["email"] = _email(raw)
             elif target == "phone":
-                for part in re.split(r"[;,/]", raw):
+                for position, part in enumerate(re.split(r"[;,/]", raw), start=1):
                     phone = normalize_phone(part, region) if part.strip() else None
                     if part.strip() and phone is None:
-                        raise ValueError(f"'{part.strip()}' is not a phone number")
+                        raise ValueError(f"number {position} is not a phone number")
                     if phone and phone not in result.phones:
                         result.phones.append(phone)
             elif target == "member_status":
                 status = _STATUS_ALIASES.get(raw.lower(), raw.lower())
                 if status not in MEMBER_STATUSES:
-                    raise ValueError(f"unknown member status '{raw}'")
+                    raise ValueError("unknown member status")
                 values["member_status"] = status
             elif target == "source":
                 if raw not in SOURCES:
-                    raise ValueError(f"unknown source '{raw}'")
+                    raise ValueError("unknown source")
                 values["source"] = raw
             elif target == "tags":
                 result.tags += [t.strip() for t in raw.split(",") if t.strip()]
@@ -261,9 +266,8 @@ def _check_row(
                 if len(raw) > limit:
                     raise ValueError(f"longer than {limit} characters")
                 values[target] = raw
-        except (ValueError, Problem) as exc:
-            message = exc.errors[0].message if isinstance(exc, Problem) and exc.errors else str(exc)
-            result.errors.append((target, message))
+        except ValueError as exc:  # the message never repeats the value (it is stored)
+            result.errors.append((target, str(exc)))
     if custom:
         values["custom_fields"] = custom
     if not any(values.get(k) for k in ("first_name", "last_name", "email")) and not result.phones:
@@ -274,14 +278,15 @@ def _check_row(
 async def _existing(
     chunk: list[RowResult], options: ImportOptions, units: set[int]
 ) -> dict[int, int]:
-    """Row number → id of the person it matches, by the configured keys in order.
+    """Row number → id of the person it matches, by the configured keys in order (for a row
+    with errors, by the keys that are valid).
 
     Lookups use only the key's index; people outside the import's subtree (``units``) are
     filtered here, so a planner without statistics cannot pick a scan of the whole subtree.
     """
     found: dict[int, int] = {}
     for key in options.match_by:
-        pending = [r for r in chunk if r.number not in found and not r.errors]
+        pending = [r for r in chunk if r.number not in found]
         if key == "phone":
             lookups = {p: r.number for r in pending for p in r.phones}
             sql = (
@@ -491,6 +496,8 @@ async def run_import(
     """
     counts = Counts()
     async with db.transaction():
+        if db.is_postgres():  # held to the end: the import is alive (core.people.uploads)
+            await db.execute("SELECT id FROM person_import WHERE id = {} FOR UPDATE", import_id)
         await db.execute("DELETE FROM person_import_error WHERE import_id = {}", import_id)
         tag_ids: dict[str, int] = {}
         units = {
@@ -551,10 +558,13 @@ async def _write_chunk(
     bad = [r for r in chunk if r.errors]
     if bad:
         counts.errors += len(bad)
-        errors = [(import_id, r.number, f, m[:500]) for r in bad for f, m in r.errors]
+        named = await _existing(bad, options, units)
+        errors = [
+            (import_id, r.number, f, m[:500], named.get(r.number)) for r in bad for f, m in r.errors
+        ]
         await db.execute(
-            "INSERT INTO person_import_error (import_id, row, field, message) VALUES "
-            + ", ".join(["({}, {}, {}, {})"] * len(errors)),
+            "INSERT INTO person_import_error (import_id, row, field, message, person_id) VALUES "
+            + ", ".join(["({}, {}, {}, {}, {})"] * len(errors)),
             *[value for error in errors for value in error],
         )
     good = [r for r in chunk if not r.errors]

@@ -120,6 +120,7 @@ class PersonImport(Stamped, Table, tablename="person_import"):
     columns = JSON(default="[]")
     options = JSON(null=True, default=None)
     status = Varchar(length=12, default="uploaded")
+    error = Text(null=True, default=None)
     total_rows = Integer(default=0)
     created_count = Integer(default=0)
     updated_count = Integer(default=0)
@@ -128,9 +129,14 @@ class PersonImport(Stamped, Table, tablename="person_import"):
 
 
 class PersonImportError(Table, tablename="person_import_error"):
-    """One row of an import that was not imported, and why."""
+    """One row of an import that was not imported, and why (the message names the problem,
+    never the cell's value). ``person`` is the existing person the row's valid keys match:
+    erasing them deletes the row."""
 
     person_import = ForeignKey(PersonImport, on_delete=OnDelete.cascade, db_column_name="import_id")
+    person = ForeignKey(
+        Person, on_delete=OnDelete.cascade, null=True, default=None, db_column_name="person_id"
+    )
     row = Integer()
     field = Varchar(length=100)
     message = Text()

@@ -60,8 +60,8 @@ async def _recipients(event_id: int, statuses: tuple[str, ...]) -> list[dict[str
     marks = ", ".join(["{}"] * len(statuses))
     # Service mail about an event the person joined: needs an address and no do-not-contact.
     return await db.fetch(
-        "SELECT pa.id AS participation_id, pa.person_id, p.first_name, p.last_name, p.email, "
-        "p.language "
+        "SELECT pa.id AS participation_id, p.id AS person_id, p.first_name, p.last_name, "
+        "p.email, p.language "
         "FROM events_participation pa JOIN person p ON p.id = pa.person_id "
         f"WHERE pa.event_id = {{}} AND pa.status IN ({marks}) "
         "AND p.email IS NOT NULL AND p.email <> '' AND NOT p.do_not_contact ORDER BY pa.id",
@@ -101,6 +101,7 @@ async def _send_all(
                     "cancel_url": links[person["person_id"]],
                 },
                 dedupe_key=f"{key}:{person['participation_id']}",
+                person_id=person["person_id"],
             )
 
 

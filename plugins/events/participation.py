@@ -273,6 +273,7 @@ async def _mail(
             **extra,
         },
         dedupe_key=dedupe_key,
+        person_id=row["person_id"],
     )
 
 

@@ -153,6 +153,7 @@ async def _deliver(renderer: Renderer, mailing: dict[str, Any], person: dict[str
         reply_to=mailing["reply_to"],
         headers=rendered.headers,
         bulk=True,
+        person_id=person["id"],
     )
     job["message_id"] = message_id(mailing["id"], recipient_id, mailing["sender_address"])
     try:

@@ -286,7 +286,9 @@ async def preview(mailing: dict[str, Any], person: dict[str, Any]) -> PreviewOut
 
 
 async def send_test(mailing: dict[str, Any], email: str, person: dict[str, Any] | None) -> None:
-    """Render (for ``person``, else a sample person) and enqueue a test mail to ``email``."""
+    """Render (for ``person``, else a sample person) and enqueue a test mail to ``email``; a
+    test mail rendered for a real person is theirs to erase."""
+    person_id = person["id"] if person else None
     person = {k: person.get(k) for k in PERSON_FIELDS} if person else dict(SAMPLE_PERSON)
     renderer = await renderer_for(mailing)
     extra = await module_context(person["id"], mailing["org_id"])
@@ -305,6 +307,7 @@ async def send_test(mailing: dict[str, Any], email: str, person: dict[str, Any] 
         sender=format_address(mailing["sender_name"], mailing["sender_address"]),
         reply_to=mailing["reply_to"],
         headers=rendered.headers,
+        person_id=person_id,
     )
     if runtime.worker is not None:
         runtime.worker.wake()

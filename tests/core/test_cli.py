@@ -6,6 +6,7 @@ import asyncio
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -323,3 +324,56 @@ def test_password_on_stdin_is_read_exactly(cli_env, tmp_path):
     plain = orga(cli_env, "user", "set-password", "chef@example.org", stdin="no newline at 4 end")
     assert plain.returncode == 0, plain.stderr
     assert password_matches(cli_env, tmp_path, "chef@example.org", "no newline at 4 end")
+
+
+def test_a_killed_import_is_marked_failed_at_the_next_start(cli_env, tmp_path):
+    assert orga(cli_env, "migrate").returncode == 0
+    init = orga(
+        cli_env,
+        "init",
+        "--org-name",
+        "Bund",
+        "--admin-email",
+        "a@example.org",
+        stdin="a long enough passphrase 4 orga\n",
+    )
+    assert init.returncode == 0, init.stderr
+    source = tmp_path / "viele.csv"
+    lines = [f"Person{n};Nachname{n};p{n}@example.org;030 {1000000 + n}" for n in range(60_000)]
+    source.write_text("Vorname;Nachname;E-Mail;Telefon\n" + "\n".join(lines) + "\n")
+    url, var = cli_env["ORGA_DATABASE_URL"], cli_env["ORGA_VAR_DIR"]
+    status_sql = "SELECT id, status FROM person_import"
+    process = subprocess.Popen(
+        [*ORGA, "people", "import", str(source), "--org", "1"],
+        env=cli_env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not fetch_rows(url, var, status_sql) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        time.sleep(1)  # well inside its transaction
+        assert process.poll() is None, "the import ended before it could be killed"
+    finally:
+        process.kill()
+        process.wait()
+    [row] = fetch_rows(url, var, status_sql)
+    assert row["status"] == "running"
+    fetch_rows(  # a minute later: the grace between marking "running" and holding the lock
+        url,
+        var,
+        "UPDATE person_import SET updated_at = updated_at - INTERVAL '2 minutes' RETURNING id",
+        "UPDATE person_import SET updated_at = datetime(updated_at, '-2 minutes') RETURNING id",
+    )
+    listing = orga(cli_env, "people", "imports")
+    assert listing.returncode == 0, listing.stderr
+    assert (
+        f"import {row['id']} was interrupted (its process ended); marked failed" in listing.stdout
+    )
+    assert (
+        "failed" in listing.stdout and "interrupted: the process running it ended" in listing.stdout
+    )
+    assert fetch_rows(url, var, "SELECT COUNT(*) AS n FROM person") == [{"n": 0}]
+    again = orga(cli_env, "people", "imports")
+    assert "was interrupted" not in again.stdout and "failed" in again.stdout

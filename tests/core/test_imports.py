@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import random
+import threading
+from datetime import timedelta
 
 import pytest
 from hypothesis import given, settings
@@ -13,7 +16,8 @@ from openpyxl import Workbook
 
 from core import db
 from core.jobs.worker import Worker
-from core.people import imports
+from core.people import imports, uploads
+from core.tables import utcnow
 
 HEADER = ["Vorname", "Nachname", "E-Mail", "Telefon", "PLZ", "Status", "Schlagworte"]
 
@@ -148,6 +152,7 @@ async def test_failure_mid_import_changes_nothing(app, client, admin_and_unit, m
     assert await db.fetch_one("SELECT COUNT(*) AS n FROM person") == {"n": 1}
     assert await db.fetch_one("SELECT COUNT(*) AS n FROM person_phone") == {"n": 0}
     assert (await client.get(url, headers=admin.headers)).json()["status"] == "failed"
+    assert stored_uploads(app) == []
     job = await db.fetch_one("SELECT status, last_error FROM job WHERE kind = 'people.import'")
     assert "disk full" in job["last_error"]
 
@@ -266,3 +271,141 @@ async def test_unreadable_file_is_a_clear_error(client, admin_and_unit):
         files={"other": ("x.csv", b"a\n1\n", "text/csv")},
     )
     assert missing.status_code == 422
+
+
+def stored_uploads(app) -> list[str]:
+    """The files in the uploads folder."""
+    folder = uploads.folder(app.state.orga.settings)
+    return sorted(p.name for p in folder.iterdir()) if folder.exists() else []
+
+
+async def test_uploads_are_deleted_when_their_import_ends(app, client, admin_and_unit):
+    kv, admin = admin_and_unit
+    base = f"/api/orgs/{kv['id']}/people/imports"
+    content = b"Vorname;Nachname\nAnna;Alt\n"
+    options = {"mapping": {"Vorname": "first_name", "Nachname": "last_name"}}
+
+    done = await upload(client, kv["id"], admin.headers, content)
+    assert len(stored_uploads(app)) == 1
+    await client.post(f"{base}/{done['id']}/confirm", json=options, headers=admin.headers)
+    await run_jobs(app)
+    assert (await client.get(f"{base}/{done['id']}", headers=admin.headers)).json()["status"] == (
+        "done"
+    )
+    assert stored_uploads(app) == []
+    ended = await client.post(f"{base}/{done['id']}/check", json=options, headers=admin.headers)
+    assert ended.status_code == 409
+    assert ended.json()["type"] == "urn:orga:problem:import-ended"
+
+    cancelled = await upload(client, kv["id"], admin.headers, content)
+    answer = await client.post(f"{base}/{cancelled['id']}/cancel", headers=admin.headers)
+    assert answer.status_code == 200 and answer.json()["status"] == "cancelled"
+    assert stored_uploads(app) == []
+    assert (
+        await client.post(f"{base}/{cancelled['id']}/cancel", headers=admin.headers)
+    ).status_code == 409
+    audit = await db.fetch(
+        "SELECT object_id FROM audit_log WHERE action = 'people.import_cancelled'"
+    )
+    assert audit == [{"object_id": cancelled["id"]}]
+
+    forgotten = await upload(client, kv["id"], admin.headers, content)
+    await run_jobs(app)  # its expiry is due only in ORGA_IMPORT_UPLOAD_HOURS
+    assert len(stored_uploads(app)) == 1
+    [job] = await db.fetch(
+        "SELECT run_at FROM job WHERE dedupe_key = {}",
+        f"people.import_expire:{forgotten['id']}",
+    )
+    run_at = job["run_at"]
+    assert timedelta(hours=23) < run_at - utcnow() <= timedelta(hours=24)
+    await db.execute("UPDATE job SET run_at = {} WHERE kind = 'people.import_expire'", utcnow())
+    await run_jobs(app)
+    state = (await client.get(f"{base}/{forgotten['id']}", headers=admin.headers)).json()
+    assert state["status"] == "expired"
+    assert stored_uploads(app) == []
+    late = await client.post(
+        f"{base}/{forgotten['id']}/confirm", json=options, headers=admin.headers
+    )
+    assert late.status_code == 409
+
+    rejected = await client.post(
+        f"{base}/",
+        headers=admin.headers,
+        files={"file": ("x.csv", content, "text/csv")},
+        data={"mapping": "{not json"},
+    )
+    assert rejected.status_code == 422
+    empty = await client.post(
+        f"{base}/", headers=admin.headers, files={"file": ("x.csv", b"", "text/csv")}
+    )
+    assert empty.status_code == 422
+    assert stored_uploads(app) == []
+
+
+async def test_a_failed_import_ends_and_its_upload_goes(app, client, admin_and_unit, monkeypatch):
+    kv, admin = admin_and_unit
+    created = await upload(client, kv["id"], admin.headers, b"Nachname\nAlt\n")
+
+    async def failing(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(imports, "run_import", failing)
+    url = f"/api/orgs/{kv['id']}/people/imports/{created['id']}"
+    await client.post(
+        f"{url}/confirm", json={"mapping": {"Nachname": "last_name"}}, headers=admin.headers
+    )
+    await run_jobs(app)
+    state = (await client.get(url, headers=admin.headers)).json()
+    assert (state["status"], state["error"]) == ("failed", "RuntimeError")
+    assert stored_uploads(app) == []
+    job = await db.fetch_one("SELECT status, attempts FROM job WHERE kind = 'people.import'")
+    assert job == {"status": "failed", "attempts": 1}  # ended: no retry without its file
+
+
+async def _import_row(org_id: int, minutes_ago: int) -> int:
+    rows = await db.fetch(
+        "INSERT INTO person_import (org_id, filename, format, stored_path, columns, status, "
+        "total_rows, created_count, updated_count, skipped_count, error_count, created_at, "
+        "updated_at) VALUES ({}, 'x.csv', 'csv', '/elsewhere/x.csv', '[]', 'running', 0, 0, 0, "
+        "0, 0, {}, {}) RETURNING id",
+        org_id,
+        utcnow() - timedelta(minutes=minutes_ago),
+        utcnow() - timedelta(minutes=minutes_ago),
+    )
+    return rows[0]["id"]
+
+
+async def test_only_imports_whose_process_died_are_marked_interrupted(app, client, admin_and_unit):
+    kv, _ = admin_and_unit
+    settings = app.state.orga.settings
+    dead = await _import_row(kv["id"], minutes_ago=5)
+    just_started = await _import_row(kv["id"], minutes_ago=0)
+    live = await _import_row(kv["id"], minutes_ago=5)
+    release = threading.Event()
+
+    def slow_rows():
+        yield imports.RowResult(number=2, values={"last_name": "Eins"})
+        release.wait(10)  # the import's transaction stays open meanwhile
+        yield imports.RowResult(number=3, values={"last_name": "Zwei"})
+
+    running = asyncio.create_task(
+        imports.run_import(
+            live, kv["id"], kv["path"], slow_rows(), imports.ImportOptions(mapping={})
+        )
+    )
+    await asyncio.sleep(0.3)
+    checking = asyncio.create_task(uploads.fail_interrupted(settings))
+    await asyncio.sleep(0.3)
+    release.set()
+    await running
+    assert await checking in ([dead], [])  # SQLite: waited for the live import's write lock
+    assert await uploads.fail_interrupted(settings) in ([dead], [])
+    states = {
+        r["id"]: (r["status"], r["error"])
+        for r in await db.fetch("SELECT id, status, error FROM person_import")
+    }
+    assert states == {
+        dead: ("failed", uploads.INTERRUPTED),
+        just_started: ("running", None),
+        live: ("done", None),
+    }
