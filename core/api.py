@@ -22,6 +22,11 @@ from core.i18n import gettext
 from core.jobs.services import enqueue
 from core.orgs.postcodes import Coverage, normalize_postal_code, resolve_unit
 from core.orgs.services import module_states
+from core.orgs.switches import (
+    enabled_subtree_ids,
+    module_on_anywhere,
+    receiving_unit,
+)
 from core.pagination import Page, keyset_page
 from core.people.consent import contactable_sql, not_opted_out_sql, record_consent
 from core.people.gdpr import erase_person, export_person
@@ -56,6 +61,7 @@ __all__ = [
     "contactable_sql",
     "current_runtime",
     "drop_cached",
+    "enabled_subtree_ids",
     "enqueue",
     "erase_person",
     "export_person",
@@ -68,12 +74,14 @@ __all__ = [
     "match_or_create_person",
     "module_config",
     "module_enabled",
+    "module_on_anywhere",
     "normalize_postal_code",
     "not_found",
     "not_opted_out_sql",
     "notify_changes",
     "page_in_org",
     "page_locale",
+    "receiving_unit",
     "record",
     "record_consent",
     "render_page",

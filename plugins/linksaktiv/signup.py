@@ -13,8 +13,8 @@ from core.api import (
     current_runtime,
     invalid,
     match_or_create_person,
+    receiving_unit,
     record_consent,
-    resolve_unit,
     sign,
     unsign,
     utcnow,
@@ -88,7 +88,7 @@ async def join(data: JoinIn, locale: str) -> int:
             source_org, source = unsign(SOURCE_PURPOSE, data.ref)
         except (BadToken, ValueError, TypeError):
             raise invalid("ref", "this link is broken; use the plain form") from None
-    home = await resolve_unit(data.postal_code) or source_org or await _fallback_unit()
+    home = await receiving_unit("linksaktiv", data.postal_code, source_org)
     runtime = current_runtime()
     async with db.transaction():
         person_id, created = await match_or_create_person(
