@@ -12,7 +12,7 @@ from typing import Any
 import msgspec
 from piccolo.table import Table
 
-from core.audit.services import record
+from core.audit.services import record, record_list
 from core.auth.actor import Actor
 from core.auth.guards import OrgScope, authenticated, requires
 from core.auth.services import users_with_permission
@@ -84,6 +84,7 @@ __all__ = [
     "receiving_unit",
     "record",
     "record_consent",
+    "record_list",
     "render_page",
     "requires",
     "resolve_unit",

@@ -19,6 +19,7 @@ from litestar.openapi.plugins import ScalarRenderPlugin
 from piccolo.engine.base import Engine
 
 from core import db
+from core.audit.services import write_list_reads
 from core.auth.actor import role_permissions
 from core.auth.guards import org_guard, provide_actor, provide_org
 from core.cache import Caches
@@ -227,6 +228,7 @@ def create_app(settings: Settings | None = None, *, plugins: Iterable[Any] = ())
         ),
         debug=False,
         before_request=ids_in_range,
+        after_response=write_list_reads,
     )
     document_problems(app)
     return app

@@ -1,15 +1,30 @@
-"""The one audit call: :func:`record`. Rows hold ids and action names, never personal data."""
+"""The one audit call: :func:`record`. Rows hold ids and action names, never personal data.
+
+Reads of lists of people (list and search pages, previews, exports) go through
+:func:`record_list`: one row per page with who, which unit, the filter and the ids of the
+people shown, written by :func:`write_list_reads` after the response has gone out, so the page
+does not wait for it.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import logging
 from typing import Any
 
 import msgspec
+from litestar import Request
 
 from core import db
+from core.auth.actor import Actor
+from core.context import current_runtime
 from core.tables import utcnow
 
-__all__ = ["record"]
+__all__ = ["record", "record_list", "search_digest", "write_list_reads"]
+
+_PENDING = "orga_list_reads"
+log = logging.getLogger("orga.audit")
 
 
 async def record(
@@ -47,3 +62,70 @@ async def record(
         org_id,
         None if detail is None else msgspec.json.encode(detail).decode(),
     )
+
+
+def record_list(
+    request: Request,
+    action: str,
+    actor: Actor,
+    org_id: int,
+    people: list[int],
+    filters: dict[str, Any] | None = None,
+    *,
+    object_type: str | None = None,
+    object_id: int | None = None,
+) -> None:
+    """Audit one page (or export) of a list of people: one row, written after the response.
+
+    Args:
+        request: the request whose response shows the list.
+        action: dotted action name, e.g. ``people.listed``.
+        actor: who reads.
+        org_id: the unit the list is of.
+        people: the ids of the people shown. A streamed export may pass a list it fills while
+            streaming: the row is written once the last byte has gone out.
+        filters: the filter as codes (``None`` values are left out); a free-text search goes
+            in as :func:`search_digest`, never as typed.
+        object_type: what the list belongs to (e.g. ``event``), if anything.
+        object_id: its id.
+    """
+    detail: dict[str, Any] = {"people": people}
+    shown = {key: value for key, value in (filters or {}).items() if value is not None}
+    if shown:
+        detail["filter"] = shown
+    entry = {
+        "action": action,
+        "user_id": actor.user_id,
+        "token_id": actor.token_id,
+        "org_id": org_id,
+        "object_type": object_type,
+        "object_id": object_id,
+        "detail": detail,
+    }
+    request.state.setdefault(_PENDING, []).append(entry)
+
+
+async def write_list_reads(request: Request) -> None:
+    """The app's ``after_response`` hook: write the rows :func:`record_list` queued.
+
+    It runs once the response has been sent (a failing handler queues nothing that is
+    written); a row that cannot be written is logged as an error, since the answer is out.
+    """
+    pending = request.state.get(_PENDING)
+    if not pending:
+        return
+    for entry in pending:
+        try:
+            await record(**entry)
+        except Exception:
+            log.exception("audit row %s of user %s lost", entry["action"], entry["user_id"])
+
+
+def search_digest(text: str) -> str:
+    """A keyed digest of a search text (blanks collapsed, lower-cased): the audit log tells
+    whether two searches were for the same text, and an auditor can check a suspected text,
+    without storing what was typed (an e-mail address, a phone number, a name)."""
+    secret = current_runtime().settings.secret_key.encode()
+    key = hmac.new(secret, b"orga-audit:search", hashlib.sha256).digest()
+    normalized = " ".join(text.split()).lower()
+    return hmac.new(key, normalized.encode(), hashlib.sha256).hexdigest()[:32]
