@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from core import db
+from core.tables import utcnow
 from tests.plugins.linksaktiv.conftest import api
 
 ADDRESS = {"street": "Hauptstraße 1", "city": "Ort"}
@@ -46,8 +47,8 @@ async def test_activist_list_keeps_its_filter(client, factory, party):
         "INSERT INTO linksaktiv_activist (person_id, status, source, help, consent_wording, "
         "created_at, updated_at) VALUES ({}, 'confirmed', 'web', '[]', 'ok', {}, {})",
         person["id"],
-        "2026-12-01T00:00:00+00:00",
-        "2026-12-01T00:00:00+00:00",
+        utcnow(),
+        utcnow(),
     )
     listed = await client.get(
         api(party.state, "/activists"), params={"status": "confirmed"}, headers=party.admin.headers
