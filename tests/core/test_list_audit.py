@@ -3,6 +3,7 @@ shown, written after the response (issue 21, item 12)."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from core import db
@@ -136,3 +137,26 @@ async def test_duplicates_and_segment_previews_are_audited(client, factory):
     [segment_filter] = row["detail"]["filter"]["segment"]
     assert segment_filter["type"] == "member_status"
     assert segment_filter["statuses"] == ["member"]
+
+
+async def test_pages_answered_together_share_one_insert(client, factory, monkeypatch):
+    from core.audit import services
+
+    org = await factory.org()
+    organizer = await factory.user("organizer", org["id"])
+    people = [await factory.person(org["id"]) for _ in range(4)]
+    inserts: list[int] = []
+    real_insert = services._insert
+
+    async def counted(rows):
+        inserts.append(len(rows))
+        await real_insert(rows)
+
+    monkeypatch.setattr(services, "_insert", counted)
+    url = f"/api/orgs/{org['id']}/people/"
+    pages = await asyncio.gather(
+        *[client.get(url, params={"q": p["last_name"]}, headers=organizer.headers) for p in people]
+    )
+    assert [page.status_code for page in pages] == [200] * 4
+    assert inserts == [4]
+    assert len(await _rows("people.listed")) == 4
