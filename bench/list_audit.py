@@ -35,6 +35,14 @@ from core.auth.tables import User
 BLOCK = 50
 
 
+def server_roots(baseline: str | None) -> dict[str, str]:
+    """The copies of orga to serve: this one, and the baseline if given."""
+    roots = {"audited": str(Path(__file__).resolve().parents[1])}
+    if baseline:
+        roots["baseline"] = str(Path(baseline).resolve())
+    return roots
+
+
 async def prepare(url: str, people: int) -> tuple[int, str]:
     """Fill the database; return a district and an organizer's token there."""
     async with open_runtime(url):
@@ -77,19 +85,21 @@ async def measure(servers: dict[str, tuple[int, int]], token: str, path: str, ro
             status, body = await connection.request("GET", path)
             assert status == 200, body
     samples: dict[str, list[float]] = {name: [] for name in servers}
-    cpu = {name: 0.0 for name in servers}
+    # CPU over the whole phase (an idle server uses none): the kernel counts in 10 ms ticks,
+    # too coarse for a block
+    cpu = {name: cpu_seconds(pid) for name, (_, pid) in servers.items()}
     done = 0
     while done < rounds:
         for name, connection in connections.items():
-            before = cpu_seconds(servers[name][1])
             for _ in range(min(BLOCK, rounds - done)):
                 started = time.perf_counter()
                 status, _ = await connection.request("GET", path)
                 samples[name].append(time.perf_counter() - started)
                 assert status == 200
-            await asyncio.sleep(0.05)  # let the last audit row of the block be written
-            cpu[name] += cpu_seconds(servers[name][1]) - before
+            await asyncio.sleep(0.05)  # let the last audit rows of the block be written
         done += BLOCK
+    for name, (_, pid) in servers.items():
+        cpu[name] = cpu_seconds(pid) - cpu[name]
     for connection in connections.values():
         await connection.close()
     return {
@@ -107,11 +117,9 @@ async def main() -> dict:
     parser.add_argument("--rounds", type=int, default=300)
     parser.add_argument("--baseline", help="a copy of orga from before list reads were audited")
     args = parser.parse_args()
+    roots = server_roots(args.baseline)
     with database_url("sqlite") as url, tempfile.TemporaryDirectory() as var:
         district, token = await prepare(url, args.people)
-        roots = {"audited": str(Path(__file__).resolve().parents[1])}
-        if args.baseline:
-            roots["baseline"] = str(Path(args.baseline).resolve())
         processes = {name: start_server(url, 1, var, root=root) for name, root in roots.items()}
         try:
             servers = {name: (port, proc.pid) for name, (proc, port) in processes.items()}

@@ -7,6 +7,7 @@ import asyncio
 from typing import Any
 
 from core import db
+from core.testing import eventually
 
 
 async def _rows(action: str) -> list[dict[str, Any]]:
@@ -139,24 +140,43 @@ async def test_duplicates_and_segment_previews_are_audited(client, factory):
     assert segment_filter["statuses"] == ["member"]
 
 
-async def test_pages_answered_together_share_one_insert(client, factory, monkeypatch):
+async def test_pages_answered_during_a_write_share_the_next_insert(
+    app, client, factory, monkeypatch
+):
     from core.audit import services
 
     org = await factory.org()
     organizer = await factory.user("organizer", org["id"])
-    people = [await factory.person(org["id"]) for _ in range(4)]
+    for _ in range(4):
+        await factory.person(org["id"])
     inserts: list[int] = []
+    first_write = asyncio.Event()
     real_insert = services._insert
 
-    async def counted(rows):
+    async def held(rows):  # the first write takes until the test lets it go
         inserts.append(len(rows))
+        if len(inserts) == 1:
+            await first_write.wait()
         await real_insert(rows)
 
-    monkeypatch.setattr(services, "_insert", counted)
+    monkeypatch.setattr(services, "_insert", held)
     url = f"/api/orgs/{org['id']}/people/"
-    pages = await asyncio.gather(
-        *[client.get(url, params={"q": p["last_name"]}, headers=organizer.headers) for p in people]
-    )
-    assert [page.status_code for page in pages] == [200] * 4
-    assert inserts == [4]
-    assert len(await _rows("people.listed")) == 4
+
+    def page(n: int):
+        return client.get(url, params={"limit": n}, headers=organizer.headers)
+
+    first = asyncio.create_task(page(1))
+    await eventually(lambda: _true(inserts == [1]))
+    others = [asyncio.create_task(page(n)) for n in (2, 3, 4)]
+    batch = app.state["orga_list_read_batch"]
+    await eventually(lambda: _true(batch.rows is not None and len(batch.rows) == 3))
+    first_write.set()
+    answers = await asyncio.gather(first, *others)
+    assert [a.status_code for a in answers] == [200] * 4
+    assert inserts == [1, 3]
+    rows = await _rows("people.listed")
+    assert sorted(len(r["detail"]["people"]) for r in rows) == [1, 2, 3, 4]
+
+
+async def _true(value: bool) -> bool:
+    return value
