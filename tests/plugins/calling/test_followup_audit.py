@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from core import db
+from core.audit.services import flush_list_reads
 from plugins.calling.tables import FollowUp
 
 
-async def test_followup_pages_are_audited(client, factory):
+async def test_followup_pages_are_audited(app, client, factory):
     org = await factory.org()
     await factory.enable(org["id"], "calling")
     organizer = await factory.user("organizer", org["id"])
@@ -14,6 +15,7 @@ async def test_followup_pages_are_audited(client, factory):
     await FollowUp.insert(FollowUp(person=person["id"], kind="local_contact")).run()
     listed = await client.get(f"/api/orgs/{org['id']}/calling/followups", headers=organizer.headers)
     assert [f["person_id"] for f in listed.json()["items"]] == [person["id"]]
+    await flush_list_reads(app)
     [row] = await db.fetch(
         "SELECT user_id, org_id, detail FROM audit_log WHERE action = 'calling.followups_listed'"
     )

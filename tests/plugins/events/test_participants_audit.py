@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from core import db
+from core.audit.services import flush_list_reads
 from tests.plugins.events.conftest import create
 
 
-async def test_participant_pages_are_audited_with_the_people_shown(client, setup, factory):
+async def test_participant_pages_are_audited_with_the_people_shown(app, client, setup, factory):
     event = await create(client, setup)
     people = [await factory.person(setup.org["id"]) for _ in range(3)]
     for person in people:
@@ -20,6 +21,7 @@ async def test_participant_pages_are_audited_with_the_people_shown(client, setup
     first = await client.get(url, params={"limit": 2}, headers=setup.organizer.headers)
     cursor = first.json()["next_cursor"]
     await client.get(url, params={"limit": 2, "cursor": cursor}, headers=setup.organizer.headers)
+    await flush_list_reads(app)
     rows = await db.fetch(
         "SELECT user_id, org_id, object_type, object_id, detail FROM audit_log "
         "WHERE action = 'events.participants_read' ORDER BY id"

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from core import db
+from core.audit.services import flush_list_reads
 from core.tables import utcnow
 from tests.plugins.linksaktiv.conftest import api
 
@@ -33,7 +34,8 @@ async def order(client, party, person, edition) -> None:
     assert response.status_code == 201, response.text
 
 
-async def _details(action: str) -> list[dict[str, Any]]:
+async def _details(app, action: str) -> list[dict[str, Any]]:
+    await flush_list_reads(app)
     rows = await db.fetch(
         "SELECT user_id, org_id, object_id, detail FROM audit_log WHERE action = {} ORDER BY id",
         action,
@@ -41,7 +43,7 @@ async def _details(action: str) -> list[dict[str, Any]]:
     return [{**row, "detail": db.json_value(row["detail"])} for row in rows]
 
 
-async def test_activist_list_keeps_its_filter(client, factory, party):
+async def test_activist_list_keeps_its_filter(app, client, factory, party):
     person = await factory.person(party.leipzig["id"], postal_code="04105")
     await db.execute(
         "INSERT INTO linksaktiv_activist (person_id, status, source, help, consent_wording, "
@@ -54,13 +56,13 @@ async def test_activist_list_keeps_its_filter(client, factory, party):
         api(party.state, "/activists"), params={"status": "confirmed"}, headers=party.admin.headers
     )
     assert listed.status_code == 200, listed.text
-    [row] = await _details("linksaktiv.activists_listed")
+    [row] = await _details(app, "linksaktiv.activists_listed")
     assert row["user_id"] == party.admin.id and row["org_id"] == party.state["id"]
     assert row["detail"] == {"people": [person["id"]], "filter": {"status": "confirmed"}}
 
 
 async def test_pickup_lists_and_shipping_csv_name_the_people_in_them(
-    client, factory, party, edition
+    app, client, factory, party, edition
 ):
     picks_up = await factory.person(party.leipzig["id"], postal_code="04105", **ADDRESS)
     shipped = await factory.person(party.dresden["id"], postal_code="01067", **ADDRESS)
@@ -69,7 +71,7 @@ async def test_pickup_lists_and_shipping_csv_name_the_people_in_them(
     for path in ("/pickup", "/pickup.csv"):
         url = api(party.root, f"/editions/{edition['id']}{path}")
         assert (await client.get(url, headers=party.admin.headers)).status_code == 200
-    rows = await _details("linksaktiv.pickup_listed")
+    rows = await _details(app, "linksaktiv.pickup_listed")
     assert [(r["object_id"], r["detail"]) for r in rows] == [
         (edition["id"], {"people": [picks_up["id"]]})
     ] * 2
@@ -79,6 +81,6 @@ async def test_pickup_lists_and_shipping_csv_name_the_people_in_them(
         headers=party.admin.headers,
     )
     assert export.status_code == 200 and "Hauptstraße 1" in export.text
-    [row] = await _details("linksaktiv.shipping_exported")
+    [row] = await _details(app, "linksaktiv.shipping_exported")
     assert row["detail"]["people"] == [shipped["id"]]
     assert row["detail"]["filter"]["edition"] == edition["id"]
