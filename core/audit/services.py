@@ -25,6 +25,7 @@ from core.context import current_runtime
 from core.tables import utcnow
 
 __all__ = [
+    "about_person_sql",
     "flush_list_reads",
     "record",
     "record_list",
@@ -160,6 +161,16 @@ async def flush_list_reads(app: Litestar) -> None:
         task = batch.task
         batch.now.set()
         await task
+
+
+def about_person_sql() -> str:
+    """SQL condition on ``audit_log a`` with two parameters (the person id twice): rows about
+    the person, and list reads whose ``detail.people`` holds them."""
+    if db.is_postgres():
+        shown = "(a.detail::jsonb -> 'people') @> jsonb_build_array(CAST({} AS INTEGER))"
+    else:
+        shown = "EXISTS (SELECT 1 FROM json_each(a.detail, '$.people') WHERE value = {})"
+    return f"((a.object_type = 'person' AND a.object_id = {{}}) OR {shown})"
 
 
 def search_digest(text: str) -> str:

@@ -177,3 +177,24 @@ async def test_pages_answered_together_share_one_insert(app, client, factory, mo
     rows = await _rows(app, "people.listed")
     assert inserts == [4]
     assert sorted(len(r["detail"]["people"]) for r in rows) == [1, 2, 3, 4]
+
+
+async def test_the_audit_log_answers_who_saw_a_person(app, client, factory):
+    org = await factory.org()
+    admin = await factory.user("admin", org["id"])
+    organizer = await factory.user("organizer", org["id"])
+    rosa = await factory.person(org["id"], first_name="Rosa")
+    karl = await factory.person(org["id"], first_name="Karl", email="karl@example.org")
+    url = f"/api/orgs/{org['id']}/people/"
+    await client.get(url, params={"limit": 1}, headers=organizer.headers)  # shows Rosa
+    await client.get(url, params={"q": "karl@"}, headers=organizer.headers)  # shows Karl
+    await client.get(f"{url}{rosa['id']}", headers=organizer.headers)
+    await flush_list_reads(app)
+    audit = f"/api/orgs/{org['id']}/audit"
+    about_rosa = await client.get(audit, params={"person_id": rosa["id"]}, headers=admin.headers)
+    assert about_rosa.status_code == 200, about_rosa.text
+    seen = sorted((r["action"], r["user_id"]) for r in about_rosa.json()["items"])
+    assert seen == [("people.listed", organizer.id), ("person.read", organizer.id)]
+    about_karl = await client.get(audit, params={"person_id": karl["id"]}, headers=admin.headers)
+    [row] = about_karl.json()["items"]
+    assert row["action"] == "people.listed" and row["detail"]["people"] == [karl["id"]]
