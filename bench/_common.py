@@ -69,10 +69,11 @@ async def open_runtime(url: str, **overrides: object) -> AsyncIterator[Runtime]:
 
 
 def start_server(
-    url: str, workers: int, var: str, **extra_env: str
+    url: str, workers: int, var: str, root: str | None = None, **extra_env: str
 ) -> tuple[subprocess.Popen, int]:
     """``orga serve --workers N`` (production settings, worker off) on a free port, once it
-    answers ``/api/health``; ``extra_env`` adds ``ORGA_*`` variables."""
+    answers ``/api/health``; ``root`` is the copy of orga to run (default: this one),
+    ``extra_env`` adds ``ORGA_*`` variables."""
     import httpx
 
     port = free_port()
@@ -86,7 +87,7 @@ def start_server(
         ORGA_CONFIG="/nonexistent",
         **extra_env,
     )
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    root = root or os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     proc = subprocess.Popen(
         [sys.executable, "-m", "core", "serve", "--port", str(port), "--workers", str(workers)],
         env=env,

@@ -79,6 +79,25 @@ BENCHES = [
         ],
     ),
     Bench(
+        "list_audit.py",
+        ["--people", "20000", "--rounds", "400"],
+        [
+            Figure(
+                "people list page over HTTP p95, audited (SQLite)",
+                "≤ 20 ms",
+                lambda r: r["people_list_page"]["audited"]["p95_ms"],
+                lambda v: v <= 20,
+                " ms",
+            ),
+            Figure(
+                "audit rows per people list page",
+                "= 1",
+                lambda r: r["audit_rows"] / r["requests_per_server"],
+                lambda v: v == 1,
+            ),
+        ],
+    ),
+    Bench(
         "people.py",
         ["--people", "100000"],
         [

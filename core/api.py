@@ -12,7 +12,7 @@ from typing import Any
 import msgspec
 from piccolo.table import Table
 
-from core.audit.services import record
+from core.audit.services import record, record_list
 from core.auth.actor import Actor
 from core.auth.guards import OrgScope, authenticated, requires
 from core.auth.services import users_with_permission
@@ -23,6 +23,11 @@ from core.i18n import gettext
 from core.jobs.services import enqueue
 from core.orgs.postcodes import Coverage, normalize_postal_code, resolve_unit
 from core.orgs.services import module_states
+from core.orgs.switches import (
+    enabled_subtree_ids,
+    module_on_anywhere,
+    receiving_unit,
+)
 from core.pagination import Page, keyset_page
 from core.people.consent import contactable_sql, not_opted_out_sql, record_consent
 from core.people.gdpr import erase_person, export_person
@@ -63,6 +68,7 @@ __all__ = [
     "create_pending_person",
     "current_runtime",
     "drop_cached",
+    "enabled_subtree_ids",
     "enqueue",
     "erase_person",
     "export_person",
@@ -75,6 +81,7 @@ __all__ = [
     "link_keys",
     "module_config",
     "module_enabled",
+    "module_on_anywhere",
     "normalize_postal_code",
     "not_found",
     "not_opted_out_sql",
@@ -84,8 +91,10 @@ __all__ = [
     "page_locale",
     "person_token",
     "person_tokens",
+    "receiving_unit",
     "record",
     "record_consent",
+    "record_list",
     "render_console",
     "render_page",
     "requires",

@@ -19,6 +19,7 @@ from litestar.openapi.plugins import ScalarRenderPlugin
 from piccolo.engine.base import Engine
 
 from core import db
+from core.audit.services import flush_list_reads, write_list_reads
 from core.auth.actor import role_permissions
 from core.auth.guards import org_guard, provide_actor, provide_org
 from core.cache import Caches
@@ -241,6 +242,7 @@ def create_app(settings: Settings | None = None, *, plugins: Iterable[Any] = ())
                 yield
             await runtime.registry.gather("shutdown", app=app)
         finally:
+            await flush_list_reads(app)
             await runtime.mailer.transport.close()
             await runtime.caches.stop()
             await db.close_engine(runtime.engine)
@@ -265,6 +267,7 @@ def create_app(settings: Settings | None = None, *, plugins: Iterable[Any] = ())
         ),
         debug=False,
         before_request=ids_in_range,
+        after_response=write_list_reads,
     )
     document_problems(app)
     return app

@@ -9,6 +9,7 @@ import msgspec
 from litestar import get
 
 from core import db
+from core.audit.services import about_person_sql
 from core.auth.guards import OrgScope, requires
 from core.pagination import Page, check_limit, decode_cursor, page_of
 
@@ -34,15 +35,20 @@ async def list_audit(
     org: OrgScope,
     user_id: int | None = None,
     action: str | None = None,
+    person_id: int | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
     limit: int = 50,
     cursor: str | None = None,
 ) -> Page[AuditOut]:
-    """Newest first; filter by ``user_id``, ``action``, ``since``/``until``."""
+    """Newest first; filter by ``user_id``, ``action``, ``since``/``until``, and by
+    ``person_id``: the rows about that person and the list reads that showed them."""
     check_limit(limit)
     where = ["a.org_id IN (SELECT id FROM org_unit WHERE substr(path, 1, {}) = {})"]
     args: list[Any] = [len(org.path), org.path]
+    if person_id is not None:
+        where.append(about_person_sql())
+        args += [person_id, person_id]
     for clause, value in (
         ("a.user_id = {}", user_id),
         ("a.action = {}", action),

@@ -19,7 +19,7 @@ from litestar.openapi.spec import (
 from litestar.status_codes import HTTP_204_NO_CONTENT
 
 from core import db
-from core.audit.services import record
+from core.audit.services import record, record_list
 from core.auth.actor import Actor
 from core.auth.guards import OrgScope, org_guard, requires
 from core.pagination import Page, check_limit, decode_cursor, page_of
@@ -68,6 +68,7 @@ async def _detail(request: Request, row: dict[str, Any], org: OrgScope) -> Perso
 @get("/", guards=[requires("people.view")], summary="People of this unit's subtree")
 async def list_people(
     request: Request,
+    actor: Actor,
     org: OrgScope,
     q: str | None = None,
     member_status: MemberStatus | None = None,
@@ -75,9 +76,10 @@ async def list_people(
     limit: int = 50,
     cursor: str | None = None,
 ) -> Page[PersonOut]:
-    """Search ``q`` (e-mail, phone, postal code or name prefix) and filter; keyset pages."""
+    """Search ``q`` (e-mail, phone, postal code or name prefix) and filter; keyset pages.
+    Each page is audited: the filter and the ids shown."""
     check_limit(limit)
-    return await services.list_people(
+    page = await services.list_people(
         org.path,
         q=q,
         member_status=member_status,
@@ -86,6 +88,15 @@ async def list_people(
         cursor=cursor,
         region=_region(request),
     )
+    record_list(
+        request,
+        "people.listed",
+        actor,
+        org.id,
+        [person.id for person in page.items],
+        services.list_filter(q, member_status, tag),
+    )
+    return page
 
 
 @post("/", guards=[requires("people.edit")], summary="Create a person")
@@ -222,11 +233,14 @@ class DuplicateGroup(msgspec.Struct):
 
 @get("/duplicates", guards=[requires("people.edit")], summary="Likely duplicates")
 async def duplicates(
-    org: OrgScope, limit: int = 50, cursor: str | None = None
+    request: Request, actor: Actor, org: OrgScope, limit: int = 50, cursor: str | None = None
 ) -> Page[DuplicateGroup]:
-    """Groups by same e-mail, then same phone, then same last name and postal code."""
+    """Groups by same e-mail, then same phone, then same last name and postal code (each
+    page audited with the ids shown)."""
     check_limit(limit)
     page = await merge.find_duplicates(org.path, limit, cursor)
+    shown = dict.fromkeys(i for group in page.items for i in group["person_ids"])
+    record_list(request, "people.duplicates_listed", actor, org.id, list(shown))
     return Page([DuplicateGroup(**g) for g in page.items], page.next_cursor)
 
 

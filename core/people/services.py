@@ -12,6 +12,7 @@ import msgspec
 from email_validator import EmailNotValidError, validate_email
 
 from core import db
+from core.audit.services import search_digest
 from core.orgs.services import get_unit
 from core.pagination import Page, decode_cursor, page_of
 from core.people import consent, tags
@@ -24,6 +25,7 @@ from core.tables import utcnow
 __all__ = [
     "create_person",
     "get_person_row",
+    "list_filter",
     "list_people",
     "load_people",
     "name_keys",
@@ -247,18 +249,29 @@ def _prefix_args(value: str, count: int) -> list[str]:
     return [value, value + "\U0010ffff"]
 
 
+def search_kind(q: str) -> str:
+    """What ``?q=`` searches: ``email``, ``phone``, ``postal_code`` or ``name`` (a prefix)."""
+    q = " ".join(q.split())
+    if "@" in q:
+        return "email"
+    digits = sum(ch.isdigit() for ch in q)
+    if digits >= 6 and all(ch.isdigit() or ch in "+-/() " for ch in q):
+        return "phone"
+    return "postal_code" if q.isdigit() else "name"
+
+
 def search_condition(q: str, region: str) -> tuple[str, list[Any]]:
     """Turn ``?q=`` into one indexed condition: e-mail, phone, postal code or name prefix."""
     q = " ".join(q.split())
-    if "@" in q:
+    kind = search_kind(q)
+    if kind == "email":
         sql, n = _prefix("p.email")
         return sql, _prefix_args(q.lower(), n)
-    digits = sum(ch.isdigit() for ch in q)
-    if digits >= 6 and all(ch.isdigit() or ch in "+-/() " for ch in q):
+    if kind == "phone":
         e164 = normalize_phone(q, region) or "+" + "".join(ch for ch in q if ch.isdigit())
         sql, n = _prefix("e164")
         return (f"p.id IN (SELECT person_id FROM person_phone WHERE {sql})", _prefix_args(e164, n))
-    if q.isdigit():
+    if kind == "postal_code":
         sql, n = _prefix("p.postal_code")
         return sql, _prefix_args(q, n)
     first_sql, n = _prefix("p.first_key")
@@ -305,6 +318,13 @@ async def list_people(
     )
     page = page_of(rows, limit, key=lambda r: [r["id"]])
     return Page(items=await load_people(page.items), next_cursor=page.next_cursor)
+
+
+def list_filter(q: str | None, member_status: str | None, tag: str | None) -> dict[str, Any]:
+    """The list's filter as the audit log keeps it: the search as its kind and a keyed digest
+    (never the text typed), status and tag as given."""
+    search = None if not q else {"kind": search_kind(q), "digest": search_digest(q)}
+    return {"q": search, "member_status": member_status, "tag": tag}
 
 
 async def require_person(person_id: int, org_path: str) -> dict[str, Any]:

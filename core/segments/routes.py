@@ -9,11 +9,13 @@ from datetime import datetime
 from typing import Annotated, Any, Optional
 
 import msgspec
-from litestar import Router, delete, get, patch, post
+from litestar import Request, Router, delete, get, patch, post
 from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
 
 from core import db
 from core.api import get_in_org, page_in_org
+from core.audit.services import record_list
+from core.auth.actor import Actor
 from core.auth.guards import OrgScope, org_guard, requires
 from core.pagination import Page
 from core.segments.compiler import count_and_sample
@@ -83,9 +85,13 @@ def segment_router(segment: type[msgspec.Struct]) -> Router:
         status_code=HTTP_200_OK,
         summary="Count and sample a segment",
     )
-    async def preview(org: OrgScope, data: segment) -> Preview:
-        """Count the matching people in this subtree (one SQL query) and show the first ten."""
+    async def preview(request: Request, actor: Actor, org: OrgScope, data: segment) -> Preview:
+        """Count the matching people in this subtree (one SQL query) and show the first ten;
+        audited with the filters and the ids shown."""
         count, rows = await count_and_sample(data.filters, org.path)
+        filters = {"segment": msgspec.to_builtins(data.filters)}
+        ids = [row["id"] for row in rows]
+        record_list(request, "segments.previewed", actor, org.id, ids, filters)
         return Preview(count=count, sample=[SampleRow(**row) for row in rows])
 
     @get("/", guards=[requires("people.view")], summary="Saved segments of this unit")

@@ -5,11 +5,21 @@ from __future__ import annotations
 from typing import Any
 
 import msgspec
-from litestar import delete, get, patch, post
+from litestar import Request, delete, get, patch, post
 from litestar.status_codes import HTTP_204_NO_CONTENT
 
 from core import db
-from core.api import Actor, OrgScope, Page, get_in_org, page_in_org, record, requires, utcnow
+from core.api import (
+    Actor,
+    OrgScope,
+    Page,
+    get_in_org,
+    page_in_org,
+    record,
+    record_list,
+    requires,
+    utcnow,
+)
 from plugins.calling import assignments, followups, roster
 from plugins.calling.call_routes import call_handlers, me_handlers
 from plugins.calling.schemas import (
@@ -202,10 +212,20 @@ async def stats(org: OrgScope, assignment_id: int) -> Stats:
 
 @get("/followups", guards=MANAGE, summary="Follow-ups for people of this subtree")
 async def list_followups(
-    org: OrgScope, status: str = "open", limit: int = 50, cursor: str | None = None
+    request: Request,
+    actor: Actor,
+    org: OrgScope,
+    status: str = "open",
+    limit: int = 50,
+    cursor: str | None = None,
 ) -> Page[FollowUpOut]:
-    """Follow-ups whose person's home unit is in this unit's subtree (``status`` open|done)."""
-    return await followups.list_followups(org.path, status, limit, cursor)
+    """Follow-ups whose person's home unit is in this unit's subtree (``status`` open|done);
+    each page audited with the ids shown."""
+    page = await followups.list_followups(org.path, status, limit, cursor)
+    people = [item.person_id for item in page.items]
+    filters = {"status": status}
+    record_list(request, "calling.followups_listed", actor, org.id, people, filters)
+    return page
 
 
 @patch("/followups/{followup_id:int}", guards=MANAGE, summary="Close or reopen a follow-up")

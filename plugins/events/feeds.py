@@ -13,7 +13,7 @@ from icalendar import Calendar, vText
 from icalendar import Event as IcsEvent
 
 from core import db
-from core.api import module_enabled, subtree_ids, utcnow
+from core.api import enabled_subtree_ids, module_enabled, utcnow
 from plugins.events.links import event_url
 from plugins.events.schemas import MAX_DURATION
 
@@ -49,6 +49,11 @@ async def public_unit(org_id: int) -> dict[str, Any] | None:
     return row if row and await module_enabled("events", row["path"]) else None
 
 
+async def _unit_ids(unit: dict[str, Any], subtree: bool) -> list[int]:
+    """The unit, or with ``subtree`` the units of its subtree where the events module is on."""
+    return await enabled_subtree_ids("events", unit["path"]) if subtree else [unit["id"]]
+
+
 async def public_events(
     unit: dict[str, Any],
     subtree: bool,
@@ -60,9 +65,10 @@ async def public_events(
     cancelled: bool = False,
 ) -> list[dict[str, Any]]:
     """Public, published events of the unit (or its subtree) not ended ``past_days`` ago,
-    by start time, from after the keyset ``after`` (start, id). Drafts are never listed,
-    cancelled events only with ``cancelled`` (a calendar feed must tell subscribers)."""
-    ids = await subtree_ids(unit["path"]) if subtree else [unit["id"]]
+    by start time, from after the keyset ``after`` (start, id). Drafts and events of units
+    below where the module is off are never listed, cancelled events only with ``cancelled``
+    (a calendar feed must tell subscribers)."""
+    ids = await _unit_ids(unit, subtree)
     marks = ", ".join(["{}"] * len(ids))
     keyset, args = "", []
     if after is not None:
@@ -87,7 +93,7 @@ async def feed_version(unit: dict[str, Any], subtree: bool, past_days: int) -> s
     """A cheap fingerprint of what a feed (which lists cancelled events too) would hold: it
     changes whenever an event enters, leaves or changes (count, newest change, highest id),
     so a cached feed is never stale."""
-    ids = await subtree_ids(unit["path"]) if subtree else [unit["id"]]
+    ids = await _unit_ids(unit, subtree)
     marks = ", ".join(["{}"] * len(ids))
     row = await db.fetch_one(
         "SELECT COUNT(*) AS n, MAX(e.updated_at) AS changed, MAX(e.id) AS top "
@@ -97,7 +103,8 @@ async def feed_version(unit: dict[str, Any], subtree: bool, past_days: int) -> s
         *_not_ended_before(past_days),
     )
     assert row is not None
-    return f"{row['n']}-{row['changed']}-{row['top']}-{unit['name']}"
+    units = ",".join(map(str, ids))
+    return f"{row['n']}-{row['changed']}-{row['top']}-{unit['name']}-{units}"
 
 
 async def public_event(org_id: int, event_id: int) -> dict[str, Any] | None:

@@ -259,9 +259,12 @@ async def _participation_for(token: str, purpose: str, event_id: int, max_age: f
 
 @get("/{org_id:int}/{event_id:int}/confirm/{token:str}", summary="Confirm a sign-up")
 async def confirm(request: Request, org_id: int, event_id: int, token: str) -> Response[str]:
-    """Confirm a public sign-up from the mailed link; shows the personal cancel link."""
+    """Confirm a public sign-up from the mailed link; shows the personal cancel link.
+
+    404 where the events module is off for the unit (cancelling, a withdrawal, still works)."""
     row = await _participation_for(token, CONFIRM, event_id, CONFIRM_MAX_AGE)
-    event = await feeds.public_event(org_id, event_id)
+    unit = await _unit_or_none(org_id)
+    event = await feeds.public_event(org_id, event_id) if unit else None
     if row is None or event is None:
         return _not_found(request)
     row = await participation.confirm_participation(row, current_runtime().registry)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from litestar import Response, delete, get, patch, post
+from litestar import Request, Response, delete, get, patch, post
 
 from core.api import (
     Actor,
@@ -18,6 +18,7 @@ from core.api import (
     not_found,
     page_in_org,
     record,
+    record_list,
     requires,
     utcnow,
 )
@@ -144,12 +145,27 @@ def _participant_out(row: dict[str, Any]) -> ParticipantOut:
     summary="Participants of an event",
 )
 async def list_participants(
-    actor: Actor, org: OrgScope, event_id: int, limit: int = 100, cursor: str | None = None
+    request: Request,
+    actor: Actor,
+    org: OrgScope,
+    event_id: int,
+    limit: int = 100,
+    cursor: str | None = None,
 ) -> Page[ParticipantOut]:
-    """Who signed up, was booked, waits or cancelled, and who came (keyset pages)."""
+    """Who signed up, was booked, waits or cancelled, and who came (keyset pages; each page
+    audited with the ids shown)."""
     await get_in_org(Event, event_id, org, "event")
     page = await participation.participants_page(event_id, limit, cursor)
-    await _audit(actor, org, "events.participants_read", "event", event_id)
+    people = [row["person_id"] for row in page.items]
+    record_list(
+        request,
+        "events.participants_read",
+        actor,
+        org.id,
+        people,
+        object_type="event",
+        object_id=event_id,
+    )
     return Page([_participant_out(r) for r in page.items], page.next_cursor)
 
 

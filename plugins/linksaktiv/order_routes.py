@@ -6,7 +6,7 @@ import csv
 import io
 from typing import Any, Literal
 
-from litestar import Response, get, patch, post
+from litestar import Request, Response, get, patch, post
 from litestar.response import Stream
 
 from core import db
@@ -19,6 +19,7 @@ from core.api import (
     invalid,
     not_found,
     record,
+    record_list,
     requires,
     utcnow,
 )
@@ -150,6 +151,7 @@ async def patch_order(actor: Actor, org: OrgScope, order_id: int, data: OrderPat
     media_type="text/csv",
 )
 async def shipping_csv(
+    request: Request,
     actor: Actor,
     org: OrgScope,
     edition_id: int | None = None,
@@ -157,7 +159,8 @@ async def shipping_csv(
 ) -> Stream:
     """Addresses, copies and bundles of this unit's shipping orders, streamed as CSV.
 
-    ``status`` is a comma-separated list (default: every status but cancelled).
+    ``status`` is a comma-separated list (default: every status but cancelled). Audited with
+    the ids of the people in the file, once it has gone out.
     """
     statuses = [s for s in (status or "").split(",") if s] or [
         s for s in orders.NEXT if s != "cancelled"
@@ -165,15 +168,12 @@ async def shipping_csv(
     unknown = [s for s in statuses if s not in orders.NEXT]
     if unknown:
         raise invalid("status", f"unknown status: {', '.join(unknown)}")
-    await record(
-        "linksaktiv.shipping_exported",
-        user_id=actor.user_id,
-        org_id=org.id,
-        detail={"edition": edition_id, "status": statuses},
-    )
+    shown: list[int] = []
+    filters = {"edition": edition_id, "status": statuses}
+    record_list(request, "linksaktiv.shipping_exported", actor, org.id, shown, filters)
     stamp = utcnow().strftime("%Y%m%d-%H%M")
     return Stream(
-        orders.shipping_rows(org.id, edition_id, statuses),
+        orders.shipping_rows(org.id, edition_id, statuses, shown=shown),
         media_type="text/csv",
         headers={"Content-Disposition": f'attachment; filename="shipping-{stamp}.csv"'},
     )
@@ -184,18 +184,29 @@ async def shipping_csv(
     guards=[requires("linksaktiv.manage")],
     summary="Pickup lists per office",
 )
-async def pickup(actor: Actor, org: OrgScope, edition_id: int) -> list[dict[str, Any]]:
-    """Per office: its address, opening hours and who picks up how many copies."""
+async def pickup(
+    request: Request, actor: Actor, org: OrgScope, edition_id: int
+) -> list[dict[str, Any]]:
+    """Per office: its address, opening hours and who picks up how many copies (audited)."""
     await get_in_org(Edition, edition_id, org, "edition")
     lists = await orders.pickup_lists(org.id, edition_id)
-    await record(
+    _audit_pickup(request, actor, org, edition_id, lists)
+    return lists
+
+
+def _audit_pickup(
+    request: Request, actor: Actor, org: OrgScope, edition_id: int, lists: list[dict[str, Any]]
+) -> None:
+    people = [o["person_id"] for office in lists for o in office["orders"]]
+    record_list(
+        request,
         "linksaktiv.pickup_listed",
-        user_id=actor.user_id,
-        org_id=org.id,
+        actor,
+        org.id,
+        people,
         object_type="edition",
         object_id=edition_id,
     )
-    return lists
 
 
 @get(
@@ -204,13 +215,17 @@ async def pickup(actor: Actor, org: OrgScope, edition_id: int) -> list[dict[str,
     summary="Pickup lists per office as CSV",
     media_type="text/csv",
 )
-async def pickup_csv(actor: Actor, org: OrgScope, edition_id: int) -> Response[bytes]:
-    """The pickup lists as one CSV to print per office (sorted by office, then name)."""
+async def pickup_csv(
+    request: Request, actor: Actor, org: OrgScope, edition_id: int
+) -> Response[bytes]:
+    """The pickup lists as one CSV to print per office (sorted by office, then name;
+    audited)."""
     await get_in_org(Edition, edition_id, org, "edition")
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(PICKUP_COLUMNS)
-    for office in await orders.pickup_lists(org.id, edition_id):
+    lists = await orders.pickup_lists(org.id, edition_id)
+    for office in lists:
         place = office["office"] or {}
         for o in office["orders"]:
             writer.writerow(
@@ -226,13 +241,7 @@ async def pickup_csv(actor: Actor, org: OrgScope, edition_id: int) -> Response[b
                     o["status"],
                 ]
             )
-    await record(
-        "linksaktiv.pickup_listed",
-        user_id=actor.user_id,
-        org_id=org.id,
-        object_type="edition",
-        object_id=edition_id,
-    )
+    _audit_pickup(request, actor, org, edition_id, lists)
     return Response(
         out.getvalue().encode(),
         media_type="text/csv",
@@ -269,6 +278,7 @@ _REFERRALS = (
 
 @get("/referrals", guards=[requires("linksaktiv.referrals")], summary="Volunteer referrals")
 async def list_referrals(
+    request: Request,
     actor: Actor,
     org: OrgScope,
     status: Literal["new", "contacted", "active", "declined"] | None = None,
@@ -289,12 +299,9 @@ async def list_referrals(
     rows = await db.fetch(sql + " ORDER BY r.id LIMIT {}", *args, limit + 1)
     more = len(rows) > limit
     rows = rows[:limit]
-    await record(
-        "linksaktiv.referrals_listed",
-        user_id=actor.user_id,
-        org_id=org.id,
-        detail={"people": [r["person_id"] for r in rows]},
-    )
+    people = [r["person_id"] for r in rows]
+    filters = {"status": status}
+    record_list(request, "linksaktiv.referrals_listed", actor, org.id, people, filters)
     return Page([_referral_out(r) for r in rows], str(rows[-1]["id"]) if more else None)
 
 

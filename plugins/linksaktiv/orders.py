@@ -152,9 +152,14 @@ def cell(value: str | None) -> str:
 
 
 async def shipping_rows(
-    org_id: int, edition_id: int | None, statuses: list[str], batch: int = 5000
+    org_id: int,
+    edition_id: int | None,
+    statuses: list[str],
+    batch: int = 5000,
+    shown: list[int] | None = None,
 ) -> AsyncIterator[bytes]:
-    """The shipping list as CSV, read in keyset batches so memory stays flat."""
+    """The shipping list as CSV, read in keyset batches so memory stays flat; the ids of the
+    people written go to ``shown`` (for the audit row written after the stream)."""
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(SHIPPING_COLUMNS)
@@ -170,8 +175,9 @@ async def shipping_rows(
         extra += statuses
     while True:
         rows = await db.fetch(
-            "SELECT o.id, e.title, p.first_name, p.last_name, p.street, p.postal_code, p.city, "
-            "p.country, o.quantity, e.bundle_size, o.status FROM linksaktiv_order o "
+            "SELECT o.id, o.person_id, e.title, p.first_name, p.last_name, p.street, "
+            "p.postal_code, p.city, p.country, o.quantity, e.bundle_size, o.status "
+            "FROM linksaktiv_order o "
             "JOIN linksaktiv_edition e ON e.id = o.edition_id "
             f"JOIN person p ON p.id = o.person_id WHERE {where} ORDER BY o.id LIMIT {{}}",
             org_id,
@@ -181,6 +187,8 @@ async def shipping_rows(
         )
         if not rows:
             return
+        if shown is not None:
+            shown.extend(r["person_id"] for r in rows)
         out.seek(0)
         out.truncate()
         for r in rows:
@@ -206,10 +214,11 @@ async def shipping_rows(
 
 
 async def pickup_lists(org_id: int, edition_id: int) -> list[dict[str, Any]]:
-    """Per office: its address and the pickup orders of the edition (names, copies)."""
+    """Per office: its address and the pickup orders of the edition (person, names, copies)."""
     rows = await db.fetch(
-        "SELECT o.id, o.pickup_org_id, u.name AS office_name, u.office, o.quantity, o.status, "
-        "p.first_name, p.last_name FROM linksaktiv_order o JOIN org_unit u ON u.id = "
+        "SELECT o.id, o.person_id, o.pickup_org_id, u.name AS office_name, u.office, "
+        "o.quantity, o.status, p.first_name, p.last_name FROM linksaktiv_order o "
+        "JOIN org_unit u ON u.id = "
         "o.pickup_org_id JOIN person p ON p.id = o.person_id WHERE o.org_id = {} "
         "AND o.edition_id = {} AND o.delivery = 'pickup' AND o.status <> 'cancelled' "
         "ORDER BY u.name, o.pickup_org_id, p.last_name, o.id",
@@ -232,6 +241,7 @@ async def pickup_lists(org_id: int, edition_id: int) -> list[dict[str, Any]]:
         office["orders"].append(
             {
                 "order_id": r["id"],
+                "person_id": r["person_id"],
                 "first_name": r["first_name"],
                 "last_name": r["last_name"],
                 "copies": r["quantity"],

@@ -19,6 +19,7 @@ from core.api import (
     gettext,
     honeypot_tripped,
     module_enabled,
+    module_on_anywhere,
     open_person_token,
     page_locale,
     record,
@@ -71,9 +72,16 @@ async def _join_page(request: Request, status: int = 200, **context: Any) -> Res
     return render_page(request, "pages/linksaktiv/join.html.jinja", status=status, **values)
 
 
+def _closed(request: Request) -> Response[str]:
+    """The 404 page where linksaktiv is off for every unit that could take the sign-up."""
+    return render_page(request, "pages/linksaktiv/closed.html.jinja", status=404)
+
+
 @get("/join")
 async def join_page(request: Request) -> Response[str]:
-    """The sign-up form (works without JavaScript)."""
+    """The sign-up form (works without JavaScript); 404 where linksaktiv is on for no unit."""
+    if not await module_on_anywhere("linksaktiv"):
+        return _closed(request)
     return await _join_page(request)
 
 
@@ -108,6 +116,8 @@ async def join_submit(request: Request) -> Response[str]:
             path = str(exc).rpartition("$.")[2].rstrip("`").split("[")[0]
             errors[path or "form"] = str(exc).partition(" - at")[0]
         except Problem as exc:
+            if exc.status == 404:
+                return _closed(request)
             for error in exc.errors or []:
                 errors[error.field] = error.message
             if not exc.errors:

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 import msgspec
-from litestar import get, patch, post
+from litestar import Request, get, patch, post
 
 from core import db
 from core.api import (
@@ -19,6 +19,7 @@ from core.api import (
     not_found,
     page_in_org,
     record,
+    record_list,
     requires,
     scope,
     subtree_ids,
@@ -203,6 +204,7 @@ async def get_call(org: OrgScope, call_id: int) -> CallOut:
 
 @get("/activists", guards=[requires("linksaktiv.view")], summary="Activists of the region")
 async def list_activists(
+    request: Request,
     actor: Actor,
     org: OrgScope,
     status: Literal["pending", "confirmed", "unsubscribed"] | None = None,
@@ -245,12 +247,9 @@ async def list_activists(
         *ids,
     ):
         topics.setdefault(r["person_id"], []).append(r["slug"])
-    await record(
-        "linksaktiv.activists_listed",
-        user_id=actor.user_id,
-        org_id=org.id,
-        detail={"people": [r["id"] for r in rows]},
-    )
+    people = [r["id"] for r in rows]
+    filters = {"status": status, "topic": topic}
+    record_list(request, "linksaktiv.activists_listed", actor, org.id, people, filters)
     items = [
         ActivistOut(
             person_id=r["id"],

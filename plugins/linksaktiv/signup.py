@@ -16,8 +16,8 @@ from core.api import (
     invalid,
     open_person_token,
     person_token,
+    receiving_unit,
     record_consent,
-    resolve_unit,
     sign,
     unsign,
     utcnow,
@@ -68,13 +68,6 @@ def source_link(org_id: int, source: str) -> str:
     return f"{base}/p/linksaktiv/join?ref={sign(SOURCE_PURPOSE, [org_id, source])}"
 
 
-async def _fallback_unit() -> int:
-    row = await db.fetch_one("SELECT id FROM org_unit WHERE parent_id IS NULL ORDER BY id LIMIT 1")
-    if row is None:
-        raise invalid("postal_code", "no org unit exists yet")
-    return row["id"]
-
-
 async def join(data: JoinIn, locale: str) -> int:
     """Store a sign-up as a pending person and mail the confirmation link; returns its id.
 
@@ -91,7 +84,7 @@ async def join(data: JoinIn, locale: str) -> int:
             source_org, source = unsign(SOURCE_PURPOSE, data.ref)
         except (BadToken, ValueError, TypeError):
             raise invalid("ref", "this link is broken; use the plain form") from None
-    home = await resolve_unit(data.postal_code) or source_org or await _fallback_unit()
+    home = await receiving_unit("linksaktiv", data.postal_code, source_org)
     runtime = current_runtime()
     async with db.transaction():
         person_id = await create_pending_person(
