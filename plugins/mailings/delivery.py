@@ -155,31 +155,35 @@ async def run_send_job(payload: dict[str, Any]) -> None:
             await _finish_row(row["recipient_id"], "skipped")
             continue
         try:
-            await _deliver(renderer, mailing, row)
+            state, error = await _attempt(renderer, mailing, row)
         except TemporaryMailError as exc:
             if not exc.recipient:  # the server is out of reach: so are the next ones
                 raise
-            error = str(exc)
+            reason = str(exc)
         except Exception as exc:  # this recipient's data, or a bug: the others go on
             log.exception("mailing %s, recipient %s failed", mailing_id, row["recipient_id"])
-            error = f"{type(exc).__name__}: {exc}"
+            reason = f"{type(exc).__name__}: {exc}"
         else:
+            # outside the try: if this cannot be recorded, the job stops (nothing more is sent)
+            await _finish_row(row["recipient_id"], state, error)
             continue
-        if await _defer_row(row["recipient_id"], error):
-            deferred.append(error)
+        if await _defer_row(row["recipient_id"], reason):
+            deferred.append(reason)
     await maybe_finish(mailing_id)
     if deferred:
         raise TemporaryMailError(f"{len(deferred)} recipient(s) deferred, last: {deferred[-1]}")
 
 
-async def _deliver(renderer: Renderer, mailing: dict[str, Any], person: dict[str, Any]) -> None:
+async def _attempt(
+    renderer: Renderer, mailing: dict[str, Any], person: dict[str, Any]
+) -> tuple[str, str | None]:
+    """Render and send one recipient's mail; the row's outcome (state and error) to record."""
     recipient_id = person["recipient_id"]
     try:
         extra = await module_context(person["id"], mailing["org_id"])
         rendered = renderer.render(person, recipient_id, extra)
     except TemplateProblem as exc:
-        await _finish_row(recipient_id, "failed", str(exc)[:500])
-        return
+        return "failed", str(exc)[:500]
     mailer = current_runtime().mailer
     job = mailer.payload(
         to_email=person["email"],
@@ -194,9 +198,8 @@ async def _deliver(renderer: Renderer, mailing: dict[str, Any], person: dict[str
     try:
         delivered = await mailer.deliver(job)
     except UndeliverableMail as exc:  # a 5xx (core suppresses the address), or no SMTPUTF8
-        await _finish_row(recipient_id, "bounced" if exc.bounced else "failed", str(exc)[:500])
-        return
-    await _finish_row(recipient_id, "sent" if delivered else "bounced")
+        return ("bounced" if exc.bounced else "failed"), str(exc)[:500]
+    return ("sent" if delivered else "bounced"), None
 
 
 async def run_start_job(payload: dict[str, Any]) -> None:
