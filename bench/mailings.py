@@ -138,7 +138,9 @@ async def deliver_rate(runtime, count: int, concurrency: int, log: Path) -> dict
     )
     received = Counter((await asyncio.to_thread(log.read_text, encoding="utf-8")).splitlines())
     addresses = {row["email"] for row in sent}
-    assert done == jobs and len(sent) + len(deferred) == jobs * sending.CHUNK, (done, count)
+    # a deferred recipient's job comes up again while the drain runs (backoff 10 s, 20 s, …)
+    assert done - jobs <= (20 if deferred else 0), (done, jobs)
+    assert len(sent) + len(deferred) == jobs * sending.CHUNK, (len(sent), count)
     assert set(received) == addresses and set(received.values()) == {1}, "not delivered once"
     return {
         "deliver_mails": len(sent),
