@@ -1,12 +1,18 @@
 """A mailing to many recipients: freeze, render rate, delivery rate per worker process.
 
 Run: ``.venv/bin/python bench/mailings.py [--backend sqlite|postgres] [--people 100000]
-[--render 10000] [--deliver 5000] [--concurrency 16]``. Prints JSON. Targets (issue 8): for
-100,000 recipients the freeze (recipient rows + one send job each, one transaction) takes
-≤ 10 s; rendering ≥ 2,000 mails/s; delivery to a local SMTP sink ≥ 300 mails/s with one
-worker process. Delivery runs the real ``mailings.send`` job (row check, contactability,
-render, core's ``Mailer.deliver``, bookkeeping); the SMTP sink (aiosmtpd's ``Sink``) runs as
-its own process on loopback.
+[--render 10000] [--deliver 5000] [--concurrency 16] [--intl-share 0.01] [--tempfail]``.
+Prints JSON. Targets (issue 8): for 100,000 recipients the freeze (recipient rows + one send
+job each, one transaction) takes ≤ 10 s; rendering ≥ 2,000 mails/s; delivery to a local SMTP
+sink ≥ 300 mails/s with one worker process. Delivery runs the real ``mailings.send`` job (row
+check, contactability, render, core's ``Mailer.deliver``, bookkeeping); the SMTP server
+(aiosmtpd with SMTPUTF8, ``bench._smtp.RecordingSink``) runs as its own process on loopback
+and logs every recipient it accepts, so the bench checks that each got exactly one mail.
+
+Faults (issue 22): ``--intl-share 0.01`` gives 1 % of the people an address with a non-ASCII
+local part (sent with SMTPUTF8), ``--tempfail`` gives one recipient among the first chunk an
+address the server always answers with 451. Every other recipient must be delivered once;
+the deferred one stays queued with the reason, to be tried again.
 """
 
 from __future__ import annotations
@@ -16,7 +22,9 @@ import asyncio
 import json
 import subprocess
 import sys
+import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -31,6 +39,7 @@ from core.tables import utcnow
 from plugins.mailings import sending, services
 from plugins.mailings.schemas import MailingIn
 
+ROOT = Path(__file__).resolve().parents[1]
 BODY = """Liebe:r {{ person.first_name }},
 
 am **Samstag** verteilen wir die Kampagnenzeitung in {{ org.name }}. Wir treffen uns um
@@ -70,6 +79,21 @@ async def setup(count: int) -> tuple[dict, str]:
     return mailing, org["path"]
 
 
+async def add_faults(intl_share: float, tempfail: bool) -> None:
+    """Internationalized addresses for ``intl_share`` of the people; one deferring address."""
+    if intl_share:
+        await db.execute(
+            "UPDATE person SET email = 'jörg.müller.' || CAST(id AS TEXT) || '@example.org' "
+            "WHERE id % {} = 0",
+            round(1 / intl_share),
+        )
+    if tempfail:  # the 13th person: in the middle of the first send job
+        await db.execute(
+            "UPDATE person SET email = 'tempfail@example.org' "
+            "WHERE id = (SELECT MIN(id) FROM person) + 12"
+        )
+
+
 async def render_rate(mailing: dict, count: int) -> float:
     """Mails rendered per second (body, Markdown, layout, list headers, job payload)."""
     renderer = await services.renderer_for(mailing)
@@ -88,8 +112,9 @@ async def render_rate(mailing: dict, count: int) -> float:
     return len(people) / (time.perf_counter() - started)
 
 
-async def deliver_rate(runtime, count: int, concurrency: int) -> float:
-    """Run the send jobs of the first ``count`` recipients with one worker; mails per second."""
+async def deliver_rate(runtime, count: int, concurrency: int, log: Path) -> dict:
+    """Run the send jobs of the first ``count`` recipients with one worker; mails per second,
+    and whether everyone but a deferred recipient got exactly one mail (the server's log)."""
     jobs = count // sending.CHUNK
     first = await db.fetch_one(
         "SELECT id FROM job WHERE kind = {} ORDER BY id LIMIT 1 OFFSET {}",
@@ -103,9 +128,41 @@ async def deliver_rate(runtime, count: int, concurrency: int) -> float:
     started = time.perf_counter()
     done = await worker.drain()
     elapsed = time.perf_counter() - started
-    sent = await db.fetch_one("SELECT COUNT(*) AS n FROM mailings_recipient WHERE state = 'sent'")
-    assert done == jobs and sent["n"] == jobs * sending.CHUNK, (done, sent, count)
-    return jobs * sending.CHUNK / elapsed
+    sent = await db.fetch(
+        "SELECT p.email FROM mailings_recipient r JOIN person p ON p.id = r.person_id "
+        "WHERE r.state = 'sent'"
+    )
+    deferred = await db.fetch(
+        "SELECT email, attempts, error FROM mailings_recipient WHERE state = 'queued' "
+        "AND attempts > 0"
+    )
+    received = Counter((await asyncio.to_thread(log.read_text, encoding="utf-8")).splitlines())
+    addresses = {row["email"] for row in sent}
+    # a deferred recipient's job comes up again while the drain runs (backoff 10 s, 20 s, …)
+    assert done - jobs <= (20 if deferred else 0), (done, jobs)
+    assert len(sent) + len(deferred) == jobs * sending.CHUNK, (len(sent), count)
+    assert set(received) == addresses and set(received.values()) == {1}, "not delivered once"
+    return {
+        "deliver_mails": len(sent),
+        "deliver_mails_per_second": round(len(sent) / elapsed),
+        "deliver_seconds": round(elapsed, 1),
+        "internationalized_delivered": sum(not a.isascii() for a in addresses),
+        "delivered_exactly_once": True,
+        "deferred": deferred,
+    }
+
+
+async def _listening(port: int) -> None:
+    """Wait until the SMTP server accepts connections."""
+    for _ in range(200):
+        try:
+            _, writer = await asyncio.open_connection("127.0.0.1", port)
+        except OSError:
+            await asyncio.sleep(0.05)
+            continue
+        writer.close()
+        return
+    raise RuntimeError("the SMTP server did not start")
 
 
 async def main() -> dict:
@@ -115,25 +172,31 @@ async def main() -> dict:
     parser.add_argument("--render", type=int, default=10_000)
     parser.add_argument("--deliver", type=int, default=5_000)
     parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--intl-share", type=float, default=0.0)
+    parser.add_argument("--tempfail", action="store_true")
     args = parser.parse_args()
     port = free_port()
     listen = f"127.0.0.1:{port}"
+    log = Path(tempfile.mkdtemp(prefix="orga-bench-")) / "received.txt"
+    handler = ["-c", "bench._smtp.RecordingSink", str(log)]
     sink = subprocess.Popen(  # noqa: ASYNC220 - started once, before timing
-        [sys.executable, "-m", "aiosmtpd", "-n", "-c", "aiosmtpd.handlers.Sink", "-l", listen]
+        [sys.executable, "-m", "aiosmtpd", "-n", "-u", *handler, "-l", listen], cwd=ROOT
     )
     try:
+        await _listening(port)
         with database_url(args.backend) as url:
             async with open_runtime(
                 url, smtp_url=f"smtp://127.0.0.1:{port}?starttls=off", smtp_pool_size=16
             ) as runtime:
                 set_runtime(runtime)
                 mailing, path = await setup(args.people)
+                await add_faults(args.intl_share, args.tempfail)
                 started = time.perf_counter()
                 frozen = await sending.freeze(mailing["id"], path, from_states=("draft",))
                 freeze_seconds = time.perf_counter() - started
                 assert frozen == args.people, frozen
                 rendered = await render_rate(mailing, args.render)
-                delivered = await deliver_rate(runtime, args.deliver, args.concurrency)
+                delivered = await deliver_rate(runtime, args.deliver, args.concurrency, log)
                 await runtime.mailer.transport.close()
     finally:
         sink.terminate()
@@ -146,8 +209,8 @@ async def main() -> dict:
         "freeze_target_seconds": 10 * args.people / 100_000,
         "render_mails_per_second": round(rendered),
         "render_target_per_second": 2000,
-        "deliver_mails": args.deliver,
-        "deliver_mails_per_second": round(delivered),
+        "internationalized_share": args.intl_share,
+        **delivered,
         "deliver_target_per_second": 300,
     }
 

@@ -220,7 +220,7 @@ def jobs() -> None:
 
 @jobs.command("list")
 def jobs_list() -> None:
-    """Counts per kind and status, and the latest failures."""
+    """Counts per kind and status, the latest failures and the jobs that keep failing."""
     from core.jobs.services import queue_stats
 
     async def work(runtime: Runtime) -> dict[str, Any]:
@@ -232,6 +232,9 @@ def jobs_list() -> None:
     click.echo(f"oldest due job waits {stats['oldest_due_seconds']:.0f} s")
     for row in stats["failures"]:
         click.echo(f"failed {row['id']:>8} {row['kind']:<24} {row['last_error']}")
+    for row in stats["retrying"]:
+        tries = f"{row['attempts']}/{row['max_attempts']}"
+        click.echo(f"retrying {row['id']:>6} {row['kind']:<24} {tries:>5} {row['last_error']}")
 
 
 @jobs.command("purge")

@@ -1,5 +1,6 @@
 """Prometheus metrics, off by default (``ORGA_METRICS=true``): request latency (Litestar's
-Prometheus middleware), job queue depth per kind and status, mails sent and failed.
+Prometheus middleware), job queue depth per kind and status, jobs that keep failing, mails
+sent, failed and deferred.
 
 With ``orga serve --workers N`` set ``PROMETHEUS_MULTIPROC_DIR`` to an empty folder so the
 figures of all worker processes are added up (prometheus-client's multiprocess mode).
@@ -28,14 +29,23 @@ from core.http import METRICS
 from core.problems import Problem
 from core.settings import Settings
 
-__all__ = ["MAIL_FAILED", "MAIL_SENT", "metrics_parts"]
+__all__ = ["MAIL_DEFERRED", "MAIL_FAILED", "MAIL_SENT", "metrics_parts"]
 
 MAIL_SENT = Counter("orga_mail_sent_total", "Mails accepted by the mail transport")
 MAIL_FAILED = Counter("orga_mail_failed_total", "Mails refused or failed for good")
+MAIL_DEFERRED = Counter(
+    "orga_mail_deferred_total", "Mail attempts deferred (4xx) or failed to reach the server"
+)
 JOBS = Gauge(
     "orga_jobs",
     "Jobs in the durable queue by kind and status",
     ["kind", "status"],
+    multiprocess_mode="mostrecent",
+)
+RETRYING = Gauge(
+    "orga_jobs_retrying",
+    "Jobs that failed and wait for another attempt, by kind",
+    ["kind"],
     multiprocess_mode="mostrecent",
 )
 OLDEST_DUE = Gauge(
@@ -67,6 +77,9 @@ def metrics_parts(settings: Settings) -> tuple[Any, Any] | None:
         JOBS.clear()
         for row in stats["counts"]:
             JOBS.labels(row["kind"], row["status"]).set(row["n"])
+        RETRYING.clear()
+        for row in stats["retrying_counts"]:
+            RETRYING.labels(row["kind"]).set(row["n"])
         OLDEST_DUE.set(stats["oldest_due_seconds"])
         registry = REGISTRY
         if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):

@@ -8,8 +8,9 @@ the real ASGI app. Override the ``orga_plugins`` fixture to load extra plugin ob
 
 Fixtures: ``orga_backend``, ``orga_database_url``, ``orga_empty_database_url``,
 ``orga_settings``, ``orga_plugins``, ``orga_overrides``, ``app``, ``client``, ``factory``,
-``smtp_sink``, ``live_server`` (``orga serve`` in a child process), ``browser_page``
-(headless Chromium through Playwright) and ``screenshot_dir``.
+``smtp_sink`` (``smtp_sink_ascii`` without SMTPUTF8), ``live_server`` (``orga serve`` in a
+child process), ``browser_page`` (headless Chromium through Playwright) and
+``screenshot_dir``.
 """
 
 from __future__ import annotations
@@ -358,15 +359,19 @@ class SmtpSink:
     """A real SMTP server (aiosmtpd) on loopback that keeps what it receives.
 
     Recipients whose address starts with ``bounce`` are refused with 550 and ``tempfail``
-    with 451, to exercise bounce handling and retries.
+    with 451, to exercise bounce handling and retries. It offers SMTPUTF8 (RFC 6531), as
+    the big providers do, unless made with ``smtputf8=False``.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, smtputf8: bool = True) -> None:
         from aiosmtpd.controller import Controller
 
         self.raw: list[bytes] = []
         self.envelopes: list[tuple[str, list[str]]] = []
-        self.controller = Controller(self, hostname="127.0.0.1", port=free_port())
+        self.mail_options: list[list[str]] = []
+        self.controller = Controller(
+            self, hostname="127.0.0.1", port=free_port(), enable_SMTPUTF8=smtputf8
+        )
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         """aiosmtpd hook: refuse the test addresses, accept the rest."""
@@ -381,6 +386,7 @@ class SmtpSink:
         """aiosmtpd hook: keep the message."""
         self.raw.append(envelope.original_content or envelope.content)
         self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
+        self.mail_options.append(list(envelope.mail_options))
         return "250 Message accepted"
 
     @property
@@ -390,25 +396,43 @@ class SmtpSink:
 
     @property
     def messages(self) -> list[Any]:
-        """The received messages, parsed."""
-        from email import message_from_bytes
-        from email.policy import default
-
-        return [message_from_bytes(raw, policy=default) for raw in list(self.raw)]
+        """The received messages, parsed (see :func:`parse_message`)."""
+        return [parse_message(raw) for raw in list(self.raw)]
 
 
-@pytest.fixture
-def smtp_sink() -> Iterator[SmtpSink]:
-    """A loopback SMTP server; point ``ORGA_SMTP_URL`` at ``smtp_sink.url``."""
+def parse_message(raw: bytes) -> Any:
+    """A received mail parsed with the standard library; headers in UTF-8 (RFC 6532) are read
+    as such (the bytes parser would leave them as surrogate escapes)."""
+    from email import message_from_bytes, message_from_string
+    from email.policy import default
+
+    if raw.isascii():
+        return message_from_bytes(raw, policy=default)
+    return message_from_string(raw.decode("utf-8"), policy=default)
+
+
+def _running_sink(smtputf8: bool) -> Iterator[SmtpSink]:
     import logging
 
     logging.getLogger("mail.log").setLevel(logging.WARNING)
-    sink = SmtpSink()
+    sink = SmtpSink(smtputf8=smtputf8)
     sink.controller.start()
     try:
         yield sink
     finally:
         sink.controller.stop()
+
+
+@pytest.fixture
+def smtp_sink() -> Iterator[SmtpSink]:
+    """A loopback SMTP server; point ``ORGA_SMTP_URL`` at ``smtp_sink.url``."""
+    yield from _running_sink(smtputf8=True)
+
+
+@pytest.fixture
+def smtp_sink_ascii() -> Iterator[SmtpSink]:
+    """A loopback SMTP server that does not offer SMTPUTF8 (an older relay)."""
+    yield from _running_sink(smtputf8=False)
 
 
 def settings_environ(settings: Settings) -> dict[str, str]:

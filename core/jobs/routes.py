@@ -34,17 +34,30 @@ class FailedJob(msgspec.Struct):
     finished_at: datetime | None
 
 
+class RetryingJob(msgspec.Struct):
+    """A job that failed and waits for its next attempt (``last_error`` says why)."""
+
+    id: int
+    kind: str
+    attempts: int
+    max_attempts: int
+    last_error: str | None
+    next_attempt_at: datetime
+
+
 class JobsOverview(msgspec.Struct):
-    """The state of the job queue."""
+    """The state of the job queue: ``failures`` failed for good, ``retrying`` keep failing."""
 
     counts: list[KindCount]
     oldest_due_seconds: float
     failures: list[FailedJob]
+    retrying: list[RetryingJob]
 
 
 @get("/api/jobs", guards=[authenticated], tags=["system"], summary="Job queue depth and failures")
 async def jobs_overview(actor: Actor) -> JobsOverview:
-    """Counts by kind and status, how long the oldest due job waits, the latest failures.
+    """Counts by kind and status, how long the oldest due job waits, the latest failures and
+    the jobs that keep failing (retried with backoff until they succeed or run out).
 
     The queue is deployment-wide, so this needs ``jobs.view`` on a root unit.
     """

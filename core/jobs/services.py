@@ -78,16 +78,18 @@ async def enqueue(
     return rows[0]["id"] if rows else None
 
 
-async def enqueue_many(kind: str, payloads: list[tuple[dict[str, Any], str | None]]) -> int:
+async def enqueue_many(
+    kind: str, payloads: list[tuple[dict[str, Any], str | None]], max_attempts: int = 8
+) -> int:
     """Add many jobs of one kind in one statement per chunk; returns how many were new."""
     now = utcnow()
     added = 0
     for start in range(0, len(payloads), 500):
         chunk = payloads[start : start + 500]
-        values = ", ".join(["({}, {}, {}, 0, 8, 'queued', {}, {}, {})"] * len(chunk))
+        values = ", ".join(["({}, {}, {}, 0, {}, 'queued', {}, {}, {})"] * len(chunk))
         args: list[Any] = []
         for payload, dedupe_key in chunk:
-            args += [kind, json.dumps(payload), now, dedupe_key, now, now]
+            args += [kind, json.dumps(payload), now, max_attempts, dedupe_key, now, now]
         rows = await db.fetch(
             "INSERT INTO job (kind, payload, run_at, attempts, max_attempts, status, dedupe_key, "
             f"created_at, updated_at) VALUES {values} ON CONFLICT (dedupe_key) DO NOTHING "
@@ -231,10 +233,24 @@ async def purge_finished(before: datetime) -> int:
     return len(rows)
 
 
+# Waiting for (or in) another attempt after an error; ``retry`` resets attempts, so a job
+# queued again by hand counts once it fails again.
+_RETRYING = "status IN ('queued', 'running') AND attempts > 0 AND last_error IS NOT NULL"
+
+
 async def queue_stats(failures: int = 20) -> dict[str, Any]:
-    """Counts per kind and status, the oldest due job's age, and the latest failures."""
+    """Counts per kind and status, the oldest due job's age, the latest failures, and the jobs
+    that keep failing (``retrying``: errored, waiting for another attempt), most tried first."""
     counts = await db.fetch(
         "SELECT kind, status, COUNT(*) AS n FROM job GROUP BY kind, status ORDER BY kind, status"
+    )
+    retrying_counts = await db.fetch(
+        f"SELECT kind, COUNT(*) AS n FROM job WHERE {_RETRYING} GROUP BY kind ORDER BY kind"
+    )
+    retrying = await db.fetch(
+        "SELECT id, kind, attempts, max_attempts, last_error, run_at AS next_attempt_at "
+        f"FROM job WHERE {_RETRYING} ORDER BY attempts DESC, id LIMIT {{}}",
+        failures,
     )
     oldest = await db.fetch_one(
         "SELECT MIN(run_at) AS oldest FROM job WHERE status = 'queued' AND run_at <= {}", utcnow()
@@ -251,4 +267,6 @@ async def queue_stats(failures: int = 20) -> dict[str, Any]:
         "counts": counts,
         "oldest_due_seconds": (utcnow() - oldest_at).total_seconds() if oldest_at else 0.0,
         "failures": failed,
+        "retrying": retrying,
+        "retrying_counts": retrying_counts,
     }

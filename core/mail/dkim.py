@@ -17,6 +17,7 @@ SIGNED_HEADERS = [
     b"reply-to",
     b"mime-version",
     b"content-type",
+    b"list-id",
     b"list-unsubscribe",
     b"list-unsubscribe-post",
 ]

@@ -14,18 +14,28 @@ from typing import Any
 from core import db
 from core.jobs.services import PermanentJobError, enqueue
 from core.mail.dkim import DkimSigner
-from core.mail.message import build_message, format_address, new_message_id
+from core.mail.message import build_message, format_address, new_message_id, wire_address
 from core.mail.tables import MailSuppression
 from core.mail.transport import PermanentMailError, TemporaryMailError, Transport
-from core.metrics import MAIL_FAILED, MAIL_SENT
+from core.metrics import MAIL_DEFERRED, MAIL_FAILED, MAIL_SENT
 from core.settings import Settings
 from core.tables import utcnow
 from core.templating import RenderedMail, Templates
 
-__all__ = ["MAIL_JOB", "Mailer"]
+__all__ = ["MAIL_JOB", "Mailer", "UndeliverableMail"]
 
 MAIL_JOB = "mail.send"
 log = logging.getLogger("orga.mail")
+
+
+class UndeliverableMail(PermanentJobError):
+    """The mail cannot be delivered, ever: ``bounced`` when the server refused the address
+    (it is now on the suppression list), else the server cannot carry it (no SMTPUTF8)."""
+
+    def __init__(self, reason: str, *, bounced: bool) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.bounced = bounced
 
 
 class Mailer:
@@ -138,6 +148,10 @@ class Mailer:
 
         Returns ``False`` when a bulk mail was skipped because the address bounces, ``True``
         when the server accepted it (bulk senders record the outcome per recipient).
+
+        Raises:
+            UndeliverableMail: refused for good (the job fails at once, with the reason).
+            TemporaryMailError: deferred (4xx) or the server is unreachable: try again later.
         """
         address = payload["to_email"].lower()
         if (
@@ -149,14 +163,16 @@ class Mailer:
         envelope_from = payload["from"].rpartition("<")[2].rstrip(">") or payload["from"]
         try:
             await self.transport.send(
-                envelope_from,
-                payload["to_email"],
+                wire_address(envelope_from),
+                wire_address(payload["to_email"]),
                 self.message_bytes(payload),
                 person_id=payload.get("person_id"),
             )
         except PermanentMailError as exc:
             self.failed += 1
             MAIL_FAILED.inc()
+            if not exc.bounce:
+                raise UndeliverableMail(exc.reason, bounced=False) from exc
             await db.execute(
                 "INSERT INTO mail_suppression (email, reason, created_at, updated_at) "
                 "VALUES ({}, {}, {}, {}) ON CONFLICT (email) DO NOTHING",
@@ -165,9 +181,10 @@ class Mailer:
                 utcnow(),
                 utcnow(),
             )
-            raise PermanentJobError(f"refused permanently: {exc.reason}") from exc
+            raise UndeliverableMail(f"refused permanently: {exc.reason}", bounced=True) from exc
         except TemporaryMailError:
             self.failed += 1
+            MAIL_DEFERRED.inc()
             raise
         self.sent += 1
         MAIL_SENT.inc()

@@ -1,4 +1,10 @@
-"""Mail transports: SMTP (aiosmtplib, pooled, rate-limited) and a local maildir folder."""
+"""Mail transports: SMTP (aiosmtplib, pooled, rate-limited) and a local maildir folder.
+
+A message with an address whose local part is not ASCII (its bytes are not ASCII, see
+:mod:`core.mail.message`) goes with ``SMTPUTF8`` (RFC 6531) when the server offers it; when it
+does not, that one message is refused with :class:`PermanentMailError` (``bounce=False``: the
+address is fine, the server cannot carry it), and the connection serves the next one.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +18,7 @@ from urllib.parse import unquote, urlsplit
 import aiosmtplib
 
 __all__ = [
+    "NO_SMTPUTF8",
     "MaildirTransport",
     "PermanentMailError",
     "SMTPTransport",
@@ -22,16 +29,31 @@ __all__ = [
 
 
 class PermanentMailError(Exception):
-    """The server refused the recipient for good (5xx); ``address`` is the refused one."""
+    """The message cannot be delivered to ``address``, ever: the server refused it (5xx;
+    ``bounce``) or cannot carry it (no SMTPUTF8 for an internationalized address)."""
 
-    def __init__(self, address: str, reason: str) -> None:
+    def __init__(self, address: str, reason: str, *, bounce: bool = True) -> None:
         super().__init__(f"{address}: {reason}")
         self.address = address
         self.reason = reason
+        self.bounce = bounce
 
 
 class TemporaryMailError(Exception):
-    """A 4xx answer or a network problem: try again later."""
+    """A 4xx answer or a network problem: try again later.
+
+    ``recipient`` is true when the server answered for this message or recipient (a 4xx to
+    RCPT or DATA: the next message may well go through), false when the server could not be
+    reached, refused the sender or closed the session (421): the next message would fail the
+    same way.
+    """
+
+    def __init__(self, reason: str, *, recipient: bool = False) -> None:
+        super().__init__(reason)
+        self.recipient = recipient
+
+
+NO_SMTPUTF8 = "the mail server does not offer SMTPUTF8 (RFC 6531), which this address needs"
 
 
 class Transport:
@@ -66,12 +88,15 @@ class MaildirTransport(Transport):
     async def send(
         self, sender: str, recipient: str, message: bytes, *, person_id: int | None = None
     ) -> None:
-        """Add the message to the maildir's ``new/`` folder."""
+        """Add the message to the maildir's ``new/`` folder (any address: no SMTP involved)."""
         await asyncio.to_thread(self._add, message, person_id)
 
     def _add(self, message: bytes, person_id: int | None) -> None:
-        self.folder.parent.mkdir(parents=True, exist_ok=True)
-        key = mailbox.Maildir(self.folder, create=True).add(message)  # creates tmp/, new/, cur/
+        # each folder on its own: Maildir(create=True) takes an existing top folder for a whole
+        # maildir, so a thread racing the first one's creation found no new/ yet
+        for sub in ("tmp", "new", "cur"):
+            (self.folder / sub).mkdir(parents=True, exist_ok=True)
+        key = mailbox.Maildir(self.folder, create=False).add(message)
         if person_id is not None:
             new = self.folder / "new"
             (new / key).rename(new / f"{key},P={person_id}")
@@ -162,16 +187,24 @@ class SMTPTransport(Transport):
     async def send(
         self, sender: str, recipient: str, message: bytes, *, person_id: int | None = None
     ) -> None:
-        """Send over a pooled connection; classify failures as permanent or temporary."""
+        """Send over a pooled connection; classify failures as permanent or temporary.
+
+        ``SMTPUTF8`` (and ``BODY=8BITMIME``) go with a message that needs them (not ASCII).
+        """
         if self._slots is None:
             self._slots = asyncio.Semaphore(self.pool_size)
+        utf8 = not (sender.isascii() and recipient.isascii() and message.isascii())
+        options = ["SMTPUTF8", "BODY=8BITMIME"] if utf8 else None
         await self._limiter.wait()
         async with self._slots:
             client = self._idle.pop() if self._idle else None
             try:
                 if client is None or not client.is_connected:
                     client = await self._connect()
-                await client.sendmail(sender, [recipient], message)
+                await client.sendmail(sender, [recipient], message, mail_options=options)
+            except aiosmtplib.SMTPNotSupported as exc:  # checked before MAIL: the session is clean
+                self._keep(client)
+                raise PermanentMailError(recipient, NO_SMTPUTF8, bounce=False) from exc
             except aiosmtplib.SMTPRecipientsRefused as exc:
                 self._keep(client)
                 refusal = exc.recipients[0] if exc.recipients else None
@@ -179,12 +212,16 @@ class SMTPTransport(Transport):
                 reason = refusal.message if refusal else str(exc)
                 if 500 <= code < 600:
                     raise PermanentMailError(recipient, f"{code} {reason}") from exc
-                raise TemporaryMailError(f"{code} {reason}") from exc
+                raise TemporaryMailError(f"{code} {reason}", recipient=code != 421) from exc
             except aiosmtplib.SMTPResponseException as exc:
                 self._keep(client)
                 if 500 <= exc.code < 600:
                     raise PermanentMailError(recipient, f"{exc.code} {exc.message}") from exc
-                raise TemporaryMailError(f"{exc.code} {exc.message}") from exc
+                # a 4xx to DATA is about this message; to MAIL, or a 421, about the session
+                per_message = exc.code != 421 and not isinstance(exc, aiosmtplib.SMTPSenderRefused)
+                raise TemporaryMailError(
+                    f"{exc.code} {exc.message}", recipient=per_message
+                ) from exc
             except (aiosmtplib.SMTPException, OSError) as exc:
                 if client is not None:
                     client.close()

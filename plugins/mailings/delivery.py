@@ -1,13 +1,21 @@
 """The send job: render and deliver each recipient of a chunk exactly once.
 
 * A recipient is rendered and delivered only while its row is ``queued``; the outcome is
-  recorded with a conditional ``UPDATE … WHERE state = 'queued'`` right after the SMTP
-  answer, one row at a time. A job that runs again (a crash, a lease taken over, a retry after
-  a temporary error) finds those rows ``sent`` and skips them. Core's job claim is a
-  conditional update too, so two workers never run the same job at once.
+  recorded with a conditional ``UPDATE … WHERE state = 'queued'`` right after that
+  recipient's own SMTP answer, before the next mail goes out. A job that runs again (a crash,
+  a lease taken over, a retry after a temporary error) finds those rows ``sent`` and skips
+  them. Core's job claim is a conditional update too, so two workers never run the same job
+  at once.
 * The one window SMTP leaves open (the server accepted, the process died before the update)
-  sends that one mail again with the SAME Message-ID (derived from mailing and recipient),
-  which receiving systems use to drop the duplicate.
+  is one mail per running job: it goes out again with the SAME Message-ID (the mailing's
+  random ``send_key`` and the recipient), which receiving systems use to drop the duplicate.
+* One recipient never blocks or repeats the others: what goes wrong for one (a 4xx for this
+  mail, an address the server cannot carry, a template or data error) is recorded on its row
+  and the chunk goes on. A deferred row stays ``queued`` with its ``error`` and ``attempts``;
+  the job is retried with backoff for those rows only (it shows as retrying in
+  ``GET /api/jobs``), and after :data:`RECIPIENT_ATTEMPTS` the row is ``failed``. Only an
+  unreachable server (or a 421) stops the chunk: the next mails would fail the same way, and
+  nobody's attempts are counted.
 * Whether the person may still be mailed is checked at delivery time, so an unsubscribe,
   a do-not-contact flag, a bounce or an erasure after the freeze is honoured at once.
 * Delivery goes through core's ``Mailer.deliver`` (SMTP pool, rate limit, DKIM, bounce
@@ -16,21 +24,24 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import Any
 
 from core import db
 from core.api import current_runtime, link_keys, utcnow
-from core.jobs.services import PermanentJobError
 from core.mail.message import format_address
+from core.mail.service import UndeliverableMail
 from core.mail.transport import TemporaryMailError
 from core.templating import TemplateProblem
 from plugins.mailings.audience import deliverable_sql
 from plugins.mailings.render import PERSON_FIELDS, Renderer, message_id
-from plugins.mailings.sending import freeze, maybe_finish
+from plugins.mailings.sending import RECIPIENT_ATTEMPTS, freeze, maybe_finish
 from plugins.mailings.services import module_context, renderer_for
 
 __all__ = ["run_send_job", "run_start_job"]
+
+log = logging.getLogger("orga.mailings")
 
 STATE_CHECK_SECONDS = 0.5  # a pause or cancel takes effect within this time
 _renderers: dict[tuple[int, int, str], Renderer] = {}
@@ -57,6 +68,21 @@ async def _finish_row(recipient_id: int, state: str, error: str | None = None) -
         utcnow(),
         recipient_id,
     )
+
+
+async def _defer_row(recipient_id: int, error: str) -> bool:
+    """Count a failed attempt: the row stays queued with ``error``, or is ``failed`` once it
+    reached :data:`RECIPIENT_ATTEMPTS`. Returns whether it stays queued."""
+    rows = await db.fetch(
+        "UPDATE mailings_recipient SET attempts = attempts + 1, error = {}, updated_at = {}, "
+        "state = CASE WHEN attempts + 1 >= {} THEN 'failed' ELSE state END "
+        "WHERE id = {} AND state = 'queued' RETURNING state",
+        error[:500],
+        utcnow(),
+        RECIPIENT_ATTEMPTS,
+        recipient_id,
+    )
+    return bool(rows) and rows[0]["state"] == "queued"
 
 
 async def _hold_if_paused(mailing_id: int, recipient_ids: list[int]) -> str:
@@ -100,8 +126,9 @@ async def run_send_job(payload: dict[str, Any]) -> None:
     """Deliver the chunk's queued recipients (idempotent; see the module docstring).
 
     Raises:
-        TemporaryMailError: after the chunk when some server answered 4xx; the job is
-            retried later and then only those rows are still queued.
+        TemporaryMailError: after the chunk when some recipient was deferred and may still be
+            tried (the job is retried later and then only those rows are still queued), or at
+            once when the server cannot be reached.
     """
     mailing_id = int(payload["m"])
     mailing = await db.fetch_one("SELECT * FROM mailings_mailing WHERE id = {}", mailing_id)
@@ -112,7 +139,7 @@ async def run_send_job(payload: dict[str, Any]) -> None:
     for row in rows:
         row["link_key"] = keys.get(row["id"])
     renderer = await _renderer(mailing)
-    deferred: TemporaryMailError | None = None
+    deferred: list[str] = []
     checked = -1.0
     for index, row in enumerate(rows):
         if time.monotonic() - checked > STATE_CHECK_SECONDS:  # paused or cancelled meanwhile?
@@ -128,22 +155,35 @@ async def run_send_job(payload: dict[str, Any]) -> None:
             await _finish_row(row["recipient_id"], "skipped")
             continue
         try:
-            await _deliver(renderer, mailing, row)
+            state, error = await _attempt(renderer, mailing, row)
         except TemporaryMailError as exc:
-            deferred = exc
+            if not exc.recipient:  # the server is out of reach: so are the next ones
+                raise
+            reason = str(exc)
+        except Exception as exc:  # this recipient's data, or a bug: the others go on
+            log.exception("mailing %s, recipient %s failed", mailing_id, row["recipient_id"])
+            reason = f"{type(exc).__name__}: {exc}"
+        else:
+            # outside the try: if this cannot be recorded, the job stops (nothing more is sent)
+            await _finish_row(row["recipient_id"], state, error)
+            continue
+        if await _defer_row(row["recipient_id"], reason):
+            deferred.append(reason)
     await maybe_finish(mailing_id)
-    if deferred is not None:
-        raise deferred
+    if deferred:
+        raise TemporaryMailError(f"{len(deferred)} recipient(s) deferred, last: {deferred[-1]}")
 
 
-async def _deliver(renderer: Renderer, mailing: dict[str, Any], person: dict[str, Any]) -> None:
+async def _attempt(
+    renderer: Renderer, mailing: dict[str, Any], person: dict[str, Any]
+) -> tuple[str, str | None]:
+    """Render and send one recipient's mail; the row's outcome (state and error) to record."""
     recipient_id = person["recipient_id"]
     try:
         extra = await module_context(person["id"], mailing["org_id"])
         rendered = renderer.render(person, recipient_id, extra)
     except TemplateProblem as exc:
-        await _finish_row(recipient_id, "failed", str(exc)[:500])
-        return
+        return "failed", str(exc)[:500]
     mailer = current_runtime().mailer
     job = mailer.payload(
         to_email=person["email"],
@@ -155,13 +195,12 @@ async def _deliver(renderer: Renderer, mailing: dict[str, Any], person: dict[str
         bulk=True,
         person_id=person["id"],
     )
-    job["message_id"] = message_id(mailing["id"], recipient_id, mailing["sender_address"])
+    job["message_id"] = message_id(mailing, recipient_id)
     try:
         delivered = await mailer.deliver(job)
-    except PermanentJobError as exc:  # 5xx: core put the address on the suppression list
-        await _finish_row(recipient_id, "bounced", str(exc)[:500])
-        return
-    await _finish_row(recipient_id, "sent" if delivered else "bounced")
+    except UndeliverableMail as exc:  # a 5xx (core suppresses the address), or no SMTPUTF8
+        return ("bounced" if exc.bounced else "failed"), str(exc)[:500]
+    return ("sent" if delivered else "bounced"), None
 
 
 async def run_start_job(payload: dict[str, Any]) -> None:

@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from email.utils import parseaddr
 from typing import Any
 
 import cmarkgfm
 from markupsafe import Markup, escape
 
 from core.api import sign
+from core.mail.message import format_address, sender_domain
 from core.templating import RenderedMail, TemplateProblem, render_user_template
 
 __all__ = [
@@ -29,6 +29,7 @@ __all__ = [
     "UNSUBSCRIBE_PURPOSE",
     "Renderer",
     "TemplateProblem",
+    "list_id",
     "message_id",
 ]
 
@@ -49,11 +50,23 @@ PERSON_FIELDS = (
 _HREF = re.compile(r'href="(https?://[^"]+)"')
 
 
-def message_id(mailing_id: int, recipient_id: int, sender_address: str) -> str:
-    """The Message-ID of a recipient's mail: the same on every retry, so a receiver drops the
-    duplicate if a crash ever lands between the server's acceptance and our bookkeeping."""
-    domain = parseaddr(sender_address)[1].partition("@")[2] or "localhost"
-    return f"<orga.mailing{mailing_id}.r{recipient_id}@{domain}>"
+def message_id(mailing: dict[str, Any], recipient_id: int) -> str:
+    """The Message-ID of a recipient's mail.
+
+    It names the mailing's random ``send_key`` (drawn when sending starts), so every retry of
+    this mail carries the same one (a receiver drops the duplicate if a crash lands between
+    the server's acceptance and our bookkeeping), while another deployment on the same domain,
+    or a copy restored from a backup, draws its own key and never reuses it.
+    """
+    domain = sender_domain(mailing["sender_address"])
+    return f"<m{mailing['id']}.r{recipient_id}.{mailing['send_key']}@{domain}>"
+
+
+def list_id(mailing: dict[str, Any], org: dict[str, Any]) -> str:
+    """``List-Id`` (RFC 2919) of the unit's mailings: ``KV Leipzig <org12.mailings.domain>``,
+    the same for every mailing of the unit, so mail clients can sort and filter them."""
+    label = f"org{org['id']}.mailings.{sender_domain(mailing['sender_address'])}"
+    return format_address(org["name"], label)
 
 
 @dataclass
@@ -85,6 +98,7 @@ class Renderer:
         self.tracking = tracking
         self.mailto = unsubscribe_mailto
         self.default_locale = default_locale
+        self.list_id = list_id(mailing, org)
         self._layouts: dict[tuple[str, bool], RenderedMail] = {}
 
     def context(self, person: dict[str, Any], extra: dict[str, Any] | None = None) -> dict:
@@ -173,6 +187,7 @@ class Renderer:
             html=_fill(layout.html, html_values) if layout.html is not None else None,
         )
         headers = {
+            "List-Id": self.list_id,
             "List-Unsubscribe": self._list_unsubscribe(unsubscribe, token),
             "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
         }

@@ -31,6 +31,7 @@ from plugins.mailings.schemas import (
     SenderOut,
     SendIn,
     TestIn,
+    Undelivered,
 )
 from plugins.mailings.tables import Mailing
 
@@ -107,6 +108,16 @@ async def delete_mailing(actor: Actor, org: OrgScope, mailing_id: int) -> None:
     """Delete a draft."""
     await services.delete_mailing(await _load(org, mailing_id))
     await _audit("mailings.deleted", actor, org, mailing_id)
+
+
+@get("/{mailing_id:int}/undelivered", guards=EDIT, summary="Recipients not delivered, and why")
+async def undelivered(
+    org: OrgScope, mailing_id: int, limit: int = 100, cursor: str | None = None
+) -> Page[Undelivered]:
+    """Recipients that failed or bounced, or whose last attempt failed and who are tried
+    again (``deferred``), each with the reason; in recipient order."""
+    await _load(org, mailing_id)
+    return await services.undelivered(mailing_id, limit, cursor)
 
 
 @get("/{mailing_id:int}/audience", guards=EDIT, summary="Who will receive it, and who not")
@@ -203,6 +214,7 @@ def handlers() -> list:
         get_mailing,
         patch_mailing,
         delete_mailing,
+        undelivered,
         audience,
         preview,
         send_test,

@@ -21,6 +21,7 @@ __all__ = [
     "SenderIn",
     "SenderOut",
     "TestIn",
+    "Undelivered",
 ]
 
 Address = Annotated[str, msgspec.Meta(min_length=3, max_length=320)]
@@ -117,10 +118,13 @@ class MailingPatch(msgspec.Struct, forbid_unknown_fields=True):
 
 class MailingStats(msgspec.Struct):
     """Progress and outcome. ``sent`` = handed to the SMTP server (``delivered`` accepted +
-    ``bounced`` refused); ``opened``/``clicked`` are ``None`` unless tracking is on."""
+    ``bounced`` refused); ``deferred`` = queued recipients whose last attempt failed (they
+    are tried again, then ``failed``); ``opened``/``clicked`` are ``None`` unless tracking is
+    on."""
 
     recipients: int = 0
     queued: int = 0
+    deferred: int = 0
     held: int = 0
     sent: int = 0
     delivered: int = 0
@@ -131,6 +135,19 @@ class MailingStats(msgspec.Struct):
     unsubscribed: int = 0
     opened: int | None = None
     clicked: int | None = None
+
+
+class Undelivered(msgspec.Struct):
+    """A recipient not delivered: ``failed`` or ``bounced`` for good, or ``queued`` and
+    deferred (``attempts`` so far); ``error`` says why."""
+
+    id: int
+    person_id: int | None
+    email: str | None
+    state: str
+    attempts: int
+    error: str | None
+    updated_at: datetime
 
 
 class MailingOut(msgspec.Struct):

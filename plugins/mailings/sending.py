@@ -8,10 +8,13 @@ is queued with its job, or nothing is. How a job delivers each recipient exactly
 
 Pausing lets the jobs that come up park their rows as ``held``; resuming re-queues the held
 rows with jobs of the next ``round``; cancelling marks every unsent row ``cancelled``.
+
+Freezing also draws the mailing's random ``send_key``, part of each of its Message-IDs.
 """
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
 from core import db
@@ -24,6 +27,8 @@ from plugins.mailings.services import config, renderer_for
 
 __all__ = [
     "CHUNK",
+    "JOB_ATTEMPTS",
+    "RECIPIENT_ATTEMPTS",
     "SEND_JOB",
     "START_JOB",
     "cancel",
@@ -38,6 +43,12 @@ __all__ = [
 SEND_JOB = "mailings.send"
 START_JOB = "mailings.start"
 CHUNK = 25  # recipients per send job: one claim and one completion serve 25 mails
+# A recipient whose mail was deferred (4xx) this often is failed: with core's backoff the
+# last attempt comes about 3.4 hours after the first.
+RECIPIENT_ATTEMPTS = 12
+# A send job gets a few more, for runs that count against the job but no recipient (a worker
+# that died, an unreachable server); when those run out too the job shows as failed.
+JOB_ATTEMPTS = RECIPIENT_ATTEMPTS + 4
 
 
 def _wake() -> None:
@@ -130,7 +141,10 @@ async def freeze(mailing_id: int, org_path: str, from_states: tuple[str, ...]) -
     now = utcnow()
     stamp = "CAST({} AS TIMESTAMPTZ)" if db.is_postgres() else "{}"
     async with db.transaction():
-        if not await _set_state(mailing_id, "sending", from_states, started_at=now):
+        started = await _set_state(
+            mailing_id, "sending", from_states, started_at=now, send_key=secrets.token_hex(8)
+        )
+        if not started:
             raise conflict("The mailing is being sent already.", field="state")
         await db.execute(
             "INSERT INTO mailings_recipient (mailing_id, person_id, email, state, created_at, "
@@ -143,7 +157,8 @@ async def freeze(mailing_id: int, org_path: str, from_states: tuple[str, ...]) -
         ids = await db.fetch(
             "SELECT id FROM mailings_recipient WHERE mailing_id = {} ORDER BY id", mailing_id
         )
-        await enqueue_many(SEND_JOB, send_jobs(mailing_id, [r["id"] for r in ids], 0))
+        jobs = send_jobs(mailing_id, [r["id"] for r in ids], 0)
+        await enqueue_many(SEND_JOB, jobs, max_attempts=JOB_ATTEMPTS)
         await db.execute(
             "UPDATE mailings_mailing SET total = {} WHERE id = {}", len(ids), mailing_id
         )
@@ -192,7 +207,8 @@ async def resume(mailing: dict[str, Any]) -> None:
             mailing["id"],
         )
         ids = sorted(r["id"] for r in held)
-        await enqueue_many(SEND_JOB, send_jobs(mailing["id"], ids, row["round"]))
+        jobs = send_jobs(mailing["id"], ids, row["round"])
+        await enqueue_many(SEND_JOB, jobs, max_attempts=JOB_ATTEMPTS)
     await maybe_finish(mailing["id"])
     _wake()
 

@@ -16,6 +16,7 @@ from core.api import (
     to_row,
     utcnow,
 )
+from core.pagination import Page, keyset_page
 from core.templating import TemplateProblem
 from plugins.mailings.render import PERSON_FIELDS, Renderer
 from plugins.mailings.schemas import (
@@ -27,8 +28,9 @@ from plugins.mailings.schemas import (
     PreviewOut,
     SenderIn,
     SenderOut,
+    Undelivered,
 )
-from plugins.mailings.tables import Mailing
+from plugins.mailings.tables import Mailing, Recipient
 
 __all__ = [
     "check_templates",
@@ -47,6 +49,7 @@ __all__ = [
     "sender_for",
     "stats_of",
     "template_problem",
+    "undelivered",
 ]
 
 SAMPLE_PERSON = {
@@ -95,7 +98,8 @@ async def stats_of(mailing_ids: list[int]) -> dict[int, MailingStats]:
     marks = ", ".join(["{}"] * len(mailing_ids))
     rows = await db.fetch(
         "SELECT mailing_id, state, COUNT(*) AS n, COUNT(opened_at) AS opened, "
-        "COUNT(clicked_at) AS clicked, COUNT(unsubscribed_at) AS unsubscribed "
+        "COUNT(clicked_at) AS clicked, COUNT(unsubscribed_at) AS unsubscribed, "
+        "COUNT(CASE WHEN attempts > 0 THEN 1 END) AS tried "
         f"FROM mailings_recipient WHERE mailing_id IN ({marks}) GROUP BY mailing_id, state",
         *mailing_ids,
     )
@@ -113,6 +117,8 @@ async def stats_of(mailing_ids: list[int]) -> dict[int, MailingStats]:
             stats.opened = (stats.opened or 0) + int(row["opened"])
             stats.clicked = (stats.clicked or 0) + int(row["clicked"])
         state = row["state"]
+        if state == "queued":
+            stats.deferred += int(row["tried"])
         if state == "sent":
             stats.delivered += n
         elif hasattr(stats, state):
@@ -128,6 +134,25 @@ def _out(row: dict[str, Any], stats: MailingStats) -> MailingOut:
     return MailingOut(
         org_id=row["org_id"], audience=db.json_value(row["audience"]), stats=stats, **values
     )
+
+
+async def undelivered(mailing_id: int, limit: int, cursor: str | None) -> Page[Undelivered]:
+    """The mailing's recipients that failed, bounced or are deferred, with the reasons."""
+    deferred = (Recipient.state == "queued") & (Recipient.attempts > 0)
+    query = Recipient.select(
+        Recipient.id,
+        Recipient.person.as_alias("person_id"),
+        Recipient.email,
+        Recipient.state,
+        Recipient.attempts,
+        Recipient.error,
+        Recipient.updated_at,
+    ).where(
+        (Recipient.mailing == mailing_id)
+        & (Recipient.state.is_in(["failed", "bounced"]) | deferred)
+    )
+    page = await keyset_page(query, Recipient.id, limit, cursor)
+    return Page([msgspec.convert(r, Undelivered) for r in page.items], page.next_cursor)
 
 
 async def mailing_out(row: dict[str, Any]) -> MailingOut:

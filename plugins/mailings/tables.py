@@ -17,7 +17,8 @@ class Mailing(Stamped, Table, tablename="mailings_mailing"):
     """A mailing: subject, sender, a Jinja2/Markdown body and the ``audience`` segment.
 
     ``state``: draft → scheduled → sending ⇄ paused → sent, or cancelled. ``round`` grows with
-    every resume, so the send jobs of a resumed round get fresh dedupe keys.
+    every resume, so the send jobs of a resumed round get fresh dedupe keys. ``send_key`` is
+    drawn at random when sending starts and is part of every Message-ID of the mailing.
     """
 
     org = ForeignKey(OrgUnit, on_delete=OnDelete.cascade, db_column_name="org_id")
@@ -36,14 +37,18 @@ class Mailing(Stamped, Table, tablename="mailings_mailing"):
     started_at = Timestamptz(null=True, default=None)
     finished_at = Timestamptz(null=True, default=None)
     sent_by = Integer(null=True, default=None)
+    send_key = Varchar(length=32, null=True, default=None)
 
 
 class Recipient(Stamped, Table, tablename="mailings_recipient"):
     """One person a mailing goes to, frozen when sending starts (unique per mailing+person).
 
-    ``state``: queued → sent | bounced | skipped (not contactable any more at delivery time);
-    queued → held while the mailing is paused; cancelled. ``person``/``email`` are cleared when
-    the person is erased, so the statistics stay.
+    ``state``: queued → sent | bounced | skipped (not contactable any more at delivery time)
+    | failed (the mail cannot be sent to this address, or a temporary error lasted
+    :data:`~plugins.mailings.sending.RECIPIENT_ATTEMPTS` attempts); queued → held while the
+    mailing is paused; cancelled. A queued row with ``attempts`` > 0 is deferred: ``error``
+    says why its last attempt failed. ``person``/``email`` are cleared when the person is
+    erased, so the statistics stay.
     """
 
     mailing = ForeignKey(Mailing, on_delete=OnDelete.cascade, db_column_name="mailing_id")
@@ -58,6 +63,7 @@ class Recipient(Stamped, Table, tablename="mailings_recipient"):
     unsubscribed_at = Timestamptz(null=True, default=None)
     unsubscribe_scope = Varchar(length=5, null=True, default=None)
     error = Text(null=True, default=None)
+    attempts = Integer(default=0)
 
 
 class Sender(Stamped, Table, tablename="mailings_sender"):

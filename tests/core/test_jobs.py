@@ -9,7 +9,7 @@ import subprocess
 import sys
 import time
 import types
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -145,6 +145,40 @@ async def test_jobs_overview_is_for_root_admins(client, factory, app):
     assert {"kind": "test.echo", "status": "failed", "n": 1} in body["counts"]
     assert body["failures"][0]["last_error"].startswith("ValueError")
     assert (await client.get("/api/jobs", headers=child_admin.headers)).status_code == 403
+
+
+class TestRetrying:
+    @pytest.fixture
+    def orga_overrides(self, smtp_sink):
+        return {"smtp_url": smtp_sink.url, "metrics": True}
+
+    async def test_a_job_that_keeps_failing_shows_in_the_overview_and_metrics(
+        self, client, factory, app
+    ):
+        root = await factory.org(kind="federal")
+        admin = await factory.user("admin", root["id"])
+        await jobs.enqueue("test.echo", {"fail": True})
+        await jobs.enqueue("test.echo", {"n": 1})
+        worker = worker_for(app)
+        for _ in range(3):
+            await db.execute("UPDATE job SET run_at = {}", utcnow() - timedelta(seconds=1))
+            await worker.drain()
+        body = (await client.get("/api/jobs", headers=admin.headers)).json()
+        assert body["failures"] == []  # not failed for good (yet): it keeps failing
+        [retrying] = body["retrying"]
+        assert (retrying["kind"], retrying["attempts"], retrying["max_attempts"]) == (
+            "test.echo",
+            3,
+            8,
+        )
+        assert retrying["last_error"] == "ValueError: asked to fail"
+        assert datetime.fromisoformat(retrying["next_attempt_at"]) > utcnow()
+        metrics = (await client.get("/metrics")).text
+        assert 'orga_jobs_retrying{kind="test.echo"} 1.0' in metrics
+        # queued again by hand, it does not count until it fails again
+        await db.execute("UPDATE job SET status = 'failed' WHERE last_error IS NOT NULL")
+        await jobs.retry(retrying["id"])
+        assert (await client.get("/api/jobs", headers=admin.headers)).json()["retrying"] == []
 
 
 async def test_two_worker_processes_share_1000_jobs_without_doubles(

@@ -28,6 +28,7 @@ async def test_person_data_never_becomes_markup_or_a_placeholder(app, client):
             "body": "Liebe:r {{ person.first_name }},\n\nkomm vorbei.\n",
             "cta_url": "https://example.org/demo",
             "cta_label": None,
+            "sender_address": "kv@example.org",
         },
         org={"id": 1, "name": "KV <Leipzig>", "kind": "district"},
     )
