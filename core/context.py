@@ -12,9 +12,17 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from core.app import Runtime
 
-__all__ = ["current_runtime", "runtime_middleware", "runtime_or_none", "set_runtime"]
+__all__ = [
+    "acting",
+    "current_runtime",
+    "runtime_middleware",
+    "runtime_or_none",
+    "set_acting",
+    "set_runtime",
+]
 
 _current: ContextVar[Runtime] = ContextVar("orga_runtime")
+_acting: ContextVar[Any] = ContextVar("orga_acting", default=None)
 
 
 def current_runtime() -> Runtime:
@@ -36,6 +44,17 @@ def runtime_or_none() -> Runtime | None:
     return _current.get(None)
 
 
+def acting() -> Any:
+    """The actor (``core.api.Actor``) the current request acts as, or ``None`` (a public page,
+    a job, a command): services read it for their audit rows."""
+    return _acting.get()
+
+
+def set_acting(actor: Any) -> None:
+    """Make ``actor`` the current request's actor (the guards do, once it is known)."""
+    _acting.set(actor)
+
+
 def set_runtime(runtime: Runtime) -> Any:
     """Make ``runtime`` current for this task; returns the token to reset it."""
     return _current.set(runtime)
@@ -47,6 +66,7 @@ def runtime_middleware(runtime: Runtime):
     def factory(app):
         async def middleware(scope, receive, send):
             _current.set(runtime)
+            _acting.set(None)
             await app(scope, receive, send)
 
         return middleware

@@ -21,7 +21,7 @@ from litestar import Litestar, Request
 
 from core import db
 from core.auth.actor import Actor
-from core.context import current_runtime
+from core.context import acting, current_runtime
 from core.tables import utcnow
 
 __all__ = [
@@ -42,11 +42,14 @@ BATCH_ROWS = 500
 log = logging.getLogger("orga.audit")
 
 
+_ACTING: Any = object()  # default: whoever the current request acts as
+
+
 async def record(
     action: str,
     *,
-    user_id: int | None = None,
-    token_id: int | None = None,
+    user_id: int | None = _ACTING,
+    token_id: int | None = _ACTING,
     object_type: str | None = None,
     object_id: int | None = None,
     org_id: int | None = None,
@@ -58,13 +61,21 @@ async def record(
 
     Args:
         action: dotted action name, e.g. ``auth.login``, ``person.read``, ``module.enable``.
-        user_id: who acted (``None`` for anonymous, e.g. a failed login for an unknown e-mail).
-        token_id: the session or API token used.
+        user_id: who acted (``None`` for anonymous, e.g. a failed login for an unknown e-mail);
+            default: the user the current request acts as (``core.context.acting``), so a
+            service records its own operation without being handed the actor.
+        token_id: the session or API token used (default: the current request's).
         object_type: kind of object acted on (``person``, ``user``, ``org_unit``…).
         object_id: its id.
         org_id: the org unit the action happened in.
         detail: ids and codes only (e.g. ``{"role": "caller"}``), never names or addresses.
     """
+    if user_id is _ACTING or token_id is _ACTING:
+        actor = acting()
+        if user_id is _ACTING:
+            user_id = actor.user_id if actor is not None else None
+        if token_id is _ACTING:
+            token_id = actor.token_id if actor is not None else None
     await _insert([(utcnow(), user_id, token_id, action, object_type, object_id, org_id, detail)])
 
 

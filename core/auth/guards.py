@@ -16,6 +16,7 @@ from litestar.connection import ASGIConnection
 from core import db
 from core.auth.actor import CONSOLE, Actor, resolve_actor
 from core.cache import Caches
+from core.context import set_acting
 from core.problems import N_, Problem, forbidden, not_found
 
 __all__ = [
@@ -60,6 +61,7 @@ async def current_actor(connection: ASGIConnection) -> Actor | None:
         if actor is not None and actor.token_kind == CONSOLE:
             actor = None  # the console's cookie secret is no API credential
     state["orga_actor"] = actor
+    set_acting(actor)
     return actor
 
 

@@ -203,14 +203,9 @@ def purge(months: int | None, dry_run: bool) -> None:
         if not dry_run:
             for person_id, reason in found:
                 row = await db.fetch_one("SELECT * FROM person WHERE id = {}", person_id)
-                async with db.transaction():
-                    await erase_person(row, runtime.registry)
-                    await record(
-                        "person.erased",
-                        object_type="person",
-                        object_id=person_id,
-                        detail={"reason": "retention", "rule": reason},
-                    )
+                await erase_person(
+                    row, runtime.registry, detail={"reason": "retention", "rule": reason}
+                )
         return found
 
     found = run_async(work)

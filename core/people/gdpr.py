@@ -13,6 +13,7 @@ from typing import Any
 import msgspec
 
 from core import db
+from core.audit.services import record
 from core.context import runtime_or_none
 from core.modules import ModuleRegistry
 from core.people.services import load_people
@@ -22,9 +23,23 @@ __all__ = ["erase_person", "export_person", "export_zip"]
 log = logging.getLogger("orga.people")
 
 
-async def export_person(person_row: dict[str, Any], registry: ModuleRegistry) -> dict[str, Any]:
-    """Everything orga and every module store about the person, as plain JSON data."""
+async def export_person(
+    person_row: dict[str, Any],
+    registry: ModuleRegistry,
+    *,
+    org_id: int | None = None,
+    detail: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Everything orga and every module store about the person, as plain JSON data; the
+    export is audited (``person.exported`` in unit ``org_id``, default the home unit)."""
     person_id = person_row["id"]
+    await record(
+        "person.exported",
+        object_type="person",
+        object_id=person_id,
+        org_id=org_id if org_id is not None else person_row["home_org_id"],
+        detail=detail,
+    )
     [person] = await load_people([person_row])
     history = await db.fetch(
         "SELECT channel, purpose, status, source, reference, wording, at FROM consent_event "
@@ -92,11 +107,19 @@ def export_zip(export: dict[str, Any]) -> bytes:
     return buffer.getvalue()
 
 
-async def erase_person(person_row: dict[str, Any], registry: ModuleRegistry) -> None:
+async def erase_person(
+    person_row: dict[str, Any],
+    registry: ModuleRegistry,
+    *,
+    org_id: int | None = None,
+    detail: dict[str, Any] | None = None,
+) -> None:
     """Delete the person, their phones, tags, consent history and import error rows, the jobs
-    holding their data, and let every module erase its data — all in one transaction. Once it
-    commits, the copies a maildir kept of mail to or about them are deleted and SQLite's
-    write-ahead log is emptied into the database file (``secure_delete`` zeroed the rows)."""
+    holding their data, and let every module erase its data — all in one transaction with its
+    audit row ``person.erased`` (``org_id``: the unit acted in, default the home unit;
+    ``detail``: how, e.g. ``{"by": "self"}``). Once it commits, the copies a maildir kept of
+    mail to or about them are deleted and SQLite's write-ahead log is emptied into the
+    database file (``secure_delete`` zeroed the rows)."""
     person_id = person_row["id"]
     addresses = [person_row["email"]] if person_row["email"] else []
     needles = addresses + [
@@ -114,6 +137,13 @@ async def erase_person(person_row: dict[str, Any], registry: ModuleRegistry) -> 
             await db.execute("DELETE FROM mail_suppression WHERE email = {}", needle)
         await db.execute("UPDATE orga_user SET person_id = NULL WHERE person_id = {}", person_id)
         await db.execute("DELETE FROM person WHERE id = {}", person_id)
+        await record(
+            "person.erased",
+            object_type="person",
+            object_id=person_id,
+            org_id=org_id if org_id is not None else person_row["home_org_id"],
+            detail=detail,
+        )
         await db.after_commit(functools.partial(_erase_copies, person_id, addresses))
 
 

@@ -57,12 +57,7 @@ def _region(request: Request) -> str:
 
 
 async def _detail(request: Request, row: dict[str, Any], org: OrgScope) -> PersonDetail:
-    [person] = await services.load_people([row])
-    registry = request.app.state.orga.registry
-    summaries = dict(
-        await registry.gather_each("person_summary", person_id=row["id"], org_id=org.id)
-    )
-    return PersonDetail(**msgspec.structs.asdict(person), summaries=summaries)
+    return await services.person_detail(row, org.id, request.app.state.orga.registry)
 
 
 @get("/", guards=[requires("people.view")], summary="People of this unit's subtree")
@@ -105,30 +100,13 @@ async def create_person(
 ) -> PersonDetail:
     """Create a person (home unit in this subtree; default this unit)."""
     person_id = await services.create_person(org.id, org.path, data, _region(request))
-    await record(
-        "person.created",
-        user_id=actor.user_id,
-        token_id=actor.token_id,
-        object_type="person",
-        object_id=person_id,
-        org_id=org.id,
-    )
     return await _detail(request, await services.require_person(person_id, org.path), org)
 
 
 @get("/{person_id:int}", guards=[requires("people.view")], summary="One person, with modules")
 async def get_person(request: Request, actor: Actor, org: OrgScope, person_id: int) -> PersonDetail:
     """The person with every module's summary; the read is audited."""
-    row = await services.require_person(person_id, org.path)
-    await record(
-        "person.read",
-        user_id=actor.user_id,
-        token_id=actor.token_id,
-        object_type="person",
-        object_id=person_id,
-        org_id=org.id,
-    )
-    return await _detail(request, row, org)
+    return await _detail(request, await services.read_person(person_id, org.id, org.path), org)
 
 
 @patch_route("/{person_id:int}", guards=[requires("people.edit")], summary="Change a person")
@@ -138,14 +116,6 @@ async def patch_person(
     """Change fields; ``phones`` and ``tags`` replace the lists, ``consents`` append."""
     await services.require_person(person_id, org.path)
     await services.update_person(person_id, org.id, org.path, data, _region(request))
-    await record(
-        "person.changed",
-        user_id=actor.user_id,
-        token_id=actor.token_id,
-        object_type="person",
-        object_id=person_id,
-        org_id=org.id,
-    )
     return await _detail(request, await services.require_person(person_id, org.path), org)
 
 
@@ -175,15 +145,8 @@ async def export_person(
 ) -> Response:
     """JSON, or ``?format=zip`` for a ZIP of CSV files to hand out. Audited."""
     row = await services.require_person(person_id, org.path)
-    data = await gdpr.export_person(row, request.app.state.orga.registry)
-    await record(
-        "person.exported",
-        user_id=actor.user_id,
-        token_id=actor.token_id,
-        object_type="person",
-        object_id=person_id,
-        org_id=org.id,
-        detail={"format": format},
+    data = await gdpr.export_person(
+        row, request.app.state.orga.registry, org_id=org.id, detail={"format": format}
     )
     if format == "zip":
         return Response(
@@ -203,16 +166,7 @@ async def export_person(
 async def erase_person(request: Request, actor: Actor, org: OrgScope, person_id: int) -> None:
     """Delete the person with every module's data in one transaction; the audit row keeps ids."""
     row = await services.require_person(person_id, org.path)
-    async with db.transaction():
-        await gdpr.erase_person(row, request.app.state.orga.registry)
-        await record(
-            "person.erased",
-            user_id=actor.user_id,
-            token_id=actor.token_id,
-            object_type="person",
-            object_id=person_id,
-            org_id=org.id,
-        )
+    await gdpr.erase_person(row, request.app.state.orga.registry, org_id=org.id)
 
 
 class MergeIn(msgspec.Struct, forbid_unknown_fields=True):

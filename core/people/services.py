@@ -12,12 +12,12 @@ import msgspec
 from email_validator import EmailNotValidError, validate_email
 
 from core import db
-from core.audit.services import search_digest
+from core.audit.services import record, search_digest
 from core.orgs.services import get_unit
 from core.pagination import Page, decode_cursor, page_of
 from core.people import consent, tags
 from core.people.phones import normalize_phone
-from core.people.schemas import PERSON_FIELDS, PersonIn, PersonOut, PersonPatch
+from core.people.schemas import PERSON_FIELDS, PersonDetail, PersonIn, PersonOut, PersonPatch
 from core.people.tables import Person, PersonPhone
 from core.problems import invalid, not_found
 from core.tables import utcnow
@@ -30,6 +30,8 @@ __all__ = [
     "load_people",
     "name_keys",
     "normalize_email_address",
+    "person_detail",
+    "read_person",
     "refresh_phone_flag",
     "scope",
     "subtree_ids",
@@ -122,7 +124,8 @@ async def _write_phones(person_id: int, phones: list[str]) -> None:
 async def create_person(
     org_id: int, org_path: str, data: PersonIn, region: str, consent_source: str | None = None
 ) -> int:
-    """Insert a person with phones, tags and consents in one transaction; returns the id."""
+    """Insert a person with phones, tags and consents in one transaction with its audit row;
+    returns the id."""
     values = {f: getattr(data, f) for f in _PLAIN_FIELDS}
     values["email"] = normalize_email_address(data.email)
     phones = normalize_phones(data.phones, region)
@@ -146,13 +149,14 @@ async def create_person(
         await tags.set_tags(person_id, org_id, org_path, data.tags)
         for entry in data.consents:
             await consent.record_consent(person_id, entry, default_source=consent_source)
+        await record("person.created", object_type="person", object_id=person_id, org_id=org_id)
     return person_id
 
 
 async def update_person(
     person_id: int, org_id: int, org_path: str, patch: PersonPatch, region: str
 ) -> None:
-    """Apply a patch; lists replace, consents append to the history."""
+    """Apply a patch (audited); lists replace, consents append to the history."""
     values: dict[str, Any] = {
         f: getattr(patch, f) for f in _PLAIN_FIELDS if getattr(patch, f) is not msgspec.UNSET
     }
@@ -190,6 +194,7 @@ async def update_person(
         if patch.consents is not msgspec.UNSET:
             for entry in patch.consents:
                 await consent.record_consent(person_id, entry)
+        await record("person.changed", object_type="person", object_id=person_id, org_id=org_id)
 
 
 async def get_person_row(person_id: int, org_path: str | None = None) -> dict[str, Any] | None:
@@ -333,3 +338,20 @@ async def require_person(person_id: int, org_path: str) -> dict[str, Any]:
     if row is None:
         raise not_found("person")
     return row
+
+
+async def read_person(person_id: int, org_id: int, org_path: str) -> dict[str, Any]:
+    """The person's row for someone reading their details in unit ``org_id`` (404 outside
+    the subtree); the read is audited as ``person.read``."""
+    row = await require_person(person_id, org_path)
+    await record("person.read", object_type="person", object_id=person_id, org_id=org_id)
+    return row
+
+
+async def person_detail(row: dict[str, Any], org_id: int, registry: Any) -> PersonDetail:
+    """The person with every module's ``person_summary`` for unit ``org_id``."""
+    [person] = await load_people([row])
+    summaries = dict(
+        await registry.gather_each("person_summary", person_id=row["id"], org_id=org_id)
+    )
+    return PersonDetail(**msgspec.structs.asdict(person), summaries=summaries)

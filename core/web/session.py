@@ -14,6 +14,7 @@ from litestar.datastructures import Cookie
 
 from core.auth import services
 from core.auth.actor import CONSOLE, Actor, resolve_actor
+from core.context import set_acting
 from core.problems import Problem
 from core.public import client_address
 
@@ -61,6 +62,7 @@ async def console_session(connection: ASGIConnection, _: Any) -> None:
     if actor is None:
         raise Problem(401, "unauthenticated", "Please log in.")
     connection.state["orga_actor"] = actor
+    set_acting(actor)
 
 
 async def open_session(

@@ -202,13 +202,8 @@ async def me_submit(request: Request) -> Response:
             return Redirect(f"/p/linksaktiv/me?t={token}&done=delete-unconfirmed", status_code=303)
         row = await db.fetch_one("SELECT * FROM person WHERE id = {}", person_id)
         if row is not None:
-            await erase_person(row, current_runtime().registry)
-            await record(
-                "person.erased",
-                object_type="person",
-                object_id=person_id,
-                org_id=row["home_org_id"],
-                detail={"by": "self", "via": "linksaktiv"},
+            await erase_person(
+                row, current_runtime().registry, detail={"by": "self", "via": "linksaktiv"}
             )
         return render_page(request, "pages/linksaktiv/deleted.html.jinja")
     try:
