@@ -96,6 +96,7 @@ async def join_submit(request: Request) -> Response[str]:
     form = await request.form()
     if honeypot_tripped(form):
         return render_page(request, "pages/linksaktiv/join_sent.html.jinja")
+    locale = page_locale(request)
     values = {
         "first_name": (form.get("first_name") or "").strip(),
         "last_name": (form.get("last_name") or "").strip(),
@@ -105,10 +106,9 @@ async def join_submit(request: Request) -> Response[str]:
         "topics": form.getall("topics", []),
         "help": [h for h in form.getall("help", []) if h in HELP_OPTIONS],
         "consent": form.get("consent") == "yes",
-        "consent_wording": consent_wording(page_locale(request)),
+        "consent_wording": consent_wording(locale),
         "ref": (form.get("ref") or "").strip() or None,
     }
-    locale = page_locale(request)
     errors: dict[str, str] = {}
     for field in ("first_name", "last_name", "email", "postal_code"):
         if not values[field]:
