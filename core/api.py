@@ -37,7 +37,14 @@ from core.people.services import get_person_row, scope, subtree_ids
 from core.people.signup import confirm_person, create_pending_person
 from core.people.tags import add_tags, tags_of
 from core.problems import FieldError, Problem, conflict, forbidden, invalid, not_found
-from core.public import RateLimit, client_address, honeypot_tripped, page_locale, render_page
+from core.public import (
+    RateLimit,
+    client_address,
+    form_errors,
+    honeypot_tripped,
+    page_locale,
+    render_page,
+)
 from core.segments.compiler import compile_segment
 from core.settings import module_config
 from core.signing import BadToken, sign, unsign
@@ -73,6 +80,7 @@ __all__ = [
     "erase_person",
     "export_person",
     "forbidden",
+    "form_errors",
     "get_in_org",
     "get_person_row",
     "gettext",

@@ -8,24 +8,31 @@ from __future__ import annotations
 
 import time
 from collections import OrderedDict
+from collections.abc import Collection, Mapping
 from typing import Any
 
+import msgspec
 from litestar import Request, Response
 
 from core.http import HTML
-from core.i18n import best_locale
+from core.i18n import best_locale, page_text
 from core.problems import N_, Problem
 
 __all__ = [
+    "FORM_FIELD",
     "HONEYPOT_FIELD",
     "RateLimit",
     "client_address",
+    "form_errors",
     "honeypot_tripped",
     "page_locale",
     "render_page",
 ]
 
 HONEYPOT_FIELD = "website"
+FORM_FIELD = "form"  # the key of an error about the whole form (shown above it)
+_CHECK_FIELD = N_("Please check this entry.")
+_CHECK_FORM = N_("Please check your entries.")
 
 
 def page_locale(request: Request) -> str:
@@ -46,6 +53,39 @@ def render_page(
         locale,
     )
     return Response(html, media_type=HTML, status_code=status)
+
+
+def form_errors(
+    errors: Problem | msgspec.ValidationError | Mapping[str, str],
+    locale: str,
+    fields: Collection[str],
+) -> dict[str, str]:
+    """The errors of a public form as ``{field: message}`` in the page's language.
+
+    ``errors`` is a :class:`Problem` (its field errors, else its detail), a msgspec
+    validation error (the field of its path), or messages already collected. Each message
+    goes through :func:`core.i18n.page_text`: catalog texts are shown translated, anything
+    else becomes "Please check this entry." in the page's language. An error about a field
+    that is not among ``fields`` (the inputs the page shows) is shown for the whole form
+    under :data:`FORM_FIELD`, so no error is lost.
+    """
+    if isinstance(errors, Problem):
+        found = {e.field: e.message for e in errors.errors or []}
+        if not found:
+            found = {FORM_FIELD: errors.detail or errors.title}
+    elif isinstance(errors, msgspec.ValidationError):
+        text, _, path = str(errors).partition(" - at `$")
+        field = path.rstrip("`").lstrip(".").split("[")[0].split(".")[0]
+        found = {field or FORM_FIELD: text}
+    else:
+        found = dict(errors)
+    result: dict[str, str] = {}
+    for field, message in found.items():
+        if field in fields and field != FORM_FIELD:
+            result[field] = page_text(message, locale, _CHECK_FIELD)
+        else:
+            result.setdefault(FORM_FIELD, page_text(message, locale, _CHECK_FORM))
+    return result
 
 
 def client_address(request: Request) -> str:

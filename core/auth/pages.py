@@ -10,15 +10,20 @@ from litestar.params import Body
 
 from core.auth.reset import confirm_reset
 from core.http import HTML
-from core.i18n import best_locale
-from core.problems import Problem
+from core.i18n import page_text
+from core.problems import N_, Problem
+from core.public import page_locale
 
 __all__ = ["reset_page", "reset_page_submit"]
 
 
+_BAD_LINK = N_("This reset link is unknown, used or expired. Ask for a new one.")
+_BAD_PASSWORD = N_("Please choose another password: at least 12 characters, hard to guess.")
+
+
 def _page(request: Request, status: int = 200, **context: object) -> Response[str]:
     runtime = request.app.state.orga
-    locale = best_locale(request.headers.get("accept-language"), runtime.settings.locale)
+    locale = page_locale(request)
     html = runtime.templates.render_page(
         "pages/password_reset.html.jinja",
         {"locale": locale, "done": False, "error": None, **context},
@@ -44,5 +49,8 @@ async def reset_page_submit(
         await confirm_reset(token, data.get("new_password", ""))
     except Problem as exc:
         message = exc.errors[0].message if exc.errors else (exc.detail or exc.title)
-        return _page(request, status=exc.status, error=message)
+        fallback = _BAD_PASSWORD if exc.errors else _BAD_LINK
+        return _page(
+            request, status=exc.status, error=page_text(message, page_locale(request), fallback)
+        )
     return _page(request, done=True)

@@ -22,6 +22,7 @@ from core.api import (
     Problem,
     RateLimit,
     current_runtime,
+    form_errors,
     honeypot_tripped,
     open_person_token,
     page_locale,
@@ -41,6 +42,7 @@ Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED
 CONFIRM_MAX_AGE = 60 * 60 * 24 * 30
 FEED_LIMIT = 1000
 FEED_CACHE_SIZE = 500
+SIGNUP_FIELDS = ("first_name", "last_name", "email", "phone", "consent")  # each shows its error
 
 
 def _limit(request: Request) -> RateLimit:
@@ -231,9 +233,8 @@ async def signup(request: Request, org_id: int, event_id: int, data: Form) -> Re
     region = request.app.state.orga.settings.default_region
     result = await sign_up(unit, event, data, locale, region)
     if result.errors:
-        return await _event_page(
-            request, org_id, event_id, status=422, values=data, errors=result.errors
-        )
+        errors = form_errors(result.errors, locale, SIGNUP_FIELDS)
+        return await _event_page(request, org_id, event_id, status=422, values=data, errors=errors)
     assert result.row is not None
     return render_page(
         request,

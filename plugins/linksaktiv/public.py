@@ -16,6 +16,7 @@ from core.api import (
     RateLimit,
     current_runtime,
     erase_person,
+    form_errors,
     gettext,
     honeypot_tripped,
     module_enabled,
@@ -33,6 +34,17 @@ from plugins.linksaktiv.signup import JoinIn, confirm, join, send_me_link
 __all__ = ["public_handlers"]
 
 _limits: dict[tuple[int, int], RateLimit] = {}
+# The inputs of the join form that show their own error (others go above the form).
+_JOIN_FIELDS = (
+    "first_name",
+    "last_name",
+    "email",
+    "phone",
+    "postal_code",
+    "topics",
+    "consent",
+    "ref",
+)
 
 
 def _limit() -> RateLimit:
@@ -92,6 +104,7 @@ async def join_submit(request: Request) -> Response[str]:
     form = await request.form()
     if honeypot_tripped(form):
         return render_page(request, "pages/linksaktiv/join_sent.html.jinja")
+    locale = page_locale(request)
     values = {
         "first_name": (form.get("first_name") or "").strip(),
         "last_name": (form.get("last_name") or "").strip(),
@@ -101,29 +114,28 @@ async def join_submit(request: Request) -> Response[str]:
         "topics": form.getall("topics", []),
         "help": [h for h in form.getall("help", []) if h in HELP_OPTIONS],
         "consent": form.get("consent") == "yes",
-        "consent_wording": consent_wording(page_locale(request)),
+        "consent_wording": consent_wording(locale),
         "ref": (form.get("ref") or "").strip() or None,
     }
     errors: dict[str, str] = {}
     for field in ("first_name", "last_name", "email", "postal_code"):
         if not values[field]:
-            errors[field] = "required"
+            errors[field] = gettext("Please fill in this field.", locale)
+    if not values["consent"]:
+        errors["consent"] = gettext("We need your consent to sign you up.", locale)
     if not errors:
         try:
             data = msgspec.convert(values, JoinIn)
-            await join(data, page_locale(request))
-        except msgspec.ValidationError as exc:
-            path = str(exc).rpartition("$.")[2].rstrip("`").split("[")[0]
-            errors[path or "form"] = str(exc).partition(" - at")[0]
+            await join(data, locale)
         except Problem as exc:
             if exc.status == 404:
                 return _closed(request)
-            for error in exc.errors or []:
-                errors[error.field] = error.message
-            if not exc.errors:
-                errors["form"] = exc.detail or exc.title
+            errors = form_errors(exc, locale, _JOIN_FIELDS)
+        except msgspec.ValidationError as exc:
+            errors = form_errors(exc, locale, _JOIN_FIELDS)
     if errors:
-        return await _join_page(request, status=422, errors=errors, form=values, ref=values["ref"])
+        ref = values["ref"] or ""  # not None: the page would send "None" back as the ref
+        return await _join_page(request, status=422, errors=errors, form=values, ref=ref)
     return render_page(request, "pages/linksaktiv/join_sent.html.jinja")
 
 
@@ -209,7 +221,7 @@ async def me_submit(request: Request) -> Response:
     try:
         outcome = await me_service.act(person_id, action, form)
     except Problem as exc:
-        message = exc.errors[0].message if exc.errors else (exc.detail or exc.title)
+        message = form_errors(exc, page_locale(request), ())["form"]
         return await me_page_with_error(request, token, message)
     return Redirect(f"/p/linksaktiv/me?t={token}&done={outcome}", status_code=303)
 
@@ -234,13 +246,13 @@ async def me_page_with_error(request: Request, token: str, message: str) -> Resp
 
 
 @get("/me/export")
-async def me_export(t: str = "") -> Response[bytes]:
+async def me_export(request: Request, t: str = "") -> Response:
     """What I gave and did, as JSON (GDPR Art. 20); the full Art. 15 copy, with what the
     party noted about me, is handed out by an organizer (``GET …/people/{id}/export``)."""
     person_id = await _person_of(t)
     row = await db.fetch_one("SELECT * FROM person WHERE id = {}", person_id) if person_id else None
     if row is None:
-        return Response(b"link expired", status_code=400, media_type="text/plain")
+        return render_page(request, "pages/linksaktiv/link_broken.html.jinja", status=400)
     export = await me_service.own_data(row)
     await record(
         "person.exported",

@@ -11,6 +11,7 @@ from core import db
 from core.jobs.worker import Worker
 from core.tables import utcnow
 from core.testing import TEST_PASSWORD, client_at
+from tests.pages import assert_errors_in
 
 NEW = "a fresh and long passphrase 2026"
 
@@ -107,6 +108,25 @@ async def test_reset_page_works_without_javascript(client, factory, app, smtp_si
     done = await client.post(f"/p/auth/reset/{token}", data={"new_password": NEW})
     assert done.status_code == 200
     assert 'role="status"' in done.text
+
+
+@pytest.mark.parametrize("locale", ["de", "sv"])
+async def test_reset_page_errors_are_in_the_pages_language(client, factory, app, smtp_sink, locale):
+    org = await factory.org(kind="federal")
+    await factory.user("admin", org["id"], email="lang@example.org")
+    token = await request_link(client, app, smtp_sink, "lang@example.org")
+    headers = {"Accept-Language": locale}
+    for password in ("short", "password1234"):  # too short, too common
+        page = await client.post(
+            f"/p/auth/reset/{token}", data={"new_password": password}, headers=headers
+        )
+        assert page.status_code == 422
+        assert_errors_in(page.text, locale)
+    broken = await client.post(
+        "/p/auth/reset/" + "x" * 30, data={"new_password": NEW}, headers=headers
+    )
+    assert broken.status_code == 400
+    assert_errors_in(broken.text, locale)
 
 
 async def test_resets_are_throttled_per_account_and_per_address(client, factory, app, smtp_sink):

@@ -9,6 +9,7 @@ import pytest
 
 from core import db
 from core.jobs.worker import Worker
+from tests.pages import assert_errors_in
 from tests.plugins.events.conftest import create
 
 
@@ -179,6 +180,21 @@ async def test_form_errors_name_the_fields(client, setup):
     unreadable = await client.post(url, data={**FORM, "email": "not-an-address"})
     assert unreadable.status_code == 422 and 'id="email_error"' in unreadable.text
     assert await db.fetch("SELECT id FROM events_participation") == []
+
+
+@pytest.mark.parametrize("locale", ["de", "sv"])
+async def test_form_errors_are_in_the_pages_language(client, setup, locale):
+    event = await create(client, setup)
+    url = f"/p/events/{setup.org['id']}/{event['id']}/signup"
+    client.headers["accept-language"] = locale
+    empty = await client.post(url, data={**FORM, "first_name": "", "email": "", "consent": ""})
+    assert len(assert_errors_in(empty.text, locale)) == 3
+    # the address check is core's (an English sentence from email-validator) and the phone
+    # error names a field the form does not have: both still reach the page in its language
+    for bad in ({"email": "not-an-address"}, {"email": "", "phone": "kein Telefon"}):
+        page = await client.post(url, data={**FORM, **bad})
+        assert page.status_code == 422
+        assert_errors_in(page.text, locale)
 
 
 async def test_honeypot_looks_fine_but_stores_nothing(client, setup, app, smtp_sink):

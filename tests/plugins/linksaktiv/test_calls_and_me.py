@@ -8,6 +8,7 @@ from core import Module, db, hookimpl
 from core.api import person_token
 from core.context import set_runtime
 from plugins.linksaktiv.signup import CONFIRM_PURPOSE
+from tests.pages import assert_errors_in
 from tests.plugins.linksaktiv.conftest import api
 
 JOIN = {
@@ -200,6 +201,29 @@ async def test_personal_page_orders_reports_exports_and_deletes(app, client, par
         rosa,
     )
     assert [a["action"] for a in audited] == ["person.exported", "person.erased"]
+
+
+async def test_personal_page_speaks_the_pages_language(app, client, party):
+    rosa = await confirmed_activist(app, client, postal_code="01067")
+    await client.post(
+        api(party.root, "/editions"),
+        json={"title": "Zeitung", "date": "2099-01-01", "copies": 500},
+        headers=party.admin.headers,
+    )
+    token = await me_token(app, rosa)
+    edition = await db.fetch_one("SELECT id FROM linksaktiv_edition")
+    order = {"t": token, "action": "order", "edition_id": str(edition["id"])}
+    address = {"street": "Hauptstraße 1", "city": "Dresden"}
+    german = {"accept-language": "de"}
+    for bad in ({"quantity": "viele"}, {"quantity": "3"}, {"edition_id": "0", "quantity": "40"}):
+        page = await client.post("/p/linksaktiv/me", data=order | address | bad, headers=german)
+        assert page.status_code == 422, bad
+        assert_errors_in(page.text, "de")
+    await client.post("/p/linksaktiv/me", data=order | address | {"quantity": "40"})
+    page = await client.get("/p/linksaktiv/me", params={"t": token}, headers=german)
+    assert "— bestellt" in page.text and "requested" not in page.text
+    broken = await client.get("/p/linksaktiv/me/export", params={"t": "x.y"}, headers=german)
+    assert broken.status_code == 400 and "Link abgelaufen" in broken.text
 
 
 async def test_unsubscribe_withdraws_consent(app, client, party):

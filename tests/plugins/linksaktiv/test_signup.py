@@ -8,6 +8,7 @@ from email import message_from_bytes
 import pytest
 
 from core import db
+from tests.pages import assert_errors_in
 from tests.plugins.linksaktiv.conftest import api, run_jobs
 
 
@@ -116,6 +117,36 @@ async def test_form_post_without_javascript_and_honeypot(client, party):
         "ORDER BY t.slug"
     )
     assert [t["slug"] for t in topics] == ["peace", "transport"]
+
+
+FORM = {
+    "first_name": "Karl",
+    "last_name": "L",
+    "email": "karl@example.org",
+    "postal_code": "01067",
+    "consent": "yes",
+}
+
+
+@pytest.mark.parametrize("locale", ["de", "sv"])
+async def test_form_errors_are_in_the_pages_language(client, party, locale):
+    headers = {"accept-language": locale}
+    empty = await client.post("/p/linksaktiv/join", data={}, headers=headers)
+    assert empty.status_code == 422
+    assert len(assert_errors_in(empty.text, locale)) == 5  # four fields and the consent
+    assert ">required<" not in empty.text  # what the page showed before
+    for bad in (
+        {"email": "karl@"},  # email-validator's English sentence
+        {"phone": "kein Telefon"},  # core names the field phones[0]
+        {"first_name": "K" * 201},  # msgspec's English sentence
+        {"ref": "kaputt"},
+        {"topics": "golf"},
+    ):
+        page = await client.post("/p/linksaktiv/join", data=FORM | bad, headers=headers)
+        assert page.status_code == 422, bad
+        assert_errors_in(page.text, locale)
+        assert 'name="ref" value="None"' not in page.text
+    assert await db.fetch("SELECT id FROM person") == []
 
 
 async def test_signed_source_link_sets_unit_and_source(client, party):
