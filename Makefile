@@ -56,7 +56,7 @@ bench: $(STAMP)
 
 # Translations: extract marked strings, merge them into the catalogs, check/compile them.
 i18n-extract: $(STAMP)
-	$(VENV)/bin/pybabel extract -F babel.cfg -k N_ -o core/locale/orga.pot --no-location --sort-output --project orga .
+	$(VENV)/bin/pybabel extract -F babel.cfg -k N_ -k translate:2 -o core/locale/orga.pot --no-location --sort-output --project orga .
 
 i18n-update: i18n-extract
 	$(VENV)/bin/pybabel update -i core/locale/orga.pot -d core/locale -D orga --no-fuzzy-matching

@@ -75,7 +75,7 @@ async def check_csrf(connection: ASGIConnection) -> None:
         raise Problem(
             403,
             "csrf",
-            "This form has expired. Go back, reload the page and send it again.",
+            N_("This form has expired. Go back, reload the page and send it again."),
             title=N_("Form expired"),
         )
 

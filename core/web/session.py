@@ -15,7 +15,7 @@ from litestar.datastructures import Cookie
 from core.auth import services
 from core.auth.actor import CONSOLE, Actor, resolve_actor
 from core.context import set_acting
-from core.problems import Problem
+from core.problems import N_, Problem
 from core.public import client_address
 
 __all__ = [
@@ -60,7 +60,7 @@ async def console_session(connection: ASGIConnection, _: Any) -> None:
     it (unit visible, module enabled, permission), which are the API's own."""
     actor = await console_actor(connection)
     if actor is None:
-        raise Problem(401, "unauthenticated", "Please log in.")
+        raise Problem(401, "unauthenticated", N_("Please log in."))
     connection.state["orga_actor"] = actor
     set_acting(actor)
 
