@@ -34,7 +34,8 @@ def untranslated(locale: str) -> list[str]:
 def test_every_marked_string_is_in_the_catalogs(tmp_path):
     """``make i18n-extract`` finds nothing the German catalog lacks (code, templates, N_)."""
     pot = tmp_path / "orga.pot"
-    config, keywords = ["-F", str(ROOT / "babel.cfg")], ["-k", "N_", "-k", "translate:2"]  # as in make
+    config = ["-F", str(ROOT / "babel.cfg")]
+    keywords = ["-k", "N_", "-k", "translate:2"]  # as in the Makefile
     CommandLineInterface().run(
         ["pybabel", "-q", "extract", *config, *keywords, "-o", str(pot), "--no-location", str(ROOT)]
     )
