@@ -30,14 +30,22 @@ from core.people.services import get_person_row, scope, subtree_ids
 from core.people.signup import match_or_create_person
 from core.people.tags import add_tags, tags_of
 from core.problems import FieldError, Problem, conflict, forbidden, invalid, not_found
-from core.public import RateLimit, client_address, honeypot_tripped, page_locale, render_page
+from core.public import (
+    RateLimit,
+    client_address,
+    form_int,
+    honeypot_tripped,
+    page_locale,
+    render_page,
+)
 from core.segments.compiler import compile_segment
 from core.settings import module_config
 from core.signing import BadToken, sign, unsign
-from core.tables import Stamped, utcnow
+from core.tables import AwareDatetime, Stamped, utcnow
 
 __all__ = [
     "Actor",
+    "AwareDatetime",
     "BadToken",
     "ConsentIn",
     "Coverage",
@@ -60,6 +68,7 @@ __all__ = [
     "erase_person",
     "export_person",
     "forbidden",
+    "form_int",
     "get_in_org",
     "get_person_row",
     "gettext",

@@ -162,6 +162,10 @@ async def upload(
                 "mapping must be a JSON object",
                 errors=[FieldError("mapping", str(exc))],
             ) from exc
+    # the preview first: a file that breaks within its first rows is refused before a row is written
+    options = imports.ImportOptions(mapping=mapping)
+    checked = imports.check_rows(header, rows, options, _region(request))
+    preview = [_preview(r) for _, r in zip(range(PREVIEW_ROWS), checked, strict=False)]
     created = await PersonImport.insert(
         PersonImport(
             org=org.id,
@@ -172,9 +176,6 @@ async def upload(
             columns=header,
         )
     ).run()
-    options = imports.ImportOptions(mapping=mapping)
-    checked = imports.check_rows(header, rows, options, _region(request))
-    preview = [_preview(r) for _, r in zip(range(PREVIEW_ROWS), checked, strict=False)]
     row = await get_in_org(PersonImport, created[0]["id"], org, "import")
     return _out(row, preview)
 
