@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import base64
 
+import msgspec
+import msgspec.inspect
+
 
 async def admin_of_root(factory):
     root = await factory.org("Bund", kind="federal")
@@ -122,3 +125,37 @@ async def test_a_cursor_of_the_wrong_shape_is_a_422_naming_it(client, factory):
             )
             assert response.status_code == 422, (path, raw, response.text)
             assert response.json()["errors"][0]["field"] == "cursor"
+
+
+def _naive_times(info: msgspec.inspect.Type, path: str, seen: set) -> list[str]:
+    """Paths of the datetime fields in a request body type that accept a naive time."""
+    if isinstance(info, msgspec.inspect.DateTimeType):
+        return [path] if info.tz is not True else []
+    if isinstance(info, msgspec.inspect.StructType):
+        if info.cls in seen:
+            return []
+        seen.add(info.cls)
+        return [
+            found
+            for field in info.fields
+            for found in _naive_times(field.type, f"{path}.{field.name}", seen)
+        ]
+    found = []
+    for value in msgspec.structs.asdict(info).values():
+        for item in value if isinstance(value, tuple) else (value,):
+            if isinstance(item, msgspec.inspect.Type):
+                found += _naive_times(item, path, seen)
+    return found
+
+
+def test_every_time_in_a_request_body_must_carry_its_offset(app):
+    """A naive time compared with the aware ones orga stores raises TypeError (the probe's 500
+    on linksaktiv calls): every body field of type datetime is core's ``AwareDatetime``."""
+    naive = []
+    for route in app.routes:
+        for handler in getattr(route, "route_handlers", []):
+            data = handler.parsed_fn_signature.parameters.get("data")
+            if data is not None:
+                info = msgspec.inspect.type_info(data.annotation)
+                naive += _naive_times(info, f"{handler.handler_name}:data", set())
+    assert naive == []
