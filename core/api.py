@@ -41,6 +41,7 @@ from core.public import (
 from core.segments.compiler import compile_segment
 from core.settings import module_config
 from core.signing import BadToken, sign, unsign
+from core.spreadsheets import CsvWriter, safe_cell
 from core.tables import AwareDatetime, Stamped, utcnow
 
 __all__ = [
@@ -49,6 +50,7 @@ __all__ = [
     "BadToken",
     "ConsentIn",
     "Coverage",
+    "CsvWriter",
     "FieldError",
     "OrgScope",
     "Page",
@@ -88,6 +90,7 @@ __all__ = [
     "render_page",
     "requires",
     "resolve_unit",
+    "safe_cell",
     "scope",
     "sign",
     "subtree_ids",
