@@ -24,7 +24,7 @@ from core.api import current_runtime, utcnow
 from core.jobs.services import PermanentJobError
 from core.mail.message import format_address
 from core.mail.transport import TemporaryMailError
-from core.templating import TemplateProblem
+from core.templating import TemplateProblem, render_off_loop
 from plugins.mailings.audience import deliverable_sql
 from plugins.mailings.render import PERSON_FIELDS, Renderer, message_id
 from plugins.mailings.sending import freeze, maybe_finish
@@ -137,7 +137,7 @@ async def _deliver(renderer: Renderer, mailing: dict[str, Any], person: dict[str
     recipient_id = person["recipient_id"]
     try:
         extra = await module_context(person["id"], mailing["org_id"])
-        rendered = renderer.render(person, recipient_id, extra)
+        rendered = await render_off_loop(renderer.render, person, recipient_id, extra)
     except TemplateProblem as exc:
         await _finish_row(recipient_id, "failed", str(exc)[:500])
         return
