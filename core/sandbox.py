@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import math
 import re
 import time
 import types
@@ -315,6 +316,14 @@ class _GuardedCodeGenerator(CodeGenerator):
         if not (isinstance(node.iter, nodes.Call) and node.iter.node == guard):
             node.iter = nodes.Call(guard, [node.iter], [], None, None, lineno=node.lineno)
         super().visit_For(node, frame)
+
+    def visit_Const(self, node: nodes.Const, frame: Frame) -> None:
+        """Constants; an infinite float (``1e999``) as code that names it."""
+        value = node.as_const(frame.eval_ctx)
+        if isinstance(value, float) and not math.isfinite(value):
+            self.write(f'float("{value}")')
+        else:
+            super().visit_Const(node, frame)
 
     def visit_Output(self, node: nodes.Output, frame: Frame) -> None:
         """Count the constant text of an output statement each time it runs."""

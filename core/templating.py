@@ -30,7 +30,6 @@ from jinja2 import (
     FileSystemLoader,
     StrictUndefined,
     Template,
-    TemplateError,
     TemplateNotFound,
     TemplateSyntaxError,
     select_autoescape,
@@ -157,8 +156,12 @@ def _compile(source: str) -> Template:
         return _compiled(source)
     except TemplateSyntaxError as exc:
         raise TemplateProblem(exc.message or str(exc), exc.lineno) from exc
-    except (RecursionError, MemoryError, SyntaxError) as exc:  # Jinja2's parser or Python's
+    except (RecursionError, MemoryError) as exc:  # Jinja2's parser or Python's compiler
         raise TemplateProblem("the template is nested too deeply", None) from exc
+    except SyntaxError as exc:  # the Python it compiles to (too many nested loops, …)
+        raise TemplateProblem(f"the template cannot be compiled: {exc.msg}", None) from exc
+    except Exception as exc:  # e.g. an integer literal of more than 4300 digits
+        raise TemplateProblem(f"the template cannot be compiled: {exc}", None) from exc
 
 
 def compile_user_template(source: str) -> None:
@@ -215,10 +218,10 @@ def render_user_template(
                 budget.tick()
         except TemplateProblem:
             raise
-        except (TemplateError, TypeError, ValueError, ArithmeticError, LookupError) as exc:
-            raise TemplateProblem(str(exc), _template_line(exc)) from exc
         except (RecursionError, MemoryError) as exc:
             raise TemplateProblem("the template nests too deeply", _template_line(exc)) from exc
+        except Exception as exc:  # whatever the template's own code raised is its problem
+            raise TemplateProblem(str(exc) or type(exc).__name__, _template_line(exc)) from exc
     return "".join(parts)
 
 

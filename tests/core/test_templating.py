@@ -145,7 +145,7 @@ HOSTILE = [
     ),
     # compiling
     ("deep-parentheses", "{{ " + "(" * 100000 + "1" + ")" * 100000 + " }}", "nested too deeply"),
-    ("deep-loops", DEEP_FOR, "nested too deeply"),
+    ("deep-loops", DEEP_FOR, "too many statically nested blocks"),
     ("lipsum", "{{ lipsum(1000000) }}", "undefined"),
 ]
 
@@ -166,6 +166,24 @@ def test_compiling_a_hostile_template_folds_no_constants():
         started = time.monotonic()
         compile_user_template(source)
         assert time.monotonic() - started < 0.5
+
+
+@pytest.mark.parametrize(
+    ("source", "reason"),
+    [
+        ("{{ " + "9" * 5000 + " }}", "cannot be compiled: Exceeds the limit"),
+        ("{% macro a(x, x) %}{% endmacro %}", "cannot be compiled: duplicate argument"),
+    ],
+)
+def test_what_python_cannot_compile_is_a_problem(source, reason):
+    """These used to raise ValueError and SyntaxError out of the preview (a 500)."""
+    with pytest.raises(TemplateProblem, match=reason):
+        compile_user_template(source)
+
+
+def test_an_infinite_float_literal_renders():
+    """``1e999`` compiled to the name ``inf`` and failed with NameError (a 500)."""
+    assert render_user_template("{{ 1e999 }} {{ -1e999 }}", {}) == "inf -inf"
 
 
 def test_ordinary_templates_still_render():
