@@ -5,6 +5,8 @@ from __future__ import annotations
 import time
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from core.i18n import best_locale, gettext
 from core.templating import TemplateProblem, compile_user_template, render_user_template
@@ -198,3 +200,64 @@ def test_ordinary_templates_still_render():
     assert out == (
         "Hallo ÅSA! 123 1,234,567 3.14 1267650600228229401496703205376 a, b xxx Åsa! 3 3 1205"
     )
+
+
+_ATOMS = ["9", "99999", "9999999", "'x'", "'{0}'", "'%s'", "1e999", "-1", "x", "[1, 2]"]
+_ATOMS += ["person.first_name", "range(9)", "'ab\\n'", "namespace(a=1)", "loop.index"]
+_FILTERS = ["join", "center", "replace", "format", "string", "list", "sum", "indent"]
+_FILTERS += ["wordwrap", "batch", "slice", "tojson", "length", "upper", "unique", "int", "map"]
+_METHODS = ["join", "ljust", "format", "replace", "center", "split", "zfill", "count"]
+
+
+def _call(t: tuple) -> str:
+    return f"{t[0]}({', '.join(t[1])})"
+
+
+_EXPRESSIONS = st.recursive(
+    st.sampled_from(_ATOMS),
+    lambda inner: st.one_of(
+        st.tuples(inner, st.sampled_from(["**", "*", "+", "~", "%", "//", "-"]), inner).map(
+            lambda t: f"({t[0]} {t[1]} {t[2]})"
+        ),
+        st.tuples(
+            st.tuples(inner, st.sampled_from(_FILTERS)).map(lambda t: f"({t[0]}|{t[1]}"),
+            st.lists(inner, max_size=2),
+        ).map(lambda t: _call(t) + ")"),
+        st.tuples(
+            st.tuples(inner, st.sampled_from(_METHODS)).map(lambda t: f"{t[0]}.{t[1]}"),
+            st.lists(inner, max_size=2),
+        ).map(_call),
+        st.lists(inner, max_size=3).map(lambda items: "[" + ", ".join(items) + "]"),
+    ),
+    max_leaves=8,
+)
+_TEMPLATES = st.recursive(
+    _EXPRESSIONS.map(lambda e: "{{ " + e + " }}") | st.just("text "),
+    lambda inner: st.one_of(
+        st.tuples(_EXPRESSIONS, st.lists(inner, max_size=3)).map(
+            lambda t: f"{{% for x in {t[0]} %}}{''.join(t[1])}{{% endfor %}}"
+        ),
+        st.lists(inner, max_size=3).map(
+            lambda b: f"{{% macro m(x) %}}{''.join(b)}{{% endmacro %}}{{{{ m(1) }}}}{{{{ m(2) }}}}"
+        ),
+        st.tuples(_EXPRESSIONS, st.lists(inner, max_size=3)).map(
+            lambda t: f"{{% set x = {t[0]} %}}{''.join(t[1])}"
+        ),
+        st.lists(inner, max_size=4).map("".join),
+    ),
+    max_leaves=6,
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_TEMPLATES)
+def test_any_template_renders_or_is_a_problem_within_its_budget(source):
+    """Property: whatever a user writes (loops, macros, operators, filters and methods on big
+    numbers and strings), compiling and rendering end within the budget with a result or a
+    TemplateProblem, never another exception."""
+    started = time.monotonic()
+    try:
+        render_user_template(source, {"person": {"first_name": "Åsa"}}, max_seconds=0.5)
+    except TemplateProblem:
+        pass
+    assert time.monotonic() - started < 2
