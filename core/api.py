@@ -41,6 +41,7 @@ from core.public import (
     RateLimit,
     client_address,
     form_errors,
+    form_int,
     honeypot_tripped,
     page_locale,
     render_page,
@@ -48,16 +49,19 @@ from core.public import (
 from core.segments.compiler import compile_segment
 from core.settings import module_config
 from core.signing import BadToken, sign, unsign
-from core.tables import Stamped, utcnow
+from core.spreadsheets import CsvWriter, safe_cell
+from core.tables import AwareDatetime, Stamped, utcnow
 from core.web.render import render_console, see_other, translate
 
 __all__ = [
     "CALENDAR",
     "HTML",
     "Actor",
+    "AwareDatetime",
     "BadToken",
     "ConsentIn",
     "Coverage",
+    "CsvWriter",
     "FieldError",
     "OrgScope",
     "Page",
@@ -81,6 +85,7 @@ __all__ = [
     "export_person",
     "forbidden",
     "form_errors",
+    "form_int",
     "get_in_org",
     "get_person_row",
     "gettext",
@@ -107,6 +112,7 @@ __all__ = [
     "render_page",
     "requires",
     "resolve_unit",
+    "safe_cell",
     "scope",
     "see_other",
     "sign",

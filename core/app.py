@@ -25,7 +25,7 @@ from core.auth.guards import org_guard, provide_actor, provide_org
 from core.cache import Caches
 from core.context import runtime_middleware, set_runtime
 from core.hookspecs import JobHandler, ModuleRoutes
-from core.http import core_route_handlers, security_headers_middleware
+from core.http import OrgaRequest, core_route_handlers, security_headers_middleware
 from core.jobs.worker import Worker
 from core.mail.service import MAIL_JOB, Mailer
 from core.mail.transport import transport_from_settings
@@ -249,6 +249,7 @@ def create_app(settings: Settings | None = None, *, plugins: Iterable[Any] = ())
 
     app = Litestar(
         route_handlers=handlers,
+        request_class=OrgaRequest,
         lifespan=[lifespan],
         state=State({"orga": runtime}),
         dependencies={

@@ -1,18 +1,27 @@
-"""Core's HTTP surface: the list of core route handlers and the security-headers middleware."""
+"""Core's HTTP surface: the list of core route handlers, the request class and the
+security-headers middleware."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
-from litestar import get
+from litestar import Request, get
 from litestar.response import Redirect
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from prometheus_client import CONTENT_TYPE_LATEST
 
+from core.problems import FieldError, Problem
 from core.settings import Settings
 
-__all__ = ["CALENDAR", "HTML", "METRICS", "core_route_handlers", "security_headers_middleware"]
+__all__ = [
+    "CALENDAR",
+    "HTML",
+    "METRICS",
+    "OrgaRequest",
+    "core_route_handlers",
+    "security_headers_middleware",
+]
 
 # The one place media types are named. Litestar appends "; charset=utf-8" to every text/*
 # type itself, so these carry no charset (a second one breaks strict parsers such as Go's).
@@ -40,6 +49,22 @@ _CONSOLE_CSP = (
     b"form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
 )
 _HSTS = (b"strict-transport-security", b"max-age=63072000; includeSubDomains")
+
+
+class OrgaRequest(Request):
+    """The app's request class: a JSON body nested deeper than the decoder's recursion limit
+    (``[[[[…``, legitimately never more than a few levels) is a 400 naming ``body``, not the
+    decoder's ``RecursionError``."""
+
+    async def json(self) -> Any:
+        """The decoded JSON body (400 for one nested too deeply)."""
+        try:
+            return await super().json()
+        except RecursionError:
+            message = "the JSON is nested too deeply"
+            raise Problem(
+                400, "bad-request", message, errors=[FieldError("body", message)]
+            ) from None
 
 
 def core_route_handlers() -> list[Any]:

@@ -32,18 +32,16 @@ def encode_cursor(key: list[Any]) -> str:
     return base64.urlsafe_b64encode(msgspec.json.encode(key)).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str | None) -> list[Any] | None:
-    """Decode a cursor; a malformed one is a 422 naming the ``cursor`` parameter."""
+def decode_cursor(cursor: str | None, shape: Any = tuple[int]) -> Any:
+    """Decode a cursor into ``shape`` (default ``tuple[int]``, the last item's id); a malformed
+    one, or one of another shape, is a 422 naming the ``cursor`` parameter."""
     if not cursor:
         return None
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
-        key = msgspec.json.decode(base64.urlsafe_b64decode(padded.encode()))
+        return msgspec.json.decode(base64.urlsafe_b64decode(padded.encode()), type=shape)
     except (ValueError, msgspec.DecodeError) as exc:
         raise invalid("cursor", "malformed cursor") from exc
-    if not isinstance(key, list) or not key:
-        raise invalid("cursor", "malformed cursor")
-    return key
 
 
 def check_limit(limit: int) -> int:
@@ -68,7 +66,7 @@ async def keyset_page(
     check_limit(limit)
     key = decode_cursor(cursor)
     if key is not None:
-        after = int(key[0])
+        after = key[0]
         query = query.where(id_column < after if newest_first else id_column > after)
     rows = await query.order_by(id_column, ascending=not newest_first).limit(limit + 1).run()
     return page_of(rows, limit, key=lambda r: [r["id"]])

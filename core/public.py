@@ -16,7 +16,7 @@ from litestar import Request, Response
 
 from core.http import HTML
 from core.i18n import best_locale, page_text
-from core.problems import N_, Problem
+from core.problems import N_, Problem, invalid
 
 __all__ = [
     "FORM_FIELD",
@@ -24,6 +24,7 @@ __all__ = [
     "RateLimit",
     "client_address",
     "form_errors",
+    "form_int",
     "honeypot_tripped",
     "page_locale",
     "render_page",
@@ -96,6 +97,25 @@ def client_address(request: Request) -> str:
 def honeypot_tripped(form: Any) -> bool:
     """True when the hidden ``website`` field was filled in (a bot, not a person)."""
     return bool((form.get(HONEYPOT_FIELD) or "").strip())
+
+
+def form_int(form: Any, field: str, default: int = 0) -> int:
+    """The whole number in form field ``field`` (``default`` when empty or missing).
+
+    Raises:
+        Problem: 422 naming ``field`` when it holds something else or a number beyond the
+            32-bit range of ids, so a tampered form is an error shown on the page, not a 500.
+    """
+    raw = (form.get(field) or "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise invalid(field, "must be a whole number") from None
+    if not -(2**31) <= value < 2**31:
+        raise invalid(field, "out of range")
+    return value
 
 
 class RateLimit:

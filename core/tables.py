@@ -1,13 +1,20 @@
-"""Shared table building blocks: the ``Stamped`` mixin and a UTC clock."""
+"""Shared table building blocks: the ``Stamped`` mixin, a UTC clock and the input type for
+points in time."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Annotated
 
+import msgspec
 from piccolo.columns import Timestamptz
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 
-__all__ = ["Stamped", "utcnow"]
+__all__ = ["AwareDatetime", "Stamped", "utcnow"]
+
+#: A point in time in a request: it must carry its offset (``…Z`` or ``…+01:00``), so it can
+#: be compared with the timezone-aware times orga stores; a naive one is a 422 naming the field.
+AwareDatetime = Annotated[datetime, msgspec.Meta(tz=True)]
 
 
 def utcnow() -> datetime:

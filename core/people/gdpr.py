@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import csv
 import functools
 import io
 import logging
 import zipfile
-from datetime import date, datetime
 from typing import Any
 
 import msgspec
@@ -17,6 +15,7 @@ from core.audit.services import record
 from core.context import runtime_or_none
 from core.modules import ModuleRegistry
 from core.people.services import load_people
+from core.spreadsheets import CsvWriter
 
 __all__ = ["erase_person", "export_person", "export_zip"]
 
@@ -69,30 +68,20 @@ def _rows_of(value: Any) -> list[dict[str, Any]]:
     return [{"value": value}]
 
 
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, (dict, list)):
-        return msgspec.json.encode(value).decode()
-    if isinstance(value, (datetime, date)):
-        return value.isoformat()
-    return str(value)
-
-
 def _csv(rows: list[dict[str, Any]]) -> str:
     columns: list[str] = []
     for row in rows:
         columns += [c for c in row if c not in columns]
-    out = io.StringIO()
-    writer = csv.writer(out)
+    writer = CsvWriter()
     writer.writerow(columns)
     for row in rows:
-        writer.writerow([_cell(row.get(c)) for c in columns])
-    return out.getvalue()
+        writer.writerow(row.get(c) for c in columns)
+    return writer.take()
 
 
 def export_zip(export: dict[str, Any]) -> bytes:
-    """The export as a ZIP of CSV files, one per section, for handing out."""
+    """The export as a ZIP of CSV files, one per section, for handing out (cells are
+    formula-safe: core's :class:`~core.spreadsheets.CsvWriter`)."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("person.csv", _csv([export["person"]]))

@@ -161,6 +161,11 @@ async def upload(
                     "mapping must be a JSON object",
                     errors=[FieldError("mapping", str(exc))],
                 ) from exc
+        # the preview first: a file that breaks in its first rows is refused before a row is
+        # written (and its upload deleted below)
+        options = imports.ImportOptions(mapping=mapping)
+        checked = imports.check_rows(header, rows, options, _region(request))
+        preview = [_preview(r) for _, r in zip(range(PREVIEW_ROWS), checked, strict=False)]
         async with db.transaction():
             created = await PersonImport.insert(
                 PersonImport(
@@ -176,9 +181,6 @@ async def upload(
     except BaseException:
         await uploads.discard(str(path), settings)
         raise
-    options = imports.ImportOptions(mapping=mapping)
-    checked = imports.check_rows(header, rows, options, _region(request))
-    preview = [_preview(r) for _, r in zip(range(PREVIEW_ROWS), checked, strict=False)]
     row = await get_in_org(PersonImport, created[0]["id"], org, "import")
     return _out(row, preview)
 

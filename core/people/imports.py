@@ -26,7 +26,7 @@ from core.orgs.postcodes import Coverage
 from core.people.phones import normalize_phone
 from core.people.schemas import MEMBER_STATUSES, SOURCES
 from core.people.services import name_keys, normalize_email_address, refresh_phone_flag
-from core.problems import Problem
+from core.problems import FieldError, Problem
 from core.tables import utcnow
 
 __all__ = [
@@ -162,16 +162,48 @@ def _xlsx_rows(path: Path) -> Iterator[list[str]]:
             workbook.close()
 
 
+def _unreadable(row: int, exc: Exception) -> Problem:
+    """422 naming the ``file`` and the row the reader stopped at."""
+    message = f"row {row}: {exc}"
+    return Problem(
+        422,
+        "import-unreadable",
+        f"The file cannot be read: {message}",
+        errors=[FieldError("file", message)],
+    )
+
+
+def _readable(rows: Iterator[list[str]]) -> Iterator[list[str]]:
+    """The data rows; what the reader says about a broken row further down (a field over the
+    csv module's 128 KiB limit, bytes the chosen encoding cannot read, a damaged sheet) is a
+    422 naming the file and the row, wherever the rows are read (upload preview, check,
+    import job or command)."""
+    row = 1
+    while True:
+        row += 1
+        try:
+            values = next(rows)
+        except StopIteration:
+            return
+        except Exception as exc:  # whatever the CSV or XLSX reader says about a broken file
+            raise _unreadable(row, exc) from exc
+        yield values
+
+
 def read_rows(path: Path, fmt: str) -> tuple[list[str], Iterator[list[str]]]:
-    """The header and an iterator over the data rows of a CSV or XLSX file."""
+    """The header and an iterator over the data rows of a CSV or XLSX file.
+
+    Raises:
+        Problem: 422 for an empty or unreadable file; the rows raise it for a broken row.
+    """
     rows = _xlsx_rows(path) if fmt == "xlsx" else _csv_rows(path)
     try:
         header = [h.strip() for h in next(rows)]
     except StopIteration as exc:
         raise Problem(422, "import-empty", "The file has no header row.") from exc
     except Exception as exc:  # whatever the CSV or XLSX reader says about a broken file
-        raise Problem(422, "import-unreadable", f"The file cannot be read: {exc}") from exc
-    return header, rows
+        raise _unreadable(1, exc) from exc
+    return header, _readable(rows)
 
 
 def suggest_mapping(columns: list[str]) -> dict[str, str]:

@@ -30,8 +30,7 @@ async def find_duplicates(org_path: str, limit: int, cursor: str | None) -> Page
 
     Pages run through the reasons in turn, each ordered by its key (keyset).
     """
-    key = decode_cursor(cursor) or [0, ""]
-    reason_index, after = int(key[0]), str(key[1])
+    reason_index, after = decode_cursor(cursor, tuple[int, str]) or (0, "")
     groups: list[dict[str, Any]] = []
     reasons = list(_REASONS)
     in_scope, scope_args = await scope(org_path)

@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
+from core.api import AwareDatetime
 from plugins.calling.filters import Outcome
 
 __all__ = [
@@ -27,7 +28,6 @@ __all__ = [
     "Stats",
 ]
 
-AwareDatetime = Annotated[datetime, msgspec.Meta(tz=True)]
 TagNames = Annotated[
     list[Annotated[str, msgspec.Meta(min_length=1, max_length=100)]], msgspec.Meta(max_length=50)
 ]

@@ -75,7 +75,7 @@ def _view(row: dict[str, Any], locale: str) -> dict[str, Any]:
 
 def _after(cursor: str | None) -> tuple[datetime, int] | None:
     try:
-        key = decode_cursor(cursor)
+        key = decode_cursor(cursor, tuple[str, int])
         return (datetime.fromisoformat(key[0]), int(key[1])) if key else None
     except (Problem, ValueError, IndexError, TypeError):
         return None

@@ -9,6 +9,8 @@ from zoneinfo import available_timezones
 
 import msgspec
 
+from core.api import AwareDatetime
+
 __all__ = [
     "MAX_DURATION",
     "CopyIn",
@@ -26,7 +28,6 @@ __all__ = [
 
 # Bounding the length lets "not ended yet" queries start their start_at index scan near now.
 MAX_DURATION = timedelta(days=14)
-AwareDatetime = Annotated[datetime, msgspec.Meta(tz=True)]
 Title = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 TypeName = Annotated[str, msgspec.Meta(min_length=1, max_length=50)]
 Description = Annotated[str, msgspec.Meta(max_length=20_000)]

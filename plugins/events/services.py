@@ -120,7 +120,7 @@ async def calendar_page(
     """The unit's events starting in [``start_from``, ``start_to``) by start time, a keyset
     page at a time (index ``events_event_org_start``)."""
     check_limit(limit)
-    key = decode_cursor(cursor)
+    key = decode_cursor(cursor, tuple[str, int])
     where, args = ["org_id = {}", "start_at >= {}"], [org_id, start_from]
     if start_to is not None:
         where.append("start_at < {}")

@@ -7,7 +7,7 @@ from typing import Any
 import msgspec
 
 from core import db
-from core.api import Problem, invalid, utcnow
+from core.api import Problem, form_int, invalid, utcnow
 from plugins.linksaktiv import calls as call_service
 from plugins.linksaktiv import orders
 from plugins.linksaktiv.signup import set_topics, unsubscribe
@@ -92,7 +92,7 @@ async def own_data(person: dict[str, Any]) -> dict[str, Any]:
 async def _order(person_id: int, form: Any) -> str:
     page = await page_data(person_id)
     assert page is not None
-    edition_id = int(form.get("edition_id") or 0)
+    edition_id = form_int(form, "edition_id")
     if not any(e["id"] == edition_id for e in page["editions"]):
         raise invalid("edition_id", "choose an edition")
     try:
@@ -120,7 +120,7 @@ async def _order(person_id: int, form: Any) -> str:
 
 
 async def _report(person_id: int, form: Any) -> str:
-    order_id = int(form.get("order_id") or 0)
+    order_id = form_int(form, "order_id")
     order = await orders.get_order(order_id)
     if order["person_id"] != person_id:
         raise invalid("order_id", "not your order")
@@ -145,7 +145,7 @@ async def act(person_id: int, action: str, form: Any) -> str:
         await set_topics(person_id, form.getall("topics", []))
         return "topics"
     if action == "done":
-        if not await call_service.mark_done(person_id, int(form.get("call_id") or 0)):
+        if not await call_service.mark_done(person_id, form_int(form, "call_id")):
             raise invalid("call_id", "this call is not open for you")
         return "done"
     if action == "order":

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from typing import Any, Literal
 
 from litestar import Request, Response, get, patch, post
@@ -12,6 +10,7 @@ from litestar.response import Stream
 from core import db
 from core.api import (
     Actor,
+    CsvWriter,
     OrgScope,
     Page,
     get_in_org,
@@ -221,8 +220,7 @@ async def pickup_csv(
     """The pickup lists as one CSV to print per office (sorted by office, then name;
     audited)."""
     await get_in_org(Edition, edition_id, org, "edition")
-    out = io.StringIO()
-    writer = csv.writer(out)
+    writer = CsvWriter()
     writer.writerow(PICKUP_COLUMNS)
     lists = await orders.pickup_lists(org.id, edition_id)
     for office in lists:
@@ -231,19 +229,19 @@ async def pickup_csv(
             writer.writerow(
                 [
                     office["org_id"],
-                    orders.cell(office["name"]),
-                    orders.cell(place.get("address")),
-                    orders.cell(place.get("opening_hours")),
+                    office["name"],
+                    place.get("address"),
+                    place.get("opening_hours"),
                     o["order_id"],
-                    orders.cell(o["first_name"]),
-                    orders.cell(o["last_name"]),
+                    o["first_name"],
+                    o["last_name"],
                     o["copies"],
                     o["status"],
                 ]
             )
     _audit_pickup(request, actor, org, edition_id, lists)
     return Response(
-        out.getvalue().encode(),
+        writer.take().encode(),
         media_type="text/csv",
         headers={"Content-Disposition": f'attachment; filename="pickup-{edition_id}.csv"'},
     )

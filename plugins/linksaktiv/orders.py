@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import AsyncIterator
 from typing import Any
 
 from core import db
-from core.api import Coverage, conflict, invalid, normalize_postal_code, not_found, utcnow
+from core.api import (
+    Coverage,
+    CsvWriter,
+    conflict,
+    invalid,
+    normalize_postal_code,
+    not_found,
+    utcnow,
+)
 from plugins.linksaktiv.config import config
 
 __all__ = [
     "NEXT",
-    "cell",
     "create_order",
     "decide_delivery",
     "distribution_report",
@@ -145,12 +150,6 @@ SHIPPING_COLUMNS = (
 )
 
 
-def cell(value: str | None) -> str:
-    """A text cell that spreadsheet programs do not run as a formula (OWASP CSV injection)."""
-    text = value or ""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 async def shipping_rows(
     org_id: int,
     edition_id: int | None,
@@ -158,12 +157,12 @@ async def shipping_rows(
     batch: int = 5000,
     shown: list[int] | None = None,
 ) -> AsyncIterator[bytes]:
-    """The shipping list as CSV, read in keyset batches so memory stays flat; the ids of the
-    people written go to ``shown`` (for the audit row written after the stream)."""
-    out = io.StringIO()
-    writer = csv.writer(out)
+    """The shipping list as CSV (core's formula-safe writer), read in keyset batches so memory
+    stays flat; the ids of the people written go to ``shown`` (for the audit row written
+    after the stream)."""
+    writer = CsvWriter()
     writer.writerow(SHIPPING_COLUMNS)
-    yield out.getvalue().encode()
+    yield writer.take().encode()
     last = 0
     where = "o.org_id = {} AND o.delivery = 'shipping' AND o.id > {}"
     extra: list[Any] = []
@@ -189,27 +188,25 @@ async def shipping_rows(
             return
         if shown is not None:
             shown.extend(r["person_id"] for r in rows)
-        out.seek(0)
-        out.truncate()
         for r in rows:
             bundles = -(-r["quantity"] // r["bundle_size"])
             writer.writerow(
                 (
                     r["id"],
-                    cell(r["title"]),
-                    cell(r["first_name"]),
-                    cell(r["last_name"]),
-                    cell(r["street"]),
-                    cell(r["postal_code"]),
-                    cell(r["city"]),
-                    cell(r["country"]),
+                    r["title"],
+                    r["first_name"],
+                    r["last_name"],
+                    r["street"],
+                    r["postal_code"],
+                    r["city"],
+                    r["country"],
                     r["quantity"],
                     bundles,
                     r["bundle_size"],
                     r["status"],
                 )
             )
-        yield out.getvalue().encode()
+        yield writer.take().encode()
         last = rows[-1]["id"]
 
 

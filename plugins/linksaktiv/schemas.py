@@ -7,6 +7,8 @@ from typing import Annotated, Literal
 
 import msgspec
 
+from core.api import AwareDatetime
+
 __all__ = [
     "ActivistOut",
     "CallIn",
@@ -74,12 +76,12 @@ class CallIn(msgspec.Struct, forbid_unknown_fields=True):
 
     title: Title
     kind: Literal["offline", "visit_link", "share_link", "event"]
-    starts_at: datetime
+    starts_at: AwareDatetime
     text: Annotated[str, msgspec.Meta(max_length=10_000)] = ""
     link: Annotated[str, msgspec.Meta(max_length=1000, pattern=r"^https?://")] | None = None
     event_id: int | None = None
     topics: Annotated[list[str], msgspec.Meta(max_length=50)] = []
-    deadline: datetime | None = None
+    deadline: AwareDatetime | None = None
 
 
 class CallOut(msgspec.Struct):

@@ -33,7 +33,7 @@ from core.api import current_runtime, link_keys, utcnow
 from core.mail.message import format_address
 from core.mail.service import UndeliverableMail
 from core.mail.transport import TemporaryMailError
-from core.templating import TemplateProblem
+from core.templating import TemplateProblem, render_off_loop
 from plugins.mailings.audience import deliverable_sql
 from plugins.mailings.render import PERSON_FIELDS, Renderer, message_id
 from plugins.mailings.sending import RECIPIENT_ATTEMPTS, freeze, maybe_finish
@@ -181,7 +181,7 @@ async def _attempt(
     recipient_id = person["recipient_id"]
     try:
         extra = await module_context(person["id"], mailing["org_id"])
-        rendered = renderer.render(person, recipient_id, extra)
+        rendered = await render_off_loop(renderer.render, person, recipient_id, extra)
     except TemplateProblem as exc:
         return "failed", str(exc)[:500]
     mailer = current_runtime().mailer

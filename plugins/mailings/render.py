@@ -1,6 +1,8 @@
 """Rendering a mailing for one person: Jinja2 (sandbox) → Markdown → branded text + HTML.
 
-The body is a template users write, so it renders in core's sandbox (errors carry the line).
+The body is a template users write, so it renders in core's sandbox with its limits (errors
+carry the line); :meth:`Renderer.render` is synchronous work that callers run in core's template
+threads (``render_off_loop``), never on the event loop.
 The result is Markdown: the text part shows it as written (Markdown reads well as plain text),
 the HTML part is rendered with cmarkgfm (bindings to cmark, the CommonMark reference
 implementation in C, about 60 times faster than a pure-Python parser; its safe default drops

@@ -8,6 +8,8 @@ from typing import Annotated, Any
 import msgspec
 from email_validator import EmailNotValidError, validate_email
 
+from core.api import AwareDatetime
+
 __all__ = [
     "AudienceOut",
     "MailingIn",
@@ -29,7 +31,6 @@ Subject = Annotated[str, msgspec.Meta(min_length=1, max_length=300)]
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 Body = Annotated[str, msgspec.Meta(max_length=200_000)]
 Url = Annotated[str, msgspec.Meta(pattern=r"^https?://", max_length=1000)]
-When = Annotated[datetime, msgspec.Meta(tz=True)]
 
 
 class MailingsConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -91,7 +92,7 @@ class MailingIn(msgspec.Struct, forbid_unknown_fields=True):
     reply_to: Address | None = None
     cta_url: Url | None = None
     cta_label: Annotated[str, msgspec.Meta(max_length=200)] | None = None
-    scheduled_at: When | None = None
+    scheduled_at: AwareDatetime | None = None
 
     def __post_init__(self) -> None:
         _check_addresses(self, ("sender_address", "reply_to"))
@@ -110,7 +111,7 @@ class MailingPatch(msgspec.Struct, forbid_unknown_fields=True):
     cta_label: Annotated[str, msgspec.Meta(max_length=200)] | msgspec.UnsetType | None = (
         msgspec.UNSET
     )
-    scheduled_at: When | msgspec.UnsetType | None = msgspec.UNSET
+    scheduled_at: AwareDatetime | msgspec.UnsetType | None = msgspec.UNSET
 
     def __post_init__(self) -> None:
         _check_addresses(self, ("sender_address", "reply_to"))

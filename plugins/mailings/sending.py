@@ -21,7 +21,7 @@ from core import db
 from core.api import conflict, current_runtime, invalid, utcnow
 from core.jobs.services import enqueue, enqueue_many
 from core.segments.compiler import compile_segment
-from core.templating import TemplateProblem
+from core.templating import TemplateProblem, render_off_loop
 from plugins.mailings.audience import audience_breakdown, deliverable_sql, segment_filters
 from plugins.mailings.services import config, renderer_for
 
@@ -123,7 +123,7 @@ async def _check_renders(mailing: dict[str, Any], filters: list[Any], org_path: 
     person = person or dict(SAMPLE_PERSON)
     extra = await module_context(person["id"], mailing["org_id"])
     try:
-        (await renderer_for(mailing)).render(person, 0, extra)
+        await render_off_loop((await renderer_for(mailing)).render, person, 0, extra)
     except TemplateProblem as exc:
         raise template_problem(exc) from exc
 

@@ -17,7 +17,7 @@ from core.api import (
     utcnow,
 )
 from core.pagination import Page, keyset_page
-from core.templating import TemplateProblem
+from core.templating import TemplateProblem, compile_user_template, render_off_loop
 from plugins.mailings.render import PERSON_FIELDS, Renderer
 from plugins.mailings.schemas import (
     MailingIn,
@@ -77,18 +77,14 @@ def template_problem(exc: TemplateProblem, field: str = "body") -> Exception:
     return invalid(field, f"{where}{exc.message}")
 
 
-def check_templates(subject: str, body: str) -> None:
-    """Compile-check subject and body (syntax errors with their line) before storing them."""
-    from jinja2 import TemplateSyntaxError
-    from jinja2.sandbox import SandboxedEnvironment
-
-    env = SandboxedEnvironment()
+async def check_templates(subject: str, body: str) -> None:
+    """Compile subject and body in core's sandbox, off the event loop, before storing them
+    (a syntax error or too deep nesting is a 422 with the field and line)."""
     for field, source in (("subject", subject), ("body", body)):
         try:
-            env.parse(source)
-        except TemplateSyntaxError as exc:
-            problem = TemplateProblem(exc.message or str(exc), exc.lineno)
-            raise template_problem(problem, field) from exc
+            await render_off_loop(compile_user_template, source)
+        except TemplateProblem as exc:
+            raise template_problem(exc, field) from exc
 
 
 async def stats_of(mailing_ids: list[int]) -> dict[int, MailingStats]:
@@ -215,7 +211,7 @@ async def create_mailing(org_id: int, org_path: str, data: MailingIn) -> dict[st
     Raises:
         Problem: 422 on ``sender_address`` when neither the body nor the unit names a sender.
     """
-    check_templates(data.subject, data.body)
+    await check_templates(data.subject, data.body)
     _check_audience(data.audience)
     values = to_row(data)
     if data.sender_address is None or data.sender_name is None:
@@ -241,7 +237,7 @@ async def patch_mailing(row: dict[str, Any], data: MailingPatch) -> dict[str, An
             "write a new one to change them.",
             field="audience" if "audience" in values else "scheduled_at",
         )
-    check_templates(values.get("subject", row["subject"]), values.get("body", row["body"]))
+    await check_templates(values.get("subject", row["subject"]), values.get("body", row["body"]))
     if "audience" in values:
         _check_audience(values["audience"])
     if values:
@@ -302,7 +298,7 @@ async def preview(mailing: dict[str, Any], person: dict[str, Any]) -> PreviewOut
     renderer = await renderer_for(mailing)
     extra = await module_context(person["id"], mailing["org_id"])
     try:
-        rendered = renderer.render(person, 0, extra)
+        rendered = await render_off_loop(renderer.render, person, 0, extra)
     except TemplateProblem as exc:
         raise template_problem(exc) from exc
     return PreviewOut(
@@ -318,7 +314,7 @@ async def send_test(mailing: dict[str, Any], email: str, person: dict[str, Any] 
     renderer = await renderer_for(mailing)
     extra = await module_context(person["id"], mailing["org_id"])
     try:
-        rendered = renderer.render(person, 0, extra)
+        rendered = await render_off_loop(renderer.render, person, 0, extra)
     except TemplateProblem as exc:
         raise template_problem(exc) from exc
     mail = rendered.mail

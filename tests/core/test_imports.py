@@ -409,3 +409,41 @@ async def test_only_imports_whose_process_died_are_marked_interrupted(app, clien
         just_started: ("running", None),
         live: ("done", None),
     }
+
+
+async def test_a_broken_row_further_down_is_a_422_naming_the_file_and_row(
+    app, client, admin_and_unit
+):
+    """A field over the csv module's 128 KiB limit after the header: the upload preview (row 3)
+    and the full check (row 30) answer 422 naming the file and the row, not a 500, and the
+    refused upload leaves no import behind; the job marks such an import failed."""
+    kv, admin = admin_and_unit
+    base = f"/api/orgs/{kv['id']}/people/imports/"
+
+    def with_big_field(row: int) -> bytes:
+        lines = [";".join(HEADER)]
+        for n in range(2, 40):
+            name = "x" * (140 * 1024) if n == row else f"Müller{n}"
+            lines.append(f"Anna;{name};p{n}@example.org;;10115;Mitglied;")
+        return ("\n".join(lines) + "\n").encode()
+
+    early = await client.post(
+        base, headers=admin.headers, files={"file": ("a.csv", with_big_field(3), "text/csv")}
+    )
+    assert early.status_code == 422, early.text
+    assert early.json()["type"] == "urn:orga:problem:import-unreadable"
+    [error] = early.json()["errors"]
+    assert error["field"] == "file" and error["message"].startswith("row 3: ")
+    assert await db.fetch("SELECT id FROM person_import") == []
+
+    late = await upload(client, kv["id"], admin.headers, with_big_field(30))
+    options = {"mapping": late["suggested_mapping"]}
+    check = await client.post(f"{base}{late['id']}/check", json=options, headers=admin.headers)
+    assert check.status_code == 422, check.text
+    assert check.json()["errors"][0]["message"].startswith("row 30: ")
+    confirm = await client.post(f"{base}{late['id']}/confirm", json=options, headers=admin.headers)
+    assert confirm.status_code == 202
+    await run_jobs(app)
+    state = await client.get(f"{base}{late['id']}", headers=admin.headers)
+    assert state.json()["status"] == "failed"
+    assert await db.fetch("SELECT id FROM person WHERE email LIKE 'p%@example.org'") == []

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import base64
+
+import msgspec
+import msgspec.inspect
+
 
 async def admin_of_root(factory):
     root = await factory.org("Bund", kind="federal")
@@ -84,3 +89,73 @@ async def test_unexpected_errors_leak_no_trace(client, factory, monkeypatch):
     assert response.status_code == 500
     assert response.headers["content-type"].startswith("application/problem+json")
     assert "secret" not in response.text and "Traceback" not in response.text
+
+
+async def test_deeply_nested_json_is_a_400_naming_the_body(client):
+    """100,000 levels of ``[`` used to exhaust the decoder's recursion (a 500)."""
+    for body in ("[" * 100_000 + "]" * 100_000, '{"email": ' + "[" * 100_000):
+        response = await client.post(
+            "/api/auth/login", content=body, headers={"content-type": "application/json"}
+        )
+        assert response.status_code == 400, response.text
+        assert response.headers["content-type"].startswith("application/problem+json")
+        assert response.json()["errors"][0]["field"] == "body"
+
+
+def _cursor(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+async def test_a_cursor_of_the_wrong_shape_is_a_422_naming_it(client, factory):
+    """Well-formed JSON in the cursor that is not the page's sort key (a string, a nested list,
+    null, a key of another list) used to reach ``int(…)`` and answer 500."""
+    root, admin = await admin_of_root(factory)
+    base = f"/api/orgs/{root['id']}"
+    wrong = [b'["x"]', b"[[1]]", b"[null]", b"[]", b'{"id": 1}', b'"x"']
+    for path, good in (
+        ("/people", b"[1]"),
+        ("/people/duplicates", b'[0, "a"]'),
+        ("/audit", b"[5]"),
+    ):
+        ok = await client.get(base + path, params={"cursor": _cursor(good)}, headers=admin.headers)
+        assert ok.status_code == 200, (path, ok.text)
+        for raw in [*wrong, b'[0, "a"]' if path != "/people/duplicates" else b"[1]"]:
+            response = await client.get(
+                base + path, params={"cursor": _cursor(raw)}, headers=admin.headers
+            )
+            assert response.status_code == 422, (path, raw, response.text)
+            assert response.json()["errors"][0]["field"] == "cursor"
+
+
+def _naive_times(info: msgspec.inspect.Type, path: str, seen: set) -> list[str]:
+    """Paths of the datetime fields in a request body type that accept a naive time."""
+    if isinstance(info, msgspec.inspect.DateTimeType):
+        return [path] if info.tz is not True else []
+    if isinstance(info, msgspec.inspect.StructType):
+        if info.cls in seen:
+            return []
+        seen.add(info.cls)
+        return [
+            found
+            for field in info.fields
+            for found in _naive_times(field.type, f"{path}.{field.name}", seen)
+        ]
+    found = []
+    for value in msgspec.structs.asdict(info).values():
+        for item in value if isinstance(value, tuple) else (value,):
+            if isinstance(item, msgspec.inspect.Type):
+                found += _naive_times(item, path, seen)
+    return found
+
+
+def test_every_time_in_a_request_body_must_carry_its_offset(app):
+    """A naive time compared with the aware ones orga stores raises TypeError (the probe's 500
+    on linksaktiv calls): every body field of type datetime is core's ``AwareDatetime``."""
+    naive = []
+    for route in app.routes:
+        for handler in getattr(route, "route_handlers", []):
+            data = handler.parsed_fn_signature.parameters.get("data")
+            if data is not None:
+                info = msgspec.inspect.type_info(data.annotation)
+                naive += _naive_times(info, f"{handler.handler_name}:data", set())
+    assert naive == []

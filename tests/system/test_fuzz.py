@@ -1,6 +1,8 @@
 """API fuzzing: schemathesis generates requests from the app's own OpenAPI schema and sends
 them over real HTTP to ``orga serve``, as an admin and as a caller. No 5xx, every response
-matches its documented schema, every problem is ``application/problem+json``.
+matches its documented schema, every problem is ``application/problem+json``. Beside it,
+hypothesis sends malformed bodies (deep nesting, wrong types, broken bytes) to the public
+login and join endpoints.
 
 Bounded: ``ORGA_FUZZ_EXAMPLES`` examples per operation (default 8).
 """
@@ -10,10 +12,12 @@ from __future__ import annotations
 import asyncio
 import os
 
+import msgspec
 import pytest
 import requests
 import schemathesis
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from schemathesis.checks import (
     content_type_conformance,
     not_a_server_error,
@@ -104,3 +108,56 @@ def _fuzz(base_url: str, world: dict) -> list[str]:
 async def test_fuzz_the_api(live_server, world):
     problems = await asyncio.to_thread(_fuzz, live_server.url, world)
     assert problems == [], "\n".join(sorted(set(problems))[:40])
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=30),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner),
+    max_leaves=20,
+)
+_FIELDS = ["email", "password", "first_name", "last_name", "postal_code", "consent"]
+_FIELDS += ["consent_wording", "phone", "topics", "help", "source", "ref"]
+
+
+@st.composite
+def _nested(draw) -> bytes:
+    """``[[[…`` or ``{"a": {"a": …`` thousands of levels deep, closed or not, maybe in a field."""
+    depth = draw(st.integers(min_value=500, max_value=200_000))
+    opener, closer = draw(st.sampled_from([("[", "]"), ('{"a":', "}")]))
+    inner = opener * depth + ("1" + closer * depth if draw(st.booleans()) else "")
+    field = draw(st.sampled_from(_FIELDS))
+    return (f'{{"{field}": {inner}}}' if draw(st.booleans()) else inner).encode()
+
+
+_BODIES = (
+    _nested()
+    | st.dictionaries(st.sampled_from(_FIELDS) | st.text(max_size=8), _JSON).map(
+        lambda d: msgspec.json.encode(d)
+    )
+    | _JSON.map(lambda v: msgspec.json.encode(v))
+    | st.binary(max_size=200)
+)
+
+
+async def test_malformed_bodies_on_login_and_join_never_answer_5xx(client, factory):
+    """Property: whatever body arrives at the public login and join endpoints, the answer is a
+    problem document below 500."""
+    root = await factory.org("Bund", kind="federal")
+    await factory.enable(root["id"], "linksaktiv")
+    loop = asyncio.get_running_loop()
+
+    @settings(max_examples=150, deadline=None, database=None)
+    @given(
+        path=st.sampled_from(["/api/auth/login", "/p/linksaktiv/api/join"]),
+        body=_BODIES,
+        media_type=st.sampled_from(["application/json", "text/plain", ""]),
+    )
+    def check(path: str, body: bytes, media_type: str) -> None:
+        headers = {"content-type": media_type} if media_type else {}
+        request = client.post(path, content=body, headers=headers)
+        response = asyncio.run_coroutine_threadsafe(request, loop).result()
+        assert response.status_code < 500, (path, body[:200], response.text[:300])
+        if response.status_code >= 400:
+            assert response.headers["content-type"].startswith("application/problem+json")
+
+    await asyncio.to_thread(check)

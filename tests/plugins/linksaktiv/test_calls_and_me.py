@@ -314,3 +314,42 @@ class TestMyEventsThroughTheHook:
         await factory.enable(party.state["id"], "agenda")
         page = await client.get("/p/linksaktiv/me", params={"t": await me_token(app, rosa)})
         assert "Meine Termine" in page.text and "Sommerfest Leipzig" in page.text
+
+
+async def test_a_naive_deadline_beside_an_aware_start_is_a_422(client, party):
+    """Comparing the two used to raise TypeError (a 500); every time in a request body must
+    carry its offset."""
+    body = {"title": "T", "kind": "offline", "starts_at": "2026-01-01T00:00:00Z"}
+    for field, value in (("deadline", "2026-02-01T00:00:00"), ("starts_at", "2026-01-01T00:00:00")):
+        response = await client.post(
+            api(party.leipzig, "/calls"), json=body | {field: value}, headers=party.admin.headers
+        )
+        assert response.status_code == 422, response.text
+        assert response.json()["errors"][0]["field"] == field
+
+
+async def test_non_numeric_ids_in_the_personal_page_forms_show_the_page_with_the_error(
+    app, client, party
+):
+    rosa = await confirmed_activist(app, client)
+    token = me_token(app, rosa)
+    for form in (
+        {"action": "done", "call_id": "abc"},
+        {"action": "order", "edition_id": "1 OR 1=1"},
+        {"action": "report", "order_id": "x"},
+        {"action": "report", "order_id": "99999999999999999999"},
+    ):
+        page = await client.post("/p/linksaktiv/me", data={"t": token, **form})
+        assert page.status_code == 422, (form, page.text[:300])
+        assert page.headers["content-type"].startswith("text/html")
+        assert "whole number" in page.text or "out of range" in page.text
+
+
+async def test_deeply_nested_json_on_join_is_a_400(client, party):
+    response = await client.post(
+        "/p/linksaktiv/api/join",
+        content="[" * 100_000 + "]" * 100_000,
+        headers={"content-type": "application/json"},
+    )
+    assert response.status_code == 400, response.text
+    assert response.json()["errors"][0]["field"] == "body"

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import re
+import time
 
 import dkim
 from cryptography.hazmat.primitives import serialization
@@ -420,3 +422,51 @@ async def test_pause_during_a_running_send_then_resume_delivers_each_once(
     assert len(addresses) == 300 and set(addresses.values()) == {1}
     done = (await client.get(base, headers=headers)).json()
     assert done["state"] == "sent" and done["stats"]["delivered"] == 300
+
+
+FAN_OUT = "{% macro f(n) %}{% if n %}{{ f(n-1) }}{{ f(n-1) }}{% endif %}{% endmacro %}{{ f(19) }}"
+
+
+async def test_hostile_templates_are_a_422_and_never_stall_other_requests(client, unit, factory):
+    """``{{ 7 ** 15000000 }}`` froze every request for 16 s (folded while compiling), nested
+    loops for 10 s. Now saving compiles in the template threads, a preview stops at a limit
+    with the reason, and while a render uses its whole time budget other requests answer."""
+    person = await factory.person(unit["org"]["id"], first_name="Jürgen", email="j@example.org")
+    mailing = await create(client, unit)
+    url = f"{unit['base']}/{mailing['id']}"
+    headers = unit["organizer"].headers
+
+    async def preview_of(body: str):
+        saved = await client.patch(url, json={"body": body}, headers=headers)
+        assert saved.status_code == 200, saved.text
+        return await client.post(
+            f"{url}/preview", json={"person_id": person["id"]}, headers=headers
+        )
+
+    loops = "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}"
+    for body, reason in (
+        ("{{ 7 ** 15000000 }}", "beyond 4096 bits"),
+        ("Hallo\n{{ (9999999**9999)|string }}", "line 2: a number beyond 4096 bits"),
+        (loops, "loop iterations"),
+    ):
+        started = time.monotonic()
+        response = await preview_of(body)
+        assert time.monotonic() - started < 3
+        assert response.status_code == 422, response.text
+        [error] = response.json()["errors"]
+        assert error["field"] == "body" and reason in error["message"]
+
+    saved = await client.patch(url, json={"body": FAN_OUT}, headers=headers)
+    assert saved.status_code == 200
+    hostile = asyncio.create_task(
+        client.post(f"{url}/preview", json={"person_id": person["id"]}, headers=headers)
+    )
+    started = time.monotonic()
+    await asyncio.sleep(0.3)  # the hostile render is under way (in a template thread)
+    health = await client.get("/api/health")
+    assert health.status_code == 200
+    assert time.monotonic() - started < 1.3  # the sleep, then an answer in under a second
+    assert not hostile.done()  # the hostile render was still running meanwhile
+    response = await hostile
+    assert response.status_code == 422
+    assert "took longer than 2 s" in response.json()["errors"][0]["message"]
