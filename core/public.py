@@ -112,9 +112,9 @@ def form_int(form: Any, field: str, default: int = 0) -> int:
     try:
         value = int(raw)
     except ValueError:
-        raise invalid(field, "must be a whole number") from None
+        raise invalid(field, N_("Please enter a whole number.")) from None
     if not -(2**31) <= value < 2**31:
-        raise invalid(field, "out of range")
+        raise invalid(field, N_("This number is out of range."))
     return value
 
 

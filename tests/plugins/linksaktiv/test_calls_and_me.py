@@ -332,7 +332,7 @@ async def test_non_numeric_ids_in_the_personal_page_forms_show_the_page_with_the
     app, client, party
 ):
     rosa = await confirmed_activist(app, client)
-    token = me_token(app, rosa)
+    token = await me_token(app, rosa)
     for form in (
         {"action": "done", "call_id": "abc"},
         {"action": "order", "edition_id": "1 OR 1=1"},
@@ -342,7 +342,7 @@ async def test_non_numeric_ids_in_the_personal_page_forms_show_the_page_with_the
         page = await client.post("/p/linksaktiv/me", data={"t": token, **form})
         assert page.status_code == 422, (form, page.text[:300])
         assert page.headers["content-type"].startswith("text/html")
-        assert "whole number" in page.text or "out of range" in page.text
+        assert "ganze Zahl" in page.text or "außerhalb des erlaubten Bereichs" in page.text
 
 
 async def test_deeply_nested_json_on_join_is_a_400(client, party):
