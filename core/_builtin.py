@@ -66,9 +66,13 @@ def register_permissions() -> tuple[Permission, ...]:
 @hookimpl
 def register_pages() -> ConsolePages:
     """Core's own console pages under ``/app/orgs/{org_id}``, through the modules' hook."""
+    from core.people.pages import people_pages
     from core.web.home import start_page
 
     return ConsolePages(
-        handlers=[start_page],
-        menu=[MenuItem(label=N_("Overview"), path="", order=0)],
+        handlers=[start_page, *people_pages()],
+        menu=[
+            MenuItem(label=N_("Overview"), path="", order=0),
+            MenuItem(label=N_("People"), path="people", permission="people.view", order=10),
+        ],
     )

@@ -339,11 +339,14 @@ class OrgaFactory:
 
     async def person(self, org: int, **fields: Any) -> dict[str, Any]:
         """A person with home unit ``org``; ``phones`` (list of E.164) go to person_phone."""
-        from core.people.services import refresh_phone_flag
+        from core.people.services import name_keys, refresh_phone_flag
         from core.people.tables import Person, PersonPhone
 
         phones = fields.pop("phones", [])
         values = {"first_name": "Erika", "last_name": "Mustermann", **fields}
+        values["first_key"], values["last_key"] = name_keys(
+            values["first_name"], values["last_name"]
+        )
         rows = await Person.insert(Person(home_org=org, **values)).run()
         for position, phone in enumerate(phones):
             await PersonPhone.insert(

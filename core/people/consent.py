@@ -14,7 +14,13 @@ from core import db
 from core.people.schemas import ConsentIn, ConsentOut
 from core.people.tables import ConsentEvent
 
-__all__ = ["contactable_sql", "current_consents", "not_opted_out_sql", "record_consent"]
+__all__ = [
+    "consent_history",
+    "contactable_sql",
+    "current_consents",
+    "not_opted_out_sql",
+    "record_consent",
+]
 
 
 async def record_consent(
@@ -94,4 +100,14 @@ def not_opted_out_sql(channel: str, alias: str = "p", purpose: str = "general") 
         f"WHERE ce.person_id = {alias}.id AND ce.channel = '{channel}' "
         f"AND ce.purpose = '{purpose}' AND ce.status <> 'pending' "
         "ORDER BY ce.id DESC LIMIT 1), 'none') <> 'withdrawn')"
+    )
+
+
+async def consent_history(person_id: int) -> list[dict[str, Any]]:
+    """Every consent event of the person, newest first, with the wording shown at the time
+    (the proof under Art. 7(1))."""
+    return await db.fetch(
+        "SELECT channel, purpose, status, source, reference, wording, at FROM consent_event "
+        "WHERE person_id = {} ORDER BY id DESC",
+        person_id,
     )

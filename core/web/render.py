@@ -91,7 +91,14 @@ async def _menu(request: Request, actor: Any, org: Any) -> list[dict[str, Any]]:
             continue
         prefix = f"/app/orgs/{org.id}" + ("" if module == "core" else f"/{module}")
         href = f"{prefix}/{item.path}".rstrip("/") if item.path else prefix
-        entries.append({"label": gettext(item.label, locale), "href": href, "order": item.order})
+        entries.append(
+            {
+                "label": gettext(item.label, locale),
+                "href": href,
+                "order": item.order,
+                "current": False,
+            }
+        )
     entries.sort(key=lambda e: e["order"])
     here = request.url.path.rstrip("/")
     matches = [e for e in entries if here == e["href"] or here.startswith(e["href"] + "/")]

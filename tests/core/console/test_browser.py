@@ -42,3 +42,50 @@ async def test_login_by_keyboard_start_page_and_account(
     await page.wait_for_url("**/app/account")
     assert "Gespeichert" in await page.inner_text("[role=status]")
     await assert_accessible(page)
+
+
+async def test_people_pages_by_keyboard_and_accessible(
+    client, factory, live_server, console_page, screenshot_dir
+):
+    district = await factory.org("KV Leipzig")
+    user = await factory.user("admin", district["id"])
+    rosa = await factory.person(
+        district["id"],
+        first_name="Rosa",
+        last_name="Luxemburg",
+        email="rosa@example.org",
+        phones=["+4934112345678"],
+        member_status="member",
+        notes="Mitgliederversammlungsleitung",
+    )
+    for n in range(12):
+        await factory.person(district["id"], first_name=f"Person{n}", last_name="Beispiel")
+    page = console_page
+    await page.goto(live_server.url + "/app/login")
+    await page.fill("#f-email", user.email)
+    await page.fill("#f-password", TEST_PASSWORD)
+    await page.press("#f-password", "Enter")
+    await page.wait_for_url(f"**/app/orgs/{district['id']}")
+    await page.click("nav.menu >> text=Personen")
+    await page.wait_for_url("**/people")
+    await page.fill("#f-q", "rosa")
+    await page.press("#f-q", "Enter")
+    await page.wait_for_url("**/people?q=rosa*")
+    assert "Rosa Luxemburg" in await page.inner_text("main table")
+    await assert_accessible(page)
+    await page.screenshot(path=str(screenshot_dir / "console-people.png"), full_page=True)
+    await page.click("text=Rosa Luxemburg")
+    await page.wait_for_url(f"**/people/{rosa['id']}")
+    assert "Mitgliederversammlungsleitung" in await page.inner_text("main")
+    await assert_accessible(page)
+    await page.screenshot(path=str(screenshot_dir / "console-person.png"), full_page=True)
+    await page.click("text=Bearbeiten")
+    await page.wait_for_url("**/edit")
+    await page.fill("#f-city", "Leipzig")
+    await page.click("main form button[type=submit]")
+    await page.wait_for_url(f"**/people/{rosa['id']}")
+    assert "Leipzig" in await page.inner_text("main")
+    await page.goto(page.url + "/edit")
+    await assert_accessible(page)
+    await page.goto(live_server.url + f"/app/orgs/{district['id']}/people/{rosa['id']}/erase")
+    await assert_accessible(page)

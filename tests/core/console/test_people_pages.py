@@ -1,0 +1,114 @@
+"""The console's people pages over HTTP (issue #24): search, a person (audited), create and
+edit with errors beside the fields, export, erasure with a typed confirmation, 404 across
+units."""
+
+from __future__ import annotations
+
+from core import db
+from core.audit.services import flush_list_reads
+from tests.core.console.helpers import console_login, csrf_of
+
+
+async def _organizer(factory, client, role="admin"):
+    root = await factory.org("Bund")
+    leipzig = await factory.org("KV Leipzig", parent=root["id"])
+    dresden = await factory.org("KV Dresden", parent=root["id"])
+    user = await factory.user(role, leipzig["id"])
+    await console_login(client, user.email)
+    return leipzig, dresden, user
+
+
+async def test_search_finds_people_and_each_page_is_audited(app, client, factory):
+    leipzig, dresden, _user = await _organizer(factory, client)
+    rosa = await factory.person(leipzig["id"], first_name="Rosa", last_name="Luxemburg")
+    await factory.person(leipzig["id"], first_name="Karl", last_name="Liebknecht")
+    await factory.person(dresden["id"], first_name="Rosa", last_name="Anders")
+    page = await client.get(f"/app/orgs/{leipzig['id']}/people", params={"q": "rosa"})
+    assert page.status_code == 200
+    assert "Rosa Luxemburg" in page.text and "Liebknecht" not in page.text
+    assert "Anders" not in page.text  # another district
+    await flush_list_reads(app)
+    rows = await db.fetch("SELECT detail FROM audit_log WHERE action = 'people.listed'")
+    assert rows and str(rosa["id"]) in str(rows[-1]["detail"])
+
+
+async def test_a_person_page_is_an_audited_read_and_404_across_units(client, factory):
+    leipzig, dresden, user = await _organizer(factory, client)
+    rosa = await factory.person(leipzig["id"], first_name="Rosa", notes="Spendet")
+    other = await factory.person(dresden["id"], first_name="Fremd")
+    page = await client.get(f"/app/orgs/{leipzig['id']}/people/{rosa['id']}")
+    assert page.status_code == 200 and "Spendet" in page.text
+    read = await db.fetch(
+        "SELECT user_id FROM audit_log WHERE action = 'person.read' AND object_id = {}",
+        rosa["id"],
+    )
+    assert read == [{"user_id": user.id}]
+    hidden = await client.get(f"/app/orgs/{leipzig['id']}/people/{other['id']}")
+    assert hidden.status_code == 404 and "Fremd" not in hidden.text
+
+
+async def test_create_and_edit_show_errors_beside_the_field_and_save(client, factory):
+    leipzig, _dresden, _user = await _organizer(factory, client)
+    new = await client.get(f"/app/orgs/{leipzig['id']}/people/new")
+    bad = await client.post(
+        f"/app/orgs/{leipzig['id']}/people/new",
+        data={"first_name": "Clara", "email": "not-an-address", "_csrf": csrf_of(new.text)},
+    )
+    assert bad.status_code == 422
+    assert 'id="f-email-error"' in bad.text and 'aria-invalid="true"' in bad.text
+    assert 'value="Clara"' in bad.text  # nothing typed is lost
+    assert await db.fetch("SELECT id FROM person") == []
+    made = await client.post(
+        f"/app/orgs/{leipzig['id']}/people/new",
+        data={
+            "first_name": "Clara",
+            "last_name": "Zetkin",
+            "email": "clara@example.org",
+            "phones": "0341 1234567",
+            "tags": "Infostand, Zeitung",
+            "_csrf": csrf_of(new.text),
+        },
+    )
+    assert made.status_code == 303
+    person = await db.fetch_one("SELECT id, email, has_phone FROM person")
+    assert person["email"] == "clara@example.org" and person["has_phone"]
+    edit = await client.get(f"/app/orgs/{leipzig['id']}/people/{person['id']}/edit")
+    assert 'value="Zetkin"' in edit.text
+    saved = await client.post(
+        f"/app/orgs/{leipzig['id']}/people/{person['id']}/edit",
+        data={
+            "first_name": "Clara",
+            "last_name": "Zetkin",
+            "email": "clara@example.org",
+            "member_status": "member",
+            "_csrf": csrf_of(edit.text),
+        },
+    )
+    assert saved.status_code == 303
+    row = await db.fetch_one("SELECT member_status FROM person WHERE id = {}", person["id"])
+    assert row["member_status"] == "member"
+    changed = await db.fetch("SELECT action FROM audit_log WHERE object_id = {}", person["id"])
+    assert {"action": "person.created"} in changed and {"action": "person.changed"} in changed
+
+
+async def test_export_and_erasure_with_the_typed_word(client, factory):
+    leipzig, _dresden, _user = await _organizer(factory, client)
+    rosa = await factory.person(leipzig["id"], first_name="Rosa", email="rosa@example.org")
+    base = f"/app/orgs/{leipzig['id']}/people/{rosa['id']}"
+    export = await client.get(f"{base}/export")
+    assert export.status_code == 200 and export.headers["content-type"] == "application/zip"
+    ask = await client.get(f"{base}/erase")
+    wrong = await client.post(f"{base}/erase", data={"confirm": "ja", "_csrf": csrf_of(ask.text)})
+    assert wrong.status_code == 422 and await db.fetch("SELECT id FROM person") != []
+    gone = await client.post(
+        f"{base}/erase", data={"confirm": "LÖSCHEN", "_csrf": csrf_of(ask.text)}
+    )
+    assert gone.status_code == 303
+    assert await db.fetch("SELECT id FROM person") == []
+
+
+async def test_a_caller_sees_no_people_menu_and_no_people(client, factory):
+    leipzig, _dresden, _user = await _organizer(factory, client, role="caller")
+    start = await client.get(f"/app/orgs/{leipzig['id']}")
+    assert f'href="/app/orgs/{leipzig["id"]}/people"' not in start.text
+    assert (await client.get(f"/app/orgs/{leipzig['id']}/people")).status_code == 403
