@@ -4,6 +4,9 @@ Piccolo keeps the engine on each table class and finds migrations through ``PICC
 :func:`activate` points both at the engine and apps of one running orga (the CLI, the server
 or a test). Service code uses :func:`transaction`, :func:`fetch` and :func:`execute`, which work
 the same on SQLite and PostgreSQL and join the current transaction when there is one.
+
+Inside an HTTP request they also join the request's unit of work (``core._unit``): everything
+a request writes commits together when it succeeds and is rolled back when it is refused.
 """
 
 from __future__ import annotations
@@ -26,11 +29,14 @@ from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.querystring import QueryString
 
-from core import piccolo_conf
+from core import _unit, piccolo_conf
+from core._postgres import UnitPostgresEngine
 from core._sqlite import PooledSQLiteEngine
 
 __all__ = [
+    "REQUEST_TRANSACTION",
     "activate",
+    "after_commit",
     "bulk_insert",
     "close_engine",
     "create_engine",
@@ -42,10 +48,21 @@ __all__ = [
     "json_value",
     "migrate",
     "open_engine",
+    "outside_request",
     "pending_migrations",
     "postgres_params",
     "transaction",
+    "unit_of_work",
 ]
+
+REQUEST_TRANSACTION = "request_transaction"
+"""Route option: ``opt={REQUEST_TRANSACTION: False}`` runs a handler without the request's
+unit of work. Only for hot paths whose writes are one statement or one transaction each and
+that refuse before writing (the caller's ``next``); see docs/design.md."""
+
+after_commit = _unit.after_commit
+outside_request = _unit.outside_request
+unit_of_work = _unit.open_unit
 
 
 def postgres_params(url: str) -> dict[str, Any]:
@@ -72,7 +89,7 @@ def create_engine(url: str) -> Engine:
         parent = os.path.dirname(os.path.abspath(path))
         os.makedirs(parent, exist_ok=True)
         return PooledSQLiteEngine(path=path)
-    return PostgresEngine(config=postgres_params(url))
+    return UnitPostgresEngine(config=postgres_params(url))
 
 
 async def _keep_session(connection: Any) -> None:
@@ -125,8 +142,13 @@ def is_postgres() -> bool:
 
 
 def transaction():
-    """A write transaction (IMMEDIATE on SQLite); nested calls join the outer one."""
+    """A write transaction (IMMEDIATE on SQLite); nested calls join the outer one. Inside a
+    request it is part of the request's transaction and still all or nothing on its own."""
     return piccolo_conf.DB.transaction()
+
+
+def _current_transaction() -> Any:
+    return piccolo_conf.DB.current_transaction.get() or _unit.joined()
 
 
 def json_value(value: Any) -> Any:
@@ -147,23 +169,16 @@ def _numbered(sql: str) -> str:
     return "".join(parts)
 
 
-async def _postgres_fetch(engine_: PostgresEngine, sql: str, args: Sequence[Any]) -> list[Any]:
-    """Raw SQL straight on asyncpg: the current transaction's connection, else one from the
-    pool. Skips Piccolo's query building, which costs as much as the round trip itself."""
-    query = _numbered(sql)
-    current = engine_.current_transaction.get()
-    if current is not None:
-        return await current.connection.fetch(query, *args)
-    if engine_.pool is None:  # before open_engine (a one-off command)
-        return await engine_.run_querystring(QueryString(sql, *args))
-    async with engine_.pool.acquire() as connection:
-        return await connection.fetch(query, *args)
+async def _postgres_fetch(engine_: UnitPostgresEngine, sql: str, args: Sequence[Any]) -> list[Any]:
+    """Raw SQL straight on asyncpg (the current transaction's connection, else one from the
+    pool). Skips Piccolo's query building, which costs as much as the round trip itself."""
+    return await engine_.fetch_numbered(_numbered(sql), args, _unit.writes(sql))
 
 
 async def fetch(sql: str, *args: Any) -> list[dict[str, Any]]:
     """Run raw SQL with ``{}`` placeholders and return rows as dicts."""
     engine_ = piccolo_conf.DB
-    if isinstance(engine_, PostgresEngine):
+    if isinstance(engine_, UnitPostgresEngine):
         return [dict(row) for row in await _postgres_fetch(engine_, sql, args)]
     return engine_.transform_response_to_dicts(
         await engine_.run_querystring(QueryString(sql, *args))
@@ -179,7 +194,7 @@ async def fetch_one(sql: str, *args: Any) -> dict[str, Any] | None:
 async def execute(sql: str, *args: Any) -> None:
     """Run a raw statement with ``{}`` placeholders."""
     engine_ = piccolo_conf.DB
-    if isinstance(engine_, PostgresEngine):
+    if isinstance(engine_, UnitPostgresEngine):
         await _postgres_fetch(engine_, sql, args)
         return
     await engine_.run_querystring(QueryString(sql, *args))
@@ -194,7 +209,7 @@ async def bulk_insert(table: str, columns: Sequence[str], rows: list[tuple[Any, 
     """
     if not rows:
         return
-    current = piccolo_conf.DB.current_transaction.get()
+    current = _current_transaction()
     if current is None:
         async with transaction():
             await bulk_insert(table, columns, rows)

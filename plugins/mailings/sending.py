@@ -43,7 +43,7 @@ CHUNK = 25  # recipients per send job: one claim and one completion serve 25 mai
 def _wake() -> None:
     worker = current_runtime().worker
     if worker is not None:
-        worker.wake()
+        db.after_commit(worker.wake)  # the jobs are there to claim once the request commits
 
 
 async def _set_state(mailing_id: int, new: str, old: tuple[str, ...], **extra: Any) -> bool:

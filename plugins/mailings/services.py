@@ -307,4 +307,4 @@ async def send_test(mailing: dict[str, Any], email: str, person: dict[str, Any] 
         headers=rendered.headers,
     )
     if runtime.worker is not None:
-        runtime.worker.wake()
+        db.after_commit(runtime.worker.wake)
