@@ -14,6 +14,7 @@ import pytest
 from litestar import post
 
 from core import Module, ModuleRoutes, db, hookimpl
+from core.auth.services import assign_role
 from core.orgs.tables import OrgUnit
 from core.problems import Problem, invalid
 
@@ -129,3 +130,91 @@ async def test_outside_request_after_the_first_write_is_an_error_not_a_hang(clie
     async with db.transaction():
         await _unit("afterwards")
     assert await _names() == {"afterwards"}
+
+
+async def snapshot() -> dict[str, list[str]]:
+    """Every row of every table, each table's rows in a fixed order."""
+    if db.is_postgres():
+        sql = "SELECT tablename AS name FROM pg_tables WHERE schemaname = 'public'"
+    else:
+        sql = "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+    tables = sorted(r["name"] for r in await db.fetch(sql))
+    return {
+        t: sorted(repr(sorted(r.items())) for r in await db.fetch(f"SELECT * FROM {t}"))
+        for t in tables
+    }
+
+
+@pytest.fixture
+async def refusal_tree(factory):
+    root = await factory.org("Bund", kind="federal")
+    state = await factory.org("Sachsen", kind="state", parent=root["id"])
+    district = await factory.org("KV Leipzig", parent=state["id"])
+    other = await factory.org("KV Dresden", parent=state["id"])
+    district_admin = await factory.user("admin", district["id"])
+    await assign_role(district_admin.id, other["id"], "viewer", by=None)
+    root_admin = await factory.user("admin", root["id"])
+    return {
+        "root": root,
+        "state": state,
+        "district": district,
+        "child": await factory.org("OV Süd", parent=district["id"]),
+        "other": other,
+        "district_admin": district_admin,
+        "root_admin": root_admin,
+    }
+
+
+def refusals(t: dict[str, Any]) -> list[tuple[str, str, dict[str, Any], Any, int]]:
+    """(method, url, json, user, expected status) of requests core refuses, several of which
+    wrote before they found the reason (the rename before the move)."""
+    district, child = t["district"]["id"], t["child"]["id"]
+    return [
+        # rename, then a move below itself
+        ("PATCH", f"/api/orgs/{district}", {"name": "X", "parent_id": child}, "root_admin", 409),
+        # rename, then a parent that does not exist
+        ("PATCH", f"/api/orgs/{district}", {"name": "X", "parent_id": 99999}, "root_admin", 422),
+        # rename, then a parent the district admin sees but may not manage
+        (
+            "PATCH",
+            f"/api/orgs/{child}",
+            {"name": "X", "parent_id": t["other"]["id"]},
+            "district_admin",
+            403,
+        ),
+    ]
+
+
+async def test_every_refusal_of_core_routes_changes_nothing(client, refusal_tree):
+    t = refusal_tree
+    for method, url, body, user, status in refusals(t):
+        before = await snapshot()
+        response = await client.request(method, url, json=body, headers=t[user].headers)
+        assert response.status_code == status, (method, url, response.text)
+        assert await snapshot() == before, (method, url, body)
+
+
+async def test_import_upload_refused_for_its_mapping_keeps_no_import_row(client, refusal_tree):
+    t = refusal_tree
+    before = await snapshot()
+    response = await client.post(
+        f"/api/orgs/{t['district']['id']}/people/imports/",
+        headers=t["root_admin"].headers,
+        files={"file": ("leute.csv", b"Vorname;Nachname\nAnna;A\n", "text/csv")},
+        data={"mapping": '{"Vorname": "no_such_field"}'},
+    )
+    assert response.status_code == 422, response.text
+    assert await snapshot() == before
+
+
+async def test_a_failed_login_still_counts(client, refusal_tree):
+    """The one refusal that must write: the throttle rests on it (``outside_request``)."""
+    before = await snapshot()
+    response = await client.post(
+        "/api/auth/login",
+        json={"email": refusal_tree["root_admin"].email, "password": "wrong wrong wrong"},
+    )
+    assert response.status_code == 401
+    after = await snapshot()
+    changed = {t for t in after if after[t] != before[t]}
+    assert changed == {"login_attempt", "audit_log"}
