@@ -182,6 +182,25 @@ def refusals(t: dict[str, Any]) -> list[tuple[str, str, dict[str, Any], Any, int
             "district_admin",
             403,
         ),
+        # a member with a role that does not exist, for an address without an account
+        (
+            "POST",
+            f"/api/orgs/{district}/members",
+            {"email": "new@example.org", "role": "boss"},
+            "district_admin",
+            422,
+        ),
+        # a member by the id of a user the district admin does not see
+        (
+            "POST",
+            f"/api/orgs/{district}/members",
+            {"user_id": t["root_admin"].id, "role": "viewer"},
+            "district_admin",
+            422,
+        ),
+        # codes the root answers for, claimed by a district admin
+        ("PUT", f"/api/orgs/{child}/postcodes", {"postal_codes": ["10115"]}, "district_admin", 403),
+        ("PUT", f"/api/orgs/{child}/postcodes", {"postal_codes": ["1-0"]}, "district_admin", 422),
     ]
 
 
