@@ -28,6 +28,7 @@ __all__ = [
     "UnitOfWork",
     "after_commit",
     "joined",
+    "on_success",
     "open_unit",
     "outside_request",
     "writes",
@@ -75,20 +76,33 @@ class UnitOfWork:
         self.transaction: UnitTransaction | None = None
         self.ended = False
         self._after_commit: list[Callable[[], None]] = []
+        self._on_success: list[Callable[[], Awaitable[Any]]] = []
+        self._held_in_transaction: list[Callable[[], Awaitable[Any]]] = []
 
     def _live(self) -> bool:
         return not self.ended and asyncio.current_task() is self.task
 
     async def begin(self) -> UnitTransaction:
-        """Open the request's transaction (the first write needs it)."""
+        """Open the request's transaction (the first write needs it); the writes held by
+        :func:`on_success` go first, so rows keep the order they were made in."""
         transaction = self.engine.unit_transaction()
         await transaction.open()
         self.transaction = transaction
+        self._held_in_transaction, self._on_success = self._on_success, []
+        try:
+            for write in self._held_in_transaction:
+                await write()
+        except BaseException:
+            await self.abandon()
+            raise
         return transaction
 
     async def abandon(self) -> None:
-        """Roll the transaction back and forget it: the request has written nothing again."""
+        """Roll the transaction back and forget it: the request has written nothing again
+        (the writes held by :func:`on_success` wait again)."""
         transaction, self.transaction = self.transaction, None
+        self._on_success = self._held_in_transaction + self._on_success
+        self._held_in_transaction = []
         if transaction is not None:
             await transaction.close(commit=False)
 
@@ -108,17 +122,22 @@ class UnitOfWork:
 
     async def end(self, commit: bool) -> None:
         """Commit or roll back what the request wrote; afterwards statements run as outside a
-        request. Callbacks registered by :func:`after_commit` run after a commit.
+        request. Writes still held by :func:`on_success` (the request wrote nothing else) run
+        on their own after a commit, then the callbacks registered by :func:`after_commit`.
 
         Raises:
-            Exception: when COMMIT fails (the transaction is rolled back then).
+            Exception: when COMMIT fails (the transaction is rolled back) or a held write
+                fails.
         """
-        self.ended = True
+        held, self._on_success = self._on_success, []
         callbacks, self._after_commit = self._after_commit, []
         transaction, self.transaction = self.transaction, None
+        self.ended = True
         if transaction is not None:
             await transaction.close(commit)
         if commit:
+            for write in held:
+                await write()
             for callback in callbacks:
                 callback()
 
@@ -188,6 +207,18 @@ def after_commit(callback: Callable[[], None]) -> None:
         callback()
     else:
         unit._after_commit.append(callback)
+
+
+async def on_success(write: Callable[[], Awaitable[Any]]) -> None:
+    """An append-only write (an audit row) that needs no transaction of its own: in a request
+    that has written nothing yet it waits for the request's end, is written only when the
+    request succeeds, and so leaves the request's reads outside any transaction (on SQLite: no
+    write lock held while they run). Anywhere else it is written at once."""
+    unit = writing_unit()
+    if unit is not None and unit.transaction is None:
+        unit._on_success.append(write)
+        return
+    await write()
 
 
 @contextlib.contextmanager

@@ -47,6 +47,7 @@ __all__ = [
     "is_postgres",
     "json_value",
     "migrate",
+    "on_success",
     "open_engine",
     "outside_request",
     "pending_migrations",
@@ -61,6 +62,7 @@ unit of work. Only for hot paths whose writes are one statement or one transacti
 that refuse before writing (the caller's ``next``); see docs/design.md."""
 
 after_commit = _unit.after_commit
+on_success = _unit.on_success
 outside_request = _unit.outside_request
 unit_of_work = _unit.open_unit
 

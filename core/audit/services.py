@@ -22,9 +22,10 @@ async def record(
     org_id: int | None = None,
     detail: dict[str, Any] | None = None,
 ) -> None:
-    """Write one audit row (joins the current transaction when there is one). Raw SQL: this
-    runs on every personal-data read, and Piccolo's query building would cost more than the
-    insert.
+    """Write one audit row: in the current transaction when there is one; in a request that
+    has written nothing yet, when the request succeeds (a refused request leaves no row, an
+    audited read holds no transaction while it reads). Raw SQL: this runs on every
+    personal-data read, and Piccolo's query building would cost more than the insert.
 
     Args:
         action: dotted action name, e.g. ``auth.login``, ``person.read``, ``module.enable``.
@@ -35,9 +36,7 @@ async def record(
         org_id: the org unit the action happened in.
         detail: ids and codes only (e.g. ``{"role": "caller"}``), never names or addresses.
     """
-    await db.execute(
-        "INSERT INTO audit_log (at, user_id, token_id, action, object_type, object_id, org_id, "
-        "detail) VALUES ({}, {}, {}, {}, {}, {}, {}, {})",
+    values = (
         utcnow(),
         user_id,
         token_id,
@@ -47,3 +46,10 @@ async def record(
         org_id,
         None if detail is None else msgspec.json.encode(detail).decode(),
     )
+    await db.on_success(lambda: db.execute(_INSERT, *values))
+
+
+_INSERT = (
+    "INSERT INTO audit_log (at, user_id, token_id, action, object_type, object_id, org_id, "
+    "detail) VALUES ({}, {}, {}, {}, {}, {}, {}, {})"
+)

@@ -14,6 +14,7 @@ import pytest
 from litestar import post
 
 from core import Module, ModuleRoutes, db, hookimpl
+from core.audit.services import record
 from core.auth.services import assign_role
 from core.orgs.tables import OrgUnit
 from core.problems import Problem, invalid
@@ -76,6 +77,19 @@ async def outside_after_write() -> None:
         await _unit("never")
 
 
+@post("/tx-test/audited", status_code=200)
+async def audited_read(refuse: bool = False) -> dict[str, Any]:
+    """An audit row before any write waits for the answer; the reads after it hold no
+    transaction; a later write takes the row along, in order."""
+    await record("test.read", object_type="org_unit", object_id=1)
+    outside = db._current_transaction() is None
+    if refuse:
+        raise invalid("refuse", "refused after the audit call")
+    await _unit("written")
+    await record("test.written", object_type="org_unit", object_id=2)
+    return {"outside": outside}
+
+
 @hookimpl
 def register_module() -> Module:
     return Module(name="txtest", title="Transactions under test", version="0")
@@ -83,7 +97,9 @@ def register_module() -> Module:
 
 @hookimpl
 def register_routes() -> ModuleRoutes:
-    return ModuleRoutes(api=[write_then_refuse, write_and_succeed, opted_out, outside_after_write])
+    return ModuleRoutes(
+        api=[write_then_refuse, write_and_succeed, opted_out, outside_after_write, audited_read]
+    )
 
 
 TX_PLUGIN = types.SimpleNamespace(
@@ -114,6 +130,16 @@ async def test_blocks_keep_their_own_all_or_nothing_inside_the_request(client):
     assert response.json() == {"before_write": True, "still_none": True}
     assert await _names() == {"kept-1", "kept-2"}
     assert AFTER_COMMIT == ["committed"]
+
+
+async def test_audit_rows_wait_for_the_answer(client):
+    assert (await client.post("/api/tx-test/audited?refuse=true")).status_code == 422
+    assert not await db.fetch("SELECT id FROM audit_log WHERE action LIKE 'test.%'")
+    response = await client.post("/api/tx-test/audited")
+    assert response.json() == {"outside": True}
+    rows = await db.fetch("SELECT action FROM audit_log WHERE action LIKE 'test.%' ORDER BY id")
+    assert [r["action"] for r in rows] == ["test.read", "test.written"]
+    assert await _names() == {"written"}
 
 
 async def test_an_opted_out_handler_commits_on_its_own(client):
