@@ -11,6 +11,10 @@ transaction, which caps point-selects at about a thousand a second. This engine 
 * an in-process write lock, so write transactions queue on an ``asyncio.Lock`` instead of
   spinning on SQLite's busy timeout (which still guards against other processes).
 
+Inside an HTTP request the statements follow the request's unit of work (``core._unit``): reads
+before its first write run as above, the first write opens one IMMEDIATE transaction for the
+rest of the request.
+
 All connections run in WAL mode with ``synchronous=NORMAL``, foreign keys on, ``secure_delete``
 (deleted content is overwritten with zeros, so an erased person leaves nothing in free pages)
 and a busy timeout.
@@ -32,6 +36,8 @@ from piccolo.engine.sqlite import (
     dict_factory,
 )
 from piccolo.querystring import QueryString
+
+from core import _unit
 
 __all__ = ["PooledSQLiteEngine"]
 
@@ -77,7 +83,6 @@ class PooledTransaction(SQLiteTransaction):
     async def __aexit__(self, exception_type, exception, traceback) -> bool:
         if self._parent:
             return exception is None
-        engine: PooledSQLiteEngine = self.engine  # type: ignore[assignment]
         try:
             if exception:
                 if not self._rolled_back:
@@ -85,11 +90,39 @@ class PooledTransaction(SQLiteTransaction):
             elif not self._committed and not self._rolled_back:
                 await self.commit()
         finally:
-            engine._release(self.connection)
-            if self.transaction_type is not TransactionType.deferred:
-                engine._write_lock().release()
-            engine.current_transaction.reset(self.context)
+            self._give_back()
+            self.engine.current_transaction.reset(self.context)
         return exception is None
+
+    def _give_back(self) -> None:
+        engine: PooledSQLiteEngine = self.engine  # type: ignore[assignment]
+        engine._release(self.connection)
+        if self.transaction_type is not TransactionType.deferred:
+            engine._write_lock().release()
+
+    async def open(self) -> None:
+        """BEGIN without binding the transaction to the task's context (a request's unit)."""
+        self.connection = await self.get_connection()
+        try:
+            await self.begin()
+        except BaseException:
+            self._give_back()
+            raise
+
+    async def close(self, commit: bool) -> None:
+        """COMMIT (or ROLLBACK) a transaction from :meth:`open`; the connection and the write
+        lock are given back whatever happens, a failed COMMIT is rolled back."""
+        try:
+            if commit:
+                try:
+                    await self.commit()
+                except BaseException:
+                    await self.rollback()
+                    raise
+            else:
+                await self.rollback()
+        finally:
+            self._give_back()
 
 
 class PooledSQLiteEngine(SQLiteEngine):
@@ -206,7 +239,7 @@ class PooledSQLiteEngine(SQLiteEngine):
         query, args = querystring.compile_string(engine_type=self.engine_type)
         if self.log_queries:
             self.print_query(query_id=self.get_query_id(), query=str(querystring))
-        transaction = self.current_transaction.get()
+        transaction = self.current_transaction.get() or _unit.joined()
         if transaction is not None:
             return await transaction.connection.execute(query, args)
         if querystring.query_type in _READ_TYPES and query.lstrip()[:6].upper() == "SELECT":
@@ -214,21 +247,37 @@ class PooledSQLiteEngine(SQLiteEngine):
             if rows is not None:
                 return rows
             return await self._run_pooled(query, args, write=False)
-        return await self._run_pooled(query, args, write=True)
+        return await self._run_write(query, args)
+
+    async def _run_write(self, sql: str, args: Any) -> list[dict[str, Any]]:
+        """A statement outside a transaction: the first write of a request begins the request's
+        transaction, anything else runs on its own (``WITH`` reads too, as before)."""
+        unit = _unit.writing_unit() if _unit.writes(sql) else None
+        if unit is not None:
+            return await unit.first_write(lambda t: t.connection.execute(sql, args))
+        return await self._run_pooled(sql, args, write=True)
 
     async def run_ddl(self, ddl: str, in_pool: bool = False):
         """DDL runs like any write (inside the current transaction if there is one)."""
-        transaction = self.current_transaction.get()
+        transaction = self.current_transaction.get() or _unit.joined()
         if transaction is not None:
             return await transaction.connection.execute(ddl)
-        return await self._run_pooled(ddl, (), write=True)
+        return await self._run_write(ddl, ())
 
     def transaction(
         self,
         transaction_type: TransactionType = TransactionType.immediate,
         allow_nested: bool = True,
-    ) -> PooledTransaction:
-        """A transaction on a pooled connection (IMMEDIATE unless asked otherwise)."""
+    ) -> Any:
+        """A transaction on a pooled connection (IMMEDIATE unless asked otherwise); inside a
+        request, a block of the request's transaction (see ``core._unit``)."""
+        unit = _unit.writing_unit()
+        if unit is not None and self.current_transaction.get() is None:
+            return unit.block()
         return PooledTransaction(
             engine=self, transaction_type=transaction_type, allow_nested=allow_nested
         )
+
+    def unit_transaction(self) -> PooledTransaction:
+        """The IMMEDIATE transaction a request's unit of work opens at its first write."""
+        return PooledTransaction(engine=self, transaction_type=TransactionType.immediate)

@@ -25,7 +25,12 @@ from core.auth.guards import org_guard, provide_actor, provide_org
 from core.cache import Caches
 from core.context import runtime_middleware, set_runtime
 from core.hookspecs import JobHandler, ModuleRoutes
-from core.http import OrgaRequest, core_route_handlers, security_headers_middleware
+from core.http import (
+    OrgaRequest,
+    core_route_handlers,
+    request_transaction_middleware,
+    security_headers_middleware,
+)
 from core.jobs.worker import Worker
 from core.mail.service import MAIL_JOB, Mailer
 from core.mail.transport import transport_from_settings
@@ -216,6 +221,7 @@ def create_app(settings: Settings | None = None, *, plugins: Iterable[Any] = ())
         request_id_middleware,
         runtime_middleware(runtime),
         security_headers_middleware(runtime.settings),
+        request_transaction_middleware,
     ]
     metrics = metrics_parts(runtime.settings)
     if metrics is not None:

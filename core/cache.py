@@ -193,13 +193,15 @@ async def cached(
 
 
 def drop_cached(*tables: str) -> None:
-    """After a write to ``tables``: drop the dependent caches of this process at once (other
-    processes hear of it from the table's trigger)."""
+    """After a write to ``tables``: drop the dependent caches of this process at once, and
+    inside a request once more when its transaction commits (a value loaded in between predates
+    the commit). Other processes hear of it from the table's trigger."""
     from core.context import runtime_or_none
 
     runtime = runtime_or_none()
     if runtime is not None:
         runtime.caches.drop(*tables)
+        db.after_commit(lambda: runtime.caches.drop(*tables))
 
 
 _FUNCTION = (

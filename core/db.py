@@ -4,12 +4,16 @@ Piccolo keeps the engine on each table class and finds migrations through ``PICC
 :func:`activate` points both at the engine and apps of one running orga (the CLI, the server
 or a test). Service code uses :func:`transaction`, :func:`fetch` and :func:`execute`, which work
 the same on SQLite and PostgreSQL and join the current transaction when there is one.
+
+Inside an HTTP request they also join the request's unit of work (``core._unit``): everything
+a request writes commits together when it succeeds and is rolled back when it is refused.
 """
 
 from __future__ import annotations
 
 import contextlib
 import functools
+import inspect
 import io
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
@@ -27,10 +31,12 @@ from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.querystring import QueryString
 
-from core import piccolo_conf
+from core import _unit, piccolo_conf
+from core._postgres import UnitPostgresEngine
 from core._sqlite import PooledSQLiteEngine
 
 __all__ = [
+    "REQUEST_TRANSACTION",
     "activate",
     "after_commit",
     "bulk_insert",
@@ -44,11 +50,23 @@ __all__ = [
     "is_postgres",
     "json_value",
     "migrate",
+    "on_success",
     "open_engine",
+    "outside_request",
     "pending_migrations",
     "postgres_params",
     "transaction",
+    "unit_of_work",
 ]
+
+REQUEST_TRANSACTION = "request_transaction"
+"""Route option: ``opt={REQUEST_TRANSACTION: False}`` runs a handler without the request's
+unit of work. Only for hot paths whose writes are one statement or one transaction each and
+that refuse before writing (the caller's ``next``); see docs/design.md."""
+
+on_success = _unit.on_success
+outside_request = _unit.outside_request
+unit_of_work = _unit.open_unit
 
 
 def postgres_params(url: str) -> dict[str, Any]:
@@ -75,7 +93,7 @@ def create_engine(url: str) -> Engine:
         parent = os.path.dirname(os.path.abspath(path))
         os.makedirs(parent, exist_ok=True)
         return PooledSQLiteEngine(path=path)
-    return PostgresEngine(config=postgres_params(url))
+    return UnitPostgresEngine(config=postgres_params(url))
 
 
 async def _keep_session(connection: Any) -> None:
@@ -158,7 +176,9 @@ class _Transaction:
             self._forget()
         if exception is None:
             for callback in self.callbacks:
-                await callback()
+                result_of = callback()
+                if inspect.isawaitable(result_of):
+                    await result_of
         return result
 
     def _forget(self) -> None:
@@ -168,19 +188,29 @@ class _Transaction:
 
 
 def transaction() -> _Transaction:
-    """A write transaction (IMMEDIATE on SQLite); nested calls join the outer one."""
+    """A write transaction (IMMEDIATE on SQLite); nested calls join the outer one. Inside a
+    request it is part of the request's transaction and still all or nothing on its own."""
     return _Transaction()
 
 
-async def after_commit(callback: Callable[[], Awaitable[None]]) -> None:
-    """Run ``callback`` once the outermost :func:`transaction` commits (never if it rolls
-    back), or now when no transaction is open: for work outside the database, such as deleting
-    files, that must not happen for a write that is undone."""
+def after_commit(callback: Callable[[], Any]) -> None:
+    """Run ``callback`` (a plain or an ``async`` function) once the writes around it are
+    committed, never if they are rolled back: in a request, when the request's transaction
+    commits (``core._unit``); elsewhere when the outermost :func:`transaction` commits; with
+    neither, now. For work outside the database that must not happen for a write that is
+    undone: deleting files, dropping caches, waking a worker."""
+    if _unit.writing_unit() is not None:
+        _unit.after_commit(callback)
+        return
     pending = _after_commit.get()
     if pending is None:
-        await callback()
+        _unit.run_callback(callback)
     else:
         pending.append(callback)
+
+
+def _current_transaction() -> Any:
+    return piccolo_conf.DB.current_transaction.get() or _unit.joined()
 
 
 def json_value(value: Any) -> Any:
@@ -201,23 +231,16 @@ def _numbered(sql: str) -> str:
     return "".join(parts)
 
 
-async def _postgres_fetch(engine_: PostgresEngine, sql: str, args: Sequence[Any]) -> list[Any]:
-    """Raw SQL straight on asyncpg: the current transaction's connection, else one from the
-    pool. Skips Piccolo's query building, which costs as much as the round trip itself."""
-    query = _numbered(sql)
-    current = engine_.current_transaction.get()
-    if current is not None:
-        return await current.connection.fetch(query, *args)
-    if engine_.pool is None:  # before open_engine (a one-off command)
-        return await engine_.run_querystring(QueryString(sql, *args))
-    async with engine_.pool.acquire() as connection:
-        return await connection.fetch(query, *args)
+async def _postgres_fetch(engine_: UnitPostgresEngine, sql: str, args: Sequence[Any]) -> list[Any]:
+    """Raw SQL straight on asyncpg (the current transaction's connection, else one from the
+    pool). Skips Piccolo's query building, which costs as much as the round trip itself."""
+    return await engine_.fetch_numbered(_numbered(sql), args, _unit.writes(sql))
 
 
 async def fetch(sql: str, *args: Any) -> list[dict[str, Any]]:
     """Run raw SQL with ``{}`` placeholders and return rows as dicts."""
     engine_ = piccolo_conf.DB
-    if isinstance(engine_, PostgresEngine):
+    if isinstance(engine_, UnitPostgresEngine):
         return [dict(row) for row in await _postgres_fetch(engine_, sql, args)]
     return engine_.transform_response_to_dicts(
         await engine_.run_querystring(QueryString(sql, *args))
@@ -233,7 +256,7 @@ async def fetch_one(sql: str, *args: Any) -> dict[str, Any] | None:
 async def execute(sql: str, *args: Any) -> None:
     """Run a raw statement with ``{}`` placeholders."""
     engine_ = piccolo_conf.DB
-    if isinstance(engine_, PostgresEngine):
+    if isinstance(engine_, UnitPostgresEngine):
         await _postgres_fetch(engine_, sql, args)
         return
     await engine_.run_querystring(QueryString(sql, *args))
@@ -248,7 +271,7 @@ async def bulk_insert(table: str, columns: Sequence[str], rows: list[tuple[Any, 
     """
     if not rows:
         return
-    current = piccolo_conf.DB.current_transaction.get()
+    current = _current_transaction()
     if current is None:
         async with transaction():
             await bulk_insert(table, columns, rows)

@@ -1,17 +1,22 @@
-"""Core's HTTP surface: the list of core route handlers, the request class and the
-security-headers middleware."""
+"""Core's HTTP surface: the list of core route handlers, the request class, the
+security-headers middleware and the middleware that makes every request's writes one
+transaction."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from pathlib import Path
 from typing import Any
 
+import msgspec
 from litestar import Request, get
 from litestar.response import Redirect
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from prometheus_client import CONTENT_TYPE_LATEST
 
-from core.problems import FieldError, Problem
+from core import db
+from core.problems import PROBLEM_MEDIA_TYPE, FieldError, Problem
 from core.settings import Settings
 
 __all__ = [
@@ -20,8 +25,11 @@ __all__ = [
     "METRICS",
     "OrgaRequest",
     "core_route_handlers",
+    "request_transaction_middleware",
     "security_headers_middleware",
 ]
+
+log = logging.getLogger("orga.http")
 
 # The one place media types are named. Litestar appends "; charset=utf-8" to every text/*
 # type itself, so these carry no charset (a second one breaks strict parsers such as Go's).
@@ -134,3 +142,53 @@ def security_headers_middleware(settings: Settings):
         return middleware
 
     return factory
+
+
+def request_transaction_middleware(app: ASGIApp) -> ASGIApp:
+    """Middleware: a request's writes are one transaction (``core._unit``), begun by its first
+    write, committed just before a 2xx/3xx answer starts and rolled back for a 4xx/5xx answer or
+    an exception, so a refused request changes nothing. A handler opts out with
+    ``opt={db.REQUEST_TRANSACTION: False}``. When the COMMIT itself fails the client gets a 500
+    instead of the answer."""
+
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        handler = scope.get("route_handler")
+        if scope["type"] != "http" or (
+            handler is not None and handler.opt.get(db.REQUEST_TRANSACTION) is False
+        ):
+            await app(scope, receive, send)
+            return
+        with db.unit_of_work(db.engine()) as unit:
+            replaced = False
+
+            async def send_after_commit(message: Message) -> None:
+                nonlocal replaced
+                if replaced:  # the rest of an answer that was not committed
+                    return
+                if message["type"] == "http.response.start" and not unit.ended:
+                    try:
+                        await unit.end(commit=message["status"] < 400)
+                    except Exception:
+                        log.exception("commit failed on %s %s", scope["method"], scope["path"])
+                        replaced = True
+                        await _send_problem(send, Problem(500, detail="The error was logged."))
+                        return
+                await send(message)
+
+            try:
+                await app(scope, receive, send_after_commit)
+            finally:
+                if not unit.ended:
+                    await asyncio.shield(unit.end(commit=False))
+
+    return middleware
+
+
+async def _send_problem(send: Send, problem: Problem) -> None:
+    body = msgspec.json.encode(problem.body())
+    headers = [
+        (b"content-type", PROBLEM_MEDIA_TYPE.encode()),
+        (b"content-length", str(len(body)).encode()),
+    ]
+    await send({"type": "http.response.start", "status": problem.status, "headers": headers})
+    await send({"type": "http.response.body", "body": body, "more_body": False})

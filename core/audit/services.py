@@ -55,9 +55,10 @@ async def record(
     org_id: int | None = None,
     detail: dict[str, Any] | None = None,
 ) -> None:
-    """Write one audit row (joins the current transaction when there is one). Raw SQL: this
-    runs on every personal-data read, and Piccolo's query building would cost more than the
-    insert.
+    """Write one audit row: in the current transaction when there is one; in a request that
+    has written nothing yet, when the request succeeds (a refused request leaves no row, an
+    audited read holds no transaction while it reads). Raw SQL: this runs on every
+    personal-data read, and Piccolo's query building would cost more than the insert.
 
     Args:
         action: dotted action name, e.g. ``auth.login``, ``person.read``, ``module.enable``.
@@ -76,7 +77,9 @@ async def record(
             user_id = actor.user_id if actor is not None else None
         if token_id is _ACTING:
             token_id = actor.token_id if actor is not None else None
-    await _insert([(utcnow(), user_id, token_id, action, object_type, object_id, org_id, detail)])
+    row = (utcnow(), user_id, token_id, action, object_type, object_id, org_id, detail)
+    # in a request that wrote nothing yet, the row waits for its answer (core._unit)
+    await db.on_success(lambda: _insert([row]))
 
 
 async def _insert(rows: list[tuple[Any, ...]]) -> None:

@@ -168,9 +168,10 @@ async def load_actor(
         return None
     last_used = first["last_used_at"]
     if now - last_used > LAST_USED_RESOLUTION:
-        await db.execute(
-            "UPDATE auth_token SET last_used_at = {} WHERE id = {}", now, first["token_id"]
-        )
+        with db.outside_request():  # bookkeeping, not part of what the request changes
+            await db.execute(
+                "UPDATE auth_token SET last_used_at = {} WHERE id = {}", now, first["token_id"]
+            )
         last_used = now
     ends = [first["expires_at"]] if first["expires_at"] is not None else []
     if first["kind"] in _INTERACTIVE:

@@ -17,7 +17,7 @@ from core.mail.service import Mailer
 from core.problems import Problem
 from core.tables import utcnow
 
-__all__ = ["RESET_LIFETIME", "confirm_reset", "request_reset"]
+__all__ = ["RESET_LIFETIME", "confirm_reset", "password_link", "request_reset"]
 
 RESET_LIFETIME = timedelta(minutes=30)
 MAX_REQUESTS_PER_ACCOUNT = 3
@@ -54,22 +54,13 @@ async def request_reset(
     )
     if user is None or not user["active"]:
         return
-    secret = secrets.token_urlsafe(32)
     async with db.transaction():
-        await PasswordReset.insert(
-            PasswordReset(
-                user=user["id"], token_hash=hash_token(secret), expires_at=utcnow() + RESET_LIFETIME
-            )
-        ).run()
+        link = await password_link(user["id"], RESET_LIFETIME, public_url)
         await mailer.send(
             to_email=email,
             to_name=user["display_name"],
             template="mail/password_reset",
-            context={
-                "user_name": user["display_name"],
-                "link": f"{public_url.rstrip('/')}/p/auth/reset/{secret}",
-                "locale": locale,
-            },
+            context={"user_name": user["display_name"], "link": link, "locale": locale},
             locale=locale,
         )
         await record(
@@ -78,6 +69,16 @@ async def request_reset(
             object_type="user",
             object_id=user["id"],
         )
+
+
+async def password_link(user_id: int, lifetime: timedelta, public_url: str) -> str:
+    """A new single-use link to set the user's password (a reset, or an invitation's first
+    password), valid for ``lifetime``."""
+    secret = secrets.token_urlsafe(32)
+    await PasswordReset.insert(
+        PasswordReset(user=user_id, token_hash=hash_token(secret), expires_at=utcnow() + lifetime)
+    ).run()
+    return f"{public_url.rstrip('/')}/p/auth/reset/{secret}"
 
 
 def _invalid_link() -> Problem:

@@ -152,9 +152,11 @@ async def login(
     user = await User.select().where(User.email == email).first().run()
     ok = await verify_password(user["password_hash"] if user else None, password)
     if not ok or not user["active"]:
-        async with db.transaction():
-            await throttle.note([account, address, pair])
-            await record("auth.login_failed", user_id=user["id"] if user else None)
+        # the refusal must not roll back the count it rests on
+        with db.outside_request():
+            async with db.transaction():
+                await throttle.note([account, address, pair])
+                await record("auth.login_failed", user_id=user["id"] if user else None)
         raise _bad_credentials()
     async with db.transaction():
         token = await issue_token(user["id"], kind=kind, lifetime=absolute, user_agent=user_agent)

@@ -7,8 +7,9 @@ from pathlib import Path
 import click
 
 from core.audit.services import record
-from core.orgs import postcodes
+from core.orgs import coverage, postcodes
 from core.orgs.services import get_unit
+from core.problems import Problem
 
 __all__ = ["orgs"]
 
@@ -24,7 +25,9 @@ def import_postcodes(file: Path) -> None:
     """Set the postal codes of the units named in FILE (CSV: org_id, postal_code).
 
     A postal_code is one code (04109) or a range (04103-04107). The coverage of each unit in
-    the file is replaced as a whole; units not in the file keep theirs.
+    the file is replaced as a whole; units not in the file keep theirs. The result must keep
+    the coverage rules (inside the unit above, apart from other branches), else nothing
+    changes.
     """
     from core.cli import run_async
 
@@ -37,8 +40,11 @@ def import_postcodes(file: Path) -> None:
         for org_id in per_unit:
             if await get_unit(org_id) is None:
                 raise click.ClickException(f"no org unit {org_id}")
+        try:
+            await coverage.change_coverage(per_unit, None)
+        except Problem as exc:
+            raise click.ClickException(exc.errors[0].message if exc.errors else str(exc)) from exc
         for org_id, ranges in per_unit.items():
-            await postcodes.set_postcodes(org_id, ranges)
             await record(
                 "org.postcodes_set",
                 object_type="org_unit",

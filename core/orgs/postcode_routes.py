@@ -10,7 +10,7 @@ from litestar import get, put
 from core.audit.services import record
 from core.auth.actor import Actor
 from core.auth.guards import OrgScope, requires
-from core.orgs import postcodes
+from core.orgs import coverage, postcodes
 
 __all__ = ["get_postcodes", "put_postcodes"]
 
@@ -43,9 +43,11 @@ async def get_postcodes(org: OrgScope) -> PostcodesOut:
     summary="Set the postal codes this unit covers",
 )
 async def put_postcodes(actor: Actor, org: OrgScope, data: PostcodesIn) -> PostcodesOut:
-    """Replace the coverage of this unit; a code that cannot be read names the field."""
+    """Replace the coverage of this unit, inside the coverage of the unit above and apart from
+    other branches; codes that change hands need ``orgs.manage`` on the unit above that gives or
+    takes them (see ``core.orgs.coverage``). A code that cannot be read names the field."""
     ranges = postcodes.parse_entries(data.postal_codes)
-    await postcodes.set_postcodes(org.id, ranges)
+    await coverage.change_coverage({org.id: ranges}, actor)
     await record(
         "org.postcodes_set",
         user_id=actor.user_id,

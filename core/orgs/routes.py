@@ -1,4 +1,5 @@
-"""``/api/orgs``: units, their modules, members (roles), users and API tokens."""
+"""``/api/orgs``: units, their modules, members (roles and invitations), users and API
+tokens."""
 
 from __future__ import annotations
 
@@ -7,15 +8,16 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Request, Router, delete, get, patch, post, put
-from litestar.status_codes import HTTP_204_NO_CONTENT
+from litestar.status_codes import HTTP_202_ACCEPTED, HTTP_204_NO_CONTENT
 
 from core import db
 from core.audit.services import record
+from core.auth import members
 from core.auth import services as auth
 from core.auth.actor import Actor
 from core.auth.guards import OrgScope, authenticated, org_guard, requires
 from core.auth.roles import rank
-from core.auth.tables import RoleAssignment, User
+from core.auth.tables import RoleAssignment
 from core.orgs import services
 from core.pagination import Page, keyset_page
 from core.problems import N_, Problem, forbidden, invalid, not_found
@@ -86,10 +88,24 @@ class ModuleSwitch(msgspec.Struct, forbid_unknown_fields=True):
 
 
 class MemberIn(msgspec.Struct, forbid_unknown_fields=True):
-    """Give a user a role on this unit."""
+    """Give a role on this unit to the account of ``email`` (invited to choose a password when
+    there is none; ``display_name`` names a new account) or to ``user_id``, a user holding a
+    role where you manage members. Give exactly one of ``email`` and ``user_id``."""
 
-    user_id: int
     role: Annotated[str, msgspec.Meta(min_length=1, max_length=50)]
+    email: Annotated[str, msgspec.Meta(min_length=3, max_length=320)] | msgspec.UnsetType = (
+        msgspec.UNSET
+    )
+    user_id: int | msgspec.UnsetType = msgspec.UNSET
+    display_name: Name | msgspec.UnsetType = msgspec.UNSET
+
+
+class MemberAdded(msgspec.Struct):
+    """The role is given (the same answer whether the address had an account or not)."""
+
+    org_id: int
+    email: str
+    role: str
 
 
 class MemberOut(msgspec.Struct):
@@ -99,15 +115,6 @@ class MemberOut(msgspec.Struct):
     email: str
     display_name: str
     role: str
-
-
-class UserIn(msgspec.Struct, forbid_unknown_fields=True):
-    """A new user who gets ``role`` on this unit."""
-
-    email: Annotated[str, msgspec.Meta(min_length=3, max_length=320)]
-    display_name: Name
-    password: Annotated[str, msgspec.Meta(min_length=1, max_length=1024)]
-    role: Annotated[str, msgspec.Meta(min_length=1, max_length=50)]
 
 
 class UserPatch(msgspec.Struct, forbid_unknown_fields=True):
@@ -287,19 +294,25 @@ def _check_grantable(actor: Actor, org: OrgScope, role: str) -> None:
     "/members",
     guards=[requires("members.manage")],
     tags=["orgs"],
-    summary="Give a user a role on this unit",
+    status_code=HTTP_202_ACCEPTED,
+    summary="Give a role on this unit (by e-mail: an invitation when there is no account)",
 )
-async def add_member(actor: Actor, org: OrgScope, data: MemberIn) -> MemberOut:
-    """Assign a role (applies to the subtree); nobody grants a role above their own."""
+async def add_member(actor: Actor, org: OrgScope, data: MemberIn) -> MemberAdded:
+    """Assign a role (applies to the subtree); nobody grants a role above their own. By e-mail
+    the answer never tells whether the address had an account: the address gets either an
+    invitation to choose a password or a notice of the new role."""
+    if (data.email is msgspec.UNSET) == (data.user_id is msgspec.UNSET):
+        raise invalid("email", "give either email or user_id")
     _check_grantable(actor, org, data.role)
-    await auth.assign_role(data.user_id, org.id, data.role, by=actor.user_id)
-    user = (
-        await User.select(User.email, User.display_name)
-        .where(User.id == data.user_id)
-        .first()
-        .run()
-    )
-    return MemberOut(user_id=data.user_id, role=data.role, **user)
+    unit = await services.get_unit(org.id)
+    assert unit is not None
+    if data.email is not msgspec.UNSET:
+        name = None if data.display_name is msgspec.UNSET else data.display_name
+        email = await members.add_by_email(data.email, name, unit, data.role, actor)
+    else:
+        assert data.user_id is not msgspec.UNSET
+        email = await members.add_by_id(data.user_id, unit, data.role, actor)
+    return MemberAdded(org_id=org.id, email=email, role=data.role)
 
 
 @delete(
@@ -313,22 +326,6 @@ async def remove_member(actor: Actor, org: OrgScope, user_id: int, role: str) ->
     """Remove ``?role=`` of ``user_id`` on this unit."""
     _check_grantable(actor, org, role)
     await auth.unassign_role(user_id, org.id, role, by=actor.user_id)
-
-
-@post(
-    "/users",
-    guards=[requires("members.manage")],
-    tags=["orgs"],
-    summary="Create a user with a role on this unit",
-)
-async def create_user(actor: Actor, org: OrgScope, data: UserIn) -> MemberOut:
-    """Create a user and give them ``role`` here in one step."""
-    _check_grantable(actor, org, data.role)
-    user = await auth.create_user(data.email, data.display_name, data.password)
-    await auth.assign_role(user["id"], org.id, data.role, by=actor.user_id)
-    return MemberOut(
-        user_id=user["id"], email=user["email"], display_name=user["display_name"], role=data.role
-    )
 
 
 @patch(
@@ -391,7 +388,6 @@ def org_handlers() -> list:
             list_members,
             add_member,
             remove_member,
-            create_user,
             patch_user,
             create_api_token,
             list_audit,

@@ -6,6 +6,7 @@ from typing import Any
 
 from core import db
 from core.cache import drop_cached
+from core.orgs.coverage import check_move
 from core.orgs.tables import OrgModule, OrgUnit
 from core.problems import conflict, invalid, not_found
 from core.tables import utcnow
@@ -58,7 +59,8 @@ async def update_unit(org_id: int, values: dict[str, Any]) -> dict[str, Any]:
 
 
 async def move_unit(org_id: int, new_parent_id: int) -> dict[str, Any]:
-    """Move a unit under another parent; the paths of its whole subtree change together."""
+    """Move a unit under another parent; the paths of its whole subtree change together. Its
+    postal codes must stay inside the new parent's coverage and apart from other branches."""
     async with db.transaction():
         unit = await get_unit(org_id)
         parent = await get_unit(new_parent_id)
@@ -69,6 +71,7 @@ async def move_unit(org_id: int, new_parent_id: int) -> dict[str, Any]:
         old_path = unit["path"]
         if parent["path"].startswith(old_path):
             raise conflict("A unit cannot move below itself.", field="parent_id")
+        await check_move(org_id, new_parent_id)
         new_path = f"{parent['path']}{org_id}/"
         await db.execute(
             "UPDATE org_unit SET path = CAST({} AS TEXT) || substr(path, {}), updated_at = {} "

@@ -133,7 +133,7 @@ async def erase_person(
             org_id=org_id if org_id is not None else person_row["home_org_id"],
             detail=detail,
         )
-        await db.after_commit(functools.partial(_erase_copies, person_id, addresses))
+        db.after_commit(functools.partial(_erase_copies, person_id, addresses))
 
 
 async def _erase_copies(person_id: int, addresses: list[str]) -> None:

@@ -39,6 +39,11 @@ from plugins.calling.views import call_view, card_out, survey_of
 __all__ = ["call_handlers", "me_handlers"]
 
 CALL = [requires("calling.call")]
+# The caller's hot path runs without the request's transaction (see docs/design.md): each of
+# these handlers refuses before it writes, and its writes are one statement or one transaction
+# (save-and-next: the report's, then the reservation's), so the BEGIN/COMMIT round trips and
+# the write lock held over the card's reads would buy nothing.
+OWN_TRANSACTIONS = {db.REQUEST_TRANSACTION: False}
 
 
 async def _open_assignment(assignment_id: int, org: OrgScope, actor: Actor):
@@ -76,6 +81,7 @@ async def _hand_out(
     status_code=200,
     summary="Reserve the next person to call",
     responses={204: ResponseSpec(None, description="Nobody is left to call")},
+    opt=OWN_TRANSACTIONS,
 )
 async def next_call(
     actor: Actor, org: OrgScope, assignment_id: int, data: NextIn | None = None
@@ -170,7 +176,12 @@ async def _my_call(call_id: int, org: OrgScope, actor: Actor) -> tuple[dict, dic
     return await roster.my_call(call_id, org.path, actor.user_id)
 
 
-@get("/calls/{call_id:int}", guards=CALL, summary="The card of a reserved call")
+@get(
+    "/calls/{call_id:int}",
+    guards=CALL,
+    summary="The card of a reserved call",
+    opt=OWN_TRANSACTIONS,
+)
 async def get_call(actor: Actor, org: OrgScope, call_id: int) -> CallOut:
     """The person to call, only while the reservation is yours and live."""
     call, assignment = await _my_call(call_id, org, actor)
@@ -205,6 +216,7 @@ async def release_call(actor: Actor, org: OrgScope, call_id: int) -> None:
     guards=CALL,
     status_code=HTTP_204_NO_CONTENT,
     summary="Report how a call went",
+    opt=OWN_TRANSACTIONS,
 )
 async def report(actor: Actor, org: OrgScope, call_id: int, data: CallReport) -> None:
     """Outcome, notes, survey answers and follow-ups of your reserved call."""
@@ -223,26 +235,28 @@ async def _report(actor: Actor, org: OrgScope, call_id: int, data: CallReport) -
 async def _report_full(
     actor: Actor, org: OrgScope, call_id: int, data: CallReport, now: datetime
 ) -> None:
-    """Report a call step by step: answers, tags, consent, follow-ups; says why it cannot."""
+    """Report a call step by step: answers, tags, consent, follow-ups and the audit row in one
+    transaction; says why it cannot."""
     call, assignment = await _my_call(call_id, org, actor)
-    await report_call(
-        call,
-        assignment,
-        survey_of(assignment),
-        goal_filters(assignment) is None,
-        data,
-        actor.user_id,
-        now,
-    )
-    await record(
-        "calling.reported",
-        user_id=actor.user_id,
-        token_id=actor.token_id,
-        org_id=assignment["org_id"],
-        object_type="person",
-        object_id=call["person_id"],
-        detail={"call_id": call_id, "outcome": data.outcome},
-    )
+    async with db.transaction():
+        await report_call(
+            call,
+            assignment,
+            survey_of(assignment),
+            goal_filters(assignment) is None,
+            data,
+            actor.user_id,
+            now,
+        )
+        await record(
+            "calling.reported",
+            user_id=actor.user_id,
+            token_id=actor.token_id,
+            org_id=assignment["org_id"],
+            object_type="person",
+            object_id=call["person_id"],
+            detail={"call_id": call_id, "outcome": data.outcome},
+        )
 
 
 @get("/me/calling", guards=[authenticated], tags=["calling"], summary="My call assignments")

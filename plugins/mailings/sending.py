@@ -54,7 +54,7 @@ JOB_ATTEMPTS = RECIPIENT_ATTEMPTS + 4
 def _wake() -> None:
     worker = current_runtime().worker
     if worker is not None:
-        worker.wake()
+        db.after_commit(worker.wake)  # the jobs are there to claim once the request commits
 
 
 async def _set_state(mailing_id: int, new: str, old: tuple[str, ...], **extra: Any) -> bool:

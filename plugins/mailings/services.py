@@ -331,4 +331,4 @@ async def send_test(mailing: dict[str, Any], email: str, person: dict[str, Any] 
         person_id=person_id,
     )
     if runtime.worker is not None:
-        runtime.worker.wake()
+        db.after_commit(runtime.worker.wake)

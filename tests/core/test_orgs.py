@@ -163,7 +163,7 @@ async def test_role_changes_are_audited(client, factory):
     await client.post(
         f"/api/orgs/{root['id']}/members",
         headers=admin.headers,
-        json={"user_id": newcomer.id, "role": "caller"},
+        json={"email": newcomer.email, "role": "caller"},
     )
     await client.delete(
         f"/api/orgs/{root['id']}/members/{newcomer.id}",

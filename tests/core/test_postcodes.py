@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from core import db
-from core.orgs.postcodes import Coverage, parse_entries, resolve_unit, set_postcodes
+from core.orgs.coverage import _ALPHABET, CodeSet, _next, change_coverage
+from core.orgs.postcodes import (
+    Coverage,
+    parse_entries,
+    postcodes_of,
+    resolve_unit,
+    set_postcodes,
+)
 from core.problems import Problem
 from tests.core.test_cli import cli_env as _cli_env
 from tests.core.test_cli import orga
@@ -186,3 +195,114 @@ async def test_sql_and_memory_resolution_agree(tree, entries, probes):
     coverage = await Coverage.load(per_unit)
     for probe in probes + [low for _, low, _ in entries]:
         assert await resolve_unit(probe) == coverage.resolve(probe), probe
+
+
+async def put_codes(client, unit, user, *codes):
+    return await client.put(
+        f"/api/orgs/{unit['id']}/postcodes",
+        json={"postal_codes": list(codes)},
+        headers=user.headers,
+    )
+
+
+@pytest.fixture
+async def covered(client, factory, tree):
+    """Sachsen 01000-09999, KV Leipzig 04103-04109 (set by the federal admin), a local group
+    below Leipzig, and Leipzig's admin."""
+    root, state, leipzig, dresden, admin = tree
+    assert (await put_codes(client, state, admin, "01000-09999")).status_code == 200
+    assert (await put_codes(client, leipzig, admin, "04103-04109")).status_code == 200
+    local = await factory.org("OV Süd", parent=leipzig["id"])
+    leipzig_admin = await factory.user("admin", leipzig["id"])
+    return root, state, leipzig, dresden, local, admin, leipzig_admin
+
+
+async def test_a_district_admin_cannot_claim_other_codes_for_a_unit_below(client, covered):
+    _root, _state, leipzig, _dresden, local, _admin, leipzig_admin = covered
+    everything = await put_codes(client, local, leipzig_admin, "00000-99999")
+    assert everything.status_code == 422, everything.text
+    assert everything.json()["errors"][0]["field"] == "postal_codes"
+    assert "outside the coverage of the unit above" in everything.text
+    assert await resolve_unit("10115") is None and await resolve_unit("01067") is not None
+    # the district's own codes it may hand down (they move within the district)
+    assert (await put_codes(client, local, leipzig_admin, "04103-04105")).status_code == 200
+    assert await resolve_unit("04104") == local["id"]
+    # taking codes from the state needs the state's (the common ancestor's) admin
+    grab = await put_codes(client, leipzig, leipzig_admin, "04103-04199")
+    assert grab.status_code == 403, grab.text
+    assert grab.json()["type"] == "urn:orga:problem:coverage-move-forbidden"
+    # and so does giving codes back to it
+    drop = await put_codes(client, leipzig, leipzig_admin, "04103-04108")
+    assert drop.status_code == 403
+    assert await postcodes_of(leipzig["id"]) == ["04103-04109"]
+
+
+async def test_units_without_codes_pass_their_parents_coverage_on(client, factory, tree):
+    root, state, _leipzig, _dresden, admin = tree
+    region = await factory.org("Region", parent=state["id"])
+    below = await factory.org("OV", parent=region["id"])
+    region_admin = await factory.user("admin", region["id"])
+    # nothing above lists codes: the root answers for them, so its admin must agree
+    refused = await put_codes(client, below, region_admin, "10115")
+    assert refused.status_code == 403
+    assert (await put_codes(client, below, admin, "10115")).status_code == 200
+    assert await resolve_unit("10115") == below["id"]
+    assert root["id"] != below["id"]
+
+
+async def test_no_unit_covers_what_another_branch_covers(client, covered):
+    _root, _state, leipzig, dresden, local, admin, _leipzig_admin = covered
+    taken = await put_codes(client, dresden, admin, "01067", "04105")
+    assert taken.status_code == 409, taken.text
+    assert taken.json()["errors"][0]["field"] == "postal_codes"
+    assert "'04105'" in taken.text and "KV Leipzig" in taken.text
+    assert (await put_codes(client, dresden, admin, "01067-01099")).status_code == 200
+    # shrinking Leipzig below what its local group still covers is refused
+    assert (await put_codes(client, local, admin, "04108")).status_code == 200
+    shrunk = await put_codes(client, leipzig, admin, "04103-04107")
+    assert shrunk.status_code == 422
+    assert "OV Süd" in shrunk.text
+    # a unit with codes cannot move next to the branch that covers them
+    moved = await client.patch(
+        f"/api/orgs/{local['id']}", json={"parent_id": dresden["id"]}, headers=admin.headers
+    )
+    assert moved.status_code == 422, moved.text
+    assert moved.json()["errors"][0]["field"] == "parent_id"
+    assert (await db.fetch_one("SELECT parent_id FROM org_unit WHERE id = {}", local["id"]))[
+        "parent_id"
+    ] == leipzig["id"]
+
+
+async def test_operator_imports_keep_the_rules_all_or_nothing(tree):
+    """``orga orgs import-postcodes`` checks the whole file's result, without rule 3."""
+    _root, state, leipzig, dresden, _admin = tree
+    await change_coverage(
+        {state["id"]: [("01000", "09999")], leipzig["id"]: [("04103", "04109")]}, None
+    )
+    with pytest.raises(Problem) as refused:
+        await change_coverage(
+            {dresden["id"]: [("01067", "01099")], leipzig["id"]: [("10115", "10115")]}, None
+        )
+    assert refused.value.status == 422
+    assert await postcodes_of(dresden["id"]) == []
+    assert await postcodes_of(leipzig["id"]) == ["04103-04109"]
+
+
+pairs = st.tuples(st.sampled_from("0129AZ"), st.sampled_from("0129AZ")).map("".join)
+two_char_sets = st.lists(st.tuples(pairs, pairs).map(sorted).map(tuple), max_size=6)
+EVERY_PAIR = [a + b for a in _ALPHABET for b in _ALPHABET]
+
+
+def _members(ranges) -> set[str]:
+    return {c for low, high in ranges for c in EVERY_PAIR if low <= c <= high}
+
+
+@given(two_char_sets, two_char_sets)
+def test_code_set_arithmetic_matches_sets_of_codes(a, b):
+    left, right = CodeSet(a), CodeSet(b)
+    assert _members(left.ranges()) == _members(a)
+    assert _members((left & right).ranges()) == _members(a) & _members(b)
+    assert _members((left - right).ranges()) == _members(a) - _members(b)
+    assert _members((left | right).ranges()) == _members(a) | _members(b)
+    ranges = list(left.ranges())  # disjoint and not even adjacent: one range per run
+    assert all(_next(high) < low for (_, high), (low, _) in pairwise(ranges))
