@@ -34,6 +34,7 @@ from core.people.tags import add_tags, tags_of
 from core.problems import FieldError, Problem, conflict, forbidden, invalid, not_found
 from core.public import RateLimit, client_address, honeypot_tripped, page_locale, render_page
 from core.segments.compiler import compile_segment
+from core.segments.types import SegmentDefinition
 from core.settings import module_config
 from core.signing import BadToken, sign, unsign
 from core.tables import Stamped, utcnow
@@ -50,6 +51,7 @@ __all__ = [
     "Page",
     "Problem",
     "RateLimit",
+    "SegmentDefinition",
     "Stamped",
     "add_tags",
     "authenticated",

@@ -10,7 +10,14 @@ from prometheus_client import CONTENT_TYPE_LATEST
 
 from core.settings import Settings
 
-__all__ = ["CALENDAR", "HTML", "METRICS", "core_route_handlers", "security_headers_middleware"]
+__all__ = [
+    "CALENDAR",
+    "DOCS_CSP",
+    "HTML",
+    "METRICS",
+    "core_route_handlers",
+    "security_headers_middleware",
+]
 
 # The one place media types are named. Litestar appends "; charset=utf-8" to every text/*
 # type itself, so these carry no charset (a second one breaks strict parsers such as Go's).
@@ -32,6 +39,13 @@ _PAGE_CSP = (
     b"default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'none'; "
     b"form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
 )
+# The API documentation (/schema, core.docs_ui): Swagger UI's files from our own origin, no
+# inline script or style; "Try it out" may only call this origin.
+DOCS_CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+)
+_DOCS_CSP = (b"content-security-policy", DOCS_CSP.encode())
 _HSTS = (b"strict-transport-security", b"max-age=63072000; includeSubDomains")
 
 
@@ -78,7 +92,9 @@ def security_headers_middleware(settings: Settings):
             extra = list(_BASE_HEADERS)
             if path.startswith("/p/"):
                 extra.append(_PAGE_CSP)
-            elif not path.startswith("/schema"):
+            elif path == "/schema" or path.startswith("/schema/"):
+                extra.append(_DOCS_CSP)
+            else:
                 extra.append(_API_CSP)
             if https or scope.get("scheme") == "https":
                 extra.append(_HSTS)

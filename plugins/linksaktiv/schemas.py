@@ -9,8 +9,8 @@ import msgspec
 
 __all__ = [
     "ActivistOut",
-    "CallIn",
-    "CallOut",
+    "CallToActionIn",
+    "CallToActionOut",
     "EditionIn",
     "EditionOut",
     "OrderIn",
@@ -69,7 +69,7 @@ class TopicOut(msgspec.Struct):
     active: bool
 
 
-class CallIn(msgspec.Struct, forbid_unknown_fields=True):
+class CallToActionIn(msgspec.Struct, forbid_unknown_fields=True):
     """A call to action for the activists of this unit's region interested in ``topics``."""
 
     title: Title
@@ -82,7 +82,7 @@ class CallIn(msgspec.Struct, forbid_unknown_fields=True):
     deadline: datetime | None = None
 
 
-class CallOut(msgspec.Struct):
+class CallToActionOut(msgspec.Struct):
     """A call to action and how many did it."""
 
     id: int
