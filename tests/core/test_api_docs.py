@@ -68,9 +68,7 @@ async def js_page():
             await browser.close()
 
 
-async def test_swagger_ui_renders_in_a_browser_under_the_csp(
-    live_server, js_page, screenshot_dir
-):
+async def test_swagger_ui_renders_in_a_browser_under_the_csp(live_server, js_page, screenshot_dir):
     origins: set[str] = set()
     console: list[str] = []
     js_page.on("request", lambda request: origins.add(urlsplit(request.url).netloc))
