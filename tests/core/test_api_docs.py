@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import re
+import subprocess
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -13,6 +14,9 @@ import pytest
 from swagger_ui_bundle import swagger_ui_path
 
 from core.http import DOCS_CSP
+from core.testing import TEST_PASSWORD
+
+GUIDE = Path(__file__).resolve().parents[2] / "docs" / "api.md"
 
 
 async def test_docs_page_loads_only_our_own_files(client):
@@ -86,3 +90,30 @@ async def test_swagger_ui_renders_in_a_browser_under_the_csp(live_server, js_pag
     await js_page.screenshot(path=str(screenshot_dir / "api-docs.png"))
     assert origins == {urlsplit(live_server.url).netloc}
     assert [line for line in console if "Content Security Policy" in line] == []
+
+
+async def test_the_api_guide_examples_run(live_server, factory):
+    """The ``sh`` blocks of docs/api.md, in order, as one script with curl and jq."""
+    org = await factory.org("Bund", kind="federal")
+    await factory.enable(org["id"], "events")
+    await factory.user("admin", org["id"], email="guide@example.org")
+    blocks = re.findall(r"```sh\n(.*?)```", GUIDE.read_text(), re.S)
+    assert len(blocks) >= 5
+    environ = {
+        "PATH": os.environ["PATH"],
+        "ORGA": live_server.url,
+        "EMAIL": "guide@example.org",
+        "PASSWORD": TEST_PASSWORD,
+    }
+    result = subprocess.run(
+        ["bash", "-c", "set -euo pipefail\n" + "\n".join(blocks)],
+        env=environ,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    assert '"type":"urn:orga:problem:validation-error"' in result.stdout.replace(" ", "")
+    assert "Rosa Luxemburg" in result.stdout
+    assert result.stdout.strip().endswith("204")
