@@ -30,7 +30,7 @@ from core.mail.transport import transport_from_settings
 from core.metrics import metrics_parts
 from core.modules import ModuleError, ModuleRegistry, load_modules
 from core.observability import configure_logging, request_id_middleware
-from core.openapi import finish_document, openapi_config
+from core.openapi import SegmentSchema, finish_document, openapi_config
 from core.people.import_routes import IMPORT_JOB, run_import_job
 from core.problems import exception_handlers, ids_in_range
 from core.segments.routes import segment_router
@@ -213,7 +213,6 @@ def create_app(settings: Settings | None = None, *, plugins: Iterable[Any] = ())
             await runtime.caches.stop()
             await db.close_engine(runtime.engine)
 
-    openapi, segment_schema = openapi_config("orga API", VERSION, runtime.segment, SwaggerUI())
     app = Litestar(
         route_handlers=handlers,
         lifespan=[lifespan],
@@ -226,8 +225,8 @@ def create_app(settings: Settings | None = None, *, plugins: Iterable[Any] = ())
         middleware=middleware,
         request_max_body_size=runtime.settings.max_body_bytes,
         cors_config=_cors(runtime.settings),
-        openapi_config=openapi,
-        plugins=[segment_schema],
+        openapi_config=openapi_config("orga API", VERSION, SwaggerUI()),
+        plugins=[SegmentSchema(runtime.segment)],
         debug=False,
         before_request=ids_in_range,
     )

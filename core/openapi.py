@@ -91,11 +91,9 @@ class SegmentSchema(OpenAPISchemaPlugin):
         return segment  # type: ignore[return-value]  # Litestar takes a Reference here too
 
 
-def openapi_config(
-    title: str, version: str, segment: type[msgspec.Struct], ui: OpenAPIRenderPlugin
-) -> tuple[OpenAPIConfig, SegmentSchema]:
-    """The app's OpenAPI settings (served under ``/schema``) and the schema plugin they need."""
-    config = OpenAPIConfig(
+def openapi_config(title: str, version: str, ui: OpenAPIRenderPlugin) -> OpenAPIConfig:
+    """The app's OpenAPI settings: served under ``/schema``, ``ui`` at its root."""
+    return OpenAPIConfig(
         title=title,
         version=version,
         path="/schema",
@@ -103,7 +101,6 @@ def openapi_config(
         operation_id_creator=operation_id,
         components=Components(security_schemes={BEARER: _BEARER_SCHEME}),
     )
-    return config, SegmentSchema(segment)
 
 
 def finish_document(app: Litestar) -> None:
