@@ -47,6 +47,7 @@ from core.public import (
     render_page,
 )
 from core.segments.compiler import compile_segment
+from core.segments.types import SegmentDefinition
 from core.settings import module_config
 from core.signing import BadToken, sign, unsign
 from core.spreadsheets import CsvWriter, safe_cell
@@ -67,6 +68,7 @@ __all__ = [
     "Page",
     "Problem",
     "RateLimit",
+    "SegmentDefinition",
     "Stamped",
     "add_tags",
     "authenticated",

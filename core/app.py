@@ -14,8 +14,6 @@ from litestar import Litestar, Router
 from litestar.config.cors import CORSConfig
 from litestar.datastructures import State
 from litestar.di import Provide
-from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import ScalarRenderPlugin
 from piccolo.engine.base import Engine
 
 from core import db
@@ -24,6 +22,7 @@ from core.auth.actor import role_permissions
 from core.auth.guards import org_guard, provide_actor, provide_org
 from core.cache import Caches
 from core.context import runtime_middleware, set_runtime
+from core.docs_ui import SwaggerUI
 from core.hookspecs import JobHandler, ModuleRoutes
 from core.http import (
     OrgaRequest,
@@ -37,7 +36,7 @@ from core.mail.transport import transport_from_settings
 from core.metrics import metrics_parts
 from core.modules import CORE, ModuleError, ModuleRegistry, load_modules
 from core.observability import configure_logging, request_id_middleware
-from core.openapi import document_problems
+from core.openapi import SegmentSchema, finish_document, openapi_config
 from core.people.import_routes import IMPORT_JOB, run_import_job
 from core.people.uploads import EXPIRE_JOB, expire_job
 from core.problems import exception_handlers, ids_in_range
@@ -170,8 +169,15 @@ def _module_routers(name: str, routes: ModuleRoutes) -> list[Any]:
             )
         )
     if routes.public:
+        # pages stay out of the API document; a handler with ``include_in_schema=True`` (JSON
+        # for party websites) is in it, public (no security)
         routers.append(
-            Router(path=f"/p/{name}", route_handlers=list(routes.public), include_in_schema=False)
+            Router(
+                path=f"/p/{name}",
+                route_handlers=list(routes.public),
+                include_in_schema=False,
+                tags=[name],
+            )
         )
     if routes.api:
         routers.append(Router(path="/api", route_handlers=list(routes.api), tags=[name]))
@@ -266,15 +272,11 @@ def create_app(settings: Settings | None = None, *, plugins: Iterable[Any] = ())
         middleware=middleware,
         request_max_body_size=runtime.settings.max_body_bytes,
         cors_config=_cors(runtime.settings),
-        openapi_config=OpenAPIConfig(
-            title="orga API",
-            version=VERSION,
-            path="/schema",
-            render_plugins=[ScalarRenderPlugin()],
-        ),
+        openapi_config=openapi_config("orga API", VERSION, SwaggerUI()),
+        plugins=[SegmentSchema(runtime.segment)],
         debug=False,
         before_request=ids_in_range,
         after_response=write_list_reads,
     )
-    document_problems(app)
+    finish_document(app)
     return app

@@ -21,6 +21,7 @@ from core.settings import Settings
 
 __all__ = [
     "CALENDAR",
+    "DOCS_CSP",
     "HTML",
     "METRICS",
     "OrgaRequest",
@@ -56,6 +57,13 @@ _CONSOLE_CSP = (
     b"default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
     b"form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
 )
+# The API documentation (/schema, core.docs_ui): Swagger UI's files from our own origin, no
+# inline script or style; "Try it out" may only call this origin.
+DOCS_CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+)
+_DOCS_CSP = (b"content-security-policy", DOCS_CSP.encode())
 _HSTS = (b"strict-transport-security", b"max-age=63072000; includeSubDomains")
 
 
@@ -127,7 +135,9 @@ def security_headers_middleware(settings: Settings):
                 extra.append(_PAGE_CSP)
             elif path.startswith("/app") or path == "/":
                 extra.append(_CONSOLE_CSP)
-            elif not path.startswith("/schema"):
+            elif path == "/schema" or path.startswith("/schema/"):
+                extra.append(_DOCS_CSP)
+            else:
                 extra.append(_API_CSP)
             if https or scope.get("scheme") == "https":
                 extra.append(_HSTS)

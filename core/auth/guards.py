@@ -23,6 +23,7 @@ __all__ = [
     "OrgScope",
     "authenticated",
     "current_actor",
+    "needs_token",
     "org_guard",
     "provide_actor",
     "provide_org",
@@ -74,6 +75,19 @@ def _unauthenticated() -> Problem:
     )
 
 
+def _asks_for_token(guard: Any) -> Any:
+    """Mark ``guard`` as one that answers 401 without a bearer token (read by
+    :func:`needs_token`, so the OpenAPI document says which operations need one)."""
+    guard.asks_for_token = True
+    return guard
+
+
+def needs_token(guards: Any) -> bool:
+    """Whether one of ``guards`` answers 401 to a request without a valid bearer token."""
+    return any(getattr(guard, "asks_for_token", False) for guard in guards)
+
+
+@_asks_for_token
 async def authenticated(connection: ASGIConnection, _: Any) -> None:
     """Guard: the request carries a valid, unexpired token of an active user."""
     if await current_actor(connection) is None:
@@ -97,6 +111,7 @@ def org_guard(module: str | None = None):
     that the module is enabled for the unit (else 404 ``module-disabled``).
     """
 
+    @_asks_for_token
     async def guard(connection: ASGIConnection, _: Any) -> None:
         actor = await current_actor(connection)
         if actor is None:

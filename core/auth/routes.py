@@ -99,6 +99,12 @@ class ResetRequestIn(msgspec.Struct, forbid_unknown_fields=True):
     email: Email
 
 
+class ResetRequested(msgspec.Struct):
+    """The request was taken: a reset link is mailed if the address has an account."""
+
+    status: str = "accepted"
+
+
 class ResetConfirmIn(msgspec.Struct, forbid_unknown_fields=True):
     """Set a new password with the secret from the reset link."""
 
@@ -151,7 +157,7 @@ async def change_password(actor: Actor, data: PasswordChangeIn) -> None:
     status_code=HTTP_202_ACCEPTED,
     summary="Mail a password reset link (202, or 429 when throttled)",
 )
-async def password_reset(request: Request, data: ResetRequestIn) -> None:
+async def password_reset(request: Request, data: ResetRequestIn) -> ResetRequested:
     """202 whether or not the address has an account (no account enumeration); 429 past 3
     requests per e-mail address or 10 per client address within 15 minutes."""
     runtime = request.app.state.orga
@@ -159,6 +165,7 @@ async def password_reset(request: Request, data: ResetRequestIn) -> None:
     await reset.request_reset(
         data.email, runtime.mailer, runtime.settings.public_url, locale, client=_client(request)
     )
+    return ResetRequested()
 
 
 @post(

@@ -332,6 +332,7 @@ async def remove_member(actor: Actor, org: OrgScope, user_id: int, role: str) ->
     "/users/{user_id:int}",
     guards=[requires("members.manage")],
     tags=["orgs"],
+    status_code=HTTP_204_NO_CONTENT,
     summary="Enable or disable a user of this unit",
 )
 async def patch_user(actor: Actor, org: OrgScope, user_id: int, data: UserPatch) -> None:

@@ -4,13 +4,31 @@
 # Struct must see real type objects.
 
 from collections.abc import Iterable
-from typing import Annotated, Union
+from typing import Annotated, Any, Union
 
 import msgspec
 
 from core.segments.filters import CORE_FILTERS, SegmentFilter
 
-__all__ = ["segment_type"]
+__all__ = ["SEGMENT_MARK", "SegmentDefinition", "segment_type"]
+
+
+class _SegmentMark:
+    """Marks a field whose value is a segment definition (see :data:`SegmentDefinition`)."""
+
+    def __repr__(self) -> str:
+        return "SEGMENT_MARK"
+
+
+SEGMENT_MARK = _SegmentMark()
+
+SegmentDefinition = Annotated[dict[str, Any], SEGMENT_MARK]
+"""A segment definition in a module's request or response body.
+
+The segment type exists only at run time (core's filters plus every module's), so a module's
+Struct holds the definition as plain JSON and checks it with ``msgspec.convert(value,
+current_runtime().segment)``; the OpenAPI document shows the real ``Segment`` schema there
+(:class:`core.openapi.SegmentSchema`)."""
 
 
 def segment_type(module_filters: Iterable[type[SegmentFilter]]) -> type[msgspec.Struct]:

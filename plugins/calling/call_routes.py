@@ -80,6 +80,7 @@ async def _hand_out(
     guards=CALL,
     status_code=200,
     summary="Reserve the next person to call",
+    operation_id="calling_next",
     responses={204: ResponseSpec(None, description="Nobody is left to call")},
     opt=OWN_TRANSACTIONS,
 )

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 import msgspec
 
-from core.api import AwareDatetime
+from core.api import AwareDatetime, SegmentDefinition
 from plugins.calling.filters import Outcome
 
 __all__ = [
@@ -53,10 +53,10 @@ class AssignmentIn(msgspec.Struct, forbid_unknown_fields=True):
     without a goal, a person counts as done once reached in this assignment."""
 
     title: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
-    target: dict[str, Any]
+    target: SegmentDefinition
     description: Annotated[str, msgspec.Meta(max_length=10_000)] = ""
     instructions: Annotated[str, msgspec.Meta(max_length=50_000)] = ""
-    goal: dict[str, Any] | None = None
+    goal: SegmentDefinition | None = None
     cooldown_hours: Annotated[int, msgspec.Meta(ge=0, le=8760)] = 24
     start_at: AwareDatetime | None = None
     end_at: AwareDatetime | None = None
@@ -74,8 +74,8 @@ class AssignmentPatch(msgspec.Struct, forbid_unknown_fields=True):
     instructions: Annotated[str, msgspec.Meta(max_length=50_000)] | msgspec.UnsetType = (
         msgspec.UNSET
     )
-    target: dict[str, Any] | msgspec.UnsetType = msgspec.UNSET
-    goal: dict[str, Any] | msgspec.UnsetType | None = msgspec.UNSET
+    target: SegmentDefinition | msgspec.UnsetType = msgspec.UNSET
+    goal: SegmentDefinition | msgspec.UnsetType | None = msgspec.UNSET
     cooldown_hours: Annotated[int, msgspec.Meta(ge=0, le=8760)] | msgspec.UnsetType = msgspec.UNSET
     start_at: AwareDatetime | msgspec.UnsetType | None = msgspec.UNSET
     end_at: AwareDatetime | msgspec.UnsetType | None = msgspec.UNSET
@@ -91,8 +91,8 @@ class AssignmentOut(msgspec.Struct):
     title: str
     description: str
     instructions: str
-    target: dict[str, Any]
-    goal: dict[str, Any] | None
+    target: SegmentDefinition
+    goal: SegmentDefinition | None
     cooldown_hours: int
     start_at: datetime | None
     end_at: datetime | None

@@ -9,13 +9,14 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
+import msgspec
 from icalendar import Calendar, vText
 from icalendar import Event as IcsEvent
 
 from core import db
 from core.api import enabled_subtree_ids, module_enabled, utcnow
 from plugins.events.links import event_url
-from plugins.events.schemas import MAX_DURATION
+from plugins.events.schemas import MAX_DURATION, Location, PublicEvent, PublicEvents
 
 __all__ = [
     "LIST_COLUMNS",
@@ -173,23 +174,24 @@ def calendar_bytes(rows: list[dict[str, Any]], name: str, public_url: str) -> by
     return calendar.to_ical()
 
 
-def embed_json(rows: list[dict[str, Any]]) -> dict[str, Any]:
+def embed_json(rows: list[dict[str, Any]]) -> PublicEvents:
     """The public events as plain data for embedding on a party website."""
     items = []
     for row in rows:
         url = event_url(row["org_id"], row["id"])
+        location = db.json_value(row["location"])
         items.append(
-            {
-                "id": row["id"],
-                "title": row["title"],
-                "type": row["type"],
-                "description": row["description"],
-                "start_at": row["start_at"].isoformat(),
-                "end_at": row["end_at"].isoformat(),
-                "timezone": row["timezone"],
-                "location": db.json_value(row["location"]),
-                "url": url,
-                "ics_url": f"{url}/event.ics",
-            }
+            PublicEvent(
+                id=row["id"],
+                title=row["title"],
+                type=row["type"],
+                description=row["description"],
+                start_at=row["start_at"],
+                end_at=row["end_at"],
+                timezone=row["timezone"],
+                location=msgspec.convert(location, Location) if location else None,
+                url=url,
+                ics_url=f"{url}/event.ics",
+            )
         )
-    return {"events": items, "generated_at": utcnow().isoformat()}
+    return PublicEvents(events=items, generated_at=utcnow())

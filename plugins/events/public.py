@@ -34,6 +34,7 @@ from core.pagination import decode_cursor, encode_cursor
 from plugins.events import feeds, participation
 from plugins.events.config import events_config
 from plugins.events.links import CANCEL, CONFIRM, cancel_url, when_text
+from plugins.events.schemas import PublicEvents
 from plugins.events.signup import consent_wording, sign_up
 
 __all__ = ["public_handlers"]
@@ -150,8 +151,13 @@ def _feed_cache(request: Request) -> OrderedDict:
     return state["events_feed_cache"]
 
 
-@get("/{org_id:int}/events.json", summary="Public events as JSON for embedding")
-async def unit_json(org_id: int, subtree: bool = False) -> Response[dict]:
+@get(
+    "/{org_id:int}/events.json",
+    summary="Public events as JSON for embedding",
+    include_in_schema=True,
+    operation_id="events_public_list",
+)
+async def unit_json(org_id: int, subtree: bool = False) -> Response[PublicEvents]:
     """The upcoming public events as JSON (CORS open, for party websites)."""
     unit = await _unit_or_none(org_id)
     if unit is None:

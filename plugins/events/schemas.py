@@ -22,6 +22,8 @@ __all__ = [
     "ParticipantIn",
     "ParticipantOut",
     "ParticipantPatch",
+    "PublicEvent",
+    "PublicEvents",
     "SeriesIn",
     "State",
 ]
@@ -186,3 +188,25 @@ class ParticipantOut(msgspec.Struct):
     source: str
     confirmed: bool
     created_at: datetime
+
+
+class PublicEvent(msgspec.Struct):
+    """A public event as a party website embeds it (``GET /p/events/{org_id}/events.json``)."""
+
+    id: int
+    title: str
+    type: str
+    description: str
+    start_at: datetime
+    end_at: datetime
+    timezone: str
+    location: Location | None
+    url: str
+    ics_url: str
+
+
+class PublicEvents(msgspec.Struct):
+    """The upcoming public events of a unit (or its subtree), soonest first."""
+
+    events: list[PublicEvent]
+    generated_at: datetime

@@ -139,7 +139,13 @@ async def join_submit(request: Request) -> Response[str]:
     return render_page(request, "pages/linksaktiv/join_sent.html.jinja")
 
 
-@post("/api/join", status_code=HTTP_202_ACCEPTED)
+@post(
+    "/api/join",
+    status_code=HTTP_202_ACCEPTED,
+    summary="Sign up from a party website (JSON)",
+    include_in_schema=True,
+    operation_id="linksaktiv_join",
+)
 async def join_json(request: Request, data: JoinIn) -> JoinAccepted:
     """Sign-up for embedding on the party website (CORS for the configured origins).
 

@@ -31,8 +31,8 @@ from plugins.linksaktiv.funnel import attended_predicate, funnel
 from plugins.linksaktiv.order_routes import order_handlers
 from plugins.linksaktiv.schemas import (
     ActivistOut,
-    CallIn,
-    CallOut,
+    CallToActionIn,
+    CallToActionOut,
     EditionIn,
     EditionOut,
     TopicIn,
@@ -134,7 +134,7 @@ async def patch_topic(org: OrgScope, topic_id: int, data: TopicPatch) -> TopicOu
     return _topic_out(row)
 
 
-async def _calls_out(rows: list[dict[str, Any]]) -> list[CallOut]:
+async def _calls_out(rows: list[dict[str, Any]]) -> list[CallToActionOut]:
     ids = [r["id"] for r in rows] or [0]
     marks = ", ".join(["{}"] * len(ids))
     done = {
@@ -147,7 +147,7 @@ async def _calls_out(rows: list[dict[str, Any]]) -> list[CallOut]:
     }
     slugs = {t["id"]: t["slug"] for t in await call_service.topics(active_only=False)}
     return [
-        CallOut(
+        CallToActionOut(
             id=r["id"],
             org_id=r.get("org_id", r.get("org")),
             title=r["title"],
@@ -165,14 +165,16 @@ async def _calls_out(rows: list[dict[str, Any]]) -> list[CallOut]:
 
 
 @get("/calls", guards=[requires("linksaktiv.view")], summary="Calls to action of this unit")
-async def list_calls(org: OrgScope, limit: int = 50, cursor: str | None = None) -> Page[CallOut]:
+async def list_calls(
+    org: OrgScope, limit: int = 50, cursor: str | None = None
+) -> Page[CallToActionOut]:
     """Calls of this unit, newest first, with how many did them."""
     page = await page_in_org(Call, org, limit, cursor)
     return Page(await _calls_out(page.items), page.next_cursor)
 
 
 @post("/calls", guards=[requires("linksaktiv.manage")], summary="Create a call to action")
-async def create_call(actor: Actor, org: OrgScope, data: CallIn) -> CallOut:
+async def create_call(actor: Actor, org: OrgScope, data: CallToActionIn) -> CallToActionOut:
     """A call for this unit's region (its subtree) and the given topics (none: everyone)."""
     if data.kind in ("visit_link", "share_link") and not data.link:
         raise invalid("link", "this kind of call needs a link")
@@ -197,7 +199,7 @@ async def create_call(actor: Actor, org: OrgScope, data: CallIn) -> CallOut:
 
 
 @get("/calls/{call_id:int}", guards=[requires("linksaktiv.view")], summary="One call")
-async def get_call(org: OrgScope, call_id: int) -> CallOut:
+async def get_call(org: OrgScope, call_id: int) -> CallToActionOut:
     """A call of this unit (404 for another unit's)."""
     return (await _calls_out([await get_in_org(Call, call_id, org, "call")]))[0]
 

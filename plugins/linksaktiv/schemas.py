@@ -11,8 +11,8 @@ from core.api import AwareDatetime
 
 __all__ = [
     "ActivistOut",
-    "CallIn",
-    "CallOut",
+    "CallToActionIn",
+    "CallToActionOut",
     "EditionIn",
     "EditionOut",
     "OrderIn",
@@ -71,7 +71,7 @@ class TopicOut(msgspec.Struct):
     active: bool
 
 
-class CallIn(msgspec.Struct, forbid_unknown_fields=True):
+class CallToActionIn(msgspec.Struct, forbid_unknown_fields=True):
     """A call to action for the activists of this unit's region interested in ``topics``."""
 
     title: Title
@@ -84,7 +84,7 @@ class CallIn(msgspec.Struct, forbid_unknown_fields=True):
     deadline: AwareDatetime | None = None
 
 
-class CallOut(msgspec.Struct):
+class CallToActionOut(msgspec.Struct):
     """A call to action and how many did it."""
 
     id: int

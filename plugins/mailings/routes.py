@@ -189,6 +189,7 @@ def _state_route(path: str, action: str, summary: str, run):
         summary=summary,
         description=summary,
         name=f"mailings-{path}",
+        operation_id=f"mailings_{path}",
     )
     async def handler(actor: Actor, org: OrgScope, mailing_id: int) -> MailingOut:
         row = await _load(org, mailing_id)

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import msgspec
 from email_validator import EmailNotValidError, validate_email
 
-from core.api import AwareDatetime
+from core.api import AwareDatetime, SegmentDefinition
 
 __all__ = [
     "AudienceOut",
@@ -88,7 +88,7 @@ class MailingIn(msgspec.Struct, forbid_unknown_fields=True):
     sender_name: Name | None = None
     sender_address: Address | None = None
     body: Body = ""
-    audience: dict[str, Any] = {}
+    audience: SegmentDefinition = {}
     reply_to: Address | None = None
     cta_url: Url | None = None
     cta_label: Annotated[str, msgspec.Meta(max_length=200)] | None = None
@@ -105,7 +105,7 @@ class MailingPatch(msgspec.Struct, forbid_unknown_fields=True):
     sender_name: Name | msgspec.UnsetType = msgspec.UNSET
     sender_address: Address | msgspec.UnsetType = msgspec.UNSET
     body: Body | msgspec.UnsetType = msgspec.UNSET
-    audience: dict[str, Any] | msgspec.UnsetType = msgspec.UNSET
+    audience: SegmentDefinition | msgspec.UnsetType = msgspec.UNSET
     reply_to: Address | msgspec.UnsetType | None = msgspec.UNSET
     cta_url: Url | msgspec.UnsetType | None = msgspec.UNSET
     cta_label: Annotated[str, msgspec.Meta(max_length=200)] | msgspec.UnsetType | None = (

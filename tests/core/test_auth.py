@@ -142,7 +142,7 @@ async def test_disabling_a_user_kills_all_tokens(client, factory):
     response = await client.patch(
         f"/api/orgs/{org['id']}/users/{victim.id}", json={"active": False}, headers=admin.headers
     )
-    assert response.status_code == 200
+    assert response.status_code == 204
     assert (await client.get("/api/me", headers=victim.headers)).status_code == 401
     assert (
         await client.get("/api/me", headers={"Authorization": f"Bearer {second}"})

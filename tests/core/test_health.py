@@ -21,7 +21,7 @@ async def test_openapi_schema_is_3_1_and_lists_module_routes(client):
     schema = response.json()
     assert schema["openapi"].startswith("3.1")
     assert "/api/orgs/{org_id}/calling/assignments" in schema["paths"]
-    ui = await client.get("/schema/scalar")
+    ui = await client.get("/schema")
     assert ui.status_code == 200
     assert "text/html" in ui.headers["content-type"]
 
