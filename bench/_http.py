@@ -73,9 +73,11 @@ def _chunked(buffer: bytearray, status: int, at: int) -> tuple[int, bytes, int] 
 class Connection:
     """One keep-alive connection to ``127.0.0.1:port``."""
 
-    def __init__(self, port: int, token: str | None = None) -> None:
+    def __init__(self, port: int, token: str | None = None, cookie: str | None = None) -> None:
         self.port = port
         self.auth = f"Authorization: Bearer {token}\r\n" if token else ""
+        if cookie:  # a console page: the session cookie instead of a bearer token
+            self.auth += f"Cookie: {cookie}\r\n"
         self.answers: _Answers | None = None
 
     async def open(self) -> None:

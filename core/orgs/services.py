@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from core import db
-from core.cache import drop_cached
+from core.cache import cached, drop_cached
 from core.orgs.coverage import check_move
 from core.orgs.tables import OrgModule, OrgUnit
 from core.problems import conflict, invalid, not_found
@@ -140,21 +140,25 @@ async def set_module(org_id: int, module: str, enabled: bool) -> None:
 
 async def unit_overview(org_id: int, org_path: str) -> dict[str, Any]:
     """A unit's start page data: its direct subunits and how many people and members live in
-    its subtree."""
+    its subtree. The counts read every person of the subtree (a million at the top of a
+    party), so each process keeps them for up to 30 seconds (``core.cache``; off on SQLite,
+    where counting costs no round trip)."""
     children = await db.fetch(
         "SELECT id, name, kind FROM org_unit WHERE parent_id = {} ORDER BY name", org_id
     )
-    ids = [
-        row["id"]
-        for row in await db.fetch(
-            "SELECT id FROM org_unit WHERE substr(path, 1, {}) = {}", len(org_path), org_path
-        )
-    ]
-    marks = ", ".join(["{}"] * len(ids))
+    counts = await cached("unit_counts", (), org_path, lambda: _people_counts(org_path))
+    return {"children": children, **counts}
+
+
+async def _people_counts(org_path: str) -> dict[str, int]:
+    rows = await db.fetch(
+        "SELECT id FROM org_unit WHERE substr(path, 1, {}) = {}", len(org_path), org_path
+    )
+    marks = ", ".join(["{}"] * len(rows))
     counts = await db.fetch_one(
         "SELECT COUNT(*) AS people, "
         "COALESCE(SUM(CASE WHEN member_status = 'member' THEN 1 ELSE 0 END), 0) AS members "
         f"FROM person WHERE home_org_id IN ({marks})",
-        *ids,
+        *[row["id"] for row in rows],
     )
-    return {"children": children, "people": counts["people"], "members": counts["members"]}
+    return {"people": int(counts["people"]), "members": int(counts["members"])}
