@@ -98,6 +98,25 @@ BENCHES = [
         ],
     ),
     Bench(
+        "console.py",
+        ["--backend", "postgres", "--people", "100000", "--rounds", "200"],
+        [
+            Figure(
+                f"console: {label} p95 (100k people, PostgreSQL; 1M target the same)",
+                f"≤ {target:g} ms",
+                lambda r, page=page: r["pages"][page]["p95_ms"],
+                lambda v, target=target: v <= target,
+                " ms",
+            )
+            for page, label, target in (
+                ("people_search", "people list with a search", 30),
+                ("person", "person page", 20),
+                ("start", "start page", 20),
+            )
+        ],
+        needs="postgres",
+    ),
+    Bench(
         "people.py",
         ["--people", "100000"],
         [
