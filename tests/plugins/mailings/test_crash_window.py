@@ -35,9 +35,11 @@ class CrashAfter(Transport):
         self.accepted = accepted
         self.sent = 0
 
-    async def send(self, sender: str, recipient: str, message: bytes) -> None:
+    async def send(
+        self, sender: str, recipient: str, message: bytes, *, person_id: int | None = None
+    ) -> None:
         """Deliver, then die once ``accepted`` mails went through before this one."""
-        await self.real.send(sender, recipient, message)
+        await self.real.send(sender, recipient, message, person_id=person_id)
         self.sent += 1
         if self.sent > self.accepted:
             raise Crash
