@@ -33,7 +33,7 @@ from core.people.signup import confirm_person, create_pending_person
 from core.people.tags import add_tags, tags_of
 from core.problems import FieldError, Problem, conflict, forbidden, invalid, not_found
 from core.public import RateLimit, client_address, honeypot_tripped, page_locale, render_page
-from core.segments.compiler import compile_segment
+from core.segments.compiler import check_segment, compile_segment, parse_segment
 from core.settings import module_config
 from core.signing import BadToken, sign, unsign
 from core.tables import Stamped, utcnow
@@ -55,6 +55,7 @@ __all__ = [
     "add_tags",
     "authenticated",
     "cached",
+    "check_segment",
     "client_address",
     "compile_segment",
     "confirm_person",
@@ -82,6 +83,7 @@ __all__ = [
     "open_person_token",
     "page_in_org",
     "page_locale",
+    "parse_segment",
     "person_token",
     "person_tokens",
     "record",
