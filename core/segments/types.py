@@ -62,7 +62,7 @@ class InSegment(Group, tag="in_segment"):
     """The people of saved segment ``segment_id`` (of this unit or one above it), evaluated
     now: a change to that segment changes every segment that includes it."""
 
-    segment_id: Annotated[int, msgspec.Meta(ge=1, le=2**63 - 1)]
+    segment_id: Annotated[int, msgspec.Meta(ge=1, le=2**31 - 1)]
 
 
 class RandomSampleItem(
@@ -171,4 +171,6 @@ def segment_type(module_filters: Iterable[type[SegmentFilter]]) -> type[msgspec.
                 self.where = from_list(self.filters)
                 self.filters = msgspec.UNSET
 
+    for built in (SegmentAll, SegmentAny, SegmentNot, SegmentSample, Segment):
+        built.__qualname__ = built.__name__  # schema names without "segment_type.<locals>"
     return Segment

@@ -496,6 +496,12 @@ async def test_preview_counts_within_scope_and_names_bad_fields(client, factory,
     response = await client.post(url, json={"where": deep}, headers=organizer.headers)
     assert response.status_code == 422
     assert response.json()["errors"][0]["field"].startswith("where.of.of.")
+    # deeper than the JSON decoder recurses: a 400, not a server error
+    body = '{"where":' + '{"type":"not","of":' * 5000 + '{"type":"has_phone"}' + "}" * 5001
+    response = await client.post(
+        url, content=body, headers={**organizer.headers, "content-type": "application/json"}
+    )
+    assert response.status_code == 400
 
 
 async def test_saved_segments_include_each_other_within_visibility_and_without_cycles(
