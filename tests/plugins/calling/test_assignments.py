@@ -55,6 +55,34 @@ async def test_bad_input_names_the_field(client, campaign):
         assert response.json()["errors"][0]["field"].startswith(field), response.json()
 
 
+async def test_target_may_include_a_saved_segment_while_it_exists(client, campaign):
+    headers = campaign.organizer.headers
+    segments = campaign.url().replace("/calling", "/segments/")
+    saved = await client.post(
+        segments,
+        json={
+            "name": "Kreis B",
+            "definition": {"where": {"type": "org", "org_id": campaign.district_b["id"]}},
+        },
+        headers=headers,
+    )
+    assert saved.status_code == 201, saved.text
+    target = {"where": {"type": "in_segment", "segment_id": saved.json()["id"]}}
+    assignment = await open_assignment(client, campaign, target=target)
+    assert assignment["targets"] == 3
+    missing = {"where": {"type": "in_segment", "segment_id": saved.json()["id"] + 1}}
+    url = campaign.url() + "/assignments"
+    response = await client.post(url, json={"title": "x", "target": missing}, headers=headers)
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "target.where.segment_id"
+    assert (
+        await client.delete(f"{segments}{saved.json()['id']}", headers=headers)
+    ).status_code == 204
+    refreshed = await client.post(f"{url}/{assignment['id']}/refresh", headers=headers)
+    assert refreshed.status_code == 422
+    assert refreshed.json()["errors"][0]["field"] == "target.where.segment_id"
+
+
 async def test_other_units_assignments_are_404(client, factory, campaign):
     assignment = await open_assignment(client, campaign)
     other_root = await factory.org("Andere Partei", kind="federal")
