@@ -125,6 +125,7 @@ async def _resolve(
 async def _resolved(
     segment: Any, org_path: str, field: str, segment_id: int | None = None
 ) -> _Resolved:
+    """The checked tree's saved segments and org subtrees (see :func:`check_segment`)."""
     state = _Resolved(kind=type(segment), org_path=org_path, prefix=field)
     chain = (segment_id,) if segment_id is not None else ()
     await _resolve(segment.where, f"{field}.where" if field else "where", state, chain, None, 0)
@@ -144,7 +145,9 @@ async def check_segment(
     await _resolved(segment, org_path, field, segment_id)
 
 
-def _render(node: Any, ctx: FilterContext, state: _Resolved, in_scope: tuple[str, list[Any]]):
+def _render(
+    node: Any, ctx: FilterContext, state: _Resolved, in_scope: tuple[str, list[Any]]
+) -> tuple[str, list[Any]]:
     """SQL and arguments of one node (a predicate on ``p``)."""
     if isinstance(node, AllGroup | AnyGroup):
         joiner = " AND " if isinstance(node, AllGroup) else " OR "
