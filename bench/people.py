@@ -63,11 +63,14 @@ async def measure(runtime_url: str, districts: list[int], root: int, people: int
     segment = segment_type([])
     three = msgspec.convert(
         {
-            "filters": [
-                {"type": "org", "org_id": districts[0]},
-                {"type": "member_status", "statuses": ["member"], "op": "and"},
-                {"type": "has_phone", "op": "and"},
-            ]
+            "where": {
+                "type": "all",
+                "of": [
+                    {"type": "org", "org_id": districts[0]},
+                    {"type": "member_status", "statuses": ["member"]},
+                    {"type": "has_phone"},
+                ],
+            }
         },
         segment,
     )
@@ -76,7 +79,7 @@ async def measure(runtime_url: str, districts: list[int], root: int, people: int
     samples = []
     for _ in range(5):
         started = time.perf_counter()
-        count, _ = await count_and_sample(three.filters, root_path)
+        count, _ = await count_and_sample(three, root_path)
         samples.append((time.perf_counter() - started) * 1000)
     result["segment_count_three_filters"] = {**timed_ms(samples), "count": count}
     rng = random.Random(9)

@@ -17,7 +17,8 @@ rest of the request.
 
 All connections run in WAL mode with ``synchronous=NORMAL``, foreign keys on, ``secure_delete``
 (deleted content is overwritten with zeros, so an erased person leaves nothing in free pages)
-and a busy timeout.
+and a busy timeout. Each registers ``orga_lower(text)``, Python's ``str.lower``, because
+SQLite's ``lower`` folds ASCII letters only (segments' text match needs "Ü" = "ü").
 Write transactions are ``BEGIN IMMEDIATE`` by default.
 """
 
@@ -44,6 +45,11 @@ __all__ = ["PooledSQLiteEngine"]
 _READ_TYPES = frozenset({"select", "count", "exists", "objects", "generic", "table_exists"})
 _INLINE_BUDGET_SECONDS = 0.005
 _PROGRESS_STEPS = 2000
+
+
+def _lower(value: Any) -> Any:
+    """``orga_lower``: Unicode lower case of text; other values (NULL, numbers) unchanged."""
+    return value.lower() if isinstance(value, str) else value
 
 
 class _PooledConnection:
@@ -151,6 +157,7 @@ class PooledSQLiteEngine(SQLiteEngine):
         conn.execute("PRAGMA synchronous = NORMAL")
         conn.execute("PRAGMA foreign_keys = ON")
         conn.execute("PRAGMA secure_delete = ON")  # deleted rows are zeroed, not left in free pages
+        conn.create_function("orga_lower", 1, _lower, deterministic=True)
         self._all.append(conn)
         return conn
 

@@ -46,7 +46,7 @@ from core.public import (
     page_locale,
     render_page,
 )
-from core.segments.compiler import compile_segment
+from core.segments.compiler import check_segment, compile_segment, parse_segment
 from core.segments.types import SegmentDefinition
 from core.settings import module_config
 from core.signing import BadToken, sign, unsign
@@ -73,6 +73,7 @@ __all__ = [
     "add_tags",
     "authenticated",
     "cached",
+    "check_segment",
     "client_address",
     "compile_segment",
     "confirm_person",
@@ -104,6 +105,7 @@ __all__ = [
     "open_person_token",
     "page_in_org",
     "page_locale",
+    "parse_segment",
     "person_token",
     "person_tokens",
     "receiving_unit",

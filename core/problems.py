@@ -212,7 +212,15 @@ def _out_of_range(exc: Exception) -> bool:
     return isinstance(exc, DataError)
 
 
+def _too_deep(exc: Exception) -> bool:
+    """A request body nested deeper than the decoder recurses (msgspec's RecursionError),
+    e.g. a segment tree of thousands of ``not`` groups."""
+    return isinstance(exc, RecursionError) and "deserializing" in str(exc)
+
+
 def _handle_unexpected(request: Request, exc: Exception) -> Response:
+    if _too_deep(exc):
+        return _respond(request, Problem(400, detail="The request body is nested too deeply."))
     if _out_of_range(exc):
         return _respond(
             request,

@@ -338,15 +338,16 @@ class OrgaFactory:
             await set_module(org, module, True)
 
     async def person(self, org: int, **fields: Any) -> dict[str, Any]:
-        """A person with home unit ``org``; ``phones`` (list of E.164) go to person_phone."""
+        """A person with home unit ``org``; ``phones`` (list of E.164) go to person_phone. The
+        name keys are derived from the names as the people service does."""
         from core.people.services import name_keys, refresh_phone_flag
         from core.people.tables import Person, PersonPhone
 
         phones = fields.pop("phones", [])
         values = {"first_name": "Erika", "last_name": "Mustermann", **fields}
-        values["first_key"], values["last_key"] = name_keys(
-            values["first_name"], values["last_name"]
-        )
+        keys = name_keys(values["first_name"], values["last_name"])
+        values.setdefault("first_key", keys[0])
+        values.setdefault("last_key", keys[1])
         rows = await Person.insert(Person(home_org=org, **values)).run()
         for position, phone in enumerate(phones):
             await PersonPhone.insert(

@@ -20,6 +20,7 @@ __all__ = [
     "current_consents",
     "not_opted_out_sql",
     "record_consent",
+    "withdrawn_sql",
 ]
 
 
@@ -89,18 +90,24 @@ def contactable_sql(channel: str, alias: str = "p", purpose: str = "general") ->
     )
 
 
+def withdrawn_sql(channel: str, alias: str = "p", purpose: str = "general") -> str:
+    """SQL condition: the latest consent decision for ``channel`` and ``purpose`` is a
+    withdrawal (no decision at all is not one)."""
+    return (
+        "(COALESCE((SELECT ce.status FROM consent_event ce "
+        f"WHERE ce.person_id = {alias}.id AND ce.channel = '{channel}' "
+        f"AND ce.purpose = '{purpose}' AND ce.status <> 'pending' "
+        "ORDER BY ce.id DESC LIMIT 1), 'none') = 'withdrawn')"
+    )
+
+
 def not_opted_out_sql(channel: str, alias: str = "p", purpose: str = "general") -> str:
     """SQL condition: the person is not do-not-contact and has not withdrawn ``channel``.
 
     For contact that rests on membership rather than opt-in (calling members): no consent
     event at all is fine, only a withdrawal (the latest event) or do-not-contact blocks.
     """
-    return (
-        f"(NOT {alias}.do_not_contact AND COALESCE((SELECT ce.status FROM consent_event ce "
-        f"WHERE ce.person_id = {alias}.id AND ce.channel = '{channel}' "
-        f"AND ce.purpose = '{purpose}' AND ce.status <> 'pending' "
-        "ORDER BY ce.id DESC LIMIT 1), 'none') <> 'withdrawn')"
-    )
+    return f"(NOT {alias}.do_not_contact AND NOT {withdrawn_sql(channel, alias, purpose)})"
 
 
 async def consent_history(person_id: int) -> list[dict[str, Any]]:

@@ -1,23 +1,27 @@
-"""Segment filters: msgspec tagged-union members keyed by ``type``, each a SQL predicate.
+"""Segment filters: the leaves of a segment's tree, msgspec tagged-union members keyed by
+``type``, each a SQL predicate on the person alias ``p``.
 
-A filter renders a predicate on the person alias ``p``. Filters apply in order: ``add`` is a
-union (OR), ``sub`` subtracts (AND NOT), ``and`` intersects (AND); the first filter's ``op`` is
-ignored. Modules subclass :class:`SegmentFilter` (``class CalledIn(SegmentFilter,
-tag="called")``) and return the classes from ``register_segment_filters``.
+The tree's groups (all / any / not, samples, saved segments) live in :mod:`core.segments.types`.
+Modules subclass :class:`SegmentFilter` (``class CalledIn(SegmentFilter, tag="called")``), or
+:class:`ActivityFilter` for "at least N activities in a period", and return the classes from
+``register_segment_filters``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 
 import msgspec
 
-from core.people.consent import contactable_sql
+from core.people.consent import contactable_sql, withdrawn_sql
+from core.tables import utcnow
 
 __all__ = [
     "CORE_FILTERS",
+    "ActivityFilter",
+    "CallBlockedFilter",
     "ConsentFilter",
     "CreatedFilter",
     "CustomFieldFilter",
@@ -27,10 +31,10 @@ __all__ = [
     "MemberStatusFilter",
     "OrgFilter",
     "PostalCodeFilter",
-    "RandomSampleFilter",
     "SegmentFilter",
     "SourceFilter",
     "TagFilter",
+    "TextFilter",
     "UpdatedFilter",
 ]
 
@@ -41,19 +45,35 @@ Names = Annotated[
 ]
 
 
+AwareDatetime = Annotated[datetime, msgspec.Meta(tz=True)]
+
+
 @dataclass(frozen=True)
 class FilterContext:
-    """What a filter may need to render itself: the database flavour, and the unit ids below
-    each unit an org filter names (resolved by the compiler beforehand)."""
+    """What a filter may need to render itself: the database flavour, the unit ids below each
+    unit an org filter names (resolved by the compiler beforehand), and the time the segment
+    is evaluated at (for periods such as "the last 30 days")."""
 
     postgres: bool
     subtrees: dict[int, list[int]] = field(default_factory=dict)
+    now: datetime = field(default_factory=utcnow)
+
+    def lower(self, column: str) -> str:
+        """``column`` lower-cased in SQL, Unicode-aware on SQLite too (``orga_lower``, a
+        Python function every SQLite connection registers; SQLite's own ``lower`` folds ASCII
+        only). On PostgreSQL ``lower`` follows the database's ``LC_CTYPE``."""
+        return f"lower({column})" if self.postgres else f"orga_lower({column})"
 
 
 class SegmentFilter(msgspec.Struct, tag_field="type", kw_only=True, forbid_unknown_fields=True):
-    """Base of every filter. Subclasses set ``tag=`` and implement :meth:`predicate`."""
+    """Base of every filter. Subclasses set ``tag=`` and implement :meth:`predicate`.
 
-    op: Op = "add"
+    ``op`` belongs to the older list form of a segment (``filters``) only: how the filter joins
+    the ones before it (``add`` union, ``sub`` subtract, ``and`` intersect). A tree (``where``)
+    says that with all / any / not groups and rejects ``op``.
+    """
+
+    op: Op | msgspec.UnsetType = msgspec.UNSET
 
     def predicate(self, ctx: FilterContext) -> tuple[str, list[Any]]:
         """SQL condition on person alias ``p`` with ``{}`` placeholders, and its arguments."""
@@ -165,8 +185,8 @@ class PostalCodeFilter(SegmentFilter, tag="postal_code"):
 
 
 class _RangeFilter(SegmentFilter):
-    after: Annotated[datetime, msgspec.Meta(tz=True)] | None = None
-    before: Annotated[datetime, msgspec.Meta(tz=True)] | None = None
+    after: AwareDatetime | None = None
+    before: AwareDatetime | None = None
     column = "created_at"
 
     def predicate(self, ctx: FilterContext) -> tuple[str, list[Any]]:
@@ -219,15 +239,109 @@ class CustomFieldFilter(SegmentFilter, tag="custom_field"):
         )
 
 
-class RandomSampleFilter(SegmentFilter, tag="random_sample"):
-    """Keep a reproducible random sample of ``size`` people of the set so far (``op`` ignored)."""
+def _like_pattern(text: str) -> str:
+    """``%text%`` for ``LIKE … ESCAPE '\\'``, with ``%``, ``_`` and ``\\`` in ``text`` matched
+    literally (both databases honour the same ESCAPE clause)."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
 
-    size: Annotated[int, msgspec.Meta(ge=1, le=1_000_000)]
-    seed: Annotated[int, msgspec.Meta(ge=0, le=2**31)] = 0
+
+class TextFilter(SegmentFilter, tag="text"):
+    """People whose name, e-mail address or city contains ``contains``, ignoring case and
+    repeated spaces (a substring anywhere: "mül" finds Müller, "anna mü" Anna Müller).
+
+    ``fields`` narrows where to look: ``name`` (first and last name, either order), ``email``,
+    ``city``.
+    """
+
+    contains: Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
+    fields: Annotated[
+        list[Literal["name", "email", "city"]], msgspec.Meta(min_length=1, max_length=3)
+    ] = msgspec.field(default_factory=lambda: ["name", "email", "city"])
+
+    def __post_init__(self) -> None:
+        if not self.contains.strip():
+            raise ValueError("contains must not be blank")
+        if any(ord(ch) < 32 for ch in self.contains):
+            raise ValueError("contains must not hold control characters")
 
     def predicate(self, ctx: FilterContext) -> tuple[str, list[Any]]:
-        """Handled by the compiler, which wraps the set so far."""
+        """Case-insensitive ``LIKE '%…%'`` on the lower-cased name keys, e-mail and city.
+
+        Names use ``first_key``/``last_key`` ("first last", "last first", lower-cased in
+        Python when the name is stored), so the search is Unicode-aware on both databases."""
+        pattern = _like_pattern(" ".join(self.contains.lower().split()))
+        columns: list[str] = []
+        for name in dict.fromkeys(self.fields):
+            if name == "name":
+                columns += ["p.first_key", "p.last_key"]
+            elif name == "email":
+                columns.append(ctx.lower("p.email"))
+            else:
+                columns.append(ctx.lower("p.city"))
+        parts = [f"{column} LIKE {{}} ESCAPE '\\'" for column in columns]
+        return "(" + " OR ".join(parts) + ")", [pattern] * len(parts)
+
+
+class CallBlockedFilter(SegmentFilter, tag="call_blocked"):
+    """People who may not be called for any of ``reasons``: ``no_number`` (no valid phone
+    number), ``do_not_contact`` (blocked on every channel), ``phone_withdrawn`` (phone
+    consent withdrawn). These are the person's own reasons, the ones every call queue
+    honours; the calling module adds the queue's (reserved, cooldown, call back)."""
+
+    reasons: Annotated[
+        list[Literal["no_number", "do_not_contact", "phone_withdrawn"]],
+        msgspec.Meta(min_length=1, max_length=3),
+    ] = msgspec.field(default_factory=lambda: ["no_number", "do_not_contact", "phone_withdrawn"])
+
+    def predicate(self, ctx: FilterContext) -> tuple[str, list[Any]]:
+        """Any of the reasons' conditions."""
+        sql = {
+            "no_number": "NOT p.has_phone",
+            "do_not_contact": "p.do_not_contact",
+            "phone_withdrawn": withdrawn_sql("phone"),
+        }
+        return "(" + " OR ".join(sql[r] for r in dict.fromkeys(self.reasons)) + ")", []
+
+
+class ActivityFilter(SegmentFilter):
+    """Base of "most active" filters: people with at least ``at_least`` activities in the
+    period, ``[after, before)`` or the last ``days`` days (counted back from when the segment
+    is evaluated, so a saved segment stays current). Without a period every activity counts.
+
+    Subclasses (a module's ``calling_activity``, ``event_activity``, …) implement
+    :meth:`activities`.
+    """
+
+    at_least: Annotated[int, msgspec.Meta(ge=1, le=100_000)] = 1
+    days: Annotated[int, msgspec.Meta(ge=1, le=3660)] | None = None
+    after: AwareDatetime | None = None
+    before: AwareDatetime | None = None
+
+    def __post_init__(self) -> None:
+        if self.days is not None and self.after is not None:
+            raise ValueError("give days or after, not both")
+
+    def activities(self, ctx: FilterContext) -> tuple[str, list[Any]]:
+        """A ``SELECT`` of one row per activity with the columns ``person_id`` and ``at``."""
         raise NotImplementedError
+
+    def predicate(self, ctx: FilterContext) -> tuple[str, list[Any]]:
+        """``p.id IN`` the people with enough activities in the period (one grouped query)."""
+        rows, args = self.activities(ctx)
+        after = self.after
+        if self.days is not None:
+            after = ctx.now - timedelta(days=self.days)
+        conditions = ["a.person_id IS NOT NULL"]
+        for op, value in ((">=", after), ("<", self.before)):
+            if value is not None:
+                conditions.append(f"a.at {op} {{}}")
+                args = [*args, value]
+        return (
+            f"p.id IN (SELECT a.person_id FROM ({rows}) a WHERE {' AND '.join(conditions)} "
+            "GROUP BY a.person_id HAVING COUNT(*) >= {})",
+            [*args, self.at_least],
+        )
 
 
 CORE_FILTERS: tuple[type[SegmentFilter], ...] = (
@@ -242,5 +356,6 @@ CORE_FILTERS: tuple[type[SegmentFilter], ...] = (
     CreatedFilter,
     UpdatedFilter,
     CustomFieldFilter,
-    RandomSampleFilter,
+    TextFilter,
+    CallBlockedFilter,
 )

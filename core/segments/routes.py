@@ -18,6 +18,7 @@ from core.audit.services import record_list
 from core.auth.actor import Actor
 from core.auth.guards import OrgScope, org_guard, requires
 from core.pagination import Page
+from core.segments import services
 from core.segments.compiler import count_and_sample
 from core.segments.tables import SavedSegment
 
@@ -87,9 +88,9 @@ def segment_router(segment: type[msgspec.Struct]) -> Router:
     )
     async def preview(request: Request, actor: Actor, org: OrgScope, data: segment) -> Preview:
         """Count the matching people in this subtree (one SQL query) and show the first ten;
-        audited with the filters and the ids shown."""
-        count, rows = await count_and_sample(data.filters, org.path)
-        filters = {"segment": msgspec.to_builtins(data.filters)}
+        audited with the definition and the ids shown."""
+        count, rows = await count_and_sample(data, org.path, field="")
+        filters = {"segment": msgspec.to_builtins(data)}
         ids = [row["id"] for row in rows]
         record_list(request, "segments.previewed", actor, org.id, ids, filters)
         return Preview(count=count, sample=[SampleRow(**row) for row in rows])
@@ -106,13 +107,9 @@ def segment_router(segment: type[msgspec.Struct]) -> Router:
 
     @post("/", guards=[requires("segments.manage")], summary="Save a segment")
     async def create_saved(org: OrgScope, data: SavedIn) -> SavedOut:
-        """Keep a segment under a name."""
-        rows = await SavedSegment.insert(
-            SavedSegment(
-                org=org.id, name=data.name, definition=msgspec.to_builtins(data.definition)
-            )
-        ).run()
-        return out(await load(org, rows[0]["id"]))
+        """Keep a segment under a name (it may include saved segments of this unit or above)."""
+        segment_id = await services.create_saved(org.id, org.path, data.name, data.definition)
+        return out(await load(org, segment_id))
 
     @get("/{segment_id:int}", guards=[requires("people.view")], summary="One saved segment")
     async def get_saved(org: OrgScope, segment_id: int) -> SavedOut:
@@ -123,15 +120,14 @@ def segment_router(segment: type[msgspec.Struct]) -> Router:
         "/{segment_id:int}", guards=[requires("segments.manage")], summary="Change a saved segment"
     )
     async def patch_saved(org: OrgScope, segment_id: int, data: SavedPatch) -> SavedOut:
-        """Rename or redefine."""
+        """Rename or redefine (422 when the definition would include this segment again)."""
         await load(org, segment_id)
-        values: dict[Any, Any] = {}
-        if data.name is not msgspec.UNSET:
-            values[SavedSegment.name] = data.name
-        if data.definition is not msgspec.UNSET:
-            values[SavedSegment.definition] = msgspec.to_builtins(data.definition)
-        if values:
-            await SavedSegment.update(values).where(SavedSegment.id == segment_id).run()
+        await services.update_saved(
+            segment_id,
+            org.path,
+            None if data.name is msgspec.UNSET else data.name,
+            None if data.definition is msgspec.UNSET else data.definition,
+        )
         return out(await load(org, segment_id))
 
     @delete(
@@ -141,9 +137,9 @@ def segment_router(segment: type[msgspec.Struct]) -> Router:
         summary="Delete a saved segment",
     )
     async def delete_saved(org: OrgScope, segment_id: int) -> None:
-        """Delete a saved segment of this unit."""
+        """Delete a saved segment of this unit (409 while another saved segment includes it)."""
         await load(org, segment_id)
-        await SavedSegment.delete().where(SavedSegment.id == segment_id).run()
+        await services.delete_saved(segment_id, org.path)
 
     handlers: list[Callable[..., Any]] = [
         preview,

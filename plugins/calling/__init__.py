@@ -53,10 +53,24 @@ def register_routes() -> ModuleRoutes:
 
 @hookimpl
 def register_segment_filters() -> tuple[type, ...]:
-    """Called / reached / outcome / survey answer."""
-    from plugins.calling.filters import AnsweredFilter, CalledFilter, OutcomeFilter, ReachedFilter
+    """Called / reached / outcome / survey answer / most active callers / held back."""
+    from plugins.calling.filters import (
+        AnsweredFilter,
+        CalledFilter,
+        CallerActivityFilter,
+        OutcomeFilter,
+        QueueBlockedFilter,
+        ReachedFilter,
+    )
 
-    return (CalledFilter, ReachedFilter, OutcomeFilter, AnsweredFilter)
+    return (
+        CalledFilter,
+        ReachedFilter,
+        OutcomeFilter,
+        AnsweredFilter,
+        CallerActivityFilter,
+        QueueBlockedFilter,
+    )
 
 
 @hookimpl

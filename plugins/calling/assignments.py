@@ -9,11 +9,12 @@ import msgspec
 
 from core import db
 from core.api import (
+    check_segment,
     compile_segment,
     conflict,
-    current_runtime,
     drop_cached,
     invalid,
+    parse_segment,
     to_row,
     utcnow,
 )
@@ -26,7 +27,7 @@ __all__ = [
     "assignment_state",
     "create_assignment",
     "delete_assignment",
-    "goal_filters",
+    "goal_segment",
     "refresh_targets",
     "update_assignment",
 ]
@@ -65,20 +66,18 @@ def assignment_out(row: dict[str, Any], targets: int = 0) -> AssignmentOut:
     )
 
 
-def _segment(value: dict[str, Any] | None, field: str) -> list[Any] | None:
-    """The segment's filters, validated against every filter core and the modules offer."""
-    if value is None:
-        return None
-    try:
-        return msgspec.convert(value, current_runtime().segment).filters  # type: ignore[attr-defined]
-    except msgspec.ValidationError as exc:
-        message, _, path = str(exc).partition(" - at `$")
-        raise invalid(field + path.rstrip("`"), message) from exc
+def goal_segment(row: dict[str, Any]) -> Any | None:
+    """The goal segment, or ``None`` for the default "reached in this assignment"."""
+    goal = db.json_value(row["goal"])
+    return None if goal is None else parse_segment(goal, "goal")
 
 
-def goal_filters(row: dict[str, Any]) -> list[Any] | None:
-    """The goal segment's filters, or ``None`` for the default "reached in this assignment"."""
-    return _segment(db.json_value(row["goal"]), "goal")
+async def _check_segments(values: dict[str, Any], org_path: str) -> None:
+    """The ``target`` and ``goal`` among ``values`` are valid segments for the unit (their
+    filters exist, included saved segments are visible)."""
+    for key in ("target", "goal"):
+        if values.get(key) is not None:
+            await check_segment(parse_segment(values[key], key), org_path, key)
 
 
 def _check_dates(start_at: datetime | None, end_at: datetime | None) -> None:
@@ -99,8 +98,7 @@ async def create_assignment(org_id: int, org_path: str, data: AssignmentIn) -> d
     """Insert an assignment for unit ``org_id`` and fill its queue from the target segment."""
     _check_dates(data.start_at, data.end_at)
     _check_survey(data.survey)
-    _segment(data.target, "target")
-    _segment(data.goal, "goal")
+    await _check_segments({"target": data.target, "goal": data.goal}, org_path)
     async with db.transaction():
         rows = await CallAssignment.insert(CallAssignment(org=org_id, **to_row(data))).run()
         row = await _load(rows[0]["id"])
@@ -124,10 +122,7 @@ async def update_assignment(
     _check_dates(start, end)
     if patch.survey is not msgspec.UNSET:
         _check_survey(patch.survey)
-    if "target" in values:
-        _segment(values["target"], "target")
-    if "goal" in values:
-        _segment(values["goal"], "goal")
+    await _check_segments(values, org_path)
     for key in ("target", "goal", "survey"):
         if key in values:
             values[key] = msgspec.json.encode(values[key]).decode()
@@ -167,8 +162,8 @@ async def refresh_targets(row: dict[str, Any], org_path: str, now: datetime | No
     200,000 targets are materialized in one statement.
     """
     now = now or utcnow()
-    filters = _segment(db.json_value(row["target"]), "target")
-    where, args = await compile_segment(filters or [], org_path)
+    target = parse_segment(db.json_value(row["target"]), "target")
+    where, args = await compile_segment(target, org_path, "target")
     member = f"EXISTS (SELECT 1 FROM person p WHERE p.id = calling_target.person_id AND {where})"
     await db.execute(
         "UPDATE calling_target SET state = 'removed' WHERE assignment_id = {} "

@@ -23,7 +23,7 @@ from core.api import (
     utcnow,
 )
 from plugins.calling import queue, roster
-from plugins.calling.assignments import assignment_state, goal_filters
+from plugins.calling.assignments import assignment_state, goal_segment
 from plugins.calling.report import PlainReport, is_plain, report_call, report_plain
 from plugins.calling.schemas import (
     CallbackIn,
@@ -244,7 +244,7 @@ async def _report_full(
             call,
             assignment,
             survey_of(assignment),
-            goal_filters(assignment) is None,
+            goal_segment(assignment) is None,
             data,
             actor.user_id,
             now,

@@ -24,7 +24,7 @@ from core.api import (
     not_opted_out_sql,
     record,
 )
-from plugins.calling.assignments import goal_filters
+from plugins.calling.assignments import goal_segment
 from plugins.calling.report import PlainReport
 from plugins.calling.sql import in_list
 from plugins.calling.views import card_columns
@@ -76,9 +76,9 @@ async def _blocked_reason_sql(
         f"WHEN NOT {not_opted_out_sql('phone')} THEN 'do_not_call'",
     ]
     args: list[Any] = []
-    goal = None if callback else goal_filters(assignment)
+    goal = None if callback else goal_segment(assignment)
     if goal:
-        where, goal_args = await compile_segment(goal, org_path)
+        where, goal_args = await compile_segment(goal, org_path, "goal")
         parts.append(f"WHEN {where} THEN 'goal'")
         args += goal_args
     parts.append(

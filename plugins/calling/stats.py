@@ -7,7 +7,8 @@ from typing import Any
 
 from core import db
 from core.api import compile_segment, not_opted_out_sql
-from plugins.calling.assignments import goal_filters
+from plugins.calling.assignments import goal_segment
+from plugins.calling.filters import RETRY_OUTCOMES
 from plugins.calling.schemas import CountRow, DayRow, Stats
 
 __all__ = ["assignment_stats"]
@@ -20,7 +21,7 @@ def _day(column: str) -> str:
 
 
 async def _goal_matches(assignment: dict[str, Any], org_path: str) -> int:
-    goal = goal_filters(assignment)
+    goal = goal_segment(assignment)
     if not goal:
         row = await db.fetch_one(
             "SELECT COUNT(*) AS n FROM calling_target WHERE assignment_id = {} "
@@ -28,7 +29,7 @@ async def _goal_matches(assignment: dict[str, Any], org_path: str) -> int:
             assignment["id"],
         )
         return int(row["n"])
-    where, args = await compile_segment(goal, org_path)
+    where, args = await compile_segment(goal, org_path, "goal")
     row = await db.fetch_one(
         "SELECT COUNT(*) AS n FROM calling_target t JOIN person p ON p.id = t.person_id "
         f"WHERE t.assignment_id = {{}} AND t.state <> 'removed' AND ({where})",
@@ -39,14 +40,13 @@ async def _goal_matches(assignment: dict[str, Any], org_path: str) -> int:
 
 
 async def _queue(assignment_id: int, now: datetime) -> dict[str, int]:
-    retry = "('no_answer', 'busy', 'voicemail', 'not_available', 'reached')"
     row = await db.fetch_one(
         "SELECT COUNT(*) AS targets, "
         "SUM(CASE WHEN t.state = 'open' THEN 1 ELSE 0 END) AS remaining, "
         "SUM(CASE WHEN t.state = 'open' AND t.current_call_id IS NOT NULL "
         "AND t.available_at > {} THEN 1 ELSE 0 END) AS reserved, "
         "SUM(CASE WHEN t.state = 'open' AND t.current_call_id IS NULL AND t.available_at > {} "
-        f"AND t.last_outcome IN {retry} THEN 1 ELSE 0 END) AS cooldown, "
+        f"AND t.last_outcome IN {RETRY_OUTCOMES} THEN 1 ELSE 0 END) AS cooldown, "
         "SUM(CASE WHEN t.state = 'open' AND t.call_back_after > {} THEN 1 ELSE 0 END) "
         "AS call_back, "
         "SUM(CASE WHEN t.state = 'open' AND NOT p.has_phone THEN 1 ELSE 0 END) AS no_number, "

@@ -59,10 +59,11 @@ def register_routes() -> ModuleRoutes:
 
 @hookimpl
 def register_segment_filters() -> list[type]:
-    """ "People who signed up / were booked / attended / did not show" for events."""
-    from plugins.events.filters import EventParticipationFilter
+    """ "People who signed up / were booked / attended / did not show" for events, and "attended
+    at least N events in a period"."""
+    from plugins.events.filters import EventActivityFilter, EventParticipationFilter
 
-    return [EventParticipationFilter]
+    return [EventParticipationFilter, EventActivityFilter]
 
 
 @hookimpl

@@ -1,4 +1,5 @@
-"""Segment filter: people by their part in events (signed up, booked, attended, no-show)."""
+"""Segment filters: people by their part in events (signed up, booked, attended, no-show), and
+the most active (attended at least N events in a period)."""
 
 from __future__ import annotations
 
@@ -7,9 +8,9 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
-from core.segments.filters import FilterContext, SegmentFilter
+from core.segments.filters import ActivityFilter, FilterContext, SegmentFilter
 
-__all__ = ["EventParticipationFilter"]
+__all__ = ["EventActivityFilter", "EventParticipationFilter"]
 
 _STATUS_SQL = {
     "signed_up": "pa.status IN ('signed_up', 'booked')",
@@ -61,4 +62,17 @@ class EventParticipationFilter(SegmentFilter, tag="event_participation"):
             f"p.id IN (SELECT pa.person_id FROM events_participation pa{join} "
             f"WHERE {' AND '.join(conditions)})",
             args,
+        )
+
+
+class EventActivityFilter(ActivityFilter, tag="event_activity"):
+    """ "Most active": people who attended at least ``at_least`` events that started in the
+    period (``days``, or ``after``/``before``)."""
+
+    def activities(self, ctx: FilterContext) -> tuple[str, list[Any]]:
+        """Attended participations, at the event's start."""
+        return (
+            "SELECT pa.person_id AS person_id, e.start_at AS at FROM events_participation pa "
+            "JOIN events_event e ON e.id = pa.event_id WHERE pa.attendance = 'attended'",
+            [],
         )

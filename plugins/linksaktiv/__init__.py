@@ -59,10 +59,10 @@ def register_routes() -> ModuleRoutes:
 
 @hookimpl
 def register_segment_filters() -> list[type]:
-    """ "Interested in topic" for mailings and calling."""
-    from plugins.linksaktiv.filters import InterestedInTopic
+    """ "Interested in topic" and "did at least N calls to action" for mailings and calling."""
+    from plugins.linksaktiv.filters import ActionActivityFilter, InterestedInTopic
 
-    return [InterestedInTopic]
+    return [InterestedInTopic, ActionActivityFilter]
 
 
 @hookimpl

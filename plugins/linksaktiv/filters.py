@@ -1,4 +1,5 @@
-"""Segment filter "interested in topic" (confirmed activists only)."""
+"""Segment filters "interested in topic" (confirmed activists only) and "did at least N calls
+to action in a period"."""
 
 from __future__ import annotations
 
@@ -6,9 +7,9 @@ from typing import Annotated, Any
 
 import msgspec
 
-from core.segments.filters import FilterContext, SegmentFilter
+from core.segments.filters import ActivityFilter, FilterContext, SegmentFilter
 
-__all__ = ["InterestedInTopic"]
+__all__ = ["ActionActivityFilter", "InterestedInTopic"]
 
 
 class InterestedInTopic(SegmentFilter, tag="linksaktiv_topic"):
@@ -29,3 +30,12 @@ class InterestedInTopic(SegmentFilter, tag="linksaktiv_topic"):
             f"WHERE a.status = 'confirmed' AND t.slug IN ({marks}))",
             list(self.topics),
         )
+
+
+class ActionActivityFilter(ActivityFilter, tag="linksaktiv_activity"):
+    """ "Most active": people who reported at least ``at_least`` calls to action done ("I did
+    it") in the period (``days``, or ``after``/``before``)."""
+
+    def activities(self, ctx: FilterContext) -> tuple[str, list[Any]]:
+        """Calls to action done, at the time they were reported."""
+        return "SELECT d.person_id AS person_id, d.done_at AS at FROM linksaktiv_call_done d", []

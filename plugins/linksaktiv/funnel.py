@@ -16,12 +16,12 @@ __all__ = ["attended_predicate", "funnel"]
 async def attended_predicate(org_path: str) -> tuple[str, list[Any]] | None:
     """ "Attended an event" as SQL on ``p``, through the segment filter another module offers
     (``event_participation``, e.g. the events module); ``None`` when no module offers it."""
-    wanted = {"filters": [{"type": "event_participation", "status": "attended"}]}
+    wanted = {"where": {"type": "event_participation", "status": "attended"}}
     try:
         segment = msgspec.convert(wanted, current_runtime().segment)
     except msgspec.ValidationError:
         return None
-    return await compile_segment(segment.filters, org_path)  # type: ignore[attr-defined]
+    return await compile_segment(segment, org_path)
 
 
 async def funnel(

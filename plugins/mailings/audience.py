@@ -10,16 +10,13 @@ from __future__ import annotations
 
 from typing import Any
 
-import msgspec
-
 from core import db
-from core.api import contactable_sql, current_runtime, invalid
-from core.segments.compiler import compile_segment
+from core.api import compile_segment, contactable_sql, invalid, parse_segment
 
 __all__ = [
     "audience_breakdown",
+    "audience_segment",
     "deliverable_sql",
-    "segment_filters",
     "unit_purpose",
     "unsubscribed_sql",
 ]
@@ -59,23 +56,21 @@ def deliverable_sql(org_id: int, alias: str = "p") -> str:
     )
 
 
-def segment_filters(audience: dict[str, Any]) -> list[Any]:
-    """The audience as the running deployment's segment filters.
+def audience_segment(audience: dict[str, Any]) -> Any:
+    """The audience as the running deployment's ``Segment``.
 
     Raises:
-        Problem: 422 on ``audience`` when it is empty or not a valid segment.
+        Problem: 422 on ``audience`` (or the field below it) when it is empty or not a valid
+        segment.
     """
-    if not audience or not audience.get("filters"):
+    if not audience:
         raise invalid("audience", "the mailing has no audience segment yet")
-    try:
-        return msgspec.convert(audience, current_runtime().segment).filters
-    except msgspec.ValidationError as exc:
-        raise invalid("audience", str(exc)) from exc
+    return parse_segment(audience, "audience")
 
 
-async def audience_breakdown(filters: list[Any], org_id: int, org_path: str) -> dict[str, int]:
+async def audience_breakdown(segment: Any, org_id: int, org_path: str) -> dict[str, int]:
     """Counts per reason (one query) for the segment within the unit's subtree."""
-    where, args = await compile_segment(filters, org_path)
+    where, args = await compile_segment(segment, org_path, "audience")
     bucket = (
         "CASE WHEN p.do_not_contact THEN 'do_not_contact' "
         "WHEN p.email IS NULL OR p.email = '' THEN 'no_email' "

@@ -19,7 +19,7 @@ from core.api import (
 )
 from core.people.services import get_person_row
 from plugins.mailings import sending, services
-from plugins.mailings.audience import audience_breakdown, segment_filters
+from plugins.mailings.audience import audience_breakdown, audience_segment
 from plugins.mailings.schemas import (
     AudienceOut,
     MailingIn,
@@ -125,8 +125,8 @@ async def audience(org: OrgScope, mailing_id: int) -> AudienceOut:
     """The audience broken down into will receive / do-not-contact / no e-mail / bouncing /
     unsubscribed / no consent, as of now."""
     row = await _load(org, mailing_id)
-    filters = segment_filters(db.json_value(row["audience"]))
-    return AudienceOut(**await audience_breakdown(filters, org.id, org.path))
+    segment = audience_segment(db.json_value(row["audience"]))
+    return AudienceOut(**await audience_breakdown(segment, org.id, org.path))
 
 
 @post(

@@ -18,11 +18,10 @@ import secrets
 from typing import Any
 
 from core import db
-from core.api import conflict, current_runtime, invalid, utcnow
+from core.api import compile_segment, conflict, current_runtime, invalid, utcnow
 from core.jobs.services import enqueue, enqueue_many
-from core.segments.compiler import compile_segment
 from core.templating import TemplateProblem, render_off_loop
-from plugins.mailings.audience import audience_breakdown, deliverable_sql, segment_filters
+from plugins.mailings.audience import audience_breakdown, audience_segment, deliverable_sql
 from plugins.mailings.services import config, renderer_for
 
 __all__ = [
@@ -84,8 +83,8 @@ async def start(mailing: dict[str, Any], org_path: str, confirm: bool, count: in
         raise conflict(f"The mailing is {mailing['state']}, not a draft.", field="state")
     if not confirm:
         raise invalid("confirm", "sending needs confirm: true")
-    filters = segment_filters(db.json_value(mailing["audience"]))
-    breakdown = await audience_breakdown(filters, mailing["org_id"], org_path)
+    segment = audience_segment(db.json_value(mailing["audience"]))
+    breakdown = await audience_breakdown(segment, mailing["org_id"], org_path)
     threshold = config().confirm_threshold
     if breakdown["will_receive"] > threshold and count != breakdown["will_receive"]:
         raise invalid(
@@ -93,7 +92,7 @@ async def start(mailing: dict[str, Any], org_path: str, confirm: bool, count: in
             f"{breakdown['will_receive']} people will receive this mailing, more than "
             f"{threshold}: repeat that number in confirm_count to send",
         )
-    await _check_renders(mailing, filters, org_path)
+    await _check_renders(mailing, segment, org_path)
     when = mailing["scheduled_at"]
     if when is not None and when > utcnow():
         async with db.transaction():
@@ -109,12 +108,12 @@ async def start(mailing: dict[str, Any], org_path: str, confirm: bool, count: in
     await freeze(mailing["id"], org_path, from_states=("draft",))
 
 
-async def _check_renders(mailing: dict[str, Any], filters: list[Any], org_path: str) -> None:
+async def _check_renders(mailing: dict[str, Any], segment: Any, org_path: str) -> None:
     """Render once for the first person who will receive it (with what modules add), else a
     sample person, so a broken template never reaches the queue."""
     from plugins.mailings.services import SAMPLE_PERSON, module_context, template_problem
 
-    where, args = await compile_segment(filters, org_path)
+    where, args = await compile_segment(segment, org_path, "audience")
     person = await db.fetch_one(
         f"SELECT p.* FROM person p WHERE {where} AND {deliverable_sql(mailing['org_id'])} "
         "ORDER BY p.id LIMIT 1",
@@ -136,8 +135,8 @@ async def freeze(mailing_id: int, org_path: str, from_states: tuple[str, ...]) -
     """
     mailing = await db.fetch_one("SELECT * FROM mailings_mailing WHERE id = {}", mailing_id)
     assert mailing is not None
-    filters = segment_filters(db.json_value(mailing["audience"]))
-    where, args = await compile_segment(filters, org_path)
+    segment = audience_segment(db.json_value(mailing["audience"]))
+    where, args = await compile_segment(segment, org_path, "audience")
     now = utcnow()
     stamp = "CAST({} AS TIMESTAMPTZ)" if db.is_postgres() else "{}"
     async with db.transaction():

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 from core import db
 from tests.plugins.calling.conftest import next_call, open_assignment, report
 
@@ -51,6 +53,34 @@ async def test_bad_input_names_the_field(client, campaign):
         assert response.status_code in (400, 422), response.text
         assert response.headers["content-type"].startswith("application/problem+json")
         assert response.json()["errors"][0]["field"].startswith(field), response.json()
+
+
+async def test_target_may_include_a_saved_segment_while_it_exists(client, campaign):
+    headers = campaign.organizer.headers
+    segments = campaign.url().replace("/calling", "/segments/")
+    saved = await client.post(
+        segments,
+        json={
+            "name": "Kreis B",
+            "definition": {"where": {"type": "org", "org_id": campaign.district_b["id"]}},
+        },
+        headers=headers,
+    )
+    assert saved.status_code == 201, saved.text
+    target = {"where": {"type": "in_segment", "segment_id": saved.json()["id"]}}
+    assignment = await open_assignment(client, campaign, target=target)
+    assert assignment["targets"] == 3
+    missing = {"where": {"type": "in_segment", "segment_id": saved.json()["id"] + 1}}
+    url = campaign.url() + "/assignments"
+    response = await client.post(url, json={"title": "x", "target": missing}, headers=headers)
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "target.where.segment_id"
+    assert (
+        await client.delete(f"{segments}{saved.json()['id']}", headers=headers)
+    ).status_code == 204
+    refreshed = await client.post(f"{url}/{assignment['id']}/refresh", headers=headers)
+    assert refreshed.status_code == 422
+    assert refreshed.json()["errors"][0]["field"] == "target.where.segment_id"
 
 
 async def test_other_units_assignments_are_404(client, factory, campaign):
@@ -146,6 +176,66 @@ async def test_segment_filters(client, campaign):
         {"type": "calling_called", "op": "sub"},
     ]
     assert await _segment_count(client, campaign, not_called) == 3
+
+
+async def _count(client, campaign, where) -> int:
+    response = await client.post(
+        campaign.url().replace("/calling", "/segments/preview"),
+        json={"where": where},
+        headers=campaign.organizer.headers,
+    )
+    assert response.status_code == 200, response.text
+    return response.json()["count"]
+
+
+async def test_most_active_callers_and_why_the_queue_holds_people_back(client, campaign):
+    assignment = await open_assignment(client, campaign)
+    aid = assignment["id"]
+    busy, calm = campaign.callers
+    # the callers' user accounts are linked to person records (volunteers in the database)
+    for caller, person in zip(campaign.callers, campaign.people[:2], strict=True):
+        await db.execute(
+            "UPDATE orga_user SET person_id = {} WHERE id = {}", person["id"], caller.id
+        )
+    later = (datetime.now(UTC) + timedelta(hours=2)).isoformat()
+    call = await next_call(client, campaign, aid, busy)
+    await report(client, campaign, call["call_id"], busy, outcome="no_answer")
+    call = await next_call(client, campaign, aid, busy)
+    await report(
+        client, campaign, call["call_id"], busy, outcome="call_back", call_back_after=later
+    )
+    call = await next_call(client, campaign, aid, calm)
+    await report(client, campaign, call["call_id"], calm, outcome="reached")
+    await next_call(client, campaign, aid, calm)  # stays reserved
+
+    def active(**fields):
+        return {"type": "calling_activity", **fields}
+
+    assert await _count(client, campaign, active()) == 2
+    assert await _count(client, campaign, active(at_least=2)) == 1
+    assert await _count(client, campaign, active(at_least=2, days=1, assignment_id=aid)) == 1
+    assert await _count(client, campaign, active(before="2000-01-01T00:00:00Z")) == 0
+    assert await _count(client, campaign, active(assignment_id=aid + 1)) == 0
+    bad = await client.post(
+        campaign.url().replace("/calling", "/segments/preview"),
+        json={"where": active(days=3, after="2026-01-01T00:00:00Z")},
+        headers=campaign.organizer.headers,
+    )
+    assert bad.status_code == 422
+
+    def blocked(*reasons, **fields):
+        body = {"type": "calling_blocked", **fields}
+        if reasons:
+            body["reasons"] = list(reasons)
+        return body
+
+    for reason in ("cooldown", "call_back", "reserved"):
+        assert await _count(client, campaign, blocked(reason)) == 1, reason
+    assert await _count(client, campaign, blocked()) == 3
+    assert await _count(client, campaign, blocked(assignment_id=aid + 1)) == 0
+    # the person's own reasons are core's: nobody here lacks a number or is blocked
+    everyone_else = {"type": "not", "of": {"type": "call_blocked"}}
+    assert await _count(client, campaign, everyone_else) == len(campaign.people)
 
 
 async def test_export_summary_merge_and_erase(client, factory, campaign):

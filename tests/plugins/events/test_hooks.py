@@ -113,6 +113,43 @@ async def test_segment_filters(client, setup, factory):
     )
 
 
+async def test_most_active_by_events_attended(client, setup, factory):
+    a, b, c = [await factory.person(setup.org["id"], first_name=n) for n in "ABC"]
+    recent, old = await create(client, setup), await create(client, setup)
+    marks = [(recent, a, "attended"), (old, a, "attended"), (recent, b, "attended")]
+    marks.append((old, c, "no_show"))
+    added = [await _add(client, setup, event["id"], person["id"]) for event, person, _ in marks]
+    for event, days in ((recent, 2), (old, 40)):
+        await db.execute(
+            "UPDATE events_event SET start_at = {}, end_at = {} WHERE id = {}",
+            utcnow() - timedelta(days=days, hours=3),
+            utcnow() - timedelta(days=days),
+            event["id"],
+        )
+    for (event, _, attendance), participation in zip(marks, added, strict=True):
+        response = await client.patch(
+            f"{setup.base}/{event['id']}/participants/{participation['id']}",
+            json={"attendance": attendance},
+            headers=setup.organizer.headers,
+        )
+        assert response.status_code == 200, response.text
+
+    async def count(**fields):
+        response = await client.post(
+            f"/api/orgs/{setup.org['id']}/segments/preview",
+            json={"where": {"type": "event_activity", **fields}},
+            headers=setup.organizer.headers,
+        )
+        assert response.status_code == 200, response.text
+        return response.json()["count"]
+
+    assert await count() == 2
+    assert await count(at_least=2) == 1
+    assert await count(days=7) == 2
+    assert await count(days=7, at_least=2) == 0
+    assert await count(before=(utcnow() - timedelta(days=10)).isoformat()) == 1
+
+
 async def test_export_erase_and_contact_person(client, setup, factory):
     admin = await factory.user("admin", setup.org["id"])
     person = await factory.person(setup.org["id"], first_name="Ottilie")

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from core import Module, db, hookimpl
-from core.api import person_token
+from core.api import person_token, utcnow
 from core.context import set_runtime
 from plugins.linksaktiv.signup import CONFIRM_PURPOSE
 from tests.pages import assert_errors_in
@@ -124,6 +126,35 @@ async def test_calls_match_region_and_topics_and_i_did_it(app, client, party):
         f"/api/orgs/{party.root['id']}/segments/preview", json=none, headers=party.admin.headers
     )
     assert preview.json()["count"] == 0
+
+
+async def test_most_active_by_calls_to_action_done(client, factory, party):
+    calls = [await create_call(client, party, party.leipzig, title=f"C{n}") for n in range(3)]
+    rosa, karl, clara = [await factory.person(party.leipzig["id"]) for _ in range(3)]
+    now = utcnow()
+    done = [(rosa, 0, 1), (rosa, 1, 2), (rosa, 2, 60), (karl, 0, 3), (clara, 1, 90)]
+    for person, call, days_ago in done:
+        await db.execute(
+            "INSERT INTO linksaktiv_call_done (call_id, person_id, done_at) VALUES ({}, {}, {})",
+            calls[call]["id"],
+            person["id"],
+            now - timedelta(days=days_ago),
+        )
+
+    async def count(**fields):
+        response = await client.post(
+            f"/api/orgs/{party.root['id']}/segments/preview",
+            json={"where": {"type": "linksaktiv_activity", **fields}},
+            headers=party.admin.headers,
+        )
+        assert response.status_code == 200, response.text
+        return response.json()["count"]
+
+    assert await count() == 3
+    assert await count(at_least=3) == 1
+    assert await count(days=30) == 2
+    assert await count(days=30, at_least=2) == 1
+    assert await count(after=(now - timedelta(days=70)).isoformat(), at_least=2) == 1
 
 
 async def test_template_context_lists_open_calls(app, client, party):

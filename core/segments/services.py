@@ -1,0 +1,85 @@
+"""Saved segments: keep, redefine and delete them, checked against the saved segments they
+include (visible from the unit, no cycles) and those that include them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+
+from core import db
+from core.people.services import subtree_ids
+from core.problems import conflict
+from core.segments.compiler import check_segment
+from core.segments.tables import SavedSegment
+
+__all__ = ["create_saved", "delete_saved", "update_saved"]
+
+
+def _included_ids(definition: Any) -> set[int]:
+    """Ids of the saved segments a stored definition (JSON data) includes directly."""
+    found: set[int] = set()
+    stack = [definition]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            if item.get("type") == "in_segment" and isinstance(item.get("segment_id"), int):
+                found.add(item["segment_id"])
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return found
+
+
+async def create_saved(org_id: int, org_path: str, name: str, definition: Any) -> int:
+    """Keep ``definition`` (a ``Segment``) under ``name`` for the unit; returns the new id.
+
+    Raises:
+        Problem: 422 on ``definition…`` (see :func:`core.segments.compiler.check_segment`).
+    """
+    await check_segment(definition, org_path, "definition")
+    rows = await SavedSegment.insert(
+        SavedSegment(org=org_id, name=name, definition=msgspec.to_builtins(definition))
+    ).run()
+    return rows[0]["id"]
+
+
+async def update_saved(
+    segment_id: int, org_path: str, name: str | None, definition: Any | None
+) -> None:
+    """Rename and/or redefine saved segment ``segment_id``.
+
+    Raises:
+        Problem: 422 on ``definition…`` when the new definition includes this segment again,
+        directly or through others.
+    """
+    values: dict[Any, Any] = {}
+    if name is not None:
+        values[SavedSegment.name] = name
+    if definition is not None:
+        await check_segment(definition, org_path, "definition", segment_id=segment_id)
+        values[SavedSegment.definition] = msgspec.to_builtins(definition)
+    if values:
+        await SavedSegment.update(values).where(SavedSegment.id == segment_id).run()
+
+
+async def delete_saved(segment_id: int, org_path: str) -> None:
+    """Delete saved segment ``segment_id`` of the unit at ``org_path``.
+
+    Raises:
+        Problem: 409 while another saved segment (of this unit or one below, the ones that
+        can see it) includes it.
+    """
+    units = await subtree_ids(org_path)
+    marks = ", ".join(["{}"] * len(units))
+    rows = await db.fetch(
+        f"SELECT id, name, definition FROM segment WHERE org_id IN ({marks}) AND id <> {{}} "
+        "ORDER BY id",
+        *units,
+        segment_id,
+    )
+    users = [r for r in rows if segment_id in _included_ids(db.json_value(r["definition"]))]
+    if users:
+        names = ", ".join(f"{r['name']} ({r['id']})" for r in users)
+        raise conflict(f"Saved segments include this one: {names}.", field="segment_id")
+    await SavedSegment.delete().where(SavedSegment.id == segment_id).run()
