@@ -82,7 +82,7 @@ async def test_no_two_schemas_share_a_title(document):
 
 async def test_segment_fields_use_the_segment_schema(document):
     schemas = document["components"]["schemas"]
-    assert schemas["Segment"]["properties"]["filters"]["items"]["oneOf"]
+    assert schemas["Segment"]["properties"]["where"]["oneOf"]  # the tree of groups and filters
     assignment = schemas["AssignmentIn"]["properties"]
     assert assignment["target"] == SEGMENT
     assert without_null(assignment["goal"]) == [SEGMENT]

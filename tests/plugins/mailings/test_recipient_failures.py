@@ -128,11 +128,13 @@ class FailsFor(Transport):
         self.real = real
         self.address = address
 
-    async def send(self, sender: str, recipient: str, message: bytes) -> None:
+    async def send(
+        self, sender: str, recipient: str, message: bytes, *, person_id: int | None = None
+    ) -> None:
         """Raise for the one address, deliver the others."""
         if recipient == self.address:
             raise RuntimeError("something nobody foresaw")
-        await self.real.send(sender, recipient, message)
+        await self.real.send(sender, recipient, message, person_id=person_id)
 
 
 async def test_an_unforeseen_error_for_one_recipient_does_not_stop_the_others(
