@@ -34,6 +34,7 @@ _SHUFFLE = "(((p.id + {} * 7919) * 2654435761) % 4294967296)"
 # and the recursion shallow
 _MAX_NODES = 500
 _MAX_DEPTH = 32
+_MAX_NESTED_SAMPLES = 3
 
 
 def parse_segment(value: Any, field: str = "segment") -> Any:
@@ -85,7 +86,13 @@ async def _load_saved(segment_id: int, state: _Resolved, where: str) -> Any:
 
 
 async def _resolve(
-    node: Any, path: str, state: _Resolved, chain: tuple[int, ...], via: str | None, depth: int
+    node: Any,
+    path: str,
+    state: _Resolved,
+    chain: tuple[int, ...],
+    via: str | None,
+    depth: int,
+    samples: int = 0,
 ) -> None:
     """Walk the tree (and the saved segments it includes), checking as it goes.
 
@@ -99,19 +106,24 @@ async def _resolve(
         )
     if depth > _MAX_DEPTH:
         raise invalid(via or path, f"nested more than {_MAX_DEPTH} levels deep")
+    if isinstance(node, SampleGroup):
+        samples += 1
+        if samples > _MAX_NESTED_SAMPLES:  # each sample repeats its inner condition twice
+            raise invalid(via or path, f"at most {_MAX_NESTED_SAMPLES} samples inside each other")
     if isinstance(node, AllGroup | AnyGroup):
         for index, child in enumerate(node.of):  # type: ignore[attr-defined]
-            await _resolve(child, f"{path}.of[{index}]", state, chain, via, depth + 1)
+            await _resolve(child, f"{path}.of[{index}]", state, chain, via, depth + 1, samples)
     elif isinstance(node, NotGroup | SampleGroup):
         if node.of is not None:  # type: ignore[attr-defined]
-            await _resolve(node.of, f"{path}.of", state, chain, via, depth + 1)  # type: ignore[attr-defined]
+            inner = node.of  # type: ignore[attr-defined]
+            await _resolve(inner, f"{path}.of", state, chain, via, depth + 1, samples)
     elif isinstance(node, InSegment):
         where = via or f"{path}.segment_id"
         if node.segment_id in chain:
             loop = " → ".join(str(i) for i in (*chain, node.segment_id))
             raise invalid(where, f"saved segment {node.segment_id} includes itself ({loop})")
         tree = await _load_saved(node.segment_id, state, where)
-        await _resolve(tree, path, state, (*chain, node.segment_id), where, depth + 1)
+        await _resolve(tree, path, state, (*chain, node.segment_id), where, depth + 1, samples)
     elif isinstance(node, SegmentFilter):
         if node.op is not msgspec.UNSET:
             raise invalid(

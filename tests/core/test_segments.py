@@ -396,7 +396,9 @@ list_items = st.one_of(
 )
 @given(
     people=st.lists(person_strategy, min_size=3, max_size=16),
-    items=st.lists(list_items, min_size=1, max_size=5),
+    items=st.lists(list_items, min_size=1, max_size=5).filter(
+        lambda items: sum(item.get("type") == "random_sample" for item in items) <= 3
+    ),
     scope=st.sampled_from(["root", "a"]),
 )
 async def test_list_form_reads_as_the_equivalent_tree(world, people, items, scope):
@@ -606,3 +608,20 @@ async def test_old_saved_definitions_read_as_trees(client, factory, world):
             "of": [{"type": "not", "of": {"type": "has_phone"}}, {"type": "has_email"}],
         }
     }
+
+
+async def test_samples_nest_at_most_three_deep(client, factory, world):
+    """Each sample repeats its inner condition twice in SQL: four inside each other would
+    be 16 copies (SQLite's parser gives up), so the fourth is a 422 naming it."""
+    units = world["units"]
+    organizer = await factory.user("organizer", units["a"]["id"])
+    url = f"/api/orgs/{units['a']['id']}/segments/preview"
+    node: dict = {"type": "member_status", "statuses": ["member"]}
+    for _ in range(3):
+        node = {"type": "sample", "size": 5, "of": node}
+    ok = await client.post(url, json={"where": node}, headers=organizer.headers)
+    assert ok.status_code == 200, ok.text
+    deeper = {"type": "sample", "size": 5, "of": node}
+    refused = await client.post(url, json={"where": deeper}, headers=organizer.headers)
+    assert refused.status_code == 422
+    assert refused.json()["errors"][0]["field"].startswith("where.of.of.of")
