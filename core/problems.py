@@ -159,7 +159,7 @@ class Problem(Exception):
         self.status = status
         self.slug = slug or default_slug
         self.title = title or default_title
-        self.message = detail
+        self.detail_id = detail  # the untranslated message id
         self.values = dict(values or {})
         self.detail = detail % self.values if detail and values else detail
         self.errors = errors
@@ -168,10 +168,10 @@ class Problem(Exception):
 
     def detail_in(self, locale: str) -> str | None:
         """``detail`` in ``locale`` (see the module's description of the rule)."""
-        if not self.message:
+        if not self.detail_id:
             return None
-        if locale == SOURCE_LOCALE or _in_catalog(self.message, locale):
-            text = gettext(self.message, locale)
+        if locale == SOURCE_LOCALE or _in_catalog(self.detail_id, locale):
+            text = gettext(self.detail_id, locale)
             if not self.values:
                 return text
             return text % {k: _translated(v, locale) for k, v in self.values.items()}
@@ -283,7 +283,7 @@ def _handle_validation(request: Request, exc: ValidationException) -> Response:
     # error, including path parameters the handler does not take (``org_id`` of every route
     # under /api/orgs/{org_id}, read by a dependency) and so never decodes: their KeyError
     # comes back as an error. Only parameters the signature model decodes can be wrong.
-    model = getattr(request.route_handler, "signature_model", None)
+    model = getattr(request.scope.get("route_handler"), "signature_model", None)
     decoded = set(getattr(model, "__struct_fields__", ()))
     extra = exc.extra if isinstance(exc.extra, list) else []
     errors = [
@@ -382,14 +382,15 @@ def _unstorable(todo: list[tuple[str, str, Any]], numbers: range) -> Iterator[Fi
 
 
 def _at_calendar_edge(text: str) -> bool:
-    """Whether ``text`` is a point in time with an offset less than a day from the ends of
-    the calendar (converting it to UTC or another zone would leave the calendar)."""
+    """Whether ``text`` is a point in time less than a day from the ends of the calendar
+    (converting it to UTC or another zone would leave the calendar; one without an offset is
+    read as UTC)."""
     try:
         moment = msgspec.convert(text, datetime)
     except msgspec.ValidationError:
         return False
     if moment.tzinfo is None:
-        return False
+        moment = moment.replace(tzinfo=UTC)
     try:
         return not _EARLIEST <= moment.astimezone(UTC) <= _LATEST
     except OverflowError:
