@@ -7,16 +7,20 @@ Run: ``.venv/bin/python bench/linksaktiv.py [--backend postgres|sqlite] [--secon
 
 The server is ``orga serve`` (uvicorn) on loopback with the worker off, so each sign-up is the
 full request path (parse, match or create the person, activist row, topics, confirmation mail
-rendered and put into the outbox) and nothing else competes for the two cores. Load comes
-from ``wrk`` (Debian package ``wrk``) with a Lua script that sends a new e-mail address every
-request. The export is read by an HTTP client while the server's resident memory is sampled
-from ``/proc`` every 50 ms.
+rendered and put into the outbox) and nothing else competes for the two cores. Load comes from
+a closed loop in this process (``bench._http``, nothing to install): ``--concurrency``
+keep-alive connections each send the next sign-up, a new e-mail address every time, as soon as
+the previous one is answered, for ``--seconds``; sign-ups/s counts the answers, the latency
+percentiles are per request, and the generator's own CPU per request is reported so the figure
+can be read against it (it shares the machine with the server). The export is read by an HTTP
+client while the server's resident memory is sampled from ``/proc`` every 50 ms.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import subprocess
@@ -32,6 +36,7 @@ import httpx
 import psutil
 
 from bench._common import database_url, open_runtime
+from bench._http import Connection, percentiles
 from core import db
 from core._pgserver import free_port
 from core.tables import utcnow
@@ -39,25 +44,6 @@ from core.tables import utcnow
 ROOT = Path(__file__).resolve().parents[1]
 SECRET = "bench-secret-" + "x" * 32
 SERVE = [sys.executable, "-m", "core", "serve"]
-
-LUA = r"""
-local threads = {}
-function setup(thread)
-  thread:set("tid", #threads)
-  table.insert(threads, thread)
-end
-counter = 0
-request = function()
-  counter = counter + 1
-  local body = string.format(
-    '{"first_name":"Anna","last_name":"Test%d","email":"b%d_%d@example.org",' ..
-    '"postal_code":"%05d","topics":["rent","care"],"help":["newspapers"],' ..
-    '"consent":true,"consent_wording":"Ja, informiert mich."}',
-    counter, tid, counter, 1000 + (counter * 7919) % 98000)
-  return wrk.format("POST", "/p/linksaktiv/api/join",
-    {["Content-Type"] = "application/json"}, body)
-end
-"""
 
 
 async def prepare(url: str, orders: int) -> str:
@@ -174,29 +160,48 @@ async def _orders(org_id: int, count: int) -> None:
             )
 
 
-def wrk(base: str, seconds: int, concurrency: int, script: str) -> dict:
-    """Run wrk with the sign-up script; requests/s, latency percentiles, non-2xx count."""
-    cmd = ["wrk", "-t2", f"-c{concurrency}", f"-d{seconds}s", "--latency", "-s", script, base]
-    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
-    result: dict[str, float] = {"errors": 0}
-    for line in out.splitlines():
-        parts = line.split()
-        if line.startswith("Requests/sec:"):
-            result["signups_per_second"] = round(float(parts[1]), 1)
-        elif parts[:1] in (["50%"], ["99%"]):
-            value = parts[1]
-            if value.endswith("us"):
-                ms = float(value[:-2]) / 1000
-            elif value.endswith("ms"):
-                ms = float(value[:-2])
-            else:
-                ms = float(value[:-1]) * 1000
-            result[f"p{parts[0][:-1]}_ms"] = round(ms, 2)
-        elif "Non-2xx" in line:
-            result["errors"] = int(parts[-1])
-        elif "requests in" in line:
-            result["requests"] = int(parts[0])
-    return result
+async def signups(port: int, seconds: float, concurrency: int) -> dict:
+    """The closed loop of sign-ups: requests/s, latency percentiles, non-2xx answers and the
+    load generator's CPU per request."""
+    latencies: list[float] = []
+    failed = 0
+    deadline = time.perf_counter() + seconds
+
+    async def member(client: int) -> None:
+        nonlocal failed
+        connection = Connection(port)
+        await connection.open()
+        sent = 0
+        while time.perf_counter() < deadline:
+            sent += 1
+            body = {
+                "first_name": "Anna",
+                "last_name": f"Test{client}x{sent}",
+                "email": f"b{client}_{sent}@example.org",
+                "postal_code": f"{1000 + (sent * 7919 + client * 104729) % 98000:05d}",
+                "topics": ["rent", "care"],
+                "help": ["newspapers"],
+                "consent": True,
+                "consent_wording": "Ja, informiert mich.",
+            }
+            began = time.perf_counter()
+            status, _ = await connection.request("POST", "/p/linksaktiv/api/join", body)
+            latencies.append(time.perf_counter() - began)
+            failed += not 200 <= status < 300
+        await connection.close()
+
+    cpu = time.process_time()
+    started = time.perf_counter()
+    await asyncio.gather(*(member(n) for n in range(concurrency)))
+    elapsed = time.perf_counter() - started
+    cpu = time.process_time() - cpu
+    return {
+        "requests": len(latencies),
+        "signups_per_second": round(len(latencies) / elapsed, 1),
+        **percentiles(latencies),
+        "errors": failed,
+        "load_generator_cpu_ms_per_request": round(cpu * 1000 / max(len(latencies), 1), 3),
+    }
 
 
 def server_rss(pid: int) -> int:
@@ -298,11 +303,7 @@ async def main() -> dict:
         try:
             await wait_ready(base)
             shipping = await export(base, token, server.pid)
-            script = Path(tmp) / "signup.lua"
-            script.write_text(LUA)
-            signups = await asyncio.to_thread(
-                wrk, base, args.seconds, args.concurrency, str(script)
-            )
+            signed = await signups(port, args.seconds, args.concurrency)
         finally:
             server.terminate()
             server.wait(timeout=30)
@@ -312,17 +313,22 @@ async def main() -> dict:
                 "ON p.id = a.person_id WHERE p.email LIKE 'b%'"
             )
             mails = await db.fetch_one("SELECT COUNT(*) AS n FROM job WHERE kind = 'mail.send'")
-        signups |= {"stored": stored["n"], "confirmation_mails_queued": mails["n"]}
+        signed |= {"stored": stored["n"], "confirmation_mails_queued": mails["n"]}
     return {
         "benchmark": "linksaktiv",
         "backend": args.backend,
         "server_workers": args.workers,
         "concurrency": args.concurrency,
         "setup_seconds": setup_seconds,
-        "signup": signups,
+        "signup": signed,
         "shipping_export": shipping,
     }
 
 
 if __name__ == "__main__":
-    print(json.dumps(asyncio.run(main()), indent=2))
+    run = asyncio.run
+    with contextlib.suppress(ImportError):
+        import uvloop  # the load generator shares the machine: spend as little CPU as we can
+
+        run = uvloop.run
+    print(json.dumps(run(main()), indent=2))

@@ -273,7 +273,7 @@ BENCHES = [
                 " s",
             ),
         ],
-        needs="postgres+wrk",
+        needs="postgres",
     ),
 ]
 
@@ -314,14 +314,8 @@ def main() -> int:
             continue
         if not (ROOT / "bench" / bench.script).exists():
             continue
-        missing = []
-        if bench.needs and "postgres" in bench.needs and not postgres:
-            missing.append("PostgreSQL")
-        if bench.needs and "wrk" in bench.needs and shutil.which("wrk") is None:
-            missing.append("wrk")
-        if missing:
-            note = "skipped: no " + " and no ".join(missing)
-            rows += [(f.label, f.target, note, "-") for f in bench.figures]
+        if bench.needs == "postgres" and not postgres:
+            rows += [(f.label, f.target, "skipped: no PostgreSQL", "-") for f in bench.figures]
             continue
         result, error, seconds = run(bench)
         print(f"{bench.script}: {seconds:.0f} s", file=sys.stderr)

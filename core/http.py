@@ -11,12 +11,13 @@ from typing import Any
 
 import msgspec
 from litestar import Request, get
+from litestar.exceptions import SerializationException
 from litestar.response import Redirect
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from core import db
-from core.problems import PROBLEM_MEDIA_TYPE, FieldError, Problem
+from core.problems import N_, PROBLEM_MEDIA_TYPE, FieldError, Problem, check_storable
 from core.settings import Settings
 
 __all__ = [
@@ -68,19 +69,29 @@ _HSTS = (b"strict-transport-security", b"max-age=63072000; includeSubDomains")
 
 
 class OrgaRequest(Request):
-    """The app's request class: a JSON body nested deeper than the decoder's recursion limit
-    (``[[[[…``, legitimately never more than a few levels) is a 400 naming ``body``, not the
-    decoder's ``RecursionError``."""
+    """The app's request class: a JSON body that is not JSON, or is nested deeper than the
+    decoder's recursion limit (``[[[[…``, legitimately never more than a few levels), is a 400
+    naming ``body``, not the decoder's exception; one holding a value no database can store
+    (:func:`core.problems.check_storable`) is a 422 naming each such field."""
 
     async def json(self) -> Any:
-        """The decoded JSON body (400 for one nested too deeply)."""
+        """The decoded JSON body, its values storable."""
         try:
-            return await super().json()
+            body = await super().json()
         except RecursionError:
             message = "the JSON is nested too deeply"
             raise Problem(
                 400, "bad-request", message, errors=[FieldError("body", message)]
             ) from None
+        except SerializationException as exc:
+            raise Problem(
+                400,
+                "bad-request",
+                N_("The request body is not valid JSON."),
+                errors=[FieldError("body", str(exc))],
+            ) from None
+        check_storable(body)
+        return body
 
 
 def core_route_handlers() -> list[Any]:

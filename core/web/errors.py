@@ -30,7 +30,7 @@ def console_problem_response(request: Request, problem: Problem) -> Response:
     context = {
         "locale": locale,
         "title": gettext(problem.title, locale),
-        "detail": gettext(problem.detail, locale) if problem.detail else "",
+        "detail": problem.detail_in(locale) or "",
         "status": problem.status,
         "breadcrumbs": [],
         "csrf_field": FIELD,

@@ -159,3 +159,169 @@ def test_every_time_in_a_request_body_must_carry_its_offset(app):
                 info = msgspec.inspect.type_info(data.annotation)
                 naive += _naive_times(info, f"{handler.handler_name}:data", set())
     assert naive == []
+
+
+# Issue 23 item 2: errors name the field, out-of-range problems list it, details are translated.
+
+GERMAN = {"accept-language": "de"}
+
+
+async def test_a_422_under_an_org_names_only_the_query_parameter(client, factory):
+    """Every 422 under /api/orgs/{org_id} used to list a bogus ``ParamType.PATH.org_id`` error
+    and name query parameters ``ParamType.QUERY.limit``."""
+    root, admin = await admin_of_root(factory)
+    for path in ("/audit", "/people/"):
+        response = await client.get(
+            f"/api/orgs/{root['id']}{path}",
+            params={"limit": "many"},
+            headers=admin.headers | GERMAN,
+        )
+        assert response.status_code == 422, response.text
+        body = response.json()
+        assert [e["field"] for e in body["errors"]] == ["limit"]
+        assert body["detail"] == "Bitte prüfen: limit."
+        english = await client.get(
+            f"/api/orgs/{root['id']}{path}",
+            params={"limit": "many"},
+            headers=admin.headers | {"accept-language": "en"},
+        )
+        assert english.json()["detail"] == "limit: Expected `int`, got `str`"
+
+
+async def test_unknown_and_missing_body_fields_are_named(client, factory):
+    """An unknown body member was named ``data``; a missing one too."""
+    root, admin = await admin_of_root(factory)
+    people = f"/api/orgs/{root['id']}/people/"
+    cases = [
+        (people, {"first_name": "Rosa", "zzz": 1}, "zzz"),
+        (people, {"first_name": "Rosa", "consents": [{"zzz": 1}]}, "consents[0].zzz"),
+        (people, {"first_name": "Rosa", "consents": [{}]}, "consents[0].channel"),
+        (people, [1], "body"),
+        ("/api/orgs", {"name": "X", "kind": "x", "parent_id": root["id"], "zzz": 1}, "zzz"),
+        ("/api/auth/login", {"email": "a@example.org"}, "password"),
+    ]
+    for path, body, field in cases:
+        response = await client.post(path, json=body, headers=admin.headers | GERMAN)
+        assert response.status_code == 422, (body, response.text)
+        problem = response.json()
+        assert [e["field"] for e in problem["errors"]] == [field], (body, problem)
+        assert problem["detail"] == f"Bitte prüfen: {field}."
+
+
+async def test_values_no_database_can_store_are_named(client, factory):
+    """2^63, ids beyond 32 bits, times at the ends of the calendar and NUL characters used to
+    be a 422 ``out-of-range`` without ``errors`` (or a stored NUL on SQLite); now each field
+    is named, on both backends, before the database sees the value."""
+    root, admin = await admin_of_root(factory)
+    await factory.enable(root["id"], "events")
+    people = f"/api/orgs/{root['id']}/people/"
+    events = f"/api/orgs/{root['id']}/events/"
+
+    def event(start: str, end: str) -> dict:
+        return {"title": "Infostand", "type": "info_stand", "start_at": start, "end_at": end}
+
+    number, no_id, nul, date = (
+        "Zahl außerhalb des erlaubten Bereichs",
+        "kein Objekt hat diese ID",
+        "Text darf das NUL-Zeichen nicht enthalten",
+        "Datum außerhalb des erlaubten Bereichs",
+    )
+    cases = [
+        ("/api/orgs", {"name": "X", "kind": "x", "parent_id": 2**63}, {"parent_id": number}),
+        (people, {"first_name": "Rosa", "home_org_id": 2**40}, {"home_org_id": no_id}),
+        (people, {"first_name": "Ro\u0000sa"}, {"first_name": nul}),
+        (people, {"first_name": "Rosa", "tags": ["ok", "n\u0000"]}, {"tags[1]": nul}),
+        (
+            people,
+            {"first_name": "Rosa", "custom_fields": {"x": -(2**64)}},
+            {"custom_fields.x": number},
+        ),
+        (
+            events,
+            event("0001-01-01T00:00:00+01:00", "0001-01-01T02:00:00+01:00"),
+            {"start_at": date, "end_at": date},
+        ),
+        (
+            events,
+            event("9999-12-31T20:00:00-05:00", "9999-12-31T21:00:00-05:00"),
+            {"start_at": date, "end_at": date},
+        ),
+        (events, event("2030-05-01T10:00:00Z", "9999-12-31T23:59:00Z"), {"end_at": date}),
+    ]
+    for path, body, errors in cases:
+        response = await client.post(path, json=body, headers=admin.headers | GERMAN)
+        assert response.status_code == 422, (body, response.text)
+        problem = response.json()
+        assert problem["type"] == "urn:orga:problem:out-of-range"
+        assert {e["field"]: e["message"] for e in problem["errors"]} == errors
+        assert problem["title"] == "Wert außerhalb des Bereichs"
+        assert problem["detail"].startswith("Eine Zahl, ein Datum oder ein Text")
+    assert (await client.get(people, headers=admin.headers)).json()["items"] == []
+
+
+async def test_a_value_the_database_refuses_in_a_query_is_named(client, factory):
+    """A query value no time zone takes reaches the database, which refuses it; the answer
+    still names the parameter."""
+    root, admin = await admin_of_root(factory)
+    response = await client.get(
+        f"/api/orgs/{root['id']}/audit",
+        params={"since": "0001-01-01T00:00:00+01:00"},
+        headers=admin.headers | GERMAN,
+    )
+    assert response.status_code == 422, response.text
+    problem = response.json()
+    assert problem["type"] == "urn:orga:problem:out-of-range"
+    assert problem["errors"] == [
+        {"field": "since", "message": "Datum außerhalb des erlaubten Bereichs"}
+    ]
+
+
+async def test_details_are_in_the_readers_language(client, factory):
+    """The title was German and the detail English."""
+    root, admin = await admin_of_root(factory)
+    missing = f"/api/orgs/{root['id']}/people/999"
+    answers = {
+        "de": "Nicht vorhanden oder für dich nicht sichtbar: Person.",
+        "sv": "Finns inte eller är inte synlig för dig: person.",
+        "en": "The person does not exist or is not visible to you.",
+    }
+    for language, detail in answers.items():
+        response = await client.get(missing, headers=admin.headers | {"accept-language": language})
+        assert response.status_code == 404
+        assert response.json()["detail"] == detail
+    malformed = await client.post(
+        "/api/auth/login", content=b"{not json", headers={"content-type": "application/json"}
+    )
+    assert malformed.json()["detail"] == "Der Inhalt der Anfrage ist kein gültiges JSON."
+    assert malformed.json()["errors"][0]["field"] == "body"
+    route = await client.get("/api/does-not-exist", headers=GERMAN)
+    assert route.json()["title"] == "Nicht gefunden"
+    assert "detail" not in route.json()  # Litestar's "Not Found" only repeated the status
+    wrong_id = await client.get(
+        f"/api/orgs/{root['id']}/people/", params={"person_id": 2**40}, headers=admin.headers
+    )
+    assert wrong_id.json()["detail"] == "kein Objekt hat diese ID"
+
+
+def test_every_object_name_of_a_not_found_is_in_the_catalog(app):
+    """The names ``not_found`` and ``get_in_org`` are called with, and those of the id path
+    parameters (``ids_in_range``), are translated in the 404's sentence."""
+    import re
+    from pathlib import Path
+
+    from core.problems import OBJECT_NAMES
+
+    root = Path(__file__).resolve().parents[2]
+    called = re.compile(r'(?:not_found\(|get_in_org\([^()]*?,\s*)"([^"]+)"\)')
+    names = {
+        name
+        for folder in ("core", "plugins")
+        for source in (root / folder).rglob("*.py")
+        for name in called.findall(source.read_text())
+    }
+    for route in app.routes:
+        names |= {
+            p.removesuffix("_id").replace("_", " ") for p in route.path_parameters if "_id" in p
+        }
+    assert len(names) > 20
+    assert sorted(names - set(OBJECT_NAMES)) == []
