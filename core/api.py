@@ -1,4 +1,4 @@
-"""The public API for modules: guards, scopes, errors, pagination and org-scoped lookups.
+"""The public API for modules: guards, scopes, errors, pagination, ETags and org-scoped lookups.
 
 Modules import from here (and from :mod:`core`), never from core's internals, so core can
 change its inside without breaking modules.
@@ -18,6 +18,14 @@ from core.auth.guards import OrgScope, authenticated, requires
 from core.auth.services import users_with_permission
 from core.cache import cached, drop_cached, notify_changes
 from core.context import current_runtime
+from core.etags import (
+    ETAG_HEADERS,
+    PRECONDITION_RESPONSES,
+    IfMatch,
+    check_if_match,
+    etag_of,
+    with_etag,
+)
 from core.http import CALENDAR, HTML
 from core.i18n import gettext
 from core.jobs.services import enqueue
@@ -50,12 +58,14 @@ from core.segments.compiler import compile_segment
 from core.settings import module_config
 from core.signing import BadToken, sign, unsign
 from core.spreadsheets import CsvWriter, safe_cell
-from core.tables import AwareDatetime, Stamped, utcnow
+from core.tables import AwareDatetime, Stamped, Versioned, utcnow
 from core.web.render import render_console, see_other, translate
 
 __all__ = [
     "CALENDAR",
+    "ETAG_HEADERS",
     "HTML",
+    "PRECONDITION_RESPONSES",
     "Actor",
     "AwareDatetime",
     "BadToken",
@@ -63,14 +73,17 @@ __all__ = [
     "Coverage",
     "CsvWriter",
     "FieldError",
+    "IfMatch",
     "OrgScope",
     "Page",
     "Problem",
     "RateLimit",
     "Stamped",
+    "Versioned",
     "add_tags",
     "authenticated",
     "cached",
+    "check_if_match",
     "client_address",
     "compile_segment",
     "confirm_person",
@@ -82,6 +95,7 @@ __all__ = [
     "enabled_subtree_ids",
     "enqueue",
     "erase_person",
+    "etag_of",
     "export_person",
     "forbidden",
     "form_errors",
@@ -123,6 +137,7 @@ __all__ = [
     "unsign",
     "users_with_permission",
     "utcnow",
+    "with_etag",
 ]
 
 

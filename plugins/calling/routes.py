@@ -5,20 +5,25 @@ from __future__ import annotations
 from typing import Any
 
 import msgspec
-from litestar import Request, delete, get, patch, post
+from litestar import Request, Response, delete, get, patch, post
 from litestar.status_codes import HTTP_204_NO_CONTENT
 
 from core import db
 from core.api import (
+    ETAG_HEADERS,
+    PRECONDITION_RESPONSES,
     Actor,
+    IfMatch,
     OrgScope,
     Page,
+    check_if_match,
     get_in_org,
     page_in_org,
     record,
     record_list,
     requires,
     utcnow,
+    with_etag,
 )
 from plugins.calling import assignments, followups, roster
 from plugins.calling.call_routes import call_handlers, me_handlers
@@ -83,27 +88,42 @@ async def create_assignment(actor: Actor, org: OrgScope, data: AssignmentIn) -> 
     return await _out(row)
 
 
-@get("/assignments/{assignment_id:int}", guards=MANAGE, summary="One call assignment")
-async def get_assignment(org: OrgScope, assignment_id: int) -> AssignmentOut:
-    """An assignment of this unit (404 for one of another unit)."""
-    return await _out(await get_in_org(CallAssignment, assignment_id, org, "call assignment"))
-
-
-@patch("/assignments/{assignment_id:int}", guards=MANAGE, summary="Change a call assignment")
-async def patch_assignment(
-    actor: Actor, org: OrgScope, assignment_id: int, data: AssignmentPatch
-) -> AssignmentOut:
-    """Change fields; a new target refreshes the queue."""
+@get(
+    "/assignments/{assignment_id:int}",
+    guards=MANAGE,
+    summary="One call assignment",
+    response_headers=ETAG_HEADERS,
+)
+async def get_assignment(org: OrgScope, assignment_id: int) -> Response[AssignmentOut]:
+    """An assignment of this unit (404 for one of another unit), with its ETag."""
     row = await get_in_org(CallAssignment, assignment_id, org, "call assignment")
-    row = await assignments.update_assignment(row, org.path, data)
-    await record(
-        "calling.assignment_changed",
-        user_id=actor.user_id,
-        org_id=org.id,
-        object_type="call_assignment",
-        object_id=assignment_id,
-    )
-    return await _out(row)
+    return with_etag(await _out(row), row)
+
+
+@patch(
+    "/assignments/{assignment_id:int}",
+    guards=MANAGE,
+    summary="Change a call assignment",
+    response_headers=ETAG_HEADERS,
+    responses=PRECONDITION_RESPONSES,
+)
+async def patch_assignment(
+    actor: Actor, org: OrgScope, assignment_id: int, data: AssignmentPatch, if_match: IfMatch = None
+) -> Response[AssignmentOut]:
+    """Change fields; a new target refreshes the queue. Send the ETag you read as
+    ``If-Match``: 412 if someone changed the assignment since."""
+    async with db.transaction():
+        row = await get_in_org(CallAssignment, assignment_id, org, "call assignment")
+        await check_if_match(if_match, CallAssignment, row)
+        row = await assignments.update_assignment(row, org.path, data)
+        await record(
+            "calling.assignment_changed",
+            user_id=actor.user_id,
+            org_id=org.id,
+            object_type="call_assignment",
+            object_id=assignment_id,
+        )
+    return with_etag(await _out(row), row)
 
 
 @delete(
