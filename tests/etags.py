@@ -21,15 +21,11 @@ async def two_organizers(
     etag = reads[0].headers["etag"]
     assert etag.startswith('"') and reads[1].headers["etag"] == etag
 
-    won = await client.patch(
-        url, json=first[1], headers={**first[0].headers, "If-Match": etag}
-    )
+    won = await client.patch(url, json=first[1], headers={**first[0].headers, "If-Match": etag})
     assert won.status_code == 200, won.text
     assert won.headers["etag"] not in ("", etag)
 
-    lost = await client.patch(
-        url, json=second[1], headers={**second[0].headers, "If-Match": etag}
-    )
+    lost = await client.patch(url, json=second[1], headers={**second[0].headers, "If-Match": etag})
     assert lost.status_code == 412, lost.text
     assert lost.headers["content-type"].startswith("application/problem+json")
     assert lost.json()["type"] == PRECONDITION_FAILED

@@ -37,18 +37,14 @@ async def test_second_organizer_with_a_stale_etag_gets_412_and_the_first_change_
     assert after["city"] == "Halle" and after["tags"] == []
 
 
-async def test_patch_without_if_match_still_writes_and_answers_the_new_etag(
-    client, factory, unit
-):
+async def test_patch_without_if_match_still_writes_and_answers_the_new_etag(client, factory, unit):
     url, _ = await _person(client, factory, unit)
     admin = await factory.user("admin", unit["kv"])
     before = await client.get(url, headers=admin.headers)
     changed = await client.patch(url, json={"city": "Halle"}, headers=admin.headers)
     assert changed.status_code == 200 and changed.json()["city"] == "Halle"
     assert changed.headers["etag"] != before.headers["etag"]
-    assert (await client.get(url, headers=admin.headers)).headers["etag"] == changed.headers[
-        "etag"
-    ]
+    assert (await client.get(url, headers=admin.headers)).headers["etag"] == changed.headers["etag"]
 
 
 async def test_every_kind_of_change_gives_the_person_a_new_etag(client, factory, unit):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from core import db
+from tests.etags import two_organizers
 from tests.plugins.calling.conftest import next_call, open_assignment, report
 
 
@@ -174,3 +175,18 @@ async def test_export_summary_merge_and_erase(client, factory, campaign):
     for table in ("calling_call", "calling_followup", "calling_target", "calling_answer"):
         left = await db.fetch(f"SELECT id FROM {table} WHERE person_id = {{}}", twin["id"])
         assert left == [], table
+
+
+async def test_two_organizers_cannot_overwrite_each_others_assignment_change(
+    client, factory, campaign
+):
+    """Both read the assignment; the second PATCH with the ETag read is a 412."""
+    assignment = await open_assignment(client, campaign)
+    colleague = await factory.user("organizer", campaign.federal["id"])
+    after = await two_organizers(
+        client,
+        campaign.url() + f"/assignments/{assignment['id']}",
+        (campaign.organizer, {"title": "Haustür-Nachbereitung"}),
+        (colleague, {"title": "Wahlkampfauftakt", "cooldown_hours": 1}),
+    )
+    assert after["title"] == "Haustür-Nachbereitung" and after["cooldown_hours"] == 24
