@@ -36,7 +36,7 @@ from core.orgs.switches import (
     module_on_anywhere,
     receiving_unit,
 )
-from core.pagination import Page, keyset_page
+from core.pagination import Page, check_limit, decode_cursor, keyset_page, page_of
 from core.people.consent import contactable_sql, not_opted_out_sql, record_consent
 from core.people.gdpr import erase_person, export_person
 from core.people.links import link_keys, open_person_token, person_token, person_tokens
@@ -84,6 +84,7 @@ __all__ = [
     "authenticated",
     "cached",
     "check_if_match",
+    "check_limit",
     "client_address",
     "compile_segment",
     "confirm_person",
@@ -91,6 +92,7 @@ __all__ = [
     "contactable_sql",
     "create_pending_person",
     "current_runtime",
+    "decode_cursor",
     "drop_cached",
     "enabled_subtree_ids",
     "enqueue",
@@ -116,6 +118,7 @@ __all__ = [
     "open_person_token",
     "page_in_org",
     "page_locale",
+    "page_of",
     "person_token",
     "person_tokens",
     "receiving_unit",

@@ -190,3 +190,35 @@ async def test_two_organizers_cannot_overwrite_each_others_assignment_change(
         (colleague, {"title": "Wahlkampfauftakt", "cooldown_hours": 1}),
     )
     assert after["title"] == "Haustür-Nachbereitung" and after["cooldown_hours"] == 24
+
+
+async def test_roster_is_paged_and_adding_answers_the_entry(client, factory, campaign):
+    """The roster is listed in keyset pages by user id; adding a caller answers their entry
+    (not the whole roster)."""
+    assignment = await open_assignment(client, campaign)
+    url = campaign.url() + f"/assignments/{assignment['id']}/callers"
+    headers = campaign.organizer.headers
+    more = [await factory.user("caller", campaign.district_b["id"]) for _ in range(3)]
+    for user in more:
+        added = await client.post(
+            url, json={"user_id": user.id, "prioritized_tags": ["vip"]}, headers=headers
+        )
+        assert added.status_code == 201, added.text
+        assert added.json() == {
+            "user_id": user.id,
+            "display_name": user.email.split("@")[0],
+            "prioritized_tags": ["vip"],
+            "excluded_tags": [],
+            "calls": 0,
+        }
+    seen, cursor = [], None
+    while True:
+        params = {"limit": 2, **({"cursor": cursor} if cursor else {})}
+        page = (await client.get(url, params=params, headers=headers)).json()
+        seen += [c["user_id"] for c in page["items"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert seen == sorted([c.id for c in campaign.callers] + [u.id for u in more])
+    bad = await client.get(url, params={"cursor": "nope"}, headers=headers)
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "cursor"
