@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from core import db
+from plugins.calling.tables import CallAssignment, Caller
 from tests.plugins.calling.conftest import (
     expire_reservations,
     next_call,
@@ -349,7 +350,6 @@ async def test_me_calling_pages_newest_first_and_skips_what_you_cannot_call(
 ):
     """Keyset pages of the assignments you are on; one of a unit you cannot call for is left
     out without making a page short of its limit."""
-    from plugins.calling.tables import CallAssignment, Caller
 
     caller = campaign.callers[0]
     made = [(await open_assignment(client, campaign, title=t))["id"] for t in "ABCDE"]
