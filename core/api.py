@@ -1,4 +1,4 @@
-"""The public API for modules: guards, scopes, errors, pagination and org-scoped lookups.
+"""The public API for modules: guards, scopes, errors, pagination, ETags and org-scoped lookups.
 
 Modules import from here (and from :mod:`core`), never from core's internals, so core can
 change its inside without breaking modules.
@@ -18,6 +18,14 @@ from core.auth.guards import OrgScope, authenticated, requires
 from core.auth.services import users_with_permission
 from core.cache import cached, drop_cached, notify_changes
 from core.context import current_runtime
+from core.etags import (
+    ETAG_HEADERS,
+    PRECONDITION_RESPONSES,
+    IfMatch,
+    check_if_match,
+    etag_of,
+    with_etag,
+)
 from core.http import CALENDAR, HTML
 from core.i18n import gettext
 from core.jobs.services import enqueue
@@ -28,7 +36,7 @@ from core.orgs.switches import (
     module_on_anywhere,
     receiving_unit,
 )
-from core.pagination import Page, keyset_page
+from core.pagination import Page, check_limit, decode_cursor, keyset_page, page_of
 from core.people.consent import contactable_sql, not_opted_out_sql, record_consent
 from core.people.gdpr import erase_person, export_person
 from core.people.links import link_keys, open_person_token, person_token, person_tokens
@@ -51,12 +59,14 @@ from core.segments.types import SegmentDefinition
 from core.settings import module_config
 from core.signing import BadToken, sign, unsign
 from core.spreadsheets import CsvWriter, safe_cell
-from core.tables import AwareDatetime, Stamped, utcnow
+from core.tables import AwareDatetime, Stamped, Versioned, utcnow
 from core.web.render import render_console, see_other, translate
 
 __all__ = [
     "CALENDAR",
+    "ETAG_HEADERS",
     "HTML",
+    "PRECONDITION_RESPONSES",
     "Actor",
     "AwareDatetime",
     "BadToken",
@@ -64,15 +74,19 @@ __all__ = [
     "Coverage",
     "CsvWriter",
     "FieldError",
+    "IfMatch",
     "OrgScope",
     "Page",
     "Problem",
     "RateLimit",
     "SegmentDefinition",
     "Stamped",
+    "Versioned",
     "add_tags",
     "authenticated",
     "cached",
+    "check_if_match",
+    "check_limit",
     "check_segment",
     "client_address",
     "compile_segment",
@@ -81,10 +95,12 @@ __all__ = [
     "contactable_sql",
     "create_pending_person",
     "current_runtime",
+    "decode_cursor",
     "drop_cached",
     "enabled_subtree_ids",
     "enqueue",
     "erase_person",
+    "etag_of",
     "export_person",
     "forbidden",
     "form_errors",
@@ -105,6 +121,7 @@ __all__ = [
     "open_person_token",
     "page_in_org",
     "page_locale",
+    "page_of",
     "parse_segment",
     "person_token",
     "person_tokens",
@@ -127,6 +144,7 @@ __all__ = [
     "unsign",
     "users_with_permission",
     "utcnow",
+    "with_etag",
 ]
 
 

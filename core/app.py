@@ -201,13 +201,16 @@ async def _inline_worker(runtime: Runtime) -> AsyncIterator[None]:
 
 
 def _cors(settings: Settings) -> CORSConfig | None:
-    """CORS is off unless ``ORGA_CORS_ORIGINS`` lists origins."""
+    """CORS is off unless ``ORGA_CORS_ORIGINS`` lists origins. A browser client may send
+    ``If-Match`` (and its own ``X-Request-ID``) and read the request id, ``Retry-After`` of a
+    429 and a record's ``ETag``."""
     if not settings.cors_origins:
         return None
     return CORSConfig(
         allow_origins=list(settings.cors_origins),
         allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
-        allow_headers=["Authorization", "Content-Type"],
+        allow_headers=["Authorization", "Content-Type", "If-Match", "X-Request-ID"],
+        expose_headers=["X-Request-ID", "Retry-After", "ETag"],
         max_age=600,
     )
 

@@ -1,4 +1,5 @@
-"""Helpers for hand-written parts of Piccolo migrations (composite and unique indexes).
+"""Helpers for hand-written parts of Piccolo migrations (composite and unique indexes, record
+versions).
 
 Piccolo's auto migrations cover tables and columns; SQLite cannot add constraints to an
 existing table, so composite uniqueness is expressed as ``CREATE UNIQUE INDEX``, which both
@@ -11,7 +12,7 @@ from piccolo.apps.migrations.auto.migration_manager import MigrationManager
 
 from core import db
 
-__all__ = ["add_sql"]
+__all__ = ["add_sql", "add_version"]
 
 
 def add_sql(
@@ -30,3 +31,25 @@ def add_sql(
             await db.execute(statement)
 
     manager.add_raw(run)
+
+
+def add_version(manager: MigrationManager, table: str) -> None:
+    """Give ``table`` its ``version`` column (:class:`core.tables.Versioned`) and the trigger
+    that adds one to it on every UPDATE of a row, whoever writes it."""
+    add_sql(
+        manager,
+        f"ALTER TABLE {table} ADD COLUMN version INTEGER NOT NULL DEFAULT 0",
+        postgres=(
+            "CREATE OR REPLACE FUNCTION orga_bump_version() RETURNS trigger LANGUAGE plpgsql "
+            "AS $$ BEGIN NEW.version := OLD.version + 1; RETURN NEW; END $$",
+            f"CREATE TRIGGER {table}_version BEFORE UPDATE ON {table} FOR EACH ROW "
+            "EXECUTE FUNCTION orga_bump_version()",
+        ),
+        sqlite=(
+            # the inner UPDATE does not fire the trigger again: recursive triggers are off,
+            # and the version differs then
+            f"CREATE TRIGGER {table}_version AFTER UPDATE ON {table} FOR EACH ROW "
+            f"WHEN NEW.version = OLD.version BEGIN UPDATE {table} SET version = OLD.version "
+            "+ 1 WHERE id = NEW.id; END",
+        ),
+    )

@@ -62,6 +62,7 @@ _STATUS_SLUGS = {
     404: ("not-found", N_("Not found")),
     405: ("method-not-allowed", N_("Method not allowed")),
     409: ("conflict", N_("Conflict")),
+    412: ("precondition-failed", N_("Precondition failed")),
     413: ("body-too-large", N_("Request body too large")),
     415: ("unsupported-media-type", N_("Unsupported media type")),
     422: ("validation-error", N_("Invalid input")),

@@ -1,5 +1,5 @@
-"""Shared table building blocks: the ``Stamped`` mixin, a UTC clock and the input type for
-points in time."""
+"""Shared table building blocks: the ``Stamped`` and ``Versioned`` mixins, a UTC clock and the
+input type for points in time."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 import msgspec
-from piccolo.columns import Timestamptz
+from piccolo.columns import Integer, Timestamptz
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 
-__all__ = ["AwareDatetime", "Stamped", "utcnow"]
+__all__ = ["AwareDatetime", "Stamped", "Versioned", "utcnow"]
 
 #: A point in time in a request: it must carry its offset (``…Z`` or ``…+01:00``), so it can
 #: be compared with the timezone-aware times orga stores; a naive one is a 422 naming the field.
@@ -27,3 +27,11 @@ class Stamped:
 
     created_at = Timestamptz(default=TimestamptzNow())
     updated_at = Timestamptz(default=TimestamptzNow(), auto_update=utcnow)
+
+
+class Versioned:
+    """Mixin giving a Piccolo table ``version``: a database trigger adds one to it on every
+    UPDATE of a row (:func:`core.migrations.add_version` in the table's migration), and the
+    record's ETag is derived from it (:mod:`core.etags`)."""
+
+    version = Integer(default=0)

@@ -151,9 +151,18 @@ def _org_out(row: dict[str, Any]) -> OrgOut:
     )
 
 
-@get("/api/orgs", guards=[authenticated], tags=["orgs"], summary="Org units I can see, as a tree")
+@get(
+    "/api/orgs",
+    guards=[authenticated],
+    tags=["orgs"],
+    summary="Org units I can see, as a tree (bounded, not paged)",
+)
 async def list_orgs(actor: Actor) -> list[OrgNode]:
-    """The visible org units as a forest (one tree per visible root)."""
+    """The visible org units as a forest (one tree per visible root).
+
+    Bounded, so not paged: one small node per unit, and the units are the party's structure
+    (they grow with it, not with its members or activity); a tree also cannot be cut into
+    pages a client could put together without the rest."""
     units = await services.visible_units(actor.scopes())
     nodes = {
         u["id"]: OrgNode(id=u["id"], name=u["name"], kind=u["kind"], children=[]) for u in units
@@ -220,9 +229,14 @@ async def patch_org(actor: Actor, org: OrgScope, data: OrgPatch) -> OrgOut:
     return _org_out(unit)
 
 
-@get("/modules", tags=["orgs"], summary="Installed modules and whether each is on here")
+@get(
+    "/modules",
+    tags=["orgs"],
+    summary="Installed modules and whether each is on here (bounded, not paged)",
+)
 async def list_modules(request: Request, org: OrgScope) -> list[ModuleState]:
-    """Every installed module with ``enabled`` for this unit."""
+    """Every installed module with ``enabled`` for this unit; bounded by the modules the
+    deployment installed, so not paged."""
     registry = request.app.state.orga.registry
     states = await services.module_states(org.path, list(registry.modules))
     return [

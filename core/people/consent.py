@@ -11,8 +11,9 @@ from collections import defaultdict
 from typing import Any
 
 from core import db
+from core.etags import touch
 from core.people.schemas import ConsentIn, ConsentOut
-from core.people.tables import ConsentEvent
+from core.people.tables import ConsentEvent, Person
 
 __all__ = [
     "consent_history",
@@ -27,7 +28,8 @@ __all__ = [
 async def record_consent(
     person_id: int, entry: ConsentIn, default_source: str | None = None, *, pending: bool = False
 ) -> None:
-    """Append one consent event (never updates or deletes earlier ones).
+    """Append one consent event (never updates or deletes earlier ones); a new version of the
+    person.
 
     ``pending``: the consent came through a public form whose sender has not confirmed the
     channel yet; it is stored as ``pending`` and counts as no decision at all until then.
@@ -43,6 +45,7 @@ async def record_consent(
             wording=entry.wording,
         )
     ).run()
+    await touch(Person, [person_id])
 
 
 async def current_consents(person_ids: list[int]) -> dict[int, list[ConsentOut]]:

@@ -22,10 +22,11 @@ from core import db
 from core.audit.services import record, record_list
 from core.auth.actor import Actor
 from core.auth.guards import OrgScope, org_guard, requires
+from core.etags import ETAG_HEADERS, PRECONDITION_RESPONSES, IfMatch, check_if_match, with_etag
 from core.pagination import Page, check_limit, decode_cursor, page_of
 from core.people import gdpr, merge, services
 from core.people.schemas import MemberStatus, PersonDetail, PersonIn, PersonOut, PersonPatch
-from core.people.tables import CustomField
+from core.people.tables import CustomField, Person
 from core.people.tags import visible_definitions_sql
 from core.problems import conflict
 
@@ -103,20 +104,43 @@ async def create_person(
     return await _detail(request, await services.require_person(person_id, org.path), org)
 
 
-@get("/{person_id:int}", guards=[requires("people.view")], summary="One person, with modules")
-async def get_person(request: Request, actor: Actor, org: OrgScope, person_id: int) -> PersonDetail:
-    """The person with every module's summary; the read is audited."""
-    return await _detail(request, await services.read_person(person_id, org.id, org.path), org)
+@get(
+    "/{person_id:int}",
+    guards=[requires("people.view")],
+    summary="One person, with modules",
+    response_headers=ETAG_HEADERS,
+)
+async def get_person(
+    request: Request, actor: Actor, org: OrgScope, person_id: int
+) -> Response[PersonDetail]:
+    """The person with every module's summary and the ETag to change it with; the read is
+    audited."""
+    row = await services.read_person(person_id, org.id, org.path)
+    return with_etag(await _detail(request, row, org), row)
 
 
-@patch_route("/{person_id:int}", guards=[requires("people.edit")], summary="Change a person")
+@patch_route(
+    "/{person_id:int}",
+    guards=[requires("people.edit")],
+    summary="Change a person",
+    response_headers=ETAG_HEADERS,
+    responses=PRECONDITION_RESPONSES,
+)
 async def patch_person(
-    request: Request, actor: Actor, org: OrgScope, person_id: int, data: PersonPatch
-) -> PersonDetail:
-    """Change fields; ``phones`` and ``tags`` replace the lists, ``consents`` append."""
-    await services.require_person(person_id, org.path)
-    await services.update_person(person_id, org.id, org.path, data, _region(request))
-    return await _detail(request, await services.require_person(person_id, org.path), org)
+    request: Request,
+    actor: Actor,
+    org: OrgScope,
+    person_id: int,
+    data: PersonPatch,
+    if_match: IfMatch = None,
+) -> Response[PersonDetail]:
+    """Change fields; ``phones`` and ``tags`` replace the lists, ``consents`` append. Send the
+    ETag you read as ``If-Match``: 412 if someone changed the person since."""
+    async with db.transaction():
+        await check_if_match(if_match, Person, await services.require_person(person_id, org.path))
+        await services.update_person(person_id, org.id, org.path, data, _region(request))
+    row = await services.require_person(person_id, org.path)
+    return with_etag(await _detail(request, row, org), row)
 
 
 @dataclass

@@ -8,7 +8,7 @@ from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
 from core.orgs.tables import OrgUnit
-from core.tables import Stamped
+from core.tables import Stamped, Versioned
 
 __all__ = [
     "ConsentEvent",
@@ -23,7 +23,7 @@ __all__ = [
 ]
 
 
-class Person(Stamped, Table, tablename="person"):
+class Person(Stamped, Versioned, Table, tablename="person"):
     """A member, sympathizer or contact. Special-category data (GDPR Art. 9).
 
     ``first_key``/``last_key`` are lower-cased "first last" / "last first" for indexed name

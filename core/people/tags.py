@@ -9,7 +9,8 @@ from typing import Any
 import msgspec
 
 from core import db
-from core.people.tables import PersonTag, Tag
+from core.etags import touch
+from core.people.tables import Person, PersonTag, Tag
 from core.problems import invalid
 
 __all__ = ["add_tags", "check_custom_fields", "set_tags", "tags_of", "visible_definitions_sql"]
@@ -42,9 +43,10 @@ def _clean(names: list[str]) -> list[str]:
 
 
 async def set_tags(person_id: int, org_id: int, org_path: str, names: list[str]) -> None:
-    """Replace the person's tags. Names resolve to tags visible at the unit; new names are
-    defined on the unit itself."""
+    """Replace the person's tags (a new version of the person). Names resolve to tags visible
+    at the unit; new names are defined on the unit itself."""
     await PersonTag.delete().where(PersonTag.person == person_id).run()
+    await touch(Person, [person_id])
     names = _clean(names)
     if not names:
         return
@@ -53,7 +55,8 @@ async def set_tags(person_id: int, org_id: int, org_path: str, names: list[str])
 
 
 async def add_tags(person_id: int, org_id: int, org_path: str, names: list[str]) -> None:
-    """Add tags to the person, keeping the ones they have (resolved as in :func:`set_tags`)."""
+    """Add tags to the person, keeping the ones they have (resolved as in :func:`set_tags`; a
+    new version of the person when one is new)."""
     names = _clean(names)
     if not names:
         return
@@ -65,6 +68,7 @@ async def add_tags(person_id: int, org_id: int, org_path: str, names: list[str])
     new = [PersonTag(person=person_id, tag=ids[n]) for n in names if ids[n] not in have]
     if new:
         await PersonTag.insert(*new).run()
+        await touch(Person, [person_id])
 
 
 async def tags_of(person_ids: list[int]) -> dict[int, list[str]]:

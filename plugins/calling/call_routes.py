@@ -14,10 +14,14 @@ from core.api import (
     Actor,
     FieldError,
     OrgScope,
+    Page,
     Problem,
     authenticated,
+    check_limit,
+    decode_cursor,
     module_enabled,
     not_found,
+    page_of,
     record,
     requires,
     utcnow,
@@ -34,6 +38,7 @@ from plugins.calling.schemas import (
     NextIn,
     PreviousCall,
 )
+from plugins.calling.sql import in_list
 from plugins.calling.views import call_view, card_out, survey_of
 
 __all__ = ["call_handlers", "me_handlers"]
@@ -261,47 +266,81 @@ async def _report_full(
 
 
 @get("/me/calling", guards=[authenticated], tags=["calling"], summary="My call assignments")
-async def my_assignments(actor: Actor) -> list[MyAssignment]:
-    """Assignments you are on, across all units, with the unit to call them through and your
-    live reservations."""
-    rows = await db.fetch(
-        "SELECT a.id, a.org_id, a.title, a.start_at, a.end_at, o.path, o.name AS org_name "
-        "FROM calling_caller c JOIN calling_assignment a ON a.id = c.assignment_id "
-        "JOIN org_unit o ON o.id = a.org_id WHERE c.user_id = {} ORDER BY a.id",
-        actor.user_id,
-    )
+async def my_assignments(
+    actor: Actor, limit: int = 50, cursor: str | None = None
+) -> Page[MyAssignment]:
+    """Assignments you are on, across all units, newest first (keyset pages), each with the
+    unit to call it through and your live reservations."""
+    check_limit(limit)
+    key = decode_cursor(cursor)
+    before = key[0] if key else None
     now = utcnow()
-    calls = await db.fetch(
-        "SELECT id, assignment_id, reserved_until FROM calling_call WHERE caller_id = {} "
-        "AND state = 'reserved' AND reserved_until > {} ORDER BY id",
-        actor.user_id,
-        now,
-    )
-    result = []
+    found: list[tuple[dict[str, Any], tuple[int, str]]] = []
     enabled: dict[str, bool] = {}
-    for row in rows:
-        via = _via_unit(actor, row["org_id"], row["path"])
-        if via is None:
-            continue
-        if via[1] not in enabled:
-            enabled[via[1]] = await module_enabled("calling", via[1])
-        if not enabled[via[1]]:
-            continue
-        result.append(
+    while len(found) <= limit:  # assignments you cannot call through any unit are skipped
+        rows = await _my_rows(actor.user_id, before, limit + 1)
+        for row in rows:
+            via = _via_unit(actor, row["org_id"], row["path"])
+            if via is None:
+                continue
+            if via[1] not in enabled:
+                enabled[via[1]] = await module_enabled("calling", via[1])
+            if enabled[via[1]]:
+                found.append((row, via))
+        if len(rows) <= limit:
+            break
+        before = rows[-1]["id"]
+    page = page_of(found, limit, key=lambda item: [item[0]["id"]])
+    calls = await _my_open_calls(actor.user_id, [row["id"] for row, _ in page.items], now)
+    return Page(
+        [
             MyAssignment(
                 id=row["id"],
                 org_id=via[0],
                 org_name=row["org_name"],
                 title=row["title"],
                 state=assignment_state(row["start_at"], row["end_at"], now),  # type: ignore[arg-type]
-                open_calls=[
-                    MyOpenCall(c["id"], c["reserved_until"])
-                    for c in calls
-                    if c["assignment_id"] == row["id"]
-                ],
+                open_calls=calls.get(row["id"], []),
             )
+            for row, via in page.items
+        ],
+        page.next_cursor,
+    )
+
+
+async def _my_rows(user_id: int, before: int | None, limit: int) -> list[dict[str, Any]]:
+    """The assignments whose roster holds the user, newest first, below id ``before``."""
+    below = "" if before is None else " AND a.id < {}"
+    return await db.fetch(
+        "SELECT a.id, a.org_id, a.title, a.start_at, a.end_at, o.path, o.name AS org_name "
+        "FROM calling_caller c JOIN calling_assignment a ON a.id = c.assignment_id "
+        f"JOIN org_unit o ON o.id = a.org_id WHERE c.user_id = {{}}{below} "
+        "ORDER BY a.id DESC LIMIT {}",
+        user_id,
+        *([] if before is None else [before]),
+        limit,
+    )
+
+
+async def _my_open_calls(
+    user_id: int, assignment_ids: list[int], now: datetime
+) -> dict[int, list[MyOpenCall]]:
+    """The user's live reservations in these assignments."""
+    if not assignment_ids:
+        return {}
+    calls: dict[int, list[MyOpenCall]] = {}
+    for call in await db.fetch(
+        "SELECT id, assignment_id, reserved_until FROM calling_call WHERE caller_id = {} "
+        "AND state = 'reserved' AND reserved_until > {} "
+        f"AND assignment_id IN ({in_list(assignment_ids)}) ORDER BY id",
+        user_id,
+        now,
+        *assignment_ids,
+    ):
+        calls.setdefault(call["assignment_id"], []).append(
+            MyOpenCall(call["id"], call["reserved_until"])
         )
-    return result
+    return calls
 
 
 def _via_unit(actor: Actor, org_id: int, assignment_path: str) -> tuple[int, str] | None:

@@ -20,6 +20,7 @@ __all__ = [
     "my_call",
     "remove_caller",
     "roster",
+    "roster_entry",
     "set_caller",
 ]
 
@@ -140,16 +141,25 @@ async def my_call(call_id: int, org_path: str, user_id: int) -> tuple[dict, dict
     return call, assignment
 
 
-async def roster(assignment_id: int) -> list[dict[str, Any]]:
-    """The roster with each caller's reported calls (one grouped query)."""
+_ROSTER = (
+    "SELECT c.user_id, u.display_name, c.prioritized_tags, c.excluded_tags, "
+    "(SELECT COUNT(*) FROM calling_call k WHERE k.assignment_id = c.assignment_id "
+    "AND k.caller_id = c.user_id AND k.state = 'reported') AS calls "
+    "FROM calling_caller c JOIN orga_user u ON u.id = c.user_id WHERE c.assignment_id = {} "
+)
+
+
+async def roster(assignment_id: int, limit: int, after: int = 0) -> list[dict[str, Any]]:
+    """Up to ``limit`` callers of the roster after user id ``after``, by user id, each with
+    their reported calls (one query)."""
     return await db.fetch(
-        "SELECT c.user_id, u.display_name, c.prioritized_tags, c.excluded_tags, "
-        "(SELECT COUNT(*) FROM calling_call k WHERE k.assignment_id = c.assignment_id "
-        "AND k.caller_id = c.user_id AND k.state = 'reported') AS calls "
-        "FROM calling_caller c JOIN orga_user u ON u.id = c.user_id "
-        "WHERE c.assignment_id = {} ORDER BY c.user_id",
-        assignment_id,
+        _ROSTER + "AND c.user_id > {} ORDER BY c.user_id LIMIT {}", assignment_id, after, limit
     )
+
+
+async def roster_entry(assignment_id: int, user_id: int) -> dict[str, Any] | None:
+    """One caller of the roster, as :func:`roster` lists them."""
+    return await db.fetch_one(_ROSTER + "AND c.user_id = {}", assignment_id, user_id)
 
 
 async def check_may_call(user_id: int, assignment_path: str) -> None:

@@ -5,20 +5,28 @@ from __future__ import annotations
 from typing import Any
 
 import msgspec
-from litestar import Request, delete, get, patch, post
+from litestar import Request, Response, delete, get, patch, post
 from litestar.status_codes import HTTP_204_NO_CONTENT
 
 from core import db
 from core.api import (
+    ETAG_HEADERS,
+    PRECONDITION_RESPONSES,
     Actor,
+    IfMatch,
     OrgScope,
     Page,
+    check_if_match,
+    check_limit,
+    decode_cursor,
     get_in_org,
     page_in_org,
+    page_of,
     record,
     record_list,
     requires,
     utcnow,
+    with_etag,
 )
 from plugins.calling import assignments, followups, roster
 from plugins.calling.call_routes import call_handlers, me_handlers
@@ -83,27 +91,42 @@ async def create_assignment(actor: Actor, org: OrgScope, data: AssignmentIn) -> 
     return await _out(row)
 
 
-@get("/assignments/{assignment_id:int}", guards=MANAGE, summary="One call assignment")
-async def get_assignment(org: OrgScope, assignment_id: int) -> AssignmentOut:
-    """An assignment of this unit (404 for one of another unit)."""
-    return await _out(await get_in_org(CallAssignment, assignment_id, org, "call assignment"))
-
-
-@patch("/assignments/{assignment_id:int}", guards=MANAGE, summary="Change a call assignment")
-async def patch_assignment(
-    actor: Actor, org: OrgScope, assignment_id: int, data: AssignmentPatch
-) -> AssignmentOut:
-    """Change fields; a new target refreshes the queue."""
+@get(
+    "/assignments/{assignment_id:int}",
+    guards=MANAGE,
+    summary="One call assignment",
+    response_headers=ETAG_HEADERS,
+)
+async def get_assignment(org: OrgScope, assignment_id: int) -> Response[AssignmentOut]:
+    """An assignment of this unit (404 for one of another unit), with its ETag."""
     row = await get_in_org(CallAssignment, assignment_id, org, "call assignment")
-    row = await assignments.update_assignment(row, org.path, data)
-    await record(
-        "calling.assignment_changed",
-        user_id=actor.user_id,
-        org_id=org.id,
-        object_type="call_assignment",
-        object_id=assignment_id,
-    )
-    return await _out(row)
+    return with_etag(await _out(row), row)
+
+
+@patch(
+    "/assignments/{assignment_id:int}",
+    guards=MANAGE,
+    summary="Change a call assignment",
+    response_headers=ETAG_HEADERS,
+    responses=PRECONDITION_RESPONSES,
+)
+async def patch_assignment(
+    actor: Actor, org: OrgScope, assignment_id: int, data: AssignmentPatch, if_match: IfMatch = None
+) -> Response[AssignmentOut]:
+    """Change fields; a new target refreshes the queue. Send the ETag you read as
+    ``If-Match``: 412 if someone changed the assignment since."""
+    async with db.transaction():
+        row = await get_in_org(CallAssignment, assignment_id, org, "call assignment")
+        await check_if_match(if_match, CallAssignment, row)
+        row = await assignments.update_assignment(row, org.path, data)
+        await record(
+            "calling.assignment_changed",
+            user_id=actor.user_id,
+            org_id=org.id,
+            object_type="call_assignment",
+            object_id=assignment_id,
+        )
+    return with_etag(await _out(row), row)
 
 
 @delete(
@@ -142,30 +165,32 @@ async def refresh(org: OrgScope, assignment_id: int) -> Refreshed:
 
 
 @get("/assignments/{assignment_id:int}/callers", guards=MANAGE, summary="The roster")
-async def list_callers(org: OrgScope, assignment_id: int) -> list[CallerOut]:
-    """Users on the roster with their calls so far."""
+async def list_callers(
+    org: OrgScope, assignment_id: int, limit: int = 50, cursor: str | None = None
+) -> Page[CallerOut]:
+    """Users on the roster with their calls so far, by user id (keyset pages)."""
     await get_in_org(CallAssignment, assignment_id, org, "call assignment")
-    return await _callers(assignment_id)
+    check_limit(limit)
+    key = decode_cursor(cursor)
+    rows = await roster.roster(assignment_id, limit + 1, key[0] if key else 0)
+    page = page_of(rows, limit, key=lambda r: [r["user_id"]])
+    return Page([_caller_out(r) for r in page.items], page.next_cursor)
 
 
-async def _callers(assignment_id: int) -> list[CallerOut]:
-    return [
-        CallerOut(
-            user_id=r["user_id"],
-            display_name=r["display_name"],
-            prioritized_tags=db.json_value(r["prioritized_tags"]) or [],
-            excluded_tags=db.json_value(r["excluded_tags"]) or [],
-            calls=int(r["calls"]),
-        )
-        for r in await roster.roster(assignment_id)
-    ]
+def _caller_out(row: dict[str, Any]) -> CallerOut:
+    return CallerOut(
+        user_id=row["user_id"],
+        display_name=row["display_name"],
+        prioritized_tags=db.json_value(row["prioritized_tags"]) or [],
+        excluded_tags=db.json_value(row["excluded_tags"]) or [],
+        calls=int(row["calls"]),
+    )
 
 
 @post("/assignments/{assignment_id:int}/callers", guards=MANAGE, summary="Add a caller")
-async def add_caller(
-    actor: Actor, org: OrgScope, assignment_id: int, data: CallerIn
-) -> list[CallerOut]:
-    """Put a user holding ``calling.call`` here on the roster (again: update their tags)."""
+async def add_caller(actor: Actor, org: OrgScope, assignment_id: int, data: CallerIn) -> CallerOut:
+    """Put a user holding ``calling.call`` here on the roster (again: update their tags);
+    answers their roster entry."""
     await get_in_org(CallAssignment, assignment_id, org, "call assignment")
     await roster.check_may_call(data.user_id, org.path)
     async with db.transaction():
@@ -178,7 +203,9 @@ async def add_caller(
             object_id=data.user_id,
             detail={"assignment_id": assignment_id},
         )
-    return await _callers(assignment_id)
+    entry = await roster.roster_entry(assignment_id, data.user_id)
+    assert entry is not None
+    return _caller_out(entry)
 
 
 @delete(

@@ -13,7 +13,7 @@ from piccolo.columns import JSON, Boolean, ForeignKey, Integer, Text, Timestampt
 from piccolo.columns.base import OnDelete
 from piccolo.table import Table
 
-from core.api import Stamped
+from core.api import Stamped, Versioned
 from core.orgs.tables import OrgUnit
 from core.people.tables import Person
 
@@ -28,7 +28,7 @@ __all__ = [
 ]
 
 
-class CallAssignment(Stamped, Table, tablename="calling_assignment"):
+class CallAssignment(Stamped, Versioned, Table, tablename="calling_assignment"):
     """Whom to call (``target`` segment), who counts as done (``goal``), and the survey."""
 
     org = ForeignKey(OrgUnit, on_delete=OnDelete.cascade, db_column_name="org_id")

@@ -7,10 +7,15 @@ from typing import Any
 
 from litestar import Request, Response, delete, get, patch, post
 
+from core import db
 from core.api import (
+    ETAG_HEADERS,
+    PRECONDITION_RESPONSES,
     Actor,
+    IfMatch,
     OrgScope,
     Page,
+    check_if_match,
     conflict,
     get_in_org,
     get_person_row,
@@ -21,6 +26,7 @@ from core.api import (
     record_list,
     requires,
     utcnow,
+    with_etag,
 )
 from plugins.events import participation, services
 from plugins.events.schemas import (
@@ -80,19 +86,36 @@ async def create_event(actor: Actor, org: OrgScope, data: EventIn) -> EventOut:
     return await services.event_out(row)
 
 
-@get("/{event_id:int}", guards=[requires("events.view")], summary="One event")
-async def get_event(org: OrgScope, event_id: int) -> EventOut:
-    """An event of this unit (404 for another unit's)."""
-    return await services.event_out(await get_in_org(Event, event_id, org, "event"))
-
-
-@patch("/{event_id:int}", guards=[requires("events.manage")], summary="Change an event")
-async def update_event(actor: Actor, org: OrgScope, event_id: int, data: EventPatch) -> EventOut:
-    """Change an event; a new time or place and a cancellation are mailed to participants."""
+@get(
+    "/{event_id:int}",
+    guards=[requires("events.view")],
+    summary="One event",
+    response_headers=ETAG_HEADERS,
+)
+async def get_event(org: OrgScope, event_id: int) -> Response[EventOut]:
+    """An event of this unit (404 for another unit's), with its ETag."""
     row = await get_in_org(Event, event_id, org, "event")
-    new = await services.update_event(row, org.path, data)
-    await _audit(actor, org, "events.updated", "event", event_id)
-    return await services.event_out(new)
+    return with_etag(await services.event_out(row), row)
+
+
+@patch(
+    "/{event_id:int}",
+    guards=[requires("events.manage")],
+    summary="Change an event",
+    response_headers=ETAG_HEADERS,
+    responses=PRECONDITION_RESPONSES,
+)
+async def update_event(
+    actor: Actor, org: OrgScope, event_id: int, data: EventPatch, if_match: IfMatch = None
+) -> Response[EventOut]:
+    """Change an event; a new time or place and a cancellation are mailed to participants.
+    Send the ETag you read as ``If-Match``: 412 if someone changed the event since."""
+    async with db.transaction():
+        row = await get_in_org(Event, event_id, org, "event")
+        await check_if_match(if_match, Event, row)
+        new = await services.update_event(row, org.path, data)
+        await _audit(actor, org, "events.updated", "event", event_id)
+    return with_etag(await services.event_out(new), new)
 
 
 @delete("/{event_id:int}", guards=[requires("events.manage")], summary="Delete an event")

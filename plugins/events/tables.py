@@ -6,14 +6,14 @@ from piccolo.columns import JSON, ForeignKey, Integer, Text, Timestamptz, Varcha
 from piccolo.columns.base import OnDelete
 from piccolo.table import Table
 
-from core.api import Stamped
+from core.api import Stamped, Versioned
 from core.orgs.tables import OrgUnit
 from core.people.tables import Person
 
 __all__ = ["Event", "Participation"]
 
 
-class Event(Stamped, Table, tablename="events_event"):
+class Event(Stamped, Versioned, Table, tablename="events_event"):
     """An event or action of a unit; ``state`` is draft, published or cancelled.
 
     ``change_seq`` counts changes of time or place (each one notifies participants once);

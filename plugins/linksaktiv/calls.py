@@ -9,6 +9,7 @@ from core.api import conflict, invalid, person_token, utcnow
 from plugins.linksaktiv.config import config
 
 __all__ = [
+    "MAX_TOPICS",
     "calls_for",
     "create_topic",
     "ensure_topics",
@@ -20,6 +21,8 @@ __all__ = [
 ]
 
 ME_PURPOSE = "linksaktiv.me"
+#: Topics a deployment can have: they are listed in one answer, and as one form's choices.
+MAX_TOPICS = 100
 
 
 async def ensure_topics() -> None:
@@ -51,10 +54,17 @@ async def topics(active_only: bool = True) -> list[dict[str, Any]]:
 
 
 async def create_topic(slug: str, title: str) -> dict[str, Any]:
-    """Add a topic (409 when the slug exists)."""
+    """Add a topic (409 when the slug exists, or when the deployment has :data:`MAX_TOPICS`,
+    switched off ones included: the list is one answer, and one form on the public pages)."""
     await ensure_topics()
     if await db.fetch_one("SELECT id FROM linksaktiv_topic WHERE slug = {}", slug):
         raise conflict("A topic with this slug exists.", field="slug")
+    count = await db.fetch_one("SELECT COUNT(*) AS n FROM linksaktiv_topic")
+    if count and int(count["n"]) >= MAX_TOPICS:
+        raise conflict(
+            f"A deployment has at most {MAX_TOPICS} topics: rename one you no longer use.",
+            field="slug",
+        )
     now = utcnow()
     rows = await db.fetch(
         "INSERT INTO linksaktiv_topic (slug, title, active, created_at, updated_at) "

@@ -3,6 +3,7 @@ distributed or an event attended) → member, per month."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
@@ -25,13 +26,18 @@ async def attended_predicate(org_path: str) -> tuple[str, list[Any]] | None:
 
 
 async def funnel(
-    unit_ids: list[int], start: Any = None, attended: tuple[str, list[Any]] | None = None
+    unit_ids: list[int],
+    start: Any = None,
+    attended: tuple[str, list[Any]] | None = None,
+    limit: int = 500,
+    after: tuple[str, int, str] | None = None,
 ) -> list[dict[str, Any]]:
-    """Counts per month of sign-up, home unit and source.
+    """Counts per month of sign-up, home unit and source, in that order.
 
     ``acted``: did a call to action, distributed newspapers or (when ``attended`` is given)
     attended an event; ``member``: the person's member status is ``member`` now. One grouped
-    query; the subtree's ids come from core.
+    query; the subtree's ids come from core. ``after`` (a row's month, unit and source) and
+    ``limit`` make a keyset page; sign-ups before ``after``'s month are not even counted.
     """
     if not unit_ids:
         return []
@@ -45,9 +51,12 @@ async def funnel(
     args: list[Any] = [*attended_args, *unit_ids]
     since = ""
     if start is not None:
-        since = " AND a.created_at >= {}"
+        since += " AND a.created_at >= {}"
         args.append(start)
-    rows = await db.fetch(
+    if after is not None:
+        since += " AND a.created_at >= {}"
+        args.append(datetime.strptime(after[0], "%Y-%m").replace(tzinfo=UTC))
+    sql = (
         f"SELECT {month} AS month, p.home_org_id AS org_id, a.source AS source, "
         "COUNT(*) AS signed_up, "
         "SUM(CASE WHEN a.confirmed_at IS NOT NULL THEN 1 ELSE 0 END) AS confirmed, "
@@ -57,10 +66,15 @@ async def funnel(
         "AS acted, "
         "SUM(CASE WHEN p.member_status = 'member' THEN 1 ELSE 0 END) AS members "
         "FROM linksaktiv_activist a JOIN person p ON p.id = a.person_id "
-        f"WHERE p.home_org_id IN ({marks}){since} "
-        "GROUP BY 1, 2, 3 ORDER BY 1, 2, 3",
-        *args,
+        f"WHERE p.home_org_id IN ({marks}){since} GROUP BY 1, 2, 3"
     )
+    sql = f"SELECT * FROM ({sql}) f"
+    if after is not None:
+        sql += " WHERE (f.month, f.org_id, f.source) > ({}, {}, {})"
+        args += after
+    sql += " ORDER BY f.month, f.org_id, f.source LIMIT {}"
+    args.append(limit)
+    rows = await db.fetch(sql, *args)
     return [
         {k: (int(v) if k not in ("month", "source") else v) for k, v in r.items()} for r in rows
     ]

@@ -13,17 +13,27 @@ from core.api import (
     CsvWriter,
     OrgScope,
     Page,
+    check_limit,
+    decode_cursor,
     get_in_org,
     get_person_row,
     invalid,
     not_found,
+    page_of,
     record,
     record_list,
     requires,
     utcnow,
 )
 from plugins.linksaktiv import orders
-from plugins.linksaktiv.schemas import OrderIn, OrderOut, OrderPatch, ReferralOut, ReferralPatch
+from plugins.linksaktiv.schemas import (
+    OrderIn,
+    OrderOut,
+    OrderPatch,
+    PickupOrder,
+    ReferralOut,
+    ReferralPatch,
+)
 from plugins.linksaktiv.tables import Edition
 
 __all__ = ["order_handlers"]
@@ -184,25 +194,37 @@ async def shipping_csv(
     summary="Pickup lists per office",
 )
 async def pickup(
-    request: Request, actor: Actor, org: OrgScope, edition_id: int
-) -> list[dict[str, Any]]:
-    """Per office: its address, opening hours and who picks up how many copies (audited)."""
+    request: Request,
+    actor: Actor,
+    org: OrgScope,
+    edition_id: int,
+    limit: int = 100,
+    cursor: str | None = None,
+) -> Page[PickupOrder]:
+    """The edition's pickup orders with their office's address and opening hours, by office,
+    then name (keyset pages; each page audited with the people in it)."""
     await get_in_org(Edition, edition_id, org, "edition")
-    lists = await orders.pickup_lists(org.id, edition_id)
-    _audit_pickup(request, actor, org, edition_id, lists)
-    return lists
+    check_limit(limit)
+    after = decode_cursor(cursor, tuple[str, int, str, int])
+    rows = await orders.pickup_rows(org.id, edition_id, limit + 1, after)
+    page = page_of(
+        rows,
+        limit,
+        key=lambda r: [r["office"], r["office_org_id"], r["last_name"], r["order_id"]],
+    )
+    _audit_pickup(request, actor, org, edition_id, page.items)
+    return Page([PickupOrder(**r) for r in page.items], page.next_cursor)
 
 
 def _audit_pickup(
-    request: Request, actor: Actor, org: OrgScope, edition_id: int, lists: list[dict[str, Any]]
+    request: Request, actor: Actor, org: OrgScope, edition_id: int, rows: list[dict[str, Any]]
 ) -> None:
-    people = [o["person_id"] for office in lists for o in office["orders"]]
     record_list(
         request,
         "linksaktiv.pickup_listed",
         actor,
         org.id,
-        people,
+        [r["person_id"] for r in rows],
         object_type="edition",
         object_id=edition_id,
     )
@@ -222,24 +244,10 @@ async def pickup_csv(
     await get_in_org(Edition, edition_id, org, "edition")
     writer = CsvWriter()
     writer.writerow(PICKUP_COLUMNS)
-    lists = await orders.pickup_lists(org.id, edition_id)
-    for office in lists:
-        place = office["office"] or {}
-        for o in office["orders"]:
-            writer.writerow(
-                [
-                    office["org_id"],
-                    office["name"],
-                    place.get("address"),
-                    place.get("opening_hours"),
-                    o["order_id"],
-                    o["first_name"],
-                    o["last_name"],
-                    o["copies"],
-                    o["status"],
-                ]
-            )
-    _audit_pickup(request, actor, org, edition_id, lists)
+    rows = await orders.pickup_rows(org.id, edition_id)
+    for row in rows:
+        writer.writerow([row[column] for column in PICKUP_COLUMNS])
+    _audit_pickup(request, actor, org, edition_id, rows)
     return Response(
         writer.take().encode(),
         media_type="text/csv",
@@ -247,9 +255,17 @@ async def pickup_csv(
     )
 
 
-@get("/distribution", guards=[requires("linksaktiv.view")], summary="Distribution report")
+@get(
+    "/distribution",
+    guards=[requires("linksaktiv.view")],
+    summary="Distribution report (one row per unit of the subtree, not paged)",
+)
 async def distribution(org: OrgScope, edition_id: int | None = None) -> list[dict[str, Any]]:
-    """Per unit of the subtree and postal code: copies distributed, and coverage gaps."""
+    """Per unit of the subtree and postal code: copies distributed, and coverage gaps.
+
+    Bounded, so not paged: one row per unit of the subtree (the party's structure, not its
+    members or orders), and a unit's postal codes are at most the country's (a covered range
+    wider than 2,000 codes is listed by its ends)."""
     return await orders.distribution_report(org.path, edition_id)
 
 

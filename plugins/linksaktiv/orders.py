@@ -23,7 +23,7 @@ __all__ = [
     "decide_delivery",
     "distribution_report",
     "move_order",
-    "pickup_lists",
+    "pickup_rows",
     "shipping_rows",
 ]
 
@@ -210,42 +210,33 @@ async def shipping_rows(
         last = rows[-1]["id"]
 
 
-async def pickup_lists(org_id: int, edition_id: int) -> list[dict[str, Any]]:
-    """Per office: its address and the pickup orders of the edition (person, names, copies)."""
-    rows = await db.fetch(
-        "SELECT o.id, o.person_id, o.pickup_org_id, u.name AS office_name, u.office, "
-        "o.quantity, o.status, p.first_name, p.last_name FROM linksaktiv_order o "
-        "JOIN org_unit u ON u.id = "
-        "o.pickup_org_id JOIN person p ON p.id = o.person_id WHERE o.org_id = {} "
-        "AND o.edition_id = {} AND o.delivery = 'pickup' AND o.status <> 'cancelled' "
-        "ORDER BY u.name, o.pickup_org_id, p.last_name, o.id",
-        org_id,
-        edition_id,
+async def pickup_rows(
+    org_id: int, edition_id: int, limit: int | None = None, after: tuple | None = None
+) -> list[dict[str, Any]]:
+    """The edition's pickup orders with their office (address, opening hours), by office
+    name, office, last name and order id; ``after`` (such a sort key) and ``limit`` make a
+    keyset page of them."""
+    args: list[Any] = [org_id, edition_id]
+    sql = (
+        "SELECT o.id AS order_id, o.person_id, p.first_name, p.last_name, o.quantity AS copies, "
+        "o.status, o.pickup_org_id AS office_org_id, u.name AS office, u.office AS place "
+        "FROM linksaktiv_order o JOIN org_unit u ON u.id = o.pickup_org_id "
+        "JOIN person p ON p.id = o.person_id WHERE o.org_id = {} AND o.edition_id = {} "
+        "AND o.delivery = 'pickup' AND o.status <> 'cancelled'"
     )
-    offices: dict[int, dict[str, Any]] = {}
-    for r in rows:
-        office = offices.setdefault(
-            r["pickup_org_id"],
-            {
-                "org_id": r["pickup_org_id"],
-                "name": r["office_name"],
-                "office": db.json_value(r["office"]),
-                "copies": 0,
-                "orders": [],
-            },
-        )
-        office["copies"] += r["quantity"]
-        office["orders"].append(
-            {
-                "order_id": r["id"],
-                "person_id": r["person_id"],
-                "first_name": r["first_name"],
-                "last_name": r["last_name"],
-                "copies": r["quantity"],
-                "status": r["status"],
-            }
-        )
-    return list(offices.values())
+    if after is not None:
+        sql += " AND (u.name, o.pickup_org_id, p.last_name, o.id) > ({}, {}, {}, {})"
+        args += after
+    sql += " ORDER BY u.name, o.pickup_org_id, p.last_name, o.id"
+    if limit is not None:
+        sql += " LIMIT {}"
+        args.append(limit)
+    rows = await db.fetch(sql, *args)
+    for row in rows:
+        place = db.json_value(row.pop("place")) or {}
+        row["address"] = place.get("address")
+        row["opening_hours"] = place.get("opening_hours")
+    return rows
 
 
 def _codes_of(low: str, high: str, limit: int = 2000) -> list[str]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import msgspec
 from litestar import Request, get, patch, post
@@ -13,11 +13,14 @@ from core.api import (
     Actor,
     OrgScope,
     Page,
+    check_limit,
+    decode_cursor,
     forbidden,
     get_in_org,
     invalid,
     not_found,
     page_in_org,
+    page_of,
     record,
     record_list,
     requires,
@@ -89,9 +92,14 @@ def _topic_out(row: dict[str, Any]) -> TopicOut:
     return TopicOut(id=row["id"], slug=row["slug"], title=row["title"], active=row["active"])
 
 
-@get("/topics", guards=[requires("linksaktiv.view")], summary="Topics of this deployment")
+@get(
+    "/topics",
+    guards=[requires("linksaktiv.view")],
+    summary="Topics of this deployment (at most 100, not paged)",
+)
 async def list_topics(include_inactive: bool = False) -> list[TopicOut]:
-    """All topics (one list per deployment)."""
+    """All topics, by title: one list per deployment, bounded (a deployment has at most
+    ``MAX_TOPICS`` = 100), so it is one answer and not paged."""
     return [_topic_out(t) for t in await call_service.topics(active_only=not include_inactive)]
 
 
@@ -284,6 +292,10 @@ async def join_link(
     return JoinLink(url=source_link(org.id, source))
 
 
+#: A funnel row's month (``YYYY-MM``), as its cursor carries it.
+Month = Annotated[str, msgspec.Meta(pattern=r"^[1-9][0-9]{3}-(0[1-9]|1[0-2])$")]
+
+
 class FunnelRow(msgspec.Struct):
     """One month, unit and source of the funnel."""
 
@@ -297,10 +309,17 @@ class FunnelRow(msgspec.Struct):
 
 
 @get("/funnel", guards=[requires("linksaktiv.view")], summary="Sign-up funnel")
-async def get_funnel(org: OrgScope, since: datetime | None = None) -> list[FunnelRow]:
-    """Signed up → confirmed → acted → member, per month, unit of the subtree and source."""
-    rows = await funnel(await subtree_ids(org.path), since, await attended_predicate(org.path))
-    return [FunnelRow(**r) for r in rows]
+async def get_funnel(
+    org: OrgScope, since: datetime | None = None, limit: int = 100, cursor: str | None = None
+) -> Page[FunnelRow]:
+    """Signed up → confirmed → acted → member, per month, unit of the subtree and source, in
+    that order (keyset pages)."""
+    check_limit(limit)
+    after = decode_cursor(cursor, tuple[Month, int, str])
+    units = await subtree_ids(org.path)
+    rows = await funnel(units, since, await attended_predicate(org.path), limit + 1, after)
+    page = page_of(rows, limit, key=lambda r: [r["month"], r["org_id"], r["source"]])
+    return Page([FunnelRow(**r) for r in page.items], page.next_cursor)
 
 
 def handlers() -> list:

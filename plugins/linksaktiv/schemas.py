@@ -147,6 +147,21 @@ class OrderOut(msgspec.Struct):
     distributed_postal_code: str | None
 
 
+class PickupOrder(msgspec.Struct):
+    """A pickup order of an edition, with the office where it is picked up."""
+
+    order_id: int
+    person_id: int
+    first_name: str
+    last_name: str
+    copies: int
+    status: str
+    office_org_id: int
+    office: str
+    address: str | None
+    opening_hours: str | None
+
+
 class ReferralOut(msgspec.Struct):
     """A volunteer referred to this unit."""
 

@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
-from litestar import delete, get, patch, post, put
+from litestar import Response, delete, get, patch, post, put
 from litestar.status_codes import HTTP_200_OK, HTTP_202_ACCEPTED, HTTP_204_NO_CONTENT
 
 from core import db
 from core.api import (
+    ETAG_HEADERS,
+    PRECONDITION_RESPONSES,
     Actor,
+    IfMatch,
     OrgScope,
     Page,
+    check_if_match,
     get_in_org,
     invalid,
     not_found,
     page_in_org,
     record,
     requires,
+    with_etag,
 )
 from core.people.services import get_person_row
 from plugins.mailings import sending, services
@@ -87,20 +92,37 @@ async def put_sender(actor: Actor, org: OrgScope, data: SenderIn) -> SenderOut:
     return sender
 
 
-@get("/{mailing_id:int}", guards=EDIT, summary="One mailing with its progress")
-async def get_mailing(org: OrgScope, mailing_id: int) -> MailingOut:
-    """A mailing of this unit (404 for another unit's), with progress and statistics."""
-    return await services.mailing_out(await _load(org, mailing_id))
+@get(
+    "/{mailing_id:int}",
+    guards=EDIT,
+    summary="One mailing with its progress",
+    response_headers=ETAG_HEADERS,
+)
+async def get_mailing(org: OrgScope, mailing_id: int) -> Response[MailingOut]:
+    """A mailing of this unit (404 for another unit's), with progress, statistics and its
+    ETag."""
+    row = await _load(org, mailing_id)
+    return with_etag(await services.mailing_out(row), row)
 
 
-@patch("/{mailing_id:int}", guards=EDIT, summary="Change a draft")
+@patch(
+    "/{mailing_id:int}",
+    guards=EDIT,
+    summary="Change a draft",
+    response_headers=ETAG_HEADERS,
+    responses=PRECONDITION_RESPONSES,
+)
 async def patch_mailing(
-    actor: Actor, org: OrgScope, mailing_id: int, data: MailingPatch
-) -> MailingOut:
-    """Change a draft or a scheduled mailing that has not started."""
-    row = await services.patch_mailing(await _load(org, mailing_id), data)
-    await _audit("mailings.changed", actor, org, mailing_id)
-    return await services.mailing_out(row)
+    actor: Actor, org: OrgScope, mailing_id: int, data: MailingPatch, if_match: IfMatch = None
+) -> Response[MailingOut]:
+    """Change a draft or a scheduled mailing that has not started. Send the ETag you read as
+    ``If-Match``: 412 if someone changed the mailing since."""
+    async with db.transaction():
+        row = await _load(org, mailing_id)
+        await check_if_match(if_match, Mailing, row)
+        row = await services.patch_mailing(row, data)
+        await _audit("mailings.changed", actor, org, mailing_id)
+    return with_etag(await services.mailing_out(row), row)
 
 
 @delete("/{mailing_id:int}", guards=EDIT, status_code=HTTP_204_NO_CONTENT, summary="Delete a draft")

@@ -6,14 +6,14 @@ from piccolo.columns import JSON, ForeignKey, Integer, Text, Timestamptz, Varcha
 from piccolo.columns.base import OnDelete
 from piccolo.table import Table
 
-from core.api import Stamped
+from core.api import Stamped, Versioned
 from core.orgs.tables import OrgUnit
 from core.people.tables import Person
 
 __all__ = ["Mailing", "Recipient", "Sender"]
 
 
-class Mailing(Stamped, Table, tablename="mailings_mailing"):
+class Mailing(Stamped, Versioned, Table, tablename="mailings_mailing"):
     """A mailing: subject, sender, a Jinja2/Markdown body and the ``audience`` segment.
 
     ``state``: draft → scheduled → sending ⇄ paused → sent, or cancelled. ``round`` grows with

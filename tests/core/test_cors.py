@@ -23,3 +23,23 @@ class TestConfiguredOrigin:
         assert allowed.headers["access-control-allow-origin"] == "https://partei.example"
         other = await client.get("/api/health", headers={"Origin": "https://evil.example"})
         assert "access-control-allow-origin" not in other.headers
+
+    async def test_browser_clients_read_request_id_retry_after_and_etag(self, client):
+        response = await client.get("/api/health", headers={"Origin": "https://partei.example"})
+        exposed = {
+            h.strip().lower() for h in response.headers["access-control-expose-headers"].split(",")
+        }
+        assert {"x-request-id", "retry-after", "etag"} <= exposed
+
+    async def test_browser_clients_may_send_if_match(self, client):
+        preflight = await client.options(
+            "/api/orgs/1/people/1",
+            headers={
+                "Origin": "https://partei.example",
+                "Access-Control-Request-Method": "PATCH",
+                "Access-Control-Request-Headers": "authorization, content-type, if-match",
+            },
+        )
+        assert preflight.status_code in (200, 204), preflight.text
+        allowed = preflight.headers["access-control-allow-headers"].lower()
+        assert "if-match" in allowed

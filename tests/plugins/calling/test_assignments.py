@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from core import db
+from tests.etags import two_organizers
 from tests.plugins.calling.conftest import next_call, open_assignment, report
 
 
@@ -264,3 +265,50 @@ async def test_export_summary_merge_and_erase(client, factory, campaign):
     for table in ("calling_call", "calling_followup", "calling_target", "calling_answer"):
         left = await db.fetch(f"SELECT id FROM {table} WHERE person_id = {{}}", twin["id"])
         assert left == [], table
+
+
+async def test_two_organizers_cannot_overwrite_each_others_assignment_change(
+    client, factory, campaign
+):
+    """Both read the assignment; the second PATCH with the ETag read is a 412."""
+    assignment = await open_assignment(client, campaign)
+    colleague = await factory.user("organizer", campaign.federal["id"])
+    after = await two_organizers(
+        client,
+        campaign.url() + f"/assignments/{assignment['id']}",
+        (campaign.organizer, {"title": "Haustür-Nachbereitung"}),
+        (colleague, {"title": "Wahlkampfauftakt", "cooldown_hours": 1}),
+    )
+    assert after["title"] == "Haustür-Nachbereitung" and after["cooldown_hours"] == 24
+
+
+async def test_roster_is_paged_and_adding_answers_the_entry(client, factory, campaign):
+    """The roster is listed in keyset pages by user id; adding a caller answers their entry
+    (not the whole roster)."""
+    assignment = await open_assignment(client, campaign)
+    url = campaign.url() + f"/assignments/{assignment['id']}/callers"
+    headers = campaign.organizer.headers
+    more = [await factory.user("caller", campaign.district_b["id"]) for _ in range(3)]
+    for user in more:
+        added = await client.post(
+            url, json={"user_id": user.id, "prioritized_tags": ["vip"]}, headers=headers
+        )
+        assert added.status_code == 201, added.text
+        assert added.json() == {
+            "user_id": user.id,
+            "display_name": user.email.split("@")[0],
+            "prioritized_tags": ["vip"],
+            "excluded_tags": [],
+            "calls": 0,
+        }
+    seen, cursor = [], None
+    while True:
+        params = {"limit": 2, **({"cursor": cursor} if cursor else {})}
+        page = (await client.get(url, params=params, headers=headers)).json()
+        seen += [c["user_id"] for c in page["items"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert seen == sorted([c.id for c in campaign.callers] + [u.id for u in more])
+    bad = await client.get(url, params={"cursor": "nope"}, headers=headers)
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "cursor"

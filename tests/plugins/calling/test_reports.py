@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from core import db
+from plugins.calling.tables import CallAssignment, Caller
 from tests.plugins.calling.conftest import (
     expire_reservations,
     next_call,
@@ -191,7 +192,8 @@ async def test_me_calling_lists_assignments_with_open_calls(client, campaign):
     caller = campaign.callers[0]
     call = await next_call(client, campaign, assignment["id"], caller)
     mine = (await client.get("/api/me/calling", headers=caller.headers)).json()
-    assert mine == [
+    assert mine["next_cursor"] is None
+    assert mine["items"] == [
         {
             "id": assignment["id"],
             "org_id": campaign.district_a["id"],
@@ -224,7 +226,8 @@ async def test_module_off_for_one_unit_keeps_working_for_another(client, factory
         headers=caller_b.headers,
     )
     assert on.status_code == 200
-    assert (await client.get("/api/me/calling", headers=campaign.callers[0].headers)).json() == []
+    mine = await client.get("/api/me/calling", headers=campaign.callers[0].headers)
+    assert mine.json() == {"items": [], "next_cursor": None}
 
 
 async def test_save_and_next_reports_then_reserves(client, campaign):
@@ -340,3 +343,26 @@ async def test_save_and_next_reports_a_call_of_another_assignment(client, campai
     assert response.status_code == 200, response.text
     assert await _state_and_outcome(first["call_id"]) == ("reported", "busy")
     assert await _live_call_ids(caller) == [response.json()["call_id"]]
+
+
+async def test_me_calling_pages_newest_first_and_skips_what_you_cannot_call(
+    client, factory, campaign
+):
+    """Keyset pages of the assignments you are on; one of a unit you cannot call for is left
+    out without making a page short of its limit."""
+
+    caller = campaign.callers[0]
+    made = [(await open_assignment(client, campaign, title=t))["id"] for t in "ABCDE"]
+    elsewhere = await factory.org("Kreis C", parent=campaign.state["id"])
+    rows = await CallAssignment.insert(CallAssignment(org=elsewhere["id"], title="C")).run()
+    await Caller.insert(Caller(assignment=rows[0]["id"], user_id=caller.id)).run()
+    seen, cursor = [], None
+    while True:
+        params = {"limit": 2, **({"cursor": cursor} if cursor else {})}
+        page = (await client.get("/api/me/calling", params=params, headers=caller.headers)).json()
+        assert len(page["items"]) == 2 or page["next_cursor"] is None
+        seen += [a["id"] for a in page["items"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert seen == sorted(made, reverse=True)

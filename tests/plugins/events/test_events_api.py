@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from tests.etags import two_organizers
 from tests.plugins.events.conftest import create, event_body
 
 
@@ -210,3 +211,16 @@ async def test_calendar_lists_by_start_time_with_filters(client, setup):
         url, params={"starts_from": "2030-01-01T00:00:00"}, headers=setup.organizer.headers
     )
     assert naive.status_code in (400, 422)
+
+
+async def test_two_organizers_cannot_overwrite_each_others_event_change(client, factory, setup):
+    """Both read the event; the second PATCH with the ETag read is a 412."""
+    event = await create(client, setup)
+    colleague = await factory.user("organizer", setup.org["id"])
+    after = await two_organizers(
+        client,
+        f"{setup.base}/{event['id']}",
+        (setup.organizer, {"title": "Infostand Wohnen"}),
+        (colleague, {"title": "Infostand Pflege", "visibility": "members"}),
+    )
+    assert after["title"] == "Infostand Wohnen" and after["visibility"] == "public"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -10,6 +10,7 @@ from core import Module, db, hookimpl
 from core.api import person_token, utcnow
 from core.context import set_runtime
 from plugins.linksaktiv.signup import CONFIRM_PURPOSE
+from plugins.linksaktiv.tables import Activist
 from tests.pages import assert_errors_in
 from tests.plugins.linksaktiv.conftest import api
 
@@ -82,6 +83,30 @@ async def test_topics_crud_is_for_root_units(client, party):
         api(party.state, "/topics"), json={"slug": "x", "title": "X"}, headers=party.admin.headers
     )
     assert below.status_code == 403
+
+
+async def test_topics_are_bounded_so_the_list_needs_no_pages(client, party):
+    """A deployment has at most 100 topics (switched off ones count): the 101st is a 409."""
+    listed = await client.get(
+        api(party.root, "/topics"), params={"include_inactive": True}, headers=party.admin.headers
+    )
+    for n in range(len(listed.json()), 100):
+        added = await client.post(
+            api(party.root, "/topics"),
+            json={"slug": f"t{n}", "title": f"Thema {n}"},
+            headers=party.admin.headers,
+        )
+        assert added.status_code == 201, added.text
+    over = await client.post(
+        api(party.root, "/topics"),
+        json={"slug": "one-more", "title": "X"},
+        headers=party.admin.headers,
+    )
+    assert over.status_code == 409 and over.json()["errors"][0]["field"] == "slug"
+    everything = await client.get(
+        api(party.root, "/topics"), params={"include_inactive": True}, headers=party.admin.headers
+    )
+    assert len(everything.json()) == 100
 
 
 async def test_calls_match_region_and_topics_and_i_did_it(app, client, party):
@@ -215,7 +240,7 @@ async def test_personal_page_orders_reports_exports_and_deletes(app, client, par
     data = export.json()
     assert data["linksaktiv"]["orders"][0]["distributed"] == 38
     funnel = await client.get(api(party.root, "/funnel"), headers=party.admin.headers)
-    [row] = funnel.json()
+    [row] = funnel.json()["items"]
     assert (row["signed_up"], row["confirmed"], row["acted"], row["members"]) == (1, 1, 1, 0)
     not_sure = await client.post("/p/linksaktiv/me", data={"t": token, "action": "delete"})
     assert not_sure.status_code == 303
@@ -384,3 +409,36 @@ async def test_deeply_nested_json_on_join_is_a_400(client, party):
     )
     assert response.status_code == 400, response.text
     assert response.json()["errors"][0]["field"] == "body"
+
+
+async def test_funnel_pages_by_month_unit_and_source(client, factory, party):
+    """Keyset pages of the funnel give the rows of the one-page answer, in order; a forged
+    cursor is a 422 naming it."""
+    for month in (1, 2, 3):
+        for unit in (party.leipzig, party.dresden):
+            for source in ("web", "form", "web"):
+                person = await factory.person(unit["id"])
+                await Activist.insert(
+                    Activist(
+                        person=person["id"],
+                        source=source,
+                        created_at=datetime(2026, month, 15, tzinfo=UTC),
+                    )
+                ).run()
+    url = api(party.root, "/funnel")
+    whole = (await client.get(url, headers=party.admin.headers)).json()
+    assert whole["next_cursor"] is None and len(whole["items"]) == 12
+    assert sum(r["signed_up"] for r in whole["items"]) == 18
+    seen, cursor = [], None
+    while True:
+        params = {"limit": 5, **({"cursor": cursor} if cursor else {})}
+        page = (await client.get(url, params=params, headers=party.admin.headers)).json()
+        seen += page["items"]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert seen == whole["items"]
+    forged = await client.get(
+        url, params={"cursor": "WyIyMDI2LTEzIiwxLCJ3ZWIiXQ"}, headers=party.admin.headers
+    )
+    assert forged.status_code == 422 and forged.json()["errors"][0]["field"] == "cursor"

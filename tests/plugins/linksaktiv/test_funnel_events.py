@@ -13,7 +13,7 @@ from tests.plugins.linksaktiv.test_calls_and_me import confirmed_activist
 async def test_attended_event_counts_as_acted(app, client, factory, party):
     rosa = await confirmed_activist(app, client)
     funnel = await client.get(api(party.root, "/funnel"), headers=party.admin.headers)
-    assert [r["acted"] for r in funnel.json()] == [0]
+    assert [r["acted"] for r in funnel.json()["items"]] == [0]
     await factory.enable(party.root["id"], "events")
     start = utcnow().replace(microsecond=0) - timedelta(hours=1)
     event = await client.post(
@@ -40,4 +40,4 @@ async def test_attended_event_counts_as_acted(app, client, factory, party):
     )
     assert attended.status_code == 200, attended.text
     funnel = await client.get(api(party.root, "/funnel"), headers=party.admin.headers)
-    assert [r["acted"] for r in funnel.json()] == [1]
+    assert [r["acted"] for r in funnel.json()["items"]] == [1]

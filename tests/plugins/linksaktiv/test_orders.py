@@ -8,6 +8,7 @@ import io
 import pytest
 
 from core import db
+from core.orgs.services import update_unit
 from tests.plugins.linksaktiv.conftest import api
 
 ADDRESS = {"street": "Hauptstraße 1", "city": "Ort"}
@@ -65,9 +66,13 @@ async def test_delivery_is_pickup_inside_office_coverage_else_shipping(
     lists = await client.get(
         api(party.root, f"/editions/{edition['id']}/pickup"), headers=party.admin.headers
     )
-    [office] = lists.json()
-    assert office["org_id"] == party.leipzig["id"] and office["copies"] == 60
-    assert office["office"]["address"].startswith("Braustraße")
+    [line] = lists.json()["items"]
+    assert (line["office_org_id"], line["order_id"], line["copies"]) == (
+        party.leipzig["id"],
+        pickup["id"],
+        60,
+    )
+    assert line["address"].startswith("Braustraße") and line["opening_hours"] == "Mo-Fr 10-18"
     printed = await client.get(
         api(party.root, f"/editions/{edition['id']}/pickup.csv"), headers=party.admin.headers
     )
@@ -77,6 +82,32 @@ async def test_delivery_is_pickup_inside_office_coverage_else_shipping(
         str(pickup["id"]),
         "60",
     )
+
+
+async def test_pickup_list_pages_follow_the_printed_order(client, factory, party, edition):
+    """Keyset pages of the pickup orders, by office, then name: the order of the CSV."""
+    await update_unit(party.dresden["id"], {"office": {"address": "Großenhainer Str. 93"}})
+    people = [
+        await factory.person(party.leipzig["id"], postal_code="04105", last_name=name, **ADDRESS)
+        for name in ("Zetkin", "Özdemir", "Bebel", "Bebel")
+    ] + [
+        await factory.person(party.dresden["id"], postal_code="01067", last_name=name, **ADDRESS)
+        for name in ("Luxemburg", "Abendroth")
+    ]
+    for person in people:
+        assert (await order(client, party, person, edition, 10)).status_code == 201
+    url = api(party.root, f"/editions/{edition['id']}/pickup")
+    seen, cursor = [], None
+    while True:
+        params = {"limit": 2, **({"cursor": cursor} if cursor else {})}
+        page = (await client.get(url, params=params, headers=party.admin.headers)).json()
+        seen += [line["order_id"] for line in page["items"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    printed = await client.get(url + ".csv", headers=party.admin.headers)
+    assert seen == [int(r["order_id"]) for r in csv.DictReader(io.StringIO(printed.text))]
+    assert len(seen) == len(people)
 
 
 async def test_shipping_thresholds_and_address_are_checked(client, factory, party, edition):

@@ -12,6 +12,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from core import db
+from tests.etags import two_organizers
 from tests.plugins.mailings.conftest import add_people, draft, drain, grant
 
 
@@ -470,3 +471,16 @@ async def test_hostile_templates_are_a_422_and_never_stall_other_requests(client
     response = await hostile
     assert response.status_code == 422
     assert "took longer than 2 s" in response.json()["errors"][0]["message"]
+
+
+async def test_two_organizers_cannot_overwrite_each_others_draft_change(client, unit):
+    """Both read the draft; the second PATCH with the ETag read is a 412."""
+    mailing = await create(client, unit)
+    after = await two_organizers(
+        client,
+        f"{unit['base']}/{mailing['id']}",
+        (unit["organizer"], {"subject": "Mietendemo: neuer Treffpunkt"}),
+        (unit["admin"], {"subject": "Mietendemo fällt aus", "cta_label": "Absagen"}),
+    )
+    assert after["subject"] == "Mietendemo: neuer Treffpunkt"
+    assert after["cta_label"] == "Ich komme"

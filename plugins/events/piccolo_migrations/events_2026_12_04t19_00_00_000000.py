@@ -1,0 +1,16 @@
+"""Record versions (issue #23): ``events_event.version``, added to by a trigger on every UPDATE;
+the event's ETag comes from it (core/etags.py), so a PATCH with a stale If-Match is a 412."""
+
+from piccolo.apps.migrations.auto.migration_manager import MigrationManager
+
+from core.migrations import add_version
+
+ID = "2026-12-04T19:00:00:000000"
+VERSION = "1.38.0"
+DESCRIPTION = "events: events_event.version for ETags"
+
+
+async def forwards():
+    manager = MigrationManager(migration_id=ID, app_name="events", description=DESCRIPTION)
+    add_version(manager, "events_event")
+    return manager
