@@ -68,6 +68,12 @@ def _is_busy(exc: BaseException) -> bool:
     )
 
 
+def _retrieved(future: asyncio.Future[Any]) -> None:
+    """Mark a future's outcome as seen (its caller was cancelled and does not want it)."""
+    if not future.cancelled():
+        future.exception()
+
+
 class _PooledConnection:
     """A sqlite3 connection whose statements run on the engine's worker threads."""
 
@@ -248,18 +254,19 @@ class PooledSQLiteEngine(SQLiteEngine):
             self._available.release()
 
     async def _in_thread(self, fn):
-        """Run ``fn`` on a worker thread. When the caller is cancelled, the statement still
-        runs to its end (SQLite cannot interrupt a busy wait); it is waited for before the
-        cancellation goes on, so its connection is never handed on while in use."""
-        future = asyncio.get_running_loop().run_in_executor(self._executor, fn)
+        """Run ``fn`` on a worker thread. When the caller is cancelled, a statement already
+        running goes on to its end (SQLite cannot interrupt a busy wait) and is waited for
+        before the cancellation goes on, so its connection is never handed on while in use."""
+        job = self._executor.submit(fn)
         try:
-            return await asyncio.shield(future)
+            return await asyncio.wrap_future(job)
         except asyncio.CancelledError:
-            while not future.done():
-                with contextlib.suppress(asyncio.CancelledError):
-                    await asyncio.wait([future])
-            if not future.cancelled():
-                future.exception()  # retrieved: the cancellation is what goes on
+            if not job.done():  # running: cancelling the wrapper could not stop it
+                waiter = asyncio.wrap_future(job)
+                waiter.add_done_callback(_retrieved)
+                while not waiter.done():
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await asyncio.wait([waiter])
             raise
 
     async def _statement(self, fn):

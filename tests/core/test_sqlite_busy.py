@@ -11,7 +11,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import httpx
 import msgspec
@@ -52,18 +52,23 @@ def database_path(orga_settings) -> str:
 
 
 @contextlib.contextmanager
-def write_lock_held(path: str) -> Iterator[None]:
-    """Hold SQLite's write lock on ``path`` from a second process for the block."""
+def write_lock_held(path: str) -> Iterator[Callable[[], None]]:
+    """Hold SQLite's write lock on ``path`` from a second process until the block ends or the
+    function it gives is called."""
     holder = subprocess.Popen(
         [sys.executable, "-c", _HOLDER, path], stdin=subprocess.PIPE, stdout=subprocess.PIPE
     )
-    try:
-        assert holder.stdout is not None and holder.stdout.readline() == b"locked\n"
-        yield
-    finally:
+
+    def release() -> None:
         assert holder.stdin is not None
         holder.stdin.close()
         holder.wait(10)
+
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == b"locked\n"
+        yield release
+    finally:
+        release()
 
 
 def assert_busy(response: httpx.Response) -> None:
@@ -121,13 +126,16 @@ async def test_a_begin_that_succeeds_after_its_caller_gave_up_is_rolled_back(cli
         async with db.transaction():
             await db.execute("DELETE FROM audit_log")
 
-    with write_lock_held(database_path):
+    with write_lock_held(database_path) as release:
         task = asyncio.create_task(write())
-        await asyncio.sleep(0.1)  # BEGIN waits for the other process
+        await asyncio.sleep(0.1)  # BEGIN waits for the other process in a worker thread
         task.cancel()
-    # the other process let go while the loop was blocked: BEGIN went through in its thread
-    with pytest.raises(asyncio.CancelledError):
-        await task
+        # the other process lets go while BEGIN still waits: it goes through in its thread
+        releasing = asyncio.create_task(asyncio.to_thread(release))
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        await releasing
+    await asyncio.sleep(0.3)
     other = sqlite3.connect(database_path, timeout=0, isolation_level=None)
     try:
         other.execute("BEGIN IMMEDIATE")  # no pooled connection kept a transaction open
