@@ -64,7 +64,7 @@ def _is_busy(exc: BaseException) -> bool:
     """SQLITE_BUSY: another connection holds the lock this statement needs."""
     return (
         isinstance(exc, sqlite3.OperationalError)
-        and getattr(exc, "sqlite_errorcode", 0) & 0xFF == sqlite3.SQLITE_BUSY
+        and exc.sqlite_errorcode & 0xFF == sqlite3.SQLITE_BUSY
     )
 
 
