@@ -11,6 +11,14 @@ transaction, which caps point-selects at about a thousand a second. This engine 
 * an in-process write lock, so write transactions queue on an ``asyncio.Lock`` instead of
   spinning on SQLite's busy timeout (which still guards against other processes).
 
+A write waits for each lock at most the busy timeout: when another process (a CLI import, a
+script) holds SQLite's write lock longer, the write raises a 503 ``database-busy`` problem with
+``Retry-After``, and whatever it had taken (the in-process lock, a pooled connection) is given
+back, so the next write works as soon as the other process lets go. A connection goes back to
+the pool only outside a transaction, and a statement whose caller is cancelled is waited for
+before its connection is handed on. :meth:`PooledSQLiteEngine.writable` tells readiness whether
+a write could get the lock now.
+
 Inside an HTTP request the statements follow the request's unit of work (``core._unit``): reads
 before its first write run as above, the first write opens one IMMEDIATE transaction for the
 rest of the request.
@@ -25,6 +33,8 @@ Write transactions are ``BEGIN IMMEDIATE`` by default.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import math
 import sqlite3
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -39,12 +49,30 @@ from piccolo.engine.sqlite import (
 from piccolo.querystring import QueryString
 
 from core import _unit
+from core.problems import Problem
 
 __all__ = ["PooledSQLiteEngine"]
 
 _READ_TYPES = frozenset({"select", "count", "exists", "objects", "generic", "table_exists"})
 _INLINE_BUDGET_SECONDS = 0.005
 _PROGRESS_STEPS = 2000
+_PROBE_WAIT_MS = 200
+"""How long :meth:`PooledSQLiteEngine.writable` waits for the write lock (a readiness probe
+must answer within a second)."""
+
+
+def _is_busy(exc: BaseException) -> bool:
+    """SQLITE_BUSY: another connection holds the lock this statement needs."""
+    return (
+        isinstance(exc, sqlite3.OperationalError)
+        and exc.sqlite_errorcode & 0xFF == sqlite3.SQLITE_BUSY
+    )
+
+
+def _retrieved(future: asyncio.Future[Any]) -> None:
+    """Mark a future's outcome as seen (its caller was cancelled and does not want it)."""
+    if not future.cancelled():
+        future.exception()
 
 
 def _lower(value: Any) -> Any:
@@ -62,14 +90,14 @@ class _PooledConnection:
         self.raw = raw
 
     async def execute(self, sql: str, args: Any = ()) -> list[dict[str, Any]]:
-        """Run one statement and return all rows as dicts."""
+        """Run one statement and return all rows as dicts (503 when the database is busy)."""
         raw = self.raw
-        return await self.engine._in_thread(lambda: raw.execute(sql, args).fetchall())
+        return await self.engine._statement(lambda: raw.execute(sql, args).fetchall())
 
     async def executemany(self, sql: str, rows: list[Any]) -> None:
         """Run one statement for many parameter rows in one thread hop (bulk inserts)."""
         raw = self.raw
-        await self.engine._in_thread(lambda: raw.executemany(sql, rows))
+        await self.engine._statement(lambda: raw.executemany(sql, rows))
 
 
 class PooledTransaction(SQLiteTransaction):
@@ -78,13 +106,32 @@ class PooledTransaction(SQLiteTransaction):
     async def get_connection(self) -> _PooledConnection:
         engine: PooledSQLiteEngine = self.engine  # type: ignore[assignment]
         if self.transaction_type is not TransactionType.deferred:
-            await engine._write_lock().acquire()
+            await engine._lock_writes()
         try:
             return await engine._acquire()
         except BaseException:
             if self.transaction_type is not TransactionType.deferred:
                 engine._write_lock().release()
             raise
+
+    async def __aenter__(self) -> PooledTransaction:
+        if self._parent is not None:
+            return self._parent
+        await self.open()
+        self.context = self.engine.current_transaction.set(self)
+        return self
+
+    async def begin(self) -> None:
+        """BEGIN; an IMMEDIATE one marks the engine as waiting for SQLite's lock meanwhile."""
+        engine: PooledSQLiteEngine = self.engine  # type: ignore[assignment]
+        if self.transaction_type is TransactionType.deferred:
+            await super().begin()
+            return
+        engine._waiting_since = time.monotonic()
+        try:
+            await super().begin()
+        finally:
+            engine._waiting_since = None
 
     async def __aexit__(self, exception_type, exception, traceback) -> bool:
         if self._parent:
@@ -107,7 +154,9 @@ class PooledTransaction(SQLiteTransaction):
             engine._write_lock().release()
 
     async def open(self) -> None:
-        """BEGIN without binding the transaction to the task's context (a request's unit)."""
+        """BEGIN without binding the transaction to the task's context (a request's unit).
+        When BEGIN fails (503 after the busy timeout) the connection and the write lock are
+        given back before the error goes on."""
         self.connection = await self.get_connection()
         try:
             await self.begin()
@@ -146,6 +195,7 @@ class PooledSQLiteEngine(SQLiteEngine):
         self._loop: asyncio.AbstractEventLoop | None = None
         self._lock: asyncio.Lock | None = None
         self._available: asyncio.Semaphore | None = None
+        self._waiting_since: float | None = None
 
     # -- connections ---------------------------------------------------------------------------
 
@@ -173,21 +223,67 @@ class PooledSQLiteEngine(SQLiteEngine):
         assert self._lock is not None
         return self._lock
 
+    def busy(self) -> Problem:
+        """The 503 for a write that could not get the write lock within the busy timeout."""
+        return Problem(
+            503,
+            "database-busy",
+            "The database is busy with another write; try again shortly.",
+            headers={"Retry-After": str(max(1, math.ceil(self.busy_timeout_ms / 1000)))},
+        )
+
+    async def _lock_writes(self) -> None:
+        """Take the in-process write lock, waiting at most the busy timeout (else 503): a
+        holder that does not let go must not queue every later write behind it for ever."""
+        try:
+            async with asyncio.timeout(self.busy_timeout_ms / 1000):
+                await self._write_lock().acquire()
+        except TimeoutError:
+            raise self.busy() from None
+
     async def _acquire(self) -> _PooledConnection:
         self._bind_loop()
         assert self._available is not None
         await self._available.acquire()
         if self._idle:
             return self._idle.pop()
-        return _PooledConnection(self, await self._in_thread(self._connect))
+        try:
+            return _PooledConnection(self, await self._in_thread(self._connect))
+        except BaseException:
+            self._available.release()
+            raise
 
     def _release(self, conn: _PooledConnection) -> None:
+        if conn.raw.in_transaction:  # a BEGIN that went through after its caller gave up
+            conn.raw.execute("ROLLBACK")
         self._idle.append(conn)
         if self._available is not None:
             self._available.release()
 
     async def _in_thread(self, fn):
-        return await asyncio.get_running_loop().run_in_executor(self._executor, fn)
+        """Run ``fn`` on a worker thread. When the caller is cancelled, a statement already
+        running goes on to its end (SQLite cannot interrupt a busy wait) and is waited for
+        before the cancellation goes on, so its connection is never handed on while in use."""
+        job = self._executor.submit(fn)
+        try:
+            return await asyncio.wrap_future(job)
+        except asyncio.CancelledError:
+            if not job.done():  # running: cancelling the wrapper could not stop it
+                waiter = asyncio.wrap_future(job)
+                waiter.add_done_callback(_retrieved)
+                while not waiter.done():
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await asyncio.wait([waiter])
+            raise
+
+    async def _statement(self, fn):
+        """:meth:`_in_thread` for a statement: SQLITE_BUSY becomes the 503 of :meth:`busy`."""
+        try:
+            return await self._in_thread(fn)
+        except sqlite3.OperationalError as exc:
+            if _is_busy(exc):
+                raise self.busy() from exc
+            raise
 
     async def get_connection(self) -> _PooledConnection:  # type: ignore[override]
         """Piccolo calls this for transactions; we hand out a pooled connection."""
@@ -224,12 +320,15 @@ class PooledSQLiteEngine(SQLiteEngine):
 
     async def _run_pooled(self, sql: str, args: Any, write: bool) -> list[dict[str, Any]]:
         if write:
-            async with self._write_lock():
+            await self._lock_writes()
+            try:
                 conn = await self._acquire()
                 try:
                     return await conn.execute(sql, args)
                 finally:
                     self._release(conn)
+            finally:
+                self._write_lock().release()
         conn = await self._acquire()
         try:
             return await conn.execute(sql, args)
@@ -284,6 +383,46 @@ class PooledSQLiteEngine(SQLiteEngine):
         return PooledTransaction(
             engine=self, transaction_type=transaction_type, allow_nested=allow_nested
         )
+
+    async def writable(self) -> bool:
+        """Whether a write could get SQLite's write lock now (readiness). With the in-process
+        lock free, a spare connection tries ``BEGIN IMMEDIATE`` (waiting at most
+        :data:`_PROBE_WAIT_MS`) and rolls back. While a write of this process holds the lock,
+        the answer is no only when that write has been waiting in BEGIN for longer than the
+        probe would (another process holds SQLite's lock); a transaction of this process that
+        writes is no reason to take the server out of rotation."""
+        lock = self._write_lock()
+        if not lock.locked():
+            try:
+                async with asyncio.timeout(_PROBE_WAIT_MS / 1000):
+                    await lock.acquire()
+            except TimeoutError:  # a write of this process came first: judged below
+                pass
+            else:
+                try:
+                    conn = await self._acquire()
+                    try:
+                        return await self._in_thread(lambda: self._probe(conn.raw))
+                    finally:
+                        self._release(conn)
+                finally:
+                    lock.release()
+        since = self._waiting_since
+        return since is None or time.monotonic() - since < _PROBE_WAIT_MS / 1000
+
+    def _probe(self, raw: sqlite3.Connection) -> bool:
+        raw.execute(f"PRAGMA busy_timeout = {_PROBE_WAIT_MS}")
+        try:
+            raw.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            if _is_busy(exc):
+                return False
+            raise
+        else:
+            raw.execute("ROLLBACK")
+            return True
+        finally:
+            raw.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout_ms)}")
 
     def unit_transaction(self) -> PooledTransaction:
         """The IMMEDIATE transaction a request's unit of work opens at its first write."""

@@ -97,7 +97,7 @@ def build_runtime(settings: Settings | None = None, plugins: Iterable[Any] = ())
     """Load modules, create the engine and bind every enabled module's tables to it."""
     settings = settings or load_settings()
     registry = load_modules(settings, extra=plugins)
-    engine = db.create_engine(settings.database_url)
+    engine = db.create_engine(settings.database_url, settings.db_busy_timeout_ms)
     db.activate(engine, registry.piccolo_apps)
     templates = Templates(
         settings.templates_dir,

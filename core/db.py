@@ -57,6 +57,7 @@ __all__ = [
     "postgres_params",
     "transaction",
     "unit_of_work",
+    "writable",
 ]
 
 REQUEST_TRANSACTION = "request_transaction"
@@ -85,14 +86,15 @@ def postgres_params(url: str) -> dict[str, Any]:
     }
 
 
-def create_engine(url: str) -> Engine:
+def create_engine(url: str, busy_timeout_ms: int = 5000) -> Engine:
     """Build a Piccolo engine for ``sqlite:///path`` or a ``postgresql://`` URL (see
-    :func:`postgres_params`)."""
+    :func:`postgres_params`). ``busy_timeout_ms`` (SQLite): how long a write waits for the
+    write lock before it fails with a 503 ``database-busy`` problem."""
     if url.startswith("sqlite:///"):
         path = url.removeprefix("sqlite:///")
         parent = os.path.dirname(os.path.abspath(path))
         os.makedirs(parent, exist_ok=True)
-        return PooledSQLiteEngine(path=path)
+        return PooledSQLiteEngine(path=path, busy_timeout_ms=busy_timeout_ms)
     return UnitPostgresEngine(config=postgres_params(url))
 
 
@@ -143,6 +145,14 @@ def engine() -> Engine:
 def is_postgres() -> bool:
     """True when the active engine is PostgreSQL."""
     return isinstance(piccolo_conf.DB, PostgresEngine)
+
+
+async def writable() -> bool:
+    """Whether a write could get its lock now: on SQLite, ``False`` while another process
+    holds the database's one write lock (see ``PooledSQLiteEngine.writable``); always
+    ``True`` on PostgreSQL, which locks rows, not the database."""
+    engine_ = piccolo_conf.DB
+    return await engine_.writable() if isinstance(engine_, PooledSQLiteEngine) else True
 
 
 _after_commit: ContextVar[list[Callable[[], Awaitable[None]]] | None] = ContextVar(

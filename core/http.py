@@ -170,7 +170,8 @@ def request_transaction_middleware(app: ASGIApp) -> ASGIApp:
     write, committed just before a 2xx/3xx answer starts and rolled back for a 4xx/5xx answer or
     an exception, so a refused request changes nothing. A handler opts out with
     ``opt={db.REQUEST_TRANSACTION: False}``. When the COMMIT itself fails the client gets a 500
-    instead of the answer."""
+    instead of the answer; when a write held for the end (an audited read's row) raises a
+    problem (503 ``database-busy``), that problem."""
 
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
         handler = scope.get("route_handler")
@@ -189,6 +190,10 @@ def request_transaction_middleware(app: ASGIApp) -> ASGIApp:
                 if message["type"] == "http.response.start" and not unit.ended:
                     try:
                         await unit.end(commit=message["status"] < 400)
+                    except Problem as problem:  # a write held for the end found no lock
+                        replaced = True
+                        await _send_problem(send, problem)
+                        return
                     except Exception:
                         log.exception("commit failed on %s %s", scope["method"], scope["path"])
                         replaced = True
@@ -210,6 +215,7 @@ async def _send_problem(send: Send, problem: Problem) -> None:
     headers = [
         (b"content-type", PROBLEM_MEDIA_TYPE.encode()),
         (b"content-length", str(len(body)).encode()),
+        *((name.lower().encode(), value.encode()) for name, value in problem.headers.items()),
     ]
     await send({"type": "http.response.start", "status": problem.status, "headers": headers})
     await send({"type": "http.response.body", "body": body, "more_body": False})

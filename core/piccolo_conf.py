@@ -32,5 +32,7 @@ def __getattr__(name: str) -> Any:
 
     settings = load_settings()
     registry = load_modules(settings)
-    configure(create_engine(settings.database_url), registry.piccolo_apps)
+    configure(
+        create_engine(settings.database_url, settings.db_busy_timeout_ms), registry.piccolo_apps
+    )
     return globals()[name]

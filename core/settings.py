@@ -64,6 +64,7 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     metrics_token: str | None = None
     cache: bool = True
     db_pool_size: int = 10
+    db_busy_timeout_ms: int = 5000
     module_config: dict[str, dict[str, object]] = msgspec.field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -71,6 +72,8 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
             raise SettingsError(f"ORGA_TIMEZONE: unknown time zone {self.timezone!r}")
         if self.db_pool_size < 1:
             raise SettingsError("ORGA_DB_POOL_SIZE: must be at least 1")
+        if self.db_busy_timeout_ms < 100:
+            raise SettingsError("ORGA_DB_BUSY_TIMEOUT_MS: must be at least 100")
         if self.max_body_bytes < 1024:
             raise SettingsError("ORGA_MAX_BODY_BYTES: must be at least 1024")
         if self.import_upload_hours < 1:

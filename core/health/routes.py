@@ -20,7 +20,9 @@ class ModuleInfo(msgspec.Struct):
 
 
 class Health(msgspec.Struct):
-    """Health report. ``status`` is ``ok`` only when the database answers and is migrated."""
+    """Health report. ``status`` is ``ok`` only when the database answers, is migrated and
+    takes writes (``database`` is ``busy`` while another process holds SQLite's write
+    lock)."""
 
     status: str
     database: str
@@ -40,7 +42,7 @@ async def health(request: Request) -> Response[Health]:
     try:
         await db.fetch("SELECT 1 AS one")
         pending = await db.pending_migrations()
-        database = "ok"
+        database = "ok" if await db.writable() else "busy"
     except Exception as exc:  # the database is down or unreachable
         database, pending = f"error: {type(exc).__name__}", []
     ok = database == "ok" and not pending
@@ -60,15 +62,24 @@ async def live() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@get("/api/health/ready", tags=["system"], summary="Readiness: database up and migrated")
+@get(
+    "/api/health/ready",
+    tags=["system"],
+    summary="Readiness: database up, migrated and taking writes",
+)
 async def ready() -> Response[dict[str, str]]:
-    """200 when the database answers and no migration is pending, else 503 (take the
-    instance out of the load balancer)."""
+    """200 when the database answers, no migration is pending and a write could get its lock
+    (on SQLite another process may hold it), else 503 (take the instance out of the load
+    balancer)."""
     try:
         await db.fetch("SELECT 1 AS one")
         pending = await db.pending_migrations()
+        writable = await db.writable()
     except Exception as exc:  # the database is down or unreachable
         return Response({"status": f"database error: {type(exc).__name__}"}, status_code=503)
     if pending:
         return Response({"status": "migrations pending"}, status_code=503)
+    if not writable:
+        busy = {"status": "database busy: writes wait for another process"}
+        return Response(busy, status_code=503)
     return Response({"status": "ok"})

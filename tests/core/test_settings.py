@@ -55,6 +55,7 @@ def test_lists_and_numbers_from_environment(tmp_path):
         ("ORGA_PUBLIC_URL", "example.org", "ORGA_PUBLIC_URL"),
         ("ORGA_DKIM_SELECTOR", "s1", "ORGA_DKIM"),
         ("ORGA_SECRET_KEY", "short", "ORGA_SECRET_KEY"),
+        ("ORGA_DB_BUSY_TIMEOUT_MS", "0", "ORGA_DB_BUSY_TIMEOUT_MS"),
     ],
 )
 def test_wrong_values_name_the_setting(tmp_path, variable, value, named):
