@@ -59,6 +59,7 @@ ETAG_HEADERS = [
     ResponseHeader(
         name="ETag",
         description="The record's version; send it as If-Match when you change the record.",
+        value='"…"',  # documents the header as a string (each answer sets its own)
         documentation_only=True,
     )
 ]
