@@ -123,16 +123,6 @@ def finish_document(app: Litestar) -> None:
         for method in _METHODS:
             if method in path_item:
                 _problem_responses(path_item[method])
-                _typed_headers(path_item[method])
-
-
-def _typed_headers(operation: dict[str, Any]) -> None:
-    """A response header documented without a value (``ETag``) is a string: OpenAPI wants
-    every header object to say its schema."""
-    for response in operation.get("responses", {}).values():
-        for header in response.get("headers", {}).values():
-            if "schema" not in header and "content" not in header:
-                header["schema"] = {"type": "string"}
 
 
 def _operations(app: Litestar) -> Iterator[tuple[str, str, HTTPRouteHandler]]:
