@@ -338,7 +338,6 @@ class OrgaFactory:
 
     async def person(self, org: int, **fields: Any) -> dict[str, Any]:
         """A person with home unit ``org``; ``phones`` (list of E.164) go to person_phone."""
-        from core.people.services import refresh_phone_flag
         from core.people.tables import Person, PersonPhone
 
         phones = fields.pop("phones", [])
@@ -348,7 +347,6 @@ class OrgaFactory:
             await PersonPhone.insert(
                 PersonPhone(person=rows[0]["id"], e164=phone, position=position)
             ).run()
-        await refresh_phone_flag([rows[0]["id"]])
         person = await Person.select().where(Person.id == rows[0]["id"]).first().run()
         assert person is not None
         return person

@@ -257,6 +257,30 @@ def test_people_import_and_purge(cli_env, tmp_path):
     assert jobs.returncode == 0 and "deleted 0 finished jobs" in jobs.stdout
 
 
+def test_people_import_prints_its_progress(cli_env, tmp_path):
+    """Issue #22: rows done of the file's rows while the import runs (a line at every tenth
+    when the output is no terminal, e.g. a log; a live bar on a terminal)."""
+    assert orga(cli_env, "migrate").returncode == 0
+    init = orga(
+        cli_env,
+        "init",
+        "--org-name",
+        "Bund",
+        "--admin-email",
+        "a@example.org",
+        stdin="a long enough passphrase 4 orga\n",
+    )
+    assert init.returncode == 0, init.stderr
+    source = tmp_path / "leute.csv"
+    lines = [f"Person{n};Nachname{n};p{n}@example.org" for n in range(2_500)]
+    source.write_text("Vorname;Nachname;E-Mail\n" + "\n".join(lines) + "\n\n")
+    result = orga(cli_env, "people", "import", str(source), "--org", "1")
+    assert result.returncode == 0, result.stderr
+    shown = [line for line in result.stdout.splitlines() if line.startswith("importing: ")]
+    assert shown == [f"importing: {done} of 2500 rows" for done in (1000, 2000, 2500)]
+    assert "2500 created" in result.stdout
+
+
 def password_matches(env, tmp_path, email: str, password: str) -> bool:
     """Whether the stored hash of ``email``'s user verifies ``password``."""
     from argon2 import PasswordHasher

@@ -1,0 +1,69 @@
+"""``person.has_phone`` and ``person.has_email`` are computed by the database (issue #22).
+
+``has_phone`` was set by a helper that every code path had to remember to call; ``orga demo``
+did not, and 97 % of its members showed as "no number". Now triggers on ``person_phone`` keep
+it: any insert, update or delete of a phone row, by any code, sets the flag of the people it
+touches. PostgreSQL fires one statement-level trigger per statement over its transition table
+(a ``COPY`` of 100,000 phones runs one ``UPDATE``); SQLite fires a row trigger, an indexed
+lookup that writes only when the flag changes.
+
+``has_email`` is a generated column (stored on PostgreSQL, virtual on SQLite, which cannot add
+a stored one): true when the e-mail address is set. Both flags are recomputed here for the rows
+that exist.
+"""
+
+from piccolo.apps.migrations.auto.migration_manager import MigrationManager
+
+from core.migrations import add_sql
+
+ID = "2026-12-04T17:00:00:000000"
+VERSION = "1.38.0"
+DESCRIPTION = "person.has_phone kept by triggers, person.has_email generated"
+
+_VALID_PHONE = "EXISTS (SELECT 1 FROM person_phone ph WHERE ph.person_id = person.id AND ph.valid)"
+
+_POSTGRES = (
+    "ALTER TABLE person ADD COLUMN has_email boolean "
+    "GENERATED ALWAYS AS (email IS NOT NULL AND email <> '') STORED",
+    # added rows can only turn flags on: write only the people whose flag is still off
+    "CREATE FUNCTION person_phone_added() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+    "UPDATE person SET has_phone = true WHERE NOT has_phone AND id IN "
+    "(SELECT person_id FROM added WHERE valid); RETURN NULL; END $$",
+    "CREATE FUNCTION person_phone_changed() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+    f"UPDATE person SET has_phone = NOT has_phone WHERE has_phone <> {_VALID_PHONE} AND id IN "
+    "(SELECT person_id FROM old_phones UNION SELECT person_id FROM new_phones); RETURN NULL; END $$",
+    "CREATE FUNCTION person_phone_removed() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+    f"UPDATE person SET has_phone = false WHERE has_phone AND NOT {_VALID_PHONE} AND id IN "
+    "(SELECT person_id FROM removed WHERE valid); RETURN NULL; END $$",
+    "CREATE TRIGGER person_phone_insert AFTER INSERT ON person_phone "
+    "REFERENCING NEW TABLE AS added FOR EACH STATEMENT EXECUTE FUNCTION person_phone_added()",
+    "CREATE TRIGGER person_phone_update AFTER UPDATE ON person_phone "
+    "REFERENCING OLD TABLE AS old_phones NEW TABLE AS new_phones "
+    "FOR EACH STATEMENT EXECUTE FUNCTION person_phone_changed()",
+    "CREATE TRIGGER person_phone_delete AFTER DELETE ON person_phone "
+    "REFERENCING OLD TABLE AS removed FOR EACH STATEMENT EXECUTE FUNCTION person_phone_removed()",
+)
+
+_SQLITE = (
+    "ALTER TABLE person ADD COLUMN has_email BOOLEAN "
+    "GENERATED ALWAYS AS (email IS NOT NULL AND email <> '') VIRTUAL",
+    "CREATE TRIGGER person_phone_insert AFTER INSERT ON person_phone WHEN NEW.valid BEGIN "
+    "UPDATE person SET has_phone = 1 WHERE id = NEW.person_id AND NOT has_phone; END",
+    "CREATE TRIGGER person_phone_update AFTER UPDATE OF valid, person_id ON person_phone BEGIN "
+    f"UPDATE person SET has_phone = {_VALID_PHONE} WHERE id IN (OLD.person_id, NEW.person_id) "
+    f"AND has_phone <> {_VALID_PHONE}; END",
+    "CREATE TRIGGER person_phone_delete AFTER DELETE ON person_phone WHEN OLD.valid BEGIN "
+    f"UPDATE person SET has_phone = 0 WHERE id = OLD.person_id AND has_phone "
+    f"AND NOT {_VALID_PHONE}; END",
+)
+
+
+async def forwards():
+    manager = MigrationManager(migration_id=ID, app_name="core", description=DESCRIPTION)
+    add_sql(
+        manager,
+        f"UPDATE person SET has_phone = {_VALID_PHONE} WHERE has_phone <> {_VALID_PHONE}",
+        postgres=_POSTGRES,
+        sqlite=_SQLITE,
+    )
+    return manager
