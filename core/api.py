@@ -18,6 +18,7 @@ from core.auth.guards import OrgScope, authenticated, requires
 from core.auth.services import users_with_permission
 from core.cache import cached, drop_cached, notify_changes
 from core.context import current_runtime
+from core.demo import Demo
 from core.http import CALENDAR, HTML
 from core.i18n import gettext
 from core.jobs.services import enqueue
@@ -46,6 +47,7 @@ __all__ = [
     "BadToken",
     "ConsentIn",
     "Coverage",
+    "Demo",
     "FieldError",
     "OrgScope",
     "Page",
