@@ -159,7 +159,7 @@ def _decode(raw: bytes) -> str:
     return raw.decode("latin-1")
 
 
-def _csv_rows(path: Path) -> Iterator[list[str]]:
+def _csv_rows(path: Path) -> Iterator[list[str] | RowProblem]:
     with path.open("rb") as fh:
         head = fh.read(65536)
     sample = _decode(head[:8192])
@@ -257,7 +257,8 @@ def _xlsx_rows(path: Path) -> Iterator[list[str]]:
 
     openpyxl gives a formula's stored result, or ``None`` when there is none, which looks
     like an empty cell. When the file has formulas, a second reader going through the same
-    rows tells them apart.
+    rows tells them apart. The size a sheet states for itself is ignored: openpyxl stops
+    there, and some programs state too few rows.
     """
     from openpyxl import load_workbook
 
@@ -269,12 +270,15 @@ def _xlsx_rows(path: Path) -> Iterator[list[str]]:
             else None
         )
         try:
-            values = workbook.worksheets[0].iter_rows(values_only=True)
+            sheets = [book.worksheets[0] for book in (workbook, formulas) if book is not None]
+            for sheet in sheets:
+                sheet.reset_dimensions()
+            values = sheets[0].iter_rows(values_only=True)
             if formulas is None:
                 for row in values:
                     yield ["" if v is None else str(v) for v in row]
                 return
-            cells = formulas.worksheets[0].iter_rows()
+            cells = sheets[1].iter_rows()
             for row, formula_row in zip(values, cells, strict=False):
                 kinds = [getattr(cell, "data_type", "n") for cell in formula_row]
                 yield [
@@ -537,6 +541,7 @@ async def _insert(
                 msgspec.json.encode(v.get("custom_fields", {})).decode(),
                 v.get("notes"),
                 False,
+                # the flag as the person_phone trigger will find it (only a lookup then)
                 bool(row.phones),
                 now,
                 now,

@@ -452,9 +452,11 @@ async def test_an_unterminated_quote_is_one_rows_error(app, client, admin_and_un
     ]
 
 
-def workbook_bytes(rows, cached: dict[str, str] | None = None) -> bytes:
+def workbook_bytes(rows, cached: dict[str, str] | None = None, stated: str | None = None) -> bytes:
     """An XLSX file of ``rows`` (openpyxl stores formulas without results); ``cached`` gives
-    some formula cells (``"C4"``) a stored result, as a spreadsheet program would."""
+    some formula cells (``"C4"``) a stored result, as a spreadsheet program would; ``stated``
+    replaces the size the sheet states for itself (``"A1:D2"``), as some programs get it
+    wrong."""
     import re
     import zipfile
 
@@ -463,7 +465,7 @@ def workbook_bytes(rows, cached: dict[str, str] | None = None) -> bytes:
         book.active.append(row)
     buffer = io.BytesIO()
     book.save(buffer)
-    if not cached:
+    if not cached and not stated:
         return buffer.getvalue()
     source, out = zipfile.ZipFile(io.BytesIO(buffer.getvalue())), io.BytesIO()
     with zipfile.ZipFile(out, "w") as target:
@@ -471,7 +473,9 @@ def workbook_bytes(rows, cached: dict[str, str] | None = None) -> bytes:
             data = source.read(item.filename)
             if item.filename == "xl/worksheets/sheet1.xml":
                 text = data.decode()
-                for ref, value in cached.items():
+                if stated:
+                    text = re.sub(r'<dimension ref="[^"]*"', f'<dimension ref="{stated}"', text)
+                for ref, value in (cached or {}).items():
                     text = re.sub(
                         rf'<c r="{ref}"><f>(.*?)</f><v\s*/>',
                         rf'<c r="{ref}" t="str"><f>\1</f><v>{value}</v>',
@@ -483,7 +487,8 @@ def workbook_bytes(rows, cached: dict[str, str] | None = None) -> bytes:
 
 
 async def test_an_xlsx_formula_without_a_stored_result_is_a_rows_error(app, client, admin_and_unit):
-    """Issue #22: formula cells without a stored result were read as empty, silently."""
+    """Issue #22: formula cells without a stored result were read as empty, silently (and
+    the rows below a sheet's wrongly stated size were not read at all)."""
     kv, admin = admin_and_unit
     content = workbook_bytes(
         [
@@ -493,6 +498,7 @@ async def test_an_xlsx_formula_without_a_stored_result_is_a_rows_error(app, clie
             ["Carla", "Christ", '="030 "&"1111111"', None],  # row 4: result stored
         ],
         cached={"C4": "030 1111111"},
+        stated="A1:D2",  # too small: the rows below were dropped silently too
     )
     mapping = {"Vorname": "first_name", "Nachname": "last_name", "Telefon": "phone"}
     created, checked = await check_file(
