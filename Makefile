@@ -21,7 +21,7 @@ run: $(STAMP)
 	@echo "  orga is starting on http://$(HOST):$(PORT)"
 	@echo "  API docs (OpenAPI 3.1, browsable): http://$(HOST):$(PORT)/schema"
 	@echo "  Log in: POST /api/auth/login {\"email\": \"admin@demo.orga.invalid\", \"password\": …}"
-	@echo "  (the demo password is printed once above when the demo is created;"
+	@echo "  (the demo passwords are printed once above when the demo is created;"
 	@echo "   set a new one with: $(ORGA) user set-password admin@demo.orga.invalid)"
 	@echo ""
 	$(ORGA) serve --host $(HOST) --port $(PORT)

@@ -18,6 +18,7 @@ from core.auth.guards import OrgScope, authenticated, requires
 from core.auth.services import users_with_permission
 from core.cache import cached, drop_cached, notify_changes
 from core.context import current_runtime
+from core.demo import Demo
 from core.etags import (
     ETAG_HEADERS,
     PRECONDITION_RESPONSES,
@@ -73,6 +74,7 @@ __all__ = [
     "ConsentIn",
     "Coverage",
     "CsvWriter",
+    "Demo",
     "FieldError",
     "IfMatch",
     "OrgScope",

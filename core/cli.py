@@ -153,19 +153,24 @@ def migrate() -> None:
 @click.option("--if-empty", is_flag=True, help="do nothing when the database has any org unit")
 @click.option("--people", default=300, show_default=True, help="how many people to generate")
 def demo(if_empty: bool, people: int) -> None:
-    """Create (once) a demo deployment: units, an admin whose password is printed, people."""
+    """Create (once) a demo deployment: units, people, each module's content, and users whose
+    passwords are printed (an admin, an organizer, callers)."""
     from core.demo import create_demo
 
     async def work(runtime: Runtime) -> dict[str, Any] | None:
-        return await create_demo(list(runtime.registry.modules), people=people, if_empty=if_empty)
+        return await create_demo(runtime.registry, people=people, if_empty=if_empty)
 
     result = run_async(work)
     if result is None:
         click.echo("demo data already present; nothing to do")
         return
     click.echo(f"demo created: {result['units']} org units, {result['people']} people")
-    click.echo(f"log in as {result['email']} with password: {result['password']}")
-    click.echo("(the password is shown only this once)")
+    for note in result["notes"]:
+        click.echo(f"  {note}")
+    for login in result["logins"]:
+        click.echo(f"log in as {login.email} with password: {login.password}")
+        click.echo(f"  ({login.role}: {login.note})")
+    click.echo("(the passwords are shown only this once)")
 
 
 @cli.command()

@@ -1,101 +1,228 @@
-"""``orga demo``: a realistic demo deployment, created once."""
+"""``orga demo``: a realistic demo deployment, created once.
+
+A federal unit, three states and eight districts, each district covering its real postal
+codes (two have an office where newspapers are picked up); an admin and an organizer; people
+with German names, addresses, mobile numbers, tags and consent, each created through the
+people service as the API creates them. Then every enabled module adds what a visitor needs to
+see it in use (hook ``demo_content``: a call assignment with callers, events with sign-ups, a
+mailing draft, …). Every password is printed once by ``orga demo``.
+"""
 
 from __future__ import annotations
 
 import random
 import secrets
-from typing import Any
-
-from faker import Faker
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from core import db
 from core.auth.bootstrap import add_user
-from core.orgs.services import create_unit, set_module
+from core.orgs.postcodes import set_postcodes
+from core.orgs.services import create_unit, set_module, update_unit
 from core.orgs.tables import OrgUnit
 from core.people.phones import normalize_phone
-from core.people.tables import ConsentEvent, Person, PersonPhone
+from core.people.schemas import ConsentIn, PersonIn
+from core.people.services import create_person
+from core.people.tables import Tag
+from core.tables import utcnow
 
-__all__ = ["DEMO_ADMIN", "create_demo"]
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from faker import Faker
+
+    from core.modules import ModuleRegistry
+
+__all__ = ["DEMO_ADMIN", "Demo", "Login", "create_demo"]
 
 DEMO_ADMIN = "admin@demo.orga.invalid"
+DEMO_ORGANIZER = "orga-leipzig@demo.orga.invalid"
+
+
+@dataclass(frozen=True)
+class _District:
+    name: str
+    city: str
+    codes: tuple[tuple[str, str], ...]
+    office: str | None = None
+
+
 _STATES = {
-    "Berlin": (["Friedrichshain-Kreuzberg", "Neukölln", "Pankow"], "10"),
-    "Brandenburg": (["Potsdam", "Cottbus"], "14"),
-    "Sachsen": (["Leipzig", "Dresden", "Chemnitz"], "04"),
+    "Berlin": (
+        _District(
+            "Friedrichshain-Kreuzberg",
+            "Berlin",
+            (("10243", "10249"), ("10961", "10999")),
+            "Weidenweg 17, 10249 Berlin",
+        ),
+        _District("Neukölln", "Berlin", (("12043", "12059"),)),
+        _District("Pankow", "Berlin", (("13086", "13189"),)),
+    ),
+    "Brandenburg": (
+        _District("Potsdam", "Potsdam", (("14467", "14482"),)),
+        _District("Cottbus", "Cottbus", (("03042", "03055"),)),
+    ),
+    "Sachsen": (
+        _District("Leipzig", "Leipzig", (("04103", "04357"),), "Braustraße 15, 04107 Leipzig"),
+        _District("Dresden", "Dresden", (("01067", "01328"),)),
+        _District("Chemnitz", "Chemnitz", (("09111", "09247"),)),
+    ),
 }
 _STATUSES = ["member"] * 5 + ["sympathizer"] * 3 + ["contact"] * 2 + ["former_member"]
 _SOURCES = ["info_stand", "door_to_door", "event", "social_media", "web_form", "import", "call"]
+_TAGS = ["Aktiv", "Newsletter", "Gewerkschaft", "Mieterinitiative", "Plakatieren", "Jugend"]
+_MOBILE = ["151", "152", "157", "160", "162", "170", "171", "172", "176", "177", "179"]
+_WORDING = "Demo: Einwilligung beim Eintritt erteilt"
 
 
 def _password() -> str:
     return "-".join(secrets.token_urlsafe(6) for _ in range(3))
 
 
-async def create_demo(
-    modules: list[str], *, people: int = 300, if_empty: bool = False, seed: int = 7
-) -> dict[str, Any] | None:
-    """Create the demo (federal unit, states, districts, admin, people, modules on).
+@dataclass(frozen=True)
+class Login:
+    """A demo user whose password ``orga demo`` prints once."""
 
-    Returns ``None`` when demo data (or, with ``if_empty``, any unit) already exists.
+    role: str
+    email: str
+    password: str
+    note: str = ""
+
+
+@dataclass
+class Demo:
+    """What a module's ``demo_content`` hook gets: the demo's units, people and helpers.
+
+    ``districts`` are unit rows (``id``, ``name``, ``path``, ``office``); ``people`` the ids
+    of the people created, in creation order; ``rng`` and ``fake`` (German Faker) are seeded,
+    so a demo comes out the same every time.
+    """
+
+    federal: dict[str, Any]
+    states: list[dict[str, Any]]
+    districts: list[dict[str, Any]]
+    people: list[int]
+    admin_id: int
+    now: datetime
+    rng: random.Random
+    fake: Faker
+    logins: list[Login] = field(default_factory=list)
+
+    async def add_user(
+        self, email: str, display_name: str, org_id: int, role: str, note: str
+    ) -> int:
+        """A user with ``role`` on unit ``org_id`` and a fresh password, which ``orga demo``
+        prints with ``note`` (what to try as them); returns the user id."""
+        password = _password()
+        user = await add_user(email, display_name, password, org_id, role)
+        self.logins.append(Login(role, email, password, note))
+        return user["id"]
+
+    def district(self, name: str) -> dict[str, Any]:
+        """The district unit called ``Kreisverband <name>``."""
+        return next(d for d in self.districts if d["name"] == f"Kreisverband {name}")
+
+
+async def create_demo(
+    registry: ModuleRegistry, *, people: int = 300, if_empty: bool = False, seed: int = 7
+) -> dict[str, Any] | None:
+    """Create the demo: units, users, people, every module on and each module's content.
+
+    Returns what to tell the operator (``units``, ``people``, ``logins``, ``notes``), or
+    ``None`` when demo data (or, with ``if_empty``, any unit) already exists.
     """
     if await OrgUnit.exists().run() and (
         if_empty or await OrgUnit.exists().where(OrgUnit.kind == "federal").run()
     ):
         return None
+    from faker import Faker  # only here: it takes a while to import
+
     fake = Faker("de_DE")
     fake.seed_instance(seed)
     rng = random.Random(seed)  # noqa: S311 - demo data, not security
-    password = _password()
     async with db.transaction():
         federal = await create_unit("Bundesverband (Demo)", "federal", None)
-        districts: list[tuple[int, str]] = []
-        count = 1
-        for state_name, (district_names, prefix) in _STATES.items():
+        states, districts, specs = [], [], {}
+        for state_name, members in _STATES.items():
             state = await create_unit(f"Landesverband {state_name}", "state", federal["id"])
-            count += 1
-            for name in district_names:
-                unit = await create_unit(f"Kreisverband {name}", "district", state["id"])
-                districts.append((unit["id"], prefix))
-                count += 1
-        for module in modules:
+            states.append(state)
+            for spec in members:
+                unit = await create_unit(f"Kreisverband {spec.name}", "district", state["id"])
+                await set_postcodes(unit["id"], list(spec.codes))
+                if spec.office:
+                    office = {"address": spec.office, "opening_hours": "Di und Do 16 bis 19 Uhr"}
+                    unit = await update_unit(unit["id"], {"office": office})
+                districts.append(unit)
+                specs[unit["id"]] = spec
+        for module in registry.modules:
             await set_module(federal["id"], module, True)
-        admin = await add_user(DEMO_ADMIN, "Demo Admin", password, federal["id"], "admin")
-        for _ in range(people):
-            await _demo_person(fake, rng, districts)
-    return {"units": count, "people": people, "email": admin["email"], "password": password}
-
-
-async def _demo_person(fake: Faker, rng: random.Random, districts: list[tuple[int, str]]) -> None:
-    org_id, prefix = rng.choice(districts)
-    first, last = fake.first_name(), fake.last_name()
-    rows = await Person.insert(
-        Person(
-            first_name=first,
-            last_name=last,
-            email=f"{first}.{last}.{rng.randrange(10**6)}@example.org".lower().replace(" ", ""),
-            street=fake.street_address(),
-            postal_code=f"{prefix}{rng.randrange(1000):03d}",
-            city=fake.city(),
-            country="DE",
-            language="de",
-            member_status=rng.choice(_STATUSES),
-            membership_number=str(rng.randrange(10**7, 10**8)),
-            home_org=org_id,
-            source=rng.choice(_SOURCES),
+        demo = Demo(
+            federal=federal,
+            states=states,
+            districts=districts,
+            people=[],
+            admin_id=0,
+            now=utcnow(),
+            rng=rng,
+            fake=fake,
         )
-    ).run()
-    person_id = rows[0]["id"]
-    phone = normalize_phone(fake.phone_number(), "DE")
-    if phone:
-        await PersonPhone.insert(PersonPhone(person=person_id, e164=phone)).run()
-    for channel in ("email", "phone"):
-        if rng.random() < 0.7:
-            await ConsentEvent.insert(
-                ConsentEvent(
-                    person=person_id,
-                    channel=channel,
-                    status="granted",
-                    source="import",
-                    wording="Demo: consent recorded at sign-up",
-                )
-            ).run()
+        demo.admin_id = await demo.add_user(
+            DEMO_ADMIN, "Demo Admin", federal["id"], "admin", "everything, everywhere"
+        )
+        leipzig = demo.district("Leipzig")
+        await demo.add_user(
+            DEMO_ORGANIZER, fake.name(), leipzig["id"], "organizer", "the Leipzig district only"
+        )
+        for name in _TAGS:
+            await Tag.insert(Tag(org=federal["id"], name=name)).run()
+        for number in range(people):
+            unit = rng.choice(districts)
+            demo.people.append(await _demo_person(fake, rng, unit, specs[unit["id"]], number))
+        notes = [
+            line for lines in await registry.gather("demo_content", demo=demo) for line in lines
+        ]
+    return {
+        "units": 1 + len(states) + len(districts),
+        "people": people,
+        "logins": demo.logins,
+        "notes": notes,
+    }
+
+
+async def _demo_person(
+    fake: Faker, rng: random.Random, unit: dict[str, Any], spec: _District, number: int
+) -> int:
+    """One person of district ``unit``, created by the people service."""
+    first, last = fake.first_name(), fake.last_name()
+    low, high = rng.choice(spec.codes)
+    status = rng.choice(_STATUSES)
+    local = f"{first}.{last}".lower().replace(" ", "")
+    phones = (
+        [f"0{rng.choice(_MOBILE)} {rng.randrange(10**7, 10**8)}"] if rng.random() < 0.85 else []
+    )
+    if rng.random() < 0.15:
+        phones.append(fake.phone_number())
+    data = PersonIn(
+        first_name=first,
+        last_name=last,
+        email=f"{local}.{number}@example.org" if rng.random() < 0.9 else None,
+        phones=[p for p in phones if normalize_phone(p, "DE")],  # Faker writes some oddly
+        street=fake.street_address(),
+        postal_code=f"{rng.randint(int(low), int(high)):05d}",
+        city=spec.city,
+        country="DE",
+        language="de",
+        member_status=status,  # type: ignore[arg-type]
+        membership_number=(
+            str(rng.randrange(10**7, 10**8)) if status in ("member", "former_member") else None
+        ),
+        source=rng.choice(_SOURCES),  # type: ignore[arg-type]
+        tags=rng.sample(_TAGS, rng.choice([0, 0, 1, 1, 2])),
+        do_not_contact=rng.random() < 0.02,
+        consents=[
+            ConsentIn(channel=channel, status="granted", source="import", wording=_WORDING)  # type: ignore[arg-type]
+            for channel in ("email", "phone")
+            if rng.random() < 0.7
+        ],
+    )
+    return await create_person(unit["id"], unit["path"], data, "DE")

@@ -9,12 +9,15 @@ reference entry in ``docs/plugins.md`` (a test enforces it).
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 import pluggy
 
 from core.web.contract import Card, ConsolePages
+
+if TYPE_CHECKING:
+    from core.demo import Demo
 
 __all__ = [
     "PROJECT",
@@ -156,6 +159,12 @@ class OrgaSpec:
     async def unit_cards(self, org_id: int, org_path: str, actor: Any) -> Sequence[Card] | None:
         """Return cards for the start page of unit ``org_id`` as ``actor`` (a
         :class:`core.api.Actor`) may see them: figures, and what needs attention."""
+
+    @hookspec
+    async def demo_content(self, demo: Demo) -> Sequence[str] | None:
+        """Create what a visitor of ``orga demo`` needs to see the module in use, from the
+        demo's units and people (:class:`core.api.Demo`); return lines telling what was made
+        (printed by ``orga demo``). Users made with ``demo.add_user`` get printed passwords."""
 
     @hookspec
     async def startup(self, app: Any) -> None:

@@ -338,9 +338,9 @@ class OrgaFactory:
             await set_module(org, module, True)
 
     async def person(self, org: int, **fields: Any) -> dict[str, Any]:
-        """A person with home unit ``org``; ``phones`` (list of E.164) go to person_phone. The
-        name keys are derived from the names as the people service does."""
-        from core.people.services import name_keys, refresh_phone_flag
+        """A person with home unit ``org``; ``phones`` (list of E.164) go to person_phone (the
+        database keeps ``has_phone``). The name keys are derived as the people service does."""
+        from core.people.services import name_keys
         from core.people.tables import Person, PersonPhone
 
         phones = fields.pop("phones", [])
@@ -353,7 +353,6 @@ class OrgaFactory:
             await PersonPhone.insert(
                 PersonPhone(person=rows[0]["id"], e164=phone, position=position)
             ).run()
-        await refresh_phone_flag([rows[0]["id"]])
         person = await Person.select().where(Person.id == rows[0]["id"]).first().run()
         assert person is not None
         return person

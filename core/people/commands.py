@@ -13,7 +13,7 @@ from core import db
 from core.audit.services import record
 from core.people import imports
 from core.people.tables import PersonImport
-from core.people.uploads import fail_interrupted
+from core.people.uploads import drop_progress, fail_interrupted, write_progress
 from core.tables import utcnow
 
 __all__ = ["people"]
@@ -58,7 +58,12 @@ def import_people(
     consent_channel: str | None,
     consent_wording: str | None,
 ) -> None:
-    """Import a CSV or XLSX file in one transaction, with a progress bar and an error report."""
+    """Import a CSV or XLSX file in one transaction, with a progress bar and an error report.
+
+    On a terminal the bar shows the rows done of the file's rows; otherwise (a log, a pipe) a
+    line says so at every tenth. ``GET …/people/imports/{id}`` shows the same progress.
+    """
+    from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
     from core.cli import run_async
@@ -93,18 +98,33 @@ def import_people(
                 stored_path=stored_path,
                 columns=header,
                 status="running",
+                total_rows=total,
             )
         ).run()
         import_id = rows[0]["id"]
+        settings = runtime.settings
         _, data = imports.read_rows(file, fmt)
         checked = imports.check_rows(header, data, options, runtime.settings.default_region)
+        console = Console()
         with Progress(
             "[progress.description]{task.description}",
             BarColumn(),
             MofNCompleteColumn(),
             TimeElapsedColumn(),
+            console=console,
+            disable=not console.is_terminal,
         ) as progress:
             task = progress.add_task("importing", total=total)
+            tenths = [-1]
+
+            def advance(done: int) -> None:
+                progress.update(task, completed=done)
+                write_progress(settings, import_id, done)  # for GET …/people/imports/{id}
+                tenth = done * 10 // max(total, 1)
+                if not console.is_terminal and tenth != tenths[0]:
+                    tenths[0] = tenth
+                    click.echo(f"importing: {done} of {total} rows")
+
             try:
                 counts = await imports.run_import(
                     import_id,
@@ -112,7 +132,7 @@ def import_people(
                     unit["path"],
                     checked,
                     options,
-                    progress=lambda done: progress.update(task, completed=done),
+                    progress=advance,
                 )
             except Exception as exc:
                 await db.execute(
@@ -123,6 +143,8 @@ def import_people(
                     import_id,
                 )
                 raise
+            finally:
+                drop_progress(settings, import_id)
         await record(
             "people.imported",
             org_id=org_id,

@@ -29,6 +29,7 @@ from core.pagination import Page, check_limit, decode_cursor, page_of
 from core.people import imports, uploads
 from core.people.tables import PersonImport
 from core.problems import FieldError, Problem
+from core.settings import Settings
 from core.tables import utcnow
 
 __all__ = ["IMPORT_JOB", "import_router", "run_import_job"]
@@ -49,7 +50,10 @@ class RowPreview(msgspec.Struct):
 
 
 class ImportOut(msgspec.Struct):
-    """An import: its columns, the suggested mapping, state and results."""
+    """An import: its columns, the suggested mapping, state and results.
+
+    ``total_rows`` counts the file's rows (blank ones aside) once the import has started;
+    ``done_rows`` how many of them it has read so far: its progress while ``running``."""
 
     id: int
     filename: str
@@ -59,6 +63,7 @@ class ImportOut(msgspec.Struct):
     status: str
     error: str | None
     total_rows: int
+    done_rows: int
     created: int
     updated: int
     skipped: int
@@ -93,7 +98,16 @@ def _preview(result: imports.RowResult) -> RowPreview:
     )
 
 
-def _out(row: dict[str, Any], preview: list[RowPreview] | None = None) -> ImportOut:
+def _done_rows(row: dict[str, Any], settings: Settings) -> int:
+    """Rows read: from the running import's progress file, all once it is done."""
+    if row["status"] == "running":
+        return min(uploads.read_progress(settings, row["id"]), row["total_rows"])
+    return row["total_rows"] if row["status"] == "done" else 0
+
+
+def _out(
+    row: dict[str, Any], settings: Settings, preview: list[RowPreview] | None = None
+) -> ImportOut:
     columns = db.json_value(row["columns"])
     return ImportOut(
         id=row["id"],
@@ -104,6 +118,7 @@ def _out(row: dict[str, Any], preview: list[RowPreview] | None = None) -> Import
         status=row["status"],
         error=row["error"],
         total_rows=row["total_rows"],
+        done_rows=_done_rows(row, settings),
         created=row["created_count"],
         updated=row["updated_count"],
         skipped=row["skipped_count"],
@@ -182,13 +197,14 @@ async def upload(
         await uploads.discard(str(path), settings)
         raise
     row = await get_in_org(PersonImport, created[0]["id"], org, "import")
-    return _out(row, preview)
+    return _out(row, settings, preview)
 
 
 @get("/{import_id:int}", guards=[requires("people.import")], summary="State of an import")
-async def get_import(org: OrgScope, import_id: int) -> ImportOut:
-    """Status and counts."""
-    return _out(await get_in_org(PersonImport, import_id, org, "import"))
+async def get_import(request: Request, org: OrgScope, import_id: int) -> ImportOut:
+    """Status, counts and, while it runs, its progress (``done_rows`` of ``total_rows``)."""
+    row = await get_in_org(PersonImport, import_id, org, "import")
+    return _out(row, request.app.state.orga.settings)
 
 
 @post(
@@ -263,7 +279,8 @@ async def confirm(
             object_type="import",
             object_id=import_id,
         )
-    return _out(await get_in_org(PersonImport, import_id, org, "import"))
+    row = await get_in_org(PersonImport, import_id, org, "import")
+    return _out(row, request.app.state.orga.settings)
 
 
 def _still_stored(row: dict[str, Any]) -> None:
@@ -305,7 +322,7 @@ async def cancel(request: Request, actor: Actor, org: OrgScope, import_id: int) 
     if not rows:
         raise Problem(409, "import-started", f"This import is already {row['status']}.")
     await uploads.discard(rows[0]["stored_path"], request.app.state.orga.settings)
-    return _out(row)
+    return _out(row, request.app.state.orga.settings)
 
 
 @get(
@@ -350,12 +367,20 @@ async def run_import_job(payload: dict[str, Any]) -> None:
     )
     if row is None:  # cancelled, or ended meanwhile
         return
+    path, fmt = Path(row["stored_path"]), row["format"]
     try:
         options = msgspec.convert(db.json_value(row["options"]), imports.ImportOptions)
-        header, rows = imports.read_rows(Path(row["stored_path"]), row["format"])
+        total = await asyncio.to_thread(imports.rows_in, path, fmt)
+        await db.execute("UPDATE person_import SET total_rows = {} WHERE id = {}", total, row["id"])
+        header, rows = imports.read_rows(path, fmt)
         checked = imports.check_rows(header, rows, options, payload["region"])
         counts = await imports.run_import(
-            row["id"], payload["org_id"], payload["org_path"], checked, options
+            row["id"],
+            payload["org_id"],
+            payload["org_path"],
+            checked,
+            options,
+            progress=lambda done: uploads.write_progress(settings, row["id"], done),
         )
     except Exception as exc:
         reason = (exc.detail or exc.title) if isinstance(exc, Problem) else type(exc).__name__
@@ -366,8 +391,10 @@ async def run_import_job(payload: dict[str, Any]) -> None:
             row["id"],
         )
         await uploads.discard(row["stored_path"], settings)
+        uploads.drop_progress(settings, row["id"])
         raise PermanentJobError(f"{type(exc).__name__}: {exc}") from exc
     await uploads.discard(row["stored_path"], settings)
+    uploads.drop_progress(settings, row["id"])
     await record(
         "people.imported",
         user_id=row["user_id"],

@@ -14,6 +14,7 @@ import asyncio
 import csv
 import itertools
 import re
+import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,13 +26,16 @@ from core import db
 from core.orgs.postcodes import Coverage
 from core.people.phones import normalize_phone
 from core.people.schemas import MEMBER_STATUSES, SOURCES
-from core.people.services import name_keys, normalize_email_address, refresh_phone_flag
+from core.people.services import name_keys, normalize_email_address
 from core.problems import FieldError, Problem
 from core.tables import utcnow
 
 __all__ = [
     "FIELDS",
+    "MAX_RECORD_LINES",
+    "UNCACHED",
     "ImportOptions",
+    "RowProblem",
     "RowResult",
     "check_rows",
     "read_rows",
@@ -122,6 +126,30 @@ class RowResult:
     errors: list[tuple[str, str]] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class RowProblem:
+    """A row the reader could not take apart; it becomes that row's error."""
+
+    field: str
+    message: str
+
+
+class _Uncached(str):
+    """The type of :data:`UNCACHED`."""
+
+    __slots__ = ()
+
+
+UNCACHED = _Uncached("")
+"""An XLSX cell holding a formula whose result the file does not store (files written by
+programs that do not calculate, e.g. openpyxl or many exports): its value is unknown."""
+
+MAX_RECORD_LINES = 10
+"""A quoted CSV field may run over several lines (an address, a note), but a row of more than
+this many lines, or a multi-line row whose number of fields differs from the header's, is an
+unterminated quote: the row is reported and reading resumes on its next line."""
+
+
 def _decode(raw: bytes) -> str:
     for encoding in ("utf-8-sig", "cp1252"):
         try:
@@ -131,7 +159,7 @@ def _decode(raw: bytes) -> str:
     return raw.decode("latin-1")
 
 
-def _csv_rows(path: Path) -> Iterator[list[str]]:
+def _csv_rows(path: Path) -> Iterator[list[str] | RowProblem]:
     with path.open("rb") as fh:
         head = fh.read(65536)
     sample = _decode(head[:8192])
@@ -146,20 +174,121 @@ def _csv_rows(path: Path) -> Iterator[list[str]]:
         if exc.start < len(head) - 4:  # not just a character cut at the buffer's end
             encoding = "cp1252"
     with path.open(encoding=encoding, newline="") as fh:
-        yield from csv.reader(fh, dialect)
+        yield from _records(fh, dialect)
+
+
+def _records(lines: Iterator[str], dialect: Any) -> Iterator[list[str] | RowProblem]:
+    """CSV records of ``lines`` (the first is the header); a broken record is reported as a
+    :class:`RowProblem` and its lines after the first are read again, so an unterminated
+    quote costs one row, not the rest of the file."""
+    replay: list[str] = []  # lines to read again, the next one last
+    width: int | None = None
+    line_number = 1
+    while True:
+        taken: list[str] = []
+
+        def feed(taken: list[str] = taken) -> Iterator[str]:
+            while len(taken) <= MAX_RECORD_LINES:
+                line = replay.pop() if replay else next(lines, None)
+                if line is None:
+                    return
+                taken.append(line)
+                yield line
+
+        reader = csv.reader(feed(), dialect)
+        while True:
+            try:
+                record = next(reader, None)
+                broken = None
+            except csv.Error as exc:  # a NUL byte, a field over the size limit
+                record, broken = [], f"the row cannot be read ({exc})"
+            if record is None:
+                if not taken:
+                    return
+                record = []  # the feed stopped: more than MAX_RECORD_LINES lines
+            if broken is None and len(taken) > 1 and not _well_formed(taken, dialect, width):
+                broken = (
+                    f"a quote opened in line {line_number} of the file is not closed "
+                    "where the row ends; close it, or remove it"
+                )
+            if broken is not None:
+                yield RowProblem("row", broken)
+                replay.extend(reversed(taken[1:]))
+                line_number += 1
+                break
+            if width is None:
+                width = len(record)
+            line_number += len(taken)
+            taken.clear()
+            yield record
+
+
+def _well_formed(lines: list[str], dialect: Any, width: int | None) -> bool:
+    """Whether a record read from several lines is one, as a legitimate multi-line field
+    makes it: few lines, each quote closed right before a delimiter or the line's end, and
+    as many fields as the header (``width``)."""
+    if len(lines) > MAX_RECORD_LINES:
+        return False
+    try:
+        records = list(csv.reader(lines, dialect, strict=True))
+    except csv.Error:
+        return False
+    return len(records) == 1 and (width is None or len(records[0]) == width)
+
+
+def _has_formulas(path: Path) -> bool:
+    """Whether any worksheet of the XLSX file holds a formula (a cheap scan of its XML)."""
+    tag = re.compile(rb"<(?:\w+:)?f[\s>/]")
+    with zipfile.ZipFile(path) as archive:
+        for name in archive.namelist():
+            if not (name.startswith("xl/worksheets/") and name.endswith(".xml")):
+                continue
+            with archive.open(name) as fh:
+                tail = b""
+                while chunk := fh.read(1 << 20):
+                    if tag.search(tail + chunk):
+                        return True
+                    tail = chunk[-16:]
+    return False
 
 
 def _xlsx_rows(path: Path) -> Iterator[list[str]]:
+    """The first sheet's rows as text; a formula without a stored result is :data:`UNCACHED`.
+
+    openpyxl gives a formula's stored result, or ``None`` when there is none, which looks
+    like an empty cell. When the file has formulas, a second reader going through the same
+    rows tells them apart. The size a sheet states for itself is ignored: openpyxl stops
+    there, and some programs state too few rows.
+    """
     from openpyxl import load_workbook
 
-    with path.open("rb") as fh:  # a file object: openpyxl checks names for ".xlsx"
+    with path.open("rb") as fh, path.open("rb") as formula_fh:  # openpyxl checks names
         workbook = load_workbook(fh, read_only=True, data_only=True)
+        formulas = (
+            load_workbook(formula_fh, read_only=True, data_only=False)
+            if _has_formulas(path)
+            else None
+        )
         try:
-            sheet = workbook.worksheets[0]
-            for row in sheet.iter_rows(values_only=True):
-                yield ["" if v is None else str(v) for v in row]
+            sheets = [book.worksheets[0] for book in (workbook, formulas) if book is not None]
+            for sheet in sheets:
+                sheet.reset_dimensions()
+            values = sheets[0].iter_rows(values_only=True)
+            if formulas is None:
+                for row in values:
+                    yield ["" if v is None else str(v) for v in row]
+                return
+            cells = sheets[1].iter_rows()
+            for row, formula_row in zip(values, cells, strict=False):
+                kinds = [getattr(cell, "data_type", "n") for cell in formula_row]
+                yield [
+                    (UNCACHED if kinds[i] == "f" else "") if v is None else str(v)
+                    for i, v in enumerate(row)
+                ]
         finally:
             workbook.close()
+            if formulas is not None:
+                formulas.close()
 
 
 def _unreadable(row: int, exc: Exception) -> Problem:
@@ -173,7 +302,7 @@ def _unreadable(row: int, exc: Exception) -> Problem:
     )
 
 
-def _readable(rows: Iterator[list[str]]) -> Iterator[list[str]]:
+def _readable(rows: Iterator[Any]) -> Iterator[list[str] | RowProblem]:
     """The data rows; what the reader says about a broken row further down (a field over the
     csv module's 128 KiB limit, bytes the chosen encoding cannot read, a damaged sheet) is a
     422 naming the file and the row, wherever the rows are read (upload preview, check,
@@ -190,20 +319,23 @@ def _readable(rows: Iterator[list[str]]) -> Iterator[list[str]]:
         yield values
 
 
-def read_rows(path: Path, fmt: str) -> tuple[list[str], Iterator[list[str]]]:
-    """The header and an iterator over the data rows of a CSV or XLSX file.
+def read_rows(path: Path, fmt: str) -> tuple[list[str], Iterator[list[str] | RowProblem]]:
+    """The header and an iterator over the data rows of a CSV or XLSX file (a row the
+    reader could not take apart is a :class:`RowProblem`).
 
     Raises:
         Problem: 422 for an empty or unreadable file; the rows raise it for a broken row.
     """
-    rows = _xlsx_rows(path) if fmt == "xlsx" else _csv_rows(path)
+    rows: Iterator[Any] = _xlsx_rows(path) if fmt == "xlsx" else _csv_rows(path)
     try:
-        header = [h.strip() for h in next(rows)]
+        first = next(rows)
     except StopIteration as exc:
         raise Problem(422, "import-empty", "The file has no header row.") from exc
     except Exception as exc:  # whatever the CSV or XLSX reader says about a broken file
         raise _unreadable(1, exc) from exc
-    return header, _readable(rows)
+    if isinstance(first, RowProblem):
+        raise _unreadable(1, ValueError(first.message))
+    return [h.strip() for h in first], _readable(rows)
 
 
 def suggest_mapping(columns: list[str]) -> dict[str, str]:
@@ -230,7 +362,7 @@ def _email(value: str) -> str:
 
 def check_rows(
     header: list[str],
-    rows: Iterator[list[str]],
+    rows: Iterator[list[str] | RowProblem],
     options: ImportOptions,
     region: str,
     first_row: int = 2,
@@ -245,25 +377,43 @@ def check_rows(
             f"no column '{c}' in the file" for c in missing
         ]
         raise Problem(422, "validation-error", "; ".join(problems))
-    positions = [(header.index(column), target) for column, target in options.mapping.items()]
+    positions = [
+        (header.index(column), target, column) for column, target in options.mapping.items()
+    ]
     for number, row in enumerate(rows, start=first_row):
-        if not any(cell.strip() for cell in row):
-            continue
-        yield _check_row(number, row, positions, options, region)
+        if isinstance(row, RowProblem):
+            yield RowResult(number=number, errors=[(row.field, row.message)])
+        elif not _blank(row):
+            yield _check_row(number, row, positions, options, region)
+
+
+def _blank(row: list[str]) -> bool:
+    """A row with nothing in it (skipped, not counted)."""
+    return not any(cell.strip() or cell is UNCACHED for cell in row)
 
 
 def _check_row(
     number: int,
     row: list[str],
-    positions: list[tuple[int, str]],
+    positions: list[tuple[int, str, str]],
     options: ImportOptions,
     region: str,
 ) -> RowResult:
     result = RowResult(number=number)
     values = result.values
     custom: dict[str, str] = {}
-    for index, target in positions:
-        raw = row[index].strip() if index < len(row) else ""
+    for index, target, column in positions:
+        cell = row[index] if index < len(row) else ""
+        if cell is UNCACHED:
+            result.errors.append(
+                (
+                    target,
+                    f"column '{column}' holds a formula whose result the file does not store; "
+                    "open the file in a spreadsheet program and save it again",
+                )
+            )
+            continue
+        raw = cell.strip()
         if not raw:
             continue
         try:
@@ -423,6 +573,7 @@ async def _insert(
                 msgspec.json.encode(v.get("custom_fields", {})).decode(),
                 v.get("notes"),
                 False,
+                # the flag as the person_phone trigger will find it (only a lookup then)
                 bool(row.phones),
                 now,
                 now,
@@ -484,8 +635,6 @@ async def _update(row: RowResult, person_id: int, options: ImportOptions) -> Non
                 phone,
                 position,
             )
-    if row.phones:
-        await refresh_phone_flag([person_id])
 
 
 async def _tag_ids(names: set[str], org_id: int, org_path: str) -> dict[str, int]:
@@ -524,7 +673,8 @@ async def run_import(
 ) -> Counts:
     """Write the checked rows in ONE transaction; errors go to ``person_import_error``.
 
-    Any exception rolls back everything, including the error report of this run.
+    ``progress`` is called with the number of rows done after each chunk. Any exception rolls
+    back everything, including the error report of this run.
     """
     counts = Counts()
     async with db.transaction():
@@ -628,9 +778,10 @@ async def _write_chunk(
 
 
 def rows_in(path: Path, fmt: str) -> int:
-    """Count the data rows of a file (for progress bars)."""
+    """Count the data rows of a file that an import reads (blank rows are skipped): the
+    total its progress counts towards."""
     _, rows = read_rows(path, fmt)
-    return sum(1 for _ in rows)
+    return sum(1 for row in rows if isinstance(row, RowProblem) or not _blank(row))
 
 
 def sniff_format(filename: str, head: bytes) -> str:

@@ -1,4 +1,4 @@
-"""Duplicates (same e-mail, same phone, same name and postal code) and merging people."""
+"""Duplicates (same e-mail, same phone, same full name and postal code) and merging people."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from core import db
 from core.modules import ModuleRegistry
 from core.pagination import Page, decode_cursor, encode_cursor
 from core.people.schemas import PERSON_FIELDS
-from core.people.services import name_keys, refresh_phone_flag, scope
+from core.people.services import name_keys, scope
 from core.problems import invalid
 from core.tables import utcnow
 
@@ -18,15 +18,18 @@ MERGEABLE_FIELDS = (*PERSON_FIELDS, "home_org_id")
 _REASONS = {
     "email": ("p.email", "p.email IS NOT NULL"),
     "phone": ("ph.e164", "ph.valid"),
+    # first and last name (``first_key``, lower-cased by Python, not by SQLite's ASCII-only
+    # lower()): a family name and a postal code alone put whole streets into one group
     "name_postal_code": (
-        "lower(p.last_name) || '|' || p.postal_code",
+        "p.first_key || '|' || p.postal_code",
         "p.postal_code IS NOT NULL AND p.last_name <> ''",
     ),
 }
 
 
 async def find_duplicates(org_path: str, limit: int, cursor: str | None) -> Page[dict[str, Any]]:
-    """Groups of people in the subtree that share an e-mail, a phone, or name + postal code.
+    """Groups of people in the subtree that share an e-mail, a phone, or first and last name
+    and postal code.
 
     Pages run through the reasons in turn, each ordered by its key (keyset).
     """
@@ -171,6 +174,5 @@ async def merge_people(
             *merged_ids,
         )
         await db.execute(f"DELETE FROM person WHERE id IN ({merged_marks})", *merged_ids)
-        await refresh_phone_flag([kept_id])
         columns = ", ".join(f"{name} = {{}}" for name in values)
         await db.execute(f"UPDATE person SET {columns} WHERE id = {{}}", *values.values(), kept_id)

@@ -32,7 +32,6 @@ __all__ = [
     "normalize_email_address",
     "person_detail",
     "read_person",
-    "refresh_phone_flag",
     "scope",
     "subtree_ids",
     "update_person",
@@ -100,25 +99,13 @@ async def _check_home(home_org_id: int, org_path: str) -> None:
         raise invalid("home_org_id", "no such org unit in this subtree")
 
 
-async def refresh_phone_flag(person_ids: list[int]) -> None:
-    """Set ``person.has_phone`` from the person's valid numbers (call after any phone change)."""
-    if not person_ids:
-        return
-    marks = ", ".join(["{}"] * len(person_ids))
-    await db.execute(
-        "UPDATE person SET has_phone = EXISTS (SELECT 1 FROM person_phone ph "
-        f"WHERE ph.person_id = person.id AND ph.valid) WHERE id IN ({marks})",
-        *person_ids,
-    )
-
-
 async def _write_phones(person_id: int, phones: list[str]) -> None:
+    """Replace the person's numbers (triggers keep ``person.has_phone`` in step)."""
     await PersonPhone.delete().where(PersonPhone.person == person_id).run()
     if phones:
         await PersonPhone.insert(
             *[PersonPhone(person=person_id, e164=p, position=i) for i, p in enumerate(phones)]
         ).run()
-    await refresh_phone_flag([person_id])
 
 
 async def create_person(

@@ -18,12 +18,7 @@ from core.modules import ModuleRegistry
 from core.people.consent import record_consent
 from core.people.merge import merge_people
 from core.people.schemas import ConsentIn
-from core.people.services import (
-    name_keys,
-    normalize_email_address,
-    normalize_phones,
-    refresh_phone_flag,
-)
+from core.people.services import name_keys, normalize_email_address, normalize_phones
 from core.people.tables import Person, PersonPhone
 from core.tables import utcnow
 
@@ -68,7 +63,6 @@ async def create_pending_person(
     person_id = rows[0]["id"]
     if phones:
         await PersonPhone.insert(PersonPhone(person=person_id, e164=phones[0], position=0)).run()
-        await refresh_phone_flag([person_id])
     for entry in consents:
         await record_consent(person_id, entry, default_source=source, pending=True)
     return person_id

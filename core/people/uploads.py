@@ -6,6 +6,11 @@ failed, cancelled, or ``ORGA_IMPORT_UPLOAD_HOURS`` after the upload if it was ne
 (a ``people.import_expire`` job queued with the upload), and right away when the upload is
 rejected. ``orga people import`` reads the operator's own file, which orga never deletes.
 
+While an import runs, ``<id>.progress`` beside the uploads says how many of the file's rows
+it has read (:func:`write_progress`): the import's own transaction cannot say it, since no
+other connection sees its writes before it commits (and on SQLite none may write meanwhile).
+The file goes when the import ends.
+
 An import whose process died (a killed ``orga people import``, a crashed worker) stays
 ``running``; :func:`fail_interrupted` marks it failed. A live import holds a lock for its whole
 transaction (the row on PostgreSQL, the write lock on SQLite), so only dead ones are marked.
@@ -14,6 +19,8 @@ transaction (the row on PostgreSQL, the write lock on SQLite), so only dead ones
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
 import sqlite3
 import uuid
 from datetime import timedelta
@@ -33,11 +40,14 @@ __all__ = [
     "EXPIRE_JOB",
     "INTERRUPTED",
     "discard",
+    "drop_progress",
     "expire_job",
     "fail_interrupted",
     "folder",
+    "read_progress",
     "schedule_expiry",
     "store",
+    "write_progress",
 ]
 
 EXPIRE_JOB = "people.import_expire"
@@ -73,6 +83,32 @@ async def discard(stored_path: str, settings: Settings) -> None:
         return
     if path.parent.resolve() == folder(settings).resolve():
         await asyncio.to_thread(path.unlink, missing_ok=True)
+
+
+def _progress_path(settings: Settings, import_id: int) -> Path:
+    return folder(settings) / f"{int(import_id)}.progress"
+
+
+def write_progress(settings: Settings, import_id: int, done_rows: int) -> None:
+    """Record that a running import has read ``done_rows`` rows of its file (atomically: a
+    reader sees the old count or the new one)."""
+    target = _progress_path(settings, import_id)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    scratch = target.with_suffix(f".{os.getpid()}.tmp")
+    scratch.write_text(str(done_rows))
+    scratch.replace(target)
+
+
+def read_progress(settings: Settings, import_id: int) -> int:
+    """Rows a running import has read so far (0 before its first chunk)."""
+    with contextlib.suppress(FileNotFoundError, ValueError):
+        return int(_progress_path(settings, import_id).read_text())
+    return 0
+
+
+def drop_progress(settings: Settings, import_id: int) -> None:
+    """Forget an import's progress (it ended)."""
+    _progress_path(settings, import_id).unlink(missing_ok=True)
 
 
 async def schedule_expiry(import_id: int, settings: Settings) -> None:
@@ -128,4 +164,5 @@ async def fail_interrupted(settings: Settings) -> list[int]:
         return []  # an import is running; which of the rows is its, SQLite cannot tell
     for row in rows:
         await discard(row["stored_path"], settings)
+        drop_progress(settings, row["id"])
     return sorted(row["id"] for row in rows)

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 from core import Module, ModuleRoutes, Permission, hookimpl
+
+if TYPE_CHECKING:
+    from core.api import Demo
 
 NAME = "calling"
 
@@ -111,3 +115,11 @@ async def person_summary(person_id: int, org_id: int) -> dict[str, Any] | None:
     from plugins.calling.gdpr import summary
 
     return await summary(person_id)
+
+
+@hookimpl
+async def demo_content(demo: Demo) -> Sequence[str]:
+    """An open call assignment with a survey and three callers on its roster."""
+    from plugins.calling.demo import demo_content as create
+
+    return await create(demo)

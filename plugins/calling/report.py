@@ -19,7 +19,6 @@ from core.api import (
     record_consent,
 )
 from core.people.phones import normalize_phone
-from core.people.services import refresh_phone_flag
 from plugins.calling.schemas import CallReport, Question
 from plugins.calling.tables import CallAnswer, FollowUp
 
@@ -62,7 +61,6 @@ async def _wrong_number(person_id: int, phone: str | None) -> None:
     )
     if not rows:
         raise invalid("phone", "not a number of this person")
-    await refresh_phone_flag([person_id])
 
 
 _TARGET_SQL = (

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 from core import Module, ModuleRoutes, Permission, hookimpl
+
+if TYPE_CHECKING:
+    from core.api import Demo
 
 NAME = "events"
 
@@ -120,3 +124,11 @@ async def template_context(person_id: int, org_id: int) -> dict[str, Any] | None
     from plugins.events.people import upcoming_near
 
     return await upcoming_near(person_id, org_id)
+
+
+@hookimpl
+async def demo_content(demo: Demo) -> Sequence[str]:
+    """Upcoming public events in several districts, with sign-ups."""
+    from plugins.events.demo import demo_content as create
+
+    return await create(demo)

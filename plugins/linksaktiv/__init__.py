@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 from core import Module, ModuleRoutes, Permission, hookimpl
+
+if TYPE_CHECKING:
+    from core.api import Demo
 
 NAME = "linksaktiv"
 
@@ -119,3 +123,12 @@ async def template_context(person_id: int, org_id: int) -> dict[str, Any] | None
     from plugins.linksaktiv.calls import mail_context
 
     return await mail_context(person_id)
+
+
+@hookimpl
+async def demo_content(demo: Demo) -> Sequence[str]:
+    """Topics, confirmed activists, a call to action, an edition with pickup and shipping
+    orders, a pending referral."""
+    from plugins.linksaktiv.demo import demo_content as create
+
+    return await create(demo)

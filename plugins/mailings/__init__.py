@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 from core import Module, ModuleRoutes, Permission, hookimpl
+
+if TYPE_CHECKING:
+    from core.api import Demo
 
 NAME = "mailings"
 
@@ -99,3 +103,11 @@ async def people_merged(kept_id: int, merged_id: int) -> None:
     from plugins.mailings.people import merge_people
 
     await merge_people(kept_id, merged_id)
+
+
+@hookimpl
+async def demo_content(demo: Demo) -> Sequence[str]:
+    """A sender identity and a mailing draft to everyone who agreed to e-mail."""
+    from plugins.mailings.demo import demo_content as create
+
+    return await create(demo)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import subprocess
 import sys
 import time
@@ -90,6 +91,55 @@ def test_demo_is_idempotent_and_prints_password_once(cli_env):
     assert second.returncode == 0
     assert "already present" in second.stdout
     assert "password" not in second.stdout
+
+
+def test_demo_shows_every_module_in_use(cli_env, tmp_path):
+    """Issue #22: the demo's people have their numbers flagged (the call queue is not empty),
+    and every module has what a visitor needs to see it work."""
+    assert orga(cli_env, "migrate").returncode == 0
+    result = orga(cli_env, "demo", "--people", "80")
+    assert result.returncode == 0, result.stderr
+    url, var = cli_env["ORGA_DATABASE_URL"], str(tmp_path / "var")
+
+    def one(sql: str, sqlite_sql: str | None = None):
+        return fetch_rows(url, var, sql, sqlite_sql)[0]["n"]
+
+    assert one("SELECT COUNT(*) AS n FROM person") == 80
+    assert (
+        one(
+            "SELECT COUNT(*) AS n FROM person p WHERE p.has_phone <> EXISTS (SELECT 1 FROM "
+            "person_phone ph WHERE ph.person_id = p.id AND ph.valid) OR p.has_email <> "
+            "(p.email IS NOT NULL)"
+        )
+        == 0
+    )
+    assert one("SELECT COUNT(*) AS n FROM person WHERE has_phone") >= 60
+    logins = dict(re.findall(r"log in as (\S+) with password: (\S+)", result.stdout))
+    callers = [email for email in logins if email.startswith("anrufer")]
+    assert len(callers) == 3 and "admin@demo.orga.invalid" in logins
+    assert all(password_matches(cli_env, tmp_path, email, logins[email]) for email in callers)
+    queue = (
+        "SELECT COUNT(*) AS n FROM calling_target t JOIN calling_assignment a ON "
+        "a.id = t.assignment_id JOIN person p ON p.id = t.person_id WHERE t.state = 'open' "
+        "AND p.has_phone AND a.start_at <= NOW AND a.end_at > NOW "
+        "AND CAST(a.survey AS TEXT) <> '[]' "
+        "AND EXISTS (SELECT 1 FROM calling_caller c WHERE c.assignment_id = a.id)"
+    )
+    upcoming = (
+        "SELECT COUNT(*) AS n FROM events_event e WHERE e.state = 'published' AND "
+        "e.visibility = 'public' AND e.start_at > NOW AND EXISTS (SELECT 1 "
+        "FROM events_participation pa WHERE pa.event_id = e.id)"
+    )
+    sqlite_now = "strftime('%Y-%m-%d %H:%M:%f', 'now')"  # as Piccolo stores timestamps there
+    for sql, least in ((queue, 1), (upcoming, 3)):
+        counted = one(sql.replace("NOW", "now()"), sql.replace("NOW", sqlite_now))
+        assert counted >= least, sql
+    assert one("SELECT COUNT(*) AS n FROM mailings_mailing WHERE state = 'draft'") >= 1
+    assert one("SELECT COUNT(*) AS n FROM linksaktiv_topic") >= 1
+    assert one("SELECT COUNT(*) AS n FROM linksaktiv_call") >= 1
+    deliveries = fetch_rows(url, var, "SELECT DISTINCT delivery AS n FROM linksaktiv_order")
+    assert {row["n"] for row in deliveries} == {"pickup", "shipping"}
+    assert one("SELECT COUNT(*) AS n FROM linksaktiv_referral WHERE status = 'new'") >= 1
 
 
 def test_init_creates_root_and_admin_once(cli_env):
@@ -255,6 +305,30 @@ def test_people_import_and_purge(cli_env, tmp_path):
     assert "would erase 0 people" in again.stdout
     jobs = orga(cli_env, "jobs", "purge", "--days", "0")
     assert jobs.returncode == 0 and "deleted 0 finished jobs" in jobs.stdout
+
+
+def test_people_import_prints_its_progress(cli_env, tmp_path):
+    """Issue #22: rows done of the file's rows while the import runs (a line at every tenth
+    when the output is no terminal, e.g. a log; a live bar on a terminal)."""
+    assert orga(cli_env, "migrate").returncode == 0
+    init = orga(
+        cli_env,
+        "init",
+        "--org-name",
+        "Bund",
+        "--admin-email",
+        "a@example.org",
+        stdin="a long enough passphrase 4 orga\n",
+    )
+    assert init.returncode == 0, init.stderr
+    source = tmp_path / "leute.csv"
+    lines = [f"Person{n};Nachname{n};p{n}@example.org" for n in range(2_500)]
+    source.write_text("Vorname;Nachname;E-Mail\n" + "\n".join(lines) + "\n\n")
+    result = orga(cli_env, "people", "import", str(source), "--org", "1")
+    assert result.returncode == 0, result.stderr
+    shown = [line for line in result.stdout.splitlines() if line.startswith("importing: ")]
+    assert shown == [f"importing: {done} of 2500 rows" for done in (1000, 2000, 2500)]
+    assert "2500 created" in result.stdout
 
 
 def password_matches(env, tmp_path, email: str, password: str) -> bool:

@@ -447,3 +447,170 @@ async def test_a_broken_row_further_down_is_a_422_naming_the_file_and_row(
     state = await client.get(f"{base}{late['id']}", headers=admin.headers)
     assert state.json()["status"] == "failed"
     assert await db.fetch("SELECT id FROM person WHERE email LIKE 'p%@example.org'") == []
+
+
+async def check_file(client, org, headers, content: bytes, mapping, filename="leute.csv"):
+    """Upload ``content`` and check every row with ``mapping``: (upload, check result)."""
+    created = await upload(client, org, headers, content, filename)
+    url = f"/api/orgs/{org}/people/imports/{created['id']}"
+    checked = await client.post(f"{url}/check", json={"mapping": mapping}, headers=headers)
+    assert checked.status_code == 200, checked.text
+    return created, checked.json()
+
+
+async def test_an_unterminated_quote_is_one_rows_error(app, client, admin_and_unit):
+    """Issue #22: an opening quote never closed swallowed the rest of the file into one cell."""
+    kv, admin = admin_and_unit
+    content = (
+        b"Vorname;Nachname;E-Mail;Notizen\n"
+        b"Anna;Alt;anna@example.org;\n"
+        b'Bernd;"Baum;bernd@example.org;\n'  # row 3: the quote is never closed
+        b'Carla;Christ;carla@example.org;"zwei\nZeilen"\n'  # row 4: a real multi-line note
+        b"Dora;Dach;dora@example.org;\n"
+        b'Emil;Eck;emil@example.org;"5"" Zoll"\n'
+        b"Fritz;Fuchs;fritz@example.org;\n"
+    )
+    mapping = {"Vorname": "first_name", "Nachname": "last_name", "E-Mail": "email"}
+    mapping["Notizen"] = "notes"
+    created, checked = await check_file(client, kv["id"], admin.headers, content, mapping)
+    assert (checked["rows"], checked["valid"], checked["invalid"]) == (6, 5, 1)
+    [error] = checked["errors"]
+    assert (error["row"], error["field"]) == (3, "row")
+    assert "line 3" in error["message"] and "Baum" not in error["message"]
+    url = f"/api/orgs/{kv['id']}/people/imports/{created['id']}"
+    await client.post(f"{url}/confirm", json={"mapping": mapping}, headers=admin.headers)
+    await run_jobs(app)
+    rows = await db.fetch("SELECT first_name, notes FROM person ORDER BY id")
+    assert [(r["first_name"], r["notes"]) for r in rows] == [
+        ("Anna", None),
+        ("Carla", "zwei\nZeilen"),
+        ("Dora", None),
+        ("Emil", '5" Zoll'),
+        ("Fritz", None),
+    ]
+
+
+def workbook_bytes(rows, cached: dict[str, str] | None = None, stated: str | None = None) -> bytes:
+    """An XLSX file of ``rows`` (openpyxl stores formulas without results); ``cached`` gives
+    some formula cells (``"C4"``) a stored result, as a spreadsheet program would; ``stated``
+    replaces the size the sheet states for itself (``"A1:D2"``), as some programs get it
+    wrong."""
+    import re
+    import zipfile
+
+    book = Workbook()
+    for row in rows:
+        book.active.append(row)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    if not cached and not stated:
+        return buffer.getvalue()
+    source, out = zipfile.ZipFile(io.BytesIO(buffer.getvalue())), io.BytesIO()
+    with zipfile.ZipFile(out, "w") as target:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                text = data.decode()
+                if stated:
+                    text = re.sub(r'<dimension ref="[^"]*"', f'<dimension ref="{stated}"', text)
+                for ref, value in (cached or {}).items():
+                    text = re.sub(
+                        rf'<c r="{ref}"><f>(.*?)</f><v\s*/>',
+                        rf'<c r="{ref}" t="str"><f>\1</f><v>{value}</v>',
+                        text,
+                    )
+                data = text.encode()
+            target.writestr(item, data)
+    return out.getvalue()
+
+
+async def test_an_xlsx_formula_without_a_stored_result_is_a_rows_error(app, client, admin_and_unit):
+    """Issue #22: formula cells without a stored result were read as empty, silently (and
+    the rows below a sheet's wrongly stated size were not read at all)."""
+    kv, admin = admin_and_unit
+    content = workbook_bytes(
+        [
+            ["Vorname", "Nachname", "Telefon", "Hilfsspalte"],
+            ["Anna", "Alt", '="030 "&"1234567"', "=1+1"],  # row 2: no result stored
+            ["Bernd", "Baum", "030 7654321", "=1+1"],  # a formula only in an unmapped column
+            ["Carla", "Christ", '="030 "&"1111111"', None],  # row 4: result stored
+        ],
+        cached={"C4": "030 1111111"},
+        stated="A1:D2",  # too small: the rows below were dropped silently too
+    )
+    mapping = {"Vorname": "first_name", "Nachname": "last_name", "Telefon": "phone"}
+    created, checked = await check_file(
+        client, kv["id"], admin.headers, content, mapping, "liste.xlsx"
+    )
+    assert (checked["rows"], checked["valid"], checked["invalid"]) == (3, 2, 1)
+    [error] = checked["errors"]
+    assert (error["row"], error["field"]) == (2, "phone")
+    assert "'Telefon'" in error["message"] and "formula" in error["message"]
+    url = f"/api/orgs/{kv['id']}/people/imports/{created['id']}"
+    await client.post(f"{url}/confirm", json={"mapping": mapping}, headers=admin.headers)
+    await run_jobs(app)
+    rows = await db.fetch(
+        "SELECT p.first_name, ph.e164 FROM person p JOIN person_phone ph "
+        "ON ph.person_id = p.id ORDER BY p.id"
+    )
+    assert [(r["first_name"], r["e164"]) for r in rows] == [
+        ("Bernd", "+49307654321"),
+        ("Carla", "+49301111111"),
+    ]
+
+
+async def test_letters_in_a_phone_number_are_an_error(client, admin_and_unit):
+    """Issue #22: ``123abc`` became +49123222 (letters read as a keypad's)."""
+    kv, admin = admin_and_unit
+    content = "Nachname;Telefon\nAlt;123abc\nBaum;0151 2345678 ext 9\nChrist;(030) 123-45.67\n"
+    _, checked = await check_file(
+        client,
+        kv["id"],
+        admin.headers,
+        content.encode(),
+        {"Nachname": "last_name", "Telefon": "phone"},
+    )
+    assert [(e["row"], e["field"]) for e in checked["errors"]] == [(2, "phone"), (3, "phone")]
+    assert checked["valid"] == 1
+    response = await client.post(
+        f"/api/orgs/{kv['id']}/people/",
+        json={"last_name": "Alt", "phones": ["030 1234567", "123abc"]},
+        headers=admin.headers,
+    )
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "phones[1]"
+
+
+async def test_a_running_import_reports_its_progress(app, client, admin_and_unit, monkeypatch):
+    """Issue #22: ``GET …/imports/{id}`` says how many rows of how many are done."""
+    kv, admin = admin_and_unit
+    content, _ = people_csv(30)
+    created = await upload(client, kv["id"], admin.headers, content)
+    url = f"/api/orgs/{kv['id']}/people/imports/{created['id']}"
+    assert (created["total_rows"], created["done_rows"]) == (0, 0)
+    monkeypatch.setattr(imports, "CHUNK", 10)
+    original, gate, chunks = imports._write_chunk, asyncio.Event(), []
+
+    async def held_after_the_first_chunk(*args, **kwargs):
+        if chunks:
+            await gate.wait()
+        chunks.append(len(args[0]))
+        await original(*args, **kwargs)
+
+    monkeypatch.setattr(imports, "_write_chunk", held_after_the_first_chunk)
+    options = {"mapping": created["suggested_mapping"]}
+    await client.post(f"{url}/confirm", json=options, headers=admin.headers)
+    worker = asyncio.create_task(run_jobs(app))
+    try:
+        for _ in range(200):
+            state = (await client.get(url, headers=admin.headers)).json()
+            if state["done_rows"]:
+                break
+            await asyncio.sleep(0.05)
+        assert (state["status"], state["done_rows"], state["total_rows"]) == ("running", 10, 30)
+    finally:
+        gate.set()
+        await worker
+    state = (await client.get(url, headers=admin.headers)).json()
+    assert (state["status"], state["done_rows"], state["total_rows"]) == ("done", 30, 30)
+    assert stored_uploads(app) == []  # the progress went with the upload

@@ -56,7 +56,7 @@ async def test_duplicates_are_grouped_by_reason(client, factory):
         client, root["id"], admin.headers, first_name="Rosa", last_name="Rot", postal_code="10115"
     )
     e = await make(
-        client, root["id"], admin.headers, first_name="R.", last_name="Rot", postal_code="10115"
+        client, root["id"], admin.headers, first_name="rosa ", last_name="ROT", postal_code="10115"
     )
     await make(client, root["id"], admin.headers, last_name="Allein", email="solo@example.org")
     pages, cursor = [], None
@@ -76,6 +76,44 @@ async def test_duplicates_are_grouped_by_reason(client, factory):
         ("phone", [b["id"], c["id"]]),
         ("name_postal_code", [d["id"], e["id"]]),
     ]
+
+
+async def test_a_family_name_and_postal_code_alone_are_no_duplicate(client, factory):
+    """Issue #22: a street of Müllers was one group of hundreds; the first name counts."""
+    root = await factory.org("Bund", kind="federal")
+    admin = await factory.user("admin", root["id"])
+    for first in ("Anna", "Bernd", "Carla", "Dieter", "Emil", "Frieda"):
+        await make(
+            client,
+            root["id"],
+            admin.headers,
+            first_name=first,
+            last_name="Müller",
+            postal_code="10115",
+        )
+    twin = await make(
+        client,
+        root["id"],
+        admin.headers,
+        first_name="ANNA",
+        last_name="müller",
+        postal_code="10115",
+    )
+    other_code = await make(
+        client,
+        root["id"],
+        admin.headers,
+        first_name="Bernd",
+        last_name="Müller",
+        postal_code="04109",
+    )
+    page = (
+        await client.get(f"/api/orgs/{root['id']}/people/duplicates", headers=admin.headers)
+    ).json()
+    groups = [(g["reason"], len(g["person_ids"])) for g in page["items"]]
+    assert groups == [("name_postal_code", 2)]
+    [group] = page["items"]
+    assert twin["id"] in group["person_ids"] and other_code["id"] not in group["person_ids"]
 
 
 async def test_merge_unites_and_moves_everything(client, factory):

@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from core import db
-from core.people.services import name_keys, refresh_phone_flag
+from core.people.services import name_keys
 from core.segments import services
 from core.segments.compiler import count_and_sample, segment_ids_sql
 from core.segments.types import segment_type
@@ -323,7 +323,6 @@ async def load_world(people: list[dict], world: dict) -> dict[int, dict]:
                     DATES[0],
                 )
         stored[n] = p
-    await refresh_phone_flag(list(stored))  # as the people service does after phone changes
     return stored
 
 
