@@ -163,10 +163,15 @@ def _csv_rows(path: Path) -> Iterator[list[str] | RowProblem]:
     with path.open("rb") as fh:
         head = fh.read(65536)
     sample = _decode(head[:8192])
-    try:
-        dialect: Any = csv.Sniffer().sniff(sample, delimiters=",;\t")
-    except csv.Error:
-        dialect = csv.excel
+    dialect: Any = csv.excel
+    # the whole sample first; a huge field in it (cut off by the sample) confuses the sniffer,
+    # so then the header line alone
+    for text in (sample, sample.partition("\n")[0]):
+        try:
+            dialect = csv.Sniffer().sniff(text, delimiters=",;\t")
+            break
+        except csv.Error:
+            continue
     encoding = "utf-8-sig"
     try:
         head.decode("utf-8-sig")
