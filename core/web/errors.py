@@ -30,7 +30,7 @@ def console_problem_response(request: Request, problem: Problem) -> Response:
     context = {
         "locale": locale,
         "title": gettext(problem.title, locale),
-        "detail": gettext(problem.detail, locale) if problem.detail else "",
+        "detail": _detail(problem, locale),
         "status": problem.status,
         "breadcrumbs": [],
         "csrf_field": FIELD,
@@ -49,3 +49,11 @@ def console_problem_response(request: Request, problem: Problem) -> Response:
         status_code=problem.status,
         headers={**problem.headers, "Cache-Control": "no-store"},
     )
+
+
+def _detail(problem: Problem, locale: str) -> str:
+    """The problem's sentence in the page's language, its values filled in."""
+    if not problem.detail_id:
+        return ""
+    text = gettext(problem.detail_id, locale)
+    return text % problem.values if problem.values else text
