@@ -32,6 +32,7 @@ __all__ = [
     "change_role",
     "check_grantable",
     "list_members",
+    "member_names",
     "remove_member",
     "set_user_active",
 ]
@@ -234,3 +235,20 @@ async def list_members(org_id: int, limit: int, cursor: str | None) -> Page[dict
         RoleAssignment.role,
     ).where(RoleAssignment.org == org_id)
     return await keyset_page(query, RoleAssignment.id, limit, cursor)
+
+
+async def member_names(org_path: str, user_ids: list[int]) -> dict[int, str]:
+    """Display names of those of ``user_ids`` who hold a role in the subtree at ``org_path``
+    (the people working there; anyone else stays an id)."""
+    if not user_ids:
+        return {}
+    marks = ", ".join(["{}"] * len(user_ids))
+    rows = await db.fetch(
+        "SELECT DISTINCT u.id AS id, u.display_name AS name FROM orga_user u "
+        "JOIN role_assignment ra ON ra.user_id = u.id JOIN org_unit o ON o.id = ra.org_id "
+        f"WHERE u.id IN ({marks}) AND substr(o.path, 1, {{}}) = {{}}",
+        *user_ids,
+        len(org_path),
+        org_path,
+    )
+    return {row["id"]: row["name"] for row in rows}
