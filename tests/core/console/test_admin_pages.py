@@ -223,7 +223,7 @@ async def test_postal_codes_with_the_rule_broken_beside_the_field(client, factor
     root, leipzig, _dresden = tree
     await _login(client, factory, root)
     state = f"/app/orgs/{leipzig['id']}/admin/postcodes"
-    page, csrf = await _form(client, state)
+    _page, csrf = await _form(client, state)
     saved = await client.post(
         state, data={"postal_codes": "04103 - 04109\n04229, 04275", "_csrf": csrf}
     )
