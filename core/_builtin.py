@@ -13,41 +13,47 @@ ADMIN, ORGANIZER, CALLER, VIEWER = "admin", "organizer", "caller", "viewer"
 CORE_PERMISSIONS = (
     Permission(
         name="people.view",
-        description="See people and their details",
+        description=N_("See people and their details"),
         default_roles=(ADMIN, ORGANIZER, VIEWER),
     ),
     Permission(
-        name="people.edit", description="Create and change people", default_roles=(ADMIN, ORGANIZER)
+        name="people.edit",
+        description=N_("Create and change people"),
+        default_roles=(ADMIN, ORGANIZER),
     ),
     Permission(
         name="people.import",
-        description="Import people from files",
+        description=N_("Import people from files"),
         default_roles=(ADMIN, ORGANIZER),
     ),
     Permission(
         name="people.export",
-        description="Export a person's data (GDPR Art. 15/20)",
+        description=N_("Export a person's data (GDPR Art. 15/20)"),
         default_roles=(ADMIN,),
     ),
     Permission(
-        name="people.erase", description="Erase a person (GDPR Art. 17)", default_roles=(ADMIN,)
+        name="people.erase", description=N_("Erase a person (GDPR Art. 17)"), default_roles=(ADMIN,)
     ),
     Permission(
         name="segments.manage",
-        description="Save and change segments",
+        description=N_("Save and change segments"),
         default_roles=(ADMIN, ORGANIZER),
     ),
     Permission(
-        name="orgs.manage", description="Create, rename and move org units", default_roles=(ADMIN,)
-    ),
-    Permission(name="members.manage", description="Assign roles to users", default_roles=(ADMIN,)),
-    Permission(
-        name="modules.manage",
-        description="Enable and disable modules for a unit",
+        name="orgs.manage",
+        description=N_("Create, rename and move org units"),
         default_roles=(ADMIN,),
     ),
-    Permission(name="audit.view", description="Read the audit log", default_roles=(ADMIN,)),
-    Permission(name="jobs.view", description="See the job queue", default_roles=(ADMIN,)),
+    Permission(
+        name="members.manage", description=N_("Assign roles to users"), default_roles=(ADMIN,)
+    ),
+    Permission(
+        name="modules.manage",
+        description=N_("Enable and disable modules for a unit"),
+        default_roles=(ADMIN,),
+    ),
+    Permission(name="audit.view", description=N_("Read the audit log"), default_roles=(ADMIN,)),
+    Permission(name="jobs.view", description=N_("See the job queue"), default_roles=(ADMIN,)),
 )
 
 
@@ -66,13 +72,20 @@ def register_permissions() -> tuple[Permission, ...]:
 @hookimpl
 def register_pages() -> ConsolePages:
     """Core's own console pages under ``/app/orgs/{org_id}``, through the modules' hook."""
+    from core.audit.pages import audit_pages
+    from core.auth.member_pages import member_pages
+    from core.orgs.pages import ADMIN_PERMISSIONS, admin_pages
     from core.people.pages import people_pages
     from core.web.home import start_page
 
     return ConsolePages(
-        handlers=[start_page, *people_pages()],
+        handlers=[start_page, *people_pages(), *admin_pages(), *member_pages(), *audit_pages()],
         menu=[
             MenuItem(label=N_("Overview"), path="", order=0),
             MenuItem(label=N_("People"), path="people", permission="people.view", order=10),
+            MenuItem(
+                label=N_("Administration"), path="admin", permission=ADMIN_PERMISSIONS, order=80
+            ),
+            MenuItem(label=N_("Audit log"), path="audit", permission="audit.view", order=90),
         ],
     )

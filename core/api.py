@@ -14,7 +14,7 @@ from piccolo.table import Table
 
 from core.audit.services import record, record_list
 from core.auth.actor import Actor
-from core.auth.guards import OrgScope, authenticated, requires
+from core.auth.guards import OrgScope, authenticated, requires, requires_any
 from core.auth.services import users_with_permission
 from core.cache import cached, drop_cached, notify_changes
 from core.context import current_runtime
@@ -134,6 +134,7 @@ __all__ = [
     "render_console",
     "render_page",
     "requires",
+    "requires_any",
     "resolve_unit",
     "safe_cell",
     "scope",

@@ -142,8 +142,10 @@ class Problem(Exception):
         title: summary of the problem type (default from the status).
         errors: offending fields, for validation problems.
         headers: extra response headers (e.g. ``Retry-After``).
-        values: the placeholders of ``detail``; a value that is itself a catalog message
-            (an object name of :data:`OBJECT_NAMES`) is translated too.
+        values: the placeholders of ``detail`` and of each error's message; a value that is
+            itself a catalog message (an object name of :data:`OBJECT_NAMES`) is translated
+            too. The unfilled texts stay available as message ids (``detail_id``,
+            ``error_ids``), so a page can show them translated (:func:`core.public.form_errors`).
     """
 
     def __init__(
@@ -155,15 +157,19 @@ class Problem(Exception):
         title: str | None = None,
         errors: list[FieldError] | None = None,
         headers: dict[str, str] | None = None,
-        values: Mapping[str, str] | None = None,
+        values: Mapping[str, Any] | None = None,
     ) -> None:
         default_slug, default_title = _STATUS_SLUGS.get(status, ("error", "Error"))
         self.status = status
         self.slug = slug or default_slug
         self.title = title or default_title
-        self.detail_id = detail  # the untranslated message id
         self.values = dict(values or {})
-        self.detail = detail % self.values if detail and values else detail
+        self.detail_id = detail  # the untranslated message id
+        self.error_ids = {e.field: e.message for e in errors or []}
+        if self.values:
+            detail = detail % self.values if detail else detail
+            errors = [FieldError(e.field, e.message % self.values) for e in errors or []] or None
+        self.detail = detail
         self.errors = errors
         self.headers = headers or {}
         super().__init__(self.detail or self.title)
@@ -227,16 +233,18 @@ def forbidden(permission: str) -> Problem:
     )
 
 
-def conflict(detail: str, field: str | None = None) -> Problem:
-    """409 for a uniqueness or state conflict."""
+def conflict(detail: str, field: str | None = None, **values: Any) -> Problem:
+    """409 for a uniqueness or state conflict (``values`` fill ``%(name)s`` in ``detail``)."""
     errors = [FieldError(field, detail)] if field else None
-    return Problem(409, "conflict", detail, errors=errors)
+    return Problem(409, "conflict", detail, errors=errors, values=values)
 
 
-def invalid(field: str, message: str) -> Problem:
-    """422 for one invalid field found after parsing (``message`` translated when it is a
-    catalog message)."""
-    return Problem(422, "validation-error", message, errors=[FieldError(field, message)])
+def invalid(field: str, message: str, **values: Any) -> Problem:
+    """422 for one invalid field found after parsing (``values`` fill ``%(name)s`` in
+    ``message``; mark it ``N_`` and a console page shows it translated)."""
+    return Problem(
+        422, "validation-error", message, errors=[FieldError(field, message)], values=values
+    )
 
 
 def _respond(request: Request, problem: Problem) -> Response:

@@ -68,12 +68,17 @@ def form_errors(
     goes through :func:`core.i18n.page_text`: catalog texts are shown translated, anything
     else becomes "Please check this entry." in the page's language. An error about a field
     that is not among ``fields`` (the inputs the page shows) is shown for the whole form
-    under :data:`FORM_FIELD`, so no error is lost.
+    under :data:`FORM_FIELD`, so no error is lost. A problem raised with ``values`` (e.g.
+    ``invalid(field, N_("'%(code)s' …"), code=…)``) is translated as its message id and then
+    filled in.
     """
+    values: dict[str, Any] = {}
     if isinstance(errors, Problem):
         found = {e.field: e.message for e in errors.errors or []}
+        if set(found) == set(errors.error_ids):  # message ids: filled in after translation
+            found, values = dict(errors.error_ids), errors.values
         if not found:
-            found = {FORM_FIELD: errors.detail or errors.title}
+            found = {FORM_FIELD: errors.detail_id or errors.title}
     elif isinstance(errors, msgspec.ValidationError):
         text, _, path = str(errors).partition(" - at `$")
         field = path.rstrip("`").lstrip(".").split("[")[0].split(".")[0]
@@ -83,10 +88,14 @@ def form_errors(
     result: dict[str, str] = {}
     for field, message in found.items():
         if field in fields and field != FORM_FIELD:
-            result[field] = page_text(message, locale, _CHECK_FIELD)
+            result[field] = _filled(page_text(message, locale, _CHECK_FIELD), values)
         else:
-            result.setdefault(FORM_FIELD, page_text(message, locale, _CHECK_FORM))
+            result.setdefault(FORM_FIELD, _filled(page_text(message, locale, _CHECK_FORM), values))
     return result
+
+
+def _filled(text: str, values: Mapping[str, Any]) -> str:
+    return text % values if values else text
 
 
 def client_address(request: Request) -> str:

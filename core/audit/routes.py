@@ -8,10 +8,9 @@ from typing import Any
 import msgspec
 from litestar import get
 
-from core import db
-from core.audit.services import about_person_sql
+from core.audit.services import audit_page
 from core.auth.guards import OrgScope, requires
-from core.pagination import Page, check_limit, decode_cursor, page_of
+from core.pagination import Page
 
 __all__ = ["list_audit"]
 
@@ -35,41 +34,27 @@ async def list_audit(
     org: OrgScope,
     user_id: int | None = None,
     action: str | None = None,
+    object_type: str | None = None,
+    object_id: int | None = None,
     person_id: int | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
     limit: int = 50,
     cursor: str | None = None,
 ) -> Page[AuditOut]:
-    """Newest first; filter by ``user_id``, ``action``, ``since``/``until``, and by
-    ``person_id``: the rows about that person and the list reads that showed them."""
-    check_limit(limit)
-    where = ["a.org_id IN (SELECT id FROM org_unit WHERE substr(path, 1, {}) = {})"]
-    args: list[Any] = [len(org.path), org.path]
-    if person_id is not None:
-        where.append(about_person_sql())
-        args += [person_id, person_id]
-    for clause, value in (
-        ("a.user_id = {}", user_id),
-        ("a.action = {}", action),
-        ("a.at >= {}", since),
-        ("a.at < {}", until),
-    ):
-        if value is not None:
-            where.append(clause)
-            args.append(value)
-    key = decode_cursor(cursor)
-    if key is not None:
-        where.append("a.id < {}")
-        args.append(int(key[0]))
-    rows = await db.fetch(
-        "SELECT a.id, a.at, a.user_id, a.token_id, a.action, a.object_type, a.object_id, "
-        f"a.org_id, a.detail FROM audit_log a WHERE {' AND '.join(where)} "
-        "ORDER BY a.id DESC LIMIT {}",
-        *args,
-        limit + 1,
+    """Newest first; filter by ``user_id``, ``action``, ``object_type``/``object_id``,
+    ``since``/``until``, and by ``person_id``: the rows about that person and the list reads
+    that showed them."""
+    page = await audit_page(
+        org.path,
+        user_id=user_id,
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        person_id=person_id,
+        since=since,
+        until=until,
+        limit=limit,
+        cursor=cursor,
     )
-    for row in rows:
-        row["detail"] = db.json_value(row["detail"])
-    page = page_of(rows, limit, key=lambda r: [r["id"]])
     return Page(items=[AuditOut(**r) for r in page.items], next_cursor=page.next_cursor)

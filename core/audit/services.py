@@ -14,6 +14,7 @@ import contextlib
 import hashlib
 import hmac
 import logging
+from datetime import datetime
 from typing import Any
 
 import msgspec
@@ -22,10 +23,12 @@ from litestar import Litestar, Request
 from core import db
 from core.auth.actor import Actor
 from core.context import acting, current_runtime
+from core.pagination import Page, check_limit, decode_cursor, page_of
 from core.tables import utcnow
 
 __all__ = [
     "about_person_sql",
+    "audit_page",
     "flush_list_reads",
     "record",
     "record_list",
@@ -195,3 +198,56 @@ def search_digest(text: str) -> str:
     key = hmac.new(secret, b"orga-audit:search", hashlib.sha256).digest()
     normalized = " ".join(text.split()).lower()
     return hmac.new(key, normalized.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+async def audit_page(
+    org_path: str,
+    *,
+    user_id: int | None = None,
+    action: str | None = None,
+    object_type: str | None = None,
+    object_id: int | None = None,
+    person_id: int | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: int = 50,
+    cursor: str | None = None,
+) -> Page[dict[str, Any]]:
+    """The audit rows of the unit at ``org_path`` and its subtree, newest first, a keyset
+    page; every filter given narrows it. ``person_id`` finds the rows about that person and
+    the list reads that showed them (who saw this person); ``until`` is exclusive.
+
+    Raises:
+        Problem: 422 naming ``limit`` or ``cursor``.
+    """
+    check_limit(limit)
+    where = ["a.org_id IN (SELECT id FROM org_unit WHERE substr(path, 1, {}) = {})"]
+    args: list[Any] = [len(org_path), org_path]
+    if person_id is not None:
+        where.append(about_person_sql())
+        args += [person_id, person_id]
+    for clause, value in (
+        ("a.user_id = {}", user_id),
+        ("a.action = {}", action),
+        ("a.object_type = {}", object_type),
+        ("a.object_id = {}", object_id),
+        ("a.at >= {}", since),
+        ("a.at < {}", until),
+    ):
+        if value is not None:
+            where.append(clause)
+            args.append(value)
+    key = decode_cursor(cursor)
+    if key is not None:
+        where.append("a.id < {}")
+        args.append(int(key[0]))
+    rows = await db.fetch(
+        "SELECT a.id, a.at, a.user_id, a.token_id, a.action, a.object_type, a.object_id, "
+        f"a.org_id, a.detail FROM audit_log a WHERE {' AND '.join(where)} "
+        "ORDER BY a.id DESC LIMIT {}",
+        *args,
+        limit + 1,
+    )
+    for row in rows:
+        row["detail"] = db.json_value(row["detail"])
+    return page_of(rows, limit, key=lambda r: [r["id"]])

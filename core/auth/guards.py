@@ -28,6 +28,7 @@ __all__ = [
     "provide_actor",
     "provide_org",
     "requires",
+    "requires_any",
 ]
 
 
@@ -142,6 +143,19 @@ def requires(permission: str):
             raise forbidden(permission)
 
     guard.permission = permission  # type: ignore[attr-defined]
+    return guard
+
+
+def requires_any(*permissions: str):
+    """Guard factory: the actor holds at least one of ``permissions`` on the request's org
+    unit (else 403 naming the first)."""
+
+    async def guard(connection: ASGIConnection, _: Any) -> None:
+        actor: Actor = connection.state["orga_actor"]
+        org: OrgScope = connection.state["orga_org"]
+        if not any(actor.can(permission, org.path) for permission in permissions):
+            raise forbidden(permissions[0])
+
     return guard
 
 

@@ -10,7 +10,7 @@ from typing import Any
 from core import db
 from core.audit.services import record
 from core.auth import throttle
-from core.auth.actor import hash_token
+from core.auth.actor import Actor, hash_token
 from core.auth.passwords import check_password_rules, hash_password, verify_password
 from core.auth.roles import BUILTIN_ROLES
 from core.auth.tables import AuthToken, RoleAssignment, User
@@ -22,6 +22,7 @@ __all__ = [
     "IssuedToken",
     "assign_role",
     "change_password",
+    "create_api_token",
     "create_user",
     "issue_token",
     "login",
@@ -113,6 +114,37 @@ async def issue_token(
         )
     ).run()
     return IssuedToken(id=rows[0]["id"], secret=secret, expires_at=expires_at)
+
+
+async def create_api_token(
+    actor: Actor,
+    org_id: int,
+    org_path: str,
+    name: str,
+    permissions: list[str],
+    expires_in_days: int | None,
+) -> IssuedToken:
+    """An integration token of the actor scoped to the unit and a subset of the actor's own
+    permissions there (audited ``token.created``); only an interactive login makes one.
+
+    Raises:
+        Problem: 403 ``session-required`` for an API token, 422 naming ``permissions`` for a
+            permission the actor does not hold on the unit.
+    """
+    actor.require_session()
+    missing = [p for p in permissions if not actor.can(p, org_path)]
+    if missing:
+        raise invalid("permissions", N_("you do not hold: %(missing)s"), missing=", ".join(missing))
+    token = await issue_token(
+        actor.user_id,
+        kind="api",
+        name=name,
+        org_id=org_id,
+        permissions=sorted(set(permissions)),
+        lifetime=timedelta(days=expires_in_days) if expires_in_days else None,
+    )
+    await record("token.created", object_type="token", object_id=token.id, org_id=org_id)
+    return token
 
 
 def _bad_credentials() -> Problem:
@@ -228,7 +260,7 @@ async def set_active(user_id: int, active: bool, by: int | None) -> None:
 async def assign_role(user_id: int, org_id: int, role: str, by: int | None) -> bool:
     """Give ``user_id`` the ``role`` on ``org_id``; ``False`` when it was already held."""
     if role not in BUILTIN_ROLES:
-        raise invalid("role", f"unknown role; one of {', '.join(BUILTIN_ROLES)}")
+        raise invalid("role", N_("unknown role; one of %(roles)s"), roles=", ".join(BUILTIN_ROLES))
     if not await User.exists().where(User.id == user_id).run():
         raise invalid("user_id", "no such user")
     async with db.transaction():

@@ -23,13 +23,14 @@ from itertools import pairwise
 from typing import TYPE_CHECKING
 
 from core import db
-from core.orgs.postcodes import format_entry, set_postcodes
-from core.problems import N_, Problem, conflict, invalid
+from core.audit.services import record
+from core.orgs.postcodes import format_entry, parse_entries, set_postcodes
+from core.problems import N_, FieldError, Problem, conflict, invalid
 
 if TYPE_CHECKING:
     from core.auth.actor import Actor
 
-__all__ = ["CodeSet", "change_coverage", "check_move"]
+__all__ = ["CodeSet", "change_coverage", "check_move", "set_coverage_as"]
 
 _ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 _UP = dict(pairwise(_ALPHABET))
@@ -196,11 +197,11 @@ class _Tree:
         return None
 
 
-def _named(tree: _Tree, unit: int, actor: Actor | None) -> str:
+def _named(tree: _Tree, unit: int, actor: Actor | None) -> str | None:
     """The unit's name when the actor may see it."""
     if actor is None or actor.sees(tree.path[unit]):
-        return f"'{tree.name[unit]}'"
-    return "a unit of another branch"
+        return tree.name[unit]
+    return None
 
 
 def _check_rules(tree: _Tree, changed: Iterable[int], actor: Actor | None) -> None:
@@ -208,21 +209,35 @@ def _check_rules(tree: _Tree, changed: Iterable[int], actor: Actor | None) -> No
     for unit in changed:
         outside = tree.outside_parent(unit)
         if outside:
-            raise invalid(FIELD, f"'{outside.first()}' lies outside the coverage of the unit above")
+            raise invalid(
+                FIELD,
+                N_("'%(code)s' lies outside the coverage of the unit above"),
+                code=outside.first(),
+            )
         for below in sorted(tree.subtree(unit) - {unit}):
             lost = tree.outside_parent(below)
             if lost:
                 raise invalid(
                     FIELD,
-                    f"'{lost.first()}' is still covered by {_named(tree, below, actor)} below; "
-                    "change that unit first",
+                    N_("'%(code)s' is still covered by '%(unit)s' below; change that unit first"),
+                    code=lost.first(),
+                    unit=tree.name[below],  # below the changed unit: the actor sees it
                 )
         overlap = tree.other_branch_overlap(unit, tree.codes.get(unit, CodeSet()))
         if overlap is not None:
             other, shared = overlap
+            name = _named(tree, other, actor)
+            if name is None:
+                raise conflict(
+                    N_("'%(code)s' is already covered by a unit of another branch"),
+                    field=FIELD,
+                    code=shared.first(),
+                )
             raise conflict(
-                f"'{shared.first()}' is already covered by {_named(tree, other, actor)}",
+                N_("'%(code)s' is already covered by '%(unit)s'"),
                 field=FIELD,
+                code=shared.first(),
+                unit=name,
             )
 
 
@@ -236,12 +251,17 @@ def _check_moves(tree: _Tree, unit: int, before: CodeSet, actor: Actor) -> None:
             return
         part = moving if tree.parent[above] is None else moving & tree.codes.get(above, CodeSet())
         if part and not actor.can("orgs.manage", tree.path[above]):
+            message = N_(
+                "'%(code)s' would move between this unit and '%(unit)s'; that needs the "
+                "permission 'orgs.manage' on '%(unit)s'."
+            )
             raise Problem(
                 403,
                 "coverage-move-forbidden",
-                f"'{part.first()}' would move between this unit and '{tree.name[above]}'; "
-                f"that needs the permission 'orgs.manage' on '{tree.name[above]}'.",
+                message,
                 title=N_("Permission denied"),
+                errors=[FieldError(FIELD, message)],
+                values={"code": part.first(), "unit": tree.name[above]},
             )
         moving = moving - part
 
@@ -276,6 +296,25 @@ async def change_coverage(changes: dict[int, list[tuple[str, str]]], actor: Acto
             await set_postcodes(unit, ranges)
 
 
+async def set_coverage_as(actor: Actor, org_id: int, entries: list[str]) -> None:
+    """Replace the coverage of a unit with ``entries`` (codes ``04109`` and ranges
+    ``04103-04107``) as the actor, by the rules above (audited ``org.postcodes_set``).
+
+    Raises:
+        Problem: as :func:`change_coverage`, and 422 naming ``postal_codes`` for an entry that
+            cannot be read.
+    """
+    ranges = parse_entries(entries, FIELD)
+    await change_coverage({org_id: ranges}, actor)
+    await record(
+        "org.postcodes_set",
+        object_type="org_unit",
+        object_id=org_id,
+        org_id=org_id,
+        detail={"entries": len(ranges)},
+    )
+
+
 async def check_move(unit: int, new_parent: int) -> None:
     """Refuse a move that would put coverage outside the new parent's, or next to another
     branch's (inside the caller's transaction).
@@ -288,11 +327,14 @@ async def check_move(unit: int, new_parent: int) -> None:
     tree.parent[unit] = new_parent
     moved = tree.subtree(unit)
     if any(tree.outside_parent(below) for below in moved):
-        raise invalid("parent_id", "the unit's postal codes lie outside the new parent's coverage")
+        raise invalid(
+            "parent_id", N_("the unit's postal codes lie outside the new parent's coverage")
+        )
     codes = CodeSet([r for below in moved for r in tree.codes.get(below, CodeSet()).ranges()])
     overlap = tree.other_branch_overlap(unit, codes)
     if overlap is not None:
         raise invalid(
             "parent_id",
-            f"the unit's postal code '{overlap[1].first()}' would overlap another branch",
+            N_("the unit's postal code '%(code)s' would overlap another branch"),
+            code=overlap[1].first(),
         )

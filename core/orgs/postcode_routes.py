@@ -7,7 +7,6 @@ from typing import Annotated
 import msgspec
 from litestar import get, put
 
-from core.audit.services import record
 from core.auth.actor import Actor
 from core.auth.guards import OrgScope, requires
 from core.orgs import coverage, postcodes
@@ -46,14 +45,5 @@ async def put_postcodes(actor: Actor, org: OrgScope, data: PostcodesIn) -> Postc
     """Replace the coverage of this unit, inside the coverage of the unit above and apart from
     other branches; codes that change hands need ``orgs.manage`` on the unit above that gives or
     takes them (see ``core.orgs.coverage``). A code that cannot be read names the field."""
-    ranges = postcodes.parse_entries(data.postal_codes)
-    await coverage.change_coverage({org.id: ranges}, actor)
-    await record(
-        "org.postcodes_set",
-        user_id=actor.user_id,
-        object_type="org_unit",
-        object_id=org.id,
-        org_id=org.id,
-        detail={"entries": len(ranges)},
-    )
+    await coverage.set_coverage_as(actor, org.id, data.postal_codes)
     return PostcodesOut(org_id=org.id, postal_codes=await postcodes.postcodes_of(org.id))

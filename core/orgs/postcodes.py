@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from core import db
-from core.problems import Problem, invalid
+from core.problems import N_, Problem, invalid
 from core.tables import utcnow
 
 __all__ = [
@@ -53,9 +53,13 @@ def parse_entries(
         low = normalize_postal_code(low_text)
         high = normalize_postal_code(high_text) if dash else low
         if low is None or high is None:
-            raise invalid(field_name, f"'{entry}' is not a postal code or range")
+            raise invalid(field_name, N_("'%(entry)s' is not a postal code or range"), entry=entry)
         if len(low) != len(high) or low > high:
-            raise invalid(field_name, f"'{entry}': a range runs from low to high, same length")
+            raise invalid(
+                field_name,
+                N_("'%(entry)s': a range runs from low to high, same length"),
+                entry=entry,
+            )
         ranges.add((low, high))
     return sorted(ranges)
 

@@ -3,7 +3,7 @@ tokens."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Annotated, Any
 
 import msgspec
@@ -11,16 +11,12 @@ from litestar import Request, Router, delete, get, patch, post, put
 from litestar.status_codes import HTTP_202_ACCEPTED, HTTP_204_NO_CONTENT
 
 from core import db
-from core.audit.services import record
 from core.auth import members
 from core.auth import services as auth
 from core.auth.actor import Actor
 from core.auth.guards import OrgScope, authenticated, org_guard, requires
-from core.auth.roles import rank
-from core.auth.tables import RoleAssignment
 from core.orgs import services
-from core.pagination import Page, keyset_page
-from core.problems import N_, Problem, forbidden, invalid, not_found
+from core.pagination import Page
 
 __all__ = ["org_handlers"]
 
@@ -115,6 +111,7 @@ class MemberOut(msgspec.Struct):
     email: str
     display_name: str
     role: str
+    active: bool = True
 
 
 class UserPatch(msgspec.Struct, forbid_unknown_fields=True):
@@ -176,21 +173,8 @@ async def list_orgs(actor: Actor) -> list[OrgNode]:
 
 @post("/api/orgs", guards=[authenticated], tags=["orgs"], summary="Create an org unit")
 async def create_org(actor: Actor, data: OrgIn) -> OrgOut:
-    """Create a unit below ``parent_id`` (404 if the parent is not visible)."""
-    parent = await services.get_unit(data.parent_id)
-    if parent is None or not actor.sees(parent["path"]):
-        raise invalid("parent_id", "no such org unit")
-    if not actor.can("orgs.manage", parent["path"]):
-        raise forbidden("orgs.manage")
-    unit = await services.create_unit(data.name, data.kind, data.parent_id)
-    await record(
-        "org.created",
-        user_id=actor.user_id,
-        object_type="org_unit",
-        object_id=unit["id"],
-        org_id=data.parent_id,
-    )
-    return _org_out(unit)
+    """Create a unit below ``parent_id`` (422 if the parent is not visible)."""
+    return _org_out(await services.create_unit_as(actor, data.name, data.kind, data.parent_id))
 
 
 @get("/", tags=["orgs"], summary="One org unit")
@@ -211,22 +195,8 @@ async def patch_org(actor: Actor, org: OrgScope, data: OrgPatch) -> OrgOut:
             values[field] = value
     if data.office is not msgspec.UNSET:
         values["office"] = msgspec.to_builtins(data.office) if data.office else None
-    unit = await services.update_unit(org.id, values)
-    if data.parent_id is not msgspec.UNSET:
-        parent = await services.get_unit(data.parent_id)
-        if parent is None or not actor.sees(parent["path"]):
-            raise invalid("parent_id", "no such org unit")
-        if not actor.can("orgs.manage", parent["path"]):
-            raise forbidden("orgs.manage")
-        unit = await services.move_unit(org.id, data.parent_id)
-        await record(
-            "org.moved",
-            user_id=actor.user_id,
-            object_type="org_unit",
-            object_id=org.id,
-            org_id=data.parent_id,
-        )
-    return _org_out(unit)
+    parent_id = None if data.parent_id is msgspec.UNSET else data.parent_id
+    return _org_out(await services.change_unit_as(actor, org.id, values, parent_id))
 
 
 @get(
@@ -251,23 +221,10 @@ async def list_modules(request: Request, org: OrgScope) -> list[ModuleState]:
     tags=["orgs"],
     summary="Enable or disable a module for this unit",
 )
-async def switch_module(
-    request: Request, actor: Actor, org: OrgScope, name: str, data: ModuleSwitch
-) -> ModuleState:
+async def switch_module(org: OrgScope, name: str, data: ModuleSwitch) -> ModuleState:
     """Switch a module for this unit and its subtree (a setting further down wins)."""
-    registry = request.app.state.orga.registry
-    module = registry.modules.get(name)
-    if module is None:
-        raise not_found("module")
-    await services.set_module(org.id, name, data.enabled)
-    await record(
-        "module.enabled" if data.enabled else "module.disabled",
-        user_id=actor.user_id,
-        object_type="module",
-        org_id=org.id,
-        detail={"module": name},
-    )
-    return ModuleState(name=name, title=module.info.title, enabled=data.enabled)
+    title = await services.switch_module(org.id, name, data.enabled)
+    return ModuleState(name=name, title=title, enabled=data.enabled)
 
 
 @get(
@@ -280,28 +237,11 @@ async def list_members(
     org: OrgScope, limit: int = 50, cursor: str | None = None
 ) -> Page[MemberOut]:
     """Users holding a role directly on this unit (keyset pages)."""
-    query = RoleAssignment.select(
-        RoleAssignment.id,
-        RoleAssignment.user.id.as_alias("user_id"),
-        RoleAssignment.user.email.as_alias("email"),
-        RoleAssignment.user.display_name.as_alias("display_name"),
-        RoleAssignment.role,
-    ).where(RoleAssignment.org == org.id)
-    page = await keyset_page(query, RoleAssignment.id, limit, cursor)
+    page = await members.list_members(org.id, limit, cursor)
     return Page(
         [MemberOut(**{k: v for k, v in r.items() if k != "id"}) for r in page.items],
         page.next_cursor,
     )
-
-
-def _check_grantable(actor: Actor, org: OrgScope, role: str) -> None:
-    if rank(role) > actor.role_rank_at(org.path):
-        raise Problem(
-            403,
-            "role-above-own",
-            f"You cannot grant '{role}', it ranks above yours.",
-            title=N_("Permission denied"),
-        )
 
 
 @post(
@@ -315,17 +255,16 @@ async def add_member(actor: Actor, org: OrgScope, data: MemberIn) -> MemberAdded
     """Assign a role (applies to the subtree); nobody grants a role above their own. By e-mail
     the answer never tells whether the address had an account: the address gets either an
     invitation to choose a password or a notice of the new role."""
-    if (data.email is msgspec.UNSET) == (data.user_id is msgspec.UNSET):
-        raise invalid("email", "give either email or user_id")
-    _check_grantable(actor, org, data.role)
     unit = await services.get_unit(org.id)
     assert unit is not None
-    if data.email is not msgspec.UNSET:
-        name = None if data.display_name is msgspec.UNSET else data.display_name
-        email = await members.add_by_email(data.email, name, unit, data.role, actor)
-    else:
-        assert data.user_id is not msgspec.UNSET
-        email = await members.add_by_id(data.user_id, unit, data.role, actor)
+    email = await members.add_member(
+        actor,
+        unit,
+        data.role,
+        email=None if data.email is msgspec.UNSET else data.email,
+        user_id=None if data.user_id is msgspec.UNSET else data.user_id,
+        display_name=None if data.display_name is msgspec.UNSET else data.display_name,
+    )
     return MemberAdded(org_id=org.id, email=email, role=data.role)
 
 
@@ -338,8 +277,7 @@ async def add_member(actor: Actor, org: OrgScope, data: MemberIn) -> MemberAdded
 )
 async def remove_member(actor: Actor, org: OrgScope, user_id: int, role: str) -> None:
     """Remove ``?role=`` of ``user_id`` on this unit."""
-    _check_grantable(actor, org, role)
-    await auth.unassign_role(user_id, org.id, role, by=actor.user_id)
+    await members.remove_member(actor, {"id": org.id, "path": org.path}, user_id, role)
 
 
 @patch(
@@ -351,39 +289,14 @@ async def remove_member(actor: Actor, org: OrgScope, user_id: int, role: str) ->
 )
 async def patch_user(actor: Actor, org: OrgScope, user_id: int, data: UserPatch) -> None:
     """Disable (all tokens revoked at once) or re-enable a user holding a role in this subtree."""
-    rows = (
-        await RoleAssignment.select(RoleAssignment.role, RoleAssignment.org.path.as_alias("path"))
-        .where(RoleAssignment.user == user_id)
-        .run()
-    )
-    if not rows or not all(r["path"].startswith(org.path) for r in rows):
-        raise not_found("user")
-    _check_grantable(actor, org, max((r["role"] for r in rows), key=rank))
-    await auth.set_active(user_id, data.active, by=actor.user_id)
+    await members.set_user_active(actor, org.path, user_id, data.active)
 
 
 @post("/tokens", tags=["auth"], summary="Create an API token for integrations")
 async def create_api_token(actor: Actor, org: OrgScope, data: ApiTokenIn) -> ApiTokenOut:
     """A token scoped to this unit with a subset of the caller's own permissions here."""
-    actor.require_session()
-    missing = [p for p in data.permissions if not actor.can(p, org.path)]
-    if missing:
-        raise invalid("permissions", f"you do not hold: {', '.join(missing)}")
-    lifetime = timedelta(days=data.expires_in_days) if data.expires_in_days else None
-    token = await auth.issue_token(
-        actor.user_id,
-        kind="api",
-        name=data.name,
-        org_id=org.id,
-        permissions=sorted(set(data.permissions)),
-        lifetime=lifetime,
-    )
-    await record(
-        "token.created",
-        user_id=actor.user_id,
-        object_type="token",
-        object_id=token.id,
-        org_id=org.id,
+    token = await auth.create_api_token(
+        actor, org.id, org.path, data.name, data.permissions, data.expires_in_days
     )
     return ApiTokenOut(id=token.id, token=token.secret, expires_at=token.expires_at)
 

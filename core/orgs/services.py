@@ -1,22 +1,37 @@
-"""Org unit services: create, move (paths of the subtree in one transaction), module switches."""
+"""Org unit services: create, move (paths of the subtree in one transaction), module switches.
+
+The ``…_as`` functions and :func:`switch_module` are the operations of the API and the
+console: they check what the acting user may do beyond the route's guard and write the audit
+row; the plain ones (:func:`create_unit`, :func:`set_module`…) are their building blocks for
+set-up code (the operator, the demo, tests).
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from core import db
+from core.audit.services import record
 from core.cache import cached, drop_cached
+from core.context import current_runtime
 from core.orgs.coverage import check_move
 from core.orgs.tables import OrgModule, OrgUnit
-from core.problems import conflict, invalid, not_found
+from core.problems import N_, conflict, forbidden, invalid, not_found
 from core.tables import utcnow
 
+if TYPE_CHECKING:
+    from core.auth.actor import Actor
+
 __all__ = [
+    "change_unit_as",
     "create_unit",
+    "create_unit_as",
     "get_unit",
+    "module_settings",
     "module_states",
     "move_unit",
     "set_module",
+    "switch_module",
     "unit_overview",
     "update_unit",
     "visible_units",
@@ -35,7 +50,7 @@ async def create_unit(name: str, kind: str, parent_id: int | None) -> dict[str, 
         if parent_id is not None:
             parent = await get_unit(parent_id)
             if parent is None:
-                raise invalid("parent_id", "no such org unit")
+                raise invalid("parent_id", N_("no such org unit"))
             parent_path = parent["path"]
         rows = await OrgUnit.insert(OrgUnit(name=name, kind=kind, parent=parent_id, path="")).run()
         unit_id = rows[0]["id"]
@@ -67,10 +82,10 @@ async def move_unit(org_id: int, new_parent_id: int) -> dict[str, Any]:
         if unit is None:
             raise not_found("org unit")
         if parent is None:
-            raise invalid("parent_id", "no such org unit")
+            raise invalid("parent_id", N_("no such org unit"))
         old_path = unit["path"]
         if parent["path"].startswith(old_path):
-            raise conflict("A unit cannot move below itself.", field="parent_id")
+            raise conflict(N_("A unit cannot move below itself."), field="parent_id")
         await check_move(org_id, new_parent_id)
         new_path = f"{parent['path']}{org_id}/"
         await db.execute(
@@ -103,19 +118,33 @@ async def visible_units(roots: list[str]) -> list[dict[str, Any]]:
     )
 
 
-async def module_states(org_path: str, installed: list[str]) -> dict[str, bool]:
-    """Whether each module is enabled for the unit at ``org_path`` (nearest setting wins)."""
+async def module_settings(org_path: str, installed: list[str]) -> dict[str, dict[str, Any]]:
+    """Per installed module: whether it is on for the unit at ``org_path`` (``enabled``) and
+    where that comes from: ``org_id`` and ``org_name`` of the unit with the nearest setting at
+    or above it (``None`` when nothing is set: off)."""
     rows = await db.fetch(
-        "SELECT m.module AS module, m.enabled AS enabled, length(a.path) AS depth "
-        "FROM org_module m JOIN org_unit a ON a.id = m.org_id "
+        "SELECT m.module AS module, m.enabled AS enabled, a.id AS org_id, a.name AS org_name, "
+        "length(a.path) AS depth FROM org_module m JOIN org_unit a ON a.id = m.org_id "
         "WHERE substr(CAST({} AS TEXT), 1, length(a.path)) = a.path ORDER BY depth",
         org_path,
     )
-    states = dict.fromkeys(installed, False)
-    for row in rows:
-        if row["module"] in states:
-            states[row["module"]] = bool(row["enabled"])
-    return states
+    settings: dict[str, dict[str, Any]] = {
+        name: {"enabled": False, "org_id": None, "org_name": None} for name in installed
+    }
+    for row in rows:  # nearest last: it wins
+        if row["module"] in settings:
+            settings[row["module"]] = {
+                "enabled": bool(row["enabled"]),
+                "org_id": row["org_id"],
+                "org_name": row["org_name"],
+            }
+    return settings
+
+
+async def module_states(org_path: str, installed: list[str]) -> dict[str, bool]:
+    """Whether each module is enabled for the unit at ``org_path`` (nearest setting wins)."""
+    settings = await module_settings(org_path, installed)
+    return {name: setting["enabled"] for name, setting in settings.items()}
 
 
 async def set_module(org_id: int, module: str, enabled: bool) -> None:
@@ -136,6 +165,78 @@ async def set_module(org_id: int, module: str, enabled: bool) -> None:
         else:
             await OrgModule.insert(OrgModule(org=org_id, module=module, enabled=enabled)).run()
     drop_cached("org_module")
+
+
+async def switch_module(org_id: int, module: str, enabled: bool) -> str:
+    """Switch an installed module on or off for a unit and its subtree (audited); returns the
+    module's title.
+
+    Raises:
+        Problem: 404 when no module of that name is installed.
+    """
+    loaded = current_runtime().registry.modules.get(module)
+    if loaded is None:
+        raise not_found("module")
+    await set_module(org_id, module, enabled)
+    await record(
+        "module.enabled" if enabled else "module.disabled",
+        object_type="module",
+        org_id=org_id,
+        detail={"module": module},
+    )
+    return loaded.info.title
+
+
+async def _managed_parent(actor: Actor, parent_id: int) -> dict[str, Any]:
+    """The unit ``parent_id`` when the actor manages units there (422 when not visible, 403
+    without ``orgs.manage``)."""
+    parent = await get_unit(parent_id)
+    if parent is None or not actor.sees(parent["path"]):
+        raise invalid("parent_id", N_("no such org unit"))
+    if not actor.can("orgs.manage", parent["path"]):
+        raise forbidden("orgs.manage")
+    return parent
+
+
+async def create_unit_as(actor: Actor, name: str, kind: str, parent_id: int) -> dict[str, Any]:
+    """Create a unit below ``parent_id`` for the actor, who needs ``orgs.manage`` there
+    (audited ``org.created``).
+
+    Raises:
+        Problem: 422 naming ``parent_id`` for a parent the actor does not see, 403 without
+            the permission there.
+    """
+    await _managed_parent(actor, parent_id)
+    unit = await create_unit(name, kind, parent_id)
+    await record("org.created", object_type="org_unit", object_id=unit["id"], org_id=parent_id)
+    return unit
+
+
+async def change_unit_as(
+    actor: Actor, org_id: int, values: dict[str, Any], parent_id: int | None = None
+) -> dict[str, Any]:
+    """Change a unit's ``values`` (name, kind, office; audited ``org.changed``) and, given a
+    ``parent_id``, move it there (audited ``org.moved``). The caller has checked
+    ``orgs.manage`` on the unit; a move needs it on the new parent too.
+
+    Raises:
+        Problem: 422/409 naming ``parent_id`` for a parent the actor does not see or that
+            breaks the tree or the postal-code rules, 403 without the permission there.
+    """
+    unit = await update_unit(org_id, values)
+    if values:
+        await record(
+            "org.changed",
+            object_type="org_unit",
+            object_id=org_id,
+            org_id=org_id,
+            detail={"fields": sorted(values)},
+        )
+    if parent_id is not None and parent_id != unit["parent_id"]:
+        await _managed_parent(actor, parent_id)
+        unit = await move_unit(org_id, parent_id)
+        await record("org.moved", object_type="org_unit", object_id=org_id, org_id=parent_id)
+    return unit
 
 
 async def unit_overview(org_id: int, org_path: str) -> dict[str, Any]:

@@ -21,13 +21,14 @@ class MenuItem(msgspec.Struct, frozen=True, kw_only=True):
         label: the text, an English message id (translated when the menu is drawn).
         path: below the module's prefix: ``/app/orgs/{org_id}/<module>/<path>`` (core's own
             entries: ``/app/orgs/{org_id}/<path>``); ``""`` for the prefix itself.
-        permission: shown only to users holding it on the unit (``None``: everyone there).
+        permission: shown only to users holding it on the unit (``None``: everyone there; a
+            tuple: holding any one of them).
         order: position in the menu, lowest first.
     """
 
     label: str
     path: str = ""
-    permission: str | None = None
+    permission: str | tuple[str, ...] | None = None
     order: int = 100
 
 

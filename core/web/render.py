@@ -87,7 +87,8 @@ async def _menu(request: Request, actor: Any, org: Any) -> list[dict[str, Any]]:
     for module, item in runtime.console_menu:
         if module != "core" and not states.get(module):
             continue
-        if item.permission and not actor.can(item.permission, org.path):
+        needed = (item.permission,) if isinstance(item.permission, str) else item.permission
+        if needed and not any(actor.can(permission, org.path) for permission in needed):
             continue
         prefix = f"/app/orgs/{org.id}" + ("" if module == "core" else f"/{module}")
         href = f"{prefix}/{item.path}".rstrip("/") if item.path else prefix

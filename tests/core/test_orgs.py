@@ -179,3 +179,27 @@ async def test_role_changes_are_audited(client, factory):
         ("role.granted", admin.id, root["id"]),
         ("role.revoked", admin.id, root["id"]),
     ]
+
+
+async def test_audit_log_filters_by_object_and_members_show_whether_active(client, factory):
+    root = await factory.org("Bund", kind="federal")
+    kv = await factory.org("KV", parent=root["id"])
+    admin = await factory.user("admin", root["id"])
+    caller = await factory.user("caller", root["id"], active=False)
+    await client.patch(f"/api/orgs/{kv['id']}", headers=admin.headers, json={"name": "KV Neu"})
+    await client.put(
+        f"/api/orgs/{kv['id']}/modules/calling", headers=admin.headers, json={"enabled": True}
+    )
+    page = await client.get(
+        f"/api/orgs/{root['id']}/audit",
+        headers=admin.headers,
+        params={"object_type": "org_unit", "object_id": kv["id"]},
+    )
+    assert [(e["action"], e["detail"]) for e in page.json()["items"]] == [
+        ("org.changed", {"fields": ["name"]})
+    ]
+    members = await client.get(f"/api/orgs/{root['id']}/members", headers=admin.headers)
+    assert {(m["user_id"], m["active"]) for m in members.json()["items"]} == {
+        (admin.id, True),
+        (caller.id, False),
+    }

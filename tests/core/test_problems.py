@@ -325,3 +325,30 @@ def test_every_object_name_of_a_not_found_is_in_the_catalog(app):
         }
     assert len(names) > 20
     assert sorted(names - set(OBJECT_NAMES)) == []
+
+
+async def test_a_message_with_values_is_english_in_json_and_translated_on_pages(client, factory):
+    """The API fills the values into the English text; a page translates the message id and
+    fills them in after (``core.public.form_errors``)."""
+    from core.problems import N_, invalid
+    from core.public import form_errors
+
+    root, admin = await admin_of_root(factory)
+    response = await client.put(
+        f"/api/orgs/{root['id']}/postcodes", headers=admin.headers, json={"postal_codes": ["4x"]}
+    )
+    assert response.status_code == 422
+    assert response.json()["errors"] == [
+        {"field": "postal_codes", "message": "'4x' is not a postal code or range"}
+    ]
+    problem = invalid("postal_codes", N_("'%(entry)s' is not a postal code or range"), entry="4x")
+    assert form_errors(problem, "de", ["postal_codes"]) == {
+        "postal_codes": "„4x“ ist keine Postleitzahl und kein Bereich"
+    }
+    assert form_errors(problem, "en", ["postal_codes"]) == {
+        "postal_codes": "'4x' is not a postal code or range"
+    }
+    unknown = invalid("postal_codes", "'%(entry)s' is odd", entry="4x")  # not in the catalog
+    assert form_errors(unknown, "de", ["postal_codes"]) == {
+        "postal_codes": "Bitte prüfe diese Angabe."
+    }
