@@ -66,13 +66,18 @@ def register_permissions() -> tuple[Permission, ...]:
 @hookimpl
 def register_pages() -> ConsolePages:
     """Core's own console pages under ``/app/orgs/{org_id}``, through the modules' hook."""
+    from core.people.import_pages import import_pages
+    from core.people.merge_pages import merge_pages
     from core.people.pages import people_pages
     from core.web.home import start_page
 
     return ConsolePages(
-        handlers=[start_page, *people_pages()],
+        handlers=[start_page, *people_pages(), *import_pages(), *merge_pages()],
         menu=[
             MenuItem(label=N_("Overview"), path="", order=0),
             MenuItem(label=N_("People"), path="people", permission="people.view", order=10),
+            MenuItem(
+                label=N_("Import"), path="people/imports", permission="people.import", order=20
+            ),
         ],
     )
