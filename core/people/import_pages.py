@@ -337,6 +337,8 @@ async def import_check(request: Request, org: OrgScope, import_id: int) -> Respo
     """Check every row with the chosen mapping (the same service as ``POST …/check``) and
     show the result above the form."""
     row, choices, columns = await _row_and_choices(request, org, import_id)
+    if row["status"] != "uploaded":  # confirmed meanwhile (another tab): its page instead
+        return _not_open(request, org, import_id)
     try:
         result = await imports.check(row, _options(choices, columns), _region(request))
     except (msgspec.ValidationError, Problem) as exc:

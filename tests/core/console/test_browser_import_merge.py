@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 
 from core import db
+from core.people.tables import PersonImport
 from core.testing import TEST_PASSWORD, assert_accessible
 from tests.core.test_imports import people_csv
 
@@ -71,6 +72,25 @@ async def test_an_organizer_imports_1000_rows_and_watches_it_finish(
     await page.click("a.button >> text=Weitere Datei importieren")
     await page.wait_for_url("**/people/imports")
     assert "mitglieder.csv" in await page.inner_text("main table")
+
+    # an import that waits for a worker (none will come: no job is queued for it) shows its
+    # progress and keeps following it
+    waiting = await PersonImport.insert(
+        PersonImport(
+            org=district["id"],
+            filename="warteschlange.csv",
+            format="csv",
+            stored_path="/nonexistent.upload",
+            status="queued",
+        )
+    ).run()
+    await page.goto(
+        f"{live_server.url}/app/orgs/{district['id']}/people/imports/{waiting[0]['id']}"
+    )
+    assert await page.is_visible("progress#import-bar")
+    assert "Wartet" in await page.inner_text("#import-bar-text")
+    await assert_accessible(page)
+    await page.screenshot(path=str(screenshot_dir / "console-import-progress.png"))
 
 
 async def test_an_organizer_merges_two_duplicates(

@@ -94,6 +94,8 @@ async def test_upload_map_check_start_follow_and_result(app, client, factory):
         import_id,
     )
     assert audit == [{"user_id": user.id}]
+    late = await client.post(f"{base}/{import_id}/check", data=form)  # from an older tab
+    assert late.status_code == 303 and late.headers["location"] == f"{base}/{import_id}"
 
     await Worker(app.state.orga.job_handlers()).drain()
     result = await client.get(f"{base}/{import_id}")
