@@ -75,14 +75,27 @@ def register_pages() -> ConsolePages:
     from core.audit.pages import audit_pages
     from core.auth.member_pages import member_pages
     from core.orgs.pages import ADMIN_PERMISSIONS, admin_pages
+    from core.people.import_pages import import_pages
+    from core.people.merge_pages import merge_pages
     from core.people.pages import people_pages
     from core.web.home import start_page
 
     return ConsolePages(
-        handlers=[start_page, *people_pages(), *admin_pages(), *member_pages(), *audit_pages()],
+        handlers=[
+            start_page,
+            *people_pages(),
+            *import_pages(),
+            *merge_pages(),
+            *admin_pages(),
+            *member_pages(),
+            *audit_pages(),
+        ],
         menu=[
             MenuItem(label=N_("Overview"), path="", order=0),
             MenuItem(label=N_("People"), path="people", permission="people.view", order=10),
+            MenuItem(
+                label=N_("Import"), path="people/imports", permission="people.import", order=20
+            ),
             MenuItem(
                 label=N_("Administration"), path="admin", permission=ADMIN_PERMISSIONS, order=80
             ),

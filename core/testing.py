@@ -562,22 +562,30 @@ async def console_page(request: pytest.FixtureRequest) -> AsyncIterator[Any]:
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 
 
-async def assert_accessible(page: Any) -> None:
+async def assert_accessible(page: Any, *, answered_post: bool = False) -> None:
     """axe-core (from axe-playwright-python) finds no WCAG 2.1 A/AA violation on the page,
     and at 320 px wide nothing scrolls sideways (WCAG 1.4.10 reflow).
 
     axe runs in an isolated copy of the page (a new context that ignores the CSP, which would
-    refuse the injected script), so the page under test keeps its CSP.
+    refuse the injected script), so the page under test keeps its CSP. The copy loads the
+    page's address again; for a page that answered a form's POST (``answered_post``), which a
+    GET cannot reach, it is given the page's own HTML at that address instead.
     """
     from axe_playwright_python.async_playwright import Axe
 
     html_url = page.url
+    html = await page.content() if answered_post else None
     cookies = await page.context.cookies()
     browser = page.context.browser
     context = await browser.new_context(bypass_csp=True, locale="de-DE")
     try:
         await context.add_cookies(cookies)
         copy = await context.new_page()
+        if html is not None:
+            await copy.route(
+                lambda url: url == html_url,
+                lambda route: route.fulfill(body=html, content_type="text/html; charset=utf-8"),
+            )
         for width in (1280, 320):
             await copy.set_viewport_size({"width": width, "height": 900})
             await copy.goto(html_url)

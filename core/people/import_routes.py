@@ -19,24 +19,18 @@ from litestar.params import Body
 from litestar.status_codes import HTTP_200_OK, HTTP_202_ACCEPTED
 
 from core import db
-from core.api import get_in_org
 from core.audit.services import record
 from core.auth.actor import Actor
 from core.auth.guards import OrgScope, org_guard, requires
 from core.context import current_runtime
-from core.jobs.services import PermanentJobError, enqueue
-from core.pagination import Page, check_limit, decode_cursor, page_of
+from core.jobs.services import PermanentJobError
+from core.pagination import Page, check_limit
 from core.people import imports, uploads
-from core.people.tables import PersonImport
 from core.problems import FieldError, Problem
 from core.settings import Settings
 from core.tables import utcnow
 
-__all__ = ["IMPORT_JOB", "import_router", "run_import_job"]
-
-IMPORT_JOB = "people.import"
-MAX_UPLOAD = 512 * 1024 * 1024
-PREVIEW_ROWS = 20
+__all__ = ["import_router", "run_import_job"]
 
 
 class RowPreview(msgspec.Struct):
@@ -69,15 +63,6 @@ class ImportOut(msgspec.Struct):
     skipped: int
     errors: int
     preview: list[RowPreview] = []
-
-
-class CheckOut(msgspec.Struct):
-    """A full validation pass over the file with the given options (nothing is written)."""
-
-    rows: int
-    valid: int
-    invalid: int
-    errors: list[dict[str, Any]]
 
 
 class ErrorOut(msgspec.Struct):
@@ -131,15 +116,10 @@ def _region(request: Request) -> str:
     return request.app.state.orga.settings.default_region
 
 
-def _head(path: Path) -> bytes:
-    with path.open("rb") as fh:
-        return fh.read(8)
-
-
 @post(
     "/",
     guards=[requires("people.import")],
-    request_max_body_size=MAX_UPLOAD,
+    request_max_body_size=uploads.MAX_UPLOAD,
     summary="Upload a CSV or XLSX file of people",
 )
 async def upload(
@@ -160,51 +140,40 @@ async def upload(
             "Send the file in the multipart field 'file'.",
             errors=[FieldError("file", "missing")],
         )
+    mapping = None
+    if data.get("mapping"):
+        try:
+            mapping = msgspec.json.decode(str(data["mapping"]), type=dict[str, str])
+        except msgspec.DecodeError as exc:
+            raise Problem(
+                422,
+                "validation-error",
+                "mapping must be a JSON object",
+                errors=[FieldError("mapping", str(exc))],
+            ) from exc
     settings = request.app.state.orga.settings
-    path = await uploads.store(upload_file, settings)
-    try:
-        fmt = imports.sniff_format(upload_file.filename or "", await asyncio.to_thread(_head, path))
-        header, rows = imports.read_rows(path, fmt)
-        mapping = imports.suggest_mapping(header)
-        if data.get("mapping"):
-            try:
-                mapping = msgspec.json.decode(str(data["mapping"]), type=dict[str, str])
-            except msgspec.DecodeError as exc:
-                raise Problem(
-                    422,
-                    "validation-error",
-                    "mapping must be a JSON object",
-                    errors=[FieldError("mapping", str(exc))],
-                ) from exc
-        # the preview first: a file that breaks in its first rows is refused before a row is
-        # written (and its upload deleted below)
-        options = imports.ImportOptions(mapping=mapping)
-        checked = imports.check_rows(header, rows, options, _region(request))
-        preview = [_preview(r) for _, r in zip(range(PREVIEW_ROWS), checked, strict=False)]
-        async with db.transaction():
-            created = await PersonImport.insert(
-                PersonImport(
-                    org=org.id,
-                    user_id=actor.user_id,
-                    filename=(upload_file.filename or "upload")[:300],
-                    format=fmt,
-                    stored_path=str(path),
-                    columns=header,
-                )
-            ).run()
-            await uploads.schedule_expiry(created[0]["id"], settings)
-    except BaseException:
-        await uploads.discard(str(path), settings)
-        raise
-    row = await get_in_org(PersonImport, created[0]["id"], org, "import")
-    return _out(row, settings, preview)
+    import_id, preview = await imports.upload(
+        upload_file, org.id, actor.user_id, settings, _region(request), mapping
+    )
+    row = await imports.load_import(import_id, org.id)
+    return _out(row, settings, [_preview(r) for r in preview])
+
+
+@get("/", guards=[requires("people.import")], summary="The unit's imports")
+async def list_imports(
+    request: Request, org: OrgScope, limit: int = 50, cursor: str | None = None
+) -> Page[ImportOut]:
+    """Newest first (keyset pages)."""
+    check_limit(limit)
+    page = await imports.list_imports(org.id, limit, cursor)
+    settings = request.app.state.orga.settings
+    return Page([_out(row, settings) for row in page.items], page.next_cursor)
 
 
 @get("/{import_id:int}", guards=[requires("people.import")], summary="State of an import")
 async def get_import(request: Request, org: OrgScope, import_id: int) -> ImportOut:
     """Status, counts and, while it runs, its progress (``done_rows`` of ``total_rows``)."""
-    row = await get_in_org(PersonImport, import_id, org, "import")
-    return _out(row, request.app.state.orga.settings)
+    return _out(await imports.load_import(import_id, org.id), request.app.state.orga.settings)
 
 
 @post(
@@ -215,28 +184,10 @@ async def get_import(request: Request, org: OrgScope, import_id: int) -> ImportO
 )
 async def check(
     request: Request, org: OrgScope, import_id: int, data: imports.ImportOptions
-) -> CheckOut:
+) -> imports.CheckOut:
     """Count valid and invalid rows and list the first 1,000 errors."""
-    row = await get_in_org(PersonImport, import_id, org, "import")
-    _still_stored(row)
-    return await asyncio.to_thread(
-        _check_file, Path(row["stored_path"]), row["format"], data, _region(request)
-    )
-
-
-def _check_file(path: Path, fmt: str, options: imports.ImportOptions, region: str) -> CheckOut:
-    header, rows = imports.read_rows(path, fmt)
-    total = invalid = 0
-    errors: list[dict[str, Any]] = []
-    for result in imports.check_rows(header, rows, options, region):
-        total += 1
-        if result.errors:
-            invalid += 1
-            room = max(0, 1000 - len(errors))
-            errors += [{"row": result.number, "field": f, "message": m} for f, m in result.errors][
-                :room
-            ]
-    return CheckOut(rows=total, valid=total - invalid, invalid=invalid, errors=errors)
+    row = await imports.load_import(import_id, org.id)
+    return await imports.check(row, data, _region(request))
 
 
 @post(
@@ -246,51 +197,12 @@ def _check_file(path: Path, fmt: str, options: imports.ImportOptions, region: st
     summary="Import the valid rows (all or nothing)",
 )
 async def confirm(
-    request: Request, actor: Actor, org: OrgScope, import_id: int, data: imports.ImportOptions
+    request: Request, org: OrgScope, import_id: int, data: imports.ImportOptions
 ) -> ImportOut:
     """Queue the import; it runs as one transaction in the job worker. Audited."""
-    row = await get_in_org(PersonImport, import_id, org, "import")
-    _still_stored(row)
-    if row["status"] != "uploaded":
-        raise Problem(409, "import-started", f"This import is already {row['status']}.")
-    header, _ = imports.read_rows(Path(row["stored_path"]), row["format"])
-    list(imports.check_rows(header, iter(()), data, _region(request)))  # mapping sanity
-    async with db.transaction():
-        await db.execute(
-            "UPDATE person_import SET status = 'queued', options = {} WHERE id = {}",
-            msgspec.json.encode(data).decode(),
-            import_id,
-        )
-        await enqueue(
-            IMPORT_JOB,
-            {
-                "import_id": import_id,
-                "org_id": org.id,
-                "org_path": org.path,
-                "region": _region(request),
-            },
-            dedupe_key=f"people-import-{import_id}-{row['updated_at'].isoformat()}",
-            max_attempts=3,
-        )
-        await record(
-            "people.import_confirmed",
-            user_id=actor.user_id,
-            org_id=org.id,
-            object_type="import",
-            object_id=import_id,
-        )
-    row = await get_in_org(PersonImport, import_id, org, "import")
-    return _out(row, request.app.state.orga.settings)
-
-
-def _still_stored(row: dict[str, Any]) -> None:
-    """409 for an ended import: its file is deleted."""
-    if row["status"] in uploads.ENDED:
-        raise Problem(
-            409,
-            "import-ended",
-            f"This import is {row['status']} and its file was deleted; upload the file again.",
-        )
+    row = await imports.load_import(import_id, org.id)
+    await imports.confirm(row, data, org.id, org.path, _region(request))
+    return _out(await imports.load_import(import_id, org.id), request.app.state.orga.settings)
 
 
 @post(
@@ -299,30 +211,11 @@ def _still_stored(row: dict[str, Any]) -> None:
     status_code=HTTP_200_OK,
     summary="Cancel an import that has not started (its file is deleted)",
 )
-async def cancel(request: Request, actor: Actor, org: OrgScope, import_id: int) -> ImportOut:
+async def cancel(request: Request, org: OrgScope, import_id: int) -> ImportOut:
     """An uploaded or queued import is cancelled and its file deleted; a running or ended
     one answers 409. Audited."""
-    await get_in_org(PersonImport, import_id, org, "import")
-    async with db.transaction():
-        rows = await db.fetch(
-            "UPDATE person_import SET status = 'cancelled', updated_at = {} "
-            "WHERE id = {} AND status IN ('uploaded', 'queued') RETURNING stored_path",
-            utcnow(),
-            import_id,
-        )
-        if rows:
-            await record(
-                "people.import_cancelled",
-                user_id=actor.user_id,
-                org_id=org.id,
-                object_type="import",
-                object_id=import_id,
-            )
-    row = await get_in_org(PersonImport, import_id, org, "import")
-    if not rows:
-        raise Problem(409, "import-started", f"This import is already {row['status']}.")
-    await uploads.discard(rows[0]["stored_path"], request.app.state.orga.settings)
-    return _out(row, request.app.state.orga.settings)
+    await imports.cancel(import_id, org.id, request.app.state.orga.settings)
+    return _out(await imports.load_import(import_id, org.id), request.app.state.orga.settings)
 
 
 @get(
@@ -335,17 +228,8 @@ async def import_errors(
 ) -> Page[ErrorOut]:
     """Row number, field and message, in file order (keyset pages)."""
     check_limit(limit)
-    await get_in_org(PersonImport, import_id, org, "import")
-    key = decode_cursor(cursor)
-    after = int(key[0]) if key else 0
-    rows = await db.fetch(
-        "SELECT id, row, field, message FROM person_import_error WHERE import_id = {} "
-        "AND id > {} ORDER BY id LIMIT {}",
-        import_id,
-        after,
-        limit + 1,
-    )
-    page = page_of(rows, limit, key=lambda r: [r["id"]])
+    await imports.load_import(import_id, org.id)
+    page = await imports.error_rows(import_id, limit, cursor)
     return Page(
         [ErrorOut(row=r["row"], field=r["field"], message=r["message"]) for r in page.items],
         page.next_cursor,
@@ -414,7 +298,7 @@ def import_router() -> Router:
     """The import routes."""
     return Router(
         path="/api/orgs/{org_id:int}/people/imports",
-        route_handlers=[upload, get_import, check, confirm, cancel, import_errors],
+        route_handlers=[upload, list_imports, get_import, check, confirm, cancel, import_errors],
         guards=[org_guard()],
         tags=["people"],
     )

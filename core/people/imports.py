@@ -21,26 +21,44 @@ from pathlib import Path
 from typing import Any, Literal
 
 import msgspec
+from litestar.datastructures import UploadFile
 
 from core import db
+from core.audit.services import record
+from core.jobs.services import enqueue
 from core.orgs.postcodes import Coverage
+from core.pagination import Page, decode_cursor, keyset_page, page_of
+from core.people import uploads
 from core.people.phones import normalize_phone
 from core.people.schemas import MEMBER_STATUSES, SOURCES
 from core.people.services import name_keys, normalize_email_address
-from core.problems import FieldError, Problem
+from core.people.tables import PersonImport
+from core.problems import FieldError, Problem, not_found
+from core.settings import Settings
 from core.tables import utcnow
 
 __all__ = [
     "FIELDS",
+    "IMPORT_JOB",
     "MAX_RECORD_LINES",
     "UNCACHED",
+    "CheckOut",
     "ImportOptions",
     "RowProblem",
     "RowResult",
+    "cancel",
+    "check",
     "check_rows",
+    "confirm",
+    "error_rows",
+    "list_imports",
+    "load_import",
+    "progress_of",
     "read_rows",
     "run_import",
+    "samples",
     "suggest_mapping",
+    "upload",
 ]
 
 CHUNK = 1000
@@ -794,3 +812,233 @@ def sniff_format(filename: str, head: bytes) -> str:
     if head.startswith(b"PK\x03\x04") or filename.lower().endswith(".xlsx"):
         return "xlsx"
     return "csv"
+
+
+# The steps of an import, one function each, shared by the JSON routes
+# (core/people/import_routes.py) and the console's pages (core/people/import_pages.py).
+
+IMPORT_JOB = "people.import"
+PREVIEW_ROWS = 20
+"""Rows an upload answers checked with the suggested mapping."""
+CHECK_ERRORS = 1000
+"""Errors a check lists at most (it counts them all)."""
+
+
+class CheckOut(msgspec.Struct):
+    """A full validation pass over the file with the given options (nothing is written)."""
+
+    rows: int
+    valid: int
+    invalid: int
+    errors: list[dict[str, Any]]
+
+
+def _head(path: Path) -> bytes:
+    with path.open("rb") as fh:
+        return fh.read(8)
+
+
+async def upload(
+    file: UploadFile,
+    org_id: int,
+    user_id: int | None,
+    settings: Settings,
+    region: str,
+    mapping: dict[str, str] | None = None,
+) -> tuple[int, list[RowResult]]:
+    """Store an uploaded CSV or XLSX file as a new ``uploaded`` import of unit ``org_id``.
+
+    Returns the import's id and its first :data:`PREVIEW_ROWS` rows checked with ``mapping``
+    (default: :func:`suggest_mapping`'s). A file that breaks in its first rows is refused
+    before anything is stored, and its upload deleted at once; an accepted one is deleted when
+    its import ends, or unconfirmed after ``ORGA_IMPORT_UPLOAD_HOURS``.
+
+    Raises:
+        Problem: 422 for an empty or unreadable file, or a mapping naming unknown fields or
+            columns.
+    """
+    path = await uploads.store(file, settings)
+    try:
+        fmt = sniff_format(file.filename or "", await asyncio.to_thread(_head, path))
+        header, rows = read_rows(path, fmt)
+        options = ImportOptions(mapping=suggest_mapping(header) if mapping is None else mapping)
+        preview = list(itertools.islice(check_rows(header, rows, options, region), PREVIEW_ROWS))
+        async with db.transaction():
+            created = await PersonImport.insert(
+                PersonImport(
+                    org=org_id,
+                    user_id=user_id,
+                    filename=(file.filename or "upload")[:300],
+                    format=fmt,
+                    stored_path=str(path),
+                    columns=header,
+                )
+            ).run()
+            await uploads.schedule_expiry(created[0]["id"], settings)
+    except BaseException:
+        await uploads.discard(str(path), settings)
+        raise
+    return created[0]["id"], preview
+
+
+async def load_import(import_id: int, org_id: int) -> dict[str, Any]:
+    """The import ``import_id`` of unit ``org_id`` (404 for another unit's)."""
+    row = (
+        await PersonImport.select()
+        .where((PersonImport.id == import_id) & (PersonImport.org == org_id))
+        .first()
+        .run()
+    )
+    if row is None:
+        raise not_found("import")
+    return row
+
+
+async def list_imports(org_id: int, limit: int, cursor: str | None) -> Page[dict[str, Any]]:
+    """The unit's imports, newest first (keyset pages)."""
+    query = PersonImport.select().where(PersonImport.org == org_id)
+    return await keyset_page(query, PersonImport.id, limit, cursor, newest_first=True)
+
+
+def progress_of(row: dict[str, Any]) -> tuple[int | None, int]:
+    """How far an import is: ``(rows done, rows in all)``.
+
+    The rows done are ``None`` (not known) while it is queued or running: it writes in one
+    transaction, and its row is updated when that commits. An import that ended without
+    finishing has done nothing.
+    """
+    if row["status"] in ("queued", "running"):
+        return None, row["total_rows"]
+    done = row["total_rows"] if row["status"] == "done" else 0
+    return done, row["total_rows"]
+
+
+def _still_stored(row: dict[str, Any]) -> None:
+    """409 for an ended import: its file is deleted."""
+    if row["status"] in uploads.ENDED:
+        raise Problem(
+            409,
+            "import-ended",
+            f"This import is {row['status']} and its file was deleted; upload the file again.",
+        )
+
+
+def _samples(path: Path, fmt: str, count: int) -> list[list[str]]:
+    _, rows = read_rows(path, fmt)
+    found: list[list[str]] = []
+    for values in rows:
+        if len(found) == count:
+            break
+        if isinstance(values, list) and any(cell.strip() for cell in values):
+            found.append(values)
+    return found
+
+
+async def samples(row: dict[str, Any], count: int = 3) -> list[list[str]]:
+    """The first ``count`` non-blank data rows of an import's file, as read (empty once the
+    import has ended and its file is deleted): examples beside the columns to map."""
+    if row["status"] in uploads.ENDED:
+        return []
+    return await asyncio.to_thread(_samples, Path(row["stored_path"]), row["format"], count)
+
+
+def _check_file(path: Path, fmt: str, options: ImportOptions, region: str) -> CheckOut:
+    header, rows = read_rows(path, fmt)
+    total = invalid = 0
+    errors: list[dict[str, Any]] = []
+    for result in check_rows(header, rows, options, region):
+        total += 1
+        if result.errors:
+            invalid += 1
+            room = max(0, CHECK_ERRORS - len(errors))
+            errors += [{"row": result.number, "field": f, "message": m} for f, m in result.errors][
+                :room
+            ]
+    return CheckOut(rows=total, valid=total - invalid, invalid=invalid, errors=errors)
+
+
+async def check(row: dict[str, Any], options: ImportOptions, region: str) -> CheckOut:
+    """Check every row of the import's file with ``options``: counts of valid and invalid
+    rows and the first :data:`CHECK_ERRORS` errors. Writes nothing.
+
+    Raises:
+        Problem: 409 once the import has ended (its file is deleted); 422 for a mapping
+            naming unknown fields or columns.
+    """
+    _still_stored(row)
+    return await asyncio.to_thread(
+        _check_file, Path(row["stored_path"]), row["format"], options, region
+    )
+
+
+async def confirm(
+    row: dict[str, Any], options: ImportOptions, org_id: int, org_path: str, region: str
+) -> None:
+    """Queue the import with ``options``: the job worker imports the valid rows in one
+    transaction (``core.people.import_routes.run_import_job``). Audited
+    (``people.import_confirmed``).
+
+    Raises:
+        Problem: 409 once it was confirmed, cancelled or has ended; 422 for a mapping naming
+            unknown fields or columns.
+    """
+    _still_stored(row)
+    if row["status"] != "uploaded":
+        raise Problem(409, "import-started", f"This import is already {row['status']}.")
+    header, _ = read_rows(Path(row["stored_path"]), row["format"])
+    list(check_rows(header, iter(()), options, region))  # mapping sanity
+    async with db.transaction():
+        await db.execute(
+            "UPDATE person_import SET status = 'queued', options = {} WHERE id = {}",
+            msgspec.json.encode(options).decode(),
+            row["id"],
+        )
+        await enqueue(
+            IMPORT_JOB,
+            {"import_id": row["id"], "org_id": org_id, "org_path": org_path, "region": region},
+            dedupe_key=f"people-import-{row['id']}-{row['updated_at'].isoformat()}",
+            max_attempts=3,
+        )
+        await record(
+            "people.import_confirmed", object_type="import", object_id=row["id"], org_id=org_id
+        )
+
+
+async def cancel(import_id: int, org_id: int, settings: Settings) -> None:
+    """Cancel an import of unit ``org_id`` that has not started, and delete its file.
+    Audited (``people.import_cancelled``).
+
+    Raises:
+        Problem: 404 for another unit's import; 409 when it runs or has ended.
+    """
+    await load_import(import_id, org_id)
+    async with db.transaction():
+        rows = await db.fetch(
+            "UPDATE person_import SET status = 'cancelled', updated_at = {} "
+            "WHERE id = {} AND status IN ('uploaded', 'queued') RETURNING stored_path",
+            utcnow(),
+            import_id,
+        )
+        if rows:
+            await record(
+                "people.import_cancelled", object_type="import", object_id=import_id, org_id=org_id
+            )
+    if not rows:
+        row = await load_import(import_id, org_id)
+        raise Problem(409, "import-started", f"This import is already {row['status']}.")
+    await uploads.discard(rows[0]["stored_path"], settings)
+
+
+async def error_rows(import_id: int, limit: int, cursor: str | None) -> Page[dict[str, Any]]:
+    """The rows of an import that were not imported (``row``, ``field``, ``message``), in
+    file order (keyset pages)."""
+    key = decode_cursor(cursor)
+    after = int(key[0]) if key else 0
+    rows = await db.fetch(
+        "SELECT id, row, field, message FROM person_import_error WHERE import_id = {} "
+        "AND id > {} ORDER BY id LIMIT {}",
+        import_id,
+        after,
+        limit + 1,
+    )
+    return page_of(rows, limit, key=lambda r: [r["id"]])

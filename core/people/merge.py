@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from core import db
+from core.audit.services import record
 from core.modules import ModuleRegistry
 from core.pagination import Page, decode_cursor, encode_cursor
 from core.people.schemas import PERSON_FIELDS
@@ -81,8 +82,10 @@ async def merge_people(
     overrides: dict[str, int],
     org_path: str,
     registry: ModuleRegistry,
+    org_id: int | None = None,
 ) -> None:
-    """Merge ``merged_ids`` into ``kept_id`` in one transaction.
+    """Merge ``merged_ids`` into ``kept_id`` in one transaction, audited as ``person.merged``
+    in unit ``org_id`` (by whoever the current request acts as).
 
     Fields named in ``overrides`` take the value of the given person; other empty fields of the
     kept person are filled from the merged ones; tags, phones, consent history and link keys
@@ -176,3 +179,10 @@ async def merge_people(
         await db.execute(f"DELETE FROM person WHERE id IN ({merged_marks})", *merged_ids)
         columns = ", ".join(f"{name} = {{}}" for name in values)
         await db.execute(f"UPDATE person SET {columns} WHERE id = {{}}", *values.values(), kept_id)
+        await record(
+            "person.merged",
+            object_type="person",
+            object_id=kept_id,
+            org_id=org_id,
+            detail={"merged_ids": merged_ids},
+        )

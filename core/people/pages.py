@@ -36,6 +36,12 @@ CONSENT_LABELS = {
     "withdrawn": N_("withdrawn"),
     "pending": N_("pending (not confirmed)"),
 }
+CHANNEL_LABELS = {
+    "email": N_("E-mail"),
+    "phone": N_("Phone calls"),
+    "sms": N_("SMS"),
+    "post": N_("Post"),
+}
 _FIELDS = (
     "first_name",
     "last_name",

@@ -19,7 +19,7 @@ from litestar.openapi.spec import (
 from litestar.status_codes import HTTP_204_NO_CONTENT
 
 from core import db
-from core.audit.services import record, record_list
+from core.audit.services import record_list
 from core.auth.actor import Actor
 from core.auth.guards import OrgScope, org_guard, requires
 from core.etags import ETAG_HEADERS, PRECONDITION_RESPONSES, IfMatch, check_if_match, with_etag
@@ -223,22 +223,12 @@ async def duplicates(
 
 
 @post("/merge", guards=[requires("people.edit")], summary="Merge people into one")
-async def merge_people(
-    request: Request, actor: Actor, org: OrgScope, data: MergeIn
-) -> PersonDetail:
+async def merge_people(request: Request, org: OrgScope, data: MergeIn) -> PersonDetail:
     """One transaction: fields chosen, tags/phones/consent history united, modules moved."""
     registry = request.app.state.orga.registry
-    async with db.transaction():
-        await merge.merge_people(data.kept_id, data.merged_ids, data.overrides, org.path, registry)
-        await record(
-            "person.merged",
-            user_id=actor.user_id,
-            token_id=actor.token_id,
-            object_type="person",
-            object_id=data.kept_id,
-            org_id=org.id,
-            detail={"merged_ids": data.merged_ids},
-        )
+    await merge.merge_people(
+        data.kept_id, data.merged_ids, data.overrides, org.path, registry, org_id=org.id
+    )
     return await _detail(request, await services.require_person(data.kept_id, org.path), org)
 
 

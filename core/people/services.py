@@ -25,6 +25,7 @@ from core.tables import utcnow
 __all__ = [
     "create_person",
     "get_person_row",
+    "get_person_rows",
     "list_filter",
     "list_people",
     "load_people",
@@ -191,6 +192,19 @@ async def get_person_row(person_id: int, org_path: str | None = None) -> dict[st
     condition, args = await scope(org_path)
     return await db.fetch_one(
         f"SELECT p.* FROM person p WHERE p.id = {{}} AND {condition}", person_id, *args
+    )
+
+
+async def get_person_rows(person_ids: list[int], org_path: str) -> list[dict[str, Any]]:
+    """The rows of the people ``person_ids`` visible in the subtree of ``org_path``, by id."""
+    if not person_ids:
+        return []
+    condition, args = await scope(org_path)
+    marks = ", ".join(["{}"] * len(person_ids))
+    return await db.fetch(
+        f"SELECT p.* FROM person p WHERE p.id IN ({marks}) AND {condition} ORDER BY p.id",
+        *person_ids,
+        *args,
     )
 
 

@@ -39,6 +39,7 @@ __all__ = [
     "ENDED",
     "EXPIRE_JOB",
     "INTERRUPTED",
+    "MAX_UPLOAD",
     "discard",
     "drop_progress",
     "expire_job",
@@ -51,6 +52,8 @@ __all__ = [
 ]
 
 EXPIRE_JOB = "people.import_expire"
+MAX_UPLOAD = 512 * 1024 * 1024
+"""The largest file an upload may send (bytes)."""
 ENDED = ("done", "failed", "cancelled", "expired")
 INTERRUPTED = "interrupted: the process running it ended before it finished; nothing was written"
 _START_GRACE = timedelta(minutes=1)  # from marking "running" to holding the lock

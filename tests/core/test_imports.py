@@ -222,6 +222,23 @@ async def test_another_units_import_is_404(client, factory, admin_and_unit):
     assert response.status_code == 404
 
 
+async def test_a_units_imports_are_listed_newest_first(client, factory, admin_and_unit):
+    kv, admin = admin_and_unit
+    first = await upload(client, kv["id"], admin.headers, b"Nachname\nX\n", "eins.csv")
+    second = await upload(client, kv["id"], admin.headers, b"Nachname\nY\n", "zwei.csv")
+    other = await factory.org("Anders", kind="federal")
+    stranger = await factory.user("admin", other["id"])
+    await upload(client, other["id"], stranger.headers, b"Nachname\nZ\n", "fremd.csv")
+    url = f"/api/orgs/{kv['id']}/people/imports/"
+    page = (await client.get(url, params={"limit": 1}, headers=admin.headers)).json()
+    assert [(i["id"], i["filename"]) for i in page["items"]] == [(second["id"], "zwei.csv")]
+    rest = await client.get(
+        url, params={"limit": 1, "cursor": page["next_cursor"]}, headers=admin.headers
+    )
+    assert [i["id"] for i in rest.json()["items"]] == [first["id"]]
+    assert rest.json()["next_cursor"] is None
+
+
 cell = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=30)
 
 
