@@ -19,8 +19,9 @@ run: $(STAMP)
 	$(ORGA) demo --if-empty
 	@echo ""
 	@echo "  orga is starting on http://$(HOST):$(PORT)"
+	@echo "  Console: http://$(HOST):$(PORT)/app  (log in as admin@demo.orga.invalid)"
 	@echo "  API docs (OpenAPI 3.1, browsable): http://$(HOST):$(PORT)/schema"
-	@echo "  Log in: POST /api/auth/login {\"email\": \"admin@demo.orga.invalid\", \"password\": …}"
+	@echo "  API login: POST /api/auth/login {\"email\": \"admin@demo.orga.invalid\", \"password\": …}"
 	@echo "  (the demo passwords are printed once above when the demo is created;"
 	@echo "   set a new one with: $(ORGA) user set-password admin@demo.orga.invalid)"
 	@echo ""
