@@ -12,7 +12,6 @@ from urllib.parse import urlencode
 import msgspec
 from litestar import Request, Response, get, post
 
-from core.audit.services import record_list
 from core.auth.actor import Actor
 from core.auth.guards import OrgScope, requires
 from core.pagination import check_limit
@@ -82,7 +81,10 @@ async def people_list(
 ) -> Response[str]:
     """Search and filter the people of the unit's subtree, a page at a time (audited)."""
     status = member_status if member_status in MEMBER_STATUSES else None
-    page = await services.list_people(
+    page = await services.read_people_page(
+        request,
+        actor,
+        org.id,
         org.path,
         q=q.strip() or None,
         member_status=status,
@@ -90,14 +92,6 @@ async def people_list(
         limit=check_limit(PAGE_SIZE),
         cursor=cursor,
         region=_region(request),
-    )
-    record_list(
-        request,
-        "people.listed",
-        actor,
-        org.id,
-        [person.id for person in page.items],
-        services.list_filter(q.strip() or None, status, tag.strip() or None),
     )
     query = {"q": q, "member_status": member_status, "tag": tag}
     next_href = None

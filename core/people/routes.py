@@ -75,7 +75,10 @@ async def list_people(
     """Search ``q`` (e-mail, phone, postal code or name prefix) and filter; keyset pages.
     Each page is audited: the filter and the ids shown."""
     check_limit(limit)
-    page = await services.list_people(
+    return await services.read_people_page(
+        request,
+        actor,
+        org.id,
         org.path,
         q=q,
         member_status=member_status,
@@ -84,15 +87,6 @@ async def list_people(
         cursor=cursor,
         region=_region(request),
     )
-    record_list(
-        request,
-        "people.listed",
-        actor,
-        org.id,
-        [person.id for person in page.items],
-        services.list_filter(q, member_status, tag),
-    )
-    return page
 
 
 @post("/", guards=[requires("people.edit")], summary="Create a person")

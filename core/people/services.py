@@ -12,7 +12,7 @@ import msgspec
 from email_validator import EmailNotValidError, validate_email
 
 from core import db
-from core.audit.services import record, search_digest
+from core.audit.services import record, record_list, search_digest
 from core.orgs.services import get_unit
 from core.pagination import Page, decode_cursor, page_of
 from core.people import consent, tags
@@ -32,6 +32,7 @@ __all__ = [
     "name_keys",
     "normalize_email_address",
     "person_detail",
+    "read_people_page",
     "read_person",
     "scope",
     "subtree_ids",
@@ -356,3 +357,34 @@ async def person_detail(row: dict[str, Any], org_id: int, registry: Any) -> Pers
         await registry.gather_each("person_summary", person_id=row["id"], org_id=org_id)
     )
     return PersonDetail(**msgspec.structs.asdict(person), summaries=summaries)
+
+
+async def read_people_page(
+    request: Any,
+    actor: Any,
+    org_id: int,
+    org_path: str,
+    *,
+    q: str | None,
+    member_status: str | None,
+    tag: str | None,
+    limit: int,
+    cursor: str | None,
+    region: str,
+) -> Page[PersonOut]:
+    """A page of :func:`list_people` for ``actor`` reading unit ``org_id``, audited as
+    ``people.listed`` (the filter and the ids shown; written after the answer). The JSON
+    route and the console page both read people lists through this."""
+    page = await list_people(
+        org_path,
+        q=q,
+        member_status=member_status,
+        tag=tag,
+        limit=limit,
+        cursor=cursor,
+        region=region,
+    )
+    shown = [person.id for person in page.items]
+    filters = list_filter(q, member_status, tag)
+    record_list(request, "people.listed", actor, org_id, shown, filters)
+    return page
