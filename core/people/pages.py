@@ -7,7 +7,6 @@ service (which audits its own operation) and renders ``core/<page>.html.jinja``.
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlencode
 
 import msgspec
 from litestar import Request, Response, get, post
@@ -18,12 +17,16 @@ from core.pagination import check_limit
 from core.people import consent, gdpr, services
 from core.people.schemas import MEMBER_STATUSES, PersonIn, PersonPatch
 from core.problems import N_, Problem
-from core.public import form_errors
+from core.public import FORM_FIELD, form_errors
+from core.segments import services as segment_services
+from core.segments.builder import GROUP_LABELS
+from core.segments.pages import builder_action, count_text, read_builder, segment_pages
 from core.web.render import console_locale, render_console, see_other, translate
 
 __all__ = ["people_pages"]
 
 PAGE_SIZE = 50
+_SEGMENT_NAME_MAX = 200  # as the JSON route's SavedIn.name
 STATUS_LABELS = {
     "member": N_("Member"),
     "former_member": N_("Former member"),
@@ -70,43 +73,98 @@ def _region(request: Request) -> str:
 
 
 @get("/people", guards=[requires("people.view")])
-async def people_list(
+async def people_list(request: Request, actor: Actor, org: OrgScope) -> Response:
+    """Search the people of the unit's subtree and narrow them with the segment builder, a
+    page at a time (audited); the builder's add / remove buttons redirect to the new tree."""
+    pairs = list(request.query_params.multi_items())
+    moved = builder_action(request, _base(org), pairs)
+    if moved is not None:
+        return moved
+    return await render_people_list(request, actor, org, pairs)
+
+
+async def render_people_list(
     request: Request,
     actor: Actor,
     org: OrgScope,
-    q: str = "",
-    member_status: str = "",
-    tag: str = "",
-    cursor: str | None = None,
+    pairs: list[tuple[str, str]],
+    *,
+    save_errors: dict[str, str] | None = None,
+    save_name: str = "",
+    status: int = 200,
 ) -> Response[str]:
-    """Search and filter the people of the unit's subtree, a page at a time (audited)."""
-    status = member_status if member_status in MEMBER_STATUSES else None
-    page = await services.read_people_page(
-        request,
-        actor,
-        org.id,
-        org.path,
-        q=q.strip() or None,
-        member_status=status,
-        tag=tag.strip() or None,
-        limit=check_limit(PAGE_SIZE),
-        cursor=cursor,
-        region=_region(request),
-    )
-    query = {"q": q, "member_status": member_status, "tag": tag}
+    """The people list for the search ``q``, the builder's segment and the ``cursor`` in
+    ``pairs`` (the same audited read as the JSON route); 422 when a condition is wrong (the
+    list then stays empty, every input kept)."""
+    given = dict(pairs)
+    q = given.get("q", "")
+    state = await read_builder(request, org, pairs)
+    people: list[Any] = []
     next_href = None
-    if page.next_cursor:
-        next_href = f"{_base(org)}?{urlencode({**query, 'cursor': page.next_cursor})}"
+    if not state.invalid:
+        page = await services.read_people_page(
+            request,
+            actor,
+            org.id,
+            org.path,
+            q=q.strip() or None,
+            member_status=None,
+            tag=None,
+            limit=check_limit(PAGE_SIZE),
+            cursor=given.get("cursor") or None,
+            region=_region(request),
+            segment=state.where,
+        )
+        people = page.items
+        if page.next_cursor:
+            query = state.builder.query(q=q.strip(), cursor=page.next_cursor)
+            next_href = f"{_base(org)}?{query}"
+    locale = console_locale(request)
     return await render_console(
         request,
         "core/people.html.jinja",
+        status=422 if state.invalid else status,
         title=translate(request, "People"),
-        people=page.items,
-        query=query,
-        statuses=MEMBER_STATUSES,
+        base=_base(org),
+        people=people,
+        q=q,
+        builder=state,
+        count=None if state.count is None else count_text(state.count, locale),
+        group_labels=GROUP_LABELS,
+        save_errors=save_errors or {},
+        save_name=save_name,
+        save_params=state.builder.params() if not state.builder.empty else [],
         status_labels=STATUS_LABELS,
         next_href=next_href,
         can_edit=actor.can("people.edit", org.path),
+        can_save=actor.can("segments.manage", org.path),
+    )
+
+
+@post("/people/segments", guards=[requires("segments.manage")], status_code=303)
+async def people_save_segment(request: Request, actor: Actor, org: OrgScope) -> Response:
+    """Keep the builder's segment under a name (the same service as ``POST …/segments``,
+    which audits it); the page again with the errors beside the fields (422) when it cannot."""
+    form = await request.form()
+    pairs = [(k, v) for k, v in form.multi_items() if isinstance(v, str)]
+    name = (form.get("name") or "").strip()
+    state = await read_builder(request, org, pairs, narrow=False)
+    errors: dict[str, str] = {}
+    if not 1 <= len(name) <= _SEGMENT_NAME_MAX:
+        errors["name"] = translate(request, "Give the segment a name (at most 200 characters).")
+    elif state.segment is None and not state.invalid:
+        errors[FORM_FIELD] = translate(request, "Add a condition first.")
+    elif not state.invalid:
+        try:
+            await segment_services.create_saved(org.id, org.path, name, state.segment)
+        except Problem as exc:
+            errors = form_errors(exc, console_locale(request), ("name",))
+        else:
+            query = state.builder.query(q=(form.get("q") or "").strip())
+            message = translate(request, "Saved as segment “%(name)s”.", name=name)
+            return see_other(f"{_base(org)}?{query}", message)
+    return await render_people_list(
+        request, actor, org, pairs, save_errors=errors, save_name=name, status=422
     )
 
 
@@ -298,6 +356,8 @@ def people_pages() -> list[Any]:
     """Handlers mounted under ``/app/orgs/{org_id}``."""
     return [
         people_list,
+        people_save_segment,
+        *segment_pages(),
         person_new,
         person_create,
         person_page,

@@ -6,6 +6,7 @@ visible at a unit when their home unit lies in that unit's subtree.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import msgspec
@@ -23,6 +24,7 @@ from core.problems import invalid, not_found
 from core.tables import utcnow
 
 __all__ = [
+    "SegmentWhere",
     "create_person",
     "get_person_row",
     "get_person_rows",
@@ -40,6 +42,17 @@ __all__ = [
 ]
 
 _PLAIN_FIELDS = (*PERSON_FIELDS, "do_not_contact")
+
+
+@dataclass(frozen=True)
+class SegmentWhere:
+    """A segment to narrow a people list to, compiled
+    (:func:`core.segments.compiler.segment_where`): its predicate on ``p`` with the unit's
+    scope already in it, the arguments, and the definition (JSON data) for the audit row."""
+
+    sql: str
+    args: list[Any]
+    definition: dict[str, Any]
 
 
 async def subtree_ids(org_path: str) -> list[int]:
@@ -296,9 +309,11 @@ async def list_people(
     limit: int,
     cursor: str | None,
     region: str,
+    segment: SegmentWhere | None = None,
 ) -> Page[PersonOut]:
-    """A keyset page of the people visible at the unit, filtered and searched."""
-    condition, scope_args = await scope(org_path)
+    """A keyset page of the people visible at the unit, filtered and searched; only those of
+    ``segment`` when given (its predicate replaces the scope, which it holds)."""
+    condition, scope_args = (segment.sql, segment.args) if segment else await scope(org_path)
     where = [condition]
     args: list[Any] = list(scope_args)
     if q:
@@ -327,11 +342,20 @@ async def list_people(
     return Page(items=await load_people(page.items), next_cursor=page.next_cursor)
 
 
-def list_filter(q: str | None, member_status: str | None, tag: str | None) -> dict[str, Any]:
+def list_filter(
+    q: str | None,
+    member_status: str | None,
+    tag: str | None,
+    segment: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     """The list's filter as the audit log keeps it: the search as its kind and a keyed digest
-    (never the text typed), status and tag as given."""
+    (never the text typed), status and tag as given, the segment's definition when given
+    (as a segment preview keeps it)."""
     search = None if not q else {"kind": search_kind(q), "digest": search_digest(q)}
-    return {"q": search, "member_status": member_status, "tag": tag}
+    found: dict[str, Any] = {"q": search, "member_status": member_status, "tag": tag}
+    if segment is not None:
+        found["segment"] = segment
+    return found
 
 
 async def require_person(person_id: int, org_path: str) -> dict[str, Any]:
@@ -371,6 +395,7 @@ async def read_people_page(
     limit: int,
     cursor: str | None,
     region: str,
+    segment: SegmentWhere | None = None,
 ) -> Page[PersonOut]:
     """A page of :func:`list_people` for ``actor`` reading unit ``org_id``, audited as
     ``people.listed`` (the filter and the ids shown; written after the answer). The JSON
@@ -383,8 +408,9 @@ async def read_people_page(
         limit=limit,
         cursor=cursor,
         region=region,
+        segment=segment,
     )
     shown = [person.id for person in page.items]
-    filters = list_filter(q, member_status, tag)
+    filters = list_filter(q, member_status, tag, segment.definition if segment else None)
     record_list(request, "people.listed", actor, org_id, shown, filters)
     return page

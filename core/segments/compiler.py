@@ -15,7 +15,7 @@ import msgspec
 
 from core import db
 from core.context import current_runtime
-from core.people.services import scope, subtree_ids
+from core.people.services import SegmentWhere, scope, subtree_ids
 from core.problems import invalid
 from core.segments.filters import FilterContext, OrgFilter, SegmentFilter
 from core.segments.types import AllGroup, AnyGroup, InSegment, NotGroup, SampleGroup
@@ -26,6 +26,7 @@ __all__ = [
     "count_and_sample",
     "parse_segment",
     "segment_ids_sql",
+    "segment_where",
 ]
 
 # Knuth's multiplicative hash: a reproducible shuffle for random samples.
@@ -217,6 +218,13 @@ async def compile_segment(
     return f"{in_scope[0]} AND ({expr})", [*in_scope[1], *args]
 
 
+async def segment_where(segment: Any, org_path: str, field: str = "segment") -> SegmentWhere:
+    """The segment compiled to narrow a people list
+    (:func:`core.people.services.read_people_page`); errors as :func:`compile_segment`."""
+    expr, args = await compile_segment(segment, org_path, field)
+    return SegmentWhere(expr, args, msgspec.to_builtins(segment))
+
+
 async def segment_ids_sql(segment: Any, org_path: str) -> tuple[str, list[Any]]:
     """``SELECT p.id FROM person p WHERE …`` for the segment within the unit's subtree."""
     expr, args = await compile_segment(segment, org_path)
@@ -226,10 +234,13 @@ async def segment_ids_sql(segment: Any, org_path: str) -> tuple[str, list[Any]]:
 async def count_and_sample(
     segment: Any, org_path: str, sample: int = 10, field: str = "segment"
 ) -> tuple[int, list[dict[str, Any]]]:
-    """How many people match within the subtree, and the first few of them (errors name the
-    fields below ``field``; ``""`` when the segment is the request body)."""
+    """How many people match within the subtree, and the first few of them (none asked for,
+    none read; errors name the fields below ``field``; ``""`` when the segment is the
+    request body)."""
     where, args = await compile_segment(segment, org_path, field)
     count = await db.fetch_one(f"SELECT COUNT(*) AS n FROM person p WHERE {where}", *args)
+    if sample <= 0:
+        return int(count["n"]), []
     rows = await db.fetch(
         f"SELECT p.id, p.first_name, p.last_name, p.home_org_id FROM person p WHERE {where} "
         "ORDER BY p.id LIMIT {}",

@@ -8,12 +8,13 @@ from typing import Any
 import msgspec
 
 from core import db
-from core.people.services import subtree_ids
+from core.audit.services import record
+from core.people.services import ids_condition, subtree_ids
 from core.problems import conflict
 from core.segments.compiler import check_segment
 from core.segments.tables import SavedSegment
 
-__all__ = ["create_saved", "delete_saved", "update_saved"]
+__all__ = ["create_saved", "delete_saved", "update_saved", "visible_saved"]
 
 
 def _included_ids(definition: Any) -> set[int]:
@@ -31,8 +32,19 @@ def _included_ids(definition: Any) -> set[int]:
     return found
 
 
+async def visible_saved(org_path: str) -> list[dict[str, Any]]:
+    """The saved segments a unit may use (``id``, ``name``, ``org_id``): its own and those of
+    the units above it, by name."""
+    units = [int(part) for part in org_path.strip("/").split("/") if part]
+    condition, args = ids_condition("org_id", units)
+    return await db.fetch(
+        f"SELECT id, name, org_id FROM segment WHERE {condition} ORDER BY name, id", *args
+    )
+
+
 async def create_saved(org_id: int, org_path: str, name: str, definition: Any) -> int:
-    """Keep ``definition`` (a ``Segment``) under ``name`` for the unit; returns the new id.
+    """Keep ``definition`` (a ``Segment``) under ``name`` for the unit; returns the new id
+    (audited as ``segment.created``).
 
     Raises:
         Problem: 422 on ``definition…`` (see :func:`core.segments.compiler.check_segment`).
@@ -41,7 +53,9 @@ async def create_saved(org_id: int, org_path: str, name: str, definition: Any) -
     rows = await SavedSegment.insert(
         SavedSegment(org=org_id, name=name, definition=msgspec.to_builtins(definition))
     ).run()
-    return rows[0]["id"]
+    segment_id = rows[0]["id"]
+    await record("segment.created", object_type="segment", object_id=segment_id, org_id=org_id)
+    return segment_id
 
 
 async def update_saved(

@@ -3,10 +3,11 @@ survey answer (optionally in one assignment), who called most, and whom the queu
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 import msgspec
 
+from core.problems import N_
 from core.segments.filters import ActivityFilter, FilterContext, SegmentFilter
 
 __all__ = [
@@ -45,6 +46,9 @@ def _calls(condition: str, assignment_id: int | None, args: list[Any]) -> tuple[
 class CalledFilter(SegmentFilter, tag="calling_called"):
     """People with a reported call in ``assignment_id`` (any assignment when omitted)."""
 
+    label = N_("Called")
+    field_labels: ClassVar[dict[str, str]] = {"assignment_id": N_("Assignment (id)")}
+
     assignment_id: AssignmentId | None = None
 
     def predicate(self, ctx: FilterContext) -> tuple[str, list[Any]]:
@@ -54,6 +58,9 @@ class CalledFilter(SegmentFilter, tag="calling_called"):
 
 class ReachedFilter(SegmentFilter, tag="calling_reached"):
     """People reached by phone in ``assignment_id`` (any assignment when omitted)."""
+
+    label = N_("Reached by phone")
+    field_labels: ClassVar[dict[str, str]] = {"assignment_id": N_("Assignment (id)")}
 
     assignment_id: AssignmentId | None = None
 
@@ -65,6 +72,22 @@ class ReachedFilter(SegmentFilter, tag="calling_reached"):
 class OutcomeFilter(SegmentFilter, tag="calling_outcome"):
     """People whose call had ``outcome`` (in ``assignment_id`` when given)."""
 
+    label = N_("Call outcome")
+    field_labels: ClassVar[dict[str, str]] = {
+        "outcome": N_("Outcome"),
+        "assignment_id": N_("Assignment (id)"),
+    }
+    option_labels: ClassVar[dict[str, str]] = {
+        "reached": N_("reached"),
+        "no_answer": N_("no answer"),
+        "busy": N_("busy"),
+        "voicemail": N_("voicemail"),
+        "call_back": N_("call back"),
+        "not_available": N_("not available"),
+        "wrong_number": N_("wrong number"),
+        "do_not_call": N_("do not call"),
+    }
+
     outcome: Outcome
     assignment_id: AssignmentId | None = None
 
@@ -75,6 +98,13 @@ class OutcomeFilter(SegmentFilter, tag="calling_outcome"):
 
 class AnsweredFilter(SegmentFilter, tag="calling_answered"):
     """People who answered survey question ``question`` of ``assignment_id`` with ``option``."""
+
+    label = N_("Survey answer")
+    field_labels: ClassVar[dict[str, str]] = {
+        "assignment_id": N_("Assignment (id)"),
+        "question": N_("Question (key)"),
+        "option": N_("Answer"),
+    }
 
     assignment_id: AssignmentId
     question: Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9_]{1,40}$")]
@@ -93,6 +123,9 @@ class CallerActivityFilter(ActivityFilter, tag="calling_activity"):
     """ "Most active callers": people who reported at least ``at_least`` calls as the caller
     in the period (``days``, or ``after``/``before``), in ``assignment_id`` or any. Counts the
     calls of user accounts linked to a person record (``orga_user.person_id``)."""
+
+    label = N_("Most active callers")
+    field_labels: ClassVar[dict[str, str]] = {"assignment_id": N_("Assignment (id)")}
 
     assignment_id: AssignmentId | None = None
 
@@ -123,6 +156,17 @@ class QueueBlockedFilter(SegmentFilter, tag="calling_blocked"):
     next try), ``call_back`` (a call back is agreed for later); in ``assignment_id`` or any.
     The person's own reasons (no number, do-not-contact, phone consent withdrawn) are core's
     ``call_blocked``."""
+
+    label = N_("Held back by a call queue")
+    field_labels: ClassVar[dict[str, str]] = {
+        "reasons": N_("Reasons"),
+        "assignment_id": N_("Assignment (id)"),
+    }
+    option_labels: ClassVar[dict[str, str]] = {
+        "reserved": N_("a caller has them"),
+        "cooldown": N_("waiting for the next try"),
+        "call_back": N_("call back agreed"),
+    }
 
     reasons: Annotated[
         list[Literal["reserved", "cooldown", "call_back"]],

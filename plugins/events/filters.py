@@ -4,10 +4,11 @@ the most active (attended at least N events in a period)."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 import msgspec
 
+from core.problems import N_
 from core.segments.filters import ActivityFilter, FilterContext, SegmentFilter
 
 __all__ = ["EventActivityFilter", "EventParticipationFilter"]
@@ -29,6 +30,24 @@ class EventParticipationFilter(SegmentFilter, tag="event_participation"):
     (``start_from`` inclusive, ``start_to`` exclusive); all given criteria apply together.
     ``signed_up`` includes booked people (everyone who said they come).
     """
+
+    label = N_("Event participation")
+    field_labels: ClassVar[dict[str, str]] = {
+        "status": N_("Status"),
+        "event_id": N_("Event (id)"),
+        "event_type": N_("Event type"),
+        "campaign": N_("Campaign"),
+        "start_from": N_("Events starting from (date)"),
+        "start_to": N_("Events starting before (date)"),
+    }
+    option_labels: ClassVar[dict[str, str]] = {
+        "signed_up": N_("signed up"),
+        "booked": N_("booked"),
+        "waiting": N_("on the waiting list"),
+        "cancelled": N_("cancelled"),
+        "attended": N_("attended"),
+        "no_show": N_("did not come"),
+    }
 
     status: Literal["signed_up", "booked", "waiting", "cancelled", "attended", "no_show"]
     event_id: int | None = None
@@ -68,6 +87,8 @@ class EventParticipationFilter(SegmentFilter, tag="event_participation"):
 class EventActivityFilter(ActivityFilter, tag="event_activity"):
     """ "Most active": people who attended at least ``at_least`` events that started in the
     period (``days``, or ``after``/``before``)."""
+
+    label = N_("Most active at events")
 
     def activities(self, ctx: FilterContext) -> tuple[str, list[Any]]:
         """Attended participations, at the event's start."""

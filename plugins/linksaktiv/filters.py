@@ -3,10 +3,11 @@ to action in a period"."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
 import msgspec
 
+from core.problems import N_
 from core.segments.filters import ActivityFilter, FilterContext, SegmentFilter
 
 __all__ = ["ActionActivityFilter", "InterestedInTopic"]
@@ -14,6 +15,9 @@ __all__ = ["ActionActivityFilter", "InterestedInTopic"]
 
 class InterestedInTopic(SegmentFilter, tag="linksaktiv_topic"):
     """Confirmed activists interested in any of ``topics`` (slugs)."""
+
+    label = N_("Interested in topics")
+    field_labels: ClassVar[dict[str, str]] = {"topics": N_("Topics (slugs)")}
 
     topics: Annotated[
         list[Annotated[str, msgspec.Meta(min_length=1, max_length=50)]],
@@ -35,6 +39,8 @@ class InterestedInTopic(SegmentFilter, tag="linksaktiv_topic"):
 class ActionActivityFilter(ActivityFilter, tag="linksaktiv_activity"):
     """ "Most active": people who reported at least ``at_least`` calls to action done ("I did
     it") in the period (``days``, or ``after``/``before``)."""
+
+    label = N_("Most active in calls to action")
 
     def activities(self, ctx: FilterContext) -> tuple[str, list[Any]]:
         """Calls to action done, at the time they were reported."""

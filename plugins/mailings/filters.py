@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
+from core.problems import N_
 from core.segments.filters import FilterContext, SegmentFilter
 
 __all__ = ["FILTERS", "MailingClicked", "MailingReceived", "MailingUnsubscribed"]
@@ -11,6 +12,9 @@ __all__ = ["FILTERS", "MailingClicked", "MailingReceived", "MailingUnsubscribed"
 
 class MailingReceived(SegmentFilter, tag="mailing_received"):
     """People the SMTP server accepted mailing ``mailing_id`` for."""
+
+    label = N_("Received a mailing")
+    field_labels: ClassVar[dict[str, str]] = {"mailing_id": N_("Mailing (id)")}
 
     mailing_id: int
 
@@ -26,6 +30,9 @@ class MailingReceived(SegmentFilter, tag="mailing_received"):
 class MailingClicked(SegmentFilter, tag="mailing_clicked"):
     """People who clicked a link in mailing ``mailing_id`` (needs tracking on)."""
 
+    label = N_("Clicked in a mailing")
+    field_labels: ClassVar[dict[str, str]] = {"mailing_id": N_("Mailing (id)")}
+
     mailing_id: int
 
     def predicate(self, ctx: FilterContext) -> tuple[str, list[Any]]:
@@ -39,6 +46,9 @@ class MailingClicked(SegmentFilter, tag="mailing_clicked"):
 
 class MailingUnsubscribed(SegmentFilter, tag="mailing_unsubscribed"):
     """People who unsubscribed through mailing ``mailing_id``."""
+
+    label = N_("Unsubscribed through a mailing")
+    field_labels: ClassVar[dict[str, str]] = {"mailing_id": N_("Mailing (id)")}
 
     mailing_id: int
 
