@@ -42,3 +42,53 @@ if (poll) {
   };
   window.setTimeout(follow, every);
 }
+
+// The segment builder on the people list (form[data-count]): the count follows the conditions
+// as they change, from the page's count address (the same check and count the page shows
+// after "Show people"); the count is a status region, so a change is announced once. "Save as
+// segment" sends the conditions as they are now, not as the page was loaded.
+const builderForm = document.querySelector("form[data-count]");
+if (builderForm) {
+  const output = document.getElementById("segment-count");
+  let timer = 0;
+  let asked = 0;
+  const update = async () => {
+    const mine = ++asked;
+    const params = new URLSearchParams(new FormData(builderForm));
+    try {
+      const response = await fetch(builderForm.getAttribute("data-count") + "?" + params, {
+        credentials: "same-origin",
+        headers: { Accept: "application/json" },
+      });
+      const body = await response.json();
+      if (mine === asked && output && output.textContent !== body.text) {
+        output.textContent = body.text;
+      }
+    } catch (error) {
+      // offline for a moment: the next change asks again
+    }
+  };
+  const later = (event) => {
+    if (event.target.name === "q") return; // the search does not change the segment
+    window.clearTimeout(timer);
+    timer = window.setTimeout(update, 300);
+  };
+  builderForm.addEventListener("input", later);
+  builderForm.addEventListener("change", later);
+  const save = document.getElementById("save-segment");
+  if (save) {
+    save.addEventListener("submit", () => {
+      for (const old of save.querySelectorAll("input[data-builder]")) old.remove();
+      for (const [key, value] of new FormData(builderForm)) {
+        if (key === "q") {
+          save.querySelector("input[name=q]").value = value;
+          continue;
+        }
+        const hidden = document.createElement("input");
+        Object.assign(hidden, { type: "hidden", name: key, value: value });
+        hidden.setAttribute("data-builder", "");
+        save.append(hidden);
+      }
+    });
+  }
+}

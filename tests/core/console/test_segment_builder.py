@@ -10,6 +10,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from core import db
 from core.audit.services import flush_list_reads
+from core.tables import utcnow
 from tests.core.console.helpers import console_login, csrf_of
 from tests.plugins.events.conftest import event_body
 
@@ -265,8 +266,8 @@ async def test_another_units_saved_segment_is_an_error_not_a_leak(client, factor
         dresden["id"],
         "Dresdner Geheimliste",
         '{"where": {"type": "member_status", "statuses": ["member"]}}',
-        "2026-01-01T00:00:00+00:00",
-        "2026-01-01T00:00:00+00:00",
+        utcnow(),
+        utcnow(),
     )
     other = rows[0]["id"]
     base = f"/app/orgs/{leipzig['id']}/people"
