@@ -385,8 +385,9 @@ def segment_data(
     where its nodes sit: ``{field path of the node (segment.where.of[0]): builder path}``.
 
     Conditions with none of their required inputs filled in are left out
-    (``builder.pending``): a freshly added one does not fail the page before the user has typed anything. A ``none of these`` group
-    of several conditions is ``not`` of their ``any``."""
+    (``builder.pending``): a freshly added one does not fail the page before the user has
+    typed anything. A ``none of these`` group of several conditions is ``not`` of their
+    ``any``."""
     places: dict[str, str] = {}
 
     def convert(node: Node, where: str) -> dict[str, Any]:
