@@ -28,7 +28,8 @@ from core.people import gdpr, merge, services
 from core.people.schemas import MemberStatus, PersonDetail, PersonIn, PersonOut, PersonPatch
 from core.people.tables import CustomField, Person
 from core.people.tags import visible_definitions_sql
-from core.problems import conflict
+from core.problems import N_, conflict, invalid
+from core.segments.compiler import parse_segment, segment_where
 
 __all__ = ["people_router"]
 
@@ -71,10 +72,20 @@ async def list_people(
     tag: str | None = None,
     limit: int = 50,
     cursor: str | None = None,
+    segment: str | None = None,
 ) -> Page[PersonOut]:
     """Search ``q`` (e-mail, phone, postal code or name prefix) and filter; keyset pages.
+    ``segment``: only the people of a segment, its definition as JSON (as ``POST
+    …/segments/preview`` takes it; the console's segment builder lists through this too).
     Each page is audited: the filter and the ids shown."""
     check_limit(limit)
+    where = None
+    if segment is not None:
+        try:
+            definition = msgspec.json.decode(segment)
+        except msgspec.DecodeError:
+            raise invalid("segment", N_("segment is not JSON")) from None
+        where = await segment_where(parse_segment(definition, "segment"), org.path)
     return await services.read_people_page(
         request,
         actor,
@@ -86,6 +97,7 @@ async def list_people(
         limit=limit,
         cursor=cursor,
         region=_region(request),
+        segment=where,
     )
 
 

@@ -447,7 +447,7 @@ def _place(name: str, message: str, places: dict[str, str]) -> str:
     path = places[best]
     rest = name[len(best) :]
     if match := re.match(r"^\.([a-z_][a-z0-9_]*)", rest):
-        return f"{path}.{match[1]}"
+        return path if match[1] == "type" else f"{path}.{match[1]}"
     if missing := _MISSING.search(message):
         return f"{path}.{missing[1]}"
     return path

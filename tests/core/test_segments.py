@@ -624,3 +624,33 @@ async def test_samples_nest_at_most_three_deep(client, factory, world):
     refused = await client.post(url, json={"where": deeper}, headers=organizer.headers)
     assert refused.status_code == 422
     assert refused.json()["errors"][0]["field"].startswith("where.of.of.of")
+
+
+async def test_the_people_list_narrows_to_a_segment(client, factory, world):
+    """``GET …/people?segment=<JSON>``: the JSON API's side of the console's segment builder,
+    paged, searched and audited as the plain list; a bad segment is a 422 naming it."""
+    units = world["units"]
+    for name in ("Rosa", "Rolf", "Karl"):
+        await factory.person(units["a"]["id"], first_name=name, member_status="member")
+    await factory.person(units["a"]["id"], first_name="Romy", member_status="contact")
+    await factory.person(units["b"]["id"], first_name="Roberta", member_status="member")
+    organizer = await factory.user("organizer", units["a"]["id"])
+    url = f"/api/orgs/{units['a']['id']}/people"
+    members = msgspec.json.encode(
+        {"where": {"type": "member_status", "statuses": ["member"]}}
+    ).decode()
+    first = await client.get(
+        url, params={"segment": members, "q": "ro", "limit": 1}, headers=organizer.headers
+    )
+    assert first.status_code == 200, first.text
+    second = await client.get(
+        url,
+        params={"segment": members, "q": "ro", "limit": 1, "cursor": first.json()["next_cursor"]},
+        headers=organizer.headers,
+    )
+    names = [p["first_name"] for p in first.json()["items"] + second.json()["items"]]
+    assert names == ["Rosa", "Rolf"] and second.json()["next_cursor"] is None
+    for bad, field in (("{", "segment"), ('{"where": {"type": "x"}}', "segment.where.type")):
+        response = await client.get(url, params={"segment": bad}, headers=organizer.headers)
+        assert response.status_code == 422, response.text
+        assert response.json()["errors"][0]["field"] == field
