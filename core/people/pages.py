@@ -141,10 +141,11 @@ async def render_people_list(
     )
 
 
-@post("/people/segments", guards=[requires("segments.manage")], status_code=303)
+@post("/people", guards=[requires("segments.manage")], status_code=303)
 async def people_save_segment(request: Request, actor: Actor, org: OrgScope) -> Response:
     """Keep the builder's segment under a name (the same service as ``POST …/segments``,
-    which audits it); the page again with the errors beside the fields (422) when it cannot."""
+    which audits it); the page again with the errors beside the fields (422) when it cannot.
+    Posted to the list's own address, so the page shown again keeps its relative links."""
     form = await request.form()
     pairs = [(k, v) for k, v in form.multi_items() if isinstance(v, str)]
     name = (form.get("name") or "").strip()

@@ -70,7 +70,7 @@ async def test_search_and_a_filter_by_keyboard_with_a_live_count(
     await page.keyboard.type("Mitglieder")
     await page.keyboard.press("Enter")
     await page.wait_for_url("**/people?q=rosa*")
-    assert "Mitglieder" in await page.inner_text("[role=status]")
+    assert "Mitglieder" in await page.inner_text(".flash")
     await assert_accessible(page)
 
     # a wrong date shows its error beside the field
