@@ -33,6 +33,7 @@ from core.segments.filters import SegmentFilter
 
 __all__ = [
     "GROUP_LABELS",
+    "IN_SEGMENT",
     "ROOT",
     "Builder",
     "FilterSpec",

@@ -81,3 +81,15 @@ async def test_search_and_a_filter_by_keyboard_with_a_live_count(
     assert await page.get_attribute("#f-w-0-after", "aria-invalid") == "true"
     assert await page.is_visible("#f-w-0-after-error")
     await assert_accessible(page)
+
+    # every filter type's inputs, core's and the modules', in a nested group: accessible too
+    await factory.enable(district["id"], "calling", "events", "mailings", "linksaktiv")
+    await page.goto(live_server.url + f"/app/orgs/{district['id']}/people")
+    kinds = await page.eval_on_selector_all(
+        "#f-w-new optgroup:first-of-type option", "options => options.map(o => o.value)"
+    )
+    assert {"event_participation", "calling_outcome", "mailing_clicked"} <= set(kinds)
+    query = "w=any&w.0=not" + "".join(f"&w.0.{n}={kind}" for n, kind in enumerate(kinds))
+    await page.goto(live_server.url + f"/app/orgs/{district['id']}/people?{query}")
+    assert await page.locator("fieldset.condition").count() == len(kinds)
+    await assert_accessible(page)
