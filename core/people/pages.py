@@ -115,12 +115,26 @@ async def person_page(
     request: Request, actor: Actor, org: OrgScope, person_id: int
 ) -> Response[str]:
     """Everything about a person the user may see, with each module's panel (audited read)."""
+    return await _person_view(request, actor, org, person_id)
+
+
+async def _person_view(
+    request: Request,
+    actor: Actor,
+    org: OrgScope,
+    person_id: int,
+    errors: dict[str, str] | None = None,
+    tag_value: str = "",
+) -> Response[str]:
     row = await services.read_person(person_id, org.id, org.path)
     person = await services.person_detail(row, org.id, request.app.state.orga.registry)
     name = f"{person.first_name} {person.last_name}".strip() or f"#{person.id}"
     return await render_console(
         request,
         "core/person.html.jinja",
+        status=422 if errors else 200,
+        errors=errors or {},
+        tag_value=tag_value,
         title=name,
         breadcrumbs=_crumbs(request, org, (name, f"{_base(org)}/{person_id}")),
         person=person,
@@ -239,6 +253,25 @@ async def person_update(request: Request, org: OrgScope, person_id: int) -> Resp
     return see_other(f"{_base(org)}/{person_id}", translate(request, "Saved."))
 
 
+@post("/people/{person_id:int}/tags", guards=[requires("people.edit")], status_code=303)
+async def person_tags(request: Request, actor: Actor, org: OrgScope, person_id: int) -> Response:
+    """Add tags or remove one (the same service as ``PATCH …/people/{id}`` with ``tags``)."""
+    form = await request.form()
+    row = await services.require_person(person_id, org.path)
+    [person] = await services.load_people([row])
+    added = [t.strip() for t in (form.get("add") or "").split(",") if t.strip()]
+    removed = (form.get("remove") or "").strip()
+    tags = [t for t in person.tags if t != removed] + [t for t in added if t not in person.tags]
+    try:
+        patch = msgspec.convert({"tags": tags}, PersonPatch)
+        await services.update_person(person_id, org.id, org.path, patch, _region(request))
+    except (msgspec.ValidationError, Problem) as exc:
+        messages = form_errors(exc, console_locale(request), ("tags",))  # type: ignore[arg-type]
+        errors = {"add": " ".join(messages.values())}
+        return await _person_view(request, actor, org, person_id, errors, form.get("add") or "")
+    return see_other(f"{_base(org)}/{person_id}", translate(request, "Saved."))
+
+
 @get("/people/{person_id:int}/export", guards=[requires("people.export")])
 async def person_export(request: Request, org: OrgScope, person_id: int) -> Response:
     """The GDPR copy as a ZIP of CSV files to hand out (audited)."""
@@ -303,6 +336,7 @@ def people_pages() -> list[Any]:
         person_page,
         person_edit,
         person_update,
+        person_tags,
         person_export,
         person_erase_page,
         person_erase,
