@@ -8,7 +8,6 @@ same service in :mod:`core.auth.members` (which audits its own operation).
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlencode
 
 from litestar import Request, Response, get, post
 
@@ -19,7 +18,7 @@ from core.auth.roles import BUILTIN_ROLES, rank
 from core.orgs.services import get_unit
 from core.problems import N_, Problem
 from core.public import form_errors
-from core.web.render import console_locale, render_console, see_other, translate
+from core.web.render import console_locale, next_page_href, render_console, see_other, translate
 
 __all__ = ["ROLE_LABELS", "member_pages"]
 
@@ -60,9 +59,7 @@ async def _members_page(
     status: int = 200,
 ) -> Response[str]:
     page = await members.list_members(org.id, PAGE_SIZE, cursor)
-    next_href = None
-    if page.next_cursor:
-        next_href = f"{_base(org)}?{urlencode({'cursor': page.next_cursor})}"
+    next_href = next_page_href(_base(org), page.next_cursor)
     title = translate(request, "Users and roles")
     grantable = _grantable(actor, org)
     return await render_console(

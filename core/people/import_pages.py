@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 from typing import Any
-from urllib.parse import urlencode
 
 import msgspec
 from litestar import Request, Response, get, post
@@ -27,7 +26,7 @@ from core.people.pages import STATUS_LABELS as MEMBER_STATUS_LABELS
 from core.people.schemas import MEMBER_STATUSES
 from core.problems import N_, Problem
 from core.public import form_errors
-from core.web.render import console_locale, render_console, see_other, translate
+from core.web.render import console_locale, next_page_href, render_console, see_other, translate
 
 __all__ = ["import_pages"]
 
@@ -168,9 +167,7 @@ async def _list_page(
     status: int = 200,
 ) -> Response[str]:
     page = await imports.list_imports(org.id, check_limit(PAGE_SIZE), cursor)
-    next_href = None
-    if page.next_cursor:
-        next_href = f"{_base(org)}?{urlencode({'cursor': page.next_cursor})}"
+    next_href = next_page_href(_base(org), page.next_cursor)
     title = translate(request, "Import")
     return await render_console(
         request,
@@ -389,8 +386,7 @@ async def _state_page(
     if row["status"] == "done" and row["error_count"]:
         page = await imports.error_rows(row["id"], ERRORS_PAGE, cursor)
         error_rows = _row_errors(request, page.items)
-        if page.next_cursor:
-            next_href = f"{_base(org)}/{row['id']}?{urlencode({'cursor': page.next_cursor})}"
+        next_href = next_page_href(f"{_base(org)}/{row['id']}", page.next_cursor)
     title = translate(request, "Import %(file)s", file=row["filename"])
     return await render_console(
         request,

@@ -21,7 +21,7 @@ from core.people import merge, services
 from core.people.pages import CHANNEL_LABELS, CONSENT_LABELS, STATUS_LABELS
 from core.problems import N_, invalid
 from core.public import form_int
-from core.web.render import render_console, see_other, translate
+from core.web.render import next_page_href, render_console, see_other, translate
 
 __all__ = ["merge_pages"]
 
@@ -85,9 +85,7 @@ async def duplicates_page(
         }
         for group in page.items
     ]
-    next_href = None
-    if page.next_cursor:
-        next_href = f"{_people(org)}/duplicates?{urlencode({'cursor': page.next_cursor})}"
+    next_href = next_page_href(f"{_people(org)}/duplicates", page.next_cursor)
     title = translate(request, "Likely duplicates")
     return await render_console(
         request,

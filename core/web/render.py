@@ -4,6 +4,7 @@ token, flash messages, language) around a page template, and post-redirect-get h
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from litestar import Request, Response
 from litestar.datastructures import Cookie
@@ -16,7 +17,7 @@ from core.orgs.services import module_states
 from core.signing import BadToken, sign, unsign
 from core.web.csrf import FIELD, csrf_token
 
-__all__ = ["console_locale", "render_console", "see_other", "translate"]
+__all__ = ["console_locale", "next_page_href", "render_console", "see_other", "translate"]
 
 _FLASH_COOKIE = "orga_flash"
 _FLASH = "console.flash"
@@ -47,6 +48,15 @@ def see_other(path: str, message: str | None = None, kind: str = "success") -> R
             Cookie(key=_FLASH_COOKIE, value=value, path="/app", httponly=True, samesite="lax")
         )
     return response
+
+
+def next_page_href(path: str, cursor: str | None, **query: Any) -> str | None:
+    """The link to the next page of a table: ``path`` with the filled-in ``query`` and the
+    API's ``cursor``; ``None`` on the last page."""
+    if not cursor:
+        return None
+    shown = {key: value for key, value in query.items() if value}
+    return f"{path}?{urlencode({**shown, 'cursor': cursor})}"
 
 
 def _flash(request: Request) -> dict[str, str] | None:
