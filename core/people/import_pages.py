@@ -21,6 +21,7 @@ from core.auth.actor import Actor
 from core.auth.guards import OrgScope, requires
 from core.pagination import check_limit
 from core.people import imports, uploads
+from core.people.labels import FIELD_LABELS as PERSON_FIELDS
 from core.people.pages import CHANNEL_LABELS
 from core.people.pages import STATUS_LABELS as MEMBER_STATUS_LABELS
 from core.people.schemas import MEMBER_STATUSES
@@ -43,20 +44,7 @@ STATUS_LABELS = {
     "expired": N_("Expired (never started)"),
 }
 FIELD_LABELS = {
-    "first_name": N_("First name"),
-    "last_name": N_("Last name"),
-    "email": N_("E-mail address"),
-    "phone": N_("Phone"),
-    "street": N_("Street"),
-    "postal_code": N_("Postal code"),
-    "city": N_("City"),
-    "country": N_("Country"),
-    "language": N_("Language"),
-    "member_status": N_("Member status"),
-    "membership_number": N_("Membership number"),
-    "source": N_("Source"),
-    "tags": N_("Tags"),
-    "notes": N_("Notes"),
+    **PERSON_FIELDS,
     "row": N_("the whole row"),
 }
 MATCH_LABELS = {
