@@ -101,4 +101,58 @@ def register_pages() -> ConsolePages:
             ),
             MenuItem(label=N_("Audit log"), path="audit", permission="audit.view", order=90),
         ],
+        admin=ADMIN_PARTS,
     )
+
+
+ADMIN_PARTS = (
+    MenuItem(
+        label=N_("Unit settings"),
+        path="admin/unit",
+        permission="orgs.manage",
+        description=N_("Name, kind and office; move the unit."),
+        order=10,
+    ),
+    MenuItem(
+        label=N_("Subunits"),
+        path="admin/units",
+        permission="orgs.manage",
+        description=N_("The units below this one; add one."),
+        order=20,
+    ),
+    MenuItem(
+        label=N_("Postal codes"),
+        path="admin/postcodes",
+        permission="orgs.manage",
+        description=N_("The postal codes this unit is responsible for."),
+        order=30,
+    ),
+    MenuItem(
+        label=N_("Users and roles"),
+        path="admin/members",
+        permission="members.manage",
+        description=N_("Who works here in which role; invite someone by e-mail."),
+        order=40,
+    ),
+    MenuItem(
+        label=N_("Modules"),
+        path="admin/modules",
+        permission="modules.manage",
+        description=N_("Which modules are on for this unit and the units below."),
+        order=50,
+    ),
+    MenuItem(
+        label=N_("API tokens"),
+        path="admin/tokens",
+        description=N_("Tokens for other systems to use the API."),
+        order=90,
+    ),
+    MenuItem(
+        label=N_("Audit log"),
+        path="audit",
+        permission="audit.view",
+        description=N_("Who did what, and when."),
+        order=95,
+    ),
+)
+"""Core's entries on the unit's administration page; modules add theirs (order 60 to 80)."""

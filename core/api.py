@@ -45,7 +45,7 @@ from core.people.schemas import ConsentIn
 from core.people.services import get_person_row, scope, subtree_ids
 from core.people.signup import confirm_person, create_pending_person
 from core.people.tags import add_tags, tags_of
-from core.problems import FieldError, Problem, conflict, forbidden, invalid, not_found
+from core.problems import N_, FieldError, Problem, conflict, forbidden, invalid, not_found
 from core.public import (
     RateLimit,
     client_address,
@@ -61,12 +61,13 @@ from core.settings import module_config
 from core.signing import BadToken, sign, unsign
 from core.spreadsheets import CsvWriter, safe_cell
 from core.tables import AwareDatetime, Stamped, Versioned, utcnow
-from core.web.render import render_console, see_other, translate
+from core.web.render import console_form_errors, render_console, see_other, translate
 
 __all__ = [
     "CALENDAR",
     "ETAG_HEADERS",
     "HTML",
+    "N_",
     "PRECONDITION_RESPONSES",
     "Actor",
     "AwareDatetime",
@@ -94,6 +95,7 @@ __all__ = [
     "compile_segment",
     "confirm_person",
     "conflict",
+    "console_form_errors",
     "contactable_sql",
     "create_pending_person",
     "current_runtime",

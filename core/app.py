@@ -69,6 +69,7 @@ class Runtime:
     worker: Worker | None = None
     caches: Caches = field(default_factory=Caches)
     console_menu: list[tuple[str, MenuItem]] = field(default_factory=list)
+    console_admin: list[tuple[str, MenuItem]] = field(default_factory=list)
 
     def job_handlers(self) -> dict[str, JobHandler]:
         """Core's job handlers plus every module's ``register_jobs``."""
@@ -135,7 +136,8 @@ def _segment_type(registry: ModuleRegistry) -> type[msgspec.Struct]:
 def _console_routers(runtime: Runtime) -> list[Any]:
     """The console under ``/app``: core's login and account pages, then every module's pages
     (core's own through the same hook) behind session → unit visible → module on → CSRF.
-    Collects the menu entries into ``runtime.console_menu``."""
+    Collects the menu entries into ``runtime.console_menu`` and the administration page's
+    entries into ``runtime.console_admin``."""
     routers: list[Any] = [
         Router(
             path="/app",
@@ -155,6 +157,7 @@ def _console_routers(runtime: Runtime) -> list[Any]:
             )
         )
         runtime.console_menu += [(name, item) for item in pages.menu]
+        runtime.console_admin += [(name, item) for item in pages.admin]
     return routers
 
 

@@ -29,37 +29,13 @@ from core.orgs.services import (
 )
 from core.problems import N_, Problem, invalid
 from core.public import form_errors
-from core.web.render import console_locale, render_console, see_other, translate
+from core.web.render import console_entries, console_locale, render_console, see_other, translate
 
 __all__ = ["ADMIN_PERMISSIONS", "admin_pages"]
 
 ADMIN_PERMISSIONS = ("orgs.manage", "members.manage", "modules.manage")
 """Holding any of these opens the unit's administration."""
 
-_PARTS = (
-    (N_("Unit settings"), "admin/unit", N_("Name, kind and office; move the unit."), "orgs.manage"),
-    (N_("Subunits"), "admin/units", N_("The units below this one; add one."), "orgs.manage"),
-    (
-        N_("Postal codes"),
-        "admin/postcodes",
-        N_("The postal codes this unit is responsible for."),
-        "orgs.manage",
-    ),
-    (
-        N_("Users and roles"),
-        "admin/members",
-        N_("Who works here in which role; invite someone by e-mail."),
-        "members.manage",
-    ),
-    (
-        N_("Modules"),
-        "admin/modules",
-        N_("Which modules are on for this unit and the units below."),
-        "modules.manage",
-    ),
-    (N_("API tokens"), "admin/tokens", N_("Tokens for other systems to use the API."), None),
-    (N_("Audit log"), "audit", N_("Who did what, and when."), "audit.view"),
-)
 _UNIT_FIELDS = ("name", "kind", "office", "opening_hours")
 _NEW_UNIT_FIELDS = ("name", "kind", "parent_id")
 _TOKEN_FIELDS = ("name", "permissions", "expires_in_days")
@@ -86,14 +62,11 @@ def _form_int(value: Any) -> int | str | None:
 
 @get("/admin", guards=[requires_any(*ADMIN_PERMISSIONS)])
 async def admin_start(request: Request, actor: Actor, org: OrgScope) -> Response[str]:
-    """The parts of the unit's administration the user may use."""
+    """The parts of the unit's administration the user may use: core's and the modules'
+    (``ConsolePages.admin``)."""
     unit = await get_unit(org.id)
     assert unit is not None
-    parts = [
-        {"label": label, "href": f"/app/orgs/{org.id}/{path}", "text": text}
-        for label, path, text, permission in _PARTS
-        if permission is None or actor.can(permission, org.path)
-    ]
+    parts = await console_entries(request, actor, org, request.app.state.orga.console_admin)
     return await render_console(
         request,
         "core/admin.html.jinja",

@@ -83,10 +83,9 @@ async def get_sender(org: OrgScope) -> SenderOut:
 
 
 @put("/sender", guards=SEND, summary="Set the unit's sender identity")
-async def put_sender(actor: Actor, org: OrgScope, data: SenderIn) -> SenderOut:
+async def put_sender(org: OrgScope, data: SenderIn) -> SenderOut:
     """Set who this unit's mailings come from (units below inherit it)."""
     await services.put_sender(org.id, data)
-    await record("mailings.sender_set", user_id=actor.user_id, org_id=org.id)
     sender = await services.sender_for(org.path)
     assert sender is not None
     return sender

@@ -13,6 +13,7 @@ from core.api import (
     invalid,
     module_config,
     not_found,
+    record,
     to_row,
     utcnow,
 )
@@ -189,7 +190,7 @@ async def sender_for(org_path: str) -> SenderOut | None:
 
 
 async def put_sender(org_id: int, data: SenderIn) -> None:
-    """Set the unit's own sender identity."""
+    """Set the unit's own sender identity (audited)."""
     now = utcnow()
     await db.execute(
         "INSERT INTO mailings_sender (org_id, name, address, reply_to, created_at, updated_at) "
@@ -203,6 +204,7 @@ async def put_sender(org_id: int, data: SenderIn) -> None:
         now,
         now,
     )
+    await record("mailings.sender_set", org_id=org_id)
 
 
 async def create_mailing(org_id: int, org_path: str, data: MailingIn) -> dict[str, Any]:
