@@ -18,8 +18,12 @@ from core.auth.guards import OrgScope, requires
 from core.auth.members import member_names
 from core.orgs.services import visible_units
 from core.problems import Problem
-from core.public import form_errors
-from core.web.render import console_locale, next_page_href, render_console, translate
+from core.web.render import (
+    console_form_errors,
+    next_page_href,
+    render_console,
+    translate,
+)
 
 __all__ = ["audit_pages"]
 
@@ -81,7 +85,7 @@ async def audit_log(request: Request, org: OrgScope, cursor: str | None = None) 
         try:
             page = await audit_page(org.path, **filters, limit=PAGE_SIZE, cursor=cursor)
         except Problem as exc:
-            errors = form_errors(exc, console_locale(request), ())
+            errors = console_form_errors(request, exc, ())
             status = exc.status
         else:
             rows = page.items

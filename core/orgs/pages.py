@@ -28,8 +28,13 @@ from core.orgs.services import (
     visible_units,
 )
 from core.problems import N_, Problem, invalid
-from core.public import form_errors
-from core.web.render import console_entries, console_locale, render_console, see_other, translate
+from core.web.render import (
+    console_entries,
+    console_form_errors,
+    render_console,
+    see_other,
+    translate,
+)
 
 __all__ = ["ADMIN_PERMISSIONS", "admin_pages"]
 
@@ -48,10 +53,6 @@ def _base(org: OrgScope) -> str:
 
 def _crumbs(request: Request, org: OrgScope, title: str, path: str) -> list[tuple[str, str]]:
     return [(translate(request, "Administration"), _base(org)), (title, f"{_base(org)}/{path}")]
-
-
-def _errors(request: Request, exc: Exception, fields: tuple[str, ...]) -> dict[str, str]:
-    return form_errors(exc, console_locale(request), fields)  # type: ignore[arg-type]
 
 
 def _form_int(value: Any) -> int | str | None:
@@ -149,7 +150,7 @@ async def unit_save(request: Request, actor: Actor, org: OrgScope) -> Response:
         }
         await change_unit_as(actor, org.id, changes)
     except (msgspec.ValidationError, Problem) as exc:
-        errors = _errors(request, exc, _UNIT_FIELDS)
+        errors = console_form_errors(request, exc, _UNIT_FIELDS)
         return await _unit_form(request, actor, org, values, errors, status=422)
     return see_other(f"{_base(org)}/unit", translate(request, "Saved."))
 
@@ -164,7 +165,7 @@ async def unit_move(request: Request, actor: Actor, org: OrgScope) -> Response:
             raise invalid("parent_id", N_("Please choose a unit."))
         await change_unit_as(actor, org.id, {}, parent_id)
     except Problem as exc:
-        errors = _errors(request, exc, ("parent_id",))
+        errors = console_form_errors(request, exc, ("parent_id",))
         if "form" in errors:  # one field: its error goes beside it
             errors = {"parent_id": errors["form"]}
         return await _unit_form(request, actor, org, {"parent_id": parent_id}, errors, 422)
@@ -218,7 +219,7 @@ async def units_create(request: Request, actor: Actor, org: OrgScope) -> Respons
         data = msgspec.convert(values, OrgIn)
         unit = await create_unit_as(actor, data.name, data.kind, data.parent_id)
     except (msgspec.ValidationError, Problem) as exc:
-        errors = _errors(request, exc, _NEW_UNIT_FIELDS)
+        errors = console_form_errors(request, exc, _NEW_UNIT_FIELDS)
         return await _units_page(request, org, values, errors, status=422)
     message = translate(request, "%(name)s is created.", name=unit["name"])
     return see_other(f"{_base(org)}/units", message)
@@ -305,7 +306,7 @@ async def postcodes_save(request: Request, actor: Actor, org: OrgScope) -> Respo
     try:
         await coverage.set_coverage_as(actor, org.id, _entries(text))
     except Problem as exc:
-        errors = _errors(request, exc, (_CODES_FIELD,))
+        errors = console_form_errors(request, exc, (_CODES_FIELD,))
         if "form" in errors:  # one field: its error goes beside it
             errors = {_CODES_FIELD: errors["form"]}
         return await _postcodes_page(request, org, text, errors, status=exc.status)
@@ -367,7 +368,7 @@ async def tokens_create(request: Request, actor: Actor, org: OrgScope) -> Respon
             actor, org.id, org.path, data.name, data.permissions, data.expires_in_days
         )
     except (msgspec.ValidationError, Problem) as exc:
-        errors = _errors(request, exc, _TOKEN_FIELDS)
+        errors = console_form_errors(request, exc, _TOKEN_FIELDS)
         return await _tokens_page(request, actor, org, values, errors, status=422)
     return await _tokens_page(request, actor, org, token=token)
 

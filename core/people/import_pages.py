@@ -26,8 +26,13 @@ from core.people.pages import CHANNEL_LABELS
 from core.people.pages import STATUS_LABELS as MEMBER_STATUS_LABELS
 from core.people.schemas import MEMBER_STATUSES
 from core.problems import N_, Problem
-from core.public import form_errors
-from core.web.render import console_locale, next_page_href, render_console, see_other, translate
+from core.web.render import (
+    console_form_errors,
+    next_page_href,
+    render_console,
+    see_other,
+    translate,
+)
 
 __all__ = ["import_pages"]
 
@@ -194,7 +199,7 @@ async def import_upload(request: Request, actor: Actor, org: OrgScope) -> Respon
         errors = (
             {"file": translate(request, known)}
             if known
-            else form_errors(exc, console_locale(request), ("file",))  # type: ignore[arg-type]
+            else console_form_errors(request, exc, ("file",))
         )
         return await _list_page(request, org, None, errors, status=422)
     return see_other(
@@ -329,7 +334,7 @@ async def import_check(request: Request, org: OrgScope, import_id: int) -> Respo
     except (msgspec.ValidationError, Problem) as exc:
         if isinstance(exc, Problem) and exc.status == 409:
             return _not_open(request, org, import_id)
-        errors = form_errors(exc, console_locale(request), _OPTION_FIELDS)  # type: ignore[arg-type]
+        errors = console_form_errors(request, exc, _OPTION_FIELDS)
         return await _mapping_page(request, org, row, choices, errors, status=422)
     return await _mapping_page(request, org, row, choices, {}, result)
 
@@ -345,7 +350,7 @@ async def import_confirm(request: Request, org: OrgScope, import_id: int) -> Res
     except (msgspec.ValidationError, Problem) as exc:
         if isinstance(exc, Problem) and exc.status == 409:
             return _not_open(request, org, import_id)
-        errors = form_errors(exc, console_locale(request), _OPTION_FIELDS)  # type: ignore[arg-type]
+        errors = console_form_errors(request, exc, _OPTION_FIELDS)
         return await _mapping_page(request, org, row, choices, errors, status=422)
     return see_other(f"{_base(org)}/{import_id}", translate(request, "The import has started."))
 
