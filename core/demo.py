@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 
     from core.modules import ModuleRegistry
 
-__all__ = ["DEMO_ADMIN", "Demo", "Login", "create_demo"]
+__all__ = ["DEMO_ADMIN", "IMPORTED", "Demo", "Login", "create_demo"]
 
 DEMO_ADMIN = "admin@demo.orga.invalid"
 DEMO_ORGANIZER = "orga-leipzig@demo.orga.invalid"
@@ -91,6 +91,9 @@ _TEAM = (
 _SWITCHED_OFF = (("Cottbus", "mailings"),)
 # the demo's finished import: new people for the Leipzig district, some rows with errors
 _IMPORT_NAME = "neumitglieder-leipzig.csv"
+_IMPORT_ROWS = 24
+_REFUSED_ROW = 7  # its e-mail address cannot be read
+IMPORTED = _IMPORT_ROWS - 1  # people the import adds to the ``people`` made directly
 
 
 def _password() -> str:
@@ -296,14 +299,12 @@ async def _finished_import(demo: Demo, specs: dict[int, _District]) -> str:
     leipzig, unit = demo.district("Leipzig"), demo.federal
     low, high = specs[leipzig["id"]].codes[0]
     lines = ["Vorname;Nachname;E-Mail;Telefon;PLZ;Ort;Schlagworte"]
-    for number in range(24):
+    for number in range(_IMPORT_ROWS):
         first, last = demo.fake.first_name(), demo.fake.last_name()
         email = f"{_local_part(first, last)}.i{number}@example.org"
         phone = f"0{demo.rng.choice(_MOBILE)} {demo.rng.randrange(10**7, 10**8)}"
-        if number == 7:
+        if number == _REFUSED_ROW:
             email = "keine-adresse"
-        if number == 15:
-            phone = "12"
         code = f"{demo.rng.randint(int(low), int(high)):05d}"
         lines.append(f"{first};{last};{email};{phone};{code};Leipzig;Infostand")
     data = ("\n".join(lines) + "\n").encode()
