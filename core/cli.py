@@ -151,7 +151,12 @@ def migrate() -> None:
 
 @cli.command()
 @click.option("--if-empty", is_flag=True, help="do nothing when the database has any org unit")
-@click.option("--people", default=300, show_default=True, help="how many people to generate")
+@click.option(
+    "--people",
+    default=300,
+    show_default=True,
+    help="how many people to generate (the demo's import adds 23 more)",
+)
 def demo(if_empty: bool, people: int) -> None:
     """Create (once) a demo deployment: units, people, each module's content, and users whose
     passwords are printed (an admin, an organizer, callers)."""

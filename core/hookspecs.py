@@ -156,9 +156,14 @@ class OrgaSpec:
         """Return extra variables for mail templates (e.g. upcoming local events)."""
 
     @hookspec
-    async def unit_cards(self, org_id: int, org_path: str, actor: Any) -> Sequence[Card] | None:
+    async def unit_cards(
+        self, org_id: int, org_path: str, actor: Any, locale: str
+    ) -> Sequence[Card] | None:
         """Return cards for the start page of unit ``org_id`` as ``actor`` (a
-        :class:`core.api.Actor`) may see them: figures, and what needs attention."""
+        :class:`core.api.Actor`) may see them: figures, and what needs attention, with texts
+        in ``locale`` (``core.api.gettext``). Called only where the module is on for the
+        unit; each card checks its own permission (``actor.can(…, org_path)``) and keeps its
+        queries cheap (indexed; ``core.api.cached`` for counts over a large subtree)."""
 
     @hookspec
     async def demo_content(self, demo: Demo) -> Sequence[str] | None:

@@ -87,10 +87,16 @@ class ModuleRegistry:
                 results.append(value)
         return results
 
-    async def gather_each(self, hook: str, **kwargs: Any) -> list[tuple[str, Any]]:
-        """Await a runtime hook per plugin; return ``(plugin name, result)`` pairs, no ``None``."""
+    async def gather_each(
+        self, hook: str, *, only: Iterable[str] | None = None, **kwargs: Any
+    ) -> list[tuple[str, Any]]:
+        """Await a runtime hook per plugin (with ``only``: just those plugins); return
+        ``(plugin name, result)`` pairs, no ``None``."""
+        wanted = None if only is None else set(only)
         results = []
         for impl in reversed(getattr(self.pm.hook, hook).get_hookimpls()):
+            if wanted is not None and impl.plugin_name not in wanted:
+                continue
             value = impl.function(**{name: kwargs[name] for name in impl.argnames})
             if hasattr(value, "__await__"):
                 value = await value

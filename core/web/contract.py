@@ -58,9 +58,11 @@ class Card(msgspec.Struct, frozen=True, kw_only=True):
 
     Attributes:
         title: already translated heading.
-        value: the figure or short text shown large (``None``: none).
+        value: the figure (a number, formatted for the page's language) or short text shown
+            large (``None``: none).
         text: a line under it.
-        link: where the card leads (a console path).
+        progress: how far something got, 0 to 1, drawn as a bar (``None``: no bar).
+        link: where the card leads (a console page; ``None`` while the module has none).
         attention: something needs doing (drawn highlighted).
         order: position, lowest first.
     """
@@ -68,6 +70,7 @@ class Card(msgspec.Struct, frozen=True, kw_only=True):
     title: str
     value: str | int | None = None
     text: str | None = None
+    progress: float | None = None
     link: str | None = None
     attention: bool = False
     order: int = 100
