@@ -19,6 +19,7 @@ from core.api import (
     authenticated,
     check_limit,
     decode_cursor,
+    is_under,
     module_enabled,
     not_found,
     page_of,
@@ -349,7 +350,7 @@ def _via_unit(actor: Actor, org_id: int, assignment_path: str) -> tuple[int, str
     if actor.can("calling.call", assignment_path):
         return org_id, assignment_path
     for grant in actor.grants:
-        if grant.path.startswith(assignment_path) and actor.can("calling.call", grant.path):
+        if is_under(grant.path, assignment_path) and actor.can("calling.call", grant.path):
             return grant.org_id, grant.path
     return None
 

@@ -66,7 +66,7 @@ async def demo_content(demo: Demo) -> list[str]:
             "caller",
             f"calls for '{title}' (GET /api/me/calling)",
         )
-        await set_caller(row["id"], CallerIn(user_id=user_id))
+        await set_caller(demo.federal["id"], row["id"], CallerIn(user_id=user_id))
     queued = await db.fetch_one(
         "SELECT COUNT(*) AS n FROM calling_target WHERE assignment_id = {} AND state = 'open'",
         row["id"],

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from core import db
-from core.api import conflict, invalid, person_token, utcnow
+from core.api import ancestors_sql, conflict, invalid, person_token, utcnow
 from plugins.linksaktiv.config import config
 
 __all__ = [
@@ -91,8 +91,8 @@ async def topic_ids(slugs: list[str], field: str = "topics") -> list[int]:
 _OPEN_CALLS = (
     "SELECT c.id, c.org_id, c.title, c.text, c.kind, c.link, c.event_id, c.topic_ids, "
     "c.starts_at, c.deadline FROM linksaktiv_call c JOIN org_unit u ON u.id = c.org_id "
-    "WHERE substr(CAST({} AS TEXT), 1, length(u.path)) = u.path AND c.starts_at <= {} "
-    "AND (c.deadline IS NULL OR c.deadline >= {}) ORDER BY c.deadline, c.id"
+    "WHERE {above} AND c.starts_at <= {{}} "
+    "AND (c.deadline IS NULL OR c.deadline >= {{}}) ORDER BY c.deadline, c.id"
 )
 
 
@@ -121,7 +121,8 @@ async def calls_for(person_id: int) -> list[dict[str, Any]]:
         )
     }
     result = []
-    for row in await db.fetch(_OPEN_CALLS, person["path"], now, now):
+    above, args = ancestors_sql("u.path", person["path"])
+    for row in await db.fetch(_OPEN_CALLS.format(above=above), *args, now, now):
         wanted = set(db.json_value(row["topic_ids"]) or [])
         if wanted and not wanted & mine:
             continue

@@ -13,6 +13,7 @@ from core.api import (
     invalid,
     normalize_postal_code,
     not_found,
+    subtree_sql,
     utcnow,
 )
 from plugins.linksaktiv.config import config
@@ -249,10 +250,9 @@ def _codes_of(low: str, high: str, limit: int = 2000) -> list[str]:
 async def distribution_report(org_path: str, edition_id: int | None) -> list[dict[str, Any]]:
     """Per unit of the subtree: copies distributed per postal code, and the unit's covered
     postal codes where nothing was distributed (coverage gaps)."""
+    within, within_args = subtree_sql("path", org_path)
     units = await db.fetch(
-        "SELECT id, name, path FROM org_unit WHERE substr(path, 1, {}) = {} ORDER BY path",
-        len(org_path),
-        org_path,
+        f"SELECT id, name, path FROM org_unit WHERE {within} ORDER BY path", *within_args
     )
     ids = [u["id"] for u in units]
     coverage = await Coverage.load(ids)
