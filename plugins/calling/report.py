@@ -18,6 +18,7 @@ from core.api import (
     current_runtime,
     invalid,
     path_under_sql,
+    record,
     record_consent,
 )
 from core.people.phones import normalize_phone
@@ -202,7 +203,8 @@ async def report_call(
     user_id: int,
     now: datetime,
 ) -> None:
-    """Store the report of ``call`` (reserved by ``user_id``).
+    """Store the report of ``call`` (reserved by ``user_id``) with its audit row
+    (``calling.reported``), in one transaction.
 
     Raises:
         Problem: 409 when the reservation expired and went to another caller, 422 naming the
@@ -250,6 +252,14 @@ async def report_call(
                 ]
             ).run()
         await _follow_ups(call, assignment, data, person_id)
+        await record(
+            "calling.reported",
+            user_id=user_id,
+            org_id=assignment["org_id"],
+            object_type="person",
+            object_id=person_id,
+            detail={"call_id": call["id"], "outcome": data.outcome},
+        )
 
 
 async def _follow_ups(
