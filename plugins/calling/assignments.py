@@ -163,7 +163,7 @@ async def delete_assignment(row: dict[str, Any]) -> None:
         raise conflict("the assignment has calls; set end_at to close it instead")
     async with db.transaction():
         await db.execute("DELETE FROM calling_assignment WHERE id = {}", row["id"])
-        await _audit("calling.assignment_deleted", row["org"], row["id"])
+        await _audit("calling.assignment_deleted", row["org_id"], row["id"])
     drop_cached("calling_assignment")
 
 
