@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from core import db
@@ -43,7 +44,8 @@ async def test_a_service_called_outside_a_request_still_audits(app, client, fact
     campaign = await make_campaign(factory, people_per_district=1, callers=1)
     federal = campaign.federal
     target = {"filters": [{"type": "org", "org_id": federal["id"]}]}
-    data = AssignmentIn(title="Einladen", target=target, start_at=start_now())
+    start = datetime.now(UTC) - timedelta(hours=1)
+    data = AssignmentIn(title="Einladen", target=target, start_at=start)
     row = await assignments.create_assignment(federal["id"], federal["path"], data)
     [created] = await _rows("calling.assignment_created")
     assert created == {
