@@ -12,7 +12,7 @@ from typing import Any
 import msgspec
 from piccolo.table import Table
 
-from core.audit.services import record, record_list
+from core.audit.services import audit_insert_sql, record, record_list
 from core.auth.actor import Actor
 from core.auth.guards import OrgScope, authenticated, requires, requires_any
 from core.auth.services import users_with_permission
@@ -30,6 +30,7 @@ from core.etags import (
 from core.http import CALENDAR, HTML
 from core.i18n import gettext
 from core.jobs.services import enqueue
+from core.orgs.paths import ancestors_sql, is_under, path_under_sql, subtree_sql
 from core.orgs.postcodes import Coverage, normalize_postal_code, resolve_unit
 from core.orgs.services import module_states
 from core.orgs.switches import (
@@ -86,6 +87,8 @@ __all__ = [
     "Stamped",
     "Versioned",
     "add_tags",
+    "ancestors_sql",
+    "audit_insert_sql",
     "authenticated",
     "cached",
     "check_if_match",
@@ -114,6 +117,7 @@ __all__ = [
     "gettext",
     "honeypot_tripped",
     "invalid",
+    "is_under",
     "link_keys",
     "module_config",
     "module_enabled",
@@ -127,6 +131,7 @@ __all__ = [
     "page_locale",
     "page_of",
     "parse_segment",
+    "path_under_sql",
     "person_token",
     "person_tokens",
     "receiving_unit",
@@ -143,6 +148,7 @@ __all__ = [
     "see_other",
     "sign",
     "subtree_ids",
+    "subtree_sql",
     "tags_of",
     "to_row",
     "translate",

@@ -18,6 +18,7 @@ from core.auth.actor import Actor
 from core.auth.guards import OrgScope, requires, requires_any
 from core.auth.services import create_api_token
 from core.orgs import coverage, postcodes
+from core.orgs.paths import is_under
 from core.orgs.routes import ApiTokenIn, OrgIn, OrgPatch
 from core.orgs.services import (
     change_unit_as,
@@ -84,7 +85,7 @@ async def _parent_choices(actor: Actor, org: OrgScope, current: int | None) -> l
     units = [
         u
         for u in await visible_units(actor.scopes("orgs.manage"))
-        if not u["path"].startswith(org.path)
+        if not is_under(u["path"], org.path)
     ]
     if current is not None and all(u["id"] != current for u in units):
         parent = await get_unit(current)

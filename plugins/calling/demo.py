@@ -77,7 +77,7 @@ async def demo_content(demo: Demo) -> list[str]:
             "caller",
             f"calls for '{title}' (GET /api/me/calling)",
         )
-        await set_caller(row["id"], CallerIn(user_id=user_id))
+        await set_caller(demo.federal["id"], row["id"], CallerIn(user_id=user_id))
         callers.append((user_id, demo.district(district)))
     made = await _calls(demo, row["id"], callers)
     queued = await db.fetch_one(

@@ -8,6 +8,7 @@ import msgspec
 
 from core import db
 from core.api import (
+    ancestors_sql,
     conflict,
     current_runtime,
     invalid,
@@ -180,11 +181,11 @@ def _check_audience(audience: dict[str, Any]) -> None:
 
 async def sender_for(org_path: str) -> SenderOut | None:
     """The sender identity of the unit at ``org_path``, else of its nearest ancestor."""
+    above, args = ancestors_sql("o.path", org_path)
     row = await db.fetch_one(
         "SELECT s.org_id, s.name, s.address, s.reply_to FROM mailings_sender s "
-        "JOIN org_unit o ON o.id = s.org_id WHERE substr({}, 1, length(o.path)) = o.path "
-        "ORDER BY length(o.path) DESC LIMIT 1",
-        org_path,
+        f"JOIN org_unit o ON o.id = s.org_id WHERE {above} ORDER BY length(o.path) DESC LIMIT 1",
+        *args,
     )
     return SenderOut(**row) if row else None
 
