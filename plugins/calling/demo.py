@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from core import db
-from core.api import Demo
+from core.api import Demo, db
 from plugins.calling.assignments import create_assignment
 from plugins.calling.roster import set_caller
 from plugins.calling.schemas import AssignmentIn, CallerIn, Question

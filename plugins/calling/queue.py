@@ -16,14 +16,7 @@ from typing import Any
 
 import msgspec
 
-from core import db
-from core.api import (
-    compile_segment,
-    current_runtime,
-    module_config,
-    not_opted_out_sql,
-    record,
-)
+from core.api import compile_segment, current_runtime, db, module_config, not_opted_out_sql, record
 from plugins.calling.assignments import goal_segment
 from plugins.calling.report import PlainReport
 from plugins.calling.sql import in_list

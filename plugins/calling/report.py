@@ -8,17 +8,17 @@ from typing import Any
 
 import msgspec
 
-from core import db
 from core.api import (
     ConsentIn,
     Problem,
     add_tags,
     conflict,
     current_runtime,
+    db,
     invalid,
+    normalize_phone,
     record_consent,
 )
-from core.people.phones import normalize_phone
 from plugins.calling.schemas import CallReport, Question
 from plugins.calling.tables import CallAnswer, FollowUp
 

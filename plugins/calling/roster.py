@@ -5,8 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from core import db
-from core.api import Problem, cached, current_runtime, drop_cached, invalid, not_found
+from core.api import Problem, cached, current_runtime, db, drop_cached, invalid, not_found
 from plugins.calling.queue import release_caller
 from plugins.calling.schemas import CallerIn
 from plugins.calling.sql import in_list

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from core import db
-from core.api import utcnow
+from core.api import db, utcnow
 from plugins.events.links import event_url
 
 __all__ = ["erase_person", "export_person", "merge_people", "summary", "upcoming_near"]

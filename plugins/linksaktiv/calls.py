@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from core import db
-from core.api import conflict, invalid, person_token, utcnow
+from core.api import conflict, db, invalid, person_token, utcnow
 from plugins.linksaktiv.config import config
 
 __all__ = [

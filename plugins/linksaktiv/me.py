@@ -6,8 +6,7 @@ from typing import Any
 
 import msgspec
 
-from core import db
-from core.api import Problem, form_int, invalid, utcnow
+from core.api import Problem, db, form_int, invalid, utcnow
 from plugins.linksaktiv import calls as call_service
 from plugins.linksaktiv import orders
 from plugins.linksaktiv.signup import set_topics, unsubscribe

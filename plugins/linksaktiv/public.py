@@ -9,12 +9,12 @@ from litestar import Request, Response, get, post
 from litestar.response import Redirect
 from litestar.status_codes import HTTP_202_ACCEPTED
 
-from core import db
 from core.api import (
     BadToken,
     Problem,
     RateLimit,
     current_runtime,
+    db,
     erase_person,
     form_errors,
     gettext,

@@ -5,8 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from core import db
-from core.api import current_runtime, enqueue, utcnow
+from core.api import current_runtime, db, enqueue, utcnow
 from plugins.linksaktiv.config import config
 
 __all__ = ["JOBS", "STATES", "holders_for", "refer", "remind"]
