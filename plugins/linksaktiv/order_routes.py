@@ -7,13 +7,13 @@ from typing import Any, Literal
 from litestar import Request, Response, get, patch, post
 from litestar.response import Stream
 
-from core import db
 from core.api import (
     Actor,
     CsvWriter,
     OrgScope,
     Page,
     check_limit,
+    db,
     decode_cursor,
     get_in_org,
     get_person_row,

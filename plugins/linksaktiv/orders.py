@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
-from core import db
 from core.api import (
     Coverage,
     CsvWriter,
     conflict,
+    db,
     invalid,
     normalize_postal_code,
     not_found,

@@ -6,20 +6,23 @@ from typing import Any
 
 import msgspec
 
-from core import db
 from core.api import (
+    Page,
+    TemplateProblem,
     ancestors_sql,
+    compile_user_template,
     conflict,
     current_runtime,
+    db,
     invalid,
+    keyset_page,
     module_config,
     not_found,
     record,
+    render_off_loop,
     to_row,
     utcnow,
 )
-from core.pagination import Page, keyset_page
-from core.templating import TemplateProblem, compile_user_template, render_off_loop
 from plugins.mailings.render import PERSON_FIELDS, Renderer
 from plugins.mailings.schemas import (
     MailingIn,
@@ -323,7 +326,7 @@ async def send_test(mailing: dict[str, Any], email: str, person: dict[str, Any] 
     mail = rendered.mail
     mail = type(mail)(subject=f"[Test] {mail.subject}", text=mail.text, html=mail.html)
     runtime = current_runtime()
-    from core.mail.message import format_address
+    from core.api import format_address
 
     await runtime.mailer.enqueue(
         to_email=email,
