@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-stamp
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test test-sqlite test-postgres lint format bench clean i18n-extract i18n-update i18n-compile
+.PHONY: run test test-sqlite test-postgres lint format bench screenshots clean i18n-extract i18n-update i18n-compile
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -54,6 +54,12 @@ format: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) bench/summary.py
+
+# Pictures of the console's main pages (desktop and phone) for README.md and docs/console.md:
+# a fresh demo database in a temporary folder, served on a free loopback port, photographed
+# in Chromium (Debian's /usr/bin/chromium) into docs/screenshots/.
+screenshots: $(STAMP)
+	$(PY) tools/screenshots.py
 
 # Translations: extract marked strings, merge them into the catalogs, check/compile them.
 i18n-extract: $(STAMP)

@@ -9,15 +9,12 @@ reference entry in ``docs/plugins.md`` (a test enforces it).
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import msgspec
 import pluggy
 
 from core.web.contract import Card, ConsolePages
-
-if TYPE_CHECKING:
-    from core.demo import Demo
 
 __all__ = [
     "PROJECT",
@@ -100,8 +97,13 @@ class OrgaSpec:
         """Return the dotted path of the module's ``piccolo_app`` (tables and migrations)."""
 
     @hookspec
-    def register_routes(self) -> ModuleRoutes:
-        """Return the module's route handlers (org-scoped, public, plain API)."""
+    def register_routes(self, segment: type[msgspec.Struct]) -> ModuleRoutes:
+        """Return the module's route handlers (org-scoped, public, plain API).
+
+        ``segment`` (take it only if needed) is the running deployment's segment type, core's
+        and every module's filters, for a handler whose body is typed with it; most bodies
+        hold :data:`core.api.SegmentDefinition` and read it with ``parse_segment`` instead.
+        """
 
     @hookspec
     def register_permissions(self) -> Sequence[Permission]:
@@ -156,12 +158,17 @@ class OrgaSpec:
         """Return extra variables for mail templates (e.g. upcoming local events)."""
 
     @hookspec
-    async def unit_cards(self, org_id: int, org_path: str, actor: Any) -> Sequence[Card] | None:
+    async def unit_cards(
+        self, org_id: int, org_path: str, actor: Any, locale: str
+    ) -> Sequence[Card] | None:
         """Return cards for the start page of unit ``org_id`` as ``actor`` (a
-        :class:`core.api.Actor`) may see them: figures, and what needs attention."""
+        :class:`core.api.Actor`) may see them: figures, and what needs attention, with texts
+        in ``locale`` (``core.api.gettext``). Called only where the module is on for the
+        unit; each card checks its own permission (``actor.can(…, org_path)``) and keeps its
+        queries cheap (indexed; ``core.api.cached`` for counts over a large subtree)."""
 
     @hookspec
-    async def demo_content(self, demo: Demo) -> Sequence[str] | None:
+    async def demo_content(self, demo: Any) -> Sequence[str] | None:
         """Create what a visitor of ``orga demo`` needs to see the module in use, from the
         demo's units and people (:class:`core.api.Demo`); return lines telling what was made
         (printed by ``orga demo``). Users made with ``demo.add_user`` get printed passwords."""

@@ -64,7 +64,8 @@ def form_errors(
     """The errors of a public form as ``{field: message}`` in the page's language.
 
     ``errors`` is a :class:`Problem` (its field errors, else its detail), a msgspec
-    validation error (the field of its path), or messages already collected. Each message
+    validation error (the field of its path, or the field a ``__post_init__`` check names
+    as ``"field: message"``), or messages already collected. Each message
     goes through :func:`core.i18n.page_text`: catalog texts are shown translated, anything
     else becomes "Please check this entry." in the page's language. An error about a field
     that is not among ``fields`` (the inputs the page shows) is shown for the whole form
@@ -82,6 +83,9 @@ def form_errors(
     elif isinstance(errors, msgspec.ValidationError):
         text, _, path = str(errors).partition(" - at `$")
         field = path.rstrip("`").lstrip(".").split("[")[0].split(".")[0]
+        named, colon, rest = text.partition(": ")
+        if not field and colon and named in fields:  # a check in __post_init__ names its field
+            field, text = named, rest
         found = {field or FORM_FIELD: text}
     else:
         found = dict(errors)

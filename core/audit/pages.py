@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 from typing import Any
-from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from litestar import Request, Response, get
@@ -19,8 +18,12 @@ from core.auth.guards import OrgScope, requires
 from core.auth.members import member_names
 from core.orgs.services import visible_units
 from core.problems import Problem
-from core.public import form_errors
-from core.web.render import console_locale, render_console, translate
+from core.web.render import (
+    console_form_errors,
+    next_page_href,
+    render_console,
+    translate,
+)
 
 __all__ = ["audit_pages"]
 
@@ -82,13 +85,11 @@ async def audit_log(request: Request, org: OrgScope, cursor: str | None = None) 
         try:
             page = await audit_page(org.path, **filters, limit=PAGE_SIZE, cursor=cursor)
         except Problem as exc:
-            errors = form_errors(exc, console_locale(request), ())
+            errors = console_form_errors(request, exc, ())
             status = exc.status
         else:
             rows = page.items
-            if page.next_cursor:
-                shown = {key: value for key, value in query.items() if value}
-                next_href = "?" + urlencode({**shown, "cursor": page.next_cursor})
+            next_href = next_page_href("", page.next_cursor, **query)
     names = await member_names(org.path, sorted({r["user_id"] for r in rows if r["user_id"]}))
     units = {unit["id"]: unit["name"] for unit in await visible_units([org.path])}
     for row in rows:

@@ -23,11 +23,13 @@ from litestar import Litestar, Request
 from core import db
 from core.auth.actor import Actor
 from core.context import acting, current_runtime
+from core.orgs.paths import subtree_sql
 from core.pagination import Page, check_limit, decode_cursor, page_of
 from core.tables import utcnow
 
 __all__ = [
     "about_person_sql",
+    "audit_insert_sql",
     "audit_page",
     "flush_list_reads",
     "record",
@@ -43,6 +45,7 @@ BATCH_SECONDS = 0.02
 BATCH_ROWS = 500
 """Rows per INSERT at most (8 parameters each, well inside both databases' limits)."""
 log = logging.getLogger("orga.audit")
+_COLUMNS = "at, user_id, token_id, action, object_type, object_id, org_id, detail"
 
 
 _ACTING: Any = object()  # default: whoever the current request acts as
@@ -92,11 +95,18 @@ async def _insert(rows: list[tuple[Any, ...]]) -> None:
     values: list[Any] = []
     for *head, detail in rows:
         values += [*head, None if detail is None else msgspec.json.encode(detail).decode()]
-    await db.execute(
-        "INSERT INTO audit_log (at, user_id, token_id, action, object_type, object_id, org_id, "
-        f"detail) VALUES {marks}",
-        *values,
-    )
+    await db.execute(audit_insert_sql(f"VALUES {marks}"), *values)
+
+
+def audit_insert_sql(rows: str) -> str:
+    """``INSERT INTO audit_log (…) <rows>``, the one statement that writes audit rows.
+
+    ``rows`` is a ``VALUES`` list or a ``SELECT`` yielding, in this order: ``at``, ``user_id``,
+    ``token_id``, ``action``, ``object_type``, ``object_id``, ``org_id``, ``detail`` (JSON).
+    Code that must audit in the same statement as its write (the calling queue's PostgreSQL
+    CTEs, one round trip per call) embeds this instead of spelling out its own INSERT; the
+    rules of :func:`record` (ids and codes, never personal data) hold the same."""
+    return f"INSERT INTO audit_log ({_COLUMNS}) {rows}"
 
 
 def record_list(
@@ -221,8 +231,9 @@ async def audit_page(
         Problem: 422 naming ``limit`` or ``cursor``.
     """
     check_limit(limit)
-    where = ["a.org_id IN (SELECT id FROM org_unit WHERE substr(path, 1, {}) = {})"]
-    args: list[Any] = [len(org_path), org_path]
+    within, within_args = subtree_sql("path", org_path)
+    where = [f"a.org_id IN (SELECT id FROM org_unit WHERE {within})"]
+    args: list[Any] = list(within_args)
     if person_id is not None:
         where.append(about_person_sql())
         args += [person_id, person_id]

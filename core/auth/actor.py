@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from core import db
 from core.auth.roles import rank
 from core.cache import MISSING, Caches
+from core.orgs.paths import is_under
 from core.problems import Problem
 from core.tables import utcnow
 
@@ -60,10 +61,6 @@ class Grant:
     role: str
 
 
-def _within(path: str, root: str) -> bool:
-    return path.startswith(root)
-
-
 @dataclass
 class Actor:
     """The authenticated caller: a user through a session or an API token."""
@@ -87,17 +84,17 @@ class Actor:
         """True when the actor holds ``permission`` on the unit with materialized ``path``."""
         key = (permission, path)
         if key not in self._cache:
-            in_token_scope = self.token_org_path is None or _within(path, self.token_org_path)
+            in_token_scope = self.token_org_path is None or is_under(path, self.token_org_path)
             self._cache[key] = in_token_scope and any(
-                _within(path, g.path) and self._grant_allows(g, permission) for g in self.grants
+                is_under(path, g.path) and self._grant_allows(g, permission) for g in self.grants
             )
         return self._cache[key]
 
     def sees(self, path: str) -> bool:
         """True when the actor holds any role on the unit or an ancestor (within token scope)."""
-        if self.token_org_path is not None and not _within(path, self.token_org_path):
+        if self.token_org_path is not None and not is_under(path, self.token_org_path):
             return False
-        return any(_within(path, g.path) for g in self.grants)
+        return any(is_under(path, g.path) for g in self.grants)
 
     def scopes(self, permission: str | None = None) -> list[str]:
         """Root paths of the subtrees where ``permission`` holds (any role when ``None``).
@@ -110,12 +107,12 @@ class Actor:
                 continue
             root = grant.path
             if self.token_org_path is not None:
-                if _within(self.token_org_path, root):
+                if is_under(self.token_org_path, root):
                     root = self.token_org_path
-                elif not _within(root, self.token_org_path):
+                elif not is_under(root, self.token_org_path):
                     continue
             roots.add(root)
-        return sorted(r for r in roots if not any(r != o and _within(r, o) for o in roots))
+        return sorted(r for r in roots if not any(r != o and is_under(r, o) for o in roots))
 
     def require_session(self) -> None:
         """Refuse API tokens for actions that need an interactive login (403)."""
@@ -124,7 +121,7 @@ class Actor:
 
     def role_rank_at(self, path: str) -> int:
         """The highest rank of the roles the actor holds on ``path`` (0 when none)."""
-        return max((rank(g.role) for g in self.grants if _within(path, g.path)), default=0)
+        return max((rank(g.role) for g in self.grants if is_under(path, g.path)), default=0)
 
 
 _ACTOR_SQL = """

@@ -17,6 +17,7 @@ from core import db
 from core.auth.actor import CONSOLE, Actor, resolve_actor
 from core.cache import Caches
 from core.context import set_acting
+from core.orgs.paths import path_under_sql
 from core.problems import N_, Problem, forbidden, not_found
 
 __all__ = [
@@ -40,12 +41,12 @@ class OrgScope:
     path: str
 
 
-_ORG_SQL = """
+_ORG_SQL = f"""
 SELECT o.path AS path,
   (SELECT m.enabled FROM org_module m JOIN org_unit a ON a.id = m.org_id
-   WHERE m.module = {} AND substr(o.path, 1, length(a.path)) = a.path
+   WHERE m.module = {{}} AND {path_under_sql("o.path", "a.path")}
    ORDER BY length(a.path) DESC LIMIT 1) AS module_enabled
-FROM org_unit o WHERE o.id = {}
+FROM org_unit o WHERE o.id = {{}}
 """
 
 

@@ -8,7 +8,6 @@ same service in :mod:`core.auth.members` (which audits its own operation).
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlencode
 
 from litestar import Request, Response, get, post
 
@@ -18,8 +17,13 @@ from core.auth.guards import OrgScope, requires
 from core.auth.roles import BUILTIN_ROLES, rank
 from core.orgs.services import get_unit
 from core.problems import N_, Problem
-from core.public import form_errors
-from core.web.render import console_locale, render_console, see_other, translate
+from core.web.render import (
+    console_form_errors,
+    next_page_href,
+    render_console,
+    see_other,
+    translate,
+)
 
 __all__ = ["ROLE_LABELS", "member_pages"]
 
@@ -60,9 +64,7 @@ async def _members_page(
     status: int = 200,
 ) -> Response[str]:
     page = await members.list_members(org.id, PAGE_SIZE, cursor)
-    next_href = None
-    if page.next_cursor:
-        next_href = f"{_base(org)}?{urlencode({'cursor': page.next_cursor})}"
+    next_href = next_page_href(_base(org), page.next_cursor)
     title = translate(request, "Users and roles")
     grantable = _grantable(actor, org)
     return await render_console(
@@ -113,7 +115,7 @@ async def member_add(request: Request, actor: Actor, org: OrgScope) -> Response:
             display_name=values["display_name"] or None,
         )
     except Problem as exc:
-        errors = form_errors(exc, console_locale(request), _FIELDS)
+        errors = console_form_errors(request, exc, _FIELDS)
         return await _members_page(request, actor, org, None, values, errors, exc.status)
     message = translate(
         request,
@@ -129,7 +131,7 @@ async def _row_action(request: Request, org: OrgScope, action: Any, done: str) -
     try:
         await action
     except Problem as exc:
-        errors = form_errors(exc, console_locale(request), ())
+        errors = console_form_errors(request, exc, ())
         return see_other(_base(org), errors["form"], kind="error")
     return see_other(_base(org), done)
 

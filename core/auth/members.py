@@ -21,6 +21,7 @@ from core.auth.roles import BUILTIN_ROLES, rank
 from core.auth.services import assign_role, normalize_email, set_active, unassign_role
 from core.auth.tables import RoleAssignment, User
 from core.context import current_runtime
+from core.orgs.paths import is_under, subtree_sql, subtrees_sql
 from core.pagination import Page, keyset_page
 from core.problems import N_, FieldError, Problem, invalid, not_found
 
@@ -139,14 +140,12 @@ async def add_by_id(user_id: int, org: dict[str, Any], role: str, actor: Actor) 
     """
     _check_role(role)
     scopes = actor.scopes("members.manage")
-    within = " OR ".join("substr(o.path, 1, {}) = {}" for _ in scopes) or "FALSE"
-    args: list[Any] = [user_id]
-    for path in scopes:
-        args += [len(path), path]
+    within, args = subtrees_sql("o.path", scopes)
     user = await db.fetch_one(
         "SELECT u.id, u.email, u.display_name FROM orga_user u WHERE u.id = {} AND EXISTS ("
         "SELECT 1 FROM role_assignment ra JOIN org_unit o ON o.id = ra.org_id "
         f"WHERE ra.user_id = u.id AND ({within}))",
+        user_id,
         *args,
     )
     if user is None:
@@ -217,7 +216,7 @@ async def set_user_active(actor: Actor, org_path: str, user_id: int, active: boo
         "JOIN org_unit o ON o.id = ra.org_id WHERE ra.user_id = {}",
         user_id,
     )
-    if not rows or not all(r["path"].startswith(org_path) for r in rows):
+    if not rows or not all(is_under(r["path"], org_path) for r in rows):
         raise not_found("user")
     check_grantable(actor, org_path, max((r["role"] for r in rows), key=rank))
     await set_active(user_id, active, by=actor.user_id)
@@ -243,12 +242,12 @@ async def member_names(org_path: str, user_ids: list[int]) -> dict[int, str]:
     if not user_ids:
         return {}
     marks = ", ".join(["{}"] * len(user_ids))
+    within, args = subtree_sql("o.path", org_path)
     rows = await db.fetch(
         "SELECT DISTINCT u.id AS id, u.display_name AS name FROM orga_user u "
         "JOIN role_assignment ra ON ra.user_id = u.id JOIN org_unit o ON o.id = ra.org_id "
-        f"WHERE u.id IN ({marks}) AND substr(o.path, 1, {{}}) = {{}}",
+        f"WHERE u.id IN ({marks}) AND {within}",
         *user_ids,
-        len(org_path),
-        org_path,
+        *args,
     )
     return {row["id"]: row["name"] for row in rows}

@@ -15,6 +15,7 @@ from core.auth.passwords import check_password_rules, hash_password, verify_pass
 from core.auth.roles import BUILTIN_ROLES
 from core.auth.tables import AuthToken, RoleAssignment, User
 from core.cache import drop_cached
+from core.orgs.paths import ancestors_sql
 from core.problems import N_, Problem, conflict, invalid, not_found
 from core.tables import utcnow
 
@@ -323,13 +324,13 @@ async def users_with_permission(permission: str, org_path: str) -> list[int]:
     if not roles:
         return []
     marks = ", ".join(["{}"] * len(roles))
+    above, args = ancestors_sql("o.path", org_path)
     rows = await db.fetch(
         "SELECT DISTINCT ra.user_id FROM role_assignment ra "
         "JOIN org_unit o ON o.id = ra.org_id JOIN orga_user u ON u.id = ra.user_id "
-        f"WHERE u.active AND ra.role IN ({marks}) "
-        "AND substr(CAST({} AS TEXT), 1, length(o.path)) = o.path ORDER BY ra.user_id",
+        f"WHERE u.active AND ra.role IN ({marks}) AND {above} ORDER BY ra.user_id",
         *roles,
-        org_path,
+        *args,
     )
     return [row["user_id"] for row in rows]
 

@@ -18,6 +18,7 @@ from core.auth.actor import Actor
 from core.auth.guards import OrgScope, requires, requires_any
 from core.auth.services import create_api_token
 from core.orgs import coverage, postcodes
+from core.orgs.paths import is_under
 from core.orgs.routes import ApiTokenIn, OrgIn, OrgPatch
 from core.orgs.services import (
     change_unit_as,
@@ -28,38 +29,19 @@ from core.orgs.services import (
     visible_units,
 )
 from core.problems import N_, Problem, invalid
-from core.public import form_errors
-from core.web.render import console_locale, render_console, see_other, translate
+from core.web.render import (
+    console_entries,
+    console_form_errors,
+    render_console,
+    see_other,
+    translate,
+)
 
 __all__ = ["ADMIN_PERMISSIONS", "admin_pages"]
 
 ADMIN_PERMISSIONS = ("orgs.manage", "members.manage", "modules.manage")
 """Holding any of these opens the unit's administration."""
 
-_PARTS = (
-    (N_("Unit settings"), "admin/unit", N_("Name, kind and office; move the unit."), "orgs.manage"),
-    (N_("Subunits"), "admin/units", N_("The units below this one; add one."), "orgs.manage"),
-    (
-        N_("Postal codes"),
-        "admin/postcodes",
-        N_("The postal codes this unit is responsible for."),
-        "orgs.manage",
-    ),
-    (
-        N_("Users and roles"),
-        "admin/members",
-        N_("Who works here in which role; invite someone by e-mail."),
-        "members.manage",
-    ),
-    (
-        N_("Modules"),
-        "admin/modules",
-        N_("Which modules are on for this unit and the units below."),
-        "modules.manage",
-    ),
-    (N_("API tokens"), "admin/tokens", N_("Tokens for other systems to use the API."), None),
-    (N_("Audit log"), "audit", N_("Who did what, and when."), "audit.view"),
-)
 _UNIT_FIELDS = ("name", "kind", "office", "opening_hours")
 _NEW_UNIT_FIELDS = ("name", "kind", "parent_id")
 _TOKEN_FIELDS = ("name", "permissions", "expires_in_days")
@@ -74,10 +56,6 @@ def _crumbs(request: Request, org: OrgScope, title: str, path: str) -> list[tupl
     return [(translate(request, "Administration"), _base(org)), (title, f"{_base(org)}/{path}")]
 
 
-def _errors(request: Request, exc: Exception, fields: tuple[str, ...]) -> dict[str, str]:
-    return form_errors(exc, console_locale(request), fields)  # type: ignore[arg-type]
-
-
 def _form_int(value: Any) -> int | str | None:
     """A number typed into a form (kept as typed when it is none, for the error)."""
     text = (value or "").strip()
@@ -86,14 +64,11 @@ def _form_int(value: Any) -> int | str | None:
 
 @get("/admin", guards=[requires_any(*ADMIN_PERMISSIONS)])
 async def admin_start(request: Request, actor: Actor, org: OrgScope) -> Response[str]:
-    """The parts of the unit's administration the user may use."""
+    """The parts of the unit's administration the user may use: core's and the modules'
+    (``ConsolePages.admin``)."""
     unit = await get_unit(org.id)
     assert unit is not None
-    parts = [
-        {"label": label, "href": f"/app/orgs/{org.id}/{path}", "text": text}
-        for label, path, text, permission in _PARTS
-        if permission is None or actor.can(permission, org.path)
-    ]
+    parts = await console_entries(request, actor, org, request.app.state.orga.console_admin)
     return await render_console(
         request,
         "core/admin.html.jinja",
@@ -110,7 +85,7 @@ async def _parent_choices(actor: Actor, org: OrgScope, current: int | None) -> l
     units = [
         u
         for u in await visible_units(actor.scopes("orgs.manage"))
-        if not u["path"].startswith(org.path)
+        if not is_under(u["path"], org.path)
     ]
     if current is not None and all(u["id"] != current for u in units):
         parent = await get_unit(current)
@@ -176,7 +151,7 @@ async def unit_save(request: Request, actor: Actor, org: OrgScope) -> Response:
         }
         await change_unit_as(actor, org.id, changes)
     except (msgspec.ValidationError, Problem) as exc:
-        errors = _errors(request, exc, _UNIT_FIELDS)
+        errors = console_form_errors(request, exc, _UNIT_FIELDS)
         return await _unit_form(request, actor, org, values, errors, status=422)
     return see_other(f"{_base(org)}/unit", translate(request, "Saved."))
 
@@ -191,7 +166,7 @@ async def unit_move(request: Request, actor: Actor, org: OrgScope) -> Response:
             raise invalid("parent_id", N_("Please choose a unit."))
         await change_unit_as(actor, org.id, {}, parent_id)
     except Problem as exc:
-        errors = _errors(request, exc, ("parent_id",))
+        errors = console_form_errors(request, exc, ("parent_id",))
         if "form" in errors:  # one field: its error goes beside it
             errors = {"parent_id": errors["form"]}
         return await _unit_form(request, actor, org, {"parent_id": parent_id}, errors, 422)
@@ -245,7 +220,7 @@ async def units_create(request: Request, actor: Actor, org: OrgScope) -> Respons
         data = msgspec.convert(values, OrgIn)
         unit = await create_unit_as(actor, data.name, data.kind, data.parent_id)
     except (msgspec.ValidationError, Problem) as exc:
-        errors = _errors(request, exc, _NEW_UNIT_FIELDS)
+        errors = console_form_errors(request, exc, _NEW_UNIT_FIELDS)
         return await _units_page(request, org, values, errors, status=422)
     message = translate(request, "%(name)s is created.", name=unit["name"])
     return see_other(f"{_base(org)}/units", message)
@@ -332,7 +307,7 @@ async def postcodes_save(request: Request, actor: Actor, org: OrgScope) -> Respo
     try:
         await coverage.set_coverage_as(actor, org.id, _entries(text))
     except Problem as exc:
-        errors = _errors(request, exc, (_CODES_FIELD,))
+        errors = console_form_errors(request, exc, (_CODES_FIELD,))
         if "form" in errors:  # one field: its error goes beside it
             errors = {_CODES_FIELD: errors["form"]}
         return await _postcodes_page(request, org, text, errors, status=exc.status)
@@ -394,7 +369,7 @@ async def tokens_create(request: Request, actor: Actor, org: OrgScope) -> Respon
             actor, org.id, org.path, data.name, data.permissions, data.expires_in_days
         )
     except (msgspec.ValidationError, Problem) as exc:
-        errors = _errors(request, exc, _TOKEN_FIELDS)
+        errors = console_form_errors(request, exc, _TOKEN_FIELDS)
         return await _tokens_page(request, actor, org, values, errors, status=422)
     return await _tokens_page(request, actor, org, token=token)
 

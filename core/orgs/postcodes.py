@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from core import db
+from core.orgs.paths import subtree_sql
 from core.problems import N_, Problem, invalid
 from core.tables import utcnow
 
@@ -108,8 +109,9 @@ async def resolve_unit(postal_code: str | None, within: str | None = None) -> in
     )
     args: list[Any] = [code, code, len(code)]
     if within:
-        sql += " AND substr(u.path, 1, {}) = {}"
-        args += [len(within), within]
+        condition, condition_args = subtree_sql("u.path", within)
+        sql += f" AND {condition}"
+        args += condition_args
     sql += " ORDER BY length(u.path) DESC, (c.code_from = c.code_to) DESC, u.id LIMIT 1"
     row = await db.fetch_one(sql, *args)
     return row["id"] if row else None

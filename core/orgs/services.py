@@ -15,6 +15,7 @@ from core.audit.services import record
 from core.cache import cached, drop_cached
 from core.context import current_runtime
 from core.orgs.coverage import check_move
+from core.orgs.paths import ancestors_sql, is_under, subtree_ids, subtree_sql, subtrees_sql
 from core.orgs.tables import OrgModule, OrgUnit
 from core.problems import N_, conflict, forbidden, invalid, not_found
 from core.tables import utcnow
@@ -84,18 +85,18 @@ async def move_unit(org_id: int, new_parent_id: int) -> dict[str, Any]:
         if parent is None:
             raise invalid("parent_id", N_("no such org unit"))
         old_path = unit["path"]
-        if parent["path"].startswith(old_path):
+        if is_under(parent["path"], old_path):
             raise conflict(N_("A unit cannot move below itself."), field="parent_id")
         await check_move(org_id, new_parent_id)
         new_path = f"{parent['path']}{org_id}/"
+        moving, moving_args = subtree_sql("path", old_path)
         await db.execute(
             "UPDATE org_unit SET path = CAST({} AS TEXT) || substr(path, {}), updated_at = {} "
-            "WHERE substr(path, 1, {}) = {}",
+            f"WHERE {moving}",
             new_path,
             len(old_path) + 1,
             utcnow(),
-            len(old_path),
-            old_path,
+            *moving_args,
         )
         await OrgUnit.update({OrgUnit.parent: new_parent_id}).where(OrgUnit.id == org_id).run()
     drop_cached("org_unit")
@@ -108,10 +109,7 @@ async def visible_units(roots: list[str]) -> list[dict[str, Any]]:
     """All units in the subtrees rooted at ``roots`` (paths), ordered by path."""
     if not roots:
         return []
-    where = " OR ".join("substr(path, 1, {}) = {}" for _ in roots)
-    args: list[Any] = []
-    for root in roots:
-        args += [len(root), root]
+    where, args = subtrees_sql("path", roots)
     return await db.fetch(
         f"SELECT id, name, kind, parent_id, path FROM org_unit WHERE {where} ORDER BY path",
         *args,
@@ -122,11 +120,12 @@ async def module_settings(org_path: str, installed: list[str]) -> dict[str, dict
     """Per installed module: whether it is on for the unit at ``org_path`` (``enabled``) and
     where that comes from: ``org_id`` and ``org_name`` of the unit with the nearest setting at
     or above it (``None`` when nothing is set: off)."""
+    above, args = ancestors_sql("a.path", org_path)
     rows = await db.fetch(
         "SELECT m.module AS module, m.enabled AS enabled, a.id AS org_id, a.name AS org_name, "
         "length(a.path) AS depth FROM org_module m JOIN org_unit a ON a.id = m.org_id "
-        "WHERE substr(CAST({} AS TEXT), 1, length(a.path)) = a.path ORDER BY depth",
-        org_path,
+        f"WHERE {above} ORDER BY depth",
+        *args,
     )
     settings: dict[str, dict[str, Any]] = {
         name: {"enabled": False, "org_id": None, "org_name": None} for name in installed
@@ -252,14 +251,12 @@ async def unit_overview(org_id: int, org_path: str) -> dict[str, Any]:
 
 
 async def _people_counts(org_path: str) -> dict[str, int]:
-    rows = await db.fetch(
-        "SELECT id FROM org_unit WHERE substr(path, 1, {}) = {}", len(org_path), org_path
-    )
-    marks = ", ".join(["{}"] * len(rows))
+    ids = await subtree_ids(org_path)
+    marks = ", ".join(["{}"] * len(ids))
     counts = await db.fetch_one(
         "SELECT COUNT(*) AS people, "
         "COALESCE(SUM(CASE WHEN member_status = 'member' THEN 1 ELSE 0 END), 0) AS members "
         f"FROM person WHERE home_org_id IN ({marks})",
-        *[row["id"] for row in rows],
+        *ids,
     )
     return {"people": int(counts["people"]), "members": int(counts["members"])}

@@ -13,11 +13,14 @@ from typing import Any
 
 from core import db
 from core.context import current_runtime
+from core.orgs.paths import ancestors_sql, is_under, path_under_sql, subtree_sql
 from core.orgs.postcodes import resolve_unit
+from core.orgs.services import module_states
 from core.problems import N_, Problem
 
 __all__ = [
     "enabled_subtree_ids",
+    "module_enabled",
     "module_on_anywhere",
     "nearest_enabled_unit",
     "receiving_unit",
@@ -25,7 +28,7 @@ __all__ = [
 
 _CHAIN_SQL = (
     "SELECT a.id AS id, m.enabled AS enabled FROM org_unit u "
-    "JOIN org_unit a ON substr(u.path, 1, length(a.path)) = a.path "
+    f"JOIN org_unit a ON {path_under_sql('u.path', 'a.path')} "
     "LEFT JOIN org_module m ON m.org_id = a.id AND m.module = {} "
     "WHERE u.id = {} ORDER BY length(a.path)"
 )
@@ -33,6 +36,13 @@ _CHAIN_SQL = (
 
 def _installed(module: str) -> bool:
     return module in current_runtime().registry.modules
+
+
+async def module_enabled(name: str, org_path: str) -> bool:
+    """Whether module ``name`` is installed here and switched on for the unit at ``org_path``."""
+    if not _installed(name):
+        return False
+    return (await module_states(org_path, [name]))[name]
 
 
 def _module_disabled(module: str) -> Problem:
@@ -100,15 +110,15 @@ async def enabled_subtree_ids(module: str, org_path: str) -> list[int]:
     """Ids of the units of the subtree at ``org_path`` where ``module`` is on (one query)."""
     if not _installed(module):
         return []
+    below, below_args = subtree_sql("u.path", org_path)
+    above, above_args = ancestors_sql("u.path", org_path)
     rows: list[dict[str, Any]] = await db.fetch(
         "SELECT u.id AS id, u.path AS path, m.enabled AS enabled FROM org_unit u "
         "LEFT JOIN org_module m ON m.org_id = u.id AND m.module = {} "
-        "WHERE substr(u.path, 1, {}) = {} OR substr(CAST({} AS TEXT), 1, length(u.path)) = u.path "
-        "ORDER BY length(u.path), u.path",
+        f"WHERE {below} OR {above} ORDER BY length(u.path), u.path",
         module,
-        len(org_path),
-        org_path,
-        org_path,
+        *below_args,
+        *above_args,
     )
     state: dict[str, bool] = {}
     ids = []
@@ -116,6 +126,6 @@ async def enabled_subtree_ids(module: str, org_path: str) -> list[int]:
         parent = row["path"][: row["path"].rstrip("/").rfind("/") + 1]
         on = state.get(parent, False) if row["enabled"] is None else bool(row["enabled"])
         state[row["path"]] = on
-        if on and row["path"].startswith(org_path):
+        if on and is_under(row["path"], org_path):
             ids.append(row["id"])
     return ids

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 from typing import Any
-from urllib.parse import urlencode
 
 import msgspec
 from litestar import Request, Response, get, post
@@ -22,12 +21,18 @@ from core.auth.actor import Actor
 from core.auth.guards import OrgScope, requires
 from core.pagination import check_limit
 from core.people import imports, uploads
+from core.people.labels import FIELD_LABELS as PERSON_FIELDS
 from core.people.pages import CHANNEL_LABELS
 from core.people.pages import STATUS_LABELS as MEMBER_STATUS_LABELS
 from core.people.schemas import MEMBER_STATUSES
 from core.problems import N_, Problem
-from core.public import form_errors
-from core.web.render import console_locale, render_console, see_other, translate
+from core.web.render import (
+    console_form_errors,
+    next_page_href,
+    render_console,
+    see_other,
+    translate,
+)
 
 __all__ = ["import_pages"]
 
@@ -44,20 +49,7 @@ STATUS_LABELS = {
     "expired": N_("Expired (never started)"),
 }
 FIELD_LABELS = {
-    "first_name": N_("First name"),
-    "last_name": N_("Last name"),
-    "email": N_("E-mail address"),
-    "phone": N_("Phone"),
-    "street": N_("Street"),
-    "postal_code": N_("Postal code"),
-    "city": N_("City"),
-    "country": N_("Country"),
-    "language": N_("Language"),
-    "member_status": N_("Member status"),
-    "membership_number": N_("Membership number"),
-    "source": N_("Source"),
-    "tags": N_("Tags"),
-    "notes": N_("Notes"),
+    **PERSON_FIELDS,
     "row": N_("the whole row"),
 }
 MATCH_LABELS = {
@@ -168,9 +160,7 @@ async def _list_page(
     status: int = 200,
 ) -> Response[str]:
     page = await imports.list_imports(org.id, check_limit(PAGE_SIZE), cursor)
-    next_href = None
-    if page.next_cursor:
-        next_href = f"{_base(org)}?{urlencode({'cursor': page.next_cursor})}"
+    next_href = next_page_href(_base(org), page.next_cursor)
     title = translate(request, "Import")
     return await render_console(
         request,
@@ -209,7 +199,7 @@ async def import_upload(request: Request, actor: Actor, org: OrgScope) -> Respon
         errors = (
             {"file": translate(request, known)}
             if known
-            else form_errors(exc, console_locale(request), ("file",))  # type: ignore[arg-type]
+            else console_form_errors(request, exc, ("file",))
         )
         return await _list_page(request, org, None, errors, status=422)
     return see_other(
@@ -344,7 +334,7 @@ async def import_check(request: Request, org: OrgScope, import_id: int) -> Respo
     except (msgspec.ValidationError, Problem) as exc:
         if isinstance(exc, Problem) and exc.status == 409:
             return _not_open(request, org, import_id)
-        errors = form_errors(exc, console_locale(request), _OPTION_FIELDS)  # type: ignore[arg-type]
+        errors = console_form_errors(request, exc, _OPTION_FIELDS)
         return await _mapping_page(request, org, row, choices, errors, status=422)
     return await _mapping_page(request, org, row, choices, {}, result)
 
@@ -360,7 +350,7 @@ async def import_confirm(request: Request, org: OrgScope, import_id: int) -> Res
     except (msgspec.ValidationError, Problem) as exc:
         if isinstance(exc, Problem) and exc.status == 409:
             return _not_open(request, org, import_id)
-        errors = form_errors(exc, console_locale(request), _OPTION_FIELDS)  # type: ignore[arg-type]
+        errors = console_form_errors(request, exc, _OPTION_FIELDS)
         return await _mapping_page(request, org, row, choices, errors, status=422)
     return see_other(f"{_base(org)}/{import_id}", translate(request, "The import has started."))
 
@@ -389,8 +379,7 @@ async def _state_page(
     if row["status"] == "done" and row["error_count"]:
         page = await imports.error_rows(row["id"], ERRORS_PAGE, cursor)
         error_rows = _row_errors(request, page.items)
-        if page.next_cursor:
-            next_href = f"{_base(org)}/{row['id']}?{urlencode({'cursor': page.next_cursor})}"
+        next_href = next_page_href(f"{_base(org)}/{row['id']}", page.next_cursor)
     title = translate(request, "Import %(file)s", file=row["filename"])
     return await render_console(
         request,

@@ -26,6 +26,7 @@ from litestar.datastructures import UploadFile
 from core import db
 from core.audit.services import record
 from core.jobs.services import enqueue
+from core.orgs.paths import subtree_ids
 from core.orgs.postcodes import Coverage
 from core.pagination import Page, decode_cursor, keyset_page, page_of
 from core.people import uploads
@@ -705,12 +706,7 @@ async def run_import(
             await db.execute("SELECT id FROM person_import WHERE id = {} FOR UPDATE", import_id)
         await db.execute("DELETE FROM person_import_error WHERE import_id = {}", import_id)
         tag_ids: dict[str, int] = {}
-        units = {
-            r["id"]
-            for r in await db.fetch(
-                "SELECT id FROM org_unit WHERE substr(path, 1, {}) = {}", len(org_path), org_path
-            )
-        }
+        units = set(await subtree_ids(org_path))
         # A new person's home unit: the most specific unit of the subtree covering their
         # postal code, else the import's unit.
         coverage = await Coverage.load(units)

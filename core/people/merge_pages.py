@@ -18,10 +18,11 @@ from core.auth.guards import OrgScope, requires
 from core.orgs.services import get_unit
 from core.pagination import check_limit
 from core.people import merge, services
+from core.people.labels import FIELD_LABELS
 from core.people.pages import CHANNEL_LABELS, CONSENT_LABELS, STATUS_LABELS
 from core.problems import N_, invalid
 from core.public import form_int
-from core.web.render import render_console, see_other, translate
+from core.web.render import next_page_href, render_console, see_other, translate
 
 __all__ = ["merge_pages"]
 
@@ -31,21 +32,6 @@ REASON_LABELS = {
     "email": N_("Same e-mail address"),
     "phone": N_("Same phone number"),
     "name_postal_code": N_("Same name and postal code"),
-}
-FIELD_LABELS = {
-    "first_name": N_("First name"),
-    "last_name": N_("Last name"),
-    "email": N_("E-mail address"),
-    "street": N_("Street and number"),
-    "postal_code": N_("Postal code"),
-    "city": N_("City"),
-    "country": N_("Country"),
-    "language": N_("Language"),
-    "member_status": N_("Member status"),
-    "membership_number": N_("Membership number"),
-    "source": N_("Source"),
-    "notes": N_("Notes"),
-    "home_org_id": N_("Home unit"),
 }
 SOURCE_LABELS = {
     "info_stand": N_("Info stand"),
@@ -85,9 +71,7 @@ async def duplicates_page(
         }
         for group in page.items
     ]
-    next_href = None
-    if page.next_cursor:
-        next_href = f"{_people(org)}/duplicates?{urlencode({'cursor': page.next_cursor})}"
+    next_href = next_page_href(f"{_people(org)}/duplicates", page.next_cursor)
     title = translate(request, "Likely duplicates")
     return await render_console(
         request,

@@ -21,7 +21,13 @@ from core.public import FORM_FIELD, form_errors
 from core.segments import services as segment_services
 from core.segments.builder import GROUP_LABELS
 from core.segments.pages import builder_action, count_text, read_builder, segment_pages
-from core.web.render import console_locale, render_console, see_other, translate
+from core.web.render import (
+    console_form_errors,
+    console_locale,
+    render_console,
+    see_other,
+    translate,
+)
 
 __all__ = ["people_pages"]
 
@@ -159,7 +165,7 @@ async def people_save_segment(request: Request, actor: Actor, org: OrgScope) -> 
         try:
             await segment_services.create_saved(org.id, org.path, name, state.segment)
         except Problem as exc:
-            errors = form_errors(exc, console_locale(request), ("name",))
+            errors = console_form_errors(request, exc, ("name",))
         else:
             query = state.builder.query(q=(form.get("q") or "").strip())
             message = translate(request, "Saved as segment “%(name)s”.", name=name)
@@ -174,12 +180,28 @@ async def person_page(
     request: Request, actor: Actor, org: OrgScope, person_id: int
 ) -> Response[str]:
     """Everything about a person the user may see, with each module's panel (audited read)."""
+    return await _person_view(request, actor, org, person_id)
+
+
+async def _person_view(
+    request: Request,
+    actor: Actor,
+    org: OrgScope,
+    person_id: int,
+    errors: dict[str, str] | None = None,
+    tag_value: str = "",
+) -> Response[str]:
+    registry = request.app.state.orga.registry
     row = await services.read_person(person_id, org.id, org.path)
-    person = await services.person_detail(row, org.id, request.app.state.orga.registry)
+    person = await services.person_detail(row, org.id, registry)
     name = f"{person.first_name} {person.last_name}".strip() or f"#{person.id}"
     return await render_console(
         request,
         "core/person.html.jinja",
+        status=422 if errors else 200,
+        module_titles={name: loaded.info.title for name, loaded in registry.modules.items()},
+        errors=errors or {},
+        tag_value=tag_value,
         title=name,
         breadcrumbs=_crumbs(request, org, (name, f"{_base(org)}/{person_id}")),
         person=person,
@@ -298,6 +320,25 @@ async def person_update(request: Request, org: OrgScope, person_id: int) -> Resp
     return see_other(f"{_base(org)}/{person_id}", translate(request, "Saved."))
 
 
+@post("/people/{person_id:int}/tags", guards=[requires("people.edit")], status_code=303)
+async def person_tags(request: Request, actor: Actor, org: OrgScope, person_id: int) -> Response:
+    """Add tags or remove one (the same service as ``PATCH …/people/{id}`` with ``tags``)."""
+    form = await request.form()
+    row = await services.require_person(person_id, org.path)
+    [person] = await services.load_people([row])
+    added = [t.strip() for t in (form.get("add") or "").split(",") if t.strip()]
+    removed = (form.get("remove") or "").strip()
+    tags = [t for t in person.tags if t != removed] + [t for t in added if t not in person.tags]
+    try:
+        patch = msgspec.convert({"tags": tags}, PersonPatch)
+        await services.update_person(person_id, org.id, org.path, patch, _region(request))
+    except (msgspec.ValidationError, Problem) as exc:
+        messages = form_errors(exc, console_locale(request), ("tags",))  # type: ignore[arg-type]
+        errors = {"add": " ".join(messages.values())}
+        return await _person_view(request, actor, org, person_id, errors, form.get("add") or "")
+    return see_other(f"{_base(org)}/{person_id}", translate(request, "Saved."))
+
+
 @get("/people/{person_id:int}/export", guards=[requires("people.export")])
 async def person_export(request: Request, org: OrgScope, person_id: int) -> Response:
     """The GDPR copy as a ZIP of CSV files to hand out (audited)."""
@@ -364,6 +405,7 @@ def people_pages() -> list[Any]:
         person_page,
         person_edit,
         person_update,
+        person_tags,
         person_export,
         person_erase_page,
         person_erase,

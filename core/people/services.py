@@ -14,6 +14,7 @@ from email_validator import EmailNotValidError, validate_email
 
 from core import db
 from core.audit.services import record, record_list, search_digest
+from core.orgs.paths import is_under, subtree_ids
 from core.orgs.services import get_unit
 from core.pagination import Page, decode_cursor, page_of
 from core.people import consent, tags
@@ -53,14 +54,6 @@ class SegmentWhere:
     sql: str
     args: list[Any]
     definition: dict[str, Any]
-
-
-async def subtree_ids(org_path: str) -> list[int]:
-    """Ids of the unit with materialized ``org_path`` and every unit below it."""
-    rows = await db.fetch(
-        "SELECT id FROM org_unit WHERE substr(path, 1, {}) = {}", len(org_path), org_path
-    )
-    return [row["id"] for row in rows]
 
 
 def ids_condition(column: str, ids: list[int]) -> tuple[str, list[int]]:
@@ -110,7 +103,7 @@ def normalize_phones(phones: list[str], region: str) -> list[str]:
 
 async def _check_home(home_org_id: int, org_path: str) -> None:
     unit = await get_unit(home_org_id)
-    if unit is None or not unit["path"].startswith(org_path):
+    if unit is None or not is_under(unit["path"], org_path):
         raise invalid("home_org_id", "no such org unit in this subtree")
 
 

@@ -10,6 +10,7 @@ import msgspec
 
 from core import db
 from core.etags import touch
+from core.orgs.paths import path_under_sql
 from core.people.tables import Person, PersonTag, Tag
 from core.problems import invalid
 
@@ -20,7 +21,7 @@ def visible_definitions_sql(table: str) -> str:
     """Rows of ``table`` defined on the unit with path ``{}`` or an ancestor of it."""
     return (
         f"SELECT d.* FROM {table} d JOIN org_unit o ON o.id = d.org_id "
-        "WHERE substr(CAST({} AS TEXT), 1, length(o.path)) = o.path"
+        f"WHERE {path_under_sql('CAST({} AS TEXT)', 'o.path')}"
     )
 
 

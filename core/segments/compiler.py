@@ -15,6 +15,7 @@ import msgspec
 
 from core import db
 from core.context import current_runtime
+from core.orgs.paths import is_under
 from core.people.services import SegmentWhere, scope, subtree_ids
 from core.problems import invalid
 from core.segments.filters import FilterContext, OrgFilter, SegmentFilter
@@ -73,7 +74,7 @@ async def _load_saved(segment_id: int, state: _Resolved, where: str) -> Any:
         "WHERE s.id = {}",
         segment_id,
     )
-    if row is None or not state.org_path.startswith(row["path"]):
+    if row is None or not is_under(state.org_path, row["path"]):
         raise invalid(
             where,
             f"saved segment {segment_id} does not exist or is not visible from this unit",

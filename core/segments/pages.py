@@ -20,7 +20,6 @@ from core.i18n import ngettext
 from core.orgs.services import module_states
 from core.people.services import SegmentWhere
 from core.problems import Problem
-from core.public import form_errors
 from core.segments import services
 from core.segments.builder import (
     IN_SEGMENT,
@@ -35,7 +34,7 @@ from core.segments.builder import (
 )
 from core.segments.compiler import count_and_sample, parse_segment, segment_where
 from core.segments.filters import CORE_FILTERS
-from core.web.render import console_locale, see_other, translate
+from core.web.render import console_form_errors, console_locale, see_other, translate
 
 __all__ = ["BuilderState", "builder_action", "count_text", "read_builder", "segment_pages"]
 
@@ -126,7 +125,7 @@ async def read_builder(
     except Problem as exc:
         state.segment = state.where = state.count = None
         problem = field_errors(exc, places)
-        state.errors = form_errors(problem, console_locale(request), _inputs(state))
+        state.errors = console_form_errors(request, problem, sorted(_inputs(state)))
     return state
 
 

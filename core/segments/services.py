@@ -9,7 +9,8 @@ import msgspec
 
 from core import db
 from core.audit.services import record
-from core.people.services import ids_condition, subtree_ids
+from core.orgs.paths import ancestors_sql
+from core.people.services import subtree_ids
 from core.problems import conflict
 from core.segments.compiler import check_segment
 from core.segments.tables import SavedSegment
@@ -35,10 +36,11 @@ def _included_ids(definition: Any) -> set[int]:
 async def visible_saved(org_path: str) -> list[dict[str, Any]]:
     """The saved segments a unit may use (``id``, ``name``, ``org_id``): its own and those of
     the units above it, by name."""
-    units = [int(part) for part in org_path.strip("/").split("/") if part]
-    condition, args = ids_condition("org_id", units)
+    above, args = ancestors_sql("o.path", org_path)
     return await db.fetch(
-        f"SELECT id, name, org_id FROM segment WHERE {condition} ORDER BY name, id", *args
+        "SELECT s.id, s.name, s.org_id FROM segment s JOIN org_unit o ON o.id = s.org_id "
+        f"WHERE {above} ORDER BY s.name, s.id",
+        *args,
     )
 
 

@@ -24,12 +24,15 @@ class MenuItem(msgspec.Struct, frozen=True, kw_only=True):
         permission: shown only to users holding it on the unit (``None``: everyone there; a
             tuple: holding any one of them).
         order: position in the menu, lowest first.
+        description: a line under the label where entries are listed with an explanation (the
+            unit's administration page); an English message id like ``label``.
     """
 
     label: str
     path: str = ""
     permission: str | tuple[str, ...] | None = None
     order: int = 100
+    description: str | None = None
 
 
 class ConsolePages(msgspec.Struct, frozen=True, kw_only=True):
@@ -40,10 +43,14 @@ class ConsolePages(msgspec.Struct, frozen=True, kw_only=True):
             console's guards: session cookie → unit visible → module enabled → CSRF on every
             unsafe request. Add ``guards=[requires("…")]`` per handler as on the API.
         menu: the module's menu entries.
+        admin: entries on the unit's administration page (``/app/orgs/{org_id}/admin``) for
+            the module's settings pages, e.g. a sender identity; shown like menu entries (module
+            on, permission held) to the users who open that page.
     """
 
     handlers: Sequence[Any] = ()
     menu: Sequence[MenuItem] = ()
+    admin: Sequence[MenuItem] = ()
 
 
 class Card(msgspec.Struct, frozen=True, kw_only=True):
@@ -51,9 +58,11 @@ class Card(msgspec.Struct, frozen=True, kw_only=True):
 
     Attributes:
         title: already translated heading.
-        value: the figure or short text shown large (``None``: none).
+        value: the figure (a number, formatted for the page's language) or short text shown
+            large (``None``: none).
         text: a line under it.
-        link: where the card leads (a console path).
+        progress: how far something got, 0 to 1, drawn as a bar (``None``: no bar).
+        link: where the card leads (a console page; ``None`` while the module has none).
         attention: something needs doing (drawn highlighted).
         order: position, lowest first.
     """
@@ -61,6 +70,7 @@ class Card(msgspec.Struct, frozen=True, kw_only=True):
     title: str
     value: str | int | None = None
     text: str | None = None
+    progress: float | None = None
     link: str | None = None
     attention: bool = False
     order: int = 100

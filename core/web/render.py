@@ -4,6 +4,7 @@ token, flash messages, language) around a page template, and post-redirect-get h
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from litestar import Request, Response
 from litestar.datastructures import Cookie
@@ -13,10 +14,19 @@ from core import db
 from core.http import HTML
 from core.i18n import LOCALES, best_locale, gettext
 from core.orgs.services import module_states
+from core.public import form_errors
 from core.signing import BadToken, sign, unsign
 from core.web.csrf import FIELD, csrf_token
 
-__all__ = ["console_locale", "render_console", "see_other", "translate"]
+__all__ = [
+    "console_entries",
+    "console_form_errors",
+    "console_locale",
+    "next_page_href",
+    "render_console",
+    "see_other",
+    "translate",
+]
 
 _FLASH_COOKIE = "orga_flash"
 _FLASH = "console.flash"
@@ -38,6 +48,14 @@ def translate(request: Request, message: str, **values: Any) -> str:
     return text % values if values else text
 
 
+def console_form_errors(
+    request: Request, errors: Any, fields: tuple[str, ...] | list[str]
+) -> dict[str, str]:
+    """A failed form's errors as ``{field: message}`` in the page's language (see
+    :func:`core.public.form_errors`): a Problem, a msgspec validation error or messages."""
+    return form_errors(errors, console_locale(request), fields)
+
+
 def see_other(path: str, message: str | None = None, kind: str = "success") -> Redirect:
     """Post-redirect-get: 303 to ``path``, with a flash message shown on the next page."""
     response = Redirect(path, status_code=303)
@@ -47,6 +65,15 @@ def see_other(path: str, message: str | None = None, kind: str = "success") -> R
             Cookie(key=_FLASH_COOKIE, value=value, path="/app", httponly=True, samesite="lax")
         )
     return response
+
+
+def next_page_href(path: str, cursor: str | None, **query: Any) -> str | None:
+    """The link to the next page of a table: ``path`` with the filled-in ``query`` and the
+    API's ``cursor``; ``None`` on the last page."""
+    if not cursor:
+        return None
+    shown = {key: value for key, value in query.items() if value}
+    return f"{path}?{urlencode({**shown, 'cursor': cursor})}"
 
 
 def _flash(request: Request) -> dict[str, str] | None:
@@ -76,15 +103,16 @@ async def _units(actor: Any) -> list[dict[str, Any]]:
     )
 
 
-async def _menu(request: Request, actor: Any, org: Any) -> list[dict[str, Any]]:
-    """The unit's menu: every entry whose module is on here and whose permission the user
-    holds, in order; the entry the page belongs to is marked current."""
-    runtime = request.app.state.orga
-    installed = [name for name, _item in runtime.console_menu if name != "core"]
+async def console_entries(
+    request: Request, actor: Any, org: Any, items: list[tuple[str, Any]]
+) -> list[dict[str, Any]]:
+    """The ``(module, MenuItem)`` entries a user sees on unit ``org``: the module is on there
+    and the user holds the permission; translated, with their address, in order."""
+    installed = [name for name, _item in items if name != "core"]
     states = await module_states(org.path, sorted(set(installed))) if installed else {}
     locale = console_locale(request)
     entries = []
-    for module, item in runtime.console_menu:
+    for module, item in items:
         if module != "core" and not states.get(module):
             continue
         needed = (item.permission,) if isinstance(item.permission, str) else item.permission
@@ -95,12 +123,19 @@ async def _menu(request: Request, actor: Any, org: Any) -> list[dict[str, Any]]:
         entries.append(
             {
                 "label": gettext(item.label, locale),
+                "description": gettext(item.description, locale) if item.description else "",
                 "href": href,
                 "order": item.order,
                 "current": False,
             }
         )
     entries.sort(key=lambda e: e["order"])
+    return entries
+
+
+async def _menu(request: Request, actor: Any, org: Any) -> list[dict[str, Any]]:
+    """The unit's menu; the entry the page belongs to is marked current."""
+    entries = await console_entries(request, actor, org, request.app.state.orga.console_menu)
     here = request.url.path.rstrip("/")
     matches = [e for e in entries if here == e["href"] or here.startswith(e["href"] + "/")]
     if matches:

@@ -118,6 +118,14 @@ async def person_summary(person_id: int, org_id: int) -> dict[str, Any] | None:
 
 
 @hookimpl
+async def unit_cards(org_id: int, org_path: str, actor: Any, locale: str) -> Sequence[Any]:
+    """Open follow-ups and the assignments in progress (``calling.manage``)."""
+    from plugins.calling.cards import cards
+
+    return await cards(org_id, org_path, actor, locale)
+
+
+@hookimpl
 async def demo_content(demo: Demo) -> Sequence[str]:
     """An open call assignment with a survey and three callers on its roster."""
     from plugins.calling.demo import demo_content as create

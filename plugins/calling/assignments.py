@@ -7,14 +7,15 @@ from typing import Any
 
 import msgspec
 
-from core import db
 from core.api import (
     check_segment,
     compile_segment,
     conflict,
+    db,
     drop_cached,
     invalid,
     parse_segment,
+    record,
     to_row,
     utcnow,
 )
@@ -29,6 +30,7 @@ __all__ = [
     "delete_assignment",
     "goal_segment",
     "refresh_targets",
+    "target_counts",
     "update_assignment",
 ]
 
@@ -95,7 +97,8 @@ def _check_survey(survey: list[Any]) -> None:
 
 
 async def create_assignment(org_id: int, org_path: str, data: AssignmentIn) -> dict[str, Any]:
-    """Insert an assignment for unit ``org_id`` and fill its queue from the target segment."""
+    """Insert an assignment for unit ``org_id`` and fill its queue from the target segment
+    (audited as ``calling.assignment_created``)."""
     _check_dates(data.start_at, data.end_at)
     _check_survey(data.survey)
     await _check_segments({"target": data.target, "goal": data.goal}, org_path)
@@ -103,7 +106,12 @@ async def create_assignment(org_id: int, org_path: str, data: AssignmentIn) -> d
         rows = await CallAssignment.insert(CallAssignment(org=org_id, **to_row(data))).run()
         row = await _load(rows[0]["id"])
         await refresh_targets(row, org_path)
+        await _audit("calling.assignment_created", org_id, row["id"])
     return await _load(row["id"])
+
+
+async def _audit(action: str, org_id: int, assignment_id: int) -> None:
+    await record(action, org_id=org_id, object_type="call_assignment", object_id=assignment_id)
 
 
 async def _load(assignment_id: int) -> dict[str, Any]:
@@ -115,7 +123,8 @@ async def _load(assignment_id: int) -> dict[str, Any]:
 async def update_assignment(
     row: dict[str, Any], org_path: str, patch: AssignmentPatch
 ) -> dict[str, Any]:
-    """Apply a patch; a changed target refreshes the queue."""
+    """Apply a patch; a changed target refreshes the queue (audited as
+    ``calling.assignment_changed``)."""
     values = to_row(patch)
     start = values.get("start_at", row["start_at"])
     end = values.get("end_at", row["end_at"])
@@ -138,19 +147,23 @@ async def update_assignment(
         fresh = await _load(row["id"])
         if "target" in values:
             await refresh_targets(fresh, org_path)
+        await _audit("calling.assignment_changed", fresh["org_id"], row["id"])
     drop_cached("calling_assignment")
     return await _load(row["id"])
 
 
 async def delete_assignment(row: dict[str, Any]) -> None:
-    """Delete an assignment that has no reported calls (close it otherwise)."""
+    """Delete an assignment that has no reported calls (close it otherwise); audited as
+    ``calling.assignment_deleted``."""
     made = await db.fetch_one(
         "SELECT COUNT(*) AS n FROM calling_call WHERE assignment_id = {} AND state = 'reported'",
         row["id"],
     )
     if made["n"]:
         raise conflict("the assignment has calls; set end_at to close it instead")
-    await db.execute("DELETE FROM calling_assignment WHERE id = {}", row["id"])
+    async with db.transaction():
+        await db.execute("DELETE FROM calling_assignment WHERE id = {}", row["id"])
+        await _audit("calling.assignment_deleted", row["org_id"], row["id"])
     drop_cached("calling_assignment")
 
 
@@ -193,6 +206,19 @@ async def refresh_targets(row: dict[str, Any], org_path: str, now: datetime | No
         "UPDATE calling_assignment SET targets_refreshed_at = {} WHERE id = {}", now, row["id"]
     )
     return await _count(row["id"]) - before
+
+
+async def target_counts(assignment_ids: list[int]) -> dict[int, int]:
+    """The number of targets (not removed) of each assignment that has any, by id."""
+    if not assignment_ids:
+        return {}
+    marks = ", ".join(["{}"] * len(assignment_ids))
+    rows = await db.fetch(
+        "SELECT assignment_id, COUNT(*) AS n FROM calling_target "
+        f"WHERE assignment_id IN ({marks}) AND state <> 'removed' GROUP BY assignment_id",
+        *assignment_ids,
+    )
+    return {r["assignment_id"]: int(r["n"]) for r in rows}
 
 
 async def _count(assignment_id: int) -> int:

@@ -9,7 +9,6 @@ from litestar import Response, delete, get, post
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.status_codes import HTTP_204_NO_CONTENT
 
-from core import db
 from core.api import (
     Actor,
     FieldError,
@@ -18,15 +17,15 @@ from core.api import (
     Problem,
     authenticated,
     check_limit,
+    db,
     decode_cursor,
+    is_under,
     module_enabled,
-    not_found,
     page_of,
-    record,
     requires,
     utcnow,
 )
-from plugins.calling import queue, roster
+from plugins.calling import calls, queue, roster
 from plugins.calling.assignments import assignment_state, goal_segment
 from plugins.calling.report import PlainReport, is_plain, report_call, report_plain
 from plugins.calling.schemas import (
@@ -34,11 +33,9 @@ from plugins.calling.schemas import (
     CallOut,
     CallReport,
     MyAssignment,
-    MyOpenCall,
     NextIn,
     PreviousCall,
 )
-from plugins.calling.sql import in_list
 from plugins.calling.views import call_view, card_out, survey_of
 
 __all__ = ["call_handlers", "me_handlers"]
@@ -155,23 +152,8 @@ async def call_back(actor: Actor, org: OrgScope, assignment_id: int, data: Callb
     """Reserve a person you called before in this assignment, ignoring their cooldown (409
     when they are being called or may not be called)."""
     assignment, caller = await _open_assignment(assignment_id, org, actor)
-    earlier = await db.fetch_one(
-        "SELECT 1 AS x FROM calling_call WHERE assignment_id = {} AND caller_id = {} "
-        "AND person_id = {} AND state = 'reported' LIMIT 1",
-        assignment_id,
-        actor.user_id,
-        data.person_id,
-    )
-    if earlier is None:
-        raise not_found("earlier call with this person")
-    reservation = await queue.reserve(
-        assignment,
-        assignment["org_path"],
-        caller,
-        utcnow(),
-        audit=_audit(actor, assignment),
-        person_id=data.person_id,
-    )
+    audit = _audit(actor, assignment)
+    reservation = await calls.call_back(assignment, caller, data.person_id, utcnow(), audit)
     if reservation is None:
         raise Problem(409, "not-callable", "This person cannot be called right now.")
     return (await _hand_out(assignment, reservation)).content  # type: ignore[return-value]
@@ -190,19 +172,7 @@ async def _my_call(call_id: int, org: OrgScope, actor: Actor) -> tuple[dict, dic
 )
 async def get_call(actor: Actor, org: OrgScope, call_id: int) -> CallOut:
     """The person to call, only while the reservation is yours and live."""
-    call, assignment = await _my_call(call_id, org, actor)
-    if call["state"] != "reserved" or call["reserved_until"] <= utcnow():
-        raise not_found("call")
-    await record(
-        "calling.call_viewed",
-        user_id=actor.user_id,
-        token_id=actor.token_id,
-        org_id=assignment["org_id"],
-        object_type="person",
-        object_id=call["person_id"],
-        detail={"call_id": call_id},
-    )
-    return await call_view(assignment, call_id, call["person_id"], call["reserved_until"])
+    return await calls.view_call(call_id, org.path, actor.user_id)
 
 
 @delete(
@@ -241,28 +211,17 @@ async def _report(actor: Actor, org: OrgScope, call_id: int, data: CallReport) -
 async def _report_full(
     actor: Actor, org: OrgScope, call_id: int, data: CallReport, now: datetime
 ) -> None:
-    """Report a call step by step: answers, tags, consent, follow-ups and the audit row in one
-    transaction; says why it cannot."""
+    """Report a call step by step (:func:`report_call`); says why it cannot."""
     call, assignment = await _my_call(call_id, org, actor)
-    async with db.transaction():
-        await report_call(
-            call,
-            assignment,
-            survey_of(assignment),
-            goal_segment(assignment) is None,
-            data,
-            actor.user_id,
-            now,
-        )
-        await record(
-            "calling.reported",
-            user_id=actor.user_id,
-            token_id=actor.token_id,
-            org_id=assignment["org_id"],
-            object_type="person",
-            object_id=call["person_id"],
-            detail={"call_id": call_id, "outcome": data.outcome},
-        )
+    await report_call(
+        call,
+        assignment,
+        survey_of(assignment),
+        goal_segment(assignment) is None,
+        data,
+        actor.user_id,
+        now,
+    )
 
 
 @get("/me/calling", guards=[authenticated], tags=["calling"], summary="My call assignments")
@@ -278,7 +237,7 @@ async def my_assignments(
     found: list[tuple[dict[str, Any], tuple[int, str]]] = []
     enabled: dict[str, bool] = {}
     while len(found) <= limit:  # assignments you cannot call through any unit are skipped
-        rows = await _my_rows(actor.user_id, before, limit + 1)
+        rows = await calls.my_assignment_rows(actor.user_id, before, limit + 1)
         for row in rows:
             via = _via_unit(actor, row["org_id"], row["path"])
             if via is None:
@@ -291,7 +250,7 @@ async def my_assignments(
             break
         before = rows[-1]["id"]
     page = page_of(found, limit, key=lambda item: [item[0]["id"]])
-    calls = await _my_open_calls(actor.user_id, [row["id"] for row, _ in page.items], now)
+    open_calls = await calls.my_open_calls(actor.user_id, [row["id"] for row, _ in page.items], now)
     return Page(
         [
             MyAssignment(
@@ -300,47 +259,12 @@ async def my_assignments(
                 org_name=row["org_name"],
                 title=row["title"],
                 state=assignment_state(row["start_at"], row["end_at"], now),  # type: ignore[arg-type]
-                open_calls=calls.get(row["id"], []),
+                open_calls=open_calls.get(row["id"], []),
             )
             for row, via in page.items
         ],
         page.next_cursor,
     )
-
-
-async def _my_rows(user_id: int, before: int | None, limit: int) -> list[dict[str, Any]]:
-    """The assignments whose roster holds the user, newest first, below id ``before``."""
-    below = "" if before is None else " AND a.id < {}"
-    return await db.fetch(
-        "SELECT a.id, a.org_id, a.title, a.start_at, a.end_at, o.path, o.name AS org_name "
-        "FROM calling_caller c JOIN calling_assignment a ON a.id = c.assignment_id "
-        f"JOIN org_unit o ON o.id = a.org_id WHERE c.user_id = {{}}{below} "
-        "ORDER BY a.id DESC LIMIT {}",
-        user_id,
-        *([] if before is None else [before]),
-        limit,
-    )
-
-
-async def _my_open_calls(
-    user_id: int, assignment_ids: list[int], now: datetime
-) -> dict[int, list[MyOpenCall]]:
-    """The user's live reservations in these assignments."""
-    if not assignment_ids:
-        return {}
-    calls: dict[int, list[MyOpenCall]] = {}
-    for call in await db.fetch(
-        "SELECT id, assignment_id, reserved_until FROM calling_call WHERE caller_id = {} "
-        "AND state = 'reserved' AND reserved_until > {} "
-        f"AND assignment_id IN ({in_list(assignment_ids)}) ORDER BY id",
-        user_id,
-        now,
-        *assignment_ids,
-    ):
-        calls.setdefault(call["assignment_id"], []).append(
-            MyOpenCall(call["id"], call["reserved_until"])
-        )
-    return calls
 
 
 def _via_unit(actor: Actor, org_id: int, assignment_path: str) -> tuple[int, str] | None:
@@ -349,7 +273,7 @@ def _via_unit(actor: Actor, org_id: int, assignment_path: str) -> tuple[int, str
     if actor.can("calling.call", assignment_path):
         return org_id, assignment_path
     for grant in actor.grants:
-        if grant.path.startswith(assignment_path) and actor.can("calling.call", grant.path):
+        if is_under(grant.path, assignment_path) and actor.can("calling.call", grant.path):
             return grant.org_id, grant.path
     return None
 

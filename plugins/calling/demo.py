@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from core import db
-from core.api import Demo
-from plugins.calling.assignments import create_assignment
-from plugins.calling.roster import set_caller
-from plugins.calling.schemas import AssignmentIn, CallerIn, Question
+from core.api import Demo, db, utcnow
+from plugins.calling.assignments import create_assignment, goal_segment
+from plugins.calling.queue import reserve
+from plugins.calling.report import report_call
+from plugins.calling.roster import assignment_and_caller, my_call, set_caller
+from plugins.calling.schemas import AssignmentIn, CallerIn, CallReport, Question
+from plugins.calling.views import survey_of
 
 __all__ = ["demo_content"]
 
@@ -29,6 +31,13 @@ _SURVEY = [
     Question(key="topic", text="Was ist dir gerade politisch am wichtigsten?"),
 ]
 _CALLERS = ("Leipzig", "Neukölln", "Potsdam")
+_CALLS = 30  # made by the callers in turn, so the assignment shows progress
+_OUTCOMES = ["reached"] * 6 + ["no_answer", "no_answer", "voicemail", "busy"]
+_ACTIONS = (
+    "Möchte bei der Wahlkampfplanung mitmachen, bitte zurückrufen",
+    "Hat Fragen zum Mitgliedsbeitrag",
+    "Bietet ihren Laden als Ort für einen Infostand an",
+)
 
 
 async def demo_content(demo: Demo) -> list[str]:
@@ -58,6 +67,7 @@ async def demo_content(demo: Demo) -> list[str]:
             show_earlier_notes=True,
         ),
     )
+    callers = []
     for number, district in enumerate(_CALLERS, start=1):
         user_id = await demo.add_user(
             f"anrufer{number}@demo.orga.invalid",
@@ -66,9 +76,52 @@ async def demo_content(demo: Demo) -> list[str]:
             "caller",
             f"calls for '{title}' (GET /api/me/calling)",
         )
-        await set_caller(row["id"], CallerIn(user_id=user_id))
+        await set_caller(demo.federal["id"], row["id"], CallerIn(user_id=user_id))
+        callers.append((user_id, demo.district(district)))
+    made = await _calls(demo, row["id"], callers)
     queued = await db.fetch_one(
         "SELECT COUNT(*) AS n FROM calling_target WHERE assignment_id = {} AND state = 'open'",
         row["id"],
     )
-    return [f"calling: '{title}' is open with {queued['n']} members to call and 3 callers"]
+    return [
+        f"calling: '{title}' is open with {queued['n']} members still to call, 3 callers and "
+        f"{made} calls made"
+    ]
+
+
+async def _calls(demo: Demo, assignment_id: int, callers: list[tuple[int, dict]]) -> int:
+    """The callers take turns: reserve the next person and report how it went, as the call
+    screen does (survey answers, now and then a follow-up for the organizers)."""
+    made, now = 0, utcnow()  # the queue's targets became available just now, after demo.now
+    for number in range(_CALLS):
+        user_id, unit = callers[number % len(callers)]
+        assignment, caller = await assignment_and_caller(assignment_id, unit["path"], user_id)
+        reservation = await reserve(
+            assignment, unit["path"], caller, now, audit=(user_id, None, unit["id"])
+        )
+        if reservation is None:
+            break
+        call, full = await my_call(reservation.call_id, unit["path"], user_id)
+        outcome = demo.rng.choice(_OUTCOMES)
+        reached = outcome == "reached"
+        report = CallReport(
+            outcome=outcome,  # type: ignore[arg-type]
+            notes="Freundliches Gespräch" if reached else None,
+            answers=(
+                {
+                    "coming": demo.rng.choice(["Ja", "Ja", "Vielleicht", "Nein"]),
+                    "help": demo.rng.sample(["Infostand", "Haustürgespräche", "Plakatieren"], 1),
+                }
+                if reached
+                else {}
+            ),
+            wants_local_contact=reached and number % 4 == 1,
+            organizer_action=_ACTIONS[number // 7 % len(_ACTIONS)]
+            if reached and number % 7 == 3
+            else None,
+        )
+        await report_call(
+            call, full, survey_of(full), goal_segment(full) is None, report, user_id, now
+        )
+        made += 1
+    return made

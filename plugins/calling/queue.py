@@ -16,10 +16,11 @@ from typing import Any
 
 import msgspec
 
-from core import db
 from core.api import (
+    audit_insert_sql,
     compile_segment,
     current_runtime,
+    db,
     module_config,
     not_opted_out_sql,
     record,
@@ -284,6 +285,11 @@ rel AS (
 ), rel_l AS (
   DELETE FROM calling_lock l USING rel WHERE l.call_id = rel.id
 ), """
+_RESERVED_AUDIT = audit_insert_sql("""
+  SELECT CAST({} AS TIMESTAMPTZ), CAST({} AS INTEGER), CAST({} AS INTEGER),
+    'calling.reserved', 'person', cl.person_id, CAST({} AS INTEGER),
+    json_build_object('call_id', cl.id)
+  FROM cl""")
 _FUSED = """
 WITH {before}cand AS ({candidate}), lk AS (
   INSERT INTO calling_lock (person_id, target_id, call_id, until)
@@ -304,11 +310,7 @@ WITH {before}cand AS ({candidate}), lk AS (
   FROM lk JOIN tg ON tg.id = lk.target_id
   RETURNING id, person_id
 ), au AS (
-  INSERT INTO audit_log (at, user_id, token_id, action, object_type, object_id, org_id, detail)
-  SELECT CAST({{}} AS TIMESTAMPTZ), CAST({{}} AS INTEGER), CAST({{}} AS INTEGER),
-    'calling.reserved', 'person', cl.person_id, CAST({{}} AS INTEGER),
-    json_build_object('call_id', cl.id)
-  FROM cl
+  {audit}
 )
 SELECT {reported} AS reported, cand.target_id, cand.person_id, cand.reason, cl.id AS call_id,
   {card} FROM {rows} LEFT JOIN cl ON true LEFT JOIN person p ON p.id = cl.person_id
@@ -369,6 +371,7 @@ async def _reserve_fused(
         reported=parts["reported"],
         card=card_columns(),
         rows=parts["rows"],
+        audit=_RESERVED_AUDIT,
     )
     return await db.fetch_one(
         sql,

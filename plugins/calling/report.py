@@ -8,17 +8,20 @@ from typing import Any
 
 import msgspec
 
-from core import db
 from core.api import (
     ConsentIn,
     Problem,
     add_tags,
+    audit_insert_sql,
     conflict,
     current_runtime,
+    db,
     invalid,
+    normalize_phone,
+    path_under_sql,
+    record,
     record_consent,
 )
-from core.people.phones import normalize_phone
 from plugins.calling.schemas import CallReport, Question
 from plugins.calling.tables import CallAnswer, FollowUp
 
@@ -74,7 +77,8 @@ _CALL_SQL = (
 )
 # PostgreSQL only: the plain report as CTEs named ``rp*`` (``rp_cl`` returns the reported
 # call), so a statement can report a call and go on in the same round trip
-_REPORTED_CALL = """
+_REPORTED_CALL = (
+    """
 rp AS (
   SELECT k.id, k.target_id, a.org_id,
     (CAST({{}} AS BOOLEAN) AND (a.goal IS NULL OR CAST(a.goal AS TEXT) = 'null')) AS done,
@@ -82,9 +86,13 @@ rp AS (
   FROM calling_call k JOIN calling_assignment a ON a.id = k.assignment_id
   JOIN org_unit o ON o.id = a.org_id
   WHERE k.id = {{}} AND k.caller_id = {{}} AND k.state = 'reserved'{in_assignment}
-    AND substr(CAST({{}} AS TEXT), 1, length(o.path)) = o.path
+    AND """
+    + path_under_sql("CAST({{}} AS TEXT)", "o.path")
+    + """
 ), """
-_PLAIN_CTES = """rp_tg AS (
+)
+_PLAIN_CTES = (
+    """rp_tg AS (
   UPDATE calling_target t SET current_call_id = NULL,
     state = CASE WHEN rp.done THEN 'done' ELSE 'open' END,
     available_at = CASE WHEN CAST({} AS BOOLEAN) THEN CAST({} AS TIMESTAMPTZ)
@@ -102,12 +110,15 @@ _PLAIN_CTES = """rp_tg AS (
   FROM rp WHERE k.id = rp.id AND EXISTS (SELECT 1 FROM rp_tg)
   RETURNING k.id, k.person_id
 ), rp_au AS (
-  INSERT INTO audit_log (at, user_id, token_id, action, object_type, object_id, org_id, detail)
+  """
+    + audit_insert_sql("""
   SELECT CAST({} AS TIMESTAMPTZ), CAST({} AS INTEGER), CAST({} AS INTEGER), 'calling.reported',
     'person', rp_cl.person_id, rp.org_id,
     json_build_object('call_id', rp_cl.id, 'outcome', CAST({} AS TEXT))
-  FROM rp_cl, rp
+  FROM rp_cl, rp""")
+    + """
 )"""
+)
 
 
 class PlainReport(msgspec.Struct, frozen=True):
@@ -192,7 +203,8 @@ async def report_call(
     user_id: int,
     now: datetime,
 ) -> None:
-    """Store the report of ``call`` (reserved by ``user_id``).
+    """Store the report of ``call`` (reserved by ``user_id``) with its audit row
+    (``calling.reported``), in one transaction.
 
     Raises:
         Problem: 409 when the reservation expired and went to another caller, 422 naming the
@@ -240,6 +252,14 @@ async def report_call(
                 ]
             ).run()
         await _follow_ups(call, assignment, data, person_id)
+        await record(
+            "calling.reported",
+            user_id=user_id,
+            org_id=assignment["org_id"],
+            object_type="person",
+            object_id=person_id,
+            detail={"call_id": call["id"], "outcome": data.outcome},
+        )
 
 
 async def _follow_ups(

@@ -5,8 +5,19 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from core import db
-from core.api import Problem, cached, current_runtime, drop_cached, invalid, not_found
+from core.api import (
+    Problem,
+    ancestors_sql,
+    cached,
+    current_runtime,
+    db,
+    drop_cached,
+    invalid,
+    is_under,
+    not_found,
+    record,
+    subtree_sql,
+)
 from plugins.calling.queue import release_caller
 from plugins.calling.schemas import CallerIn
 from plugins.calling.sql import in_list
@@ -29,30 +40,30 @@ async def may_call(user_id: int, assignment_path: str) -> bool:
     """True when the user holds ``calling.call`` on the assignment's unit, an ancestor, or a
     unit below it (a district's callers can join their state's campaign)."""
     roles = [n for n, perms in current_runtime().roles.items() if "calling.call" in perms]
+    above, above_args = ancestors_sql("o.path", assignment_path)
+    below, below_args = subtree_sql("o.path", assignment_path)
     row = await db.fetch_one(
         "SELECT 1 AS ok FROM role_assignment ra JOIN org_unit o ON o.id = ra.org_id "
         "JOIN orga_user u ON u.id = ra.user_id "
         f"WHERE ra.user_id = {{}} AND u.active AND ra.role IN ({in_list(roles)}) AND "
-        "(substr(CAST({} AS TEXT), 1, length(o.path)) = o.path OR o.path LIKE {}) LIMIT 1",
+        f"({above} OR {below}) LIMIT 1",
         user_id,
         *roles,
-        assignment_path,
-        assignment_path + "%",
+        *above_args,
+        *below_args,
     )
     return row is not None
-
-
-_VISIBLE = "substr(CAST({} AS TEXT), 1, length(o.path)) = o.path"
 
 
 async def assignment_for_caller(assignment_id: int, org_path: str) -> dict[str, Any]:
     """An assignment of the request's unit or of an ancestor (callers of a district work on
     their state's campaign through their own unit); else 404."""
+    visible, args = ancestors_sql("o.path", org_path)
     row = await db.fetch_one(
         "SELECT a.*, o.path AS org_path FROM calling_assignment a "
-        f"JOIN org_unit o ON o.id = a.org_id WHERE a.id = {{}} AND {_VISIBLE}",
+        f"JOIN org_unit o ON o.id = a.org_id WHERE a.id = {{}} AND {visible}",
         assignment_id,
-        org_path,
+        *args,
     )
     if row is None:
         raise not_found("call assignment")
@@ -107,7 +118,7 @@ async def assignment_and_caller(
         (assignment_id, user_id),
         lambda: _load_assignment_and_caller(assignment_id, user_id),
     )
-    if found is None or not org_path.startswith(found[0]["org_path"]):
+    if found is None or not is_under(org_path, found[0]["org_path"]):
         raise not_found("call assignment")
     row, caller = found
     if caller is None:
@@ -122,15 +133,16 @@ async def assignment_and_caller(
 
 async def my_call(call_id: int, org_path: str, user_id: int) -> tuple[dict, dict[str, Any]]:
     """The user's own call and its assignment (visible from ``org_path``), in one query."""
+    visible, args = ancestors_sql("o.path", org_path)
     row = await db.fetch_one(
         "SELECT c.id, c.assignment_id, c.target_id, c.person_id, c.caller_id, c.state, "
         "c.reserved_until, a.org_id, a.title, a.instructions, a.goal, a.cooldown_hours, "
         "a.survey, a.show_earlier_notes, o.path AS org_path FROM calling_call c "
         "JOIN calling_assignment a ON a.id = c.assignment_id JOIN org_unit o ON o.id = a.org_id "
-        f"WHERE c.id = {{}} AND c.caller_id = {{}} AND {_VISIBLE}",
+        f"WHERE c.id = {{}} AND c.caller_id = {{}} AND {visible}",
         call_id,
         user_id,
-        org_path,
+        *args,
     )
     if row is None:
         raise not_found("call")
@@ -168,30 +180,46 @@ async def check_may_call(user_id: int, assignment_path: str) -> None:
         raise invalid("user_id", "the user holds no role with calling.call for this unit")
 
 
-async def set_caller(assignment_id: int, data: CallerIn) -> None:
-    """Put a user on the roster, or replace their tags when they are on it."""
-    await db.execute(
-        "DELETE FROM calling_caller WHERE assignment_id = {} AND user_id = {}",
-        assignment_id,
-        data.user_id,
+async def _audit(action: str, org_id: int, assignment_id: int, user_id: int) -> None:
+    await record(
+        action,
+        org_id=org_id,
+        object_type="user",
+        object_id=user_id,
+        detail={"assignment_id": assignment_id},
     )
-    await Caller.insert(
-        Caller(
-            assignment=assignment_id,
-            user_id=data.user_id,
-            prioritized_tags=data.prioritized_tags,
-            excluded_tags=data.excluded_tags,
+
+
+async def set_caller(org_id: int, assignment_id: int, data: CallerIn) -> None:
+    """Put a user on the roster of an assignment of unit ``org_id``, or replace their tags when
+    they are on it (audited as ``calling.caller_added``)."""
+    async with db.transaction():
+        await db.execute(
+            "DELETE FROM calling_caller WHERE assignment_id = {} AND user_id = {}",
+            assignment_id,
+            data.user_id,
         )
-    ).run()
+        await Caller.insert(
+            Caller(
+                assignment=assignment_id,
+                user_id=data.user_id,
+                prioritized_tags=data.prioritized_tags,
+                excluded_tags=data.excluded_tags,
+            )
+        ).run()
+        await _audit("calling.caller_added", org_id, assignment_id, data.user_id)
     drop_cached("calling_caller")
 
 
-async def remove_caller(assignment_id: int, user_id: int, now: datetime) -> None:
-    """Take a user off the roster, releasing their live reservation first."""
-    await release_caller(assignment_id, user_id, now)
-    await db.execute(
-        "DELETE FROM calling_caller WHERE assignment_id = {} AND user_id = {}",
-        assignment_id,
-        user_id,
-    )
+async def remove_caller(org_id: int, assignment_id: int, user_id: int, now: datetime) -> None:
+    """Take a user off the roster of an assignment of unit ``org_id``, releasing their live
+    reservation first (audited as ``calling.caller_removed``)."""
+    async with db.transaction():
+        await release_caller(assignment_id, user_id, now)
+        await db.execute(
+            "DELETE FROM calling_caller WHERE assignment_id = {} AND user_id = {}",
+            assignment_id,
+            user_id,
+        )
+        await _audit("calling.caller_removed", org_id, assignment_id, user_id)
     drop_cached("calling_caller")

@@ -8,7 +8,6 @@ import msgspec
 from litestar import Request, Response, delete, get, patch, post
 from litestar.status_codes import HTTP_204_NO_CONTENT
 
-from core import db
 from core.api import (
     ETAG_HEADERS,
     PRECONDITION_RESPONSES,
@@ -18,11 +17,11 @@ from core.api import (
     Page,
     check_if_match,
     check_limit,
+    db,
     decode_cursor,
     get_in_org,
     page_in_org,
     page_of,
-    record,
     record_list,
     requires,
     utcnow,
@@ -48,20 +47,10 @@ __all__ = ["handlers", "me_handlers"]
 MANAGE = [requires("calling.manage")]
 
 
-async def _targets(assignment_ids: list[int]) -> dict[int, int]:
-    if not assignment_ids:
-        return {}
-    marks = ", ".join(["{}"] * len(assignment_ids))
-    rows = await db.fetch(
-        "SELECT assignment_id, COUNT(*) AS n FROM calling_target "
-        f"WHERE assignment_id IN ({marks}) AND state <> 'removed' GROUP BY assignment_id",
-        *assignment_ids,
-    )
-    return {r["assignment_id"]: int(r["n"]) for r in rows}
-
-
 async def _out(row: dict[str, Any]) -> AssignmentOut:
-    return assignments.assignment_out(row, (await _targets([row["id"]])).get(row["id"], 0))
+    return assignments.assignment_out(
+        row, (await assignments.target_counts([row["id"]])).get(row["id"], 0)
+    )
 
 
 @get("/assignments", guards=[requires("calling.call")], summary="Call assignments of this unit")
@@ -70,7 +59,7 @@ async def list_assignments(
 ) -> Page[AssignmentOut]:
     """Assignments of the unit, newest first, with their number of targets."""
     page = await page_in_org(CallAssignment, org, limit, cursor)
-    counts = await _targets([r["id"] for r in page.items])
+    counts = await assignments.target_counts([r["id"] for r in page.items])
     return Page(
         [assignments.assignment_out(r, counts.get(r["id"], 0)) for r in page.items],
         page.next_cursor,
@@ -78,16 +67,9 @@ async def list_assignments(
 
 
 @post("/assignments", guards=MANAGE, summary="Create a call assignment")
-async def create_assignment(actor: Actor, org: OrgScope, data: AssignmentIn) -> AssignmentOut:
+async def create_assignment(org: OrgScope, data: AssignmentIn) -> AssignmentOut:
     """Create an assignment; its queue holds the target segment's people of this subtree."""
     row = await assignments.create_assignment(org.id, org.path, data)
-    await record(
-        "calling.assignment_created",
-        user_id=actor.user_id,
-        org_id=org.id,
-        object_type="call_assignment",
-        object_id=row["id"],
-    )
     return await _out(row)
 
 
@@ -111,7 +93,7 @@ async def get_assignment(org: OrgScope, assignment_id: int) -> Response[Assignme
     responses=PRECONDITION_RESPONSES,
 )
 async def patch_assignment(
-    actor: Actor, org: OrgScope, assignment_id: int, data: AssignmentPatch, if_match: IfMatch = None
+    org: OrgScope, assignment_id: int, data: AssignmentPatch, if_match: IfMatch = None
 ) -> Response[AssignmentOut]:
     """Change fields; a new target refreshes the queue. Send the ETag you read as
     ``If-Match``: 412 if someone changed the assignment since."""
@@ -119,13 +101,6 @@ async def patch_assignment(
         row = await get_in_org(CallAssignment, assignment_id, org, "call assignment")
         await check_if_match(if_match, CallAssignment, row)
         row = await assignments.update_assignment(row, org.path, data)
-        await record(
-            "calling.assignment_changed",
-            user_id=actor.user_id,
-            org_id=org.id,
-            object_type="call_assignment",
-            object_id=assignment_id,
-        )
     return with_etag(await _out(row), row)
 
 
@@ -135,17 +110,10 @@ async def patch_assignment(
     status_code=HTTP_204_NO_CONTENT,
     summary="Delete a call assignment without calls",
 )
-async def delete_assignment(actor: Actor, org: OrgScope, assignment_id: int) -> None:
+async def delete_assignment(org: OrgScope, assignment_id: int) -> None:
     """Delete an assignment nobody has called for yet (409 otherwise: close it)."""
     row = await get_in_org(CallAssignment, assignment_id, org, "call assignment")
     await assignments.delete_assignment(row)
-    await record(
-        "calling.assignment_deleted",
-        user_id=actor.user_id,
-        org_id=org.id,
-        object_type="call_assignment",
-        object_id=assignment_id,
-    )
 
 
 class Refreshed(msgspec.Struct):
@@ -161,7 +129,9 @@ async def refresh(org: OrgScope, assignment_id: int) -> Refreshed:
     row = await get_in_org(CallAssignment, assignment_id, org, "call assignment")
     async with db.transaction():
         added = await assignments.refresh_targets(row, org.path)
-    return Refreshed(added, (await _targets([assignment_id])).get(assignment_id, 0))
+    return Refreshed(
+        added, (await assignments.target_counts([assignment_id])).get(assignment_id, 0)
+    )
 
 
 @get("/assignments/{assignment_id:int}/callers", guards=MANAGE, summary="The roster")
@@ -188,21 +158,12 @@ def _caller_out(row: dict[str, Any]) -> CallerOut:
 
 
 @post("/assignments/{assignment_id:int}/callers", guards=MANAGE, summary="Add a caller")
-async def add_caller(actor: Actor, org: OrgScope, assignment_id: int, data: CallerIn) -> CallerOut:
+async def add_caller(org: OrgScope, assignment_id: int, data: CallerIn) -> CallerOut:
     """Put a user holding ``calling.call`` here on the roster (again: update their tags);
     answers their roster entry."""
     await get_in_org(CallAssignment, assignment_id, org, "call assignment")
     await roster.check_may_call(data.user_id, org.path)
-    async with db.transaction():
-        await roster.set_caller(assignment_id, data)
-        await record(
-            "calling.caller_added",
-            user_id=actor.user_id,
-            org_id=org.id,
-            object_type="user",
-            object_id=data.user_id,
-            detail={"assignment_id": assignment_id},
-        )
+    await roster.set_caller(org.id, assignment_id, data)
     entry = await roster.roster_entry(assignment_id, data.user_id)
     assert entry is not None
     return _caller_out(entry)
@@ -214,19 +175,10 @@ async def add_caller(actor: Actor, org: OrgScope, assignment_id: int, data: Call
     status_code=HTTP_204_NO_CONTENT,
     summary="Remove a caller",
 )
-async def remove_caller(actor: Actor, org: OrgScope, assignment_id: int, user_id: int) -> None:
+async def remove_caller(org: OrgScope, assignment_id: int, user_id: int) -> None:
     """Take a user off the roster; their open reservation is released."""
     await get_in_org(CallAssignment, assignment_id, org, "call assignment")
-    async with db.transaction():
-        await roster.remove_caller(assignment_id, user_id, utcnow())
-        await record(
-            "calling.caller_removed",
-            user_id=actor.user_id,
-            org_id=org.id,
-            object_type="user",
-            object_id=user_id,
-            detail={"assignment_id": assignment_id},
-        )
+    await roster.remove_caller(org.id, assignment_id, user_id, utcnow())
 
 
 @get("/assignments/{assignment_id:int}/stats", guards=MANAGE, summary="Progress of an assignment")

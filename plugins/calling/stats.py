@@ -5,8 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from core import db
-from core.api import compile_segment, not_opted_out_sql
+from core.api import compile_segment, db, not_opted_out_sql, path_under_sql
 from plugins.calling.assignments import goal_segment
 from plugins.calling.filters import RETRY_OUTCOMES
 from plugins.calling.schemas import CountRow, DayRow, Stats
@@ -94,7 +93,7 @@ async def assignment_stats(assignment: dict[str, Any], org_path: str, now: datet
         "SUM(CASE WHEN t.state = 'done' THEN 1 ELSE 0 END) AS done, "
         "SUM(CASE WHEN t.last_outcome = 'reached' THEN 1 ELSE 0 END) AS reached, "
         "SUM(t.attempts) AS calls "
-        "FROM org_unit c JOIN org_unit h ON substr(h.path, 1, length(c.path)) = c.path "
+        f"FROM org_unit c JOIN org_unit h ON {path_under_sql('h.path', 'c.path')} "
         "JOIN person p ON p.home_org_id = h.id "
         "JOIN calling_target t ON t.person_id = p.id AND t.assignment_id = {} "
         "WHERE (c.parent_id = {} OR c.parent_id IN (SELECT id FROM org_unit WHERE parent_id = {})) "

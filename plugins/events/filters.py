@@ -8,8 +8,7 @@ from typing import Annotated, Any, ClassVar, Literal
 
 import msgspec
 
-from core.problems import N_
-from core.segments.filters import ActivityFilter, FilterContext, SegmentFilter
+from core.api import N_, ActivityFilter, FilterContext, SegmentFilter
 
 __all__ = ["EventActivityFilter", "EventParticipationFilter"]
 

@@ -11,10 +11,9 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from core import db
-from core.api import current_runtime, utcnow
-from core.jobs.services import enqueue
+from core.api import current_runtime, db, enqueue, utcnow
 from plugins.events.links import cancel_urls, mail_event
+from plugins.events.rows import get_event_row
 
 __all__ = [
     "JOBS",
@@ -105,15 +104,9 @@ async def _send_all(
             )
 
 
-async def _event(event_id: int) -> dict[str, Any] | None:
-    from plugins.events.services import get_event_row
-
-    return await get_event_row(event_id)
-
-
 async def run_reminder(payload: dict[str, Any]) -> None:
     """Job ``events.remind``: mail booked participants of a still published, unmoved event."""
-    row = await _event(payload["event_id"])
+    row = await get_event_row(payload["event_id"])
     if row is None or row["state"] != "published" or _ts(row) != payload["start_ts"]:
         return  # gone, cancelled or moved (the move scheduled a reminder for the new time)
     if payload.get("hours", row["reminder_hours"]) != row["reminder_hours"]:
@@ -125,7 +118,7 @@ async def run_reminder(payload: dict[str, Any]) -> None:
 async def remind_late_booking(event_id: int, participation_id: int) -> None:
     """A person booked after the event's reminder went out gets theirs now (same dedupe key,
     so never twice)."""
-    row = await _event(event_id)
+    row = await get_event_row(event_id)
     now = utcnow()
     if row is None or row["state"] != "published" or row["reminder_hours"] <= 0:
         return
@@ -137,7 +130,7 @@ async def remind_late_booking(event_id: int, participation_id: int) -> None:
 
 async def run_notice(payload: dict[str, Any]) -> None:
     """Job ``events.notice``: tell participants the event moved or was cancelled."""
-    row = await _event(payload["event_id"])
+    row = await get_event_row(payload["event_id"])
     if row is None:
         return
     key = f"events.notice:{row['id']}:{payload['kind']}:{payload['seq']}"

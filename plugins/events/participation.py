@@ -10,9 +10,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from core import db
-from core.api import Page, confirm_person, conflict, current_runtime, utcnow
-from core.pagination import check_limit, decode_cursor, page_of
+from core.api import (
+    Page,
+    check_limit,
+    confirm_person,
+    conflict,
+    current_runtime,
+    db,
+    decode_cursor,
+    page_of,
+    utcnow,
+)
 from plugins.events import notify
 from plugins.events.links import cancel_url, confirm_url, mail_event
 from plugins.events.tables import Participation

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from core import db
-from core.api import utcnow
+from core.api import ancestors_sql, db, subtree_sql, utcnow
 from plugins.events.links import event_url
 
 __all__ = ["erase_person", "export_person", "merge_people", "summary", "upcoming_near"]
@@ -86,18 +85,18 @@ async def summary(person_id: int, org_id: int) -> dict[str, Any] | None:
     path = await _org_path(org_id)
     if path is None:
         return None
+    within, args = subtree_sql("o.path", path)
     base = (
         "SELECT e.id, e.title, e.type, e.start_at, pa.status, pa.attendance "
         "FROM events_participation pa JOIN events_event e ON e.id = pa.event_id "
-        "JOIN org_unit o ON o.id = e.org_id WHERE pa.person_id = {} "
-        "AND substr(o.path, 1, length(CAST({} AS TEXT))) = CAST({} AS TEXT) "
+        f"JOIN org_unit o ON o.id = e.org_id WHERE pa.person_id = {{}} AND {within} "
     )
     now = utcnow()
     upcoming = await db.fetch(
-        base + "AND e.end_at > {} ORDER BY e.start_at LIMIT 5", person_id, path, path, now
+        base + "AND e.end_at > {} ORDER BY e.start_at LIMIT 5", person_id, *args, now
     )
     past = await db.fetch(
-        base + "AND e.end_at <= {} ORDER BY e.start_at DESC LIMIT 5", person_id, path, path, now
+        base + "AND e.end_at <= {} ORDER BY e.start_at DESC LIMIT 5", person_id, *args, now
     )
     if not upcoming and not past:
         return None
@@ -116,20 +115,18 @@ async def upcoming_near(person_id: int, org_id: int) -> dict[str, Any] | None:
     if row is None:
         return None
     home, unit = row["home"], row["unit"]
+    above_home, above_args = ancestors_sql("o.path", home)
+    in_unit, unit_args = subtree_sql("o.path", unit)
+    below_home, below_args = subtree_sql("o.path", home)
     rows = await db.fetch(
         "SELECT e.id, e.org_id, e.title, e.start_at, e.end_at, e.timezone, e.location "
         "FROM events_event e JOIN org_unit o ON o.id = e.org_id "
         "WHERE e.visibility = 'public' AND e.state = 'published' AND e.start_at > {} "
-        "AND ((substr(CAST({} AS TEXT), 1, length(o.path)) = o.path "
-        "AND substr(o.path, 1, length(CAST({} AS TEXT))) = CAST({} AS TEXT)) "
-        "OR substr(o.path, 1, length(CAST({} AS TEXT))) = CAST({} AS TEXT)) "
-        "ORDER BY e.start_at LIMIT 5",
+        f"AND (({above_home} AND {in_unit}) OR {below_home}) ORDER BY e.start_at LIMIT 5",
         utcnow(),
-        home,
-        unit,
-        unit,
-        home,
-        home,
+        *above_args,
+        *unit_args,
+        *below_args,
     )
     events = [
         {

@@ -7,7 +7,6 @@ from typing import Any
 
 from litestar import Request, Response, delete, get, patch, post
 
-from core import db
 from core.api import (
     ETAG_HEADERS,
     PRECONDITION_RESPONSES,
@@ -17,6 +16,7 @@ from core.api import (
     Page,
     check_if_match,
     conflict,
+    db,
     get_in_org,
     get_person_row,
     invalid,

@@ -8,11 +8,21 @@ from zoneinfo import ZoneInfo
 
 import msgspec
 
-from core import db
-from core.api import Page, conflict, get_person_row, invalid, to_row, utcnow
-from core.pagination import check_limit, decode_cursor, page_of
+from core.api import (
+    Page,
+    check_limit,
+    conflict,
+    db,
+    decode_cursor,
+    get_person_row,
+    invalid,
+    page_of,
+    to_row,
+    utcnow,
+)
 from plugins.events import notify
 from plugins.events.config import events_config
+from plugins.events.rows import get_event_row
 from plugins.events.schemas import (
     Counts,
     EventIn,
@@ -31,7 +41,6 @@ __all__ = [
     "delete_event",
     "event_out",
     "events_out",
-    "get_event_row",
     "person_names",
     "repeat_weekly",
     "update_event",
@@ -141,11 +150,6 @@ async def calendar_page(
         limit + 1,
     )
     return page_of(rows, limit, key=lambda r: [r["start_at"].isoformat(), r["id"]])
-
-
-async def get_event_row(event_id: int) -> dict[str, Any] | None:
-    """An event's row (Piccolo column names: ``org``, ``contact_person``)."""
-    return await Event.select().where(Event.id == event_id).first().run()
 
 
 def _check_type(value: str) -> None:

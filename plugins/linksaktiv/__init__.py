@@ -126,6 +126,14 @@ async def template_context(person_id: int, org_id: int) -> dict[str, Any] | None
 
 
 @hookimpl
+async def unit_cards(org_id: int, org_path: str, actor: Any, locale: str) -> Sequence[Any]:
+    """Activists of the subtree and waiting referrals, each for its permission."""
+    from plugins.linksaktiv.cards import cards
+
+    return await cards(org_id, org_path, actor, locale)
+
+
+@hookimpl
 async def demo_content(demo: Demo) -> Sequence[str]:
     """Topics, confirmed activists, a call to action, an edition with pickup and shipping
     orders, a pending referral."""

@@ -4,14 +4,29 @@ from __future__ import annotations
 
 from typing import Any
 
-from core import db
-from core.api import conflict, invalid, person_token, utcnow
+import msgspec
+
+from core.api import (
+    ancestors_sql,
+    conflict,
+    db,
+    invalid,
+    not_found,
+    person_token,
+    record,
+    to_row,
+    utcnow,
+)
 from plugins.linksaktiv.config import config
+from plugins.linksaktiv.schemas import CallToActionIn
+from plugins.linksaktiv.tables import Call
 
 __all__ = [
     "MAX_TOPICS",
     "calls_for",
+    "create_call",
     "create_topic",
+    "done_counts",
     "ensure_topics",
     "mail_context",
     "mark_done",
@@ -53,9 +68,10 @@ async def topics(active_only: bool = True) -> list[dict[str, Any]]:
     return [r for r in rows if r["active"] or not active_only]
 
 
-async def create_topic(slug: str, title: str) -> dict[str, Any]:
-    """Add a topic (409 when the slug exists, or when the deployment has :data:`MAX_TOPICS`,
-    switched off ones included: the list is one answer, and one form on the public pages)."""
+async def create_topic(org_id: int, slug: str, title: str) -> dict[str, Any]:
+    """Add a topic, audited as ``linksaktiv.topic_created`` in unit ``org_id`` (409 when the
+    slug exists, or when the deployment has :data:`MAX_TOPICS`, switched off ones included:
+    the list is one answer, and one form on the public pages)."""
     await ensure_topics()
     if await db.fetch_one("SELECT id FROM linksaktiv_topic WHERE slug = {}", slug):
         raise conflict("A topic with this slug exists.", field="slug")
@@ -74,7 +90,63 @@ async def create_topic(slug: str, title: str) -> dict[str, Any]:
         now,
         now,
     )
+    await record(
+        "linksaktiv.topic_created", org_id=org_id, object_type="topic", object_id=rows[0]["id"]
+    )
     return rows[0]
+
+
+async def update_topic(topic_id: int, values: dict[str, Any]) -> dict[str, Any]:
+    """Change a topic's columns (``title``, ``active``); returns it (404 when there is none)."""
+    if values:
+        values["updated_at"] = utcnow()
+        columns = ", ".join(f"{k} = {{}}" for k in values)
+        await db.execute(
+            f"UPDATE linksaktiv_topic SET {columns} WHERE id = {{}}", *values.values(), topic_id
+        )
+    row = await db.fetch_one(
+        "SELECT id, slug, title, active FROM linksaktiv_topic WHERE id = {}", topic_id
+    )
+    if row is None:
+        raise not_found("topic")
+    return row
+
+
+async def create_call(org_id: int, data: CallToActionIn) -> int:
+    """A call for the region of unit ``org_id`` (its subtree) and the given topics (none:
+    everyone), audited as ``linksaktiv.call_created``; returns its id.
+
+    Raises:
+        Problem: 422 naming ``link``, ``event_id``, ``deadline`` or ``topics``.
+    """
+    if data.kind in ("visit_link", "share_link") and not data.link:
+        raise invalid("link", "this kind of call needs a link")
+    if data.kind == "event" and data.event_id is None and not data.link:
+        raise invalid("event_id", "name the event or link to it")
+    if data.deadline is not None and data.deadline < data.starts_at:
+        raise invalid("deadline", "the deadline comes before the start")
+    ids = await topic_ids(data.topics)
+    values = to_row(data)
+    values.pop("topics")
+    rows = await Call.insert(
+        Call(org=org_id, topic_ids=msgspec.json.encode(ids).decode(), **values)
+    ).run()
+    await record(
+        "linksaktiv.call_created", org_id=org_id, object_type="call", object_id=rows[0]["id"]
+    )
+    return rows[0]["id"]
+
+
+async def done_counts(call_ids: list[int]) -> dict[int, int]:
+    """How many people marked each of these calls done (calls nobody did are left out)."""
+    ids = call_ids or [0]
+    marks = ", ".join(["{}"] * len(ids))
+    rows = await db.fetch(
+        "SELECT call_id, COUNT(*) AS n FROM linksaktiv_call_done "
+        f"WHERE call_id IN ({marks}) GROUP BY call_id",
+        *ids,
+    )
+    return {r["call_id"]: r["n"] for r in rows}
 
 
 async def topic_ids(slugs: list[str], field: str = "topics") -> list[int]:
@@ -91,8 +163,8 @@ async def topic_ids(slugs: list[str], field: str = "topics") -> list[int]:
 _OPEN_CALLS = (
     "SELECT c.id, c.org_id, c.title, c.text, c.kind, c.link, c.event_id, c.topic_ids, "
     "c.starts_at, c.deadline FROM linksaktiv_call c JOIN org_unit u ON u.id = c.org_id "
-    "WHERE substr(CAST({} AS TEXT), 1, length(u.path)) = u.path AND c.starts_at <= {} "
-    "AND (c.deadline IS NULL OR c.deadline >= {}) ORDER BY c.deadline, c.id"
+    "WHERE {above} AND c.starts_at <= {{}} "
+    "AND (c.deadline IS NULL OR c.deadline >= {{}}) ORDER BY c.deadline, c.id"
 )
 
 
@@ -121,7 +193,8 @@ async def calls_for(person_id: int) -> list[dict[str, Any]]:
         )
     }
     result = []
-    for row in await db.fetch(_OPEN_CALLS, person["path"], now, now):
+    above, args = ancestors_sql("u.path", person["path"])
+    for row in await db.fetch(_OPEN_CALLS.format(above=above), *args, now, now):
         wanted = set(db.json_value(row["topic_ids"]) or [])
         if wanted and not wanted & mine:
             continue

@@ -6,13 +6,12 @@ from typing import Any
 
 import msgspec
 
-from core import db
-from core.api import Problem, form_int, invalid, utcnow
+from core.api import Problem, current_runtime, db, erase_person, form_int, invalid, record, utcnow
 from plugins.linksaktiv import calls as call_service
 from plugins.linksaktiv import orders
 from plugins.linksaktiv.signup import set_topics, unsubscribe
 
-__all__ = ["act", "own_data", "page_data"]
+__all__ = ["act", "erase_self", "export_own_data", "own_data", "page_data"]
 
 
 async def page_data(person_id: int) -> dict[str, Any] | None:
@@ -61,6 +60,34 @@ async def page_data(person_id: int) -> dict[str, Any] | None:
         "orders": my_orders,
         "editions": editions,
     }
+
+
+_SELF = {"by": "self", "via": "linksaktiv"}
+
+
+async def export_own_data(person_id: int) -> dict[str, Any] | None:
+    """:func:`own_data` of ``person_id`` (``None`` when there is no such person), audited as
+    ``person.exported`` by the person themself."""
+    row = await db.fetch_one("SELECT * FROM person WHERE id = {}", person_id)
+    if row is None:
+        return None
+    export = await own_data(row)
+    await record(
+        "person.exported",
+        object_type="person",
+        object_id=row["id"],
+        org_id=row["home_org_id"],
+        detail=_SELF,
+    )
+    return export
+
+
+async def erase_self(person_id: int) -> None:
+    """Erase the person at their own request from the page (GDPR Art. 17; audited by
+    ``erase_person``)."""
+    row = await db.fetch_one("SELECT * FROM person WHERE id = {}", person_id)
+    if row is not None:
+        await erase_person(row, current_runtime().registry, detail=_SELF)
 
 
 async def own_data(person: dict[str, Any]) -> dict[str, Any]:

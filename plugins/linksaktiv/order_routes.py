@@ -7,25 +7,24 @@ from typing import Any, Literal
 from litestar import Request, Response, get, patch, post
 from litestar.response import Stream
 
-from core import db
 from core.api import (
     Actor,
     CsvWriter,
     OrgScope,
     Page,
     check_limit,
+    db,
     decode_cursor,
     get_in_org,
     get_person_row,
     invalid,
     not_found,
     page_of,
-    record,
     record_list,
     requires,
     utcnow,
 )
-from plugins.linksaktiv import orders
+from plugins.linksaktiv import orders, referrals
 from plugins.linksaktiv.schemas import (
     OrderIn,
     OrderOut,
@@ -83,20 +82,12 @@ async def _order_in_org(order_id: int, org: OrgScope) -> dict[str, Any]:
 
 
 @post("/orders", guards=[requires("linksaktiv.manage")], summary="Order newspapers")
-async def create_order(actor: Actor, org: OrgScope, data: OrderIn) -> OrderOut:
+async def create_order(org: OrgScope, data: OrderIn) -> OrderOut:
     """Order copies for an activist of the region; ``delivery`` says pickup or shipping."""
     edition = await get_in_org(Edition, data.edition_id, org, "edition")
     edition["id"] = data.edition_id
     person = await _person_in_scope(data.person_id, org)
     order = await orders.create_order(org.id, edition, person, data.quantity)
-    await record(
-        "linksaktiv.order_created",
-        user_id=actor.user_id,
-        org_id=org.id,
-        object_type="person",
-        object_id=data.person_id,
-        detail={"order": order["id"]},
-    )
     return order_out(order)
 
 
@@ -138,18 +129,10 @@ async def get_order(org: OrgScope, order_id: int) -> OrderOut:
 
 
 @patch("/orders/{order_id:int}", guards=[requires("linksaktiv.manage")], summary="Move order")
-async def patch_order(actor: Actor, org: OrgScope, order_id: int, data: OrderPatch) -> OrderOut:
+async def patch_order(org: OrgScope, order_id: int, data: OrderPatch) -> OrderOut:
     """requested → approved → packed/shipped → delivered → distributed (or cancelled)."""
     order = await _order_in_org(order_id, org)
     moved = await orders.move_order(order, data.status, data.distributed, data.postal_code)
-    await record(
-        "linksaktiv.order_moved",
-        user_id=actor.user_id,
-        org_id=org.id,
-        object_type="person",
-        object_id=order["person_id"],
-        detail={"order": order_id, "status": data.status},
-    )
     return order_out(moved)
 
 
@@ -283,13 +266,6 @@ def _referral_out(row: dict[str, Any]) -> ReferralOut:
     )
 
 
-_REFERRALS = (
-    "SELECT r.id, r.org_id, r.person_id, r.status, r.created_at, r.reminded_at, p.first_name, "
-    "p.last_name, p.email FROM linksaktiv_referral r JOIN person p ON p.id = r.person_id "
-    "WHERE r.org_id = {}"
-)
-
-
 @get("/referrals", guards=[requires("linksaktiv.referrals")], summary="Volunteer referrals")
 async def list_referrals(
     request: Request,
@@ -300,30 +276,8 @@ async def list_referrals(
     cursor: str | None = None,
 ) -> Page[ReferralOut]:
     """Volunteers referred to this unit (keyset pages by id)."""
-    limit = max(1, min(limit, 500))
-    if cursor is not None and not cursor.isdigit():
-        raise invalid("cursor", "not a cursor of this list")
-    sql, args = _REFERRALS, [org.id]
-    if status:
-        sql += " AND r.status = {}"
-        args.append(status)
-    if cursor:
-        sql += " AND r.id > {}"
-        args.append(int(cursor))
-    rows = await db.fetch(sql + " ORDER BY r.id LIMIT {}", *args, limit + 1)
-    more = len(rows) > limit
-    rows = rows[:limit]
-    people = [r["person_id"] for r in rows]
-    filters = {"status": status}
-    record_list(request, "linksaktiv.referrals_listed", actor, org.id, people, filters)
-    return Page([_referral_out(r) for r in rows], str(rows[-1]["id"]) if more else None)
-
-
-async def _referral(org: OrgScope, referral_id: int) -> dict[str, Any]:
-    row = await db.fetch_one(_REFERRALS + " AND r.id = {}", org.id, referral_id)
-    if row is None:
-        raise not_found("referral")
-    return row
+    page = await referrals.read_referrals(request, actor, org.id, status, limit, cursor)
+    return Page([_referral_out(r) for r in page.items], page.next_cursor)
 
 
 @get(
@@ -331,17 +285,9 @@ async def _referral(org: OrgScope, referral_id: int) -> dict[str, Any]:
     guards=[requires("linksaktiv.referrals")],
     summary="One referral",
 )
-async def get_referral(actor: Actor, org: OrgScope, referral_id: int) -> ReferralOut:
+async def get_referral(org: OrgScope, referral_id: int) -> ReferralOut:
     """A referral of this unit (404 for another unit's)."""
-    row = await _referral(org, referral_id)
-    await record(
-        "person.read",
-        user_id=actor.user_id,
-        org_id=org.id,
-        object_type="person",
-        object_id=row["person_id"],
-    )
-    return _referral_out(row)
+    return _referral_out(await referrals.read_referral(org.id, referral_id))
 
 
 @patch(
@@ -349,26 +295,9 @@ async def get_referral(actor: Actor, org: OrgScope, referral_id: int) -> Referra
     guards=[requires("linksaktiv.referrals")],
     summary="Update a referral",
 )
-async def patch_referral(
-    actor: Actor, org: OrgScope, referral_id: int, data: ReferralPatch
-) -> ReferralOut:
+async def patch_referral(org: OrgScope, referral_id: int, data: ReferralPatch) -> ReferralOut:
     """Record contact, activity or a decline."""
-    await _referral(org, referral_id)
-    await db.execute(
-        "UPDATE linksaktiv_referral SET status = {}, updated_at = {} WHERE id = {}",
-        data.status,
-        utcnow(),
-        referral_id,
-    )
-    await record(
-        "linksaktiv.referral_updated",
-        user_id=actor.user_id,
-        org_id=org.id,
-        object_type="referral",
-        object_id=referral_id,
-        detail={"status": data.status},
-    )
-    return _referral_out(await _referral(org, referral_id))
+    return _referral_out(await referrals.update_referral(org.id, referral_id, data.status))
 
 
 def order_handlers() -> list:

@@ -5,20 +5,26 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
-from core import db
 from core.api import (
     Coverage,
     CsvWriter,
     conflict,
+    db,
     invalid,
     normalize_postal_code,
     not_found,
+    record,
+    subtree_sql,
+    to_row,
     utcnow,
 )
 from plugins.linksaktiv.config import config
+from plugins.linksaktiv.schemas import EditionIn
+from plugins.linksaktiv.tables import Edition
 
 __all__ = [
     "NEXT",
+    "create_edition",
     "create_order",
     "decide_delivery",
     "distribution_report",
@@ -56,10 +62,21 @@ async def decide_delivery(postal_code: str | None) -> tuple[str, int | None]:
     return ("pickup", row["id"]) if row else ("shipping", None)
 
 
+async def create_edition(org_id: int, data: EditionIn) -> int:
+    """A newspaper edition of unit ``org_id``, audited as ``linksaktiv.edition_created``;
+    returns its id."""
+    rows = await Edition.insert(Edition(org=org_id, **to_row(data))).run()
+    await record(
+        "linksaktiv.edition_created", org_id=org_id, object_type="edition", object_id=rows[0]["id"]
+    )
+    return rows[0]["id"]
+
+
 async def create_order(
     org_id: int, edition: dict[str, Any], person: dict[str, Any], quantity: int
 ) -> dict[str, Any]:
-    """Order ``quantity`` copies of ``edition`` for ``person``; the system decides delivery.
+    """Order ``quantity`` copies of ``edition`` for ``person``; the system decides delivery
+    (audited as ``linksaktiv.order_created``).
 
     Raises:
         Problem: 422 naming ``quantity`` outside the shipping thresholds or above what the
@@ -95,6 +112,13 @@ async def create_order(
             now,
             now,
         )
+        await record(
+            "linksaktiv.order_created",
+            org_id=org_id,
+            object_type="person",
+            object_id=person["id"],
+            detail={"order": rows[0]["id"]},
+        )
     return await get_order(rows[0]["id"])
 
 
@@ -116,7 +140,8 @@ async def move_order(
     distributed: int | None = None,
     postal_code: str | None = None,
 ) -> dict[str, Any]:
-    """Move an order to ``status``; ``distributed`` takes how many copies went where."""
+    """Move an order to ``status``; ``distributed`` takes how many copies went where (audited
+    as ``linksaktiv.order_moved``)."""
     if status not in NEXT.get(order["status"], set()):
         raise conflict(f"An order cannot go from {order['status']} to {status}.", field="status")
     values: dict[str, Any] = {"status": status, "updated_at": utcnow()}
@@ -128,9 +153,17 @@ async def move_order(
             raise invalid("postal_code", "where were they distributed?")
         values |= {"distributed": distributed, "distributed_postal_code": code}
     columns = ", ".join(f"{k} = {{}}" for k in values)
-    await db.execute(
-        f"UPDATE linksaktiv_order SET {columns} WHERE id = {{}}", *values.values(), order["id"]
-    )
+    async with db.transaction():
+        await db.execute(
+            f"UPDATE linksaktiv_order SET {columns} WHERE id = {{}}", *values.values(), order["id"]
+        )
+        await record(
+            "linksaktiv.order_moved",
+            org_id=order["org_id"],
+            object_type="person",
+            object_id=order["person_id"],
+            detail={"order": order["id"], "status": status},
+        )
     return await get_order(order["id"])
 
 
@@ -249,10 +282,9 @@ def _codes_of(low: str, high: str, limit: int = 2000) -> list[str]:
 async def distribution_report(org_path: str, edition_id: int | None) -> list[dict[str, Any]]:
     """Per unit of the subtree: copies distributed per postal code, and the unit's covered
     postal codes where nothing was distributed (coverage gaps)."""
+    within, within_args = subtree_sql("path", org_path)
     units = await db.fetch(
-        "SELECT id, name, path FROM org_unit WHERE substr(path, 1, {}) = {} ORDER BY path",
-        len(org_path),
-        org_path,
+        f"SELECT id, name, path FROM org_unit WHERE {within} ORDER BY path", *within_args
     )
     ids = [u["id"] for u in units]
     coverage = await Coverage.load(ids)

@@ -9,13 +9,11 @@ from litestar import Request, Response, get, post
 from litestar.response import Redirect
 from litestar.status_codes import HTTP_202_ACCEPTED
 
-from core import db
 from core.api import (
     BadToken,
     Problem,
     RateLimit,
     current_runtime,
-    erase_person,
     form_errors,
     gettext,
     honeypot_tripped,
@@ -23,7 +21,6 @@ from core.api import (
     module_on_anywhere,
     open_person_token,
     page_locale,
-    record,
     render_page,
 )
 from plugins.linksaktiv import calls as call_service
@@ -218,11 +215,7 @@ async def me_submit(request: Request) -> Response:
     if action == "delete":
         if form.get("sure") != "yes":
             return Redirect(f"/p/linksaktiv/me?t={token}&done=delete-unconfirmed", status_code=303)
-        row = await db.fetch_one("SELECT * FROM person WHERE id = {}", person_id)
-        if row is not None:
-            await erase_person(
-                row, current_runtime().registry, detail={"by": "self", "via": "linksaktiv"}
-            )
+        await me_service.erase_self(person_id)
         return render_page(request, "pages/linksaktiv/deleted.html.jinja")
     try:
         outcome = await me_service.act(person_id, action, form)
@@ -256,17 +249,9 @@ async def me_export(request: Request, t: str = "") -> Response:
     """What I gave and did, as JSON (GDPR Art. 20); the full Art. 15 copy, with what the
     party noted about me, is handed out by an organizer (``GET …/people/{id}/export``)."""
     person_id = await _person_of(t)
-    row = await db.fetch_one("SELECT * FROM person WHERE id = {}", person_id) if person_id else None
-    if row is None:
+    export = await me_service.export_own_data(person_id) if person_id else None
+    if export is None:
         return render_page(request, "pages/linksaktiv/link_broken.html.jinja", status=400)
-    export = await me_service.own_data(row)
-    await record(
-        "person.exported",
-        object_type="person",
-        object_id=row["id"],
-        org_id=row["home_org_id"],
-        detail={"by": "self", "via": "linksaktiv"},
-    )
     return Response(
         msgspec.json.encode(export),
         media_type="application/json",

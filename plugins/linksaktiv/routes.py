@@ -8,28 +8,26 @@ from typing import Annotated, Any, Literal
 import msgspec
 from litestar import Request, get, patch, post
 
-from core import db
 from core.api import (
     Actor,
     OrgScope,
     Page,
     check_limit,
+    db,
     decode_cursor,
     forbidden,
     get_in_org,
     invalid,
-    not_found,
     page_in_org,
     page_of,
-    record,
     record_list,
     requires,
     scope,
     subtree_ids,
     to_row,
-    utcnow,
 )
 from plugins.linksaktiv import calls as call_service
+from plugins.linksaktiv import orders
 from plugins.linksaktiv.funnel import attended_predicate, funnel
 from plugins.linksaktiv.order_routes import order_handlers
 from plugins.linksaktiv.schemas import (
@@ -69,17 +67,10 @@ async def list_editions(
 
 
 @post("/editions", guards=[requires("linksaktiv.manage")], summary="Create an edition")
-async def create_edition(actor: Actor, org: OrgScope, data: EditionIn) -> EditionOut:
+async def create_edition(org: OrgScope, data: EditionIn) -> EditionOut:
     """Create a newspaper edition of this unit."""
-    rows = await Edition.insert(Edition(org=org.id, **to_row(data))).run()
-    await record(
-        "linksaktiv.edition_created",
-        user_id=actor.user_id,
-        org_id=org.id,
-        object_type="edition",
-        object_id=rows[0]["id"],
-    )
-    return _edition_out(await get_in_org(Edition, rows[0]["id"], org, "edition"))
+    edition_id = await orders.create_edition(org.id, data)
+    return _edition_out(await get_in_org(Edition, edition_id, org, "edition"))
 
 
 @get("/editions/{edition_id:int}", guards=[requires("linksaktiv.view")], summary="One edition")
@@ -109,50 +100,21 @@ def _require_root(org: OrgScope) -> None:
 
 
 @post("/topics", guards=[requires("linksaktiv.manage")], summary="Add a topic")
-async def create_topic(actor: Actor, org: OrgScope, data: TopicIn) -> TopicOut:
+async def create_topic(org: OrgScope, data: TopicIn) -> TopicOut:
     """Add a topic (managers of a root unit only: the list is the deployment's)."""
     _require_root(org)
-    topic = await call_service.create_topic(data.slug, data.title)
-    await record(
-        "linksaktiv.topic_created",
-        user_id=actor.user_id,
-        org_id=org.id,
-        object_type="topic",
-        object_id=topic["id"],
-    )
-    return _topic_out(topic)
+    return _topic_out(await call_service.create_topic(org.id, data.slug, data.title))
 
 
 @patch("/topics/{topic_id:int}", guards=[requires("linksaktiv.manage")], summary="Edit topic")
 async def patch_topic(org: OrgScope, topic_id: int, data: TopicPatch) -> TopicOut:
     """Rename a topic or switch it off (managers of a root unit only)."""
     _require_root(org)
-    values = to_row(data)
-    if values:
-        values["updated_at"] = utcnow()
-        columns = ", ".join(f"{k} = {{}}" for k in values)
-        await db.execute(
-            f"UPDATE linksaktiv_topic SET {columns} WHERE id = {{}}", *values.values(), topic_id
-        )
-    row = await db.fetch_one(
-        "SELECT id, slug, title, active FROM linksaktiv_topic WHERE id = {}", topic_id
-    )
-    if row is None:
-        raise not_found("topic")
-    return _topic_out(row)
+    return _topic_out(await call_service.update_topic(topic_id, to_row(data)))
 
 
 async def _calls_out(rows: list[dict[str, Any]]) -> list[CallToActionOut]:
-    ids = [r["id"] for r in rows] or [0]
-    marks = ", ".join(["{}"] * len(ids))
-    done = {
-        r["call_id"]: r["n"]
-        for r in await db.fetch(
-            "SELECT call_id, COUNT(*) AS n FROM linksaktiv_call_done "
-            f"WHERE call_id IN ({marks}) GROUP BY call_id",
-            *ids,
-        )
-    }
+    done = await call_service.done_counts([r["id"] for r in rows])
     slugs = {t["id"]: t["slug"] for t in await call_service.topics(active_only=False)}
     return [
         CallToActionOut(
@@ -182,28 +144,10 @@ async def list_calls(
 
 
 @post("/calls", guards=[requires("linksaktiv.manage")], summary="Create a call to action")
-async def create_call(actor: Actor, org: OrgScope, data: CallToActionIn) -> CallToActionOut:
+async def create_call(org: OrgScope, data: CallToActionIn) -> CallToActionOut:
     """A call for this unit's region (its subtree) and the given topics (none: everyone)."""
-    if data.kind in ("visit_link", "share_link") and not data.link:
-        raise invalid("link", "this kind of call needs a link")
-    if data.kind == "event" and data.event_id is None and not data.link:
-        raise invalid("event_id", "name the event or link to it")
-    if data.deadline is not None and data.deadline < data.starts_at:
-        raise invalid("deadline", "the deadline comes before the start")
-    topic_ids = await call_service.topic_ids(data.topics)
-    values = to_row(data)
-    values.pop("topics")
-    rows = await Call.insert(
-        Call(org=org.id, topic_ids=msgspec.json.encode(topic_ids).decode(), **values)
-    ).run()
-    await record(
-        "linksaktiv.call_created",
-        user_id=actor.user_id,
-        org_id=org.id,
-        object_type="call",
-        object_id=rows[0]["id"],
-    )
-    return (await _calls_out([await get_in_org(Call, rows[0]["id"], org, "call")]))[0]
+    call_id = await call_service.create_call(org.id, data)
+    return (await _calls_out([await get_in_org(Call, call_id, org, "call")]))[0]
 
 
 @get("/calls/{call_id:int}", guards=[requires("linksaktiv.view")], summary="One call")

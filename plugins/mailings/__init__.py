@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from core import Module, ModuleRoutes, Permission, hookimpl
+from core import ConsolePages, Module, ModuleRoutes, Permission, hookimpl
 
 if TYPE_CHECKING:
     from core.api import Demo
@@ -54,6 +54,14 @@ def register_routes() -> ModuleRoutes:
     from plugins.mailings.routes import handlers
 
     return ModuleRoutes(org=handlers(), public=public_handlers())
+
+
+@hookimpl
+def register_pages() -> ConsolePages:
+    """The console's sender-identity page, listed on the unit's administration page."""
+    from plugins.mailings.console import console_pages
+
+    return console_pages()
 
 
 @hookimpl

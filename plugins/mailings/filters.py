@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from core.problems import N_
-from core.segments.filters import FilterContext, SegmentFilter
+from core.api import N_, FilterContext, SegmentFilter
 
 __all__ = ["FILTERS", "MailingClicked", "MailingReceived", "MailingUnsubscribed"]
 

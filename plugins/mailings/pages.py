@@ -13,11 +13,11 @@ from typing import Any
 from litestar import Request, Response, get, post
 from litestar.response import Redirect
 
-from core import db
 from core.api import (
     BadToken,
     ConsentIn,
     RateLimit,
+    db,
     open_person_token,
     record_consent,
     render_page,
@@ -57,8 +57,7 @@ async def _recipient(token: str) -> dict[str, Any] | None:
 
 
 def _invalid(request: Request) -> Response[str]:
-    from core.i18n import gettext
-    from core.public import page_locale
+    from core.api import gettext, page_locale
 
     message = gettext(
         "This unsubscribe link is not valid (or it came with a test mail).", page_locale(request)

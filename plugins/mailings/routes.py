@@ -5,7 +5,6 @@ from __future__ import annotations
 from litestar import Response, delete, get, patch, post, put
 from litestar.status_codes import HTTP_200_OK, HTTP_202_ACCEPTED, HTTP_204_NO_CONTENT
 
-from core import db
 from core.api import (
     ETAG_HEADERS,
     PRECONDITION_RESPONSES,
@@ -14,7 +13,9 @@ from core.api import (
     OrgScope,
     Page,
     check_if_match,
+    db,
     get_in_org,
+    get_person_row,
     invalid,
     not_found,
     page_in_org,
@@ -22,7 +23,6 @@ from core.api import (
     requires,
     with_etag,
 )
-from core.people.services import get_person_row
 from plugins.mailings import sending, services
 from plugins.mailings.audience import audience_breakdown, audience_segment
 from plugins.mailings.schemas import (
@@ -83,10 +83,9 @@ async def get_sender(org: OrgScope) -> SenderOut:
 
 
 @put("/sender", guards=SEND, summary="Set the unit's sender identity")
-async def put_sender(actor: Actor, org: OrgScope, data: SenderIn) -> SenderOut:
+async def put_sender(org: OrgScope, data: SenderIn) -> SenderOut:
     """Set who this unit's mailings come from (units below inherit it)."""
     await services.put_sender(org.id, data)
-    await record("mailings.sender_set", user_id=actor.user_id, org_id=org.id)
     sender = await services.sender_for(org.path)
     assert sender is not None
     return sender

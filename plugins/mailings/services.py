@@ -6,18 +6,23 @@ from typing import Any
 
 import msgspec
 
-from core import db
 from core.api import (
+    Page,
+    TemplateProblem,
+    ancestors_sql,
+    compile_user_template,
     conflict,
     current_runtime,
+    db,
     invalid,
+    keyset_page,
     module_config,
     not_found,
+    record,
+    render_off_loop,
     to_row,
     utcnow,
 )
-from core.pagination import Page, keyset_page
-from core.templating import TemplateProblem, compile_user_template, render_off_loop
 from plugins.mailings.render import PERSON_FIELDS, Renderer
 from plugins.mailings.schemas import (
     MailingIn,
@@ -179,17 +184,17 @@ def _check_audience(audience: dict[str, Any]) -> None:
 
 async def sender_for(org_path: str) -> SenderOut | None:
     """The sender identity of the unit at ``org_path``, else of its nearest ancestor."""
+    above, args = ancestors_sql("o.path", org_path)
     row = await db.fetch_one(
         "SELECT s.org_id, s.name, s.address, s.reply_to FROM mailings_sender s "
-        "JOIN org_unit o ON o.id = s.org_id WHERE substr({}, 1, length(o.path)) = o.path "
-        "ORDER BY length(o.path) DESC LIMIT 1",
-        org_path,
+        f"JOIN org_unit o ON o.id = s.org_id WHERE {above} ORDER BY length(o.path) DESC LIMIT 1",
+        *args,
     )
     return SenderOut(**row) if row else None
 
 
 async def put_sender(org_id: int, data: SenderIn) -> None:
-    """Set the unit's own sender identity."""
+    """Set the unit's own sender identity (audited)."""
     now = utcnow()
     await db.execute(
         "INSERT INTO mailings_sender (org_id, name, address, reply_to, created_at, updated_at) "
@@ -203,6 +208,7 @@ async def put_sender(org_id: int, data: SenderIn) -> None:
         now,
         now,
     )
+    await record("mailings.sender_set", org_id=org_id)
 
 
 async def create_mailing(org_id: int, org_path: str, data: MailingIn) -> dict[str, Any]:
@@ -320,7 +326,7 @@ async def send_test(mailing: dict[str, Any], email: str, person: dict[str, Any] 
     mail = rendered.mail
     mail = type(mail)(subject=f"[Test] {mail.subject}", text=mail.text, html=mail.html)
     runtime = current_runtime()
-    from core.mail.message import format_address
+    from core.api import format_address
 
     await runtime.mailer.enqueue(
         to_email=email,

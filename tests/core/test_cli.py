@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from core import db
-from core.app import build_runtime
+from core.demo import IMPORTED
+from core.runtime import build_runtime
 from core.settings import load_settings
 
 ORGA = [sys.executable, "-m", "core"]
@@ -104,7 +105,7 @@ def test_demo_shows_every_module_in_use(cli_env, tmp_path):
     def one(sql: str, sqlite_sql: str | None = None):
         return fetch_rows(url, var, sql, sqlite_sql)[0]["n"]
 
-    assert one("SELECT COUNT(*) AS n FROM person") == 80
+    assert one("SELECT COUNT(*) AS n FROM person") == 80 + IMPORTED  # made, and imported
     assert (
         one(
             "SELECT COUNT(*) AS n FROM person p WHERE p.has_phone <> EXISTS (SELECT 1 FROM "

@@ -112,3 +112,72 @@ async def test_a_caller_sees_no_people_menu_and_no_people(client, factory):
     start = await client.get(f"/app/orgs/{leipzig['id']}")
     assert f'href="/app/orgs/{leipzig["id"]}/people"' not in start.text
     assert (await client.get(f"/app/orgs/{leipzig['id']}/people")).status_code == 403
+
+
+async def test_tags_are_added_and_removed_on_the_person_page(client, factory):
+    leipzig, dresden, _user = await _organizer(factory, client)
+    rosa = await factory.person(leipzig["id"], first_name="Rosa")
+    base = f"/app/orgs/{leipzig['id']}/people/{rosa['id']}"
+    page = await client.get(base)
+    added = await client.post(
+        f"{base}/tags", data={"add": "Infostand, Zeitung", "_csrf": csrf_of(page.text)}
+    )
+    assert added.status_code == 303
+    shown = await client.get(base)
+    assert "Infostand" in shown.text and "Zeitung" in shown.text
+    removed = await client.post(
+        f"{base}/tags", data={"remove": "Zeitung", "_csrf": csrf_of(shown.text)}
+    )
+    assert removed.status_code == 303
+    api = await db.fetch(
+        "SELECT t.name FROM person_tag pt JOIN tag t ON t.id = pt.tag_id WHERE pt.person_id = {}",
+        rosa["id"],
+    )
+    assert [row["name"] for row in api] == ["Infostand"]
+    changed = await db.fetch(
+        "SELECT action FROM audit_log WHERE object_id = {} AND action = 'person.changed'",
+        rosa["id"],
+    )
+    assert len(changed) == 2
+    too_long = await client.post(
+        f"{base}/tags", data={"add": "x" * 500, "_csrf": csrf_of(shown.text)}
+    )
+    assert too_long.status_code == 422 and 'id="f-add-error"' in too_long.text
+    other = await factory.person(dresden["id"], first_name="Fremd")
+    hidden = await client.post(
+        f"/app/orgs/{leipzig['id']}/people/{other['id']}/tags",
+        data={"add": "x", "_csrf": csrf_of(shown.text)},
+    )
+    assert hidden.status_code == 404
+
+
+async def test_module_panels_speak_the_pages_language(client, factory):
+    from datetime import timedelta
+
+    from core.tables import utcnow
+    from plugins.events.tables import Event, Participation
+    from plugins.linksaktiv.tables import Activist
+
+    leipzig, _dresden, _user = await _organizer(factory, client)
+    await factory.enable(leipzig["id"], "events", "linksaktiv")
+    rosa = await factory.person(leipzig["id"], first_name="Rosa")
+    start = utcnow() + timedelta(days=3)
+    [event] = await Event.insert(
+        Event(
+            org=leipzig["id"],
+            title="Infostand Connewitz",
+            type="info_stand",
+            start_at=start,
+            end_at=start + timedelta(hours=2),
+            state="published",
+        )
+    ).run()
+    await Participation.insert(
+        Participation(event=event["id"], person=rosa["id"], status="waiting")
+    ).run()
+    await Activist.insert(Activist(person=rosa["id"], status="confirmed", source="doors")).run()
+    page = await client.get(f"/app/orgs/{leipzig['id']}/people/{rosa['id']}")
+    assert page.status_code == 200
+    assert "Infostand Connewitz" in page.text and "auf der Warteliste" in page.text
+    assert "an der Haustür" in page.text and "bestätigt" in page.text
+    assert "{'" not in page.text and "waiting" not in page.text  # no raw data
