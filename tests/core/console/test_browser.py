@@ -77,6 +77,10 @@ async def test_people_pages_by_keyboard_and_accessible(
     assert "Rosa Luxemburg" in await page.inner_text("main table")
     await assert_accessible(page)
     await page.screenshot(path=str(screenshot_dir / "console-people.png"), full_page=True)
+    await page.set_viewport_size({"width": 390, "height": 844})  # a phone: name and number
+    assert not await page.is_visible("main table th:has-text('E-Mail-Adresse')")
+    assert await page.is_visible("main table a[href^='tel:']")
+    await page.set_viewport_size({"width": 1280, "height": 900})
     await page.click("text=Rosa Luxemburg")
     await page.wait_for_url(f"**/people/{rosa['id']}")
     assert "Mitgliederversammlungsleitung" in await page.inner_text("main")
