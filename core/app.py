@@ -37,8 +37,7 @@ from core.metrics import metrics_parts
 from core.modules import CORE, ModuleError, ModuleRegistry, load_modules
 from core.observability import configure_logging, request_id_middleware
 from core.openapi import SegmentSchema, finish_document, openapi_config
-from core.people.import_routes import run_import_job
-from core.people.imports import IMPORT_JOB
+from core.people.imports import IMPORT_JOB, run_import_job
 from core.people.uploads import EXPIRE_JOB, expire_job
 from core.problems import exception_handlers, ids_in_range
 from core.segments.routes import segment_router
