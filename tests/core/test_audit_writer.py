@@ -137,9 +137,7 @@ def test_route_modules_hold_no_sql_and_no_audit_calls():
     assert ROOT / "core" / "people" / "import_routes.py" in modules
     assert ROOT / "plugins" / "mailings" / "pages.py" in modules
     found = {
-        (path.relative_to(ROOT).as_posix(), call)
-        for path in modules
-        for call in _data_calls(path)
+        (path.relative_to(ROOT).as_posix(), call) for path in modules for call in _data_calls(path)
     }
     assert found - ALLOWED == set()
     assert ALLOWED <= found, "an allowed call is gone: drop it from ALLOWED"

@@ -76,4 +76,6 @@ async def test_a_mailing_drafted_by_a_command_is_audited_without_a_user(app, cli
     org = unit["org"]
     data = msgspec.convert(draft(org["id"]), MailingIn)
     row = await services.create_mailing(org["id"], org["path"], data)
-    assert await _rows() == [("mailings.created", None, None, org["id"], "mailing", row["id"], None)]
+    assert await _rows() == [
+        ("mailings.created", None, None, org["id"], "mailing", row["id"], None)
+    ]
