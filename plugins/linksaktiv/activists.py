@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from core import db
-from core.api import Actor, Page, invalid, record_list, scope
+from core.api import Actor, Page, record_list, scope
+from plugins.linksaktiv.lists import page_by_id
 from plugins.linksaktiv.schemas import ActivistOut
 
 __all__ = ["read_activists"]
@@ -43,9 +44,6 @@ async def read_activists(
     Raises:
         Problem: 422 naming ``cursor`` for one that is not of this list.
     """
-    limit = max(1, min(limit, 500))
-    if cursor is not None and not cursor.isdigit():
-        raise invalid("cursor", "not a cursor of this list")
     condition, scoped = await scope(org_path)
     args: list[Any] = list(scoped)
     sql = (
@@ -62,13 +60,8 @@ async def read_activists(
             " ON t.id = i.topic_id WHERE t.slug = {})"
         )
         args.append(topic)
-    if cursor:
-        sql += " AND p.id > {}"
-        args.append(int(cursor))
-    rows = await db.fetch(sql + " ORDER BY p.id LIMIT {}", *args, limit + 1)
-    more = len(rows) > limit
-    rows = rows[:limit]
-    people = [r["id"] for r in rows]
+    page = await page_by_id(sql, args, "p.id", limit, cursor)
+    people = [r["id"] for r in page.items]
     topics = await _topics_of(people)
     filters = {"status": status, "topic": topic}
     record_list(request, "linksaktiv.activists_listed", actor, org_id, people, filters)
@@ -85,6 +78,6 @@ async def read_activists(
             topics=topics.get(r["id"], []),
             created_at=r["created_at"],
         )
-        for r in rows
+        for r in page.items
     ]
-    return Page(items, str(rows[-1]["id"]) if more else None)
+    return Page(items, page.next_cursor)

@@ -25,6 +25,7 @@ from core.api import (
     utcnow,
 )
 from plugins.linksaktiv.config import config
+from plugins.linksaktiv.lists import page_by_id
 from plugins.linksaktiv.schemas import EditionIn
 from plugins.linksaktiv.tables import Edition
 
@@ -207,9 +208,6 @@ async def list_orders(
     Raises:
         Problem: 422 naming ``cursor`` for one that is not of this list.
     """
-    limit = max(1, min(limit, 500))
-    if cursor is not None and not cursor.isdigit():
-        raise invalid("cursor", "not a cursor of this list")
     sql = (
         "SELECT o.*, e.bundle_size FROM linksaktiv_order o JOIN linksaktiv_edition e "
         "ON e.id = o.edition_id WHERE o.org_id = {}"
@@ -219,13 +217,7 @@ async def list_orders(
         if value is not None:
             sql += f" AND o.{column} = {{}}"
             args.append(value)
-    if cursor:
-        sql += " AND o.id > {}"
-        args.append(int(cursor))
-    rows = await db.fetch(sql + " ORDER BY o.id LIMIT {}", *args, limit + 1)
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return Page(rows, str(rows[-1]["id"]) if more else None)
+    return await page_by_id(sql, args, "o.id", limit, cursor)
 
 
 def export_shipping(
