@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from core import db
 from core._pgserver import PostgresServer, find_pg_bin, free_port
-from core.app import Runtime, build_runtime
+from core.runtime import Runtime, build_runtime
 from core.settings import load_settings
 
 

@@ -1,10 +1,40 @@
-"""Core's own plugin: its Piccolo app and the core permissions (registered as ``core``)."""
+"""Core's own plugin (registered as ``core``): its Piccolo app, permissions, routes, console
+pages, jobs and commands, through the same hooks as every module. It stands on top of core:
+the registry loads it by its dotted path (:data:`core.modules.CORE_PLUGIN`)."""
 
 from __future__ import annotations
 
-from core.hookspecs import Permission, hookimpl
+from typing import Any
+
+import click
+import msgspec
+from litestar.static_files import create_static_files_router
+
+from core.audit.pages import audit_pages
+from core.auth.member_pages import member_pages
+from core.auth.pages import reset_page, reset_page_submit
+from core.auth.routes import auth_handlers
+from core.context import current_runtime
+from core.health.routes import health, live, ready
+from core.hookspecs import JobHandler, ModuleRoutes, Permission, hookimpl
+from core.http import STATIC_DIR, console_root
+from core.jobs.routes import jobs_overview
+from core.mail.service import MAIL_JOB
+from core.orgs.commands import orgs
+from core.orgs.pages import ADMIN_PERMISSIONS, admin_pages
+from core.orgs.routes import org_handlers
+from core.people.commands import people
+from core.people.import_pages import import_pages
+from core.people.import_routes import import_router
+from core.people.imports import IMPORT_JOB, run_import_job
+from core.people.merge_pages import merge_pages
+from core.people.pages import people_pages
+from core.people.routes import people_router
+from core.people.uploads import EXPIRE_JOB, expire_job
 from core.problems import N_
+from core.segments.routes import segment_router
 from core.web.contract import ConsolePages, MenuItem
+from core.web.home import start_page
 
 PICCOLO_APP = "core.piccolo_app"
 
@@ -70,16 +100,52 @@ def register_permissions() -> tuple[Permission, ...]:
 
 
 @hookimpl
+def register_routes(segment: type[msgspec.Struct]) -> ModuleRoutes:
+    """Core's API, health, password-reset pages and static files; each handler carries its
+    whole path and OpenAPI tags, so core's routes are mounted as they are."""
+    static = create_static_files_router(
+        path="/p/static", directories=[STATIC_DIR], include_in_schema=False
+    )
+    return ModuleRoutes(
+        api=[
+            console_root,
+            health,
+            live,
+            ready,
+            jobs_overview,
+            *auth_handlers(),
+            *org_handlers(),
+            import_router(),
+            people_router(),
+            reset_page,
+            reset_page_submit,
+            static,
+            segment_router(segment),
+        ]
+    )
+
+
+async def deliver_mail(payload: dict[str, Any]) -> None:
+    """Job handler: send one queued mail with the current runtime's mailer."""
+    await current_runtime().mailer.deliver(payload)
+
+
+@hookimpl
+def register_jobs() -> dict[str, JobHandler]:
+    """Core's jobs: mail delivery, people imports and the expiry of unconfirmed uploads."""
+    return {MAIL_JOB: deliver_mail, IMPORT_JOB: run_import_job, EXPIRE_JOB: expire_job}
+
+
+@hookimpl
+def register_commands(cli: click.Group) -> None:
+    """Core's command groups ``orga people`` and ``orga orgs``."""
+    cli.add_command(people)
+    cli.add_command(orgs)
+
+
+@hookimpl
 def register_pages() -> ConsolePages:
     """Core's own console pages under ``/app/orgs/{org_id}``, through the modules' hook."""
-    from core.audit.pages import audit_pages
-    from core.auth.member_pages import member_pages
-    from core.orgs.pages import ADMIN_PERMISSIONS, admin_pages
-    from core.people.import_pages import import_pages
-    from core.people.merge_pages import merge_pages
-    from core.people.pages import people_pages
-    from core.web.home import start_page
-
     return ConsolePages(
         handlers=[
             start_page,

@@ -97,7 +97,14 @@ class _PooledConnection:
     async def executemany(self, sql: str, rows: list[Any]) -> None:
         """Run one statement for many parameter rows in one thread hop (bulk inserts)."""
         raw = self.raw
-        await self.engine._statement(lambda: raw.executemany(sql, rows))
+
+        def run() -> None:
+            # The cursor is closed here, on the thread that used it: dropped later on the event
+            # loop's thread, it would reset the cached statement while the next executemany of
+            # the same SQL runs it on a worker thread (SQLITE_MISUSE, seen under load).
+            raw.executemany(sql, rows).close()
+
+        await self.engine._statement(run)
 
 
 class PooledTransaction(SQLiteTransaction):

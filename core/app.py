@@ -6,130 +6,36 @@ import asyncio
 import contextlib
 import gc
 from collections.abc import AsyncIterator, Iterable
-from dataclasses import dataclass, field
 from typing import Any
 
-import msgspec
 from litestar import Litestar, Router
 from litestar.config.cors import CORSConfig
 from litestar.datastructures import State
 from litestar.di import Provide
-from piccolo.engine.base import Engine
 
 from core import db
 from core.audit.services import flush_list_reads, write_list_reads
-from core.auth.actor import role_permissions
 from core.auth.guards import org_guard, provide_actor, provide_org
-from core.cache import Caches
 from core.context import runtime_middleware, set_runtime
 from core.docs_ui import SwaggerUI
-from core.hookspecs import JobHandler, ModuleRoutes
-from core.http import (
-    OrgaRequest,
-    core_route_handlers,
-    request_transaction_middleware,
-    security_headers_middleware,
-)
+from core.hookspecs import ModuleRoutes
+from core.http import OrgaRequest, request_transaction_middleware, security_headers_middleware
 from core.jobs.worker import Worker
-from core.mail.service import MAIL_JOB, Mailer
-from core.mail.transport import transport_from_settings
 from core.metrics import metrics_parts
-from core.modules import CORE, ModuleError, ModuleRegistry, load_modules
+from core.modules import CORE
 from core.observability import configure_logging, request_id_middleware
 from core.openapi import SegmentSchema, finish_document, openapi_config
-from core.people.imports import IMPORT_JOB, run_import_job
-from core.people.uploads import EXPIRE_JOB, expire_job
 from core.problems import exception_handlers, ids_in_range
-from core.segments.routes import segment_router
-from core.segments.types import segment_type
-from core.settings import Settings, load_settings, private_files
-from core.templating import Templates
+from core.runtime import Runtime, build_runtime
+from core.settings import Settings, private_files
 from core.web.account import account_handlers
-from core.web.contract import MenuItem
 from core.web.csrf import csrf_guard
+from core.web.errors import console_problem_response
 from core.web.session import console_session
 
-__all__ = ["Runtime", "create_app"]
+__all__ = ["create_app"]
 
 VERSION = "0.1.0"
-
-
-@dataclass
-class Runtime:
-    """What a running orga holds: settings, modules, roles, database, templates and mail."""
-
-    settings: Settings
-    registry: ModuleRegistry
-    engine: Engine
-    templates: Templates
-    mailer: Mailer
-    segment: type[msgspec.Struct]
-    roles: dict[str, frozenset[str]] = field(default_factory=dict)
-    worker: Worker | None = None
-    caches: Caches = field(default_factory=Caches)
-    console_menu: list[tuple[str, MenuItem]] = field(default_factory=list)
-    console_admin: list[tuple[str, MenuItem]] = field(default_factory=list)
-
-    def job_handlers(self) -> dict[str, JobHandler]:
-        """Core's job handlers plus every module's ``register_jobs``."""
-        handlers: dict[str, JobHandler] = {
-            MAIL_JOB: self.mailer.deliver,
-            IMPORT_JOB: self._with_runtime(run_import_job),
-            EXPIRE_JOB: self._with_runtime(expire_job),
-        }
-        for module, jobs in self.registry.call_each("register_jobs"):
-            for kind, handler in jobs.items():
-                if kind in handlers:
-                    raise ModuleError(f"module '{module}': job kind '{kind}' is already taken")
-                handlers[kind] = self._with_runtime(handler)
-        return handlers
-
-    def _with_runtime(self, handler: JobHandler) -> JobHandler:
-        """Run a job handler with this runtime current (``core.api.current_runtime``)."""
-
-        async def run(payload: dict[str, Any]) -> None:
-            set_runtime(self)
-            await handler(payload)
-
-        return run
-
-
-def build_runtime(settings: Settings | None = None, plugins: Iterable[Any] = ()) -> Runtime:
-    """Load modules, create the engine and bind every enabled module's tables to it."""
-    settings = settings or load_settings()
-    registry = load_modules(settings, extra=plugins)
-    engine = db.create_engine(settings.database_url, settings.db_busy_timeout_ms)
-    db.activate(engine, registry.piccolo_apps)
-    templates = Templates(
-        settings.templates_dir,
-        registry.template_dirs,
-        auto_reload=settings.env == "development",
-        timezone=settings.timezone,
-    )
-    transport = transport_from_settings(
-        settings.smtp_url, settings.mail_dir, settings.smtp_pool_size, settings.smtp_rate_per_minute
-    )
-    return Runtime(
-        settings=settings,
-        registry=registry,
-        engine=engine,
-        templates=templates,
-        mailer=Mailer(settings, templates, transport),
-        segment=_segment_type(registry),
-        roles=role_permissions(registry.permissions),
-        caches=Caches(enabled=settings.cache),
-    )
-
-
-def _segment_type(registry: ModuleRegistry) -> type[msgspec.Struct]:
-    """Core's segment filters plus every module's ``register_segment_filters``."""
-    module_filters = [
-        f for _, filters in registry.call_each("register_segment_filters") for f in filters
-    ]
-    try:
-        return segment_type(module_filters)
-    except ValueError as exc:
-        raise ModuleError(str(exc)) from exc
 
 
 def _console_routers(runtime: Runtime) -> list[Any]:
@@ -161,6 +67,10 @@ def _console_routers(runtime: Runtime) -> list[Any]:
 
 
 def _module_routers(name: str, routes: ModuleRoutes) -> list[Any]:
+    """A module's routes under ``/api/orgs/{org_id}/<module>``, ``/p/<module>`` and ``/api``,
+    tagged with its name; core's (``api`` only) carry their whole paths and tags already."""
+    if name == CORE:
+        return list(routes.api)
     routers: list[Any] = []
     if routes.org:
         routers.append(
@@ -228,7 +138,9 @@ def create_app(settings: Settings | None = None, *, plugins: Iterable[Any] = ())
     private_files()
     runtime = build_runtime(settings, plugins)
     configure_logging(runtime.settings)
-    handlers: list[Any] = [*core_route_handlers(), segment_router(runtime.segment)]
+    handlers: list[Any] = []
+    for name, routes in runtime.registry.routes(segment=runtime.segment):
+        handlers += _module_routers(name, routes)
     middleware: list[Any] = [
         request_id_middleware,
         runtime_middleware(runtime),
@@ -239,8 +151,6 @@ def create_app(settings: Settings | None = None, *, plugins: Iterable[Any] = ())
     if metrics is not None:
         middleware.insert(1, metrics[0])
         handlers.append(metrics[1])
-    for name, routes in runtime.registry.routes():
-        handlers += _module_routers(name, routes)
     handlers += _console_routers(runtime)
 
     @contextlib.asynccontextmanager
@@ -274,7 +184,7 @@ def create_app(settings: Settings | None = None, *, plugins: Iterable[Any] = ())
             "actor": Provide(provide_actor),
             "org": Provide(provide_org, sync_to_thread=False),
         },
-        exception_handlers=exception_handlers,  # type: ignore[arg-type]
+        exception_handlers=exception_handlers(pages=console_problem_response),  # type: ignore[arg-type]
         middleware=middleware,
         request_max_body_size=runtime.settings.max_body_bytes,
         cors_config=_cors(runtime.settings),

@@ -6,37 +6,18 @@ import asyncio
 import getpass
 import os
 import sys
-from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 
 from core import db
-from core.app import Runtime, build_runtime
-from core.context import set_runtime
-from core.modules import ModuleError
+from core.modules import ModuleError, load_modules
 from core.problems import Problem
+from core.runtime import Runtime, build_runtime, run_async
 from core.settings import SettingsError, load_settings, private_files
 
-__all__ = ["main", "run_async"]
-
-T = TypeVar("T")
-
-
-def run_async(work: Callable[[Runtime], Awaitable[T]]) -> T:
-    """Build the runtime, open the database, run ``work(runtime)`` and close again."""
-    runtime = build_runtime()
-
-    async def wrapper() -> T:
-        set_runtime(runtime)  # current for the command, as for a request or a job
-        await db.open_engine(runtime.engine, pool_size=4)
-        try:
-            return await work(runtime)
-        finally:
-            await db.close_engine(runtime.engine)
-
-    return asyncio.run(wrapper())
+__all__ = ["main"]
 
 
 def read_password(prompt: str = "Password", *, environ_name: str | None = None) -> str:
@@ -386,18 +367,9 @@ def module_new(name: str, target: Path, title: str | None) -> None:
     click.echo(f"next: pip install -e {root} && orga migrate && pytest {root}/tests")
 
 
-def _add_core_groups() -> None:
-    from core.orgs.commands import orgs
-    from core.people.commands import people
-
-    cli.add_command(people)
-    cli.add_command(orgs)
-
-
-def _load_module_commands() -> None:
+def _load_commands() -> None:
+    """Core's and every enabled module's ``register_commands``."""
     try:
-        from core.modules import load_modules
-
         registry = load_modules(load_settings())
     except (SettingsError, ModuleError) as exc:
         click.echo(f"orga: {exc}", err=True)
@@ -408,6 +380,5 @@ def _load_module_commands() -> None:
 def main() -> None:
     """Entry point of the ``orga`` console script."""
     private_files()
-    _add_core_groups()
-    _load_module_commands()
+    _load_commands()
     cli(prog_name="orga")

@@ -1,16 +1,15 @@
 """The running orga of the current task, for code that has no request at hand (job handlers).
 
 Core sets it for every request, for the app's lifespan (startup hooks, the inline worker) and
-around every module job handler, so ``current_runtime()`` works wherever module code runs.
+around every job handler, so ``current_runtime()`` works wherever module code runs. This file
+stands below everything that asks for the runtime: it names the :class:`core.runtime.Runtime`
+only in words (importing it would tie every service to what the runtime holds).
 """
 
 from __future__ import annotations
 
 from contextvars import ContextVar
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from core.app import Runtime
+from typing import Any
 
 __all__ = [
     "acting",
@@ -21,12 +20,12 @@ __all__ = [
     "set_runtime",
 ]
 
-_current: ContextVar[Runtime] = ContextVar("orga_runtime")
+_current: ContextVar[Any] = ContextVar("orga_runtime")
 _acting: ContextVar[Any] = ContextVar("orga_acting", default=None)
 
 
-def current_runtime() -> Runtime:
-    """The :class:`core.app.Runtime` serving the current request or job.
+def current_runtime() -> Any:
+    """The :class:`core.runtime.Runtime` serving the current request or job.
 
     Raises:
         RuntimeError: outside a request, a job or the app's lifespan.
@@ -39,7 +38,7 @@ def current_runtime() -> Runtime:
         ) from None
 
 
-def runtime_or_none() -> Runtime | None:
+def runtime_or_none() -> Any:
     """The current runtime, or ``None`` outside a request, a job or the lifespan."""
     return _current.get(None)
 
@@ -55,12 +54,12 @@ def set_acting(actor: Any) -> None:
     _acting.set(actor)
 
 
-def set_runtime(runtime: Runtime) -> Any:
+def set_runtime(runtime: Any) -> Any:
     """Make ``runtime`` current for this task; returns the token to reset it."""
     return _current.set(runtime)
 
 
-def runtime_middleware(runtime: Runtime):
+def runtime_middleware(runtime: Any):
     """ASGI middleware factory making ``runtime`` current for each request."""
 
     def factory(app):

@@ -26,12 +26,12 @@ import msgspec
 from piccolo.apps.migrations.commands.base import BaseMigrationManager
 from piccolo.apps.migrations.commands.forwards import run_forwards
 from piccolo.apps.migrations.tables import Migration
-from piccolo.conf.apps import AppConfig
+from piccolo.conf.apps import AppConfig, AppRegistry
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.querystring import QueryString
 
-from core import _unit, piccolo_conf
+from core import _unit
 from core._postgres import UnitPostgresEngine
 from core._sqlite import PooledSQLiteEngine
 
@@ -128,8 +128,8 @@ def activate(db: Engine, apps: list[str]) -> list[AppConfig]:
     exactly these apps. Returns the app configs in migration order.
     """
     os.environ["PICCOLO_CONF"] = "core.piccolo_conf"
-    piccolo_conf.configure(db, apps)
-    configs = piccolo_conf.APP_REGISTRY.app_configs.values()
+    _active.engine, _active.apps = db, AppRegistry(apps=apps)
+    configs = _active.apps.app_configs.values()
     Migration._meta.db = db
     for config in configs:
         for table in config.table_classes:
@@ -137,21 +137,39 @@ def activate(db: Engine, apps: list[str]) -> list[AppConfig]:
     return BaseMigrationManager().get_app_configs()
 
 
+class _Active:
+    """The engine and Piccolo apps :func:`activate` made active (``core.piccolo_conf`` hands
+    them to Piccolo)."""
+
+    engine: Engine | None = None
+    apps: AppRegistry | None = None
+
+
+_active = _Active()
+
+
 def engine() -> Engine:
     """The active engine."""
-    return piccolo_conf.DB
+    if _active.engine is None:
+        raise RuntimeError("no database: activate an engine first (core.runtime.build_runtime)")
+    return _active.engine
+
+
+def app_registry() -> AppRegistry | None:
+    """The Piccolo apps of the active engine, or ``None`` before :func:`activate`."""
+    return _active.apps
 
 
 def is_postgres() -> bool:
     """True when the active engine is PostgreSQL."""
-    return isinstance(piccolo_conf.DB, PostgresEngine)
+    return isinstance(engine(), PostgresEngine)
 
 
 async def writable() -> bool:
     """Whether a write could get its lock now: on SQLite, ``False`` while another process
     holds the database's one write lock (see ``PooledSQLiteEngine.writable``); always
     ``True`` on PostgreSQL, which locks rows, not the database."""
-    engine_ = piccolo_conf.DB
+    engine_ = engine()
     return await engine_.writable() if isinstance(engine_, PooledSQLiteEngine) else True
 
 
@@ -166,7 +184,7 @@ class _Transaction:
     __slots__ = ("callbacks", "inner", "token")
 
     def __init__(self) -> None:
-        self.inner = piccolo_conf.DB.transaction()
+        self.inner = engine().transaction()
         self.callbacks: list[Callable[[], Awaitable[None]]] = []
         self.token: Any = None
 
@@ -220,7 +238,7 @@ def after_commit(callback: Callable[[], Any]) -> None:
 
 
 def _current_transaction() -> Any:
-    return piccolo_conf.DB.current_transaction.get() or _unit.joined()
+    return engine().current_transaction.get() or _unit.joined()
 
 
 def json_value(value: Any) -> Any:
@@ -249,7 +267,7 @@ async def _postgres_fetch(engine_: UnitPostgresEngine, sql: str, args: Sequence[
 
 async def fetch(sql: str, *args: Any) -> list[dict[str, Any]]:
     """Run raw SQL with ``{}`` placeholders and return rows as dicts."""
-    engine_ = piccolo_conf.DB
+    engine_ = engine()
     if isinstance(engine_, UnitPostgresEngine):
         return [dict(row) for row in await _postgres_fetch(engine_, sql, args)]
     return engine_.transform_response_to_dicts(
@@ -265,7 +283,7 @@ async def fetch_one(sql: str, *args: Any) -> dict[str, Any] | None:
 
 async def execute(sql: str, *args: Any) -> None:
     """Run a raw statement with ``{}`` placeholders."""
-    engine_ = piccolo_conf.DB
+    engine_ = engine()
     if isinstance(engine_, UnitPostgresEngine):
         await _postgres_fetch(engine_, sql, args)
         return

@@ -40,6 +40,7 @@ __all__ = ["DEMO_ADMIN", "IMPORTED", "Demo", "Login", "create_demo"]
 
 DEMO_ADMIN = "admin@demo.orga.invalid"
 DEMO_ORGANIZER = "orga-leipzig@demo.orga.invalid"
+DEMO_ROOT = "Bundesverband (Demo)"
 
 
 @dataclass(frozen=True)
@@ -153,7 +154,7 @@ async def create_demo(
     ``None`` when demo data (or, with ``if_empty``, any unit) already exists.
     """
     if await OrgUnit.exists().run() and (
-        if_empty or await OrgUnit.exists().where(OrgUnit.kind == "federal").run()
+        if_empty or await OrgUnit.exists().where(OrgUnit.name == DEMO_ROOT).run()
     ):
         return None
     from faker import Faker  # only here: it takes a while to import
@@ -162,13 +163,13 @@ async def create_demo(
     fake.seed_instance(seed)
     rng = random.Random(seed)  # noqa: S311 - demo data, not security
     async with db.transaction():
-        federal = await create_unit("Bundesverband (Demo)", "federal", None)
+        federal = await create_unit(DEMO_ROOT, "Bundesverband", None)
         states, districts, specs = [], [], {}
         for state_name, members in _STATES.items():
-            state = await create_unit(f"Landesverband {state_name}", "state", federal["id"])
+            state = await create_unit(f"Landesverband {state_name}", "Landesverband", federal["id"])
             states.append(state)
             for spec in members:
-                unit = await create_unit(f"Kreisverband {spec.name}", "district", state["id"])
+                unit = await create_unit(f"Kreisverband {spec.name}", "Kreisverband", state["id"])
                 await set_postcodes(unit["id"], list(spec.codes))
                 if spec.office:
                     office = {"address": spec.office, "opening_hours": "Di und Do 16 bis 19 Uhr"}

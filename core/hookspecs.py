@@ -9,15 +9,12 @@ reference entry in ``docs/plugins.md`` (a test enforces it).
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import msgspec
 import pluggy
 
 from core.web.contract import Card, ConsolePages
-
-if TYPE_CHECKING:
-    from core.demo import Demo
 
 __all__ = [
     "PROJECT",
@@ -100,8 +97,13 @@ class OrgaSpec:
         """Return the dotted path of the module's ``piccolo_app`` (tables and migrations)."""
 
     @hookspec
-    def register_routes(self) -> ModuleRoutes:
-        """Return the module's route handlers (org-scoped, public, plain API)."""
+    def register_routes(self, segment: type[msgspec.Struct]) -> ModuleRoutes:
+        """Return the module's route handlers (org-scoped, public, plain API).
+
+        ``segment`` (take it only if needed) is the running deployment's segment type, core's
+        and every module's filters, for a handler whose body is typed with it; most bodies
+        hold :data:`core.api.SegmentDefinition` and read it with ``parse_segment`` instead.
+        """
 
     @hookspec
     def register_permissions(self) -> Sequence[Permission]:
@@ -166,7 +168,7 @@ class OrgaSpec:
         queries cheap (indexed; ``core.api.cached`` for counts over a large subtree)."""
 
     @hookspec
-    async def demo_content(self, demo: Demo) -> Sequence[str] | None:
+    async def demo_content(self, demo: Any) -> Sequence[str] | None:
         """Create what a visitor of ``orga demo`` needs to see the module in use, from the
         demo's units and people (:class:`core.api.Demo`); return lines telling what was made
         (printed by ``orga demo``). Users made with ``demo.add_user`` get printed passwords."""

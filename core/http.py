@@ -25,8 +25,9 @@ __all__ = [
     "DOCS_CSP",
     "HTML",
     "METRICS",
+    "STATIC_DIR",
     "OrgaRequest",
-    "core_route_handlers",
+    "console_root",
     "request_transaction_middleware",
     "security_headers_middleware",
 ]
@@ -92,37 +93,6 @@ class OrgaRequest(Request):
             ) from None
         check_storable(body)
         return body
-
-
-def core_route_handlers() -> list[Any]:
-    """Every route handler core itself serves."""
-    from litestar.static_files import create_static_files_router
-
-    from core.auth.pages import reset_page, reset_page_submit
-    from core.auth.routes import auth_handlers
-    from core.health.routes import health, live, ready
-    from core.jobs.routes import jobs_overview
-    from core.orgs.routes import org_handlers
-    from core.people.import_routes import import_router
-    from core.people.routes import people_router
-
-    static = create_static_files_router(
-        path="/p/static", directories=[STATIC_DIR], include_in_schema=False
-    )
-    return [
-        console_root,
-        health,
-        live,
-        ready,
-        jobs_overview,
-        *auth_handlers(),
-        *org_handlers(),
-        import_router(),
-        people_router(),
-        reset_page,
-        reset_page_submit,
-        static,
-    ]
 
 
 @get("/", include_in_schema=False)

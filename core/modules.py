@@ -17,7 +17,6 @@ from typing import Any
 
 import pluggy
 
-from core import _builtin
 from core.hookspecs import PROJECT, Module, ModuleRoutes, OrgaSpec, Permission
 from core.settings import Settings, SettingsError
 
@@ -25,6 +24,10 @@ __all__ = ["ENTRY_POINT_GROUP", "LoadedModule", "ModuleError", "ModuleRegistry",
 
 ENTRY_POINT_GROUP = "orga.plugins"
 CORE = "core"
+CORE_PLUGIN = "core._builtin"
+"""Core's own plugin, loaded by its dotted path as a module is by its entry point: it registers
+core's routes, pages, jobs and commands, so it stands above all of them, and above this
+registry that every one of them may be handed."""
 
 
 class ModuleError(Exception):
@@ -54,7 +57,7 @@ class ModuleRegistry:
     @property
     def piccolo_apps(self) -> list[str]:
         """Dotted piccolo_app paths: core's first, then each module's."""
-        apps = [_builtin.PICCOLO_APP]
+        apps = [self.pm.get_plugin(CORE).register_piccolo_app()]
         apps += [m.piccolo_app for m in self.modules.values() if m.piccolo_app]
         return apps
 
@@ -64,19 +67,22 @@ class ModuleRegistry:
         return [d for m in self.modules.values() for d in m.template_dirs]
 
     def call_each(self, hook: str, **kwargs: Any) -> list[tuple[str, Any]]:
-        """Call a build-time hook once per plugin; return ``(plugin name, result)`` pairs."""
-        caller = getattr(self.pm.hook, hook)
+        """Call a build-time hook once per plugin, core's first; return ``(plugin name,
+        result)`` pairs."""
+        impls = list(reversed(getattr(self.pm.hook, hook).get_hookimpls()))
+        impls.sort(key=lambda impl: impl.plugin_name != CORE)
         results = []
-        for impl in reversed(caller.get_hookimpls()):
+        for impl in impls:
             args = {name: kwargs[name] for name in impl.argnames}
             result = impl.function(**args)
             if result is not None:
                 results.append((impl.plugin_name, result))
         return results
 
-    def routes(self) -> list[tuple[str, ModuleRoutes]]:
-        """Each enabled module's routes."""
-        return [(n, r) for n, r in self.call_each("register_routes") if n != CORE]
+    def routes(self, segment: type[Any]) -> list[tuple[str, ModuleRoutes]]:
+        """Core's routes, then each enabled module's (``segment``: the deployment's segment
+        type, for handlers whose body is typed with it)."""
+        return self.call_each("register_routes", segment=segment)
 
     async def gather(self, hook: str, **kwargs: Any) -> list[Any]:
         """Call a runtime hook and await each implementation in turn; drop ``None`` results."""
@@ -221,7 +227,7 @@ def load_modules(settings: Settings, extra: Iterable[Any] = ()) -> ModuleRegistr
     """
     pm = pluggy.PluginManager(PROJECT)
     pm.add_hookspecs(OrgaSpec)
-    pm.register(_builtin, name=CORE)
+    pm.register(importlib.import_module(CORE_PLUGIN), name=CORE)
     entry_points = _entry_points()
     extra = list(extra)
     extra_names = [p.register_module().name for p in extra if hasattr(p, "register_module")]

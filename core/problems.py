@@ -16,7 +16,7 @@ becomes "Please check: <fields>" in the reader's language, its English reason st
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 from http import HTTPStatus
 from typing import Any
@@ -36,6 +36,7 @@ __all__ = [
     "FieldError",
     "Problem",
     "ProblemBody",
+    "Responder",
     "check_storable",
     "conflict",
     "exception_handlers",
@@ -43,6 +44,7 @@ __all__ = [
     "ids_in_range",
     "invalid",
     "not_found",
+    "problem_response",
 ]
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -247,11 +249,8 @@ def invalid(field: str, message: str, **values: Any) -> Problem:
     )
 
 
-def _respond(request: Request, problem: Problem) -> Response:
-    if request.url.path.startswith("/app"):  # the console answers with pages, not JSON
-        from core.web.errors import console_problem_response
-
-        return console_problem_response(request, problem)
+def problem_response(request: Request, problem: Problem) -> Response:
+    """``problem`` as ``application/problem+json`` in the request's language."""
     runtime = getattr(request.app.state, "orga", None)
     default = runtime.settings.locale if runtime else "en"
     locale = best_locale(request.headers.get("accept-language"), default)
@@ -284,11 +283,7 @@ def _field_of(item: dict[str, Any]) -> str:
     return path or "body"
 
 
-def _handle_problem(request: Request, exc: Problem) -> Response:
-    return _respond(request, exc)
-
-
-def _handle_validation(request: Request, exc: ValidationException) -> Response:
+def _validation_problem(request: Request, exc: ValidationException) -> Problem:
     # Litestar re-checks each parameter of the handler's signature one by one to list every
     # error, including path parameters the handler does not take (``org_id`` of every route
     # under /api/orgs/{org_id}, read by a dependency) and so never decodes: their KeyError
@@ -304,10 +299,10 @@ def _handle_validation(request: Request, exc: ValidationException) -> Response:
     if not errors:
         errors = [FieldError("body", exc.detail)]
     detail = "; ".join(f"{e.field}: {e.message}" for e in errors)
-    return _respond(request, Problem(422, "validation-error", detail, errors=errors))
+    return Problem(422, "validation-error", detail, errors=errors)
 
 
-def _handle_http(request: Request, exc: HTTPException) -> Response:
+def _http_problem(request: Request, exc: HTTPException) -> Problem:
     # Litestar's own details ("Not Found", "Request Entity Too Large") only repeat the
     # status, which the translated title says already
     try:
@@ -315,10 +310,9 @@ def _handle_http(request: Request, exc: HTTPException) -> Response:
     except ValueError:
         phrase = None
     bare = exc.detail in (phrase, getattr(type(exc), "detail", None))
-    problem = Problem(
+    return Problem(
         exc.status_code, detail=None if bare else exc.detail, headers=dict(exc.headers or {})
     )
-    return _respond(request, problem)
 
 
 _ID_RANGE = range(-(2**31), 2**31)  # every integer column is 32 bits wide on PostgreSQL
@@ -437,18 +431,36 @@ def _refused_fields(request: Request) -> list[FieldError]:
     ]
 
 
-def _handle_unexpected(request: Request, exc: Exception) -> Response:
+def _unexpected_problem(request: Request, exc: Exception) -> Problem:
     if _too_deep(exc):
-        return _respond(request, Problem(400, detail="The request body is nested too deeply."))
+        return Problem(400, detail="The request body is nested too deeply.")
     if _out_of_range(exc):
-        return _respond(request, _out_of_range_problem(_refused_fields(request)))
+        return _out_of_range_problem(_refused_fields(request))
     log.exception("unhandled error on %s %s", request.method, redact_path(request.url.path))
-    return _respond(request, Problem(500, detail=N_("The error was logged.")))
+    return Problem(500, detail=N_("The error was logged."))
 
 
-exception_handlers = {
-    Problem: _handle_problem,
-    ValidationException: _handle_validation,
-    HTTPException: _handle_http,
-    Exception: _handle_unexpected,
-}
+Responder = Callable[[Request, Problem], Response]
+
+
+def exception_handlers(pages: Responder) -> dict[type[Exception], Responder]:
+    """Core's one error path, for the app: every exception becomes a :class:`Problem`, answered
+    as ``application/problem+json`` (:func:`problem_response`), or by ``pages`` on a console
+    path (under ``/app``, which answers with pages, not JSON)."""
+
+    def respond(request: Request, problem: Problem) -> Response:
+        if request.url.path.startswith("/app"):
+            return pages(request, problem)
+        return problem_response(request, problem)
+
+    def as_problem(
+        convert: Callable[[Request, Any], Problem],
+    ) -> Callable[[Request, Any], Response]:
+        return lambda request, exc: respond(request, convert(request, exc))
+
+    return {
+        Problem: respond,  # type: ignore[dict-item]
+        ValidationException: as_problem(_validation_problem),
+        HTTPException: as_problem(_http_problem),
+        Exception: as_problem(_unexpected_problem),
+    }

@@ -48,7 +48,7 @@ INIT = '''\
 from __future__ import annotations
 
 from core import Module, ModuleRoutes, Permission, hookimpl
-from core import db
+from core.api import db
 
 NAME = "$name"
 
@@ -124,9 +124,7 @@ from piccolo.columns import ForeignKey, Varchar
 from piccolo.columns.base import OnDelete
 from piccolo.table import Table
 
-from core.orgs.tables import OrgUnit
-from core.people.tables import Person
-from core.tables import Stamped
+from core.api import OrgUnit, Person, Stamped
 
 
 class Entry(Stamped, Table, tablename="${name}_entry"):
@@ -181,7 +179,7 @@ INDEX_MIGRATION = '''\
 
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
 
-from core.migrations import add_sql
+from core.api import add_sql
 
 ID = "2026-01-01T00:00:01:000000"
 VERSION = "1.38.0"
@@ -209,8 +207,16 @@ from typing import Annotated
 import msgspec
 from litestar import Request, get, post
 
-from core.api import Actor, OrgScope, Page, invalid, page_in_org, record, requires
-from core.people.services import get_person_row
+from core.api import (
+    Actor,
+    OrgScope,
+    Page,
+    get_person_row,
+    invalid,
+    page_in_org,
+    record,
+    requires,
+)
 from orga_$name.tables import Entry
 
 
@@ -270,7 +276,7 @@ FILTERS = '''\
 
 from __future__ import annotations
 
-from core.segments.filters import FilterContext, SegmentFilter
+from core.api import FilterContext, SegmentFilter
 
 
 class HasEntry(SegmentFilter, tag="${name}_entry"):
@@ -297,8 +303,8 @@ from __future__ import annotations
 
 import pytest
 
-from core import db
-from core.jobs.worker import Worker
+from core.api import db
+from core.testing import drain_jobs
 
 
 @pytest.fixture
@@ -317,7 +323,7 @@ async def test_add_and_list_entries(app, client, factory, unit):
     assert added.status_code == 201, added.text
     listed = await client.get(url, headers=organizer.headers)
     assert [e["title"] for e in listed.json()["items"]] == ["Erste"]
-    await Worker(app.state.orga.job_handlers()).drain()
+    await drain_jobs(app)
     job = await db.fetch_one("SELECT status, last_error FROM job")
     assert job["status"] == "done", job["last_error"]
 

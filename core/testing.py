@@ -35,7 +35,9 @@ from litestar import Litestar
 
 from core import db
 from core._pgserver import PostgresServer, find_pg_bin, free_port
-from core.app import build_runtime, create_app
+from core.app import create_app
+from core.jobs.worker import Worker
+from core.runtime import build_runtime
 from core.settings import Settings, load_settings
 
 __all__ = [
@@ -47,6 +49,7 @@ __all__ = [
     "assert_accessible",
     "client_at",
     "count_queries",
+    "drain_jobs",
     "eventually",
     "settings_environ",
 ]
@@ -236,6 +239,12 @@ async def eventually(check: Any, seconds: float = 3.0) -> float:
             return time.monotonic() - started
         await asyncio.sleep(0.01)
     raise AssertionError(f"not true within {seconds} s")
+
+
+async def drain_jobs(app: Litestar) -> int:
+    """Run the jobs of ``app`` that are due until none is left (core's and every module's
+    handlers, as ``orga worker`` runs them); returns how many ran."""
+    return await Worker(app.state.orga.job_handlers()).drain()
 
 
 class QueryCounter:

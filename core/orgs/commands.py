@@ -10,6 +10,7 @@ from core.audit.services import record
 from core.orgs import coverage, postcodes
 from core.orgs.services import get_unit
 from core.problems import Problem
+from core.runtime import run_async
 
 __all__ = ["orgs"]
 
@@ -29,7 +30,6 @@ def import_postcodes(file: Path) -> None:
     the coverage rules (inside the unit above, apart from other branches), else nothing
     changes.
     """
-    from core.cli import run_async
 
     try:
         per_unit = postcodes.read_postcode_file(file)

@@ -15,10 +15,12 @@ from core import db
 from core.context import current_runtime
 from core.orgs.paths import ancestors_sql, is_under, path_under_sql, subtree_sql
 from core.orgs.postcodes import resolve_unit
+from core.orgs.services import module_states
 from core.problems import N_, Problem
 
 __all__ = [
     "enabled_subtree_ids",
+    "module_enabled",
     "module_on_anywhere",
     "nearest_enabled_unit",
     "receiving_unit",
@@ -34,6 +36,13 @@ _CHAIN_SQL = (
 
 def _installed(module: str) -> bool:
     return module in current_runtime().registry.modules
+
+
+async def module_enabled(name: str, org_path: str) -> bool:
+    """Whether module ``name`` is installed here and switched on for the unit at ``org_path``."""
+    if not _installed(name):
+        return False
+    return (await module_states(org_path, [name]))[name]
 
 
 def _module_disabled(module: str) -> Problem:

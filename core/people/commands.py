@@ -14,6 +14,7 @@ from core.audit.services import record
 from core.people import imports
 from core.people.tables import PersonImport
 from core.people.uploads import drop_progress, fail_interrupted, write_progress
+from core.runtime import run_async
 from core.tables import utcnow
 
 __all__ = ["people"]
@@ -65,8 +66,6 @@ def import_people(
     """
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
-
-    from core.cli import run_async
 
     with file.open("rb") as fh:
         fmt = imports.sniff_format(file.name, fh.read(8))
@@ -173,7 +172,6 @@ def _report_interrupted(ids: list[int]) -> None:
 def list_imports(limit: int) -> None:
     """The latest imports (web and command line) with state and counts; imports whose process
     ended before they finished are marked failed first."""
-    from core.cli import run_async
 
     async def work(runtime: Any) -> tuple[list[int], list[dict[str, Any]]]:
         interrupted = await fail_interrupted(runtime.settings)
@@ -208,7 +206,6 @@ def list_imports(limit: int) -> None:
 def purge(months: int | None, dry_run: bool) -> None:
     """Apply the retention rule: erase contacts without consent and without activity for N
     months, unconfirmed public sign-ups and former members after their own times."""
-    from core.cli import run_async
     from core.people.gdpr import erase_person
     from core.people.retention import purge_candidates
 

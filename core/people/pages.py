@@ -126,13 +126,15 @@ async def _person_view(
     errors: dict[str, str] | None = None,
     tag_value: str = "",
 ) -> Response[str]:
+    registry = request.app.state.orga.registry
     row = await services.read_person(person_id, org.id, org.path)
-    person = await services.person_detail(row, org.id, request.app.state.orga.registry)
+    person = await services.person_detail(row, org.id, registry)
     name = f"{person.first_name} {person.last_name}".strip() or f"#{person.id}"
     return await render_console(
         request,
         "core/person.html.jinja",
         status=422 if errors else 200,
+        module_titles={name: loaded.info.title for name, loaded in registry.modules.items()},
         errors=errors or {},
         tag_value=tag_value,
         title=name,

@@ -13,9 +13,9 @@ from litestar import Request, Router, delete, get, patch, post
 from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
 
 from core import db
-from core.api import get_in_org, page_in_org
 from core.auth.actor import Actor
 from core.auth.guards import OrgScope, org_guard, requires
+from core.orgs.owned import get_in_org, page_in_org
 from core.pagination import Page
 from core.segments import services
 from core.segments.tables import SavedSegment

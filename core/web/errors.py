@@ -1,7 +1,8 @@
 """Problems on console pages become pages: a login redirect for 401, else an error page with
-the problem's title and detail (core's one error path, ``core.problems``, calls this for every
-path under ``/app``). Exception handlers run synchronously, so the page is drawn without the
-menu (no database query): a heading, the sentence and the way back."""
+the problem's title and detail (the app hands this to core's one error path,
+``core.problems.exception_handlers``, for every path under ``/app``). Exception handlers run
+synchronously, so the page is drawn without the menu (no database query): a heading, the
+sentence and the way back."""
 
 from __future__ import annotations
 

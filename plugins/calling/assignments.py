@@ -7,11 +7,11 @@ from typing import Any
 
 import msgspec
 
-from core import db
 from core.api import (
     check_segment,
     compile_segment,
     conflict,
+    db,
     drop_cached,
     invalid,
     parse_segment,

@@ -9,7 +9,6 @@ from litestar import Response, delete, get, post
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.status_codes import HTTP_204_NO_CONTENT
 
-from core import db
 from core.api import (
     Actor,
     FieldError,
@@ -18,6 +17,7 @@ from core.api import (
     Problem,
     authenticated,
     check_limit,
+    db,
     decode_cursor,
     is_under,
     module_enabled,

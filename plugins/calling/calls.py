@@ -6,8 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from core import db
-from core.api import not_found, record, utcnow
+from core.api import db, not_found, record, utcnow
 from plugins.calling import queue, roster
 from plugins.calling.schemas import CallOut, MyOpenCall
 from plugins.calling.sql import in_list

@@ -12,8 +12,8 @@ from typing import Any
 
 from babel.numbers import format_decimal, format_percent
 
-from core import Card, db
-from core.api import Actor, cached, gettext, scope, utcnow
+from core import Card
+from core.api import Actor, cached, db, gettext, scope, utcnow
 from plugins.calling.sql import in_list
 
 __all__ = ["cards", "start_page_figures"]

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import click
 
-from core.api import utcnow
-from core.cli import run_async
+from core.api import run_async, utcnow
 from plugins.calling.assignments import assignment_state
 from plugins.calling.tables import CallAssignment
 

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from core import db
-from core.api import Demo, utcnow
+from core.api import Demo, db, utcnow
 from plugins.calling.assignments import create_assignment, goal_segment
 from plugins.calling.queue import reserve
 from plugins.calling.report import report_call

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
-from core.segments.filters import ActivityFilter, FilterContext, SegmentFilter
+from core.api import ActivityFilter, FilterContext, SegmentFilter
 
 __all__ = [
     "RETRY_OUTCOMES",

@@ -4,9 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from core import db
-from core.api import Actor, Page, invalid, not_found, record_list, scope, utcnow
-from core.pagination import check_limit, decode_cursor, page_of
+from core.api import (
+    Actor,
+    Page,
+    check_limit,
+    db,
+    decode_cursor,
+    invalid,
+    not_found,
+    page_of,
+    record_list,
+    scope,
+    utcnow,
+)
 from plugins.calling.schemas import FollowUpOut
 
 __all__ = ["list_followups", "read_followups", "set_status"]

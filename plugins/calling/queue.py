@@ -16,11 +16,11 @@ from typing import Any
 
 import msgspec
 
-from core import db
 from core.api import (
     audit_insert_sql,
     compile_segment,
     current_runtime,
+    db,
     module_config,
     not_opted_out_sql,
     record,

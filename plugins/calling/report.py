@@ -8,7 +8,6 @@ from typing import Any
 
 import msgspec
 
-from core import db
 from core.api import (
     ConsentIn,
     Problem,
@@ -16,12 +15,13 @@ from core.api import (
     audit_insert_sql,
     conflict,
     current_runtime,
+    db,
     invalid,
+    normalize_phone,
     path_under_sql,
     record,
     record_consent,
 )
-from core.people.phones import normalize_phone
 from plugins.calling.schemas import CallReport, Question
 from plugins.calling.tables import CallAnswer, FollowUp
 

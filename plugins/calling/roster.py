@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from core import db
 from core.api import (
     Problem,
     ancestors_sql,
     cached,
     current_runtime,
+    db,
     drop_cached,
     invalid,
     is_under,

@@ -8,7 +8,6 @@ import msgspec
 from litestar import Request, Response, delete, get, patch, post
 from litestar.status_codes import HTTP_204_NO_CONTENT
 
-from core import db
 from core.api import (
     ETAG_HEADERS,
     PRECONDITION_RESPONSES,
@@ -18,6 +17,7 @@ from core.api import (
     Page,
     check_if_match,
     check_limit,
+    db,
     decode_cursor,
     get_in_org,
     page_in_org,

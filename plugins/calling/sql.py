@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core import db
+from core.api import db
 
 __all__ = ["in_list", "timestamp_param"]
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from core import db
-from core.api import compile_segment, not_opted_out_sql, path_under_sql
+from core.api import compile_segment, db, not_opted_out_sql, path_under_sql
 from plugins.calling.assignments import goal_segment
 from plugins.calling.filters import RETRY_OUTCOMES
 from plugins.calling.schemas import CountRow, DayRow, Stats

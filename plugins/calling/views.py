@@ -7,7 +7,7 @@ from typing import Any
 
 import msgspec
 
-from core import db
+from core.api import db
 from plugins.calling.schemas import CallOut, CallPerson, EarlierCall, Question
 
 __all__ = ["call_view", "card_columns", "card_out", "survey_of"]

@@ -6,8 +6,7 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from core import db
-from core.api import Demo
+from core.api import Demo, db
 from plugins.events.participation import add_participant
 from plugins.events.schemas import EventIn, Location
 from plugins.events.services import create_event

@@ -13,8 +13,7 @@ import msgspec
 from icalendar import Calendar, vText
 from icalendar import Event as IcsEvent
 
-from core import db
-from core.api import enabled_subtree_ids, module_enabled, utcnow
+from core.api import db, enabled_subtree_ids, module_enabled, utcnow
 from plugins.events.links import event_url
 from plugins.events.schemas import MAX_DURATION, Location, PublicEvent, PublicEvents
 

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
-from core.segments.filters import ActivityFilter, FilterContext, SegmentFilter
+from core.api import ActivityFilter, FilterContext, SegmentFilter
 
 __all__ = ["EventActivityFilter", "EventParticipationFilter"]
 

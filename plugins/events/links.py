@@ -14,8 +14,7 @@ from zoneinfo import ZoneInfo
 from babel import Locale
 from babel.dates import get_date_format, get_time_format
 
-from core import db
-from core.api import current_runtime, person_token, person_tokens
+from core.api import current_runtime, db, person_token, person_tokens
 
 __all__ = [
     "CANCEL",

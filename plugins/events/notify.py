@@ -11,9 +11,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from core import db
-from core.api import current_runtime, utcnow
-from core.jobs.services import enqueue
+from core.api import current_runtime, db, enqueue, utcnow
 from plugins.events.links import cancel_urls, mail_event
 from plugins.events.rows import get_event_row
 

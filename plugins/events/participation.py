@@ -10,20 +10,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from core import db
 from core.api import (
     Actor,
     Page,
+    check_limit,
     confirm_person,
     conflict,
     current_runtime,
+    db,
+    decode_cursor,
     get_person_row,
     invalid,
+    page_of,
     record,
     record_list,
     utcnow,
 )
-from core.pagination import check_limit, decode_cursor, page_of
 from plugins.events import notify
 from plugins.events.links import cancel_url, confirm_url, mail_event
 from plugins.events.schemas import ParticipantIn, ParticipantPatch

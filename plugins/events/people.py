@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from core import db
-from core.api import ancestors_sql, subtree_sql, utcnow
+from core.api import ancestors_sql, db, subtree_sql, utcnow
 from plugins.events.links import event_url
 
 __all__ = ["erase_person", "export_person", "merge_people", "summary", "upcoming_near"]

@@ -15,22 +15,23 @@ from litestar import Request, Response, get, post
 from litestar.enums import RequestEncodingType
 from litestar.params import Body
 
-from core import db
 from core.api import (
     CALENDAR,
     BadToken,
     Problem,
     RateLimit,
     current_runtime,
+    db,
+    decode_cursor,
+    encode_cursor,
     form_errors,
+    gettext,
     honeypot_tripped,
     open_person_token,
     page_locale,
     render_page,
     utcnow,
 )
-from core.i18n import gettext
-from core.pagination import decode_cursor, encode_cursor
 from plugins.events import feeds, participation
 from plugins.events.config import events_config
 from plugins.events.links import CANCEL, CONFIRM, cancel_url, when_text

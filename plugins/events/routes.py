@@ -7,7 +7,6 @@ from typing import Any
 
 from litestar import Request, Response, delete, get, patch, post
 
-from core import db
 from core.api import (
     ETAG_HEADERS,
     PRECONDITION_RESPONSES,
@@ -16,6 +15,7 @@ from core.api import (
     OrgScope,
     Page,
     check_if_match,
+    db,
     get_in_org,
     invalid,
     not_found,

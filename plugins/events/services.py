@@ -8,9 +8,19 @@ from zoneinfo import ZoneInfo
 
 import msgspec
 
-from core import db
-from core.api import Page, conflict, get_person_row, invalid, record, to_row, utcnow
-from core.pagination import check_limit, decode_cursor, page_of
+from core.api import (
+    Page,
+    check_limit,
+    conflict,
+    db,
+    decode_cursor,
+    get_person_row,
+    invalid,
+    page_of,
+    record,
+    to_row,
+    utcnow,
+)
 from plugins.events import notify
 from plugins.events.config import events_config
 from plugins.events.rows import get_event_row

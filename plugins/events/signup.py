@@ -5,9 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from core import db
-from core.api import ConsentIn, Problem, create_pending_person, record
-from core.i18n import gettext
+from core.api import ConsentIn, Problem, create_pending_person, db, gettext, record
 from plugins.events import participation
 
 __all__ = ["SignupResult", "consent_wording", "sign_up"]

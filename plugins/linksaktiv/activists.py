@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from core import db
-from core.api import Actor, Page, record_list, scope
+from core.api import Actor, Page, db, record_list, scope
 from plugins.linksaktiv.lists import page_by_id
 from plugins.linksaktiv.schemas import ActivistOut
 

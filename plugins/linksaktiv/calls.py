@@ -6,10 +6,10 @@ from typing import Any
 
 import msgspec
 
-from core import db
 from core.api import (
     ancestors_sql,
     conflict,
+    db,
     invalid,
     not_found,
     person_token,

@@ -12,8 +12,8 @@ from typing import Any
 
 from babel.numbers import format_decimal
 
-from core import Card, db
-from core.api import Actor, cached, gettext, scope
+from core import Card
+from core.api import Actor, cached, db, gettext, scope
 
 __all__ = ["activist_counts", "cards", "waiting_referrals"]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from core.cli import run_async
+from core.api import run_async
 from plugins.linksaktiv.tables import Edition
 
 __all__ = ["linksaktiv"]

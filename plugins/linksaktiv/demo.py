@@ -9,8 +9,7 @@ from typing import Any
 
 import msgspec
 
-from core import db
-from core.api import Demo
+from core.api import Demo, db
 from plugins.linksaktiv.calls import topics
 from plugins.linksaktiv.config import HELP_OPTIONS, SOURCES, config
 from plugins.linksaktiv.orders import create_order, decide_delivery, move_order

@@ -8,8 +8,7 @@ from typing import Any
 
 import msgspec
 
-from core import db
-from core.api import compile_segment, current_runtime
+from core.api import compile_segment, current_runtime, db
 
 __all__ = ["attended_predicate", "funnel"]
 

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from core import db
-from core.api import Page, invalid
+from core.api import Page, db, invalid
 
 __all__ = ["page_by_id"]
 

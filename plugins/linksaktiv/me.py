@@ -6,8 +6,7 @@ from typing import Any
 
 import msgspec
 
-from core import db
-from core.api import Problem, current_runtime, erase_person, form_int, invalid, record, utcnow
+from core.api import Problem, current_runtime, db, erase_person, form_int, invalid, record, utcnow
 from plugins.linksaktiv import calls as call_service
 from plugins.linksaktiv import orders
 from plugins.linksaktiv.signup import set_topics, unsubscribe

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
-from core import db
 from core.api import (
     Actor,
     Coverage,
@@ -13,6 +12,7 @@ from core.api import (
     Page,
     check_limit,
     conflict,
+    db,
     decode_cursor,
     invalid,
     normalize_postal_code,

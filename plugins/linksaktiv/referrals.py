@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from core import db
 from core.api import (
     Actor,
     Page,
     current_runtime,
+    db,
     enqueue,
     not_found,
     record,

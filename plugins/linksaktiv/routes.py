@@ -8,12 +8,12 @@ from typing import Annotated, Any, Literal
 import msgspec
 from litestar import Request, get, patch, post
 
-from core import db
 from core.api import (
     Actor,
     OrgScope,
     Page,
     check_limit,
+    db,
     decode_cursor,
     forbidden,
     get_in_org,

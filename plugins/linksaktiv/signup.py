@@ -6,13 +6,13 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
-from core import db
 from core.api import (
     BadToken,
     ConsentIn,
     confirm_person,
     create_pending_person,
     current_runtime,
+    db,
     invalid,
     open_person_token,
     person_token,

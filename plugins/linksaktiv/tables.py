@@ -15,9 +15,7 @@ from piccolo.columns import (
 from piccolo.columns.base import OnDelete
 from piccolo.table import Table
 
-from core.api import Stamped
-from core.orgs.tables import OrgUnit
-from core.people.tables import Person
+from core.api import OrgUnit, Person, Stamped
 
 __all__ = [
     "Activist",

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from core import db
-from core.api import compile_segment, contactable_sql, invalid, parse_segment
+from core.api import compile_segment, contactable_sql, db, invalid, parse_segment
 
 __all__ = [
     "audience_breakdown",

@@ -28,12 +28,17 @@ import logging
 import time
 from typing import Any
 
-from core import db
-from core.api import current_runtime, link_keys, utcnow
-from core.mail.message import format_address
-from core.mail.service import UndeliverableMail
-from core.mail.transport import TemporaryMailError
-from core.templating import TemplateProblem, render_off_loop
+from core.api import (
+    TemplateProblem,
+    TemporaryMailError,
+    UndeliverableMail,
+    current_runtime,
+    db,
+    format_address,
+    link_keys,
+    render_off_loop,
+    utcnow,
+)
 from plugins.mailings.audience import deliverable_sql
 from plugins.mailings.render import PERSON_FIELDS, Renderer, message_id
 from plugins.mailings.sending import RECIPIENT_ATTEMPTS, freeze, maybe_finish

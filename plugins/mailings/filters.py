@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.segments.filters import FilterContext, SegmentFilter
+from core.api import FilterContext, SegmentFilter
 
 __all__ = ["FILTERS", "MailingClicked", "MailingReceived", "MailingUnsubscribed"]
 

@@ -26,8 +26,7 @@ PIXEL = bytes.fromhex(
 
 
 def _invalid(request: Request) -> Response[str]:
-    from core.i18n import gettext
-    from core.public import page_locale
+    from core.api import gettext, page_locale
 
     message = gettext(
         "This unsubscribe link is not valid (or it came with a test mail).", page_locale(request)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from core import db
+from core.api import db
 
 __all__ = ["erase_person", "export_person", "merge_people"]
 

@@ -20,9 +20,14 @@ from typing import Any
 import cmarkgfm
 from markupsafe import Markup, escape
 
-from core.api import sign
-from core.mail.message import format_address, sender_domain
-from core.templating import RenderedMail, TemplateProblem, render_user_template
+from core.api import (
+    RenderedMail,
+    TemplateProblem,
+    format_address,
+    render_user_template,
+    sender_domain,
+    sign,
+)
 
 __all__ = [
     "CLICK_PURPOSE",

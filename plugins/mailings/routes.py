@@ -5,7 +5,6 @@ from __future__ import annotations
 from litestar import Response, delete, get, patch, post, put
 from litestar.status_codes import HTTP_200_OK, HTTP_202_ACCEPTED, HTTP_204_NO_CONTENT
 
-from core import db
 from core.api import (
     ETAG_HEADERS,
     PRECONDITION_RESPONSES,
@@ -13,14 +12,15 @@ from core.api import (
     OrgScope,
     Page,
     check_if_match,
+    db,
     get_in_org,
+    get_person_row,
     invalid,
     not_found,
     page_in_org,
     requires,
     with_etag,
 )
-from core.people.services import get_person_row
 from plugins.mailings import sending, services
 from plugins.mailings.audience import audience_breakdown, audience_segment
 from plugins.mailings.schemas import (

@@ -17,10 +17,18 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from core import db
-from core.api import compile_segment, conflict, current_runtime, invalid, utcnow
-from core.jobs.services import enqueue, enqueue_many
-from core.templating import TemplateProblem, render_off_loop
+from core.api import (
+    TemplateProblem,
+    compile_segment,
+    conflict,
+    current_runtime,
+    db,
+    enqueue,
+    enqueue_many,
+    invalid,
+    render_off_loop,
+    utcnow,
+)
 from plugins.mailings.audience import audience_breakdown, audience_segment, deliverable_sql
 from plugins.mailings.services import audit, config, renderer_for
 

@@ -6,24 +6,27 @@ from typing import Any
 
 import msgspec
 
-from core import db
 from core.api import (
     BadToken,
     ConsentIn,
+    Page,
+    TemplateProblem,
     ancestors_sql,
+    compile_user_template,
     conflict,
     current_runtime,
+    db,
     invalid,
+    keyset_page,
     module_config,
     not_found,
     open_person_token,
     record,
     record_consent,
+    render_off_loop,
     to_row,
     utcnow,
 )
-from core.pagination import Page, keyset_page
-from core.templating import TemplateProblem, compile_user_template, render_off_loop
 from plugins.mailings.audience import unit_purpose
 from plugins.mailings.render import PERSON_FIELDS, UNSUBSCRIBE_PURPOSE, Renderer
 from plugins.mailings.schemas import (
@@ -351,7 +354,7 @@ async def send_test(mailing: dict[str, Any], email: str, person: dict[str, Any] 
     mail = rendered.mail
     mail = type(mail)(subject=f"[Test] {mail.subject}", text=mail.text, html=mail.html)
     runtime = current_runtime()
-    from core.mail.message import format_address
+    from core.api import format_address
 
     await runtime.mailer.enqueue(
         to_email=email,

@@ -6,9 +6,7 @@ from piccolo.columns import JSON, ForeignKey, Integer, Text, Timestamptz, Varcha
 from piccolo.columns.base import OnDelete
 from piccolo.table import Table
 
-from core.api import Stamped, Versioned
-from core.orgs.tables import OrgUnit
-from core.people.tables import Person
+from core.api import OrgUnit, Person, Stamped, Versioned
 
 __all__ = ["Mailing", "Recipient", "Sender"]
 

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from core import db
-from core.app import build_runtime
 from core.demo import IMPORTED
+from core.runtime import build_runtime
 from core.settings import load_settings
 
 ORGA = [sys.executable, "-m", "core"]

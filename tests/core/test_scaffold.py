@@ -73,7 +73,7 @@ def test_scaffolded_module_installs_tests_and_serves(
         env,
     )
     assert installed.returncode == 0, installed.stderr
-    env["PYTHONPATH"] = str(site)
+    env["PYTHONPATH"] = os.pathsep.join([str(site), str(ROOT)])  # this checkout's core
 
     own_tests = run(
         [

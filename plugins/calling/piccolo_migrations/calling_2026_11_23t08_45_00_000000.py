@@ -5,8 +5,7 @@ next reservation down (see docs/modules/calling.md)."""
 
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
 
-from core.api import notify_changes
-from core.migrations import add_sql
+from core.api import add_sql, notify_changes
 
 ID = "2026-11-23T08:45:00:000000"
 VERSION = "1.38.0"

@@ -10,7 +10,7 @@ queue is read through its indexes, so the statistics hardly matter; vacuum is un
 
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
 
-from core.migrations import add_sql
+from core.api import add_sql
 
 ID = "2026-11-23T15:40:00:000000"
 VERSION = "1.38.0"

@@ -4,7 +4,7 @@ and once when reported."""
 
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
 
-from core.migrations import add_sql
+from core.api import add_sql
 
 ID = "2026-11-23T18:50:00:000000"
 VERSION = "1.38.0"

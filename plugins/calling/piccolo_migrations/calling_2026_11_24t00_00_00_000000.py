@@ -13,7 +13,7 @@ lock table's emptied tail takes an exclusive lock every reservation waits for.""
 
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
 
-from core.migrations import add_sql
+from core.api import add_sql
 
 ID = "2026-11-24T00:00:00:000000"
 VERSION = "1.38.0"

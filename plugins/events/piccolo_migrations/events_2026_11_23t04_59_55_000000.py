@@ -2,7 +2,7 @@
 
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
 
-from core.migrations import add_sql
+from core.api import add_sql
 
 ID = "2026-11-23T04:59:55:000000"
 VERSION = "1.38.0"

@@ -2,7 +2,7 @@
 
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
 
-from core.migrations import add_sql
+from core.api import add_sql
 
 ID = "2026-11-23T05:01:11:000000"
 VERSION = "1.38.0"
@@ -14,8 +14,7 @@ async def forwards():
     add_sql(manager, "CREATE INDEX mailings_mailing_org ON mailings_mailing (org_id, id)")
     add_sql(
         manager,
-        "CREATE UNIQUE INDEX mailings_recipient_once "
-        "ON mailings_recipient (mailing_id, person_id)",
+        "CREATE UNIQUE INDEX mailings_recipient_once ON mailings_recipient (mailing_id, person_id)",
     )
     add_sql(
         manager,

@@ -8,7 +8,7 @@
 
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
 
-from core.migrations import add_sql
+from core.api import add_sql
 
 ID = "2026-12-04T15:00:00:000000"
 VERSION = "1.38.0"

@@ -3,7 +3,7 @@ the mailing's ETag comes from it (core/etags.py), so a PATCH with a stale If-Mat
 
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
 
-from core.migrations import add_version
+from core.api import add_version
 
 ID = "2026-12-04T19:00:00:000000"
 VERSION = "1.38.0"

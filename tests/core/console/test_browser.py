@@ -5,6 +5,7 @@ A/AA) and reflows at 320 px."""
 from __future__ import annotations
 
 from core.testing import TEST_PASSWORD, assert_accessible
+from plugins.linksaktiv.tables import Activist
 
 
 async def test_login_by_keyboard_start_page_and_account(
@@ -58,6 +59,8 @@ async def test_people_pages_by_keyboard_and_accessible(
         member_status="member",
         notes="Mitgliederversammlungsleitung",
     )
+    await factory.enable(district["id"], "linksaktiv")
+    await Activist.insert(Activist(person=rosa["id"], status="confirmed", source="doors")).run()
     for n in range(12):
         await factory.person(district["id"], first_name=f"Person{n}", last_name="Beispiel")
     page = console_page
@@ -77,6 +80,7 @@ async def test_people_pages_by_keyboard_and_accessible(
     await page.click("text=Rosa Luxemburg")
     await page.wait_for_url(f"**/people/{rosa['id']}")
     assert "Mitgliederversammlungsleitung" in await page.inner_text("main")
+    assert "an der Haustür" in await page.inner_text("main")  # the linksaktiv panel
     await assert_accessible(page)
     await page.screenshot(path=str(screenshot_dir / "console-person.png"), full_page=True)
     await page.focus("#f-add")

@@ -149,3 +149,35 @@ async def test_tags_are_added_and_removed_on_the_person_page(client, factory):
         data={"add": "x", "_csrf": csrf_of(shown.text)},
     )
     assert hidden.status_code == 404
+
+
+async def test_module_panels_speak_the_pages_language(client, factory):
+    from datetime import timedelta
+
+    from core.tables import utcnow
+    from plugins.events.tables import Event, Participation
+    from plugins.linksaktiv.tables import Activist
+
+    leipzig, _dresden, _user = await _organizer(factory, client)
+    await factory.enable(leipzig["id"], "events", "linksaktiv")
+    rosa = await factory.person(leipzig["id"], first_name="Rosa")
+    start = utcnow() + timedelta(days=3)
+    [event] = await Event.insert(
+        Event(
+            org=leipzig["id"],
+            title="Infostand Connewitz",
+            type="info_stand",
+            start_at=start,
+            end_at=start + timedelta(hours=2),
+            state="published",
+        )
+    ).run()
+    await Participation.insert(
+        Participation(event=event["id"], person=rosa["id"], status="waiting")
+    ).run()
+    await Activist.insert(Activist(person=rosa["id"], status="confirmed", source="doors")).run()
+    page = await client.get(f"/app/orgs/{leipzig['id']}/people/{rosa['id']}")
+    assert page.status_code == 200
+    assert "Infostand Connewitz" in page.text and "auf der Warteliste" in page.text
+    assert "an der Haustür" in page.text and "bestätigt" in page.text
+    assert "{'" not in page.text and "waiting" not in page.text  # no raw data

@@ -18,8 +18,8 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 
 from core import db
 from core.api import ConsentIn, Problem, record_consent
-from core.app import build_runtime
 from core.context import set_runtime
+from core.runtime import build_runtime
 from plugins.calling.queue import release, reserve
 from plugins.calling.report import PlainReport, report_call
 from plugins.calling.schemas import CallReport
