@@ -25,8 +25,8 @@ from core.orgs.pages import ADMIN_PERMISSIONS, admin_pages
 from core.orgs.routes import org_handlers
 from core.people.commands import people
 from core.people.import_pages import import_pages
-from core.people.import_routes import import_router, run_import_job
-from core.people.imports import IMPORT_JOB
+from core.people.import_routes import import_router
+from core.people.imports import IMPORT_JOB, run_import_job
 from core.people.merge_pages import merge_pages
 from core.people.pages import people_pages
 from core.people.routes import people_router

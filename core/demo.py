@@ -295,7 +295,7 @@ async def _finished_import(demo: Demo, specs: dict[int, _District]) -> str:
     from litestar.datastructures import UploadFile
 
     from core.people import imports
-    from core.people.import_routes import run_import_job
+    from core.people.imports import run_import_job
 
     leipzig, unit = demo.district("Leipzig"), demo.federal
     low, high = specs[leipzig["id"]].codes[0]

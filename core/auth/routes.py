@@ -12,10 +12,9 @@ from litestar.status_codes import HTTP_202_ACCEPTED, HTTP_204_NO_CONTENT
 from core.auth import reset, services
 from core.auth.actor import Actor
 from core.auth.guards import authenticated
-from core.auth.tables import AuthToken, User
 from core.i18n import best_locale
 from core.orgs.services import visible_units
-from core.pagination import Page, keyset_page
+from core.pagination import Page
 
 __all__ = ["auth_handlers"]
 
@@ -182,12 +181,7 @@ async def password_reset_confirm(data: ResetConfirmIn) -> None:
 @get("/api/me", guards=[authenticated], tags=["auth"], summary="The current user")
 async def me(actor: Actor) -> MeOut:
     """The user, their role assignments and the org units they can see."""
-    user = (
-        await User.select(User.id, User.email, User.display_name, User.active)
-        .where(User.id == actor.user_id)
-        .first()
-        .run()
-    )
+    user = await services.user_profile(actor.user_id)
     units = await visible_units(actor.scopes())
     return MeOut(
         user=UserOut(**user),
@@ -218,16 +212,7 @@ async def patch_me(actor: Actor, data: MePatch) -> None:
 @get("/api/me/sessions", guards=[authenticated], tags=["auth"], summary="My sessions and tokens")
 async def my_sessions(actor: Actor, limit: int = 50, cursor: str | None = None) -> Page[SessionOut]:
     """Active (unrevoked) sessions and API tokens of the current user, oldest first."""
-    query = AuthToken.select(
-        AuthToken.id,
-        AuthToken.kind,
-        AuthToken.name,
-        AuthToken.created_at,
-        AuthToken.last_used_at,
-        AuthToken.expires_at,
-        AuthToken.user_agent,
-    ).where((AuthToken.user == actor.user_id) & AuthToken.revoked_at.is_null())
-    page = await keyset_page(query, AuthToken.id, limit, cursor)
+    page = await services.sessions_page(actor.user_id, limit, cursor)
     return Page(
         [SessionOut(**row, current=row["id"] == actor.token_id) for row in page.items],
         page.next_cursor,

@@ -16,6 +16,7 @@ from core.auth.roles import BUILTIN_ROLES
 from core.auth.tables import AuthToken, RoleAssignment, User
 from core.cache import drop_cached
 from core.orgs.paths import ancestors_sql
+from core.pagination import Page, keyset_page
 from core.problems import N_, Problem, conflict, invalid, not_found
 from core.tables import utcnow
 
@@ -29,9 +30,11 @@ __all__ = [
     "login",
     "normalize_email",
     "revoke_token",
+    "sessions_page",
     "set_active",
     "set_display_name",
     "unassign_role",
+    "user_profile",
     "user_tokens",
     "users_with_permission",
 ]
@@ -351,3 +354,30 @@ async def user_tokens(user_id: int, limit: int = 100) -> list[dict[str, Any]]:
         user_id,
         limit,
     )
+
+
+async def sessions_page(user_id: int, limit: int, cursor: str | None) -> Page[dict[str, Any]]:
+    """A keyset page (oldest first) of the user's active sessions and API tokens."""
+    query = AuthToken.select(
+        AuthToken.id,
+        AuthToken.kind,
+        AuthToken.name,
+        AuthToken.created_at,
+        AuthToken.last_used_at,
+        AuthToken.expires_at,
+        AuthToken.user_agent,
+    ).where((AuthToken.user == user_id) & AuthToken.revoked_at.is_null())
+    return await keyset_page(query, AuthToken.id, limit, cursor)
+
+
+async def user_profile(user_id: int) -> dict[str, Any]:
+    """The user's id, e-mail address, display name and whether the account is active."""
+    user = (
+        await User.select(User.id, User.email, User.display_name, User.active)
+        .where(User.id == user_id)
+        .first()
+        .run()
+    )
+    if user is None:
+        raise not_found("user")
+    return user

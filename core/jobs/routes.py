@@ -7,11 +7,9 @@ from datetime import datetime
 import msgspec
 from litestar import get
 
-from core import db
 from core.auth.actor import Actor
 from core.auth.guards import authenticated
-from core.jobs.services import queue_stats
-from core.problems import forbidden
+from core.jobs.services import queue_overview
 
 __all__ = ["jobs_overview"]
 
@@ -61,7 +59,4 @@ async def jobs_overview(actor: Actor) -> JobsOverview:
 
     The queue is deployment-wide, so this needs ``jobs.view`` on a root unit.
     """
-    roots = await db.fetch("SELECT path FROM org_unit WHERE parent_id IS NULL")
-    if not any(actor.can("jobs.view", row["path"]) for row in roots):
-        raise forbidden("jobs.view")
-    return msgspec.convert(await queue_stats(), JobsOverview)
+    return msgspec.convert(await queue_overview(actor), JobsOverview)

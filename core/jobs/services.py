@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from core import db
-from core.problems import not_found
+from core.problems import forbidden, not_found
 from core.tables import utcnow
 
 __all__ = [
@@ -28,6 +28,7 @@ __all__ = [
     "mark_done",
     "mark_failed",
     "purge_finished",
+    "queue_overview",
     "queue_stats",
     "release",
     "retry",
@@ -236,6 +237,19 @@ async def purge_finished(before: datetime) -> int:
 # Waiting for (or in) another attempt after an error; ``retry`` resets attempts, so a job
 # queued again by hand counts once it fails again.
 _RETRYING = "status IN ('queued', 'running') AND attempts > 0 AND last_error IS NOT NULL"
+
+
+async def queue_overview(actor: Any) -> dict[str, Any]:
+    """:func:`queue_stats` for ``actor`` (a ``core.auth.actor.Actor``), who needs
+    ``jobs.view`` on a root unit: the queue is deployment-wide.
+
+    Raises:
+        Problem: 403 naming ``jobs.view`` without it.
+    """
+    roots = await db.fetch("SELECT path FROM org_unit WHERE parent_id IS NULL")
+    if not any(actor.can("jobs.view", row["path"]) for row in roots):
+        raise forbidden("jobs.view")
+    return await queue_stats()
 
 
 async def queue_stats(failures: int = 20) -> dict[str, Any]:

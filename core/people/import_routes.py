@@ -7,8 +7,6 @@ unconfirmed one can be ``cancelled`` or ``expired``. Its file is deleted when it
 
 from __future__ import annotations
 
-import asyncio
-from pathlib import Path
 from typing import Annotated, Any
 
 import msgspec
@@ -19,18 +17,14 @@ from litestar.params import Body
 from litestar.status_codes import HTTP_200_OK, HTTP_202_ACCEPTED
 
 from core import db
-from core.audit.services import record
 from core.auth.actor import Actor
 from core.auth.guards import OrgScope, org_guard, requires
-from core.context import current_runtime
-from core.jobs.services import PermanentJobError
 from core.pagination import Page, check_limit
 from core.people import imports, uploads
 from core.problems import FieldError, Problem
 from core.settings import Settings
-from core.tables import utcnow
 
-__all__ = ["import_router", "run_import_job"]
+__all__ = ["import_router"]
 
 
 class RowPreview(msgspec.Struct):
@@ -233,64 +227,6 @@ async def import_errors(
     return Page(
         [ErrorOut(row=r["row"], field=r["field"], message=r["message"]) for r in page.items],
         page.next_cursor,
-    )
-
-
-async def run_import_job(payload: dict[str, Any]) -> None:
-    """Job handler: run a confirmed import in one transaction, then delete its file.
-
-    A worker that died mid-import leaves it ``running``: the job, taken over, starts over
-    cleanly. An error ends the import as ``failed`` for good (its file is deleted; no retry).
-    """
-    settings = current_runtime().settings
-    row = await db.fetch_one(
-        "UPDATE person_import SET status = 'running', updated_at = {} "
-        "WHERE id = {} AND status IN ('queued', 'running') RETURNING *",
-        utcnow(),
-        payload["import_id"],
-    )
-    if row is None:  # cancelled, or ended meanwhile
-        return
-    path, fmt = Path(row["stored_path"]), row["format"]
-    try:
-        options = msgspec.convert(db.json_value(row["options"]), imports.ImportOptions)
-        total = await asyncio.to_thread(imports.rows_in, path, fmt)
-        await db.execute("UPDATE person_import SET total_rows = {} WHERE id = {}", total, row["id"])
-        header, rows = imports.read_rows(path, fmt)
-        checked = imports.check_rows(header, rows, options, payload["region"])
-        counts = await imports.run_import(
-            row["id"],
-            payload["org_id"],
-            payload["org_path"],
-            checked,
-            options,
-            progress=lambda done: uploads.write_progress(settings, row["id"], done),
-        )
-    except Exception as exc:
-        reason = (exc.detail or exc.title) if isinstance(exc, Problem) else type(exc).__name__
-        await db.execute(
-            "UPDATE person_import SET status = 'failed', error = {}, updated_at = {} WHERE id = {}",
-            str(reason)[:500],
-            utcnow(),
-            row["id"],
-        )
-        await uploads.discard(row["stored_path"], settings)
-        uploads.drop_progress(settings, row["id"])
-        raise PermanentJobError(f"{type(exc).__name__}: {exc}") from exc
-    await uploads.discard(row["stored_path"], settings)
-    uploads.drop_progress(settings, row["id"])
-    await record(
-        "people.imported",
-        user_id=row["user_id"],
-        org_id=payload["org_id"],
-        object_type="import",
-        object_id=row["id"],
-        detail={
-            "created": counts.created,
-            "updated": counts.updated,
-            "skipped": counts.skipped,
-            "errors": counts.errors,
-        },
     )
 
 

@@ -25,7 +25,8 @@ from litestar.datastructures import UploadFile
 
 from core import db
 from core.audit.services import record
-from core.jobs.services import enqueue
+from core.context import current_runtime
+from core.jobs.services import PermanentJobError, enqueue
 from core.orgs.paths import subtree_ids
 from core.orgs.postcodes import Coverage
 from core.pagination import Page, decode_cursor, keyset_page, page_of
@@ -57,6 +58,7 @@ __all__ = [
     "progress_of",
     "read_rows",
     "run_import",
+    "run_import_job",
     "samples",
     "suggest_mapping",
     "upload",
@@ -971,7 +973,7 @@ async def confirm(
     row: dict[str, Any], options: ImportOptions, org_id: int, org_path: str, region: str
 ) -> None:
     """Queue the import with ``options``: the job worker imports the valid rows in one
-    transaction (``core.people.import_routes.run_import_job``). Audited
+    transaction (:func:`run_import_job`). Audited
     (``people.import_confirmed``).
 
     Raises:
@@ -1038,3 +1040,62 @@ async def error_rows(import_id: int, limit: int, cursor: str | None) -> Page[dic
         limit + 1,
     )
     return page_of(rows, limit, key=lambda r: [r["id"]])
+
+
+async def run_import_job(payload: dict[str, Any]) -> None:
+    """Job handler: run a confirmed import in one transaction, then delete its file.
+
+    A worker that died mid-import leaves it ``running``: the job, taken over, starts over
+    cleanly. An error ends the import as ``failed`` for good (its file is deleted; no retry).
+    A finished import is audited (``people.imported``, by the user who uploaded it).
+    """
+    settings = current_runtime().settings
+    row = await db.fetch_one(
+        "UPDATE person_import SET status = 'running', updated_at = {} "
+        "WHERE id = {} AND status IN ('queued', 'running') RETURNING *",
+        utcnow(),
+        payload["import_id"],
+    )
+    if row is None:  # cancelled, or ended meanwhile
+        return
+    path, fmt = Path(row["stored_path"]), row["format"]
+    try:
+        options = msgspec.convert(db.json_value(row["options"]), ImportOptions)
+        total = await asyncio.to_thread(rows_in, path, fmt)
+        await db.execute("UPDATE person_import SET total_rows = {} WHERE id = {}", total, row["id"])
+        header, rows = read_rows(path, fmt)
+        checked = check_rows(header, rows, options, payload["region"])
+        counts = await run_import(
+            row["id"],
+            payload["org_id"],
+            payload["org_path"],
+            checked,
+            options,
+            progress=lambda done: uploads.write_progress(settings, row["id"], done),
+        )
+    except Exception as exc:
+        reason = (exc.detail or exc.title) if isinstance(exc, Problem) else type(exc).__name__
+        await db.execute(
+            "UPDATE person_import SET status = 'failed', error = {}, updated_at = {} WHERE id = {}",
+            str(reason)[:500],
+            utcnow(),
+            row["id"],
+        )
+        await uploads.discard(row["stored_path"], settings)
+        uploads.drop_progress(settings, row["id"])
+        raise PermanentJobError(f"{type(exc).__name__}: {exc}") from exc
+    await uploads.discard(row["stored_path"], settings)
+    uploads.drop_progress(settings, row["id"])
+    await record(
+        "people.imported",
+        user_id=row["user_id"],
+        org_id=payload["org_id"],
+        object_type="import",
+        object_id=row["id"],
+        detail={
+            "created": counts.created,
+            "updated": counts.updated,
+            "skipped": counts.skipped,
+            "errors": counts.errors,
+        },
+    )

@@ -5,15 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from core import db
-from core.audit.services import record
+from core.audit.services import record, record_list
 from core.modules import ModuleRegistry
-from core.pagination import Page, decode_cursor, encode_cursor
+from core.pagination import Page, check_limit, decode_cursor, encode_cursor
 from core.people.schemas import PERSON_FIELDS
 from core.people.services import name_keys, scope
 from core.problems import invalid
 from core.tables import utcnow
 
-__all__ = ["MERGEABLE_FIELDS", "find_duplicates", "merge_people"]
+__all__ = ["MERGEABLE_FIELDS", "find_duplicates", "merge_people", "read_duplicates"]
 
 MERGEABLE_FIELDS = (*PERSON_FIELDS, "home_org_id")
 _REASONS = {
@@ -26,6 +26,22 @@ _REASONS = {
         "p.postal_code IS NOT NULL AND p.last_name <> ''",
     ),
 }
+
+
+async def read_duplicates(
+    request: Any, actor: Any, org_id: int, org_path: str, limit: int, cursor: str | None
+) -> tuple[Page[dict[str, Any]], list[int]]:
+    """A page of :func:`find_duplicates` for ``actor`` reading unit ``org_id``, and the ids of
+    the people in it (each once), audited as ``people.duplicates_listed`` (written after the
+    answer). The JSON route and the console page both read duplicates through this.
+
+    Raises:
+        Problem: 422 on ``limit`` out of range, on ``cursor`` not of this list.
+    """
+    page = await find_duplicates(org_path, check_limit(limit), cursor)
+    shown = list(dict.fromkeys(i for group in page.items for i in group["person_ids"]))
+    record_list(request, "people.duplicates_listed", actor, org_id, shown)
+    return page, shown
 
 
 async def find_duplicates(org_path: str, limit: int, cursor: str | None) -> Page[dict[str, Any]]:

@@ -12,11 +12,9 @@ from urllib.parse import urlencode
 
 from litestar import Request, Response, get, post
 
-from core.audit.services import record_list
 from core.auth.actor import Actor
 from core.auth.guards import OrgScope, requires
 from core.orgs.services import get_unit
-from core.pagination import check_limit
 from core.people import merge, services
 from core.people.labels import FIELD_LABELS
 from core.people.pages import CHANNEL_LABELS, CONSENT_LABELS, STATUS_LABELS
@@ -58,10 +56,8 @@ async def duplicates_page(
 ) -> Response[str]:
     """Groups of people sharing an e-mail address, a phone number, or name and postal code
     (the same service as ``GET …/people/duplicates``; each page audited with the ids shown)."""
-    page = await merge.find_duplicates(org.path, check_limit(PAGE_SIZE), cursor)
-    shown = list(dict.fromkeys(i for group in page.items for i in group["person_ids"]))
+    page, shown = await merge.read_duplicates(request, actor, org.id, org.path, PAGE_SIZE, cursor)
     rows = {row["id"]: row for row in await services.get_person_rows(shown, org.path)}
-    record_list(request, "people.duplicates_listed", actor, org.id, shown)
     groups = [
         {
             "reason": group["reason"],

@@ -19,39 +19,25 @@ from litestar.openapi.spec import (
 from litestar.status_codes import HTTP_204_NO_CONTENT
 
 from core import db
-from core.audit.services import record_list
 from core.auth.actor import Actor
 from core.auth.guards import OrgScope, org_guard, requires
 from core.etags import ETAG_HEADERS, PRECONDITION_RESPONSES, IfMatch, check_if_match, with_etag
-from core.pagination import Page, check_limit, decode_cursor, page_of
-from core.people import gdpr, merge, services
-from core.people.schemas import MemberStatus, PersonDetail, PersonIn, PersonOut, PersonPatch
-from core.people.tables import CustomField, Person
-from core.people.tags import visible_definitions_sql
-from core.problems import N_, conflict, invalid
+from core.pagination import Page, check_limit
+from core.people import gdpr, merge, services, tags
+from core.people.schemas import (
+    CustomFieldIn,
+    CustomFieldOut,
+    MemberStatus,
+    PersonDetail,
+    PersonIn,
+    PersonOut,
+    PersonPatch,
+)
+from core.people.tables import Person
+from core.problems import N_, invalid
 from core.segments.compiler import parse_segment, segment_where
 
 __all__ = ["people_router"]
-
-
-class CustomFieldIn(msgspec.Struct, forbid_unknown_fields=True):
-    """A custom person field for this unit and its subtree."""
-
-    key: Annotated[str, msgspec.Meta(pattern=r"^[a-z][a-z0-9_]{0,49}$")]
-    label: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
-    kind: Literal["text", "number", "date", "choice", "boolean"]
-    choices: list[Annotated[str, msgspec.Meta(min_length=1, max_length=100)]] | None = None
-
-
-class CustomFieldOut(msgspec.Struct):
-    """A custom field definition."""
-
-    id: int
-    org_id: int
-    key: str
-    label: str
-    kind: str
-    choices: list[str] | None
 
 
 def _region(request: Request) -> str:
@@ -221,10 +207,7 @@ async def duplicates(
 ) -> Page[DuplicateGroup]:
     """Groups by same e-mail, then same phone, then same last name and postal code (each
     page audited with the ids shown)."""
-    check_limit(limit)
-    page = await merge.find_duplicates(org.path, limit, cursor)
-    shown = dict.fromkeys(i for group in page.items for i in group["person_ids"])
-    record_list(request, "people.duplicates_listed", actor, org.id, list(shown))
+    page, _shown = await merge.read_duplicates(request, actor, org.id, org.path, limit, cursor)
     return Page([DuplicateGroup(**g) for g in page.items], page.next_cursor)
 
 
@@ -243,49 +226,13 @@ async def list_custom_fields(
     org: OrgScope, limit: int = 50, cursor: str | None = None
 ) -> Page[CustomFieldOut]:
     """Fields defined on this unit or above (keyset pages)."""
-    check_limit(limit)
-    key = decode_cursor(cursor)
-    after = int(key[0]) if key else 0
-    rows = await db.fetch(
-        visible_definitions_sql("custom_field") + " AND d.id > {} ORDER BY d.id LIMIT {}",
-        org.path,
-        after,
-        limit + 1,
-    )
-    page = page_of(rows, limit, key=lambda r: [r["id"]])
-    return Page([_field_out(r) for r in page.items], page.next_cursor)
-
-
-def _field_out(row: dict[str, Any]) -> CustomFieldOut:
-    choices = db.json_value(row["choices"])
-    return CustomFieldOut(
-        id=row["id"],
-        org_id=row.get("org_id", row.get("org")),
-        key=row["key"],
-        label=row["label"],
-        kind=row["kind"],
-        choices=choices,
-    )
+    return await tags.custom_fields_page(org.path, limit, cursor)
 
 
 @post("/custom-fields", guards=[requires("orgs.manage")], summary="Define a custom field")
 async def create_custom_field(org: OrgScope, data: CustomFieldIn) -> CustomFieldOut:
     """Define a field for people of this unit's subtree."""
-    if data.kind == "choice" and not data.choices:
-        raise conflict("A choice field needs choices.", field="choices")
-    if (
-        await CustomField.exists()
-        .where((CustomField.org == org.id) & (CustomField.key == data.key))
-        .run()
-    ):
-        raise conflict(f"The field '{data.key}' exists already.", field="key")
-    rows = await CustomField.insert(
-        CustomField(
-            org=org.id, key=data.key, label=data.label, kind=data.kind, choices=data.choices
-        )
-    ).run()
-    row = await CustomField.select().where(CustomField.id == rows[0]["id"]).first().run()
-    return _field_out(row)
+    return await tags.create_custom_field(org.id, data)
 
 
 def people_router() -> Router:

@@ -14,6 +14,8 @@ __all__ = [
     "SOURCES",
     "ConsentIn",
     "ConsentOut",
+    "CustomFieldIn",
+    "CustomFieldOut",
     "PersonDetail",
     "PersonIn",
     "PersonOut",
@@ -160,3 +162,23 @@ class PersonDetail(PersonOut):
     """A person with the sections modules add through ``person_summary``."""
 
     summaries: dict[str, Any] = {}
+
+
+class CustomFieldIn(msgspec.Struct, forbid_unknown_fields=True):
+    """A custom person field for this unit and its subtree."""
+
+    key: Annotated[str, msgspec.Meta(pattern=r"^[a-z][a-z0-9_]{0,49}$")]
+    label: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+    kind: Literal["text", "number", "date", "choice", "boolean"]
+    choices: list[Annotated[str, msgspec.Meta(min_length=1, max_length=100)]] | None = None
+
+
+class CustomFieldOut(msgspec.Struct):
+    """A custom field definition."""
+
+    id: int
+    org_id: int
+    key: str
+    label: str
+    kind: str
+    choices: list[str] | None

@@ -11,10 +11,21 @@ import msgspec
 from core import db
 from core.etags import touch
 from core.orgs.paths import path_under_sql
-from core.people.tables import Person, PersonTag, Tag
-from core.problems import invalid
+from core.pagination import Page, check_limit, decode_cursor, page_of
+from core.people.schemas import CustomFieldIn, CustomFieldOut
+from core.people.tables import CustomField, Person, PersonTag, Tag
+from core.problems import conflict, invalid
 
-__all__ = ["add_tags", "check_custom_fields", "set_tags", "tags_of", "visible_definitions_sql"]
+__all__ = [
+    "add_tags",
+    "check_custom_fields",
+    "create_custom_field",
+    "custom_fields_for",
+    "custom_fields_page",
+    "set_tags",
+    "tags_of",
+    "visible_definitions_sql",
+]
 
 
 def visible_definitions_sql(table: str) -> str:
@@ -96,16 +107,77 @@ _KIND_TYPES: dict[str, Any] = {
 }
 
 
+def _field_out(row: dict[str, Any]) -> CustomFieldOut:
+    return CustomFieldOut(
+        id=row["id"],
+        org_id=row.get("org_id", row.get("org")),
+        key=row["key"],
+        label=row["label"],
+        kind=row["kind"],
+        choices=db.json_value(row["choices"]),
+    )
+
+
+async def custom_fields_page(org_path: str, limit: int, cursor: str | None) -> Page[CustomFieldOut]:
+    """A keyset page (by id) of the custom fields defined on the unit at ``org_path`` or above.
+
+    Raises:
+        Problem: 422 on ``limit`` out of range, on ``cursor`` not of this list.
+    """
+    check_limit(limit)
+    key = decode_cursor(cursor)
+    after = int(key[0]) if key else 0
+    rows = await db.fetch(
+        visible_definitions_sql("custom_field") + " AND d.id > {} ORDER BY d.id LIMIT {}",
+        org_path,
+        after,
+        limit + 1,
+    )
+    page = page_of(rows, limit, key=lambda r: [r["id"]])
+    return Page([_field_out(r) for r in page.items], page.next_cursor)
+
+
+async def _definitions_for(home_org_id: int) -> list[dict[str, Any]]:
+    home = await db.fetch_one("SELECT path FROM org_unit WHERE id = {}", home_org_id)
+    assert home is not None
+    return await db.fetch(visible_definitions_sql("custom_field") + " ORDER BY d.id", home["path"])
+
+
+async def custom_fields_for(home_org_id: int) -> list[CustomFieldOut]:
+    """The custom fields a person whose home unit is ``home_org_id`` may have (defined there
+    or above), by id: what a person form shows."""
+    return [_field_out(row) for row in await _definitions_for(home_org_id)]
+
+
+async def create_custom_field(org_id: int, data: CustomFieldIn) -> CustomFieldOut:
+    """Define a custom field for the people of unit ``org_id``'s subtree.
+
+    Raises:
+        Problem: 409 on ``choices`` for a choice field without them, on ``key`` for a key the
+            unit has already.
+    """
+    if data.kind == "choice" and not data.choices:
+        raise conflict("A choice field needs choices.", field="choices")
+    if (
+        await CustomField.exists()
+        .where((CustomField.org == org_id) & (CustomField.key == data.key))
+        .run()
+    ):
+        raise conflict(f"The field '{data.key}' exists already.", field="key")
+    rows = await CustomField.insert(
+        CustomField(
+            org=org_id, key=data.key, label=data.label, kind=data.kind, choices=data.choices
+        )
+    ).run()
+    row = await CustomField.select().where(CustomField.id == rows[0]["id"]).first().run()
+    return _field_out(row)
+
+
 async def check_custom_fields(home_org_id: int, values: dict[str, Any]) -> None:
     """Every key must be a field defined at the home unit or above, with a value of its kind."""
     if not values:
         return
-    home = await db.fetch_one("SELECT path FROM org_unit WHERE id = {}", home_org_id)
-    assert home is not None
-    definitions = {
-        row["key"]: row
-        for row in await db.fetch(visible_definitions_sql("custom_field"), home["path"])
-    }
+    definitions = {row["key"]: row for row in await _definitions_for(home_org_id)}
     for key, value in values.items():
         field = f"custom_fields.{key}"
         definition = definitions.get(key)

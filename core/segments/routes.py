@@ -13,13 +13,11 @@ from litestar import Request, Router, delete, get, patch, post
 from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
 
 from core import db
-from core.audit.services import record_list
 from core.auth.actor import Actor
 from core.auth.guards import OrgScope, org_guard, requires
 from core.orgs.owned import get_in_org, page_in_org
 from core.pagination import Page
 from core.segments import services
-from core.segments.compiler import count_and_sample
 from core.segments.tables import SavedSegment
 
 __all__ = ["segment_router"]
@@ -89,10 +87,7 @@ def segment_router(segment: type[msgspec.Struct]) -> Router:
     async def preview(request: Request, actor: Actor, org: OrgScope, data: segment) -> Preview:
         """Count the matching people in this subtree (one SQL query) and show the first ten;
         audited with the definition and the ids shown."""
-        count, rows = await count_and_sample(data, org.path, field="")
-        filters = {"segment": msgspec.to_builtins(data)}
-        ids = [row["id"] for row in rows]
-        record_list(request, "segments.previewed", actor, org.id, ids, filters)
+        count, rows = await services.preview_segment(request, actor, org.id, org.path, data)
         return Preview(count=count, sample=[SampleRow(**row) for row in rows])
 
     @get("/", guards=[requires("people.view")], summary="Saved segments of this unit")

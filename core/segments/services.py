@@ -8,14 +8,33 @@ from typing import Any
 import msgspec
 
 from core import db
-from core.audit.services import record
+from core.audit.services import record, record_list
 from core.orgs.paths import ancestors_sql
 from core.people.services import subtree_ids
 from core.problems import conflict
-from core.segments.compiler import check_segment
+from core.segments.compiler import check_segment, count_and_sample
 from core.segments.tables import SavedSegment
 
-__all__ = ["create_saved", "delete_saved", "update_saved", "visible_saved"]
+__all__ = [
+    "create_saved",
+    "delete_saved",
+    "preview_segment",
+    "update_saved",
+    "visible_saved",
+]
+
+
+async def preview_segment(
+    request: Any, actor: Any, org_id: int, org_path: str, segment: Any
+) -> tuple[int, list[dict[str, Any]]]:
+    """How many people ``segment`` matches in the subtree of unit ``org_id`` (at ``org_path``)
+    and the first ten (:func:`core.segments.compiler.count_and_sample`), audited as
+    ``segments.previewed`` with the definition and the ids shown (written after the answer).
+    """
+    count, rows = await count_and_sample(segment, org_path, field="")
+    filters = {"segment": msgspec.to_builtins(segment)}
+    record_list(request, "segments.previewed", actor, org_id, [row["id"] for row in rows], filters)
+    return count, rows
 
 
 def _included_ids(definition: Any) -> set[int]:

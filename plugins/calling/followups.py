@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from core.api import (
+    Actor,
     Page,
     check_limit,
     db,
@@ -12,12 +13,13 @@ from core.api import (
     invalid,
     not_found,
     page_of,
+    record_list,
     scope,
     utcnow,
 )
 from plugins.calling.schemas import FollowUpOut
 
-__all__ = ["list_followups", "set_status"]
+__all__ = ["list_followups", "read_followups", "set_status"]
 
 _SELECT = (
     "SELECT f.id, f.person_id, p.first_name, p.last_name, p.home_org_id, f.kind, f.message, "
@@ -45,6 +47,24 @@ async def list_followups(org_path: str, status: str, limit: int, cursor: str | N
     rows = await db.fetch(sql + " ORDER BY f.id DESC LIMIT {}", *values, limit + 1)
     page = page_of(rows, limit, key=lambda r: [r["id"]])
     return Page([_out(r) for r in page.items], page.next_cursor)
+
+
+async def read_followups(
+    request: Any,
+    actor: Actor,
+    org_id: int,
+    org_path: str,
+    status: str,
+    limit: int,
+    cursor: str | None,
+) -> Page[FollowUpOut]:
+    """A page of :func:`list_followups` for ``actor`` reading unit ``org_id``, audited as
+    ``calling.followups_listed`` with the status and the people shown (written after the
+    answer)."""
+    page = await list_followups(org_path, status, limit, cursor)
+    people = [item.person_id for item in page.items]
+    record_list(request, "calling.followups_listed", actor, org_id, people, {"status": status})
+    return page
 
 
 async def set_status(org_path: str, followup_id: int, status: str, user_id: int) -> FollowUpOut:

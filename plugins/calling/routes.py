@@ -22,7 +22,6 @@ from core.api import (
     get_in_org,
     page_in_org,
     page_of,
-    record_list,
     requires,
     utcnow,
     with_etag,
@@ -200,11 +199,7 @@ async def list_followups(
 ) -> Page[FollowUpOut]:
     """Follow-ups whose person's home unit is in this unit's subtree (``status`` open|done);
     each page audited with the ids shown."""
-    page = await followups.list_followups(org.path, status, limit, cursor)
-    people = [item.person_id for item in page.items]
-    filters = {"status": status}
-    record_list(request, "calling.followups_listed", actor, org.id, people, filters)
-    return page
+    return await followups.read_followups(request, actor, org.id, org.path, status, limit, cursor)
 
 
 @patch("/followups/{followup_id:int}", guards=MANAGE, summary="Close or reopen a follow-up")

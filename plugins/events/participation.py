@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from core.api import (
+    Actor,
     Page,
     check_limit,
     confirm_person,
@@ -18,20 +19,28 @@ from core.api import (
     current_runtime,
     db,
     decode_cursor,
+    get_person_row,
+    invalid,
     page_of,
+    record,
+    record_list,
     utcnow,
 )
 from plugins.events import notify
 from plugins.events.links import cancel_url, confirm_url, mail_event
+from plugins.events.schemas import ParticipantIn, ParticipantPatch
 from plugins.events.tables import Participation
 
 __all__ = [
     "ACTIVE",
     "add_participant",
+    "add_to_event",
     "cancel_participation",
+    "change_participation",
     "confirm_participation",
     "get_participation",
     "participants_page",
+    "read_participants",
     "send_confirmation",
     "set_attendance",
     "set_status",
@@ -132,6 +141,50 @@ async def add_participant(
         if row["status"] == "booked":
             await notify.remind_late_booking(event_id, row["id"])
         return row, True
+
+
+async def add_to_event(
+    org_id: int, org_path: str, event_id: int, data: ParticipantIn, *, may_book: bool
+) -> tuple[dict[str, Any], bool]:
+    """An organizer (or a caller during a call) signs up or books a person of the unit
+    ``org_path``'s subtree for an event of unit ``org_id``: :func:`add_participant`, audited
+    (``events.participant_added``). ``may_book``: whether the actor may book.
+
+    Raises:
+        Problem: 422 on ``status`` for a booking without ``may_book``, on ``person_id`` for a
+            person outside the subtree; 409 as :func:`add_participant`.
+    """
+    if data.status == "booked" and not may_book:
+        raise invalid("status", "booking needs the events.manage permission")
+    if await get_person_row(data.person_id, org_path) is None:
+        raise invalid("person_id", "no such person in this unit")
+    row, changed = await add_participant(event_id, data.person_id, data.status, data.source)
+    await _audit("events.participant_added", org_id, row["id"])
+    return row, changed
+
+
+async def _audit(action: str, org_id: int, participation_id: int) -> None:
+    await record(action, org_id=org_id, object_type="participation", object_id=participation_id)
+
+
+async def change_participation(
+    org_id: int, row: dict[str, Any], data: ParticipantPatch
+) -> dict[str, Any]:
+    """Apply an organizer's change of status (:func:`set_status`) and/or attendance
+    (:func:`set_attendance`) to a participation of an event of unit ``org_id``; audited
+    (``events.participant_changed``).
+
+    Raises:
+        Problem: 409 on ``attendance`` for someone on the waiting list, and as the setters.
+    """
+    if isinstance(data.status, str):
+        row = await set_status(row, data.status)
+    if data.attendance is None or isinstance(data.attendance, str):
+        if row["status"] == "waiting" and data.attendance is not None:
+            raise conflict("People on the waiting list were not expected.", field="attendance")
+        row = await set_attendance(row, data.attendance)
+    await _audit("events.participant_changed", org_id, row["id"])
+    return row
 
 
 async def _promote(event_id: int) -> None:
@@ -310,3 +363,23 @@ async def participants_page(event_id: int, limit: int, cursor: str | None) -> Pa
         limit + 1,
     )
     return page_of(rows, limit, key=lambda r: [r["id"]])
+
+
+async def read_participants(
+    request: Any, actor: Actor, org_id: int, event_id: int, limit: int, cursor: str | None
+) -> Page[dict]:
+    """A page of :func:`participants_page` of an event of unit ``org_id`` for ``actor``,
+    audited as ``events.participants_read`` with the people shown (written after the
+    answer). The JSON route reads participant lists through this, as a console page would."""
+    page = await participants_page(event_id, limit, cursor)
+    people = [row["person_id"] for row in page.items]
+    record_list(
+        request,
+        "events.participants_read",
+        actor,
+        org_id,
+        people,
+        object_type="event",
+        object_id=event_id,
+    )
+    return page

@@ -15,15 +15,11 @@ from core.api import (
     OrgScope,
     Page,
     check_if_match,
-    conflict,
     db,
     get_in_org,
-    get_person_row,
     invalid,
     not_found,
     page_in_org,
-    record,
-    record_list,
     requires,
     utcnow,
     with_etag,
@@ -43,12 +39,6 @@ from plugins.events.schemas import (
 from plugins.events.tables import Event
 
 __all__ = ["handlers"]
-
-
-async def _audit(actor: Actor, org: OrgScope, action: str, kind: str, object_id: int) -> None:
-    await record(
-        action, user_id=actor.user_id, org_id=org.id, object_type=kind, object_id=object_id
-    )
 
 
 @get("/", guards=[requires("events.view")], summary="Events of this unit")
@@ -79,10 +69,9 @@ async def calendar(
 
 
 @post("/", guards=[requires("events.manage")], summary="Create an event")
-async def create_event(actor: Actor, org: OrgScope, data: EventIn) -> EventOut:
+async def create_event(org: OrgScope, data: EventIn) -> EventOut:
     """Create an event of this unit."""
     row = await services.create_event(org.id, org.path, data)
-    await _audit(actor, org, "events.created", "event", row["id"])
     return await services.event_out(row)
 
 
@@ -106,7 +95,7 @@ async def get_event(org: OrgScope, event_id: int) -> Response[EventOut]:
     responses=PRECONDITION_RESPONSES,
 )
 async def update_event(
-    actor: Actor, org: OrgScope, event_id: int, data: EventPatch, if_match: IfMatch = None
+    org: OrgScope, event_id: int, data: EventPatch, if_match: IfMatch = None
 ) -> Response[EventOut]:
     """Change an event; a new time or place and a cancellation are mailed to participants.
     Send the ETag you read as ``If-Match``: 412 if someone changed the event since."""
@@ -114,36 +103,29 @@ async def update_event(
         row = await get_in_org(Event, event_id, org, "event")
         await check_if_match(if_match, Event, row)
         new = await services.update_event(row, org.path, data)
-        await _audit(actor, org, "events.updated", "event", event_id)
     return with_etag(await services.event_out(new), new)
 
 
 @delete("/{event_id:int}", guards=[requires("events.manage")], summary="Delete an event")
-async def delete_event(actor: Actor, org: OrgScope, event_id: int) -> None:
+async def delete_event(org: OrgScope, event_id: int) -> None:
     """Delete a draft or an event without participants (otherwise cancel it)."""
     row = await get_in_org(Event, event_id, org, "event")
     await services.delete_event(row)
-    await _audit(actor, org, "events.deleted", "event", event_id)
 
 
 @post("/{event_id:int}/copy", guards=[requires("events.manage")], summary="Copy an event")
-async def copy_event(actor: Actor, org: OrgScope, event_id: int, data: CopyIn) -> EventOut:
+async def copy_event(org: OrgScope, event_id: int, data: CopyIn) -> EventOut:
     """A draft copy at a new start time, without participants."""
     row = await get_in_org(Event, event_id, org, "event")
     new = await services.copy_event(row, data.start_at)
-    await _audit(actor, org, "events.created", "event", new["id"])
     return await services.event_out(new)
 
 
 @post("/{event_id:int}/series", guards=[requires("events.manage")], summary="Repeat weekly")
-async def repeat_weekly(
-    actor: Actor, org: OrgScope, event_id: int, data: SeriesIn
-) -> list[EventOut]:
+async def repeat_weekly(org: OrgScope, event_id: int, data: SeriesIn) -> list[EventOut]:
     """Create ``weeks`` weekly copies at the same local time, as one series."""
     row = await get_in_org(Event, event_id, org, "event")
     created = await services.repeat_weekly(row, data.weeks)
-    for new in created:
-        await _audit(actor, org, "events.created", "event", new["id"])
     return await services.events_out(created)
 
 
@@ -178,17 +160,7 @@ async def list_participants(
     """Who signed up, was booked, waits or cancelled, and who came (keyset pages; each page
     audited with the ids shown)."""
     await get_in_org(Event, event_id, org, "event")
-    page = await participation.participants_page(event_id, limit, cursor)
-    people = [row["person_id"] for row in page.items]
-    record_list(
-        request,
-        "events.participants_read",
-        actor,
-        org.id,
-        people,
-        object_type="event",
-        object_id=event_id,
-    )
+    page = await participation.read_participants(request, actor, org.id, event_id, limit, cursor)
     return Page([_participant_out(r) for r in page.items], page.next_cursor)
 
 
@@ -210,14 +182,10 @@ async def add_participant(
     Booking needs ``events.manage``; a caller signs people up with ``source: call``.
     """
     await get_in_org(Event, event_id, org, "event")
-    if data.status == "booked" and not actor.can("events.manage", org.path):
-        raise invalid("status", "booking needs the events.manage permission")
-    if await get_person_row(data.person_id, org.path) is None:
-        raise invalid("person_id", "no such person in this unit")
-    row, changed = await participation.add_participant(
-        event_id, data.person_id, data.status, data.source
+    may_book = actor.can("events.manage", org.path)
+    row, changed = await participation.add_to_event(
+        org.id, org.path, event_id, data, may_book=may_book
     )
-    await _audit(actor, org, "events.participant_added", "participation", row["id"])
     return Response(await _with_name(row), status_code=201 if changed else 200)
 
 
@@ -235,17 +203,11 @@ async def _participation_in(org: OrgScope, event_id: int, participation_id: int)
     summary="Book, cancel or record attendance",
 )
 async def update_participant(
-    actor: Actor, org: OrgScope, event_id: int, participation_id: int, data: ParticipantPatch
+    org: OrgScope, event_id: int, participation_id: int, data: ParticipantPatch
 ) -> ParticipantOut:
     """Change a participation's status (capacity checked) and/or its attendance."""
     row = await _participation_in(org, event_id, participation_id)
-    if isinstance(data.status, str):
-        row = await participation.set_status(row, data.status)
-    if data.attendance is None or isinstance(data.attendance, str):
-        if row["status"] == "waiting" and data.attendance is not None:
-            raise conflict("People on the waiting list were not expected.", field="attendance")
-        row = await participation.set_attendance(row, data.attendance)
-    await _audit(actor, org, "events.participant_changed", "participation", participation_id)
+    row = await participation.change_participation(org.id, row, data)
     return await _with_name(row)
 
 

@@ -17,6 +17,7 @@ from core.api import (
     get_person_row,
     invalid,
     page_of,
+    record,
     to_row,
     utcnow,
 )
@@ -175,8 +176,13 @@ def _columns(values: dict[str, Any]) -> dict[str, Any]:
     return values
 
 
+async def _audit(action: str, row: dict[str, Any]) -> None:
+    await record(action, org_id=row["org_id"], object_type="event", object_id=row["id"])
+
+
 async def create_event(org_id: int, org_path: str, data: EventIn) -> dict[str, Any]:
-    """Insert an event for unit ``org_id``; a published one gets its reminder scheduled."""
+    """Insert an event for unit ``org_id``; a published one gets its reminder scheduled.
+    Audited (``events.created``)."""
     _check_type(data.type)
     await _check_contact(data.contact_person_id, org_path)
     async with db.transaction():
@@ -184,6 +190,7 @@ async def create_event(org_id: int, org_path: str, data: EventIn) -> dict[str, A
         row = await get_event_row(rows[0]["id"])
         assert row is not None
         await notify.schedule_reminder(row)
+        await _audit("events.created", row)
     return row
 
 
@@ -191,7 +198,8 @@ _PLACE_AND_TIME = ("start_at", "end_at", "timezone", "location")
 
 
 async def update_event(row: dict[str, Any], org_path: str, patch: EventPatch) -> dict[str, Any]:
-    """Apply ``patch``; participants are told about a new time or place and a cancellation."""
+    """Apply ``patch``; participants are told about a new time or place and a cancellation.
+    Audited (``events.updated``)."""
     changes = {
         name: value
         for name, value in to_row(patch).items()
@@ -233,17 +241,20 @@ async def update_event(row: dict[str, Any], org_path: str, patch: EventPatch) ->
         elif moved and announced and new["state"] == "published":
             await notify.schedule_notice(new, "changed")
         await notify.schedule_reminder(new)
+        await _audit("events.updated", new)
     return new
 
 
 async def delete_event(row: dict[str, Any]) -> None:
-    """Delete a draft or an event nobody is signed up for (else cancel it: people are told)."""
+    """Delete a draft or an event nobody is signed up for (else cancel it: people are told).
+    Audited (``events.deleted``)."""
     people = await db.fetch_one(
         "SELECT COUNT(*) AS n FROM events_participation WHERE event_id = {}", row["id"]
     )
     if row["state"] != "draft" and people and people["n"]:
         raise conflict("People are signed up for this event; cancel it instead.", field="state")
     await db.execute("DELETE FROM events_event WHERE id = {}", row["id"])
+    await _audit("events.deleted", row)
 
 
 def _copy_values(row: dict[str, Any], start_at: datetime, end_at: datetime) -> dict[str, Any]:
@@ -258,12 +269,14 @@ def _copy_values(row: dict[str, Any], start_at: datetime, end_at: datetime) -> d
 
 
 async def copy_event(row: dict[str, Any], start_at: datetime) -> dict[str, Any]:
-    """A draft copy of an event starting at ``start_at`` (same duration, nobody signed up)."""
+    """A draft copy of an event starting at ``start_at`` (same duration, nobody signed up).
+    Audited (``events.created``)."""
     end_at = start_at + (row["end_at"] - row["start_at"])
     values = _copy_values(row, start_at, end_at)
     rows = await Event.insert(Event(org=row["org_id"], state="draft", **values)).run()
     new = await get_event_row(rows[0]["id"])
     assert new is not None
+    await _audit("events.created", new)
     return new
 
 
@@ -275,7 +288,8 @@ def weekly_starts(start_at: datetime, timezone: str, weeks: int) -> list[datetim
 
 
 async def repeat_weekly(row: dict[str, Any], weeks: int) -> list[dict[str, Any]]:
-    """``weeks`` weekly copies in the original's state (draft or published), as one series."""
+    """``weeks`` weekly copies in the original's state (draft or published), as one series;
+    each audited (``events.created``)."""
     if row["state"] == "cancelled":
         raise conflict("A cancelled event cannot be repeated.", field="state")
     duration = row["end_at"] - row["start_at"]
@@ -291,5 +305,6 @@ async def repeat_weekly(row: dict[str, Any], weeks: int) -> list[dict[str, Any]]
             new = await get_event_row(rows[0]["id"])
             assert new is not None
             await notify.schedule_reminder(new)
+            await _audit("events.created", new)
             created.append(new)
     return created

@@ -12,15 +12,10 @@ from core.api import (
     CsvWriter,
     OrgScope,
     Page,
-    check_limit,
-    db,
-    decode_cursor,
     get_in_org,
     get_person_row,
     invalid,
     not_found,
-    page_of,
-    record_list,
     requires,
     utcnow,
 )
@@ -101,25 +96,8 @@ async def list_orders(
     cursor: str | None = None,
 ) -> Page[OrderOut]:
     """Orders of this unit's editions, oldest first (keyset pages by id)."""
-    limit = max(1, min(limit, 500))
-    if cursor is not None and not cursor.isdigit():
-        raise invalid("cursor", "not a cursor of this list")
-    sql = (
-        "SELECT o.*, e.bundle_size FROM linksaktiv_order o JOIN linksaktiv_edition e "
-        "ON e.id = o.edition_id WHERE o.org_id = {}"
-    )
-    args: list[Any] = [org.id]
-    for column, value in (("edition_id", edition_id), ("status", status), ("delivery", delivery)):
-        if value is not None:
-            sql += f" AND o.{column} = {{}}"
-            args.append(value)
-    if cursor:
-        sql += " AND o.id > {}"
-        args.append(int(cursor))
-    rows = await db.fetch(sql + " ORDER BY o.id LIMIT {}", *args, limit + 1)
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return Page([order_out(r) for r in rows], str(rows[-1]["id"]) if more else None)
+    page = await orders.list_orders(org.id, edition_id, status, delivery, limit, cursor)
+    return Page([order_out(r) for r in page.items], page.next_cursor)
 
 
 @get("/orders/{order_id:int}", guards=[requires("linksaktiv.manage")], summary="One order")
@@ -154,18 +132,10 @@ async def shipping_csv(
     ``status`` is a comma-separated list (default: every status but cancelled). Audited with
     the ids of the people in the file, once it has gone out.
     """
-    statuses = [s for s in (status or "").split(",") if s] or [
-        s for s in orders.NEXT if s != "cancelled"
-    ]
-    unknown = [s for s in statuses if s not in orders.NEXT]
-    if unknown:
-        raise invalid("status", f"unknown status: {', '.join(unknown)}")
-    shown: list[int] = []
-    filters = {"edition": edition_id, "status": statuses}
-    record_list(request, "linksaktiv.shipping_exported", actor, org.id, shown, filters)
+    rows = orders.export_shipping(request, actor, org.id, edition_id, status)
     stamp = utcnow().strftime("%Y%m%d-%H%M")
     return Stream(
-        orders.shipping_rows(org.id, edition_id, statuses, shown=shown),
+        rows,
         media_type="text/csv",
         headers={"Content-Disposition": f'attachment; filename="shipping-{stamp}.csv"'},
     )
@@ -187,30 +157,8 @@ async def pickup(
     """The edition's pickup orders with their office's address and opening hours, by office,
     then name (keyset pages; each page audited with the people in it)."""
     await get_in_org(Edition, edition_id, org, "edition")
-    check_limit(limit)
-    after = decode_cursor(cursor, tuple[str, int, str, int])
-    rows = await orders.pickup_rows(org.id, edition_id, limit + 1, after)
-    page = page_of(
-        rows,
-        limit,
-        key=lambda r: [r["office"], r["office_org_id"], r["last_name"], r["order_id"]],
-    )
-    _audit_pickup(request, actor, org, edition_id, page.items)
+    page = await orders.read_pickup(request, actor, org.id, edition_id, limit, cursor)
     return Page([PickupOrder(**r) for r in page.items], page.next_cursor)
-
-
-def _audit_pickup(
-    request: Request, actor: Actor, org: OrgScope, edition_id: int, rows: list[dict[str, Any]]
-) -> None:
-    record_list(
-        request,
-        "linksaktiv.pickup_listed",
-        actor,
-        org.id,
-        [r["person_id"] for r in rows],
-        object_type="edition",
-        object_id=edition_id,
-    )
 
 
 @get(
@@ -227,10 +175,8 @@ async def pickup_csv(
     await get_in_org(Edition, edition_id, org, "edition")
     writer = CsvWriter()
     writer.writerow(PICKUP_COLUMNS)
-    rows = await orders.pickup_rows(org.id, edition_id)
-    for row in rows:
+    for row in await orders.read_pickup_list(request, actor, org.id, edition_id):
         writer.writerow([row[column] for column in PICKUP_COLUMNS])
-    _audit_pickup(request, actor, org, edition_id, rows)
     return Response(
         writer.take().encode(),
         media_type="text/csv",

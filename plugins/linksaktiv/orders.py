@@ -6,19 +6,26 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from core.api import (
+    Actor,
     Coverage,
     CsvWriter,
+    Page,
+    check_limit,
     conflict,
     db,
+    decode_cursor,
     invalid,
     normalize_postal_code,
     not_found,
+    page_of,
     record,
+    record_list,
     subtree_sql,
     to_row,
     utcnow,
 )
 from plugins.linksaktiv.config import config
+from plugins.linksaktiv.lists import page_by_id
 from plugins.linksaktiv.schemas import EditionIn
 from plugins.linksaktiv.tables import Edition
 
@@ -28,8 +35,12 @@ __all__ = [
     "create_order",
     "decide_delivery",
     "distribution_report",
+    "export_shipping",
+    "list_orders",
     "move_order",
     "pickup_rows",
+    "read_pickup",
+    "read_pickup_list",
     "shipping_rows",
 ]
 
@@ -183,6 +194,52 @@ SHIPPING_COLUMNS = (
 )
 
 
+async def list_orders(
+    org_id: int,
+    edition_id: int | None,
+    status: str | None,
+    delivery: str | None,
+    limit: int,
+    cursor: str | None,
+) -> Page[dict[str, Any]]:
+    """A keyset page (by id, oldest first) of unit ``org_id``'s orders with their edition's
+    bundle size, ``edition_id``, ``status`` and ``delivery`` narrowing it.
+
+    Raises:
+        Problem: 422 naming ``cursor`` for one that is not of this list.
+    """
+    sql = (
+        "SELECT o.*, e.bundle_size FROM linksaktiv_order o JOIN linksaktiv_edition e "
+        "ON e.id = o.edition_id WHERE o.org_id = {}"
+    )
+    args: list[Any] = [org_id]
+    for column, value in (("edition_id", edition_id), ("status", status), ("delivery", delivery)):
+        if value is not None:
+            sql += f" AND o.{column} = {{}}"
+            args.append(value)
+    return await page_by_id(sql, args, "o.id", limit, cursor)
+
+
+def export_shipping(
+    request: Any, actor: Actor, org_id: int, edition_id: int | None, status: str | None
+) -> AsyncIterator[bytes]:
+    """The shipping list of unit ``org_id`` as streamed CSV (:func:`shipping_rows`);
+    ``status`` is a comma-separated list (default: every status but cancelled). Audited as
+    ``linksaktiv.shipping_exported`` with the people in the file, once it has gone out.
+
+    Raises:
+        Problem: 422 on ``status`` naming an unknown status.
+    """
+    statuses = [s for s in (status or "").split(",") if s] or [s for s in NEXT if s != "cancelled"]
+    unknown = [s for s in statuses if s not in NEXT]
+    if unknown:
+        raise invalid("status", f"unknown status: {', '.join(unknown)}")
+    shown: list[int] = []
+    filters = {"edition": edition_id, "status": statuses}
+    record_list(request, "linksaktiv.shipping_exported", actor, org_id, shown, filters)
+    return shipping_rows(org_id, edition_id, statuses, shown=shown)
+
+
 async def shipping_rows(
     org_id: int,
     edition_id: int | None,
@@ -269,6 +326,51 @@ async def pickup_rows(
         place = db.json_value(row.pop("place")) or {}
         row["address"] = place.get("address")
         row["opening_hours"] = place.get("opening_hours")
+    return rows
+
+
+def _audit_pickup(
+    request: Any, actor: Actor, org_id: int, edition_id: int, rows: list[dict[str, Any]]
+) -> None:
+    record_list(
+        request,
+        "linksaktiv.pickup_listed",
+        actor,
+        org_id,
+        [r["person_id"] for r in rows],
+        object_type="edition",
+        object_id=edition_id,
+    )
+
+
+async def read_pickup(
+    request: Any, actor: Actor, org_id: int, edition_id: int, limit: int, cursor: str | None
+) -> Page[dict[str, Any]]:
+    """A keyset page of :func:`pickup_rows`, audited as ``linksaktiv.pickup_listed`` with the
+    people in it (written after the answer).
+
+    Raises:
+        Problem: 422 on ``limit`` out of range, on ``cursor`` not of this list.
+    """
+    check_limit(limit)
+    after = decode_cursor(cursor, tuple[str, int, str, int])
+    rows = await pickup_rows(org_id, edition_id, limit + 1, after)
+    page = page_of(
+        rows,
+        limit,
+        key=lambda r: [r["office"], r["office_org_id"], r["last_name"], r["order_id"]],
+    )
+    _audit_pickup(request, actor, org_id, edition_id, page.items)
+    return page
+
+
+async def read_pickup_list(
+    request: Any, actor: Actor, org_id: int, edition_id: int
+) -> list[dict[str, Any]]:
+    """Every row of :func:`pickup_rows` (the lists to print), audited as
+    ``linksaktiv.pickup_listed`` with the people in them."""
+    rows = await pickup_rows(org_id, edition_id)
+    _audit_pickup(request, actor, org_id, edition_id, rows)
     return rows
 
 

@@ -11,13 +11,13 @@ from core.api import (
     current_runtime,
     db,
     enqueue,
-    invalid,
     not_found,
     record,
     record_list,
     utcnow,
 )
 from plugins.linksaktiv.config import config
+from plugins.linksaktiv.lists import page_by_id
 
 __all__ = [
     "JOBS",
@@ -167,22 +167,14 @@ async def read_referrals(
     Raises:
         Problem: 422 naming ``cursor`` for one that is not of this list.
     """
-    limit = max(1, min(limit, 500))
-    if cursor is not None and not cursor.isdigit():
-        raise invalid("cursor", "not a cursor of this list")
     sql, args = _REFERRALS, [org_id]
     if status:
         sql += " AND r.status = {}"
         args.append(status)
-    if cursor:
-        sql += " AND r.id > {}"
-        args.append(int(cursor))
-    rows = await db.fetch(sql + " ORDER BY r.id LIMIT {}", *args, limit + 1)
-    more = len(rows) > limit
-    rows = rows[:limit]
-    people = [r["person_id"] for r in rows]
+    page = await page_by_id(sql, args, "r.id", limit, cursor)
+    people = [r["person_id"] for r in page.items]
     record_list(request, "linksaktiv.referrals_listed", actor, org_id, people, {"status": status})
-    return Page(rows, str(rows[-1]["id"]) if more else None)
+    return page
 
 
 async def _referral(org_id: int, referral_id: int) -> dict[str, Any]:

@@ -17,17 +17,14 @@ from core.api import (
     decode_cursor,
     forbidden,
     get_in_org,
-    invalid,
     page_in_org,
     page_of,
-    record_list,
     requires,
-    scope,
     subtree_ids,
     to_row,
 )
+from plugins.linksaktiv import activists, orders
 from plugins.linksaktiv import calls as call_service
-from plugins.linksaktiv import orders
 from plugins.linksaktiv.funnel import attended_predicate, funnel
 from plugins.linksaktiv.order_routes import order_handlers
 from plugins.linksaktiv.schemas import (
@@ -167,59 +164,9 @@ async def list_activists(
     cursor: str | None = None,
 ) -> Page[ActivistOut]:
     """Activists whose home unit is in this unit's subtree (keyset pages by person id)."""
-    limit = max(1, min(limit, 500))
-    if cursor is not None and not cursor.isdigit():
-        raise invalid("cursor", "not a cursor of this list")
-    condition, scoped = await scope(org.path)
-    args: list[Any] = list(scoped)
-    sql = (
-        "SELECT p.id, p.first_name, p.last_name, p.postal_code, p.home_org_id, a.status, "
-        "a.source, a.help, a.created_at FROM linksaktiv_activist a "
-        f"JOIN person p ON p.id = a.person_id WHERE {condition}"
+    return await activists.read_activists(
+        request, actor, org.id, org.path, status, topic, limit, cursor
     )
-    if status:
-        sql += " AND a.status = {}"
-        args.append(status)
-    if topic:
-        sql += (
-            " AND p.id IN (SELECT i.person_id FROM linksaktiv_interest i JOIN linksaktiv_topic t"
-            " ON t.id = i.topic_id WHERE t.slug = {})"
-        )
-        args.append(topic)
-    if cursor:
-        sql += " AND p.id > {}"
-        args.append(int(cursor))
-    rows = await db.fetch(sql + " ORDER BY p.id LIMIT {}", *args, limit + 1)
-    more = len(rows) > limit
-    rows = rows[:limit]
-    ids = [r["id"] for r in rows] or [0]
-    marks = ", ".join(["{}"] * len(ids))
-    topics: dict[int, list[str]] = {}
-    for r in await db.fetch(
-        "SELECT i.person_id, t.slug FROM linksaktiv_interest i JOIN linksaktiv_topic t "
-        f"ON t.id = i.topic_id WHERE i.person_id IN ({marks}) ORDER BY t.slug",
-        *ids,
-    ):
-        topics.setdefault(r["person_id"], []).append(r["slug"])
-    people = [r["id"] for r in rows]
-    filters = {"status": status, "topic": topic}
-    record_list(request, "linksaktiv.activists_listed", actor, org.id, people, filters)
-    items = [
-        ActivistOut(
-            person_id=r["id"],
-            first_name=r["first_name"],
-            last_name=r["last_name"],
-            postal_code=r["postal_code"],
-            home_org_id=r["home_org_id"],
-            status=r["status"],
-            source=r["source"],
-            help=db.json_value(r["help"]) or [],
-            topics=topics.get(r["id"], []),
-            created_at=r["created_at"],
-        )
-        for r in rows
-    ]
-    return Page(items, str(rows[-1]["id"]) if more else None)
 
 
 class JoinLink(msgspec.Struct):

@@ -8,7 +8,6 @@ from litestar.status_codes import HTTP_200_OK, HTTP_202_ACCEPTED, HTTP_204_NO_CO
 from core.api import (
     ETAG_HEADERS,
     PRECONDITION_RESPONSES,
-    Actor,
     IfMatch,
     OrgScope,
     Page,
@@ -19,7 +18,6 @@ from core.api import (
     invalid,
     not_found,
     page_in_org,
-    record,
     requires,
     with_etag,
 )
@@ -50,12 +48,6 @@ async def _load(org: OrgScope, mailing_id: int) -> dict:
     return await get_in_org(Mailing, mailing_id, org, "mailing")
 
 
-async def _audit(action: str, actor: Actor, org: OrgScope, mailing_id: int) -> None:
-    await record(
-        action, user_id=actor.user_id, org_id=org.id, object_type="mailing", object_id=mailing_id
-    )
-
-
 @get("/", guards=EDIT, summary="Mailings of this unit")
 async def list_mailings(
     org: OrgScope, limit: int = 50, cursor: str | None = None
@@ -66,10 +58,9 @@ async def list_mailings(
 
 
 @post("/", guards=EDIT, summary="Create a mailing draft")
-async def create_mailing(actor: Actor, org: OrgScope, data: MailingIn) -> MailingOut:
+async def create_mailing(org: OrgScope, data: MailingIn) -> MailingOut:
     """Create a draft mailing of this unit (template syntax errors are a 422 with the line)."""
     row = await services.create_mailing(org.id, org.path, data)
-    await _audit("mailings.created", actor, org, row["id"])
     return await services.mailing_out(row)
 
 
@@ -112,7 +103,7 @@ async def get_mailing(org: OrgScope, mailing_id: int) -> Response[MailingOut]:
     responses=PRECONDITION_RESPONSES,
 )
 async def patch_mailing(
-    actor: Actor, org: OrgScope, mailing_id: int, data: MailingPatch, if_match: IfMatch = None
+    org: OrgScope, mailing_id: int, data: MailingPatch, if_match: IfMatch = None
 ) -> Response[MailingOut]:
     """Change a draft or a scheduled mailing that has not started. Send the ETag you read as
     ``If-Match``: 412 if someone changed the mailing since."""
@@ -120,15 +111,13 @@ async def patch_mailing(
         row = await _load(org, mailing_id)
         await check_if_match(if_match, Mailing, row)
         row = await services.patch_mailing(row, data)
-        await _audit("mailings.changed", actor, org, mailing_id)
     return with_etag(await services.mailing_out(row), row)
 
 
 @delete("/{mailing_id:int}", guards=EDIT, status_code=HTTP_204_NO_CONTENT, summary="Delete a draft")
-async def delete_mailing(actor: Actor, org: OrgScope, mailing_id: int) -> None:
+async def delete_mailing(org: OrgScope, mailing_id: int) -> None:
     """Delete a draft."""
     await services.delete_mailing(await _load(org, mailing_id))
-    await _audit("mailings.deleted", actor, org, mailing_id)
 
 
 @get("/{mailing_id:int}/undelivered", guards=EDIT, summary="Recipients not delivered, and why")
@@ -156,21 +145,13 @@ async def audience(org: OrgScope, mailing_id: int) -> AudienceOut:
     status_code=HTTP_200_OK,
     summary="Render for one person",
 )
-async def preview(actor: Actor, org: OrgScope, mailing_id: int, data: PreviewIn) -> PreviewOut:
+async def preview(org: OrgScope, mailing_id: int, data: PreviewIn) -> PreviewOut:
     """The mailing as a person of this unit's subtree would get it."""
     row = await _load(org, mailing_id)
     person = await get_person_row(data.person_id, org.path)
     if person is None:
         raise invalid("person_id", "no such person in this unit")
-    result = await services.preview(row, person)
-    await record(
-        "mailings.previewed",
-        user_id=actor.user_id,
-        org_id=org.id,
-        object_type="person",
-        object_id=data.person_id,
-    )
-    return result
+    return await services.preview(row, person)
 
 
 @post(
@@ -179,7 +160,7 @@ async def preview(actor: Actor, org: OrgScope, mailing_id: int, data: PreviewIn)
     status_code=HTTP_202_ACCEPTED,
     summary="Send a test mail",
 )
-async def send_test(actor: Actor, org: OrgScope, mailing_id: int, data: TestIn) -> dict:
+async def send_test(org: OrgScope, mailing_id: int, data: TestIn) -> dict:
     """Send the mailing to ``email`` (with a sample person's data, or ``person_id``'s)."""
     row = await _load(org, mailing_id)
     person = None
@@ -188,21 +169,19 @@ async def send_test(actor: Actor, org: OrgScope, mailing_id: int, data: TestIn) 
         if person is None:
             raise invalid("person_id", "no such person in this unit")
     await services.send_test(row, data.email, person)
-    await _audit("mailings.tested", actor, org, mailing_id)
     return {"queued": True}
 
 
 @post("/{mailing_id:int}/send", guards=SEND, status_code=HTTP_202_ACCEPTED, summary="Send")
-async def send(actor: Actor, org: OrgScope, mailing_id: int, data: SendIn) -> MailingOut:
+async def send(org: OrgScope, mailing_id: int, data: SendIn) -> MailingOut:
     """Freeze the recipients and queue the mails (or schedule the start); needs
     ``confirm: true`` and, above the configured threshold, ``confirm_count``."""
     row = await _load(org, mailing_id)
     await sending.start(row, org.path, data.confirm, data.confirm_count)
-    await _audit("mailings.sent", actor, org, mailing_id)
     return await services.mailing_out(await _load(org, mailing_id))
 
 
-def _state_route(path: str, action: str, summary: str, run):
+def _state_route(path: str, summary: str, run):
     @post(
         f"/{{mailing_id:int}}/{path}",
         guards=SEND,
@@ -212,18 +191,17 @@ def _state_route(path: str, action: str, summary: str, run):
         name=f"mailings-{path}",
         operation_id=f"mailings_{path}",
     )
-    async def handler(actor: Actor, org: OrgScope, mailing_id: int) -> MailingOut:
+    async def handler(org: OrgScope, mailing_id: int) -> MailingOut:
         row = await _load(org, mailing_id)
         await run(row)
-        await _audit(action, actor, org, mailing_id)
         return await services.mailing_out(await _load(org, mailing_id))
 
     return handler
 
 
-pause = _state_route("pause", "mailings.paused", "Pause a running send", sending.pause)
-resume = _state_route("resume", "mailings.resumed", "Resume a paused send", sending.resume)
-cancel = _state_route("cancel", "mailings.cancelled", "Cancel a send", sending.cancel)
+pause = _state_route("pause", "Pause a running send", sending.pause)
+resume = _state_route("resume", "Resume a paused send", sending.resume)
+cancel = _state_route("cancel", "Cancel a send", sending.cancel)
 
 
 def handlers() -> list:

@@ -30,7 +30,7 @@ from core.api import (
     utcnow,
 )
 from plugins.mailings.audience import audience_breakdown, audience_segment, deliverable_sql
-from plugins.mailings.services import config, renderer_for
+from plugins.mailings.services import audit, config, renderer_for
 
 __all__ = [
     "CHUNK",
@@ -81,7 +81,8 @@ async def _set_state(mailing_id: int, new: str, old: tuple[str, ...], **extra: A
 
 
 async def start(mailing: dict[str, Any], org_path: str, confirm: bool, count: int | None) -> None:
-    """Check the confirmations, then freeze now or schedule the start.
+    """Check the confirmations, then freeze now or schedule the start; audited
+    (``mailings.sent``).
 
     Raises:
         Problem: 422 without ``confirm``, or without the right ``confirm_count`` above the
@@ -112,8 +113,10 @@ async def start(mailing: dict[str, Any], org_path: str, confirm: bool, count: in
                 run_at=when,
                 dedupe_key=f"mailings:start:{mailing['id']}",
             )
+            await audit("mailings.sent", mailing)
         return
     await freeze(mailing["id"], org_path, from_states=("draft",))
+    await audit("mailings.sent", mailing)
 
 
 async def _check_renders(mailing: dict[str, Any], segment: Any, org_path: str) -> None:
@@ -191,13 +194,16 @@ def send_jobs(
 
 
 async def pause(mailing: dict[str, Any]) -> None:
-    """Stop sending; jobs that come up park their rows as ``held``."""
+    """Stop sending; jobs that come up park their rows as ``held``. Audited
+    (``mailings.paused``)."""
     if not await _set_state(mailing["id"], "paused", ("sending",)):
         raise conflict(f"The mailing is {mailing['state']}, not sending.", field="state")
+    await audit("mailings.paused", mailing)
 
 
 async def resume(mailing: dict[str, Any]) -> None:
-    """Continue a paused send: held rows get jobs of the next round."""
+    """Continue a paused send: held rows get jobs of the next round. Audited
+    (``mailings.resumed``)."""
     async with db.transaction():
         row = await db.fetch_one(
             "UPDATE mailings_mailing SET state = 'sending', round = round + 1, updated_at = {} "
@@ -217,11 +223,13 @@ async def resume(mailing: dict[str, Any]) -> None:
         jobs = send_jobs(mailing["id"], ids, row["round"])
         await enqueue_many(SEND_JOB, jobs, max_attempts=JOB_ATTEMPTS)
     await maybe_finish(mailing["id"])
+    await audit("mailings.resumed", mailing)
     _wake()
 
 
 async def cancel(mailing: dict[str, Any]) -> None:
-    """Stop for good: recipients not sent yet are cancelled (their jobs then do nothing)."""
+    """Stop for good: recipients not sent yet are cancelled (their jobs then do nothing).
+    Audited (``mailings.cancelled``)."""
     async with db.transaction():
         if not await _set_state(
             mailing["id"], "cancelled", ("scheduled", "sending", "paused"), finished_at=utcnow()
@@ -233,6 +241,7 @@ async def cancel(mailing: dict[str, Any]) -> None:
             utcnow(),
             mailing["id"],
         )
+        await audit("mailings.cancelled", mailing)
 
 
 async def maybe_finish(mailing_id: int) -> None:

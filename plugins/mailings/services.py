@@ -7,6 +7,8 @@ from typing import Any
 import msgspec
 
 from core.api import (
+    BadToken,
+    ConsentIn,
     Page,
     TemplateProblem,
     ancestors_sql,
@@ -18,12 +20,15 @@ from core.api import (
     keyset_page,
     module_config,
     not_found,
+    open_person_token,
     record,
+    record_consent,
     render_off_loop,
     to_row,
     utcnow,
 )
-from plugins.mailings.render import PERSON_FIELDS, Renderer
+from plugins.mailings.audience import unit_purpose
+from plugins.mailings.render import PERSON_FIELDS, UNSUBSCRIBE_PURPOSE, Renderer
 from plugins.mailings.schemas import (
     MailingIn,
     MailingOut,
@@ -38,6 +43,7 @@ from plugins.mailings.schemas import (
 from plugins.mailings.tables import Mailing, Recipient
 
 __all__ = [
+    "audit",
     "check_templates",
     "config",
     "create_mailing",
@@ -54,7 +60,10 @@ __all__ = [
     "sender_for",
     "stats_of",
     "template_problem",
+    "touch_recipient",
     "undelivered",
+    "unsubscribe_recipient",
+    "unsubscribed",
 ]
 
 SAMPLE_PERSON = {
@@ -211,8 +220,15 @@ async def put_sender(org_id: int, data: SenderIn) -> None:
     await record("mailings.sender_set", org_id=org_id)
 
 
+async def audit(action: str, mailing: dict[str, Any]) -> None:
+    """Audit ``action`` (``mailings.created``, ``mailings.sent``…) on ``mailing`` by the
+    acting user."""
+    await record(action, org_id=mailing["org_id"], object_type="mailing", object_id=mailing["id"])
+
+
 async def create_mailing(org_id: int, org_path: str, data: MailingIn) -> dict[str, Any]:
-    """Insert a mailing draft for unit ``org_id`` (sender from the unit's identity if left out).
+    """Insert a mailing draft for unit ``org_id`` (sender from the unit's identity if left out);
+    audited (``mailings.created``).
 
     Raises:
         Problem: 422 on ``sender_address`` when neither the body nor the unit names a sender.
@@ -229,11 +245,13 @@ async def create_mailing(org_id: int, org_path: str, data: MailingIn) -> dict[st
         if data.reply_to is None:
             values["reply_to"] = sender.reply_to
     rows = await Mailing.insert(Mailing(org=org_id, **values)).run()
-    return await _get(rows[0]["id"])
+    row = await _get(rows[0]["id"])
+    await audit("mailings.created", row)
+    return row
 
 
 async def patch_mailing(row: dict[str, Any], data: MailingPatch) -> dict[str, Any]:
-    """Change a draft (or a scheduled mailing not started yet)."""
+    """Change a draft (or a scheduled mailing not started yet); audited (``mailings.changed``)."""
     if row["state"] not in ("draft", "scheduled"):
         raise conflict(f"A mailing that is {row['state']} cannot be changed.", field="state")
     values = to_row(data)
@@ -253,14 +271,17 @@ async def patch_mailing(row: dict[str, Any], data: MailingPatch) -> dict[str, An
             .where(Mailing.id == row["id"])
             .run()
         )
+    await audit("mailings.changed", row)
     return await _get(row["id"])
 
 
 async def delete_mailing(row: dict[str, Any]) -> None:
-    """Delete a draft (sent mailings stay for their statistics)."""
+    """Delete a draft (sent mailings stay for their statistics); audited
+    (``mailings.deleted``)."""
     if row["state"] != "draft":
         raise conflict(f"A mailing that is {row['state']} cannot be deleted.", field="state")
     await Mailing.delete().where(Mailing.id == row["id"]).run()
+    await audit("mailings.deleted", row)
 
 
 async def load_org(org_id: int) -> dict[str, Any]:
@@ -300,13 +321,20 @@ async def module_context(person_id: int, org_id: int) -> dict[str, Any]:
 
 
 async def preview(mailing: dict[str, Any], person: dict[str, Any]) -> PreviewOut:
-    """The mailing rendered for ``person`` (template errors are a 422 with the line)."""
+    """The mailing rendered for ``person`` (template errors are a 422 with the line); audited
+    as ``mailings.previewed`` of the person."""
     renderer = await renderer_for(mailing)
     extra = await module_context(person["id"], mailing["org_id"])
     try:
         rendered = await render_off_loop(renderer.render, person, 0, extra)
     except TemplateProblem as exc:
         raise template_problem(exc) from exc
+    await record(
+        "mailings.previewed",
+        org_id=mailing["org_id"],
+        object_type="person",
+        object_id=person["id"],
+    )
     return PreviewOut(
         subject=rendered.mail.subject, text=rendered.mail.text, html=rendered.mail.html or ""
     )
@@ -314,7 +342,7 @@ async def preview(mailing: dict[str, Any], person: dict[str, Any]) -> PreviewOut
 
 async def send_test(mailing: dict[str, Any], email: str, person: dict[str, Any] | None) -> None:
     """Render (for ``person``, else a sample person) and enqueue a test mail to ``email``; a
-    test mail rendered for a real person is theirs to erase."""
+    test mail rendered for a real person is theirs to erase. Audited (``mailings.tested``)."""
     person_id = person["id"] if person else None
     person = {k: person.get(k) for k in PERSON_FIELDS} if person else dict(SAMPLE_PERSON)
     renderer = await renderer_for(mailing)
@@ -336,5 +364,68 @@ async def send_test(mailing: dict[str, Any], email: str, person: dict[str, Any] 
         headers=rendered.headers,
         person_id=person_id,
     )
+    await audit("mailings.tested", mailing)
     if runtime.worker is not None:
         db.after_commit(runtime.worker.wake)
+
+
+async def unsubscribe_recipient(token: str) -> dict[str, Any] | None:
+    """The recipient an unsubscribe link stands for (with its mailing's unit id and name),
+    while its person keeps the link key; ``None`` for a bad or spent link."""
+    try:
+        person_id, recipient_id = await open_person_token(UNSUBSCRIBE_PURPOSE, token)
+    except BadToken:
+        return None
+    if not isinstance(recipient_id, int):
+        return None
+    return await db.fetch_one(
+        "SELECT r.id, r.mailing_id, r.person_id, r.unsubscribed_at, r.unsubscribe_scope, "
+        "m.org_id, o.name AS org_name FROM mailings_recipient r "
+        "JOIN mailings_mailing m ON m.id = r.mailing_id JOIN org_unit o ON o.id = m.org_id "
+        "WHERE r.id = {} AND r.person_id = {}",
+        recipient_id,
+        person_id,
+    )
+
+
+async def unsubscribed(recipient: dict[str, Any], scope: str, one_click: bool) -> None:
+    """Record the withdrawal in core consent (``scope`` ``unit``: this unit's mailings, ``all``:
+    every mailing) and mark the recipient row, in one transaction; repeating it changes
+    nothing more."""
+    purpose = "general" if scope == "all" else unit_purpose(recipient["org_id"])
+    async with db.transaction():
+        await record_consent(
+            recipient["person_id"],
+            ConsentIn(
+                channel="email",
+                status="withdrawn",
+                source="mailings-one-click" if one_click else "mailings-unsubscribe",
+                purpose=purpose,
+                reference=f"mailing:{recipient['mailing_id']}",
+            ),
+        )
+        await db.execute(
+            "UPDATE mailings_recipient SET unsubscribed_at = COALESCE(unsubscribed_at, {}), "
+            "unsubscribe_scope = {}, updated_at = {} WHERE id = {}",
+            utcnow(),
+            scope,
+            utcnow(),
+            recipient["id"],
+        )
+
+
+async def touch_recipient(recipient_id: int, *, clicked: bool) -> None:
+    """Record a recipient's first open, or first click (``opened_at`` too, since a click
+    implies an open)."""
+    now = utcnow()
+    column = "clicked_at" if clicked else "opened_at"
+    sets = "opened_at = COALESCE(opened_at, {})"
+    args: list[Any] = [now]
+    if clicked:
+        sets += ", clicked_at = COALESCE(clicked_at, {})"
+        args.append(now)
+    await db.execute(
+        f"UPDATE mailings_recipient SET {sets} WHERE id = {{}} AND {column} IS NULL",
+        *args,
+        recipient_id,
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -84,3 +85,59 @@ async def test_through_the_api_the_service_audits_the_acting_user(client, factor
         [row] = await _rows(action)
         assert (row["user_id"], row["token_id"]) == (organizer.id, organizer.token_id)
         assert (row["org_id"], row["object_id"]) == (campaign.federal["id"], assignment_id)
+
+
+ROUTE_NAMES = ("routes.py", "pages.py", "public.py", "console.py")
+"""Files that hold route handlers: ``routes.py``, ``*_routes.py``, ``pages.py``, ``*_pages.py``,
+``public.py`` and a module's ``console.py``."""
+DB_CALLS = {"fetch", "fetch_one", "execute"}
+AUDIT_CALLS = {"record", "record_list"}
+QUERY_CALLS = {"select", "insert", "update", "delete", "exists", "count", "objects", "raw"}
+ALLOWED = {
+    # the health checks' own probe: whether the database answers at all, no data behind it
+    ("core/health/routes.py", "db.fetch"),
+}
+
+
+def _route_modules() -> list[Path]:
+    return [
+        path
+        for package in ("core", "plugins")
+        for path in sorted((ROOT / package).rglob("*.py"))
+        if path.name in ROUTE_NAMES or path.name.endswith(("_routes.py", "_pages.py"))
+    ]
+
+
+def _data_calls(path: Path) -> set[str]:
+    """``db.fetch``-style calls, ``record``/``record_list`` calls and Piccolo queries
+    (``Table.select(…)``) in one source file."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+        if not isinstance(node, ast.Call):
+            continue
+        func = node.func
+        if isinstance(func, ast.Name) and func.id in AUDIT_CALLS:
+            found.add(func.id)
+        elif isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
+            owner, name = func.value.id, func.attr
+            if owner == "db" and name in DB_CALLS:
+                found.add(f"db.{name}")
+            elif name in AUDIT_CALLS:
+                found.add(f"{owner}.{name}")
+            elif owner[:1].isupper() and name in QUERY_CALLS:
+                found.add(f"{owner}.{name}")
+    return found
+
+
+def test_route_modules_hold_no_sql_and_no_audit_calls():
+    """Routes parse, call a service and answer: the SQL and the audit rows (``record``,
+    ``record_list``) are in the services, which the JSON routes, the console's pages,
+    commands and jobs all call."""
+    modules = _route_modules()
+    assert ROOT / "core" / "people" / "import_routes.py" in modules
+    assert ROOT / "plugins" / "mailings" / "pages.py" in modules
+    found = {
+        (path.relative_to(ROOT).as_posix(), call) for path in modules for call in _data_calls(path)
+    }
+    assert found - ALLOWED == set()
+    assert ALLOWED <= found, "an allowed call is gone: drop it from ALLOWED"

@@ -227,6 +227,26 @@ async def test_custom_fields_are_defined_per_unit_and_checked(client, factory, t
     assert elsewhere.status_code == 422  # not defined for KV B
 
 
+async def test_a_person_form_lists_the_fields_of_the_home_unit_and_above(client, factory, tree):
+    """``tags.custom_fields_for``: what the console's person form offers is what the API
+    lists at the unit (defined there or above), never a sibling unit's."""
+    from core.people.tags import custom_fields_for
+
+    admin = await factory.user("admin", tree["root"])
+    for org, key in ((tree["root"], "since"), (tree["a"], "shirt"), (tree["b"], "bike")):
+        kind = {"since": "date", "shirt": "text", "bike": "boolean"}[key]
+        body = {"key": key, "label": key.title(), "kind": kind}
+        made = await client.post(
+            f"/api/orgs/{org}/people/custom-fields", headers=admin.headers, json=body
+        )
+        assert made.status_code == 201, made.text
+    listed = await client.get(f"/api/orgs/{tree['a']}/people/custom-fields", headers=admin.headers)
+    form = await custom_fields_for(tree["a"])
+    assert [f.key for f in form] == [f["key"] for f in listed.json()["items"]] == ["since", "shirt"]
+    assert [(f.org_id, f.kind) for f in form] == [(tree["root"], "date"), (tree["a"], "text")]
+    assert [f.key for f in await custom_fields_for(tree["root"])] == ["since"]
+
+
 @hookimpl
 def register_module():
     from core import Module

@@ -36,9 +36,19 @@ def test_tutorial_has_every_file_of_a_module(tmp_path):
         "orga_petitions/__init__.py",
         "orga_petitions/tables.py",
         "orga_petitions/routes.py",
+        "orga_petitions/services.py",
         "orga_petitions/piccolo_app.py",
         "tests/test_petitions.py",
     } <= set(files)
+
+
+def test_tutorial_routes_follow_the_rules_of_core_routes(tmp_path):
+    """The tutorial's routes parse, call its services and answer (as every route in orga)."""
+    from tests.core.test_audit_writer import _data_calls
+
+    extract(tmp_path)
+    assert _data_calls(tmp_path / "orga_petitions" / "routes.py") == set()
+    assert _data_calls(tmp_path / "orga_petitions" / "services.py") >= {"db.fetch", "record"}
 
 
 def test_tutorial_code_passes_its_own_test(tmp_path, orga_backend):

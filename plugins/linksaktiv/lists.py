@@ -1,0 +1,30 @@
+"""The module's lists in keyset pages by id (the cursor is the last id shown)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from core.api import Page, db, invalid
+
+__all__ = ["page_by_id"]
+
+
+async def page_by_id(
+    sql: str, args: list[Any], id_column: str, limit: int, cursor: str | None
+) -> Page[dict[str, Any]]:
+    """The rows of ``sql`` (a ``SELECT … WHERE …`` whose rows have an ``id``) after the id
+    ``cursor``, by ``id_column``, ``limit`` of them (1 to 500).
+
+    Raises:
+        Problem: 422 naming ``cursor`` for one that is not of this list.
+    """
+    limit = max(1, min(limit, 500))
+    if cursor is not None and not cursor.isdigit():
+        raise invalid("cursor", "not a cursor of this list")
+    if cursor:
+        sql += f" AND {id_column} > {{}}"
+        args = [*args, int(cursor)]
+    rows = await db.fetch(sql + f" ORDER BY {id_column} LIMIT {{}}", *args, limit + 1)
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return Page(rows, str(rows[-1]["id"]) if more else None)
