@@ -11,13 +11,14 @@ from typing import Any
 import msgspec
 from litestar import Request, Response, get, post
 
+from core import db
 from core.auth.actor import Actor
 from core.auth.guards import OrgScope, requires
 from core.pagination import check_limit
-from core.people import consent, gdpr, services
-from core.people.schemas import MEMBER_STATUSES, PersonIn, PersonPatch
+from core.people import consent, gdpr, services, tags
+from core.people.schemas import MEMBER_STATUSES, CustomFieldOut, PersonIn, PersonPatch
 from core.problems import N_, Problem
-from core.public import FORM_FIELD, form_errors
+from core.public import FORM_FIELD
 from core.segments import services as segment_services
 from core.segments.builder import GROUP_LABELS
 from core.segments.pages import builder_action, count_text, read_builder, segment_pages
@@ -200,6 +201,7 @@ async def _person_view(
         "core/person.html.jinja",
         status=422 if errors else 200,
         module_titles={name: loaded.info.title for name, loaded in registry.modules.items()},
+        field_labels={f.key: f.label for f in await tags.custom_fields_for(row["home_org_id"])},
         errors=errors or {},
         tag_value=tag_value,
         title=name,
@@ -238,6 +240,35 @@ def _form_values(form: Any) -> dict[str, Any]:
     return values
 
 
+def _custom_values(
+    form: Any, fields: list[CustomFieldOut], existing: dict[str, Any]
+) -> dict[str, Any]:
+    """The person's custom fields after the form: each field shown is set from its input
+    (typed by its kind; empty removes it), the others stay as they were."""
+    values = dict(existing)
+    for field in fields:
+        raw = (form.get(f"custom_fields.{field.key}") or "").strip()
+        if raw:
+            values[field.key] = _typed(field.kind, raw)
+        else:
+            values.pop(field.key, None)
+    return values
+
+
+def _typed(kind: str, raw: str) -> Any:
+    """A custom field's typed value as the API takes it (kept as typed when it is none, so
+    the service names the field)."""
+    if kind == "boolean":
+        return raw == "yes"
+    if kind == "number":
+        for number in (int, float):
+            try:
+                return number(raw.replace(",", ".") if number is float else raw)
+            except ValueError:
+                continue
+    return raw
+
+
 async def _person_form(
     request: Request,
     org: OrgScope,
@@ -245,6 +276,7 @@ async def _person_form(
     errors: dict[str, str],
     person_id: int | None = None,
     status: int = 200,
+    custom_fields: list[CustomFieldOut] | None = None,
 ) -> Response[str]:
     if person_id is None:
         title = translate(request, "New person")
@@ -266,11 +298,15 @@ async def _person_form(
         action=action,
         statuses=MEMBER_STATUSES,
         status_labels=STATUS_LABELS,
+        custom_fields=custom_fields or [],
     )
 
 
-def _errors(request: Request, exc: Exception) -> dict[str, str]:
-    return form_errors(exc, console_locale(request), _FIELDS)  # type: ignore[arg-type]
+def _errors(
+    request: Request, exc: Exception, custom_fields: list[CustomFieldOut] = ()
+) -> dict[str, str]:
+    fields = (*_FIELDS, *(f"custom_fields.{field.key}" for field in custom_fields))
+    return console_form_errors(request, exc, fields)
 
 
 @get("/people/new", guards=[requires("people.edit")])
@@ -281,19 +317,24 @@ async def person_new(request: Request, org: OrgScope) -> Response[str]:
         "phones": [],
         "tags": [],
         "do_not_contact": False,
+        "custom_fields": {},
     }
-    return await _person_form(request, org, empty, {})
+    fields = await tags.custom_fields_for(org.id)
+    return await _person_form(request, org, empty, {}, custom_fields=fields)
 
 
 @post("/people/new", guards=[requires("people.edit")], status_code=303)
 async def person_create(request: Request, org: OrgScope) -> Response:
     """Create the person (the same service as ``POST …/people``)."""
-    values = _form_values(await request.form())
+    form = await request.form()
+    fields = await tags.custom_fields_for(org.id)
+    values = _form_values(form) | {"custom_fields": _custom_values(form, fields, {})}
     try:
         data = msgspec.convert(values, PersonIn)
         person_id = await services.create_person(org.id, org.path, data, _region(request))
     except (msgspec.ValidationError, Problem) as exc:
-        return await _person_form(request, org, values, _errors(request, exc), status=422)
+        errors = _errors(request, exc, fields)
+        return await _person_form(request, org, values, errors, None, 422, fields)
     return see_other(f"{_base(org)}/{person_id}", translate(request, "Saved."))
 
 
@@ -303,20 +344,24 @@ async def person_edit(request: Request, org: OrgScope, person_id: int) -> Respon
     row = await services.require_person(person_id, org.path)
     [person] = await services.load_people([row])
     values = msgspec.structs.asdict(person)
-    return await _person_form(request, org, values, {}, person_id)
+    fields = await tags.custom_fields_for(row["home_org_id"])
+    return await _person_form(request, org, values, {}, person_id, custom_fields=fields)
 
 
 @post("/people/{person_id:int}/edit", guards=[requires("people.edit")], status_code=303)
 async def person_update(request: Request, org: OrgScope, person_id: int) -> Response:
     """Save the changes (the same service as ``PATCH …/people/{id}``)."""
-    await services.require_person(person_id, org.path)
-    values = _form_values(await request.form())
+    row = await services.require_person(person_id, org.path)
+    form = await request.form()
+    fields = await tags.custom_fields_for(row["home_org_id"])
+    existing = db.json_value(row["custom_fields"]) or {}
+    values = _form_values(form) | {"custom_fields": _custom_values(form, fields, existing)}
     try:
         patch = msgspec.convert(values, PersonPatch)
         await services.update_person(person_id, org.id, org.path, patch, _region(request))
     except (msgspec.ValidationError, Problem) as exc:
-        errors = _errors(request, exc)
-        return await _person_form(request, org, values, errors, person_id, status=422)
+        errors = _errors(request, exc, fields)
+        return await _person_form(request, org, values, errors, person_id, 422, fields)
     return see_other(f"{_base(org)}/{person_id}", translate(request, "Saved."))
 
 
@@ -333,7 +378,7 @@ async def person_tags(request: Request, actor: Actor, org: OrgScope, person_id: 
         patch = msgspec.convert({"tags": tags}, PersonPatch)
         await services.update_person(person_id, org.id, org.path, patch, _region(request))
     except (msgspec.ValidationError, Problem) as exc:
-        messages = form_errors(exc, console_locale(request), ("tags",))  # type: ignore[arg-type]
+        messages = console_form_errors(request, exc, ("tags",))
         errors = {"add": " ".join(messages.values())}
         return await _person_view(request, actor, org, person_id, errors, form.get("add") or "")
     return see_other(f"{_base(org)}/{person_id}", translate(request, "Saved."))

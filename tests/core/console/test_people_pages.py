@@ -181,3 +181,52 @@ async def test_module_panels_speak_the_pages_language(client, factory):
     assert "Infostand Connewitz" in page.text and "auf der Warteliste" in page.text
     assert "an der Haustür" in page.text and "bestätigt" in page.text
     assert "{'" not in page.text and "waiting" not in page.text  # no raw data
+
+
+async def test_custom_fields_are_edited_with_their_labels_and_kinds(client, factory):
+    from core.people.schemas import CustomFieldIn
+    from core.people.tags import create_custom_field
+
+    leipzig, _dresden, _user = await _organizer(factory, client)
+    await create_custom_field(
+        leipzig["id"],
+        CustomFieldIn(key="ag", label="Arbeitsgruppe", kind="choice", choices=["Umwelt", "Miete"]),
+    )
+    await create_custom_field(
+        leipzig["id"], CustomFieldIn(key="beitrag", label="Monatsbeitrag", kind="number")
+    )
+    await create_custom_field(
+        leipzig["id"], CustomFieldIn(key="ehrenamt", label="Ehrenamt", kind="boolean")
+    )
+    rosa = await factory.person(leipzig["id"], first_name="Rosa", custom_fields='{"ag": "Miete"}')
+    base = f"/app/orgs/{leipzig['id']}/people/{rosa['id']}"
+    edit = await client.get(f"{base}/edit")
+    assert "Arbeitsgruppe" in edit.text and '<option value="Miete" selected>' in edit.text
+    form = {"first_name": "Rosa", "_csrf": csrf_of(edit.text)}
+    bad = await client.post(
+        f"{base}/edit", data={**form, "custom_fields.beitrag": "viel", "custom_fields.ag": "Miete"}
+    )
+    assert bad.status_code == 422 and 'id="f-custom_fields.beitrag-error"' in bad.text
+    assert 'value="viel"' in bad.text
+    saved = await client.post(
+        f"{base}/edit",
+        data={
+            **form,
+            "custom_fields.ag": "Umwelt",
+            "custom_fields.beitrag": "12,50",
+            "custom_fields.ehrenamt": "yes",
+        },
+    )
+    assert saved.status_code == 303
+    row = await db.fetch_one("SELECT custom_fields FROM person WHERE id = {}", rosa["id"])
+    assert db.json_value(row["custom_fields"]) == {
+        "ag": "Umwelt",
+        "beitrag": 12.5,
+        "ehrenamt": True,
+    }
+    page = await client.get(base)
+    assert "Monatsbeitrag" in page.text and "Arbeitsgruppe" in page.text
+    cleared = await client.post(f"{base}/edit", data={**form, "custom_fields.ag": "Umwelt"})
+    assert cleared.status_code == 303
+    row = await db.fetch_one("SELECT custom_fields FROM person WHERE id = {}", rosa["id"])
+    assert db.json_value(row["custom_fields"]) == {"ag": "Umwelt"}
