@@ -4,6 +4,8 @@ A/AA) and reflows at 320 px."""
 
 from __future__ import annotations
 
+from core.people.schemas import CustomFieldIn
+from core.people.tags import create_custom_field
 from core.testing import TEST_PASSWORD, assert_accessible
 from plugins.linksaktiv.tables import Activist
 
@@ -60,6 +62,10 @@ async def test_people_pages_by_keyboard_and_accessible(
         notes="Mitgliederversammlungsleitung",
     )
     await factory.enable(district["id"], "linksaktiv")
+    await create_custom_field(
+        district["id"],
+        CustomFieldIn(key="ag", label="Arbeitsgruppe", kind="choice", choices=["Umwelt", "Miete"]),
+    )
     await Activist.insert(Activist(person=rosa["id"], status="confirmed", source="doors")).run()
     for n in range(12):
         await factory.person(district["id"], first_name=f"Person{n}", last_name="Beispiel")
@@ -96,9 +102,11 @@ async def test_people_pages_by_keyboard_and_accessible(
     await page.click("text=Bearbeiten")
     await page.wait_for_url("**/edit")
     await page.fill("#f-city", "Leipzig")
+    await page.select_option("[name='custom_fields.ag']", "Miete")
     await page.click("main form button[type=submit]")
     await page.wait_for_url(f"**/people/{rosa['id']}")
     assert "Leipzig" in await page.inner_text("main")
+    assert "Arbeitsgruppe" in await page.inner_text("main")
     await page.goto(page.url + "/edit")
     await assert_accessible(page)
     await page.goto(live_server.url + f"/app/orgs/{district['id']}/people/{rosa['id']}/erase")
