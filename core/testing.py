@@ -571,6 +571,16 @@ async def console_page(request: pytest.FixtureRequest) -> AsyncIterator[Any]:
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 
 
+async def console_log_in(page: Any, base_url: str, email: str, org_id: int | None = None) -> None:
+    """Log ``email`` in through the console's login form in the browser ``page`` (the test
+    password) and wait for the start page of unit ``org_id`` (any unit when ``None``)."""
+    await page.goto(base_url + "/app/login")
+    await page.fill("#f-email", email)
+    await page.fill("#f-password", TEST_PASSWORD)
+    await page.press("#f-password", "Enter")
+    await page.wait_for_url(f"**/app/orgs/{'*' if org_id is None else org_id}")
+
+
 async def assert_accessible(page: Any, *, answered_post: bool = False) -> None:
     """axe-core (from axe-playwright-python) finds no WCAG 2.1 A/AA violation on the page,
     and at 320 px wide nothing scrolls sideways (WCAG 1.4.10 reflow).

@@ -23,7 +23,7 @@ from core import ConsolePages, MenuItem, Module, hookimpl
 from core._pgserver import free_port
 from core.api import render_console
 from core.orgs.coverage import change_coverage
-from core.testing import TEST_PASSWORD, assert_accessible
+from core.testing import assert_accessible, console_log_in
 
 
 @get("/")
@@ -85,11 +85,7 @@ async def test_an_admin_runs_a_district_by_keyboard_and_mouse(
     page = console_page
     base = f"{app_server}/app/orgs/{leipzig['id']}"
 
-    await page.goto(app_server + "/app/login")
-    await page.fill("#f-email", admin.email)
-    await page.fill("#f-password", TEST_PASSWORD)
-    await page.press("#f-password", "Enter")
-    await page.wait_for_url(f"**/app/orgs/{leipzig['id']}")
+    await console_log_in(page, app_server, admin.email, leipzig["id"])
     assert "Petitionen" in await _menu(page)
 
     await page.click("nav.menu >> text=Verwaltung")

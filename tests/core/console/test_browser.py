@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from core.people.schemas import CustomFieldIn
 from core.people.tags import create_custom_field
-from core.testing import TEST_PASSWORD, assert_accessible
+from core.testing import TEST_PASSWORD, assert_accessible, console_log_in
 from plugins.linksaktiv.tables import Activist
 
 
@@ -70,11 +70,7 @@ async def test_people_pages_by_keyboard_and_accessible(
     for n in range(12):
         await factory.person(district["id"], first_name=f"Person{n}", last_name="Beispiel")
     page = console_page
-    await page.goto(live_server.url + "/app/login")
-    await page.fill("#f-email", user.email)
-    await page.fill("#f-password", TEST_PASSWORD)
-    await page.press("#f-password", "Enter")
-    await page.wait_for_url(f"**/app/orgs/{district['id']}")
+    await console_log_in(page, live_server.url, user.email, district["id"])
     await page.click("nav.menu >> text=Personen")
     await page.wait_for_url("**/people")
     await page.fill("#f-q", "rosa")

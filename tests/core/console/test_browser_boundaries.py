@@ -5,15 +5,7 @@ without its CSRF token is refused, and the browser's session cookie opens no JSO
 from __future__ import annotations
 
 from core import db
-from core.testing import TEST_PASSWORD, assert_accessible
-
-
-async def _log_in(page, base: str, email: str) -> None:
-    await page.goto(base + "/")
-    await page.fill("#f-email", email)
-    await page.fill("#f-password", TEST_PASSWORD)
-    await page.press("#f-password", "Enter")
-    await page.wait_for_url("**/app/orgs/*")
+from core.testing import assert_accessible, console_log_in
 
 
 async def test_a_caller_sees_only_what_a_caller_may(client, factory, live_server, console_page):
@@ -21,7 +13,7 @@ async def test_a_caller_sees_only_what_a_caller_may(client, factory, live_server
     caller = await factory.user("caller", district["id"])
     rosa = await factory.person(district["id"], first_name="Rosa", last_name="Luxemburg")
     page = console_page
-    await _log_in(page, live_server.url, caller.email)
+    await console_log_in(page, live_server.url, caller.email)
     menu = await page.inner_text("nav.menu")
     for entry in ("Personen", "Import", "Verwaltung", "Protokoll"):
         assert entry not in menu
@@ -42,7 +34,7 @@ async def test_editing_the_url_reaches_no_other_districts_people(
     theirs = await factory.person(dresden["id"], first_name="Fremde", last_name="Person")
     mine = await factory.person(leipzig["id"], first_name="Eigene", last_name="Person")
     page = console_page
-    await _log_in(page, live_server.url, organizer.email)
+    await console_log_in(page, live_server.url, organizer.email)
     for url in (
         f"/app/orgs/{dresden['id']}/people",
         f"/app/orgs/{dresden['id']}/people/{theirs['id']}",
@@ -64,7 +56,7 @@ async def test_a_form_without_its_token_is_refused_and_the_cookie_opens_no_api(
     organizer = await factory.user("admin", district["id"])
     rosa = await factory.person(district["id"], first_name="Rosa", last_name="Luxemburg")
     page = console_page
-    await _log_in(page, live_server.url, organizer.email)
+    await console_log_in(page, live_server.url, organizer.email)
     await page.goto(f"{live_server.url}/app/orgs/{district['id']}/people/{rosa['id']}/edit")
     await page.evaluate("document.querySelector('main form input[name=_csrf]').remove()")
     await page.fill("#f-last_name", "Gefälscht")

@@ -9,16 +9,8 @@ import re
 
 from core import db
 from core.people.tables import PersonImport
-from core.testing import TEST_PASSWORD, assert_accessible
+from core.testing import assert_accessible, console_log_in
 from tests.core.test_imports import people_csv
-
-
-async def _log_in(page, live_server, user, district) -> None:
-    await page.goto(live_server.url + "/app/login")
-    await page.fill("#f-email", user.email)
-    await page.fill("#f-password", TEST_PASSWORD)
-    await page.press("#f-password", "Enter")
-    await page.wait_for_url(f"**/app/orgs/{district['id']}")
 
 
 async def test_an_organizer_imports_1000_rows_and_watches_it_finish(
@@ -31,7 +23,7 @@ async def test_an_organizer_imports_1000_rows_and_watches_it_finish(
     upload.write_bytes(content)
     page = console_page
     page.on("dialog", lambda dialog: dialog.accept())
-    await _log_in(page, live_server, user, district)
+    await console_log_in(page, live_server.url, user.email, district["id"])
 
     await page.click("nav.menu >> text=Import")
     await page.wait_for_url("**/people/imports")
@@ -116,7 +108,7 @@ async def test_an_organizer_merges_two_duplicates(
     )
     page = console_page
     page.on("dialog", lambda dialog: dialog.accept())  # "Merge these people? …"
-    await _log_in(page, live_server, user, district)
+    await console_log_in(page, live_server.url, user.email, district["id"])
     await page.click("nav.menu >> text=Personen")
     await page.wait_for_url("**/people")
     await page.click("text=Mögliche Doppelte")

@@ -5,7 +5,7 @@ A/AA) and reflows at 320 px."""
 
 from __future__ import annotations
 
-from core.testing import TEST_PASSWORD, assert_accessible
+from core.testing import assert_accessible, console_log_in
 
 
 async def test_search_and_a_filter_by_keyboard_with_a_live_count(
@@ -23,11 +23,7 @@ async def test_search_and_a_filter_by_keyboard_with_a_live_count(
         district["id"], first_name="Karl", last_name="Liebknecht", member_status="member"
     )
     page = console_page
-    await page.goto(live_server.url + "/app/login")
-    await page.fill("#f-email", user.email)
-    await page.fill("#f-password", TEST_PASSWORD)
-    await page.press("#f-password", "Enter")
-    await page.wait_for_url(f"**/app/orgs/{district['id']}")
+    await console_log_in(page, live_server.url, user.email, district["id"])
     await page.goto(live_server.url + f"/app/orgs/{district['id']}/people")
     await assert_accessible(page)
 

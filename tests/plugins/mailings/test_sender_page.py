@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from core import db
 from core.orgs.services import set_module
-from core.testing import TEST_PASSWORD, assert_accessible
+from core.testing import assert_accessible, console_log_in
 from tests.core.console.helpers import console_login, csrf_of
 
 
@@ -74,11 +74,7 @@ async def test_the_sender_page_by_keyboard_in_a_browser(client, factory, live_se
     await factory.enable(leipzig["id"], "mailings")
     admin = await factory.user("admin", leipzig["id"])
     page = console_page
-    await page.goto(live_server.url + "/app/login")
-    await page.fill("#f-email", admin.email)
-    await page.fill("#f-password", TEST_PASSWORD)
-    await page.press("#f-password", "Enter")
-    await page.wait_for_url(f"**/app/orgs/{leipzig['id']}")
+    await console_log_in(page, live_server.url, admin.email, leipzig["id"])
     await page.click("nav.menu >> text=Verwaltung")
     await page.click("text=Absender für Mails")
     await page.wait_for_url("**/mailings/sender")
