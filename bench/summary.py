@@ -110,6 +110,7 @@ BENCHES = [
             )
             for page, label, target in (
                 ("people_search", "people list with a search", 30),
+                ("people_segment", "people list with a search and a segment", 30),
                 ("person", "person page", 20),
                 ("start", "start page", 20),
             )
