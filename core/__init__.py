@@ -5,9 +5,12 @@ contract types. Routing helpers live in :mod:`core.api`.
 """
 
 from core.hookspecs import Module, ModuleRoutes, Permission, hookimpl
-from core.web.contract import Card, ConsolePages, MenuItem
+from core.web.contract import CallField, CallForm, CallSection, Card, ConsolePages, MenuItem
 
 __all__ = [
+    "CallField",
+    "CallForm",
+    "CallSection",
     "Card",
     "ConsolePages",
     "MenuItem",

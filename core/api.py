@@ -76,7 +76,14 @@ from core.templating import (
     render_off_loop,
     render_user_template,
 )
-from core.web.render import console_form_errors, render_console, see_other, translate
+from core.web.callcard import call_card_return, call_card_sections, call_grant, read_call_grant
+from core.web.render import (
+    console_form_errors,
+    console_locale,
+    render_console,
+    see_other,
+    translate,
+)
 
 __all__ = [
     "CALENDAR",
@@ -116,6 +123,9 @@ __all__ = [
     "audit_insert_sql",
     "authenticated",
     "cached",
+    "call_card_return",
+    "call_card_sections",
+    "call_grant",
     "check_if_match",
     "check_limit",
     "check_segment",
@@ -125,6 +135,7 @@ __all__ = [
     "confirm_person",
     "conflict",
     "console_form_errors",
+    "console_locale",
     "contactable_sql",
     "create_pending_person",
     "current_runtime",
@@ -166,6 +177,7 @@ __all__ = [
     "path_under_sql",
     "person_token",
     "person_tokens",
+    "read_call_grant",
     "receiving_unit",
     "record",
     "record_consent",

@@ -14,7 +14,7 @@ from typing import Any
 import msgspec
 import pluggy
 
-from core.web.contract import Card, ConsolePages
+from core.web.contract import CallSection, Card, ConsolePages
 
 __all__ = [
     "PROJECT",
@@ -166,6 +166,26 @@ class OrgaSpec:
         in ``locale`` (``core.api.gettext``). Called only where the module is on for the
         unit; each card checks its own permission (``actor.can(…, org_path)``) and keeps its
         queries cheap (indexed; ``core.api.cached`` for counts over a large subtree)."""
+
+    @hookspec
+    async def call_card_sections(
+        self,
+        person_id: int,
+        org_id: int,
+        org_path: str,
+        assignment_org_id: int,
+        actor: Any,
+        locale: str,
+    ) -> Sequence[CallSection] | None:
+        """Return sections for the call screen while ``actor`` calls ``person_id`` in an
+        assignment of unit ``assignment_org_id``, through the console of unit ``org_id`` (at
+        ``org_path``), with texts in ``locale``. Called only for modules that are on there.
+        Each :class:`core.CallForm` posts to the module's own console handler, which checks
+        the posted ``grant`` with :func:`core.api.read_call_grant` (the caller may act on this
+        person now, even outside their own unit), calls the module's service and answers
+        ``see_other`` to the posted ``return_to`` (:func:`core.api.call_card_return`). A module
+        checks its own permission (``actor.can(…, org_path)``) and keeps its queries cheap:
+        this runs on every call card."""
 
     @hookspec
     async def demo_content(self, demo: Any) -> Sequence[str] | None:

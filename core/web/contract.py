@@ -1,4 +1,5 @@
-"""What a module gives the console: its pages and menu entries (build time), cards (runtime).
+"""What a module gives the console: its pages and menu entries (build time), cards and call
+card sections (runtime).
 
 Declarative like Wagtail's ``MenuItem``: core builds the menu from every module's entries and
 shows each one where the module is on for the unit and the user holds its permission.
@@ -11,7 +12,7 @@ from typing import Any
 
 import msgspec
 
-__all__ = ["Card", "ConsolePages", "MenuItem"]
+__all__ = ["CallField", "CallForm", "CallSection", "Card", "ConsolePages", "MenuItem"]
 
 
 class MenuItem(msgspec.Struct, frozen=True, kw_only=True):
@@ -73,4 +74,56 @@ class Card(msgspec.Struct, frozen=True, kw_only=True):
     progress: float | None = None
     link: str | None = None
     attention: bool = False
+    order: int = 100
+
+
+class CallField(msgspec.Struct, frozen=True, kw_only=True):
+    """One input of a call card form (:class:`CallForm`), drawn by the calling module.
+
+    Attributes:
+        name: the form field's name.
+        label: already translated.
+        kind: ``checkbox`` (sends ``value`` when ticked), ``text``, or ``hidden``.
+        value: the value sent (checkbox) or shown (text, hidden).
+        checked: a ticked checkbox.
+    """
+
+    name: str
+    label: str = ""
+    kind: str = "checkbox"
+    value: str = ""
+    checked: bool = False
+
+
+class CallForm(msgspec.Struct, frozen=True, kw_only=True):
+    """A form in a call card section: it posts to ``action`` (the module's own console
+    handler) with the CSRF token, the ``grant`` (see :func:`core.api.read_call_grant`) and
+    ``return_to`` (the call screen) added by the calling module.
+
+    Attributes:
+        action: the address it posts to, e.g. ``/app/orgs/{org_id}/events/call-card/signup``.
+        submit: the button's label (already translated).
+        fields: the inputs, in order.
+        text: a line before the inputs (already translated), e.g. an event's date and place.
+    """
+
+    action: str
+    submit: str
+    fields: Sequence[CallField] = ()
+    text: str = ""
+
+
+class CallSection(msgspec.Struct, frozen=True, kw_only=True):
+    """A section a module adds to the call screen (hook ``call_card_sections``).
+
+    Attributes:
+        title: already translated heading.
+        lines: facts shown as a list (already translated), e.g. events the person attended.
+        forms: what the caller can do during the call.
+        order: position, lowest first.
+    """
+
+    title: str
+    lines: Sequence[str] = ()
+    forms: Sequence[CallForm] = ()
     order: int = 100

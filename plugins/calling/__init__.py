@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from core import Module, ModuleRoutes, Permission, hookimpl
+from core import ConsolePages, Module, ModuleRoutes, Permission, hookimpl
 
 if TYPE_CHECKING:
     from core.api import Demo
@@ -53,6 +53,15 @@ def register_routes() -> ModuleRoutes:
     from plugins.calling.routes import handlers, me_handlers
 
     return ModuleRoutes(org=handlers(), api=me_handlers())
+
+
+@hookimpl
+def register_pages() -> ConsolePages:
+    """The console's calling pages: the volunteer's (my calls, the call screen)."""
+    from plugins.calling.caller_pages import caller_menu, caller_pages
+
+    # other parts of issue #25 add their pages to the same lists (caller25 owns caller_pages)
+    return ConsolePages(handlers=[*caller_pages()], menu=[*caller_menu()])
 
 
 @hookimpl

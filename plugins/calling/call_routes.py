@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from litestar import Response, delete, get, post
@@ -11,32 +10,24 @@ from litestar.status_codes import HTTP_204_NO_CONTENT
 
 from core.api import (
     Actor,
-    FieldError,
     OrgScope,
     Page,
     Problem,
     authenticated,
-    check_limit,
     db,
-    decode_cursor,
-    is_under,
-    module_enabled,
-    page_of,
     requires,
     utcnow,
 )
-from plugins.calling import calls, queue, roster
-from plugins.calling.assignments import assignment_state, goal_segment
-from plugins.calling.report import PlainReport, is_plain, report_call, report_plain
+from plugins.calling import caller, calls, queue, roster
+from plugins.calling.assignments import assignment_state
 from plugins.calling.schemas import (
     CallbackIn,
     CallOut,
     CallReport,
     MyAssignment,
     NextIn,
-    PreviousCall,
 )
-from plugins.calling.views import call_view, card_out, survey_of
+from plugins.calling.views import call_view, card_out
 
 __all__ = ["call_handlers", "me_handlers"]
 
@@ -94,48 +85,12 @@ async def next_call(
     With ``previous`` the call you just made is reported first, exactly as ``…/report`` would
     ("save and next"); when that report is refused, nothing is reserved and the problem names
     the field under ``previous.report``."""
-    assignment, caller = await _open_assignment(assignment_id, org, actor)
-    now = utcnow()
+    assignment, caller_entry = await _open_assignment(assignment_id, org, actor)
     previous = data.previous if data is not None else None
-    plain = None if previous is None else _plain(actor, org, previous.call_id, previous.report, now)
-    if previous is not None and plain is None:
-        await _report_previous(actor, org, previous, now)
-    audit = _audit(actor, assignment)
-    try:
-        reservation = await queue.reserve(
-            assignment, assignment["org_path"], caller, now, audit=audit, report=plain
-        )
-    except queue.ReportRefused:
-        assert previous is not None
-        await _report_previous(actor, org, previous, now)  # says why, or takes the full path
-        reservation = await queue.reserve(
-            assignment, assignment["org_path"], caller, now, audit=audit
-        )
+    reservation = await caller.save_and_next(
+        actor, org.path, assignment, caller_entry, previous, utcnow()
+    )
     return await _hand_out(assignment, reservation)  # type: ignore[return-value]
-
-
-def _plain(
-    actor: Actor, org: OrgScope, call_id: int, data: CallReport, now: datetime
-) -> PlainReport | None:
-    """The report as one statement (PostgreSQL, :func:`is_plain` reports), else None."""
-    if not (db.is_postgres() and is_plain(data, now)):
-        return None
-    return PlainReport(call_id, org.path, actor.user_id, actor.token_id, data, now)
-
-
-async def _report_previous(
-    actor: Actor, org: OrgScope, previous: PreviousCall, now: datetime
-) -> None:
-    """Report the previous call on the full path; a refusal names the field under
-    ``previous.report``."""
-    try:
-        await _report_full(actor, org, previous.call_id, previous.report, now)
-    except Problem as problem:
-        if problem.errors:
-            problem.errors = [
-                FieldError(f"previous.report.{e.field}", e.message) for e in problem.errors
-            ]
-        raise
 
 
 def _audit(actor: Actor, assignment: dict[str, Any]) -> queue.Audit:
@@ -196,32 +151,7 @@ async def release_call(actor: Actor, org: OrgScope, call_id: int) -> None:
 )
 async def report(actor: Actor, org: OrgScope, call_id: int, data: CallReport) -> None:
     """Outcome, notes, survey answers and follow-ups of your reserved call."""
-    await _report(actor, org, call_id, data)
-
-
-async def _report(actor: Actor, org: OrgScope, call_id: int, data: CallReport) -> None:
-    """Report a call: one statement for a plain report on PostgreSQL, else the full path."""
-    now = utcnow()
-    plain = _plain(actor, org, call_id, data, now)
-    if plain is not None and await report_plain(plain):
-        return
-    await _report_full(actor, org, call_id, data, now)
-
-
-async def _report_full(
-    actor: Actor, org: OrgScope, call_id: int, data: CallReport, now: datetime
-) -> None:
-    """Report a call step by step (:func:`report_call`); says why it cannot."""
-    call, assignment = await _my_call(call_id, org, actor)
-    await report_call(
-        call,
-        assignment,
-        survey_of(assignment),
-        goal_segment(assignment) is None,
-        data,
-        actor.user_id,
-        now,
-    )
+    await caller.report(actor, org.path, call_id, data, utcnow())
 
 
 @get("/me/calling", guards=[authenticated], tags=["calling"], summary="My call assignments")
@@ -230,52 +160,7 @@ async def my_assignments(
 ) -> Page[MyAssignment]:
     """Assignments you are on, across all units, newest first (keyset pages), each with the
     unit to call it through and your live reservations."""
-    check_limit(limit)
-    key = decode_cursor(cursor)
-    before = key[0] if key else None
-    now = utcnow()
-    found: list[tuple[dict[str, Any], tuple[int, str]]] = []
-    enabled: dict[str, bool] = {}
-    while len(found) <= limit:  # assignments you cannot call through any unit are skipped
-        rows = await calls.my_assignment_rows(actor.user_id, before, limit + 1)
-        for row in rows:
-            via = _via_unit(actor, row["org_id"], row["path"])
-            if via is None:
-                continue
-            if via[1] not in enabled:
-                enabled[via[1]] = await module_enabled("calling", via[1])
-            if enabled[via[1]]:
-                found.append((row, via))
-        if len(rows) <= limit:
-            break
-        before = rows[-1]["id"]
-    page = page_of(found, limit, key=lambda item: [item[0]["id"]])
-    open_calls = await calls.my_open_calls(actor.user_id, [row["id"] for row, _ in page.items], now)
-    return Page(
-        [
-            MyAssignment(
-                id=row["id"],
-                org_id=via[0],
-                org_name=row["org_name"],
-                title=row["title"],
-                state=assignment_state(row["start_at"], row["end_at"], now),  # type: ignore[arg-type]
-                open_calls=open_calls.get(row["id"], []),
-            )
-            for row, via in page.items
-        ],
-        page.next_cursor,
-    )
-
-
-def _via_unit(actor: Actor, org_id: int, assignment_path: str) -> tuple[int, str] | None:
-    """The unit (id, path) through which the actor calls an assignment: its own unit when they
-    may call there, else a unit of theirs below it; ``None`` when neither."""
-    if actor.can("calling.call", assignment_path):
-        return org_id, assignment_path
-    for grant in actor.grants:
-        if is_under(grant.path, assignment_path) and actor.can("calling.call", grant.path):
-            return grant.org_id, grant.path
-    return None
+    return await caller.my_assignments(actor, limit, cursor, utcnow())
 
 
 def call_handlers() -> list:

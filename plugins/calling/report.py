@@ -52,10 +52,17 @@ def check_answers(survey: list[Question], answers: dict[str, str | list[str]]) -
     return rows
 
 
-async def _wrong_number(person_id: int, phone: str | None) -> None:
+async def _wrong_number(person_id: int, phone: str | None, corrected: str | None) -> None:
+    """Mark the wrong number invalid; add the corrected one (valid) when given."""
     if not phone:
         raise invalid("phone", "which number was wrong?")
-    e164 = normalize_phone(phone, current_runtime().settings.default_region) or phone
+    region = current_runtime().settings.default_region
+    right = None
+    if corrected:
+        right = normalize_phone(corrected, region)
+        if right is None:
+            raise invalid("corrected_phone", "not a phone number")
+    e164 = normalize_phone(phone, region) or phone
     rows = await db.fetch(
         "UPDATE person_phone SET valid = {} WHERE person_id = {} AND e164 = {} RETURNING id",
         False,
@@ -64,6 +71,16 @@ async def _wrong_number(person_id: int, phone: str | None) -> None:
     )
     if not rows:
         raise invalid("phone", "not a number of this person")
+    if right is not None and right != e164:
+        await db.execute(
+            "INSERT INTO person_phone (person_id, e164, valid, position) SELECT {}, {}, {}, "
+            "COALESCE(MAX(position), -1) + 1 FROM person_phone WHERE person_id = {} "
+            "ON CONFLICT (person_id, e164) DO UPDATE SET valid = excluded.valid",
+            person_id,
+            right,
+            True,
+            person_id,
+        )
 
 
 _TARGET_SQL = (
@@ -235,7 +252,7 @@ async def report_call(
         if not taken:
             raise _lost()
         if data.outcome == "wrong_number":
-            await _wrong_number(person_id, data.phone)
+            await _wrong_number(person_id, data.phone, data.corrected_phone)
         await db.execute(_CALL_SQL, *reported)
         await db.execute("DELETE FROM calling_lock WHERE call_id = {}", call["id"])
         if answers:

@@ -140,6 +140,8 @@ class CallPerson(msgspec.Struct):
     home_unit: str
     tags: list[str]
     earlier_calls: list[EarlierCall] | None
+    member_status: str = ""
+    in_records_since: datetime | None = None
 
 
 class CallOut(msgspec.Struct):
@@ -160,12 +162,15 @@ class CallbackIn(msgspec.Struct, forbid_unknown_fields=True):
 
 
 class CallReport(msgspec.Struct, forbid_unknown_fields=True):
-    """How the call went, what was answered and what should follow."""
+    """How the call went, what was answered and what should follow. With ``wrong_number``,
+    ``phone`` names the wrong number and ``corrected_phone`` (optional) the right one, added
+    to the person's numbers."""
 
     outcome: Outcome
     notes: Annotated[str, msgspec.Meta(max_length=5000)] | None = None
     call_back_after: AwareDatetime | None = None
     phone: Annotated[str, msgspec.Meta(max_length=40)] | None = None
+    corrected_phone: Annotated[str, msgspec.Meta(max_length=40)] | None = None
     answers: dict[str, str | list[str]] = {}
     add_tags: TagNames = []
     wants_local_contact: bool = False

@@ -37,6 +37,7 @@ def card_columns() -> str:
     )
     return (
         "p.first_name AS first_name, p.last_name AS last_name, o.name AS home_unit, "
+        "p.member_status AS member_status, p.created_at AS in_records_since, "
         f"{phones} AS phones, {tags} AS tags"
     )
 
@@ -75,6 +76,8 @@ async def card_out(
             home_unit=card["home_unit"],
             tags=card["tags"].split(_SEP) if card["tags"] else [],
             earlier_calls=earlier,
+            member_status=card["member_status"] or "",
+            in_records_since=card["in_records_since"],
         ),
         survey=survey_of(assignment),
         instructions=assignment["instructions"],

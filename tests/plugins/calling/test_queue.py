@@ -27,6 +27,8 @@ async def test_next_hands_out_a_minimal_call_card_and_audits_it(client, campaign
         "home_unit",
         "tags",
         "earlier_calls",
+        "member_status",  # the age of membership on the call screen (issue #25)
+        "in_records_since",
     }
     assert person["phones"] and person["home_unit"] in {"Kreis A", "Kreis B"}
     assert person["earlier_calls"] is None  # the assignment does not show earlier notes
