@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from core import Module, ModuleRoutes, Permission, hookimpl
+from core import ConsolePages, Module, ModuleRoutes, Permission, hookimpl
 
 if TYPE_CHECKING:
     from core.api import Demo
@@ -59,6 +59,14 @@ def register_routes() -> ModuleRoutes:
     from plugins.events.routes import handlers
 
     return ModuleRoutes(org=handlers(), public=public_handlers())
+
+
+@hookimpl
+def register_pages() -> ConsolePages:
+    """The call card's sign-up handler under ``/app/orgs/{org_id}/events``."""
+    from plugins.events.console import console_pages
+
+    return console_pages()
 
 
 @hookimpl
@@ -124,6 +132,17 @@ async def template_context(person_id: int, org_id: int) -> dict[str, Any] | None
     from plugins.events.people import upcoming_near
 
     return await upcoming_near(person_id, org_id)
+
+
+@hookimpl
+async def call_card_sections(
+    person_id: int, org_id: int, org_path: str, assignment_org_id: int, actor: Any, locale: str
+) -> Sequence[Any]:
+    """Events the person attended; sign them up for upcoming events of their home unit and
+    of the assignment's unit during the call."""
+    from plugins.events.call_card import sections
+
+    return await sections(person_id, org_id, org_path, assignment_org_id, actor, locale)
 
 
 @hookimpl

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from core import Module, ModuleRoutes, Permission, hookimpl
+from core import ConsolePages, Module, ModuleRoutes, Permission, hookimpl
 
 if TYPE_CHECKING:
     from core.api import Demo
@@ -59,6 +59,22 @@ def register_routes() -> ModuleRoutes:
     from plugins.linksaktiv.routes import handlers
 
     return ModuleRoutes(org=handlers(), public=public_handlers())
+
+
+@hookimpl
+def register_pages() -> ConsolePages:
+    """The call card's handler for topics and newspaper distribution."""
+    from plugins.linksaktiv.console import console_pages
+
+    return console_pages()
+
+
+@hookimpl
+async def call_card_sections(person_id: int, org_id: int, locale: str) -> Sequence[Any]:
+    """Topics of interest and newspaper distribution, saved during a call."""
+    from plugins.linksaktiv.call_card import sections
+
+    return await sections(person_id, org_id, locale)
 
 
 @hookimpl

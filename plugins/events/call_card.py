@@ -1,0 +1,123 @@
+"""The events module on the call screen (hook ``call_card_sections``): the events the person
+attended, and the upcoming events of their home unit and of the assignment's unit to sign
+them up for on the spot."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from core import CallField, CallForm, CallSection
+from core.api import Actor, ancestors_sql, conflict, db, gettext, invalid, record, utcnow
+from plugins.events.links import when_text
+from plugins.events.participation import ACTIVE, add_participant
+
+__all__ = ["SIGNUP_PATH", "sections", "sign_up_from_call"]
+
+SIGNUP_PATH = "call-card/signup"
+_UPCOMING = 10
+_ATTENDED = 5
+STATUS_TEXT = {
+    "signed_up": "signed up",
+    "booked": "booked",
+    "waiting": "on the waiting list",
+}
+
+
+async def sections(
+    person_id: int, org_id: int, org_path: str, assignment_org_id: int, actor: Actor, locale: str
+) -> list[CallSection]:
+    """The events section of a call card: attended events (``events.view``) and upcoming
+    events with a sign-up form each (``events.signup``); none when the actor holds neither."""
+    can_view = actor.can("events.view", org_path)
+    can_sign_up = actor.can("events.signup", org_path)
+    if not (can_view or can_sign_up):
+        return []
+    attended = await db.fetch(
+        "SELECT e.title, e.start_at, e.end_at, e.timezone FROM events_participation pa "
+        "JOIN events_event e ON e.id = pa.event_id WHERE pa.person_id = {} "
+        "AND pa.attendance = 'attended' ORDER BY e.start_at DESC LIMIT {}",
+        person_id,
+        _ATTENDED,
+    )
+    lines = [
+        gettext("Attended: %(title)s, %(when)s", locale)
+        % {
+            "title": r["title"],
+            "when": when_text(r["start_at"], r["end_at"], r["timezone"], locale),
+        }
+        for r in attended
+    ]
+    forms: list[CallForm] = []
+    if can_sign_up:
+        action = f"/app/orgs/{org_id}/events/{SIGNUP_PATH}"
+        for event in await _upcoming(person_id, assignment_org_id):
+            when = when_text(event["start_at"], event["end_at"], event["timezone"], locale)
+            text = f"{event['title']} ({event['unit']}), {when}"
+            if event["status"] in STATUS_TEXT:
+                lines.append(f"{text}: {gettext(STATUS_TEXT[event['status']], locale)}")
+                continue
+            forms.append(
+                CallForm(
+                    action=action,
+                    text=text,
+                    submit=gettext("Sign up for this event", locale),
+                    fields=[CallField(name="event_id", kind="hidden", value=str(event["id"]))],
+                )
+            )
+    if not lines and not forms:
+        return []
+    return [CallSection(title=gettext("Events", locale), lines=lines, forms=forms, order=20)]
+
+
+async def _upcoming(person_id: int, assignment_org_id: int) -> list[dict[str, Any]]:
+    """Published events not yet begun of the person's home unit and of the assignment's unit,
+    with the person's participation, soonest first."""
+    return await db.fetch(
+        "SELECT e.id, e.title, e.start_at, e.end_at, e.timezone, o.name AS unit, pa.status "
+        "FROM events_event e JOIN org_unit o ON o.id = e.org_id "
+        "LEFT JOIN events_participation pa ON pa.event_id = e.id AND pa.person_id = {} "
+        "WHERE e.state = 'published' AND e.start_at > {} AND (e.org_id = {} OR e.org_id = "
+        "(SELECT home_org_id FROM person WHERE id = {})) ORDER BY e.start_at, e.id LIMIT {}",
+        person_id,
+        utcnow(),
+        assignment_org_id,
+        person_id,
+        _UPCOMING,
+    )
+
+
+async def sign_up_from_call(org_id: int, person_id: int, event_id: int) -> dict[str, Any]:
+    """A caller signs the person they are calling up for an event of the person's home unit
+    or of a unit above it (e.g. the campaign's), audited as ``events.participant_added`` in
+    the caller's unit ``org_id``; a full event puts them on the waiting list.
+
+    Raises:
+        Problem: 422 on ``event_id`` for an event outside those units; 409 when it takes no
+            sign-ups (not published, over).
+    """
+    home = await db.fetch_one(
+        "SELECT o.path FROM person p JOIN org_unit o ON o.id = p.home_org_id WHERE p.id = {}",
+        person_id,
+    )
+    if home is None:
+        raise invalid("person_id", "no such person")
+    above, args = ancestors_sql("o.path", home["path"])
+    event = await db.fetch_one(
+        "SELECT e.id FROM events_event e JOIN org_unit o ON o.id = e.org_id "
+        f"WHERE e.id = {{}} AND {above}",
+        event_id,
+        *args,
+    )
+    if event is None:
+        raise invalid("event_id", "not an event of the person's units")
+    row, _changed = await add_participant(event_id, person_id, "signed_up", "call")
+    if row["status"] not in (*ACTIVE, "waiting"):
+        raise conflict("The sign-up did not go through.", field="event_id")
+    await record(
+        "events.participant_added",
+        org_id=org_id,
+        object_type="participation",
+        object_id=row["id"],
+        detail={"source": "call"},
+    )
+    return row
