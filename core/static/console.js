@@ -92,3 +92,46 @@ if (builderForm) {
     });
   }
 }
+
+// The call screen (form[data-call-report]): number keys choose the outcome (1–8, not while
+// typing), Enter on a choice saves and goes on; what the caller typed is kept in this tab
+// while a section's form (e.g. an event sign-up) takes them away and back.
+const report = document.querySelector("form[data-call-report]");
+if (report) {
+  const typing = (element) =>
+    element.matches("textarea, select, input:not([type=radio]):not([type=checkbox])");
+  document.addEventListener("keydown", (event) => {
+    if (event.altKey || event.ctrlKey || event.metaKey || typing(event.target)) return;
+    const choice = report.querySelector(`input[name=outcome][data-key="${event.key}"]`);
+    if (choice) {
+      choice.checked = true;
+      choice.focus();
+      choice.dispatchEvent(new Event("change", { bubbles: true }));
+      event.preventDefault();
+    } else if (event.key === "Enter" && report.contains(event.target) && event.target.matches("input")) {
+      event.preventDefault();
+      report.requestSubmit(report.querySelector("button[value=next]"));
+    }
+  });
+  const key = "orga.call." + report.getAttribute("action");
+  const shownAgain = report.querySelector(".error");
+  const kept = window.sessionStorage.getItem(key);
+  if (kept && !shownAgain) {
+    for (const [name, value] of JSON.parse(kept)) {
+      for (const input of report.querySelectorAll(`[name="${CSS.escape(name)}"]`)) {
+        if (input.type === "radio" || input.type === "checkbox") {
+          if (input.value === value) input.checked = true;
+        } else if (input.type !== "hidden" && input.type !== "submit") {
+          input.value = value;
+        }
+      }
+    }
+  }
+  const keep = () => {
+    const entries = [...new FormData(report)].filter(([name]) => name !== "_csrf");
+    window.sessionStorage.setItem(key, JSON.stringify(entries));
+  };
+  report.addEventListener("input", keep);
+  report.addEventListener("change", keep);
+  report.addEventListener("submit", () => window.sessionStorage.removeItem(key));
+}

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from core import CallField, CallForm, CallSection
-from core.api import Actor, ancestors_sql, conflict, db, gettext, invalid, record, utcnow
+from core.api import N_, Actor, ancestors_sql, conflict, db, gettext, invalid, record, utcnow
 from plugins.events.links import when_text
 from plugins.events.participation import ACTIVE, add_participant
 
@@ -17,9 +17,9 @@ SIGNUP_PATH = "call-card/signup"
 _UPCOMING = 10
 _ATTENDED = 5
 STATUS_TEXT = {
-    "signed_up": "signed up",
-    "booked": "booked",
-    "waiting": "on the waiting list",
+    "signed_up": N_("signed up"),
+    "booked": N_("booked"),
+    "waiting": N_("on the waiting list"),
 }
 
 
