@@ -287,6 +287,11 @@ async def test_an_expired_reservation_taken_by_another_caller_keeps_the_notes(cl
     call_id = _call_id(card.text)
     mine = await db.fetch_one("SELECT person_id FROM calling_call WHERE id = {}", call_id)
     await expire_reservations()
+    await db.execute(  # everybody else waits: the other caller gets this person
+        "UPDATE calling_target SET available_at = {} WHERE person_id <> {}",
+        datetime.now(UTC) + timedelta(days=1),
+        mine["person_id"],
+    )
     other = await next_call(client, campaign, assignment["id"], campaign.callers[1])
     assert other["person"]["id"] == mine["person_id"]  # handed to the other caller
     lost = await client.post(
