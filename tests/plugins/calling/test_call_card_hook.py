@@ -123,6 +123,12 @@ async def test_a_third_party_section_posts_to_its_own_handler_with_the_grant(
         form["action"], data={**form, "grant": form["grant"][:-2] + "xx"}, follow_redirects=False
     )
     assert forged.status_code == 403 and len(NOTED) == 1
+    elsewhere = await client.post(
+        form["action"],
+        data={**form, "return_to": "https://evil.example/app/"},
+        follow_redirects=False,
+    )
+    assert elsewhere.status_code == 303 and elsewhere.headers["location"] == "/app"
 
 
 async def test_a_section_of_a_module_that_is_off_is_not_shown(client, factory, campaign):
