@@ -33,7 +33,8 @@ from core.api import (
 from plugins.calling import caller, roster
 from plugins.calling.assignments import assignment_state
 from plugins.calling.filters import Outcome
-from plugins.calling.schemas import CallOut, CallReport, PreviousCall
+from plugins.calling.schemas import CallOut, CallReport, PreviousCall, Question
+from plugins.calling.views import survey_of
 
 __all__ = ["caller_menu", "caller_pages"]
 
@@ -230,10 +231,10 @@ async def start_calling(
     return _after_next(org, assignment_id, found)
 
 
-def _answers(form: Any, card: CallOut) -> dict[str, str | list[str]]:
+def _answers(form: Any, survey: list[Question]) -> dict[str, str | list[str]]:
     """The survey's answers as the report takes them (empty ones left out)."""
     answers: dict[str, str | list[str]] = {}
-    for question in card.survey:
+    for question in survey:
         given = [v.strip() for v in form.getall(f"answers.{question.key}", []) if v.strip()]
         if not given:
             continue
@@ -243,7 +244,7 @@ def _answers(form: Any, card: CallOut) -> dict[str, str | list[str]]:
 
 
 def _read_report(
-    request: Request, form: Any, card: CallOut, now: datetime
+    request: Request, form: Any, survey: list[Question], now: datetime
 ) -> tuple[CallReport | None, dict[str, str]]:
     """The report form as :class:`CallReport`, or the errors beside its fields."""
     errors: dict[str, str] = {}
@@ -277,7 +278,7 @@ def _read_report(
         "corrected_phone": (form.get("corrected_phone") or "").strip() or None
         if outcome == "wrong_number"
         else None,
-        "answers": _answers(form, card),
+        "answers": _answers(form, survey),
         "wants_local_contact": bool(form.get("wants_local_contact")),
         "organizer_action": action if form.get("organizer_action_needed") else None,
     }
@@ -300,7 +301,7 @@ def _form_values(form: Any) -> dict[str, Any]:
     return values
 
 
-def _field_errors(request: Request, exc: Problem, card: CallOut) -> dict[str, str]:
+def _field_errors(request: Request, exc: Problem, survey: list[Question]) -> dict[str, str]:
     """A refused report's errors under the form's field names (save and next names them
     under ``previous.report``; the form's call-back time is ``call_back_at``)."""
     if not exc.errors:
@@ -310,7 +311,7 @@ def _field_errors(request: Request, exc: Problem, card: CallOut) -> dict[str, st
     for error in exc.errors:
         name = error.field.removeprefix("previous.report.")
         found[renamed.get(name, name)] = error.message
-    questions = tuple(f"answers.{q.key}" for q in card.survey)
+    questions = tuple(f"answers.{q.key}" for q in survey)
     return console_form_errors(request, found, (*FIELDS, *questions))
 
 
@@ -326,13 +327,14 @@ async def report_call(
     form = await request.form()
     action = form.get("action") or "next"
     now = utcnow()
-    card = await caller.open_card(call_id, org.path, actor.user_id)
     if action == "skip":
         reason = (form.get("skip_reason") or "").strip()[:500]
         await caller.skip(actor, org.path, call_id, reason, now)
         found = await caller.save_and_next(actor, org.path, assignment, entry, None, now)
         return _after_next(org, assignment_id, found)
-    data, errors = _read_report(request, form, card, now)
+    survey = survey_of(assignment)
+    data, errors = _read_report(request, form, survey, now)
+    lost = False
     if data is not None:
         try:
             if action == "pause":
@@ -343,18 +345,15 @@ async def report_call(
             found = await caller.save_and_next(actor, org.path, assignment, entry, previous, now)
             return _after_next(org, assignment_id, found)
         except Problem as exc:
-            if exc.status == 409:
-                return await _screen(
-                    request,
-                    actor,
-                    org,
-                    assignment,
-                    card=card,
-                    lost=True,
-                    values=_form_values(form),
-                    status=409,
-                )
-            errors = _field_errors(request, exc, card)
+            if exc.slug == "reservation-lost":
+                lost = True
+            elif exc.status == 409:  # saved already (a second click), or skipped
+                message = translate(request, "This call is no longer open.")
+                return see_other(_call_href(org, assignment_id), message, kind="error")
+            else:
+                errors = _field_errors(request, exc, survey)
+    # shown again: the card (a read, audited) with the errors, or saying it went elsewhere
+    card = await caller.open_card(call_id, org.path, actor.user_id)
     return await _screen(
         request,
         actor,
@@ -362,9 +361,10 @@ async def report_call(
         assignment,
         card=card,
         expired=card.reserved_until <= now,
+        lost=lost,
         values=_form_values(form),
         errors=errors,
-        status=422,
+        status=409 if lost else 422,
     )
 
 

@@ -83,6 +83,12 @@ async def test_the_call_card_shows_the_person_the_instructions_and_saves_and_goe
     assert saved.status_code == 200, saved.text[:2000]
     second = _call_id(saved.text)
     assert second != first
+    twice = await client.post(  # the same form again (a second click): nothing changes
+        f"{_base(campaign)}/assignments/{assignment['id']}/calls/{first}",
+        data={"_csrf": csrf_of(card.text), "action": "next", "outcome": "busy"},
+    )
+    assert twice.status_code == 200 and "This call is no longer open." in twice.text
+    assert _call_id(twice.text) == second
     row = await db.fetch_one("SELECT state, outcome, notes FROM calling_call WHERE id = {}", first)
     assert row == {"state": "reported", "outcome": "reached", "notes": "Freundlich"}
     answers = await db.fetch(
