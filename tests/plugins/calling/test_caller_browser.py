@@ -74,6 +74,12 @@ async def test_a_caller_calls_through_the_queue(
     if size == "phone":
         await page.screenshot(path=str(screenshot_dir / "calling-call-phone.png"))
 
+    # saved without an outcome: the page again, the error beside the choices
+    async with page.expect_navigation():
+        await page.click("button[value=next]")
+    assert await page.is_visible("#f-outcome-error")
+    await assert_accessible(page, answered_post=True)
+
     # sign the callee up for their home unit's event, from the call card
     await page.fill("#f-notes", "Kommt gern zum Treffen")
     signup = page.locator("form.section-form", has_text="Treffen Kreis A")

@@ -69,6 +69,8 @@ async def test_the_call_card_shows_the_person_the_instructions_and_saves_and_goe
     assert "<strong>hello</strong>" in card.text and "<script>alert" not in card.text
     assert "Kreis A" in card.text or "Kreis B" in card.text
     first = _call_id(card.text)
+    mine = await client.get(f"{_base(campaign)}/mine")
+    assert "Resume your open call" in mine.text  # the call left open
     saved = await client.post(
         f"{_base(campaign)}/assignments/{assignment['id']}/calls/{first}",
         data={
