@@ -19,7 +19,6 @@ from core.api import (
     utcnow,
 )
 from plugins.calling import caller, calls, queue, roster
-from plugins.calling.assignments import assignment_state
 from plugins.calling.schemas import (
     CallbackIn,
     CallOut,
@@ -40,11 +39,7 @@ OWN_TRANSACTIONS = {db.REQUEST_TRANSACTION: False}
 
 
 async def _open_assignment(assignment_id: int, org: OrgScope, actor: Actor):
-    assignment, caller = await roster.assignment_and_caller(assignment_id, org.path, actor.user_id)
-    state = assignment_state(assignment["start_at"], assignment["end_at"], utcnow())
-    if state != "open":
-        raise Problem(409, "assignment-not-open", f"The assignment is {state}.")
-    return assignment, caller
+    return await caller.open_assignment(assignment_id, org.path, actor.user_id, utcnow())
 
 
 async def _hand_out(
@@ -85,11 +80,9 @@ async def next_call(
     With ``previous`` the call you just made is reported first, exactly as ``…/report`` would
     ("save and next"); when that report is refused, nothing is reserved and the problem names
     the field under ``previous.report``."""
-    assignment, caller_entry = await _open_assignment(assignment_id, org, actor)
+    assignment, entry = await _open_assignment(assignment_id, org, actor)
     previous = data.previous if data is not None else None
-    reservation = await caller.save_and_next(
-        actor, org.path, assignment, caller_entry, previous, utcnow()
-    )
+    reservation = await caller.save_and_next(actor, org.path, assignment, entry, previous, utcnow())
     return await _hand_out(assignment, reservation)  # type: ignore[return-value]
 
 
@@ -106,9 +99,9 @@ def _audit(actor: Actor, assignment: dict[str, Any]) -> queue.Audit:
 async def call_back(actor: Actor, org: OrgScope, assignment_id: int, data: CallbackIn) -> CallOut:
     """Reserve a person you called before in this assignment, ignoring their cooldown (409
     when they are being called or may not be called)."""
-    assignment, caller = await _open_assignment(assignment_id, org, actor)
+    assignment, entry = await _open_assignment(assignment_id, org, actor)
     audit = _audit(actor, assignment)
-    reservation = await calls.call_back(assignment, caller, data.person_id, utcnow(), audit)
+    reservation = await calls.call_back(assignment, entry, data.person_id, utcnow(), audit)
     if reservation is None:
         raise Problem(409, "not-callable", "This person cannot be called right now.")
     return (await _hand_out(assignment, reservation)).content  # type: ignore[return-value]

@@ -39,6 +39,7 @@ __all__ = [
     "call_back_time",
     "live_call",
     "my_assignments",
+    "open_assignment",
     "open_card",
     "progress",
     "queue_status",
@@ -46,6 +47,18 @@ __all__ = [
     "save_and_next",
     "skip",
 ]
+
+
+async def open_assignment(
+    assignment_id: int, org_path: str, user_id: int, now: datetime
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The assignment (visible from ``org_path``) and the user's roster entry, for calling
+    now: 404 / 403 as :func:`roster.assignment_and_caller`, 409 unless it is open."""
+    assignment, entry = await roster.assignment_and_caller(assignment_id, org_path, user_id)
+    state = assignment_state(assignment["start_at"], assignment["end_at"], now)
+    if state != "open":
+        raise Problem(409, "assignment-not-open", f"The assignment is {state}.")
+    return assignment, entry
 
 
 def _audit(actor: Actor, assignment: dict[str, Any]) -> queue.Audit:

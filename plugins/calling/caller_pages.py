@@ -182,7 +182,6 @@ async def _screen(
         presets=caller.CALL_BACK_PRESETS,
         preset_labels=PRESET_LABELS,
         member_labels=MEMBER_LABELS,
-        now=now,
     )
 
 
@@ -206,15 +205,6 @@ async def call_screen(
     )
 
 
-async def _open(org: OrgScope, actor: Actor, assignment_id: int):
-    """The assignment and the caller's roster entry; 409 unless the assignment is open."""
-    assignment, entry = await roster.assignment_and_caller(assignment_id, org.path, actor.user_id)
-    state = assignment_state(assignment["start_at"], assignment["end_at"], utcnow())
-    if state != "open":
-        raise Problem(409, "assignment-not-open", f"The assignment is {state}.")
-    return assignment, entry
-
-
 def _after_next(org: OrgScope, assignment_id: int, found: Any) -> Response:
     """To the call screen: the new card, or the empty queue explained."""
     href = _call_href(org, assignment_id)
@@ -226,7 +216,9 @@ async def start_calling(
     request: Request, actor: Actor, org: OrgScope, assignment_id: int
 ) -> Response:
     """Reserve the next person (the service of ``POST …/next``) and show their card."""
-    assignment, entry = await _open(org, actor, assignment_id)
+    assignment, entry = await caller.open_assignment(
+        assignment_id, org.path, actor.user_id, utcnow()
+    )
     found = await caller.save_and_next(actor, org.path, assignment, entry, None, utcnow())
     return _after_next(org, assignment_id, found)
 
@@ -323,7 +315,9 @@ async def report_call(
     ``pause`` (save, back to my calls) or ``skip`` (give the person back with a reason and
     take the next). Errors: the card again with the errors beside the fields (422); when
     the person went to another caller meanwhile, the card says so and keeps the notes."""
-    assignment, entry = await _open(org, actor, assignment_id)
+    assignment, entry = await caller.open_assignment(
+        assignment_id, org.path, actor.user_id, utcnow()
+    )
     form = await request.form()
     action = form.get("action") or "next"
     now = utcnow()
