@@ -62,8 +62,16 @@ from core.public import (
     render_page,
 )
 from core.runtime import run_async
+from core.segments.builder import GROUP_LABELS
 from core.segments.compiler import check_segment, compile_segment, parse_segment
 from core.segments.filters import ActivityFilter, FilterContext, SegmentFilter
+from core.segments.pages import (
+    BuilderState,
+    apply_builder_action,
+    count_text,
+    read_builder,
+    segment_params,
+)
 from core.segments.types import SegmentDefinition
 from core.settings import module_config
 from core.signing import BadToken, sign, unsign
@@ -76,11 +84,19 @@ from core.templating import (
     render_off_loop,
     render_user_template,
 )
-from core.web.render import console_form_errors, render_console, see_other, translate
+from core.web.render import (
+    console_form_errors,
+    console_locale,
+    next_page_href,
+    render_console,
+    see_other,
+    translate,
+)
 
 __all__ = [
     "CALENDAR",
     "ETAG_HEADERS",
+    "GROUP_LABELS",
     "HTML",
     "N_",
     "PRECONDITION_RESPONSES",
@@ -88,6 +104,7 @@ __all__ = [
     "Actor",
     "AwareDatetime",
     "BadToken",
+    "BuilderState",
     "ConsentIn",
     "Coverage",
     "CsvWriter",
@@ -113,6 +130,7 @@ __all__ = [
     "add_tags",
     "add_version",
     "ancestors_sql",
+    "apply_builder_action",
     "audit_insert_sql",
     "authenticated",
     "cached",
@@ -125,7 +143,9 @@ __all__ = [
     "confirm_person",
     "conflict",
     "console_form_errors",
+    "console_locale",
     "contactable_sql",
+    "count_text",
     "create_pending_person",
     "current_runtime",
     "db",
@@ -153,6 +173,7 @@ __all__ = [
     "module_config",
     "module_enabled",
     "module_on_anywhere",
+    "next_page_href",
     "normalize_phone",
     "normalize_postal_code",
     "not_found",
@@ -166,6 +187,7 @@ __all__ = [
     "path_under_sql",
     "person_token",
     "person_tokens",
+    "read_builder",
     "receiving_unit",
     "record",
     "record_consent",
@@ -181,6 +203,7 @@ __all__ = [
     "safe_cell",
     "scope",
     "see_other",
+    "segment_params",
     "sender_domain",
     "sign",
     "subtree_ids",
