@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from core import Module, ModuleRoutes, Permission, hookimpl
+from core import ConsolePages, Module, ModuleRoutes, Permission, hookimpl
 
 if TYPE_CHECKING:
     from core.api import Demo
@@ -53,6 +53,15 @@ def register_routes() -> ModuleRoutes:
     from plugins.calling.routes import handlers, me_handlers
 
     return ModuleRoutes(org=handlers(), api=me_handlers())
+
+
+@hookimpl
+def register_pages() -> ConsolePages:
+    """The console pages under ``/app/orgs/{org_id}/calling``: the organizer's assignments
+    and callers (the other parts of the console's calling pages join these lists)."""
+    from plugins.calling.organizer_pages import ORGANIZER_MENU, organizer_pages
+
+    return ConsolePages(handlers=[*organizer_pages()], menu=[*ORGANIZER_MENU])
 
 
 @hookimpl
