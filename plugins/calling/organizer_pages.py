@@ -259,12 +259,12 @@ async def _render_form(
     *,
     row: dict[str, Any] | None = None,
     errors: dict[str, str] | None = None,
-    preview: bool = False,
     status: int = 200,
     fixed: tuple[str, ...] = (),
 ) -> Response[str]:
     """The assignment form (new when ``row`` is ``None``) with both builders read from
-    ``pairs``; ``fixed`` names the segments the builder cannot show (kept as they are)."""
+    ``pairs`` and the instructions' preview; ``fixed`` names the segments the builder cannot
+    show (kept as they are)."""
     target = await read_builder(request, org, pairs, narrow=False, root=TARGET)
     goal = await read_builder(request, org, pairs, narrow=False, root=GOAL)
     if row is None:
@@ -299,7 +299,9 @@ async def _render_form(
         fixed=fixed,
         group_labels=GROUP_LABELS,
         kind_labels=KIND_LABELS,
-        preview=assignments.instructions_html(values["instructions"]) if preview else None,
+        preview=assignments.instructions_html(values["instructions"])
+        if values["instructions"].strip()
+        else None,
     )
 
 
@@ -370,7 +372,7 @@ async def assignment_create(request: Request, org: OrgScope) -> Response:
         return await _render_form(request, org, _form_values(changed), changed)
     values = _form_values(pairs)
     if "preview" in dict(pairs):
-        return await _render_form(request, org, values, pairs, preview=True)
+        return await _render_form(request, org, values, pairs)
     data, errors = _parsed(values, _zone(request), request)
     target, goal, wrong = await _segments(request, org, pairs, errors)
     if not errors and not wrong:
@@ -433,7 +435,7 @@ async def assignment_update(request: Request, org: OrgScope, assignment_id: int)
         return await _render_form(request, org, values, changed, row=row, fixed=fixed)
     values = _form_values(pairs)
     if "preview" in dict(pairs):
-        return await _render_form(request, org, values, pairs, row=row, preview=True, fixed=fixed)
+        return await _render_form(request, org, values, pairs, row=row, fixed=fixed)
     data, errors = _parsed(values, _zone(request), request)
     target, goal, wrong = await _segments(request, org, pairs, errors)
     for root, given in ((TARGET, target), (GOAL, goal)):
