@@ -62,8 +62,16 @@ from core.public import (
     render_page,
 )
 from core.runtime import run_async
+from core.segments.builder import GROUP_LABELS
 from core.segments.compiler import check_segment, compile_segment, parse_segment
 from core.segments.filters import ActivityFilter, FilterContext, SegmentFilter
+from core.segments.pages import (
+    BuilderState,
+    apply_builder_action,
+    count_text,
+    read_builder,
+    segment_params,
+)
 from core.segments.types import SegmentDefinition
 from core.settings import module_config
 from core.signing import BadToken, sign, unsign
@@ -80,6 +88,7 @@ from core.web.callcard import call_card_return, call_card_sections, call_grant, 
 from core.web.render import (
     console_form_errors,
     console_locale,
+    next_page_href,
     render_console,
     see_other,
     translate,
@@ -88,6 +97,7 @@ from core.web.render import (
 __all__ = [
     "CALENDAR",
     "ETAG_HEADERS",
+    "GROUP_LABELS",
     "HTML",
     "N_",
     "PRECONDITION_RESPONSES",
@@ -95,6 +105,7 @@ __all__ = [
     "Actor",
     "AwareDatetime",
     "BadToken",
+    "BuilderState",
     "ConsentIn",
     "Coverage",
     "CsvWriter",
@@ -120,6 +131,7 @@ __all__ = [
     "add_tags",
     "add_version",
     "ancestors_sql",
+    "apply_builder_action",
     "audit_insert_sql",
     "authenticated",
     "cached",
@@ -137,6 +149,7 @@ __all__ = [
     "console_form_errors",
     "console_locale",
     "contactable_sql",
+    "count_text",
     "create_pending_person",
     "current_runtime",
     "db",
@@ -164,6 +177,7 @@ __all__ = [
     "module_config",
     "module_enabled",
     "module_on_anywhere",
+    "next_page_href",
     "normalize_phone",
     "normalize_postal_code",
     "not_found",
@@ -177,6 +191,7 @@ __all__ = [
     "path_under_sql",
     "person_token",
     "person_tokens",
+    "read_builder",
     "read_call_grant",
     "receiving_unit",
     "record",
@@ -193,6 +208,7 @@ __all__ = [
     "safe_cell",
     "scope",
     "see_other",
+    "segment_params",
     "sender_domain",
     "sign",
     "subtree_ids",

@@ -1,8 +1,9 @@
 """The console's segment builder: a segment as plain GET form fields, so it works without
 JavaScript and its address can be bookmarked.
 
-The tree lives in the query string under the root ``w``. A node's path is its place in the
-tree (``w``, ``w.0``, ``w.0.2``); the field named by the path holds its kind (``all``,
+The tree lives in the query string under the root ``w`` (another root, e.g. ``target``,
+lets one form hold several builders: :func:`parse_builder` takes it). A node's path is its
+place in the tree (``w``, ``w.0``, ``w.0.2``); the field named by the path holds its kind (``all``,
 ``any``, ``not`` or a filter's ``type`` tag) and ``<path>.<field>`` its inputs, e.g.::
 
     w=all & w.0=tags & w.0.tags=Infostand & w.1=not & w.1.0=has_email
@@ -40,6 +41,7 @@ __all__ = [
     "Input",
     "Node",
     "apply_action",
+    "builder_from_segment",
     "field_errors",
     "filter_specs",
     "parse_builder",
@@ -56,8 +58,7 @@ GROUP_LABELS = {
 IN_SEGMENT = "in_segment"
 _MAX_NODES = 60  # the API takes 50 per group and 500 in all; a form this big is a mistake
 _MAX_DEPTH = 6
-_NODE_KEY = re.compile(r"^w(?:\.\d{1,3}){0,6}$")
-_FIELD_KEY = re.compile(r"^(w(?:\.\d{1,3}){1,6})\.([a-z_][a-z0-9_]{0,49})$")
+_ROOT_NAME = re.compile(r"^[a-z][a-z0-9_]{0,19}$")
 _MISSING = re.compile(r"missing required field `([a-z_][a-z0-9_]*)`")
 _HINTS = {
     "list": N_("Separate several with commas."),
@@ -154,7 +155,7 @@ class Builder:
             for index, child in enumerate(node.children):
                 walk(child, f"{path}.{index}")
 
-        walk(self.root, ROOT)
+        walk(self.root, self.root.path)
         return pairs
 
     def query(self, **extra: str) -> str:
@@ -260,20 +261,32 @@ def saved_spec(segments: Sequence[dict[str, Any]]) -> FilterSpec:
     return FilterSpec(tag=IN_SEGMENT, label=N_("In a saved segment"), inputs=(choose,))
 
 
-def parse_builder(pairs: Iterable[tuple[str, str]]) -> Builder:
-    """The builder's tree from query or form fields (anything else is ignored; a node whose
-    parent is missing or no group is dropped)."""
+@cache
+def _keys(root: str) -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """The patterns of a node's field and of an input's field under ``root``."""
+    if not _ROOT_NAME.match(root):
+        raise ValueError(f"not a builder root: {root!r}")
+    node = re.compile(rf"^{root}(?:\.\d{{1,3}}){{0,6}}$")
+    item = re.compile(rf"^({root}(?:\.\d{{1,3}}){{1,6}})\.([a-z_][a-z0-9_]{{0,49}})$")
+    return node, item
+
+
+def parse_builder(pairs: Iterable[tuple[str, str]], root: str = ROOT) -> Builder:
+    """The builder's tree under ``root`` from query or form fields (anything else is ignored;
+    a node whose parent is missing or no group is dropped)."""
+    node_key, field_key = _keys(root)
     kinds: dict[str, str] = {}
     values: dict[str, dict[str, list[str]]] = {}
     for key, value in pairs:
-        if _NODE_KEY.match(key):
+        if node_key.match(key):
             kinds.setdefault(key, value.strip())
-        elif match := _FIELD_KEY.match(key):
+        elif match := field_key.match(key):
             values.setdefault(match[1], {}).setdefault(match[2], []).append(value)
-    root = Node(ROOT, kinds.get(ROOT) if kinds.get(ROOT) in GROUP_LABELS else "all")
-    nodes = {ROOT: root}
+    top = Node(root, kinds.get(root) if kinds.get(root) in GROUP_LABELS else "all")
+    nodes = {root: top}
+    skip = len(root) + 1
     order = sorted(
-        (k for k in kinds if k != ROOT), key=lambda k: [int(p) for p in k[2:].split(".")]
+        (k for k in kinds if k != root), key=lambda k: [int(p) for p in k[skip:].split(".")]
     )
     for path in order[:_MAX_NODES]:
         parent = nodes.get(path.rsplit(".", 1)[0])
@@ -282,7 +295,7 @@ def parse_builder(pairs: Iterable[tuple[str, str]]) -> Builder:
         node = Node(path, kinds[path], values.get(path, {}))
         parent.children.append(node)
         nodes[path] = node
-    return Builder(root)
+    return Builder(top)
 
 
 def _find(node: Node, path: str) -> tuple[Node | None, Node | None]:
@@ -418,6 +431,72 @@ def segment_data(
         builder.pending.update(c.path for c in builder.root.children if not c.group)
         return None, {}
     return {"where": convert(builder.root, where)}, places
+
+
+def _raw(item: Input, value: Any, zone: ZoneInfo) -> list[str]:
+    """A filter field's JSON value as the raw texts of its input (:func:`_value` reversed)."""
+    if isinstance(value, list):
+        texts = [str(v) for v in value]
+        return [", ".join(texts)] if item.widget == "list" else texts
+    if isinstance(value, bool):
+        return ["true" if value else "false"]
+    if item.widget == "date" and isinstance(value, str):
+        try:
+            return [datetime.fromisoformat(value).astimezone(zone).date().isoformat()]
+        except ValueError:
+            return [value]
+    if item.widget == "value" and isinstance(value, str):
+        try:
+            plain = isinstance(msgspec.json.decode(value), str)
+        except msgspec.DecodeError:
+            plain = True
+        return [value if plain else msgspec.json.encode(value).decode()]
+    return [str(value)]
+
+
+def builder_from_segment(
+    data: dict[str, Any], specs: dict[str, FilterSpec], zone: ZoneInfo, root: str = ROOT
+) -> Builder | None:
+    """The builder showing a ``Segment`` definition in its tree form (``where``, as
+    :func:`core.segments.compiler.parse_segment` gives it back), to edit a stored segment;
+    ``None`` when it holds a node the builder cannot show (a random sample)."""
+    _keys(root)
+
+    class _Unshown(Exception):
+        pass
+
+    def node(value: dict[str, Any], path: str) -> Node:
+        kind = value.get("type", "")
+        if kind in ("all", "any"):
+            made = Node(path, kind)
+            made.children = [node(c, f"{path}.{i}") for i, c in enumerate(value["of"])]
+            return made
+        if kind == "not":
+            inner = value["of"]
+            children = inner["of"] if inner.get("type") == "any" else [inner]
+            made = Node(path, "not")
+            made.children = [node(c, f"{path}.{i}") for i, c in enumerate(children)]
+            return made
+        spec = specs.get(kind)
+        if spec is None or path == root:
+            raise _Unshown
+        inputs = {i.name: i for i in spec.inputs}
+        values = {
+            name: _raw(inputs[name], v, zone)
+            for name, v in value.items()
+            if name in inputs and v is not None
+        }
+        return Node(path, kind, values)
+
+    where = data.get("where")
+    if where is None:
+        return Builder(Node(root, "all"))
+    try:
+        if where.get("type") in GROUP_LABELS:
+            return Builder(node(where, root))
+        return Builder(Node(root, "all", children=[node(where, f"{root}.0")]))
+    except _Unshown:
+        return None
 
 
 def field_errors(problem: Problem, places: dict[str, str]) -> Problem:

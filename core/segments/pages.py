@@ -23,9 +23,11 @@ from core.problems import Problem
 from core.segments import services
 from core.segments.builder import (
     IN_SEGMENT,
+    ROOT,
     Builder,
     FilterSpec,
     apply_action,
+    builder_from_segment,
     field_errors,
     filter_specs,
     parse_builder,
@@ -36,7 +38,15 @@ from core.segments.compiler import count_and_sample, parse_segment, segment_wher
 from core.segments.filters import CORE_FILTERS
 from core.web.render import console_form_errors, console_locale, see_other, translate
 
-__all__ = ["BuilderState", "builder_action", "count_text", "read_builder", "segment_pages"]
+__all__ = [
+    "BuilderState",
+    "apply_builder_action",
+    "builder_action",
+    "count_text",
+    "read_builder",
+    "segment_pages",
+    "segment_params",
+]
 
 
 @dataclass
@@ -98,17 +108,22 @@ async def _specs(request: Request, org: OrgScope) -> tuple[dict[str, FilterSpec]
 
 
 async def read_builder(
-    request: Request, org: OrgScope, pairs: list[tuple[str, str]], *, narrow: bool = True
+    request: Request,
+    org: OrgScope,
+    pairs: list[tuple[str, str]],
+    *,
+    narrow: bool = True,
+    root: str = ROOT,
 ) -> BuilderState:
-    """The builder in ``pairs`` (query or form fields), checked and counted when it holds a
-    condition: ``parse_segment`` and ``count_and_sample`` as the JSON preview does, and the
-    compiled segment to narrow the list (``narrow``). Errors are kept by input, nothing
-    raised."""
+    """The builder under ``root`` in ``pairs`` (query or form fields), checked and counted
+    when it holds a condition: ``parse_segment`` and ``count_and_sample`` as the JSON preview
+    does, and the compiled segment to narrow the list (``narrow``). Errors are kept by input,
+    nothing raised. A form holding several builders reads each under its own root."""
     specs, offered = await _specs(request, org)
     saved = await services.visible_saved(org.path)
     specs[IN_SEGMENT] = saved_spec(saved)
     state = BuilderState(
-        builder=parse_builder(pairs),
+        builder=parse_builder(pairs, root),
         specs=specs,
         offered=[specs[tag] for tag in offered],
         saved=saved,
@@ -139,6 +154,41 @@ def builder_action(request: Request, base: str, pairs: list[tuple[str, str]]) ->
     anchor = apply_action(builder, pairs, filter_specs(CORE_FILTERS, _module_filters(request)))
     query = builder.query(q=dict(pairs).get("q", "").strip())
     return see_other(f"{base}?{query}#{anchor}")
+
+
+async def segment_params(
+    request: Request, org: OrgScope, data: dict[str, Any], root: str = ROOT
+) -> list[tuple[str, str]] | None:
+    """A stored segment definition as the builder's fields under ``root``, for a form that
+    edits it (:func:`read_builder` reads them back); ``None`` when the builder cannot show
+    it (a random sample: edit it through the API)."""
+    specs, _offered = await _specs(request, org)
+    specs[IN_SEGMENT] = saved_spec(await services.visible_saved(org.path))
+    tree = msgspec.to_builtins(parse_segment(data, "segment"))
+    zone = ZoneInfo(request.app.state.orga.settings.timezone)
+    builder = builder_from_segment(tree, specs, zone, root)
+    return None if builder is None else builder.params()
+
+
+def apply_builder_action(
+    request: Request, pairs: list[tuple[str, str]], root: str
+) -> tuple[list[tuple[str, str]], str] | None:
+    """A POST form's builder button (``add`` / ``remove``) when it belongs to the builder
+    under ``root``: the form's fields with that builder's tree changed, and the anchor to
+    show; ``None`` when no button of this builder was pressed."""
+    given = dict(pairs)
+    pressed = given.get("add") or given.get("remove") or ""
+    if pressed != root and not pressed.startswith(root + "."):
+        return None
+    builder = parse_builder(pairs, root)
+    anchor = apply_action(builder, pairs, filter_specs(CORE_FILTERS, _module_filters(request)))
+    kept = [(k, v) for k, v in pairs if not _belongs(k, root) and k not in ("add", "remove")]
+    return kept + builder.params(), anchor or builder.root.anchor
+
+
+def _belongs(key: str, root: str) -> bool:
+    """Whether form field ``key`` is part of the builder under ``root``."""
+    return key in (root, f"new.{root}") or key.startswith((root + ".", f"new.{root}."))
 
 
 def _module_filters(request: Request) -> list[tuple[str, type]]:

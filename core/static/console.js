@@ -93,6 +93,40 @@ if (builderForm) {
   }
 }
 
+// A call assignment's instructions (textarea[data-preview]): the preview follows the Markdown
+// as it is typed, rendered by the server (cmark's safe mode) from the address the attribute
+// names; the form's "Preview" button shows the same without this script.
+const previewed = document.querySelector("textarea[data-preview]");
+if (previewed) {
+  const section = document.getElementById("instructions-preview");
+  const body = document.getElementById("preview-body");
+  const token = previewed.form.querySelector("input[name=_csrf]").value;
+  let timer = 0;
+  let asked = 0;
+  const update = async () => {
+    const mine = ++asked;
+    try {
+      const response = await fetch(previewed.getAttribute("data-preview"), {
+        method: "POST",
+        credentials: "same-origin",
+        headers: { "X-CSRF-Token": token, Accept: "application/json" },
+        body: new URLSearchParams({ instructions: previewed.value }),
+      });
+      const answer = await response.json();
+      if (mine === asked && response.ok) {
+        body.innerHTML = answer.html;
+        section.hidden = false;
+      }
+    } catch (error) {
+      // offline for a moment: the next change asks again
+    }
+  };
+  previewed.addEventListener("input", () => {
+    window.clearTimeout(timer);
+    timer = window.setTimeout(update, 400);
+  });
+}
+
 // The call screen (form[data-call-report]): number keys choose the outcome (1–8, not while
 // typing), Enter on a choice saves and goes on; what the caller typed is kept in this tab
 // while a section's form (e.g. an event sign-up) takes them away and back.

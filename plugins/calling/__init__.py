@@ -57,11 +57,15 @@ def register_routes() -> ModuleRoutes:
 
 @hookimpl
 def register_pages() -> ConsolePages:
-    """The console's calling pages: the volunteer's (my calls, the call screen)."""
+    """The console pages under ``/app/orgs/{org_id}/calling``: the organizer's assignments
+    and callers, the volunteer's calls and call screen (the other parts of the console's
+    calling pages join these lists)."""
     from plugins.calling.caller_pages import caller_menu, caller_pages
+    from plugins.calling.organizer_pages import ORGANIZER_MENU, organizer_pages
 
-    # other parts of issue #25 add their pages to the same lists (caller25 owns caller_pages)
-    return ConsolePages(handlers=[*caller_pages()], menu=[*caller_menu()])
+    return ConsolePages(
+        handlers=[*organizer_pages(), *caller_pages()], menu=[*ORGANIZER_MENU, *caller_menu()]
+    )
 
 
 @hookimpl

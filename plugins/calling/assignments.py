@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
+import cmarkgfm
 import msgspec
+from markupsafe import Markup
 
 from core.api import (
+    N_,
     check_segment,
     compile_segment,
     conflict,
@@ -19,16 +22,20 @@ from core.api import (
     to_row,
     utcnow,
 )
-from plugins.calling.schemas import AssignmentIn, AssignmentOut, AssignmentPatch
+from plugins.calling.schemas import AssignmentIn, AssignmentOut, AssignmentPatch, Question
 from plugins.calling.sql import timestamp_param
 from plugins.calling.tables import CallAssignment
 
 __all__ = [
     "assignment_out",
     "assignment_state",
+    "close_assignment",
     "create_assignment",
     "delete_assignment",
+    "duplicate_assignment",
     "goal_segment",
+    "instructions_html",
+    "progress_counts",
     "refresh_targets",
     "target_counts",
     "update_assignment",
@@ -84,7 +91,7 @@ async def _check_segments(values: dict[str, Any], org_path: str) -> None:
 
 def _check_dates(start_at: datetime | None, end_at: datetime | None) -> None:
     if start_at and end_at and end_at <= start_at:
-        raise invalid("end_at", "must be after start_at")
+        raise invalid("end_at", N_("The end must be after the start."))
 
 
 def _check_survey(survey: list[Any]) -> None:
@@ -93,7 +100,7 @@ def _check_survey(survey: list[Any]) -> None:
         raise invalid("survey", "question keys must be unique")
     for index, question in enumerate(survey):
         if question.kind == "choice" and not question.options:
-            raise invalid(f"survey[{index}].options", "a choice question needs options")
+            raise invalid(f"survey[{index}].options", N_("A choice question needs options."))
 
 
 async def create_assignment(org_id: int, org_path: str, data: AssignmentIn) -> dict[str, Any]:
@@ -167,6 +174,48 @@ async def delete_assignment(row: dict[str, Any]) -> None:
     drop_cached("calling_assignment")
 
 
+async def close_assignment(
+    row: dict[str, Any], org_path: str, now: datetime | None = None
+) -> dict[str, Any]:
+    """End the assignment now (the same change as ``PATCH`` with ``end_at``; a draft or a
+    scheduled one counts as started a moment before), audited as ``calling.assignment_changed``.
+    Its queue, calls and answers stay for the statistics."""
+    now = now or utcnow()
+    start = row["start_at"]
+    values: dict[str, Any] = {"end_at": now}
+    if start is None or start >= now:
+        values["start_at"] = now - timedelta(seconds=1)
+    return await update_assignment(row, org_path, AssignmentPatch(**values))
+
+
+async def duplicate_assignment(row: dict[str, Any], org_path: str, title: str) -> dict[str, Any]:
+    """A new draft assignment of the same unit with ``row``'s settings, survey and roster
+    (no dates, no calls), through :func:`create_assignment` (audited as created) and
+    :func:`plugins.calling.roster.set_caller` per caller."""
+    from plugins.calling.roster import copy_roster
+
+    data = AssignmentIn(
+        title=title[:200],
+        target=db.json_value(row["target"]),
+        description=row["description"],
+        instructions=row["instructions"],
+        goal=db.json_value(row["goal"]),
+        cooldown_hours=row["cooldown_hours"],
+        survey=msgspec.convert(db.json_value(row["survey"]), list[Question]),
+        show_earlier_notes=bool(row["show_earlier_notes"]),
+    )
+    async with db.transaction():
+        copy = await create_assignment(row["org_id"], org_path, data)
+        await copy_roster(row["org_id"], row["id"], copy["id"])
+    return copy
+
+
+def instructions_html(text: str) -> Markup:
+    """The instructions' Markdown as HTML (CommonMark with GitHub's extensions; raw HTML and
+    unsafe links are left out by cmark's safe mode)."""
+    return Markup(cmarkgfm.github_flavored_markdown_to_html(text))  # noqa: S704 - safe mode
+
+
 async def refresh_targets(row: dict[str, Any], org_path: str, now: datetime | None = None) -> int:
     """Bring the queue in step with the target segment; returns the number of new targets.
 
@@ -219,6 +268,21 @@ async def target_counts(assignment_ids: list[int]) -> dict[int, int]:
         *assignment_ids,
     )
     return {r["assignment_id"]: int(r["n"]) for r in rows}
+
+
+async def progress_counts(assignment_ids: list[int]) -> dict[int, tuple[int, int]]:
+    """``(targets, done)`` of each assignment that has targets, by id (removed ones left out;
+    done: reached, goal met or do not call)."""
+    if not assignment_ids:
+        return {}
+    marks = ", ".join(["{}"] * len(assignment_ids))
+    rows = await db.fetch(
+        "SELECT assignment_id, COUNT(*) AS n, "
+        "SUM(CASE WHEN state = 'done' THEN 1 ELSE 0 END) AS done FROM calling_target "
+        f"WHERE assignment_id IN ({marks}) AND state <> 'removed' GROUP BY assignment_id",
+        *assignment_ids,
+    )
+    return {r["assignment_id"]: (int(r["n"]), int(r["done"] or 0)) for r in rows}
 
 
 async def _count(assignment_id: int) -> int:

@@ -369,4 +369,4 @@ def caller_pages() -> list:
 
 def caller_menu() -> list[MenuItem]:
     """The volunteer's menu entry."""
-    return [MenuItem(label=N_("My calls"), path="mine", permission="calling.call", order=30)]
+    return [MenuItem(label=N_("My calls"), path="mine", permission="calling.call", order=45)]

@@ -24,9 +24,12 @@ from plugins.calling.sql import in_list
 from plugins.calling.tables import Caller
 
 __all__ = [
+    "add_caller",
     "assignment_and_caller",
     "assignment_for_caller",
+    "callable_users",
     "check_may_call",
+    "copy_roster",
     "may_call",
     "my_call",
     "remove_caller",
@@ -209,6 +212,50 @@ async def set_caller(org_id: int, assignment_id: int, data: CallerIn) -> None:
         ).run()
         await _audit("calling.caller_added", org_id, assignment_id, data.user_id)
     drop_cached("calling_caller")
+
+
+async def add_caller(org_id: int, org_path: str, assignment_id: int, data: CallerIn) -> None:
+    """Put a user who may call here (else 422 naming ``user_id``) on the roster of an
+    assignment of unit ``org_id`` at ``org_path``, or replace their tags."""
+    await check_may_call(data.user_id, org_path)
+    await set_caller(org_id, assignment_id, data)
+
+
+async def copy_roster(org_id: int, from_id: int, to_id: int) -> None:
+    """Put the callers of assignment ``from_id`` with their tags on ``to_id``'s roster (each
+    audited as ``calling.caller_added``)."""
+    rows = await db.fetch(
+        "SELECT user_id, prioritized_tags, excluded_tags FROM calling_caller "
+        "WHERE assignment_id = {} ORDER BY user_id",
+        from_id,
+    )
+    for row in rows:
+        data = CallerIn(
+            user_id=row["user_id"],
+            prioritized_tags=db.json_value(row["prioritized_tags"]) or [],
+            excluded_tags=db.json_value(row["excluded_tags"]) or [],
+        )
+        await set_caller(org_id, to_id, data)
+
+
+async def callable_users(
+    org_path: str, assignment_id: int, limit: int = 500
+) -> list[dict[str, Any]]:
+    """Active users holding ``calling.call`` on the unit at ``org_path`` or a unit below it,
+    not yet on the assignment's roster, by name (``id``, ``display_name``, ``email``)."""
+    roles = [n for n, perms in current_runtime().roles.items() if "calling.call" in perms]
+    below, below_args = subtree_sql("o.path", org_path)
+    return await db.fetch(
+        "SELECT DISTINCT u.id, u.display_name, u.email FROM role_assignment ra "
+        "JOIN org_unit o ON o.id = ra.org_id JOIN orga_user u ON u.id = ra.user_id "
+        f"WHERE u.active AND ra.role IN ({in_list(roles)}) AND {below} "
+        "AND NOT EXISTS (SELECT 1 FROM calling_caller c WHERE c.assignment_id = {} "
+        "AND c.user_id = u.id) ORDER BY u.display_name, u.id LIMIT {}",
+        *roles,
+        *below_args,
+        assignment_id,
+        limit,
+    )
 
 
 async def remove_caller(org_id: int, assignment_id: int, user_id: int, now: datetime) -> None:

@@ -34,6 +34,7 @@ from plugins.calling.schemas import (
     AssignmentPatch,
     CallerIn,
     CallerOut,
+    DuplicateIn,
     FollowUpOut,
     FollowUpPatch,
     Stats,
@@ -115,6 +116,20 @@ async def delete_assignment(org: OrgScope, assignment_id: int) -> None:
     await assignments.delete_assignment(row)
 
 
+@post(
+    "/assignments/{assignment_id:int}/duplicate",
+    guards=MANAGE,
+    summary="Duplicate a call assignment",
+)
+async def duplicate_assignment(
+    org: OrgScope, assignment_id: int, data: DuplicateIn
+) -> AssignmentOut:
+    """A new draft with the assignment's settings, survey and roster under a new title (no
+    dates, no calls)."""
+    row = await get_in_org(CallAssignment, assignment_id, org, "call assignment")
+    return await _out(await assignments.duplicate_assignment(row, org.path, data.title))
+
+
 class Refreshed(msgspec.Struct):
     """How many people joined the queue, and its size now."""
 
@@ -161,8 +176,7 @@ async def add_caller(org: OrgScope, assignment_id: int, data: CallerIn) -> Calle
     """Put a user holding ``calling.call`` here on the roster (again: update their tags);
     answers their roster entry."""
     await get_in_org(CallAssignment, assignment_id, org, "call assignment")
-    await roster.check_may_call(data.user_id, org.path)
-    await roster.set_caller(org.id, assignment_id, data)
+    await roster.add_caller(org.id, org.path, assignment_id, data)
     entry = await roster.roster_entry(assignment_id, data.user_id)
     assert entry is not None
     return _caller_out(entry)
@@ -218,6 +232,7 @@ def handlers() -> list:
         get_assignment,
         patch_assignment,
         delete_assignment,
+        duplicate_assignment,
         refresh,
         list_callers,
         add_caller,

@@ -20,6 +20,7 @@ __all__ = [
     "CallbackIn",
     "CallerIn",
     "CallerOut",
+    "DuplicateIn",
     "EarlierCall",
     "FollowUpOut",
     "FollowUpPatch",
@@ -102,6 +103,12 @@ class AssignmentOut(msgspec.Struct):
     targets: int
     targets_refreshed_at: datetime | None
     created_at: datetime
+
+
+class DuplicateIn(msgspec.Struct, forbid_unknown_fields=True):
+    """The title of an assignment's copy."""
+
+    title: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 
 
 class CallerIn(msgspec.Struct, forbid_unknown_fields=True):

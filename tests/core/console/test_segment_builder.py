@@ -275,3 +275,59 @@ async def test_another_units_saved_segment_is_an_error_not_a_leak(client, factor
     assert "Dresdner Geheimliste" not in used.text and "Fremd" not in used.text
     assert _names(used.text) == set()
     assert unescape(used.text).count(f'value="{other}" selected') == 1  # the input is kept
+
+
+def test_a_builder_under_another_root_and_back_from_a_stored_segment():
+    """Two builders in one form (a call assignment's target and goal) each read their own
+    fields, and a stored definition comes back as the fields that make it (editing)."""
+    from zoneinfo import ZoneInfo
+
+    from core.segments.builder import builder_from_segment, filter_specs, parse_builder
+    from core.segments.builder import segment_data as data_of
+    from core.segments.filters import CORE_FILTERS
+
+    specs = filter_specs(CORE_FILTERS, [])
+    zone = ZoneInfo("Europe/Berlin")
+    pairs = [
+        ("w", "all"),
+        ("w.0", "has_phone"),
+        ("target", "any"),
+        ("target.0", "tags"),
+        ("target.0.tags", "Infostand, Zeitung"),
+        ("target.0.match", "any"),
+        ("target.1", "not"),
+        ("target.1.0", "created"),
+        ("target.1.0.after", "2026-03-01"),
+        ("target.1.1", "has_email"),
+        ("goal", "all"),
+    ]
+    target = parse_builder(pairs, "target")
+    data, _places = data_of(target, specs, zone)
+    assert data == {
+        "where": {
+            "type": "any",
+            "of": [
+                {"type": "tags", "tags": ["Infostand", "Zeitung"], "match": "any"},
+                {
+                    "type": "not",
+                    "of": {
+                        "type": "any",
+                        "of": [
+                            {"type": "created", "after": "2026-03-01T00:00:00+01:00"},
+                            {"type": "has_email"},
+                        ],
+                    },
+                },
+            ],
+        }
+    }
+    assert parse_builder(pairs, "goal").empty
+    assert [c.kind for c in parse_builder(pairs).root.children] == ["has_phone"]
+    back = builder_from_segment(data, specs, zone, "target")
+    assert back is not None
+    assert back.params() == target.params()
+    assert data_of(back, specs, zone)[0] == data
+    single = builder_from_segment({"where": {"type": "has_phone"}}, specs, zone, "goal")
+    assert single is not None and single.params() == [("goal", "all"), ("goal.0", "has_phone")]
+    sample = {"where": {"type": "sample", "size": 10, "seed": 0}}
+    assert builder_from_segment(sample, specs, zone, "goal") is None

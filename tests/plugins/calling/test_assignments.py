@@ -312,3 +312,21 @@ async def test_roster_is_paged_and_adding_answers_the_entry(client, factory, cam
     assert seen == sorted([c.id for c in campaign.callers] + [u.id for u in more])
     bad = await client.get(url, params={"cursor": "nope"}, headers=headers)
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "cursor"
+
+
+async def test_duplicate_copies_settings_survey_and_roster_as_a_draft(client, campaign):
+    assignment = await open_assignment(client, campaign, show_earlier_notes=True)
+    url = campaign.url() + f"/assignments/{assignment['id']}/duplicate"
+    headers = campaign.organizer.headers
+    empty = await client.post(url, json={"title": ""}, headers=headers)
+    assert empty.status_code in (400, 422) and empty.json()["errors"][0]["field"] == "title"
+    copy = await client.post(url, json={"title": "Zweite Runde"}, headers=headers)
+    assert copy.status_code == 201, copy.text
+    body = copy.json()
+    assert body["title"] == "Zweite Runde" and body["state"] == "draft"
+    assert body["survey"] == assignment["survey"] and body["show_earlier_notes"] is True
+    assert body["targets"] == assignment["targets"]
+    roster = await client.get(
+        campaign.url() + f"/assignments/{body['id']}/callers", headers=headers
+    )
+    assert {c["user_id"] for c in roster.json()["items"]} == {c.id for c in campaign.callers}
