@@ -248,7 +248,10 @@ class DayRow(msgspec.Struct):
 
 
 class Stats(msgspec.Struct):
-    """Progress of an assignment."""
+    """Progress of an assignment: ``targets`` = ``done`` (goal met or closed) + ``remaining``
+    (still to call; ``ready`` of them callable right now, the others ``blocked`` by reason:
+    ``reserved`` with a caller now, ``cooldown``, ``call_back``, ``no_number``,
+    ``do_not_call``, ``organizer_action`` open); ``outcomes``: reported calls per outcome."""
 
     targets: int
     goal_matches: int
@@ -259,3 +262,6 @@ class Stats(msgspec.Struct):
     per_caller: list[CountRow]
     per_day: list[DayRow]
     per_unit: list[CountRow]
+    done: int = 0
+    ready: int = 0
+    outcomes: dict[str, int] = {}
