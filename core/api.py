@@ -76,7 +76,13 @@ from core.templating import (
     render_off_loop,
     render_user_template,
 )
-from core.web.render import console_form_errors, render_console, see_other, translate
+from core.web.render import (
+    console_form_errors,
+    next_page_href,
+    render_console,
+    see_other,
+    translate,
+)
 
 __all__ = [
     "CALENDAR",
@@ -153,6 +159,7 @@ __all__ = [
     "module_config",
     "module_enabled",
     "module_on_anywhere",
+    "next_page_href",
     "normalize_phone",
     "normalize_postal_code",
     "not_found",

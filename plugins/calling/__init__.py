@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from core import Module, ModuleRoutes, Permission, hookimpl
+from core import ConsolePages, Module, ModuleRoutes, Permission, hookimpl
 
 if TYPE_CHECKING:
     from core.api import Demo
@@ -53,6 +53,20 @@ def register_routes() -> ModuleRoutes:
     from plugins.calling.routes import handlers, me_handlers
 
     return ModuleRoutes(org=handlers(), api=me_handlers())
+
+
+@hookimpl
+def register_pages() -> ConsolePages:
+    """The console's calling pages: an assignment's progress, results and call log, and the
+    follow-ups inbox. (Each part of the console keeps its handlers in its own
+    ``*_pages.py``; add theirs to these lists.)"""
+    from plugins.calling.followup_pages import FOLLOWUP_MENU, followup_pages
+    from plugins.calling.progress_pages import progress_pages
+
+    return ConsolePages(
+        handlers=[*progress_pages(), *followup_pages()],
+        menu=[*FOLLOWUP_MENU],
+    )
 
 
 @hookimpl

@@ -219,12 +219,18 @@ class FollowUpOut(msgspec.Struct):
     assignment_id: int | None
     created_at: datetime
     done_at: datetime | None
+    assigned_to: int | None = None
+    assigned_name: str | None = None
+    note: str = ""
 
 
 class FollowUpPatch(msgspec.Struct, forbid_unknown_fields=True):
-    """Close or reopen a follow-up."""
+    """Close or reopen a follow-up, assign it to a user (``null``: to nobody), and keep a
+    note (what was done)."""
 
-    status: Literal["open", "done"]
+    status: Literal["open", "done"] | msgspec.UnsetType = msgspec.UNSET
+    assigned_to: Annotated[int, msgspec.Meta(ge=1)] | msgspec.UnsetType | None = msgspec.UNSET
+    note: Annotated[str, msgspec.Meta(max_length=2000)] | msgspec.UnsetType = msgspec.UNSET
 
 
 class CountRow(msgspec.Struct):
