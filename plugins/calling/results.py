@@ -5,7 +5,6 @@ import already reads with). Files and log pages name people, so they are audited
 
 from __future__ import annotations
 
-import io
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -17,13 +16,13 @@ from core.api import (
     Actor,
     CsvWriter,
     Page,
+    XlsxWriter,
     check_limit,
     db,
     decode_cursor,
     invalid,
     page_of,
     record_list,
-    safe_cell,
 )
 from plugins.calling.filters import Outcome
 from plugins.calling.views import survey_of
@@ -285,16 +284,10 @@ async def _csv(rows: AsyncIterator[list[Any]]) -> AsyncIterator[bytes]:
 
 
 async def _xlsx(rows: AsyncIterator[list[Any]]) -> AsyncIterator[bytes]:
-    """One sheet written in openpyxl's write-only mode; every cell through ``safe_cell``."""
-    from openpyxl import Workbook
-
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet("calls")
+    writer = XlsxWriter("calls")
     async for row in rows:
-        sheet.append([safe_cell(value) for value in row])
-    out = io.BytesIO()
-    book.save(out)
-    yield out.getvalue()
+        writer.writerow(row)
+    yield writer.finish()
 
 
 def _export(
