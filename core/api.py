@@ -75,7 +75,7 @@ from core.segments.pages import (
 from core.segments.types import SegmentDefinition
 from core.settings import module_config
 from core.signing import BadToken, sign, unsign
-from core.spreadsheets import CsvWriter, safe_cell
+from core.spreadsheets import CsvWriter, XlsxWriter, safe_cell
 from core.tables import AwareDatetime, Stamped, Versioned, to_row, utcnow
 from core.templating import (
     RenderedMail,
@@ -127,6 +127,7 @@ __all__ = [
     "TemporaryMailError",
     "UndeliverableMail",
     "Versioned",
+    "XlsxWriter",
     "add_sql",
     "add_tags",
     "add_version",

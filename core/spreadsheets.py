@@ -1,4 +1,5 @@
-"""Files for spreadsheet programs: every CSV (or XLSX) orga writes goes through here.
+"""Files for spreadsheet programs: every CSV (:class:`CsvWriter`) or XLSX (:class:`XlsxWriter`)
+orga writes goes through here.
 
 A cell whose text starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return is run as a
 formula by Excel and LibreOffice when the file is opened (OWASP "CSV injection"): a name like
@@ -20,7 +21,7 @@ from typing import Any
 
 import msgspec
 
-__all__ = ["FORMULA_STARTS", "CsvWriter", "safe_cell"]
+__all__ = ["FORMULA_STARTS", "CsvWriter", "XlsxWriter", "safe_cell"]
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -65,3 +66,27 @@ class CsvWriter:
         self._out.seek(0)
         self._out.truncate()
         return text
+
+
+class XlsxWriter:
+    """An XLSX workbook of one sheet (openpyxl's write-only mode, rows go out as they come)
+    whose every cell went through :func:`safe_cell`.
+
+    Write rows with :meth:`writerow`; :meth:`finish` hands back the file.
+    """
+
+    def __init__(self, sheet: str = "data") -> None:
+        from openpyxl import Workbook
+
+        self._book = Workbook(write_only=True)
+        self._sheet = self._book.create_sheet(sheet)
+
+    def writerow(self, values: Iterable[Any]) -> None:
+        """Write one row (header or data)."""
+        self._sheet.append([safe_cell(v) for v in values])
+
+    def finish(self) -> bytes:
+        """The workbook as the bytes of an ``.xlsx`` file."""
+        out = io.BytesIO()
+        self._book.save(out)
+        return out.getvalue()

@@ -169,3 +169,26 @@ if (report) {
   report.addEventListener("change", keep);
   report.addEventListener("submit", () => window.sessionStorage.removeItem(key));
 }
+
+// A page part marked data-live="<seconds>" (an assignment's progress) is fetched again every
+// few seconds and replaced by its fresh copy while the tab is visible; its "as of" line is a
+// status region, so screen readers hear one short update. Without this script the page has a
+// "Reload" link.
+const live = document.querySelector("[data-live]");
+if (live) {
+  const every = (Number(live.getAttribute("data-live")) || 15) * 1000;
+  const refresh = async () => {
+    if (!document.hidden) {
+      try {
+        const response = await fetch(window.location.href, { credentials: "same-origin" });
+        const fresh = new DOMParser().parseFromString(await response.text(), "text/html");
+        const part = response.ok && fresh.getElementById(live.id);
+        if (part) live.replaceChildren(...part.childNodes);
+      } catch (error) {
+        // offline for a moment: try again at the next tick
+      }
+    }
+    window.setTimeout(refresh, every);
+  };
+  window.setTimeout(refresh, every);
+}

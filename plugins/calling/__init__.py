@@ -57,14 +57,17 @@ def register_routes() -> ModuleRoutes:
 
 @hookimpl
 def register_pages() -> ConsolePages:
-    """The console pages under ``/app/orgs/{org_id}/calling``: the organizer's assignments
-    and callers, the volunteer's calls and call screen (the other parts of the console's
-    calling pages join these lists)."""
+    """The console pages under ``/app/orgs/{org_id}/calling``: the organizer's assignments and
+    callers, the volunteer's calls and call screen, an assignment's progress, results and
+    call log, and the follow-ups inbox (each part in its own ``*_pages.py``)."""
     from plugins.calling.caller_pages import caller_menu, caller_pages
+    from plugins.calling.followup_pages import FOLLOWUP_MENU, followup_pages
     from plugins.calling.organizer_pages import ORGANIZER_MENU, organizer_pages
+    from plugins.calling.progress_pages import progress_pages
 
     return ConsolePages(
-        handlers=[*organizer_pages(), *caller_pages()], menu=[*ORGANIZER_MENU, *caller_menu()]
+        handlers=[*organizer_pages(), *caller_pages(), *progress_pages(), *followup_pages()],
+        menu=[*ORGANIZER_MENU, *caller_menu(), *FOLLOWUP_MENU],
     )
 
 

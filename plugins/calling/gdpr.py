@@ -24,7 +24,7 @@ async def export_person(person_id: int) -> dict[str, Any] | None:
         person_id,
     )
     followups = await db.fetch(
-        "SELECT id, kind, message, status, created_at FROM calling_followup "
+        "SELECT id, kind, message, status, note, created_at, done_at FROM calling_followup "
         "WHERE person_id = {} ORDER BY id",
         person_id,
     )

@@ -208,20 +208,23 @@ async def list_followups(
     actor: Actor,
     org: OrgScope,
     status: str = "open",
+    kind: str | None = None,
     limit: int = 50,
     cursor: str | None = None,
 ) -> Page[FollowUpOut]:
-    """Follow-ups whose person's home unit is in this unit's subtree (``status`` open|done);
-    each page audited with the ids shown."""
-    return await followups.read_followups(request, actor, org.id, org.path, status, limit, cursor)
+    """Follow-ups whose person's home unit is in this unit's subtree (``status`` open|done,
+    ``kind`` organizer_action|local_contact); each page audited with the ids shown."""
+    return await followups.read_followups(
+        request, actor, org.id, org.path, status, limit, cursor, kind
+    )
 
 
-@patch("/followups/{followup_id:int}", guards=MANAGE, summary="Close or reopen a follow-up")
+@patch("/followups/{followup_id:int}", guards=MANAGE, summary="Assign, close or reopen a follow-up")
 async def patch_followup(
     actor: Actor, org: OrgScope, followup_id: int, data: FollowUpPatch
 ) -> FollowUpOut:
-    """Mark a follow-up done (or open again)."""
-    return await followups.set_status(org.path, followup_id, data.status, actor.user_id)
+    """Assign a follow-up (``assigned_to``), mark it done with a ``note`` (or open again)."""
+    return await followups.update_followup(org.id, org.path, followup_id, data, actor.user_id)
 
 
 def handlers() -> list:

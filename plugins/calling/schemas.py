@@ -231,12 +231,18 @@ class FollowUpOut(msgspec.Struct):
     assignment_id: int | None
     created_at: datetime
     done_at: datetime | None
+    assigned_to: int | None = None
+    assigned_name: str | None = None
+    note: str = ""
 
 
 class FollowUpPatch(msgspec.Struct, forbid_unknown_fields=True):
-    """Close or reopen a follow-up."""
+    """Close or reopen a follow-up, assign it to a user (``null``: to nobody), and keep a
+    note (what was done)."""
 
-    status: Literal["open", "done"]
+    status: Literal["open", "done"] | msgspec.UnsetType = msgspec.UNSET
+    assigned_to: Annotated[int, msgspec.Meta(ge=1)] | msgspec.UnsetType | None = msgspec.UNSET
+    note: Annotated[str, msgspec.Meta(max_length=2000)] | msgspec.UnsetType = msgspec.UNSET
 
 
 class CountRow(msgspec.Struct):
@@ -260,7 +266,10 @@ class DayRow(msgspec.Struct):
 
 
 class Stats(msgspec.Struct):
-    """Progress of an assignment."""
+    """Progress of an assignment: ``targets`` = ``done`` (goal met or closed) + ``remaining``
+    (still to call; ``ready`` of them callable right now, the others ``blocked`` by reason:
+    ``reserved`` with a caller now, ``cooldown``, ``call_back``, ``no_number``,
+    ``do_not_call``, ``organizer_action`` open); ``outcomes``: reported calls per outcome."""
 
     targets: int
     goal_matches: int
@@ -271,3 +280,6 @@ class Stats(msgspec.Struct):
     per_caller: list[CountRow]
     per_day: list[DayRow]
     per_unit: list[CountRow]
+    done: int = 0
+    ready: int = 0
+    outcomes: dict[str, int] = {}

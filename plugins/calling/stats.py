@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from core.api import compile_segment, db, not_opted_out_sql, path_under_sql
@@ -19,46 +19,54 @@ def _day(column: str) -> str:
     return f"substr({column}, 1, 10)"
 
 
-async def _goal_matches(assignment: dict[str, Any], org_path: str) -> int:
+async def _queue(assignment: dict[str, Any], org_path: str, now: datetime) -> dict[str, int]:
+    """The queue's figures in ONE pass over the assignment's targets (the index on
+    ``calling_target (assignment_id, …)``): who meets the goal, who is left and why those
+    left cannot be called right now. A person who meets the goal is neither remaining nor
+    blocked, whatever state the queue has yet written for them (it closes such rows only when
+    they reach the head of the queue)."""
     goal = goal_segment(assignment)
-    if not goal:
-        row = await db.fetch_one(
-            "SELECT COUNT(*) AS n FROM calling_target WHERE assignment_id = {} "
-            "AND state = 'done' AND last_outcome = 'reached'",
-            assignment["id"],
-        )
-        return int(row["n"])
-    where, args = await compile_segment(goal, org_path, "goal")
+    if goal:
+        where, goal_args = await compile_segment(goal, org_path, "goal")
+        met = f"({where})"
+    else:
+        met, goal_args = "(t.state = 'done' AND t.last_outcome = 'reached')", []
     row = await db.fetch_one(
-        "SELECT COUNT(*) AS n FROM calling_target t JOIN person p ON p.id = t.person_id "
-        f"WHERE t.assignment_id = {{}} AND t.state <> 'removed' AND ({where})",
-        assignment["id"],
-        *args,
-    )
-    return int(row["n"])
-
-
-async def _queue(assignment_id: int, now: datetime) -> dict[str, int]:
-    row = await db.fetch_one(
-        "SELECT COUNT(*) AS targets, "
-        "SUM(CASE WHEN t.state = 'open' THEN 1 ELSE 0 END) AS remaining, "
-        "SUM(CASE WHEN t.state = 'open' AND t.current_call_id IS NOT NULL "
-        "AND t.available_at > {} THEN 1 ELSE 0 END) AS reserved, "
-        "SUM(CASE WHEN t.state = 'open' AND t.current_call_id IS NULL AND t.available_at > {} "
-        f"AND t.last_outcome IN {RETRY_OUTCOMES} THEN 1 ELSE 0 END) AS cooldown, "
-        "SUM(CASE WHEN t.state = 'open' AND t.call_back_after > {} THEN 1 ELSE 0 END) "
-        "AS call_back, "
-        "SUM(CASE WHEN t.state = 'open' AND NOT p.has_phone THEN 1 ELSE 0 END) AS no_number, "
-        f"SUM(CASE WHEN t.state = 'open' AND NOT {not_opted_out_sql('phone')} THEN 1 ELSE 0 END) "
-        "AS do_not_call "
+        "SELECT COUNT(*) AS targets, SUM(met) AS goal_matches, SUM(lft) AS remaining, "
+        "SUM(CASE WHEN lft = 1 AND current_call_id IS NOT NULL AND available_at > {} "
+        "THEN 1 ELSE 0 END) AS reserved, "
+        "SUM(CASE WHEN lft = 1 AND current_call_id IS NULL AND available_at > {} "
+        f"AND last_outcome IN {RETRY_OUTCOMES} THEN 1 ELSE 0 END) AS cooldown, "
+        "SUM(CASE WHEN lft = 1 AND call_back_after > {} THEN 1 ELSE 0 END) AS call_back, "
+        "SUM(CASE WHEN lft = 1 AND phone = 0 THEN 1 ELSE 0 END) AS no_number, "
+        "SUM(CASE WHEN lft = 1 AND callable = 0 THEN 1 ELSE 0 END) AS do_not_call, "
+        "SUM(CASE WHEN lft = 1 AND current_call_id IS NULL AND available_at <= {} "
+        "AND phone = 1 AND callable = 1 THEN 1 ELSE 0 END) AS ready "
+        "FROM (SELECT t.current_call_id, t.available_at, t.last_outcome, t.call_back_after, "
+        f"CASE WHEN {met} THEN 1 ELSE 0 END AS met, "
+        f"CASE WHEN t.state = 'open' AND NOT {met} THEN 1 ELSE 0 END AS lft, "
+        "CASE WHEN p.has_phone THEN 1 ELSE 0 END AS phone, "
+        f"CASE WHEN {not_opted_out_sql('phone')} THEN 1 ELSE 0 END AS callable "
         "FROM calling_target t JOIN person p ON p.id = t.person_id "
-        "WHERE t.assignment_id = {} AND t.state <> 'removed'",
-        now,
-        now,
-        now,
-        assignment_id,
+        "WHERE t.assignment_id = {} AND t.state <> 'removed') q",
+        *(now, now, now, now),
+        *goal_args,
+        *goal_args,
+        assignment["id"],
     )
     return {key: int(value or 0) for key, value in row.items()}
+
+
+async def _organizer_action(assignment_id: int) -> int:
+    """People left in the queue with an open "organizer action needed" from this assignment."""
+    row = await db.fetch_one(
+        "SELECT COUNT(DISTINCT f.person_id) AS n FROM calling_followup f "
+        "JOIN calling_target t ON t.assignment_id = f.assignment_id AND t.person_id = f.person_id "
+        "WHERE f.assignment_id = {} AND f.status = 'open' AND f.kind = 'organizer_action' "
+        "AND t.state = 'open'",
+        assignment_id,
+    )
+    return int(row["n"] or 0)
 
 
 async def assignment_stats(assignment: dict[str, Any], org_path: str, now: datetime) -> Stats:
@@ -67,12 +75,15 @@ async def assignment_stats(assignment: dict[str, Any], org_path: str, now: datet
     ``per_unit`` covers two levels below the assignment's unit (states and their districts for
     a federal campaign), each row counting its whole subtree; ``parent`` links them.
     """
-    queue = await _queue(assignment["id"], now)
-    calls = await db.fetch_one(
-        "SELECT COUNT(*) AS calls, SUM(CASE WHEN outcome = 'reached' THEN 1 ELSE 0 END) "
-        "AS reached FROM calling_call WHERE assignment_id = {} AND state = 'reported'",
-        assignment["id"],
-    )
+    queue = await _queue(assignment, org_path, now)
+    outcomes = {
+        r["outcome"]: int(r["n"])
+        for r in await db.fetch(
+            "SELECT outcome, COUNT(*) AS n FROM calling_call WHERE assignment_id = {} "
+            "AND state = 'reported' GROUP BY outcome",
+            assignment["id"],
+        )
+    }
     per_caller = await db.fetch(
         "SELECT c.caller_id, u.display_name, COUNT(*) AS calls, "
         "SUM(CASE WHEN c.outcome = 'reached' THEN 1 ELSE 0 END) AS reached "
@@ -104,14 +115,20 @@ async def assignment_stats(assignment: dict[str, Any], org_path: str, now: datet
     )
     return Stats(
         targets=queue["targets"],
-        goal_matches=await _goal_matches(assignment, org_path),
+        goal_matches=queue["goal_matches"],
         remaining=queue["remaining"],
-        calls=int(calls["calls"] or 0),
-        reached=int(calls["reached"] or 0),
+        done=queue["targets"] - queue["remaining"],
+        ready=queue["ready"],
+        calls=sum(outcomes.values()),
+        reached=outcomes.get("reached", 0),
         blocked={
-            key: queue[key]
-            for key in ("reserved", "cooldown", "call_back", "no_number", "do_not_call")
+            **{
+                key: queue[key]
+                for key in ("reserved", "cooldown", "call_back", "no_number", "do_not_call")
+            },
+            "organizer_action": await _organizer_action(assignment["id"]),
         },
+        outcomes=dict(sorted(outcomes.items(), key=lambda item: (-item[1], item[0]))),
         per_caller=[
             CountRow(
                 key=str(r["caller_id"]),
@@ -140,7 +157,5 @@ async def assignment_stats(assignment: dict[str, Any], org_path: str, now: datet
     )
 
 
-def _as_date(value: Any):
-    from datetime import date
-
+def _as_date(value: Any) -> date:
     return value if isinstance(value, date) else date.fromisoformat(str(value))

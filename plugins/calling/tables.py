@@ -118,5 +118,7 @@ class FollowUp(Stamped, Table, tablename="calling_followup"):
     call_id = Integer(null=True, default=None)
     assignment_id = Integer(null=True, default=None)
     status = Varchar(length=10, default="open")
+    assigned_to = Integer(null=True, default=None)
+    note = Text(default="")
     done_by = Integer(null=True, default=None)
     done_at = Timestamptz(null=True, default=None)

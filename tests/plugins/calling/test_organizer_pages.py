@@ -262,3 +262,26 @@ async def test_the_live_preview_renders_markdown(client, factory, campaign):
     )
     assert answer.status_code == 200
     assert answer.json()["html"] == "<ul>\n<li>eins</li>\n<li><em>zwei</em></li>\n</ul>\n"
+
+
+async def test_an_assignment_page_links_its_progress_results_and_log(client, factory):
+    from tests.core.console.helpers import console_login
+
+    district = await factory.org("KV Leipzig")
+    await factory.enable(district["id"], "calling")
+    admin = await factory.user("admin", district["id"])
+    made = await client.post(
+        f"/api/orgs/{district['id']}/calling/assignments",
+        json={
+            "title": "Mitglieder anrufen",
+            "target": {"filters": [{"type": "org", "org_id": district["id"]}]},
+        },
+        headers={"Authorization": f"Bearer {admin.token}"},
+    )
+    assert made.status_code == 201, made.text
+    await console_login(client, admin.email)
+    base = f"/app/orgs/{district['id']}/calling/assignments/{made.json()['id']}"
+    page = await client.get(base)
+    for part in ("progress", "results", "log", "callers"):
+        assert f'href="{base}/{part}"' in page.text
+        assert (await client.get(f"{base}/{part}")).status_code == 200, part

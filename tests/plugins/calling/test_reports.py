@@ -366,3 +366,27 @@ async def test_me_calling_pages_newest_first_and_skips_what_you_cannot_call(
         if cursor is None:
             break
     assert seen == sorted(made, reverse=True)
+
+
+async def test_remaining_leaves_out_people_who_already_meet_the_goal(client, campaign):
+    """Two people meet the goal before anyone called them: they are done, not remaining,
+    although the queue still holds their rows as open (issue #25 item 8)."""
+    from core.people.tags import set_tags
+
+    for person in campaign.people[:2]:
+        await set_tags(person["id"], campaign.federal["id"], campaign.federal["path"], ["aktiv"])
+    assignment = await open_assignment(
+        client, campaign, goal={"filters": [{"type": "tags", "tags": ["aktiv"]}]}
+    )
+    url = campaign.url() + f"/assignments/{assignment['id']}/stats"
+    stats = (await client.get(url, headers=campaign.organizer.headers)).json()
+    assert stats["targets"] == 6 and stats["goal_matches"] == 2
+    assert stats["remaining"] == 4 and stats["done"] == 2 and stats["ready"] == 4
+    caller = campaign.callers[0]
+    call = await next_call(client, campaign, assignment["id"], caller)
+    stats = (await client.get(url, headers=campaign.organizer.headers)).json()
+    assert stats["remaining"] == 4 and stats["ready"] == 3 and stats["blocked"]["reserved"] == 1
+    await report(client, campaign, call["call_id"], caller, outcome="no_answer")
+    stats = (await client.get(url, headers=campaign.organizer.headers)).json()
+    assert stats["remaining"] == 4 and stats["blocked"]["cooldown"] == 1
+    assert stats["outcomes"] == {"no_answer": 1} and stats["calls"] == 1
