@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -34,12 +35,20 @@ async def order(client, party, person, edition) -> None:
     assert response.status_code == 201, response.text
 
 
-async def _details(app, action: str) -> list[dict[str, Any]]:
-    await flush_list_reads(app)
-    rows = await db.fetch(
-        "SELECT user_id, org_id, object_id, detail FROM audit_log WHERE action = {} ORDER BY id",
-        action,
-    )
+async def _details(app, action: str, expected: int = 1) -> list[dict[str, Any]]:
+    """The audit rows of ``action`` once ``expected`` are written: a streamed download (the
+    CSV lists) queues its list read after its last byte, which may be just after the client
+    has it."""
+    for _ in range(100):
+        await flush_list_reads(app)
+        rows = await db.fetch(
+            "SELECT user_id, org_id, object_id, detail FROM audit_log WHERE action = {} "
+            "ORDER BY id",
+            action,
+        )
+        if len(rows) >= expected:
+            break
+        await asyncio.sleep(0.05)
     return [{**row, "detail": db.json_value(row["detail"])} for row in rows]
 
 
@@ -71,7 +80,7 @@ async def test_pickup_lists_and_shipping_csv_name_the_people_in_them(
     for path in ("/pickup", "/pickup.csv"):
         url = api(party.root, f"/editions/{edition['id']}{path}")
         assert (await client.get(url, headers=party.admin.headers)).status_code == 200
-    rows = await _details(app, "linksaktiv.pickup_listed")
+    rows = await _details(app, "linksaktiv.pickup_listed", expected=2)
     assert [(r["object_id"], r["detail"]) for r in rows] == [
         (edition["id"], {"people": [picks_up["id"]]})
     ] * 2
