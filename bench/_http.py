@@ -18,6 +18,7 @@ class _Answers(asyncio.Protocol):
         self.buffer = bytearray()
         self.waiter: asyncio.Future[tuple[int, bytes]] | None = None
         self.transport: asyncio.Transport | None = None
+        self.head = b""  # the last answer's status line and headers, lower-cased
 
     def connection_made(self, transport) -> None:  # type: ignore[override]
         self.transport = transport
@@ -27,6 +28,7 @@ class _Answers(asyncio.Protocol):
         answer = _complete(self.buffer)
         if answer is not None and self.waiter is not None and not self.waiter.done():
             status, body, used = answer
+            self.head = bytes(self.buffer[: self.buffer.find(b"\r\n\r\n")]).lower()
             del self.buffer[:used]
             self.waiter.set_result((status, body))
 
@@ -106,6 +108,16 @@ class Connection:
         answers.waiter = asyncio.get_running_loop().create_future()
         answers.transport.write(head.encode() + payload)
         return await answers.waiter
+
+    def header(self, name: str) -> str | None:
+        """A header of the last answer (``name`` in lower case), else None."""
+        assert self.answers is not None
+        at = self.answers.head.find(f"\r\n{name}:".encode())
+        if at < 0:
+            return None
+        end = self.answers.head.find(b"\r\n", at + 2)
+        start = at + len(name) + 3
+        return self.answers.head[start : end if end >= 0 else None].decode().strip()
 
     async def close(self) -> None:
         """Close the connection."""
