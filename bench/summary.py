@@ -209,6 +209,51 @@ BENCHES = [
         needs="postgres",
     ),
     Bench(
+        "calling_console.py",
+        [
+            "--backend",
+            "postgres",
+            "--people",
+            "100000",
+            "--targets",
+            "50000",
+            "--callers",
+            "50",
+            "--seconds",
+            "8",
+        ],
+        [
+            Figure(
+                "console call screen: calls/s served of 310/s offered, 50 callers (PostgreSQL)",
+                "≥ 300/s",
+                lambda r: r["window"]["calls_per_s"],
+                lambda v: v >= 300,
+                "/s",
+            ),
+            Figure(
+                "console call screen p99 per step (save and next, next card)",
+                "≤ 100 ms",
+                lambda r: r["step_p99_ms"],
+                lambda v: v <= 100,
+                " ms",
+            ),
+            Figure(
+                "progress page p95 during the calls, 50k targets",
+                "≤ 100 ms",
+                lambda r: r["window"]["progress_page"]["p95_ms"],
+                lambda v: v <= 100,
+                " ms",
+            ),
+            Figure(
+                "people handed to two callers (console)",
+                "0",
+                lambda r: r["people_handed_to_two_callers"],
+                lambda v: v == 0,
+            ),
+        ],
+        needs="postgres",
+    ),
+    Bench(
         "events.py",
         ["--events", "10000", "--participations", "100000", "--rounds", "150"],
         [
