@@ -22,7 +22,7 @@ from core.api import (
     to_row,
     utcnow,
 )
-from plugins.calling.schemas import AssignmentIn, AssignmentOut, AssignmentPatch, Question
+from plugins.calling.schemas import AssignmentIn, AssignmentOut, AssignmentPatch
 from plugins.calling.sql import timestamp_param
 from plugins.calling.tables import CallAssignment
 
@@ -32,7 +32,6 @@ __all__ = [
     "close_assignment",
     "create_assignment",
     "delete_assignment",
-    "duplicate_assignment",
     "goal_segment",
     "instructions_html",
     "progress_counts",
@@ -186,28 +185,6 @@ async def close_assignment(
     if start is None or start >= now:
         values["start_at"] = now - timedelta(seconds=1)
     return await update_assignment(row, org_path, AssignmentPatch(**values))
-
-
-async def duplicate_assignment(row: dict[str, Any], org_path: str, title: str) -> dict[str, Any]:
-    """A new draft assignment of the same unit with ``row``'s settings, survey and roster
-    (no dates, no calls), through :func:`create_assignment` (audited as created) and
-    :func:`plugins.calling.roster.set_caller` per caller."""
-    from plugins.calling.roster import copy_roster
-
-    data = AssignmentIn(
-        title=title[:200],
-        target=db.json_value(row["target"]),
-        description=row["description"],
-        instructions=row["instructions"],
-        goal=db.json_value(row["goal"]),
-        cooldown_hours=row["cooldown_hours"],
-        survey=msgspec.convert(db.json_value(row["survey"]), list[Question]),
-        show_earlier_notes=bool(row["show_earlier_notes"]),
-    )
-    async with db.transaction():
-        copy = await create_assignment(row["org_id"], org_path, data)
-        await copy_roster(row["org_id"], row["id"], copy["id"])
-    return copy
 
 
 def instructions_html(text: str) -> Markup:

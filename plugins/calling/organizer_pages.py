@@ -470,7 +470,7 @@ async def assignment_duplicate(request: Request, org: OrgScope, assignment_id: i
     """A draft copy with the settings, survey and callers (the JSON route's service)."""
     row = await _assignment(org, assignment_id)
     title = translate(request, "Copy of %(title)s", title=row["title"])
-    copy = await assignments.duplicate_assignment(row, org.path, title)
+    copy = await roster.duplicate_assignment(row, org.path, title)
     message = translate(request, "Duplicated: this is the copy, a draft.")
     return see_other(f"{_base(org)}/{copy['id']}", message)
 

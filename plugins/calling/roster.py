@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+import msgspec
+
 from core.api import (
     Problem,
     ancestors_sql,
@@ -18,8 +20,9 @@ from core.api import (
     record,
     subtree_sql,
 )
+from plugins.calling.assignments import create_assignment
 from plugins.calling.queue import release_caller
-from plugins.calling.schemas import CallerIn
+from plugins.calling.schemas import AssignmentIn, CallerIn, Question
 from plugins.calling.sql import in_list
 from plugins.calling.tables import Caller
 
@@ -30,6 +33,7 @@ __all__ = [
     "callable_users",
     "check_may_call",
     "copy_roster",
+    "duplicate_assignment",
     "may_call",
     "my_call",
     "remove_caller",
@@ -270,3 +274,23 @@ async def remove_caller(org_id: int, assignment_id: int, user_id: int, now: date
         )
         await _audit("calling.caller_removed", org_id, assignment_id, user_id)
     drop_cached("calling_caller")
+
+
+async def duplicate_assignment(row: dict[str, Any], org_path: str, title: str) -> dict[str, Any]:
+    """A new draft assignment of the same unit with ``row``'s settings, survey and roster
+    (no dates, no calls), through :func:`create_assignment` (audited as created) and
+    :func:`copy_roster`."""
+    data = AssignmentIn(
+        title=title[:200],
+        target=db.json_value(row["target"]),
+        description=row["description"],
+        instructions=row["instructions"],
+        goal=db.json_value(row["goal"]),
+        cooldown_hours=row["cooldown_hours"],
+        survey=msgspec.convert(db.json_value(row["survey"]), list[Question]),
+        show_earlier_notes=bool(row["show_earlier_notes"]),
+    )
+    async with db.transaction():
+        copy = await create_assignment(row["org_id"], org_path, data)
+        await copy_roster(row["org_id"], row["id"], copy["id"])
+    return copy

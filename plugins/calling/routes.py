@@ -127,7 +127,7 @@ async def duplicate_assignment(
     """A new draft with the assignment's settings, survey and roster under a new title (no
     dates, no calls)."""
     row = await get_in_org(CallAssignment, assignment_id, org, "call assignment")
-    return await _out(await assignments.duplicate_assignment(row, org.path, data.title))
+    return await _out(await roster.duplicate_assignment(row, org.path, data.title))
 
 
 class Refreshed(msgspec.Struct):
