@@ -30,77 +30,18 @@ import json
 import sys
 import tempfile
 import time
-from datetime import timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench._calling import prepare_campaign
 from bench._common import database_url, favour_load_generator, open_runtime, start_server
 from bench._cpu import CpuSplit, noisy_neighbour
 from bench._http import Connection, percentiles
-from bench._people import fill_people, org_tree
 from core import db
 from core.tables import utcnow
 
 WARMUP_SECONDS = 3  # before each measured phase: pool, prepared statements and caches warm
-
-
-async def prepare(url: str, args) -> dict:
-    """People, the assignment and its queue, callers with tokens; returns ids and timings."""
-    from core.auth.services import assign_role, issue_token
-    from core.orgs.services import set_module
-    from core.testing import OrgaFactory
-    from plugins.calling.assignments import create_assignment
-    from plugins.calling.schemas import AssignmentIn
-
-    async with open_runtime(url) as runtime:
-        from core.context import set_runtime
-
-        set_runtime(runtime)
-        tree = await org_tree()
-        fill_seconds = await fill_people(args.people, tree["districts"])
-        root = await db.fetch_one("SELECT * FROM org_unit WHERE id = {}", tree["root"])
-        await set_module(root["id"], "calling", True)
-        started = time.perf_counter()
-        assignment = await create_assignment(
-            root["id"],
-            root["path"],
-            AssignmentIn(
-                title="100.000 Anrufe",
-                target={"filters": [{"type": "random_sample", "size": args.targets, "seed": 7}]},
-                start_at=utcnow() - timedelta(hours=1),
-            ),
-        )
-        queue_seconds = time.perf_counter() - started
-        factory = OrgaFactory()
-        tokens = []
-        for n in range(args.callers):
-            user = await factory.user(None, None, email=f"caller{n}@bench.invalid")
-            await assign_role(user.id, root["id"], "caller", by=None)
-            await db.execute(
-                "INSERT INTO calling_caller (assignment_id, user_id, prioritized_tags, "
-                "excluded_tags, created_at, updated_at) VALUES ({}, {}, '[]', '[]', {}, {})",
-                assignment["id"],
-                user.id,
-                utcnow(),
-                utcnow(),
-            )
-            tokens.append((await issue_token(user.id)).secret)
-        # a campaign starts days after its people were imported, when autovacuum has long
-        # digested the import and checkpoints have written it: do both now instead of
-        # inside the first measured phase
-        if db.is_postgres():
-            await db.execute("VACUUM ANALYZE")
-            await db.execute("CHECKPOINT")
-        else:
-            await db.execute("ANALYZE")
-    return {
-        "root": root["id"],
-        "assignment": assignment["id"],
-        "tokens": tokens,
-        "fill_people_s": round(fill_seconds, 1),
-        "materialize_queue_s": round(queue_seconds, 2),
-    }
 
 
 async def run_callers(
@@ -129,7 +70,7 @@ async def run_callers(
     reserved_at: list[float] = []
     errors: list[str] = []
     empty = 0
-    callers = len(setup["tokens"])
+    callers = len(setup["secrets"])
     interval = callers / rate if rate else 0.0
 
     async def caller(conn: Connection, index: int, start: float, deadline: float) -> None:
@@ -178,7 +119,7 @@ async def run_callers(
 
     # callers arrive one by one, as people log in, spread evenly over the server processes
     connections = []
-    for index, token in enumerate(setup["tokens"]):
+    for index, token in enumerate(setup["secrets"]):
         connections.append(Connection(ports[index % len(ports)], token))
         await connections[-1].open()
         await asyncio.sleep(0.005)
@@ -315,7 +256,13 @@ async def main() -> dict:
     )
     args = parser.parse_args()
     with database_url(args.backend) as url, tempfile.TemporaryDirectory() as var:
-        setup = await prepare(url, args)
+        setup = await prepare_campaign(
+            url,
+            people=args.people,
+            targets=args.targets,
+            callers=args.callers,
+            title="100.000 Anrufe",
+        )
         servers = [
             start_server(url, 1, var, ORGA_DB_POOL_SIZE=str(args.pool)) for _ in range(args.workers)
         ]

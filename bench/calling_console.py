@@ -27,17 +27,15 @@ import re
 import sys
 import tempfile
 import time
-from datetime import timedelta
 from pathlib import Path
 from urllib.parse import quote
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench._calling import prepare_campaign
 from bench._common import database_url, favour_load_generator, open_runtime, start_server
 from bench._http import Connection, percentiles
-from bench._people import fill_people, org_tree
 from core import db
-from core.tables import utcnow
 
 WARMUP_SECONDS = 3
 TARGET_CALLS_PER_S = 300
@@ -46,73 +44,6 @@ TARGET_PROGRESS_P95_MS = 100.0
 _CSRF = re.compile(r'name="_csrf" value="([^"]+)"')
 _REPORT = re.compile(r'action="(/app/orgs/\d+/calling/assignments/\d+/calls/(\d+))"')
 _START = re.compile(r'action="(/app/orgs/\d+/calling/assignments/\d+/call/next)"')
-
-
-async def prepare(url: str, args) -> dict:
-    """People, the assignment and its queue, callers and an organizer with console sessions."""
-    from core.auth.actor import CONSOLE
-    from core.auth.services import assign_role, issue_token
-    from core.context import set_runtime
-    from core.orgs.services import set_module
-    from core.testing import OrgaFactory
-    from plugins.calling.assignments import create_assignment
-    from plugins.calling.schemas import AssignmentIn
-
-    async with open_runtime(url) as runtime:
-        set_runtime(runtime)
-        tree = await org_tree()
-        fill_seconds = await fill_people(args.people, tree["districts"])
-        root = await db.fetch_one("SELECT * FROM org_unit WHERE id = {}", tree["root"])
-        await set_module(root["id"], "calling", True)
-        started = time.perf_counter()
-        assignment = await create_assignment(
-            root["id"],
-            root["path"],
-            AssignmentIn(
-                title="Anrufe",
-                target={
-                    "filters": [
-                        {"type": "random_sample", "size": min(args.targets, args.people), "seed": 7}
-                    ]
-                },
-                start_at=utcnow() - timedelta(hours=1),
-            ),
-        )
-        queue_seconds = time.perf_counter() - started
-        factory = OrgaFactory()
-        sessions = []
-        for n in range(args.callers):
-            user = await factory.user(None, None, email=f"caller{n}@bench.invalid")
-            await assign_role(user.id, root["id"], "caller", by=None)
-            await db.execute(
-                "INSERT INTO calling_caller (assignment_id, user_id, prioritized_tags, "
-                "excluded_tags, created_at, updated_at) VALUES ({}, {}, '[]', '[]', {}, {})",
-                assignment["id"],
-                user.id,
-                utcnow(),
-                utcnow(),
-            )
-            sessions.append((await issue_token(user.id, kind=CONSOLE, lifetime=None)).secret)
-        organizer = await factory.user(None, None, email="organizer@bench.invalid")
-        await assign_role(organizer.id, root["id"], "organizer", by=None)
-        organizer_session = (await issue_token(organizer.id, kind=CONSOLE, lifetime=None)).secret
-        targets = await db.fetch_one(
-            "SELECT COUNT(*) AS n FROM calling_target WHERE assignment_id = {}", assignment["id"]
-        )
-        if db.is_postgres():  # a campaign starts days after its import: vacuumed, checkpointed
-            await db.execute("VACUUM ANALYZE")
-            await db.execute("CHECKPOINT")
-        else:
-            await db.execute("ANALYZE")
-    return {
-        "root": root["id"],
-        "assignment": assignment["id"],
-        "targets": int(targets["n"]),
-        "sessions": sessions,
-        "organizer": organizer_session,
-        "fill_people_s": round(fill_seconds, 1),
-        "materialize_queue_s": round(queue_seconds, 2),
-    }
 
 
 def _cookie(secret: str) -> str:
@@ -132,7 +63,7 @@ async def run_callers(
     saved_at: list[float] = []
     errors: list[str] = []
     empty = 0
-    callers = len(setup["sessions"])
+    callers = len(setup["secrets"])
     interval = callers / rate
 
     async def timed(conn: Connection, into: list[float], method: str, path: str, form=None):
@@ -199,7 +130,7 @@ async def run_callers(
             await conn.close()
 
     connections = []
-    for index, secret in enumerate(setup["sessions"]):
+    for index, secret in enumerate(setup["secrets"]):
         connections.append(Connection(ports[index % len(ports)], cookie=_cookie(secret)))
         await connections[-1].open()
         await asyncio.sleep(0.005)  # callers arrive one by one, as people log in
@@ -270,7 +201,15 @@ async def main() -> dict:
     )
     args = parser.parse_args()
     with database_url(args.backend) as url, tempfile.TemporaryDirectory() as var:
-        setup = await prepare(url, args)
+        setup = await prepare_campaign(
+            url,
+            people=args.people,
+            targets=args.targets,
+            callers=args.callers,
+            title="Anrufe",
+            console=True,
+            organizer=True,
+        )
         servers = [
             start_server(url, 1, var, ORGA_DB_POOL_SIZE=str(args.pool)) for _ in range(args.workers)
         ]
