@@ -1,9 +1,11 @@
 """The organizer's console pages of one assignment: live progress, survey results and the call
 log, with their downloads (issue #25, items 8 and 9).
 
-Thin like the JSON routes: the figures come from :func:`plugins.calling.stats.assignment_stats`
-(the same as ``GET …/stats``), results and the log from :mod:`plugins.calling.results`, which
-also audits what names people. Charts are SVG drawn by the template, each with its table.
+Thin like the JSON routes: the figures come from :func:`plugins.calling.progress.progress_figures`
+(:func:`plugins.calling.stats.assignment_stats`, the same as ``GET …/stats``, shared between
+views while a big assignment's count is fresh), results and the log from
+:mod:`plugins.calling.results`, which also audits what names people. Charts are SVG drawn
+by the template, each with its table.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from core.api import (
     utcnow,
 )
 from plugins.calling import results
-from plugins.calling.stats import assignment_stats
+from plugins.calling.progress import progress_figures
 from plugins.calling.tables import CallAssignment
 
 __all__ = ["OUTCOME_LABELS", "progress_pages"]
@@ -82,8 +84,7 @@ def _share(part: int, whole: int) -> float:
 async def progress_page(request: Request, org: OrgScope, assignment_id: int) -> Response[str]:
     """Done, ready and blocked by reason; per child unit, day and caller; outcome shares."""
     assignment = await get_in_org(CallAssignment, assignment_id, org, "call assignment")
-    now = utcnow()
-    stats = await assignment_stats(assignment, org.path, now)
+    stats, counted_at = await progress_figures(assignment, org.path)
     title = translate(request, "Progress")
     blocked = [
         (translate(request, label), stats.blocked.get(key, 0))
@@ -113,7 +114,7 @@ async def progress_page(request: Request, org: OrgScope, assignment_id: int) -> 
         ],
         callers=[(row.label, row.calls) for row in stats.per_caller[:CHART_ROWS]],
         live=LIVE_SECONDS,
-        now=now,
+        now=counted_at,
     )
 
 

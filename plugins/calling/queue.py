@@ -45,11 +45,19 @@ Audit = tuple[int, int | None, int]  # who reserves: user id, token id, org unit
 
 
 class CallingConfig(msgspec.Struct, kw_only=True):
-    """Settings of the calling module (``ORGA_CALLING__<KEY>`` or ``[orga.calling]``)."""
+    """Settings of the calling module (``ORGA_CALLING__<KEY>`` or ``[orga.calling]``).
+
+    ``progress_shared_from`` / ``progress_refresh_seconds``: the progress page counts afresh
+    for every view of an assignment with fewer than ``progress_shared_from`` people to call;
+    a bigger one's views share the last count and refresh it in the background once it is
+    older than ``progress_refresh_seconds`` (the page says when it was counted).
+    """
 
     reservation_minutes: int = 15
     recheck_minutes: int = 60
     busy_retry_minutes: int = 5
+    progress_shared_from: int = 20_000
+    progress_refresh_seconds: int = 10
 
 
 def config() -> CallingConfig:

@@ -19,20 +19,40 @@ def _day(column: str) -> str:
     return f"substr({column}, 1, 10)"
 
 
-async def _queue(assignment: dict[str, Any], org_path: str, now: datetime) -> dict[str, int]:
-    """The queue's figures in ONE pass over the assignment's targets (the index on
-    ``calling_target (assignment_id, …)``): who meets the goal, who is left and why those
-    left cannot be called right now. A person who meets the goal is neither remaining nor
-    blocked, whatever state the queue has yet written for them (it closes such rows only when
-    they reach the head of the queue)."""
+_QUEUE_COUNTS = (
+    "targets",
+    "goal_matches",
+    "remaining",
+    "reached",
+    "calls",
+    "reserved",
+    "cooldown",
+    "call_back",
+    "no_number",
+    "do_not_call",
+    "ready",
+)
+
+
+async def _queue_by_home_unit(
+    assignment: dict[str, Any], org_path: str, now: datetime
+) -> list[dict[str, int]]:
+    """The queue's figures in ONE pass over the assignment's targets, grouped by the people's
+    home units: who meets the goal, who is left and why those left cannot be called right
+    now. A person who meets the goal is neither remaining nor blocked, whatever state the
+    queue has yet written for them (it closes such rows only when they reach the head of the
+    queue). The totals and the per-unit rows are sums of these groups."""
     goal = goal_segment(assignment)
     if goal:
         where, goal_args = await compile_segment(goal, org_path, "goal")
         met = f"({where})"
     else:
         met, goal_args = "(t.state = 'done' AND t.last_outcome = 'reached')", []
-    row = await db.fetch_one(
-        "SELECT COUNT(*) AS targets, SUM(met) AS goal_matches, SUM(lft) AS remaining, "
+    # PostgreSQL would otherwise pull the inner query up and evaluate each flag once per use
+    fence = " OFFSET 0" if db.is_postgres() else ""
+    rows = await db.fetch(
+        "SELECT home, COUNT(*) AS targets, SUM(met) AS goal_matches, SUM(lft) AS remaining, "
+        "SUM(reached) AS reached, SUM(attempts) AS calls, "
         "SUM(CASE WHEN lft = 1 AND current_call_id IS NOT NULL AND available_at > {} "
         "THEN 1 ELSE 0 END) AS reserved, "
         "SUM(CASE WHEN lft = 1 AND current_call_id IS NULL AND available_at > {} "
@@ -42,19 +62,63 @@ async def _queue(assignment: dict[str, Any], org_path: str, now: datetime) -> di
         "SUM(CASE WHEN lft = 1 AND callable = 0 THEN 1 ELSE 0 END) AS do_not_call, "
         "SUM(CASE WHEN lft = 1 AND current_call_id IS NULL AND available_at <= {} "
         "AND phone = 1 AND callable = 1 THEN 1 ELSE 0 END) AS ready "
-        "FROM (SELECT t.current_call_id, t.available_at, t.last_outcome, t.call_back_after, "
+        "FROM (SELECT p.home_org_id AS home, t.current_call_id, t.available_at, "
+        "t.last_outcome, t.call_back_after, t.attempts, "
+        "CASE WHEN t.last_outcome = 'reached' THEN 1 ELSE 0 END AS reached, "
         f"CASE WHEN {met} THEN 1 ELSE 0 END AS met, "
         f"CASE WHEN t.state = 'open' AND NOT {met} THEN 1 ELSE 0 END AS lft, "
         "CASE WHEN p.has_phone THEN 1 ELSE 0 END AS phone, "
         f"CASE WHEN {not_opted_out_sql('phone')} THEN 1 ELSE 0 END AS callable "
         "FROM calling_target t JOIN person p ON p.id = t.person_id "
-        "WHERE t.assignment_id = {} AND t.state <> 'removed') q",
+        f"WHERE t.assignment_id = {{}} AND t.state <> 'removed'{fence}) q GROUP BY home",
         *(now, now, now, now),
         *goal_args,
         *goal_args,
         assignment["id"],
     )
-    return {key: int(value or 0) for key, value in row.items()}
+    return [
+        {"home": row["home"], **{key: int(row[key] or 0) for key in _QUEUE_COUNTS}} for row in rows
+    ]
+
+
+async def _per_unit(assignment: dict[str, Any], groups: list[dict[str, int]]) -> list[CountRow]:
+    """The home-unit groups summed up for the two levels below the assignment's unit (states
+    and their districts for a federal campaign), each row counting its whole subtree."""
+    units = await db.fetch(
+        "SELECT u.id, u.name, u.parent_id, u.path FROM org_unit u JOIN org_unit a "
+        f"ON {path_under_sql('u.path', 'a.path')} WHERE a.id = {{}} ORDER BY u.path",
+        assignment["org_id"],
+    )
+    paths = {unit["id"]: unit["path"] for unit in units}
+    top = assignment["org_id"]
+    children = {unit["id"] for unit in units if unit["parent_id"] == top}
+    shown = {
+        unit["id"]: {"targets": 0, "remaining": 0, "reached": 0, "calls": 0}
+        for unit in units
+        if unit["parent_id"] == top or unit["parent_id"] in children
+    }
+    for group in groups:
+        for ancestor in _path_ids(paths.get(group["home"], "")):
+            if ancestor in shown:
+                for key, total in shown[ancestor].items():
+                    shown[ancestor][key] = total + group[key]
+    return [
+        CountRow(
+            key=str(unit["id"]),
+            label=unit["name"],
+            parent=str(unit["parent_id"]),
+            targets=counts["targets"],
+            done=counts["targets"] - counts["remaining"],
+            reached=counts["reached"],
+            calls=counts["calls"],
+        )
+        for unit in units
+        if (counts := shown.get(unit["id"])) and counts["targets"]
+    ]
+
+
+def _path_ids(path: str) -> list[int]:
+    return [int(part) for part in path.strip("/").split("/") if part]
 
 
 async def _organizer_action(assignment_id: int) -> int:
@@ -75,7 +139,8 @@ async def assignment_stats(assignment: dict[str, Any], org_path: str, now: datet
     ``per_unit`` covers two levels below the assignment's unit (states and their districts for
     a federal campaign), each row counting its whole subtree; ``parent`` links them.
     """
-    queue = await _queue(assignment, org_path, now)
+    groups = await _queue_by_home_unit(assignment, org_path, now)
+    queue = {key: sum(group[key] for group in groups) for key in _QUEUE_COUNTS}
     outcomes = {
         r["outcome"]: int(r["n"])
         for r in await db.fetch(
@@ -98,20 +163,6 @@ async def assignment_stats(assignment: dict[str, Any], org_path: str, now: datet
         "SUM(CASE WHEN outcome = 'reached' THEN 1 ELSE 0 END) AS reached FROM calling_call "
         f"WHERE assignment_id = {{}} AND state = 'reported' GROUP BY {day} ORDER BY {day}",
         assignment["id"],
-    )
-    per_unit = await db.fetch(
-        "SELECT c.id, c.name, c.parent_id, COUNT(t.id) AS targets, "
-        "SUM(CASE WHEN t.state = 'done' THEN 1 ELSE 0 END) AS done, "
-        "SUM(CASE WHEN t.last_outcome = 'reached' THEN 1 ELSE 0 END) AS reached, "
-        "SUM(t.attempts) AS calls "
-        f"FROM org_unit c JOIN org_unit h ON {path_under_sql('h.path', 'c.path')} "
-        "JOIN person p ON p.home_org_id = h.id "
-        "JOIN calling_target t ON t.person_id = p.id AND t.assignment_id = {} "
-        "WHERE (c.parent_id = {} OR c.parent_id IN (SELECT id FROM org_unit WHERE parent_id = {})) "
-        "AND t.state <> 'removed' GROUP BY c.id, c.name, c.parent_id ORDER BY c.path",
-        assignment["id"],
-        assignment["org_id"],
-        assignment["org_id"],
     )
     return Stats(
         targets=queue["targets"],
@@ -142,18 +193,7 @@ async def assignment_stats(assignment: dict[str, Any], org_path: str, now: datet
             DayRow(day=_as_date(r["day"]), calls=int(r["calls"]), reached=int(r["reached"] or 0))
             for r in per_day
         ],
-        per_unit=[
-            CountRow(
-                key=str(r["id"]),
-                label=r["name"],
-                parent=str(r["parent_id"]),
-                targets=int(r["targets"]),
-                done=int(r["done"] or 0),
-                reached=int(r["reached"] or 0),
-                calls=int(r["calls"] or 0),
-            )
-            for r in per_unit
-        ],
+        per_unit=await _per_unit(assignment, groups),
     )
 
 

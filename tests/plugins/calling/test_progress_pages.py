@@ -7,6 +7,8 @@ from __future__ import annotations
 import asyncio
 import io
 
+import pytest
+
 from core import db
 from core.audit.services import flush_list_reads
 from tests.core.console.helpers import console_login as _login
@@ -229,3 +231,34 @@ async def test_followups_inbox_assign_and_close_with_a_note(client, factory, cam
         data={"_csrf": csrf_of(away_inbox.text), "action": "reopen"},
     )
     assert foreign.status_code == 404
+
+
+class TestABigAssignmentsViewsShareTheLastCount:
+    """An assignment with ``progress_shared_from`` people to call (here: every one) is served
+    from the last count, refreshed behind the page once it is older than
+    ``progress_refresh_seconds`` (here: at once)."""
+
+    @pytest.fixture
+    def orga_overrides(self):
+        return {
+            "module_config": {"calling": {"progress_shared_from": 0, "progress_refresh_seconds": 0}}
+        }
+
+    async def test_a_view_answers_from_the_last_count_and_the_next_sees_the_refresh(
+        self, client, campaign
+    ):
+        assignment = await open_assignment(client, campaign)
+        await console_login(client, campaign.organizer.email)
+        progress = _base(campaign, assignment) + "/progress"
+        first = await client.get(progress)
+        assert 'id="fig-calls">0<' in first.text
+        await _calls(client, campaign, assignment, ["reached"])
+        # answered at once from the count before the call; that view starts a new count
+        second = await client.get(progress)
+        assert 'id="fig-calls">0<' in second.text
+        for _ in range(100):
+            later = await client.get(progress)
+            if 'id="fig-calls">1<' in later.text:
+                break
+            await asyncio.sleep(0.05)
+        assert 'id="fig-calls">1<' in later.text and 'id="fig-done">1<' in later.text
