@@ -45,11 +45,14 @@ class Shot:
         path: the page; ``{unit}`` is the unit the login lands on, ``{person}`` and
             ``{import}`` the first person and import listed in it.
         logged_in: ``False`` for the login page (shot before logging in).
+        click: a button pressed on the page first when it is there; the page it leads to is
+            photographed (the call screen's "start calling").
     """
 
     name: str
     path: str
     logged_in: bool = True
+    click: str | None = None
 
 
 SHOTS: tuple[Shot, ...] = (
@@ -62,12 +65,19 @@ SHOTS: tuple[Shot, ...] = (
     Shot("modules", "/app/orgs/{unit}/admin/modules"),
     Shot("audit", "/app/orgs/{unit}/audit"),
     Shot("account", "/app/account"),
+    Shot(
+        "call",
+        "/app/orgs/{unit}/calling/assignments/{assignment}/call",
+        click="form[action$='/call/next'] button[type=submit]",
+    ),
+    Shot("progress", "/app/orgs/{unit}/calling/assignments/{assignment}/progress"),
 )
 
 # where to find the ids a path needs: (list page, pattern of the first matching link)
 _LOOKUPS = {
     "person": ("/app/orgs/{unit}/people", r"/people/(\d+)$"),
     "import": ("/app/orgs/{unit}/people/imports", r"/people/imports/(\d+)$"),
+    "assignment": ("/app/orgs/{unit}/calling/assignments", r"/calling/assignments/(\d+)$"),
 }
 
 
@@ -114,6 +124,9 @@ async def take(
                     if response is None or response.status != 200:
                         status = response.status if response else "no answer"
                         raise RuntimeError(f"{shot.name}: {path} answered {status}")
+                    if shot.click and await page.locator(shot.click).count():
+                        async with page.expect_navigation():
+                            await page.click(shot.click)
                     target = out_dir / f"{shot.name}-{size}.png"
                     await page.screenshot(path=str(target), animations="disabled", caret="hide")
                     written.append(target)

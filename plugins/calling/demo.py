@@ -42,7 +42,7 @@ _ACTIONS = (
 
 async def demo_content(demo: Demo) -> list[str]:
     """An assignment of the federal unit calling every member with a number (open for four
-    weeks), and a caller in three districts on its roster."""
+    weeks), a caller in three districts and the demo's admin on its roster."""
     title = "Mitglieder zur Mitgliederversammlung einladen"
     row = await create_assignment(
         demo.federal["id"],
@@ -79,12 +79,15 @@ async def demo_content(demo: Demo) -> list[str]:
         await set_caller(demo.federal["id"], row["id"], CallerIn(user_id=user_id))
         callers.append((user_id, demo.district(district)))
     made = await _calls(demo, row["id"], callers)
+    # the demo's admin may call too, so the console's call screen can be tried at once
+    await set_caller(demo.federal["id"], row["id"], CallerIn(user_id=demo.admin_id))
     queued = await db.fetch_one(
         "SELECT COUNT(*) AS n FROM calling_target WHERE assignment_id = {} AND state = 'open'",
         row["id"],
     )
     return [
-        f"calling: '{title}' is open with {queued['n']} members still to call, 3 callers and "
+        f"calling: '{title}' is open with {queued['n']} members still to call, 3 callers "
+        "(and the admin) and "
         f"{made} calls made"
     ]
 

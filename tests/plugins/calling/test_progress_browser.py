@@ -1,6 +1,7 @@
 """The organizer's calling pages in Chromium (issue #25): the progress page follows a call
 made meanwhile by itself, the survey results are read and downloaded, the call log and the
-follow-ups inbox are used; every page passes axe-core and reflows at 320 px."""
+follow-ups inbox are used, and the progress page is read on a phone (390 x 844); every page
+passes axe-core and reflows at 320 px."""
 
 from __future__ import annotations
 
@@ -74,4 +75,13 @@ async def test_organizer_watches_progress_reads_results_and_downloads_them(
     await page.click("li.followup form:nth-of-type(2) button[type=submit]")
     await page.wait_for_url("**/calling/followups*")
     assert "Nichts nachzuverfolgen." in await page.inner_text("main")
+    await assert_accessible(page)
+
+    # on a phone: the figures first, the charts and tables below, nothing wider than the screen
+    await page.set_viewport_size({"width": 390, "height": 844})
+    await page.goto(base + "/progress")
+    figures = await page.locator("dl.figures").bounding_box()
+    assert figures and figures["width"] <= 390
+    assert await page.inner_text("#fig-calls") == "3"
+    assert await page.evaluate("document.documentElement.scrollWidth") <= 390
     await assert_accessible(page)
