@@ -33,9 +33,11 @@ def _ts(row: dict[str, Any]) -> int:
 
 
 async def schedule_reminder(row: dict[str, Any]) -> None:
-    """Queue the reminder of a published, upcoming event (once per start time and lead)."""
+    """Queue the reminder of a published event that has not ended (once per start time and
+    lead): due at the lead time before the start, at once when that has passed, also after
+    the start (Zetkin #2433: people who join a running event need the details too)."""
     now = utcnow()
-    if row["state"] != "published" or row["start_at"] <= now or row["reminder_hours"] <= 0:
+    if row["state"] != "published" or row["end_at"] <= now or row["reminder_hours"] <= 0:
         return
     run_at = max(now, row["start_at"] - timedelta(hours=row["reminder_hours"]))
     await enqueue(
@@ -116,13 +118,13 @@ async def run_reminder(payload: dict[str, Any]) -> None:
 
 
 async def remind_late_booking(event_id: int, participation_id: int) -> None:
-    """A person booked after the event's reminder went out gets theirs now (same dedupe key,
-    so never twice)."""
+    """A person booked after the event's reminder went out gets theirs now, up to the event's
+    end (Zetkin #2433: also once it has started); the same dedupe key, so never twice."""
     row = await get_event_row(event_id)
     now = utcnow()
     if row is None or row["state"] != "published" or row["reminder_hours"] <= 0:
         return
-    if not row["start_at"] - timedelta(hours=row["reminder_hours"]) <= now < row["start_at"]:
+    if not row["start_at"] - timedelta(hours=row["reminder_hours"]) <= now < row["end_at"]:
         return
     key = f"events.reminder:{row['id']}:{_ts(row)}"
     await _send_all(row, "mail/events_reminder", key, ("booked",), participation_id)
