@@ -276,8 +276,16 @@ BENCHES = [
     # --- events26: the organizer's events list (issue #26) ---
     Bench(
         "events_console.py",
-        ["--backend", "postgres", "--events", "10000", "--participations", "100000"]
-        + ["--rounds", "150"],
+        [
+            "--backend",
+            "postgres",
+            "--events",
+            "10000",
+            "--participations",
+            "100000",
+            "--rounds",
+            "150",
+        ],
         [
             Figure(
                 f"console events list p95, {label} (10k events / 100k participations, PostgreSQL)",

@@ -62,12 +62,16 @@ SHOTS: tuple[Shot, ...] = (
     Shot("modules", "/app/orgs/{unit}/admin/modules"),
     Shot("audit", "/app/orgs/{unit}/audit"),
     Shot("account", "/app/account"),
+    # --- events26 ---
+    Shot("events", "/app/orgs/{unit}/events"),
+    Shot("event", "/app/orgs/{event}"),  # an event lives at its own unit: "<unit>/events/<id>"
 )
 
 # where to find the ids a path needs: (list page, pattern of the first matching link)
 _LOOKUPS = {
     "person": ("/app/orgs/{unit}/people", r"/people/(\d+)$"),
     "import": ("/app/orgs/{unit}/people/imports", r"/people/imports/(\d+)$"),
+    "event": ("/app/orgs/{unit}/events", r"/app/orgs/(\d+/events/\d+)$"),
 }
 
 

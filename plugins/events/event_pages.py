@@ -123,7 +123,7 @@ async def event_list(
     tab: str | None = None,
     view: str | None = None,
     month: str | None = None,
-    type: str | None = None,  # noqa: A002 - the query's name
+    type: str | None = None,
     unit: str | None = None,
     cursor: str | None = None,
 ) -> Response[str]:
