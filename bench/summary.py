@@ -273,6 +273,37 @@ BENCHES = [
             ),
         ],
     ),
+    # --- events26: the organizer's events list (issue #26) ---
+    Bench(
+        "events_console.py",
+        [
+            "--backend",
+            "postgres",
+            "--events",
+            "10000",
+            "--participations",
+            "100000",
+            "--rounds",
+            "150",
+        ],
+        [
+            Figure(
+                f"console events list p95, {label} (10k events / 100k participations, PostgreSQL)",
+                "≤ 30 ms",
+                lambda r, page=page: r["pages"][page]["p95_ms"],
+                lambda v: v <= 30,
+                " ms",
+            )
+            for page, label in (
+                ("list_district_upcoming", "a district, upcoming"),
+                ("list_district_past", "a district, past"),
+                ("list_federal_upcoming", "federal with the units below"),
+                ("list_federal_type", "federal, one type"),
+                ("list_federal_month", "federal, a month"),
+            )
+        ],
+        needs="postgres",
+    ),
     Bench(
         "mailings.py",
         ["--people", "20000", "--render", "5000", "--deliver", "1000"],

@@ -71,6 +71,8 @@ SHOTS: tuple[Shot, ...] = (
         click="form[action$='/call/next'] button[type=submit]",
     ),
     Shot("progress", "/app/orgs/{unit}/calling/assignments/{assignment}/progress"),
+    Shot("events", "/app/orgs/{unit}/events"),
+    Shot("event", "/app/orgs/{event}"),  # an event lives at its own unit: "<unit>/events/<id>"
 )
 
 # where to find the ids a path needs: (list page, pattern of the first matching link)
@@ -78,6 +80,7 @@ _LOOKUPS = {
     "person": ("/app/orgs/{unit}/people", r"/people/(\d+)$"),
     "import": ("/app/orgs/{unit}/people/imports", r"/people/imports/(\d+)$"),
     "assignment": ("/app/orgs/{unit}/calling/assignments", r"/calling/assignments/(\d+)$"),
+    "event": ("/app/orgs/{unit}/events", r"/app/orgs/(\d+/events/\d+)$"),
 }
 
 

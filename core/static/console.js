@@ -93,7 +93,8 @@ if (builderForm) {
   }
 }
 
-// A call assignment's instructions (textarea[data-preview]): the preview follows the Markdown
+// A Markdown field (textarea[data-preview]: a call assignment's instructions, an event's
+// description): the preview follows the Markdown
 // as it is typed, rendered by the server (cmark's safe mode) from the address the attribute
 // names; the form's "Preview" button shows the same without this script.
 const previewed = document.querySelector("textarea[data-preview]");
@@ -110,7 +111,7 @@ if (previewed) {
         method: "POST",
         credentials: "same-origin",
         headers: { "X-CSRF-Token": token, Accept: "application/json" },
-        body: new URLSearchParams({ instructions: previewed.value }),
+        body: new URLSearchParams({ [previewed.name]: previewed.value }),
       });
       const answer = await response.json();
       if (mine === asked && response.ok) {

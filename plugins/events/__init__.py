@@ -63,7 +63,7 @@ def register_routes() -> ModuleRoutes:
 
 @hookimpl
 def register_pages() -> ConsolePages:
-    """The call card's sign-up handler under ``/app/orgs/{org_id}/events``."""
+    """The call card's sign-up and the event pages under ``/app/orgs/{org_id}/events``."""
     from plugins.events.console import console_pages
 
     return console_pages()

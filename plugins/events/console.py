@@ -42,5 +42,8 @@ async def call_card_signup(request: Request, actor: Actor, org: OrgScope) -> Res
 
 
 def console_pages() -> ConsolePages:
-    """The events module's console handlers (no menu entry yet)."""
-    return ConsolePages(handlers=[call_card_signup])
+    """The events module's console handlers: the call card's sign-up and the organizer's
+    event pages (``event_pages.py``) with their menu entry."""
+    from plugins.events.event_pages import EVENTS_MENU, event_pages
+
+    return ConsolePages(handlers=[call_card_signup, *event_pages()], menu=EVENTS_MENU)

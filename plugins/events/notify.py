@@ -16,9 +16,14 @@ from plugins.events.links import cancel_urls, mail_event
 from plugins.events.rows import get_event_row
 
 __all__ = [
+    "CANCEL_NOTICE_TO",
+    "CHANGE_NOTICE_TO",
     "JOBS",
     "NOTICE_JOB",
     "REMINDER_JOB",
+    "REMINDER_TO",
+    "mail_plan",
+    "recipient_count",
     "remind_late_booking",
     "schedule_notice",
     "schedule_reminder",
@@ -26,6 +31,15 @@ __all__ = [
 
 REMINDER_JOB = "events.remind"
 NOTICE_JOB = "events.notice"
+REMINDER_TO = ("booked",)
+CHANGE_NOTICE_TO = ("booked", "signed_up")
+CANCEL_NOTICE_TO = ("booked", "signed_up", "waiting")
+# Service mail about an event the person joined: needs an address and no do-not-contact.
+_REACHABLE = (
+    "FROM events_participation pa JOIN person p ON p.id = pa.person_id "
+    "WHERE pa.event_id = {{}} AND pa.status IN ({marks}) "
+    "AND p.email IS NOT NULL AND p.email <> '' AND NOT p.do_not_contact"
+)
 
 
 def _ts(row: dict[str, Any]) -> int:
@@ -33,9 +47,11 @@ def _ts(row: dict[str, Any]) -> int:
 
 
 async def schedule_reminder(row: dict[str, Any]) -> None:
-    """Queue the reminder of a published, upcoming event (once per start time and lead)."""
+    """Queue the reminder of a published event that has not ended (once per start time and
+    lead): due at the lead time before the start, at once when that has passed, also after
+    the start (Zetkin #2433: people who join a running event need the details too)."""
     now = utcnow()
-    if row["state"] != "published" or row["start_at"] <= now or row["reminder_hours"] <= 0:
+    if row["state"] != "published" or row["end_at"] <= now or row["reminder_hours"] <= 0:
         return
     run_at = max(now, row["start_at"] - timedelta(hours=row["reminder_hours"]))
     await enqueue(
@@ -57,16 +73,38 @@ async def schedule_notice(row: dict[str, Any], kind: str) -> None:
 
 async def _recipients(event_id: int, statuses: tuple[str, ...]) -> list[dict[str, Any]]:
     marks = ", ".join(["{}"] * len(statuses))
-    # Service mail about an event the person joined: needs an address and no do-not-contact.
     return await db.fetch(
         "SELECT pa.id AS participation_id, p.id AS person_id, p.first_name, p.last_name, "
-        "p.email, p.language "
-        "FROM events_participation pa JOIN person p ON p.id = pa.person_id "
-        f"WHERE pa.event_id = {{}} AND pa.status IN ({marks}) "
-        "AND p.email IS NOT NULL AND p.email <> '' AND NOT p.do_not_contact ORDER BY pa.id",
+        f"p.email, p.language {_REACHABLE.format(marks=marks)} ORDER BY pa.id",
         event_id,
         *statuses,
     )
+
+
+async def recipient_count(event_id: int, statuses: tuple[str, ...]) -> int:
+    """How many participants in ``statuses`` a reminder or notice reaches (the same people
+    the jobs mail: with an address, not do-not-contact)."""
+    marks = ", ".join(["{}"] * len(statuses))
+    row = await db.fetch_one(
+        f"SELECT COUNT(*) AS n {_REACHABLE.format(marks=marks)}", event_id, *statuses
+    )
+    return int(row["n"]) if row else 0
+
+
+async def mail_plan(row: dict[str, Any]) -> dict[str, Any]:
+    """What goes out when for an event: the reminder's time (``None`` when switched off),
+    whether that time has passed, and how many it reaches now; how many a cancellation
+    notice would reach."""
+    hours = row["reminder_hours"]
+    at = row["start_at"] - timedelta(hours=hours) if hours > 0 else None
+    return {
+        "reminder_at": at,
+        "reminder_due": at is not None and at <= utcnow(),
+        "reminder_hours": hours,
+        "reminder_to": await recipient_count(row["id"], REMINDER_TO),
+        "change_to": await recipient_count(row["id"], CHANGE_NOTICE_TO),
+        "cancel_to": await recipient_count(row["id"], CANCEL_NOTICE_TO),
+    }
 
 
 async def _send_all(
@@ -112,20 +150,20 @@ async def run_reminder(payload: dict[str, Any]) -> None:
     if payload.get("hours", row["reminder_hours"]) != row["reminder_hours"]:
         return  # the lead time changed; the reminder scheduled with the new one counts
     key = f"events.reminder:{row['id']}:{payload['start_ts']}"
-    await _send_all(row, "mail/events_reminder", key, ("booked",))
+    await _send_all(row, "mail/events_reminder", key, REMINDER_TO)
 
 
 async def remind_late_booking(event_id: int, participation_id: int) -> None:
-    """A person booked after the event's reminder went out gets theirs now (same dedupe key,
-    so never twice)."""
+    """A person booked after the event's reminder went out gets theirs now, up to the event's
+    end (Zetkin #2433: also once it has started); the same dedupe key, so never twice."""
     row = await get_event_row(event_id)
     now = utcnow()
     if row is None or row["state"] != "published" or row["reminder_hours"] <= 0:
         return
-    if not row["start_at"] - timedelta(hours=row["reminder_hours"]) <= now < row["start_at"]:
+    if not row["start_at"] - timedelta(hours=row["reminder_hours"]) <= now < row["end_at"]:
         return
     key = f"events.reminder:{row['id']}:{_ts(row)}"
-    await _send_all(row, "mail/events_reminder", key, ("booked",), participation_id)
+    await _send_all(row, "mail/events_reminder", key, REMINDER_TO, participation_id)
 
 
 async def run_notice(payload: dict[str, Any]) -> None:
@@ -135,9 +173,9 @@ async def run_notice(payload: dict[str, Any]) -> None:
         return
     key = f"events.notice:{row['id']}:{payload['kind']}:{payload['seq']}"
     if payload["kind"] == "cancelled":
-        await _send_all(row, "mail/events_cancelled", key, ("booked", "signed_up", "waiting"))
+        await _send_all(row, "mail/events_cancelled", key, CANCEL_NOTICE_TO)
     elif row["change_seq"] == payload["seq"] and row["state"] == "published":
-        await _send_all(row, "mail/events_changed", key, ("booked", "signed_up"))
+        await _send_all(row, "mail/events_changed", key, CHANGE_NOTICE_TO)
 
 
 JOBS = {REMINDER_JOB: run_reminder, NOTICE_JOB: run_notice}

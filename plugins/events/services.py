@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -42,9 +42,11 @@ __all__ = [
     "delete_event",
     "event_out",
     "events_out",
+    "location_of",
     "person_names",
     "repeat_weekly",
     "update_event",
+    "weeks_until",
 ]
 
 _COUNT_SQL = (
@@ -81,6 +83,11 @@ async def counts_for(rows: list[dict[str, Any]]) -> dict[int, Counts]:
             free=None if capacity is None else max(0, capacity - booked - signed_up),
         )
     return result
+
+
+def location_of(row: dict[str, Any]) -> dict[str, Any]:
+    """An event's place as stored (``name``, ``address``, …; empty when it has none)."""
+    return db.json_value(row["location"]) or {}
 
 
 def _event_out(row: dict[str, Any], counts: Counts) -> EventOut:
@@ -197,6 +204,11 @@ async def create_event(org_id: int, org_path: str, data: EventIn) -> dict[str, A
 _PLACE_AND_TIME = ("start_at", "end_at", "timezone", "location")
 
 
+def _stored(name: str, value: Any) -> Any:
+    """A column's value to compare: the place is JSON (text on SQLite), the rest as it is."""
+    return db.json_value(value) if name == "location" else value
+
+
 async def update_event(row: dict[str, Any], org_path: str, patch: EventPatch) -> dict[str, Any]:
     """Apply ``patch``; participants are told about a new time or place and a cancellation.
     Audited (``events.updated``)."""
@@ -220,7 +232,7 @@ async def update_event(row: dict[str, Any], org_path: str, patch: EventPatch) ->
     if row["state"] == "cancelled" and changes.get("state", "cancelled") != "cancelled":
         raise conflict("A cancelled event stays cancelled; copy it instead.", field="state")
     moved = any(
-        name in changes and db.json_value(changes[name]) != db.json_value(row[name])
+        name in changes and _stored(name, changes[name]) != _stored(name, row[name])
         for name in _PLACE_AND_TIME
     )
     cancelled = changes.get("state") == "cancelled" and row["state"] != "cancelled"
@@ -285,6 +297,18 @@ def weekly_starts(start_at: datetime, timezone: str, weeks: int) -> list[datetim
     zone = ZoneInfo(timezone)
     local = start_at.astimezone(zone).replace(tzinfo=None)
     return [(local + timedelta(weeks=k)).replace(tzinfo=zone) for k in range(1, weeks + 1)]
+
+
+def weeks_until(row: dict[str, Any], until: date) -> int:
+    """How many weekly copies of the event start on or before the day ``until`` (in the
+    event's time zone); 422 on ``until`` for none or more than a year's (52)."""
+    starts = weekly_starts(row["start_at"], row["timezone"], 53)
+    weeks = sum(1 for start in starts if start.date() <= until)
+    if weeks < 1:
+        raise invalid("until", "choose a day at least a week after the event")
+    if weeks > 52:
+        raise invalid("until", "a series reaches at most a year (52 weeks)")
+    return weeks
 
 
 async def repeat_weekly(row: dict[str, Any], weeks: int) -> list[dict[str, Any]]:

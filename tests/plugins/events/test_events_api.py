@@ -224,3 +224,16 @@ async def test_two_organizers_cannot_overwrite_each_others_event_change(client, 
         (colleague, {"title": "Infostand Pflege", "visibility": "members"}),
     )
     assert after["title"] == "Infostand Wohnen" and after["visibility"] == "public"
+
+
+async def test_a_patch_naming_the_time_zone_is_saved(client, setup):
+    """The time zone is plain text, not JSON like the place: a PATCH that names it (as the
+    console's edit form always does) was a 500."""
+    event = await create(client, setup)
+    changed = await client.patch(
+        f"{setup.base}/{event['id']}",
+        json={"timezone": "Europe/Stockholm", "title": "Infostand Malmö"},
+        headers=setup.organizer.headers,
+    )
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["timezone"] == "Europe/Stockholm"

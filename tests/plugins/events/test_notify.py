@@ -193,3 +193,37 @@ async def test_switching_the_reminder_off_makes_the_queued_one_stale(
     await db.execute("UPDATE job SET run_at = {} WHERE kind = 'events.remind'", utcnow())
     await drain(app)
     assert smtp_sink.messages == []
+
+
+async def test_booked_after_the_start_still_gets_the_reminder(
+    client, setup, factory, app, smtp_sink
+):
+    """Zetkin #2433: someone who joins an info stand that is already running needs the
+    details too; the reminder reaches people booked until the event ends."""
+    start = utcnow().replace(microsecond=0) - timedelta(hours=1)  # started an hour ago
+    event = await create(
+        client, setup, start_at=start.isoformat(), end_at=(start + timedelta(hours=4)).isoformat()
+    )
+    [rosa, *_] = await _people(factory, setup)
+    await _book(client, setup, event["id"], rosa["id"])
+    await drain(app)
+    assert _to(smtp_sink, "Erinnerung") == ["rosa@example.org"]
+
+
+async def test_the_reminder_mail_carries_the_event_description(
+    client, setup, factory, app, smtp_sink
+):
+    """Zetkin #3268: the reminder tells what the event is about, not only when and where."""
+    start = utcnow().replace(microsecond=0) + timedelta(hours=5)
+    event = await create(
+        client,
+        setup,
+        start_at=start.isoformat(),
+        end_at=(start + timedelta(hours=2)).isoformat(),
+        description="Bring **flyers** and a folding table.",
+    )
+    [rosa, *_] = await _people(factory, setup)
+    await _book(client, setup, event["id"], rosa["id"])
+    await drain(app)
+    [mail] = [m for m in smtp_sink.messages if m["Subject"].startswith("Erinnerung")]
+    assert "Bring **flyers** and a folding table." in mail.get_body(("plain",)).get_content()
