@@ -114,12 +114,16 @@ async def edition_create(request: Request, actor: Actor, org: OrgScope) -> Respo
     form = await request.form()
     values = {name: (form.get(name) or "").strip() for name in _EDITION_FIELDS}
     given = {name: value for name, value in values.items() if value}
-    try:
-        edition_id = await orders.create_edition(
-            org.id, msgspec.convert(given, EditionIn, strict=False)
-        )
-    except (Problem, msgspec.ValidationError) as exc:
-        errors = console_form_errors(request, exc, _EDITION_FIELDS)
+    required = translate(request, "Please fill in this field.")
+    errors = {name: required for name in _EDITION_FIELDS[:3] if name not in given}
+    if not errors:
+        try:
+            edition_id = await orders.create_edition(
+                org.id, msgspec.convert(given, EditionIn, strict=False)
+            )
+        except (Problem, msgspec.ValidationError) as exc:
+            errors = console_form_errors(request, exc, _EDITION_FIELDS)
+    if errors:
         return await _editions_page(request, actor, org, None, values, errors, 422)
     return see_other(f"{_base(org)}/{edition_id}", translate(request, "Edition created."))
 
@@ -181,11 +185,9 @@ async def edition_orders_move(
     form = await request.form()
     shown = form.get("shown") or "requested"
     await get_in_org(Edition, edition_id, org, "edition")
-    ids = [form_int(value) for value in form.getall("orders", [])]
     try:
-        moved = await newspapers.move_orders(
-            org.id, edition_id, [n for n in ids if n is not None], form.get("move") or ""
-        )
+        ids = [form_int({"orders": value}, "orders") for value in form.getall("orders", [])]
+        moved = await newspapers.move_orders(org.id, edition_id, ids, form.get("move") or "")
     except Problem as exc:
         if exc.status == 404:
             raise
@@ -282,7 +284,7 @@ async def distribution(request: Request, org: OrgScope, edition_id: int | None =
         "linksaktiv/distribution.html.jinja",
         title=title,
         breadcrumbs=_crumbs(request, org, (title, f"{_base(org)}/report")),
-        units=report,
+        report=report,
         gaps=[{"name": u["name"], "codes": u["gaps"]} for u in report if u["gaps"]],
         total=sum(u["distributed"] for u in report),
     )
