@@ -62,12 +62,16 @@ SHOTS: tuple[Shot, ...] = (
     Shot("modules", "/app/orgs/{unit}/admin/modules"),
     Shot("audit", "/app/orgs/{unit}/audit"),
     Shot("account", "/app/account"),
+    # network27: linksaktiv info-stand mode and an edition's orders
+    Shot("info-stand", "/app/orgs/{unit}/linksaktiv/stand"),
+    Shot("newspapers", "/app/orgs/{unit}/linksaktiv/newspapers/{edition}"),
 )
 
 # where to find the ids a path needs: (list page, pattern of the first matching link)
 _LOOKUPS = {
     "person": ("/app/orgs/{unit}/people", r"/people/(\d+)$"),
     "import": ("/app/orgs/{unit}/people/imports", r"/people/imports/(\d+)$"),
+    "edition": ("/app/orgs/{unit}/linksaktiv/newspapers", r"/newspapers/(\d+)$"),
 }
 
 

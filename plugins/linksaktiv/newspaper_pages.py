@@ -59,7 +59,7 @@ BULK_LABELS = {
     "packed": N_("Mark packed"),
     "shipped": N_("Mark shipped"),
     "delivered": N_("Mark picked up / delivered"),
-    "cancelled": N_("Cancel"),
+    "cancelled": N_("Cancel orders"),
 }
 DELIVERY_LABELS = {"pickup": N_("Pickup"), "shipping": N_("Shipping")}
 NEWSPAPER_MENU = [
