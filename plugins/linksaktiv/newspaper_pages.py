@@ -157,6 +157,7 @@ async def _orders_page(
         rows=page.items,
         next_href=next_page_href(base, page.next_cursor, status=shown),
         moves=[m for m in newspapers.BULK if m in orders.NEXT[shown]],
+        report_href=f"{_base(org)}/report?edition_id={edition_id}",
         status_labels=STATUS_LABELS,
         bulk_labels=BULK_LABELS,
         delivery_labels=DELIVERY_LABELS,
@@ -275,10 +276,11 @@ async def distribution(request: Request, org: OrgScope, edition_id: int | None =
     """Copies distributed per unit of the subtree and postal code, and the coverage gaps:
     the covered postal codes where nothing was distributed (a table; see the docs for why
     there is no map)."""
-    if edition_id is not None:
-        await get_in_org(Edition, edition_id, org, "edition")
-    report = await orders.distribution_report(org.path, edition_id)
     title = translate(request, "Distribution report")
+    if edition_id is not None:
+        edition = await get_in_org(Edition, edition_id, org, "edition")
+        title = translate(request, "Distribution report: %(edition)s", edition=edition["title"])
+    report = await orders.distribution_report(org.path, edition_id)
     return await render_console(
         request,
         "linksaktiv/distribution.html.jinja",

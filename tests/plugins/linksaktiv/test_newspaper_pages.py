@@ -219,6 +219,9 @@ async def test_pickup_list_shipping_downloads_and_distribution_report(app, clien
     gaps = report.text.split('id="h-gaps"', 1)[1]
     assert "04103, 04104, 04106" in gaps and "04105," not in gaps
     assert "01067, 01068, 01069" in gaps
+    other = await _edition(client, party)
+    per_edition = await client.get(f"{_base(party.root)}/report?edition_id={other}")
+    assert "04105 (15)" not in per_edition.text and "04105" in per_edition.text
 
 
 async def test_404_across_units_and_permissions(client, factory, party):
