@@ -70,7 +70,7 @@ def _base(org: OrgScope) -> str:
 def _source(source: str) -> str:
     """``source`` when it is one of ``SOURCES`` (else a 404: no such page)."""
     if source not in SOURCES:
-        raise not_found("source")
+        raise not_found("resource")
     return source
 
 
