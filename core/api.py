@@ -74,7 +74,7 @@ from core.segments.pages import (
 )
 from core.segments.types import SegmentDefinition
 from core.settings import module_config
-from core.signing import BadToken, sign, unsign
+from core.signing import BadToken, check_short_mac, short_mac, sign, unsign
 from core.spreadsheets import CsvWriter, XlsxWriter, safe_cell
 from core.tables import AwareDatetime, Stamped, Versioned, to_row, utcnow
 from core.templating import (
@@ -142,6 +142,7 @@ __all__ = [
     "check_if_match",
     "check_limit",
     "check_segment",
+    "check_short_mac",
     "client_address",
     "compile_segment",
     "compile_user_template",
@@ -211,6 +212,7 @@ __all__ = [
     "see_other",
     "segment_params",
     "sender_domain",
+    "short_mac",
     "sign",
     "subtree_ids",
     "subtree_sql",

@@ -18,9 +18,10 @@ import msgspec
 
 from core.context import current_runtime
 
-__all__ = ["BadToken", "sign", "unsign"]
+__all__ = ["BadToken", "check_short_mac", "short_mac", "sign", "unsign"]
 
 _MAC_BYTES = 16
+_SHORT_MAC_BYTES = 8
 
 
 class BadToken(Exception):
@@ -83,3 +84,24 @@ def unsign(purpose: str, token: str, *, max_age: float | None = None, secret: st
     if max_age is not None and time.time() - issued > max_age:
         raise BadToken("expired")
     return value
+
+
+def short_mac(purpose: str, text: str, *, secret: str | None = None) -> str:
+    """A short signature (64 bits, 11 characters, URL-safe) of ``text`` for ``purpose``, for
+    printed links a person may have to type: the link carries ``text`` in the clear and this
+    MAC beside it. Never expires (paper stays around); rotating the secret voids it.
+
+    Args:
+        purpose: what the link opens, e.g. ``"linksaktiv.short"``.
+        text: the data of the link (ids and codes, not personal data).
+        secret: the key; default: the current deployment's secret key.
+    """
+    secret = secret or current_runtime().settings.secret_key
+    mac = hmac.new(_key(secret, purpose), text.encode(), hashlib.sha256).digest()
+    return _b64(mac[:_SHORT_MAC_BYTES])
+
+
+def check_short_mac(purpose: str, text: str, mac: str, *, secret: str | None = None) -> bool:
+    """Whether ``mac`` is :func:`short_mac` of ``text`` for ``purpose`` (constant time)."""
+    expected = short_mac(purpose, text, secret=secret)
+    return hmac.compare_digest(expected.encode(), mac.encode())

@@ -73,6 +73,8 @@ SHOTS: tuple[Shot, ...] = (
     Shot("progress", "/app/orgs/{unit}/calling/assignments/{assignment}/progress"),
     Shot("events", "/app/orgs/{unit}/events"),
     Shot("event", "/app/orgs/{event}"),  # an event lives at its own unit: "<unit>/events/<id>"
+    Shot("info-stand", "/app/orgs/{unit}/linksaktiv/stand"),
+    Shot("newspapers", "/app/orgs/{unit}/linksaktiv/newspapers/{edition}"),
 )
 
 # where to find the ids a path needs: (list page, pattern of the first matching link)
@@ -81,6 +83,7 @@ _LOOKUPS = {
     "import": ("/app/orgs/{unit}/people/imports", r"/people/imports/(\d+)$"),
     "assignment": ("/app/orgs/{unit}/calling/assignments", r"/calling/assignments/(\d+)$"),
     "event": ("/app/orgs/{unit}/events", r"/app/orgs/(\d+/events/\d+)$"),
+    "edition": ("/app/orgs/{unit}/linksaktiv/newspapers", r"/newspapers/(\d+)$"),
 }
 
 

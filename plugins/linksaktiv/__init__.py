@@ -49,6 +49,12 @@ def register_permissions() -> tuple[Permission, ...]:
             description="Receive volunteer referrals",
             default_roles=("admin",),
         ),
+        # network27: volunteers (callers) enter contacts at info stands and doors
+        Permission(
+            name="linksaktiv.stand",
+            description="Enter contacts in info-stand mode",
+            default_roles=("admin", "organizer", "caller"),
+        ),
     )
 
 

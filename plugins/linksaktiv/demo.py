@@ -118,8 +118,9 @@ async def _edition_with_orders(demo: Demo, activists: list[dict[str, Any]]) -> t
         delivery, _unit = await decide_delivery(person["postal_code"])
         if counts[delivery] >= 4:
             continue
+        # the edition's unit takes the order, as on the personal page and in the API
         order = await create_order(
-            person["home_org_id"], edition, person, demo.rng.choice([20, 50, 100, 200])
+            edition["org_id"], edition, person, demo.rng.choice([20, 50, 100, 200])
         )
         if counts[delivery] % 2:
             await move_order(order, "approved")

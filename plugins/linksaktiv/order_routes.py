@@ -9,7 +9,6 @@ from litestar.response import Stream
 
 from core.api import (
     Actor,
-    CsvWriter,
     OrgScope,
     Page,
     get_in_org,
@@ -31,18 +30,6 @@ from plugins.linksaktiv.schemas import (
 from plugins.linksaktiv.tables import Edition
 
 __all__ = ["order_handlers"]
-
-PICKUP_COLUMNS = (
-    "office_org_id",
-    "office",
-    "address",
-    "opening_hours",
-    "order_id",
-    "first_name",
-    "last_name",
-    "copies",
-    "status",
-)
 
 
 def order_out(row: dict[str, Any]) -> OrderOut:
@@ -173,12 +160,8 @@ async def pickup_csv(
     """The pickup lists as one CSV to print per office (sorted by office, then name;
     audited)."""
     await get_in_org(Edition, edition_id, org, "edition")
-    writer = CsvWriter()
-    writer.writerow(PICKUP_COLUMNS)
-    for row in await orders.read_pickup_list(request, actor, org.id, edition_id):
-        writer.writerow([row[column] for column in PICKUP_COLUMNS])
     return Response(
-        writer.take().encode(),
+        await orders.pickup_csv(request, actor, org.id, edition_id),
         media_type="text/csv",
         headers={"Content-Disposition": f'attachment; filename="pickup-{edition_id}.csv"'},
     )

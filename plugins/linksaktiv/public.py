@@ -26,9 +26,10 @@ from core.api import (
 from plugins.linksaktiv import calls as call_service
 from plugins.linksaktiv import me as me_service
 from plugins.linksaktiv.config import HELP_OPTIONS, config
+from plugins.linksaktiv.join_links import open_short_link
 from plugins.linksaktiv.signup import JoinIn, confirm, join, send_me_link
 
-__all__ = ["public_handlers"]
+__all__ = ["consent_wording", "public_handlers", "read_join_form"]
 
 _limits: dict[tuple[int, int], RateLimit] = {}
 # The inputs of the join form that show their own error (others go above the form).
@@ -60,6 +61,30 @@ def consent_wording(locale: str) -> str:
         "any time on my personal page or with the link in every mail.",
         locale,
     )
+
+
+def read_join_form(form: Any, locale: str) -> tuple[dict[str, Any], dict[str, str]]:
+    """A join form's values (as ``JoinIn`` takes them, the consent wording of ``locale``)
+    and the errors of empty required fields and a missing consent; the public form and the
+    info-stand mode read the same fields this way."""
+    values: dict[str, Any] = {
+        "first_name": (form.get("first_name") or "").strip(),
+        "last_name": (form.get("last_name") or "").strip(),
+        "email": (form.get("email") or "").strip(),
+        "phone": (form.get("phone") or "").strip() or None,
+        "postal_code": (form.get("postal_code") or "").strip(),
+        "topics": form.getall("topics", []),
+        "help": [h for h in form.getall("help", []) if h in HELP_OPTIONS],
+        "consent": form.get("consent") == "yes",
+        "consent_wording": consent_wording(locale),
+    }
+    errors: dict[str, str] = {}
+    for field in ("first_name", "last_name", "email", "postal_code"):
+        if not values[field]:
+            errors[field] = gettext("Please fill in this field.", locale)
+    if not values["consent"]:
+        errors["consent"] = gettext("We need your consent to sign you up.", locale)
+    return values, errors
 
 
 class JoinAccepted(msgspec.Struct):
@@ -94,6 +119,16 @@ async def join_page(request: Request) -> Response[str]:
     return await _join_page(request)
 
 
+@get("/j/{org_id:int}/{source:str}/{mac:str}")
+async def short_join_link(request: Request, org_id: int, source: str, mac: str) -> Response:
+    """A printed join link (QR code, sheet): on to the join form with the unit and source
+    signed in; a changed link is refused (the "link broken" page, 404)."""
+    ref = open_short_link(org_id, source, mac)
+    if ref is None:
+        return render_page(request, "pages/linksaktiv/link_broken.html.jinja", status=404)
+    return Redirect(ref, status_code=303)
+
+
 @post("/join", status_code=200)
 async def join_submit(request: Request) -> Response[str]:
     """Take the form; errors are shown next to their field."""
@@ -102,24 +137,8 @@ async def join_submit(request: Request) -> Response[str]:
     if honeypot_tripped(form):
         return render_page(request, "pages/linksaktiv/join_sent.html.jinja")
     locale = page_locale(request)
-    values = {
-        "first_name": (form.get("first_name") or "").strip(),
-        "last_name": (form.get("last_name") or "").strip(),
-        "email": (form.get("email") or "").strip(),
-        "phone": (form.get("phone") or "").strip() or None,
-        "postal_code": (form.get("postal_code") or "").strip(),
-        "topics": form.getall("topics", []),
-        "help": [h for h in form.getall("help", []) if h in HELP_OPTIONS],
-        "consent": form.get("consent") == "yes",
-        "consent_wording": consent_wording(locale),
-        "ref": (form.get("ref") or "").strip() or None,
-    }
-    errors: dict[str, str] = {}
-    for field in ("first_name", "last_name", "email", "postal_code"):
-        if not values[field]:
-            errors[field] = gettext("Please fill in this field.", locale)
-    if not values["consent"]:
-        errors["consent"] = gettext("We need your consent to sign you up.", locale)
+    values, errors = read_join_form(form, locale)
+    values["ref"] = (form.get("ref") or "").strip() or None
     if not errors:
         try:
             data = msgspec.convert(values, JoinIn)
@@ -280,6 +299,7 @@ def public_handlers() -> list:
     return [
         join_page,
         join_submit,
+        short_join_link,
         join_json,
         confirm_page,
         me_page,

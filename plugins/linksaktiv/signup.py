@@ -68,18 +68,22 @@ def source_link(org_id: int, source: str) -> str:
     return f"{base}/p/linksaktiv/join?ref={sign(SOURCE_PURPOSE, [org_id, source])}"
 
 
-async def join(data: JoinIn, locale: str) -> int:
+async def join(
+    data: JoinIn, locale: str, *, unit: int | None = None, consent_source: str = "web_form"
+) -> int:
     """Store a sign-up as a pending person and mail the confirmation link; returns its id.
 
     Nothing but the confirmation mail goes out before the link is followed, and no existing
     record is read or changed: whoever the address or phone belongs to, the sign-up is a new
     pending record until the owner of the address confirms it (core/people/signup.py).
+    ``unit`` is the unit that took the sign-up in person (info-stand mode; else the signed
+    ``ref`` names it), ``consent_source`` where the consent was given.
     """
     if not data.consent:
         raise invalid("consent", "please agree so that we may contact you")
     topics = await topic_ids(data.topics)
-    source, source_org = data.source, None
-    if data.ref:
+    source, source_org = data.source, unit
+    if data.ref and unit is None:
         try:
             source_org, source = unsign(SOURCE_PURPOSE, data.ref)
         except (BadToken, ValueError, TypeError):
@@ -100,7 +104,7 @@ async def join(data: JoinIn, locale: str) -> int:
                 ConsentIn(
                     channel=channel,
                     status="granted",
-                    source="web_form",
+                    source=consent_source,
                     wording=data.consent_wording,
                     reference="linksaktiv.join",
                 )

@@ -8,7 +8,7 @@ import time
 import msgspec
 import pytest
 
-from core.api import BadToken, RateLimit, sign, unsign
+from core.api import BadToken, RateLimit, check_short_mac, short_mac, sign, unsign
 from core.settings import SettingsError, load_settings, module_config
 
 SECRET = "s" * 40
@@ -35,6 +35,21 @@ def test_signed_token_expires():
     assert unsign("x", token, max_age=5, secret=SECRET) == 1
     with pytest.raises(BadToken):
         unsign("x", token, max_age=1, secret=SECRET)
+
+
+def test_short_mac_is_short_stable_and_bound_to_text_purpose_and_secret():
+    mac = short_mac("linksaktiv.short", "12/doors", secret=SECRET)
+    assert len(mac) == 11 and mac == short_mac("linksaktiv.short", "12/doors", secret=SECRET)
+    assert check_short_mac("linksaktiv.short", "12/doors", mac, secret=SECRET)
+    for purpose, text, secret in (
+        ("linksaktiv.short", "13/doors", SECRET),
+        ("linksaktiv.short", "12/event", SECRET),
+        ("events.cancel", "12/doors", SECRET),
+        ("linksaktiv.short", "12/doors", "t" * 40),
+    ):
+        assert not check_short_mac(purpose, text, mac, secret=secret)
+    assert not check_short_mac("linksaktiv.short", "12/doors", mac[:-1], secret=SECRET)
+    assert not check_short_mac("linksaktiv.short", "12/doors", "ä" * 11, secret=SECRET)
 
 
 def test_rate_limit_counts_per_key():
