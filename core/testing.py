@@ -48,6 +48,7 @@ __all__ = [
     "TestUser",
     "assert_accessible",
     "client_at",
+    "console_menu",
     "count_queries",
     "drain_jobs",
     "eventually",
@@ -579,6 +580,18 @@ async def console_log_in(page: Any, base_url: str, email: str, org_id: int | Non
     await page.fill("#f-password", TEST_PASSWORD)
     await page.press("#f-password", "Enter")
     await page.wait_for_url(f"**/app/orgs/{'*' if org_id is None else org_id}")
+
+
+async def console_menu(page: Any, label: str) -> None:
+    """Follow the console menu's entry ``label`` as a person would at the page's width: the
+    row of links on a wide screen, or first opening the folded "Menu" on a phone."""
+    narrow = page.locator("nav.menu-narrow")
+    if await narrow.is_visible():
+        if await narrow.locator("details").get_attribute("open") is None:
+            await narrow.locator("summary").click()
+        await narrow.get_by_role("link", name=label, exact=True).click()
+    else:
+        await page.locator("nav.menu-wide").get_by_role("link", name=label, exact=True).click()
 
 
 async def assert_accessible(page: Any, *, answered_post: bool = False) -> None:

@@ -82,6 +82,15 @@ async def test_people_pages_by_keyboard_and_accessible(
     await page.set_viewport_size({"width": 390, "height": 844})  # a phone: name and number
     assert not await page.is_visible("main table th:has-text('E-Mail-Adresse')")
     assert await page.is_visible("main table a[href^='tel:']")
+    # the menu folds behind "Menü: Personen" and opens by keyboard
+    assert not await page.is_visible("nav.menu-wide")
+    summary = page.locator("nav.menu-narrow summary")
+    assert await summary.inner_text() == "Menü: Personen"
+    assert not await page.is_visible("nav.menu-narrow a[href$='/audit']")
+    await summary.focus()
+    await page.keyboard.press("Enter")
+    assert await page.is_visible("nav.menu-narrow a[href$='/audit']")
+    await page.keyboard.press("Enter")  # and closes again
     await page.set_viewport_size({"width": 1280, "height": 900})
     await page.click("text=Rosa Luxemburg")
     await page.wait_for_url(f"**/people/{rosa['id']}")

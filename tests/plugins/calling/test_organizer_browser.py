@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from core import db
-from core.testing import assert_accessible, console_log_in
+from core.testing import assert_accessible, console_log_in, console_menu
 from tests.plugins.calling.conftest import make_campaign
 
 
@@ -22,7 +22,7 @@ async def test_an_organizer_creates_an_assignment_with_a_survey_and_adds_a_calle
     await page.set_viewport_size({"width": viewport[0], "height": viewport[1]})
     federal = campaign.federal["id"]
     await console_log_in(page, live_server.url, campaign.organizer.email, federal)
-    await page.click("nav >> text=Anrufe")
+    await console_menu(page, "Anrufe")
     await page.wait_for_url(f"**/app/orgs/{federal}/calling/assignments")
     await assert_accessible(page)
     await page.click("text=Neuer Anrufauftrag")
