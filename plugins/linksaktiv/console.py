@@ -37,5 +37,11 @@ async def call_card_interests(request: Request, actor: Actor, org: OrgScope) -> 
 
 
 def console_pages() -> ConsolePages:
-    """Linksaktiv's console handlers (no menu entry yet)."""
-    return ConsolePages(handlers=[call_card_interests])
+    """Linksaktiv's console handlers and menu entries."""
+    # activists27: activists, topics, calls to action, funnel
+    from plugins.linksaktiv.activist_pages import ACTIVIST_MENU, activist_pages
+
+    return ConsolePages(
+        handlers=[call_card_interests, *activist_pages()],
+        menu=[*ACTIVIST_MENU],
+    )
