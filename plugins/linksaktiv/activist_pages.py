@@ -405,9 +405,16 @@ async def _call_form(
 @get("/calls/new", guards=MANAGE)
 async def call_new(request: Request, org: OrgScope) -> Response[str]:
     """An empty call form (starting now)."""
-    values = _form_values({})
-    values["starts_at"] = _local(utcnow(), _zone(request))
-    values["text"] = ""
+    values: dict[str, Any] = {
+        "title": "",
+        "text": "",
+        "kind": "offline",
+        "link": "",
+        "starts_at": _local(utcnow(), _zone(request)),
+        "deadline": "",
+        "topics": [],
+        "regions": [],
+    }
     return await _call_form(request, org, values)
 
 

@@ -301,7 +301,7 @@ async def call_results(call: dict[str, Any]) -> list[dict[str, Any]]:
             own += int(row["n"])  # the unit itself, or moved out of its area since
         else:
             counts[child] += int(row["n"])
-    result = [{"label": names[path], "done": n} for path, n in counts.items()]
+    result = [{"label": names[path], "done": n, "own": False} for path, n in counts.items()]
     result.append({"label": unit["name"], "done": own, "own": True})
     return sorted(result, key=lambda r: -r["done"])
 
