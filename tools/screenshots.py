@@ -62,6 +62,8 @@ SHOTS: tuple[Shot, ...] = (
     Shot("modules", "/app/orgs/{unit}/admin/modules"),
     Shot("audit", "/app/orgs/{unit}/audit"),
     Shot("account", "/app/account"),
+    Shot("activists", "/app/orgs/{unit}/linksaktiv/activists"),
+    Shot("funnel", "/app/orgs/{unit}/linksaktiv/funnel"),
 )
 
 # where to find the ids a path needs: (list page, pattern of the first matching link)

@@ -143,6 +143,7 @@ async def activist_list(
         errors = console_form_errors(request, exc, (*_FILTER_FIELDS, "cursor"))
     base = _base(org)
     units = await activists.unit_choices(org.path)
+    topics = await calls.topics(active_only=False)
     return await render_console(
         request,
         "linksaktiv/activists.html.jinja",
@@ -152,7 +153,8 @@ async def activist_list(
         values=values,
         errors=errors,
         rows=page.items if page else [],
-        topics=await calls.topics(active_only=False),
+        topics=topics,
+        topic_titles={t["slug"]: t["title"] for t in topics},
         units=units,
         unit_names={u["id"]: u["name"] for u in units},
         status_labels=STATUS_LABELS,
