@@ -67,6 +67,8 @@ async def fill_activists(count: int) -> None:
         'CASE p.id % 4 WHEN 0 THEN \'["doors"]\' WHEN 1 THEN \'["newspapers", "phone"]\' '
         "WHEN 2 THEN '[\"online\"]' ELSE '[]' END"
     )
+    if db.is_postgres():
+        helps = f"CAST({helps} AS JSON)"
     async with db.transaction():
         await db.execute(
             "INSERT INTO linksaktiv_activist (person_id, status, source, help, consent_wording, "
