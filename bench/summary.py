@@ -352,6 +352,37 @@ BENCHES = [
         ],
         needs="postgres",
     ),
+    # --- activists27: the activist list and the weekly digest's enqueue (issue #27) ---
+    Bench(
+        "linksaktiv_console.py",
+        ["--backend", "postgres", "--people", "100000", "--activists", "30000", "--rounds", "100"],
+        [
+            Figure(
+                f"activist list {label} p95 (100k people, 30k activists, PostgreSQL; "
+                "1M/300k target the same)",
+                "≤ 30 ms",
+                lambda r, name=name: r["list"][name]["p95_ms"],
+                lambda v: v <= 30,
+                " ms",
+            )
+            for name, label in (
+                ("all", "unfiltered"),
+                ("topic", "by topic"),
+                ("district", "of a district"),
+                ("second_page", "second page"),
+            )
+        ]
+        + [
+            Figure(
+                "digest enqueue, 30k activists (PostgreSQL; 300k target 60 s)",
+                "≤ 6 s",
+                lambda r: r["digest"]["enqueue_seconds"],
+                lambda v: v <= 6,
+                " s",
+            )
+        ],
+        needs="postgres",
+    ),
 ]
 
 

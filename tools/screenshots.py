@@ -75,6 +75,8 @@ SHOTS: tuple[Shot, ...] = (
     Shot("event", "/app/orgs/{event}"),  # an event lives at its own unit: "<unit>/events/<id>"
     Shot("info-stand", "/app/orgs/{unit}/linksaktiv/stand"),
     Shot("newspapers", "/app/orgs/{unit}/linksaktiv/newspapers/{edition}"),
+    Shot("activists", "/app/orgs/{unit}/linksaktiv/activists"),
+    Shot("funnel", "/app/orgs/{unit}/linksaktiv/funnel"),
 )
 
 # where to find the ids a path needs: (list page, pattern of the first matching link)

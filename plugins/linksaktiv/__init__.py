@@ -61,10 +61,11 @@ def register_permissions() -> tuple[Permission, ...]:
 @hookimpl
 def register_routes() -> ModuleRoutes:
     """Org routes under ``/api/orgs/{org_id}/linksaktiv``, public pages under ``/p/linksaktiv``."""
+    from plugins.linksaktiv.digest_pages import digest_public_handlers
     from plugins.linksaktiv.public import public_handlers
     from plugins.linksaktiv.routes import handlers
 
-    return ModuleRoutes(org=handlers(), public=public_handlers())
+    return ModuleRoutes(org=handlers(), public=[*public_handlers(), *digest_public_handlers()])
 
 
 @hookimpl
@@ -93,10 +94,11 @@ def register_segment_filters() -> list[type]:
 
 @hookimpl
 def register_jobs() -> dict[str, Any]:
-    """Referral notification and reminder."""
+    """Referral notification and reminder; the weekly digest's run and send jobs."""
+    from plugins.linksaktiv.digest import JOBS as DIGEST_JOBS
     from plugins.linksaktiv.referrals import JOBS
 
-    return dict(JOBS)
+    return {**JOBS, **DIGEST_JOBS}
 
 
 @hookimpl

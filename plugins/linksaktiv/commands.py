@@ -25,3 +25,15 @@ def list_editions(org_id: int) -> None:
 
     for row in run_async(work):
         click.echo(f"{row['id']:>6}  {row['date']}  {row['copies']:>8} copies  {row['title']}")
+
+
+@linksaktiv.command("digest")
+def run_digest_now() -> None:
+    """Pick this week's digests now and queue their mails (the worker sends them); activists
+    who had one this week are left out, as in the weekly run."""
+    from plugins.linksaktiv.digest import enqueue_digest
+
+    async def work(_runtime):
+        return await enqueue_digest()
+
+    click.echo(f"{run_async(work)} activists get a digest")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import msgspec
 
 from core.api import current_runtime, module_config
@@ -37,6 +39,8 @@ class LinksaktivConfig(msgspec.Struct, forbid_unknown_fields=True):
         signups_per_minute: sign-ups per client address and minute on the public form.
         events_module: the module whose ``person_summary`` is shown as "my events" on the
             personal page when it is installed (never imported: it comes through the hook).
+        digest_weekday / digest_hour: when the weekly digest of new calls to action goes out
+            (0 = Monday, hour in the deployment's time zone).
     """
 
     topics: list[str] = msgspec.field(default_factory=lambda: list(DEFAULT_TOPICS))
@@ -51,6 +55,8 @@ class LinksaktivConfig(msgspec.Struct, forbid_unknown_fields=True):
     link_days: int = 30
     signups_per_minute: int = 20
     events_module: str = "events"
+    digest_weekday: Annotated[int, msgspec.Meta(ge=0, le=6)] = 0
+    digest_hour: Annotated[int, msgspec.Meta(ge=0, le=23)] = 8
 
 
 def config() -> LinksaktivConfig:

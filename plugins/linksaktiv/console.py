@@ -38,11 +38,11 @@ async def call_card_interests(request: Request, actor: Actor, org: OrgScope) -> 
 
 def console_pages() -> ConsolePages:
     """Linksaktiv's console handlers and menu entries (each part in its own ``*_pages.py``)."""
-    # --- network27: join links, info stand, newspapers ---
+    from plugins.linksaktiv.activist_pages import ACTIVIST_MENU, activist_pages
     from plugins.linksaktiv.network_pages import NETWORK_MENU, network_pages
     from plugins.linksaktiv.newspaper_pages import NEWSPAPER_MENU, newspaper_pages
 
-    network = [*network_pages(), *newspaper_pages()]
-    network_menu = [*NETWORK_MENU, *NEWSPAPER_MENU]
-    # --- end network27 ---
-    return ConsolePages(handlers=[call_card_interests, *network], menu=[*network_menu])
+    return ConsolePages(
+        handlers=[call_card_interests, *activist_pages(), *network_pages(), *newspaper_pages()],
+        menu=[*ACTIVIST_MENU, *NETWORK_MENU, *NEWSPAPER_MENU],
+    )

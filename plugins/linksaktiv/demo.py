@@ -26,6 +26,7 @@ async def demo_content(demo: Demo) -> list[str]:
     known = {topic["slug"]: topic["id"] for topic in await topics()}
     activists = await _activists(demo, list(known.values()))
     await _calls(demo, known)
+    await _calls_done(demo, activists)
     pickups, shipments = await _edition_with_orders(demo, activists)
     helpers = [a for a in activists if set(a["help"]) & set(config().referral_help)]
     referral = await refer(helpers[0]["id"]) if helpers else None
@@ -54,12 +55,13 @@ async def _activists(demo: Demo, topic_ids: list[int]) -> list[dict[str, Any]]:
         joined = demo.now - timedelta(days=demo.rng.randint(1, 120))
         await db.execute(
             "INSERT INTO linksaktiv_activist (person_id, status, source, help, "
-            "consent_wording, confirmed_at, created_at, updated_at) "
-            "VALUES ({}, 'confirmed', {}, {}, {}, {}, {}, {})",
+            "consent_wording, confirmed_at, last_active_at, created_at, updated_at) "
+            "VALUES ({}, 'confirmed', {}, {}, {}, {}, {}, {}, {})",
             person["id"],
             demo.rng.choice(SOURCES),
             msgspec.json.encode(helps).decode(),
             _WORDING,
+            joined,
             joined,
             joined,
             joined,
@@ -96,8 +98,29 @@ async def _calls(demo: Demo, known: dict[str, int]) -> None:
                 topic_ids=msgspec.json.encode([known[slug]] if slug in known else []).decode(),
                 starts_at=demo.now - timedelta(days=2),
                 deadline=demo.now + timedelta(days=21),
+                published_at=demo.now - timedelta(days=2),
             )
         ).run()
+
+
+async def _calls_done(demo: Demo, activists: list[dict[str, Any]]) -> None:
+    """Half of the activists did the federal call ("I did it"), so its results have bars."""
+    call = await db.fetch_one(
+        "SELECT id FROM linksaktiv_call WHERE org_id = {} ORDER BY id LIMIT 1", demo.federal["id"]
+    )
+    for person in activists[::2]:
+        done = demo.now - timedelta(days=demo.rng.randint(0, 2))
+        await db.execute(
+            "INSERT INTO linksaktiv_call_done (call_id, person_id, done_at) VALUES ({}, {}, {})",
+            call["id"],
+            person["id"],
+            done,
+        )
+        await db.execute(
+            "UPDATE linksaktiv_activist SET last_active_at = {} WHERE person_id = {}",
+            done,
+            person["id"],
+        )
 
 
 async def _edition_with_orders(demo: Demo, activists: list[dict[str, Any]]) -> tuple[int, int]:

@@ -11,6 +11,7 @@ __all__ = ["erase", "export", "merge", "summary"]
 _PERSON_TABLES = (
     "linksaktiv_interest",
     "linksaktiv_call_done",
+    "linksaktiv_digest_item",
     "linksaktiv_order",
     "linksaktiv_referral",
     "linksaktiv_activist",
@@ -44,7 +45,12 @@ async def export(person_id: int) -> dict[str, Any] | None:
         "SELECT org_id, status, created_at FROM linksaktiv_referral WHERE person_id = {}",
         person_id,
     )
-    if not (activist or topics or calls or orders or referrals):
+    digests = await db.fetch(
+        "SELECT call_id, week, mailed_at FROM linksaktiv_digest_item WHERE person_id = {} "
+        "ORDER BY id",
+        person_id,
+    )
+    if not (activist or topics or calls or orders or referrals or digests):
         return None
     for row in activist:
         row["help"] = db.json_value(row["help"])
@@ -54,6 +60,7 @@ async def export(person_id: int) -> dict[str, Any] | None:
         "calls_done": calls,
         "orders": orders,
         "referrals": referrals,
+        "digests": digests,
     }
 
 
@@ -77,6 +84,12 @@ async def merge(kept_id: int, merged_id: int) -> None:
         merged_id,
         kept_id,
     )
+    await db.execute(
+        "DELETE FROM linksaktiv_digest_item WHERE person_id = {} AND call_id IN "
+        "(SELECT call_id FROM linksaktiv_digest_item WHERE person_id = {})",
+        merged_id,
+        kept_id,
+    )
     kept = await db.fetch_one("SELECT id FROM linksaktiv_activist WHERE person_id = {}", kept_id)
     if kept is not None:
         await db.execute("DELETE FROM linksaktiv_activist WHERE person_id = {}", merged_id)
@@ -89,9 +102,12 @@ async def merge(kept_id: int, merged_id: int) -> None:
 
 
 async def summary(person_id: int) -> dict[str, Any] | None:
-    """Status, topics and order count of the person, or ``None`` when not an activist."""
+    """Status (with when they confirmed), source, topics, ways to help, the calls to action
+    they did and their newspaper orders, or ``None`` when not an activist."""
     row = await db.fetch_one(
-        "SELECT status, source FROM linksaktiv_activist WHERE person_id = {}", person_id
+        "SELECT status, source, help, confirmed_at, last_active_at FROM linksaktiv_activist "
+        "WHERE person_id = {}",
+        person_id,
     )
     if row is None:
         return None
@@ -103,9 +119,18 @@ async def summary(person_id: int) -> dict[str, Any] | None:
     orders = await db.fetch_one(
         "SELECT COUNT(*) AS n FROM linksaktiv_order WHERE person_id = {}", person_id
     )
+    calls = await db.fetch(
+        "SELECT c.title, d.done_at FROM linksaktiv_call_done d JOIN linksaktiv_call c "
+        "ON c.id = d.call_id WHERE d.person_id = {} ORDER BY d.done_at DESC LIMIT 10",
+        person_id,
+    )
     return {
         "status": row["status"],
         "source": row["source"],
+        "help": db.json_value(row["help"]) or [],
+        "confirmed_at": row["confirmed_at"],
+        "last_active_at": row["last_active_at"],
         "topics": [t["slug"] for t in topics],
+        "calls_done": calls,
         "orders": orders["n"] if orders else 0,
     }

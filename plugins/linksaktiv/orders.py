@@ -25,6 +25,7 @@ from core.api import (
     to_row,
     utcnow,
 )
+from plugins.linksaktiv.calls import touch_activity
 from plugins.linksaktiv.config import config
 from plugins.linksaktiv.lists import page_by_id
 from plugins.linksaktiv.schemas import EditionIn
@@ -134,6 +135,7 @@ async def create_order(
             object_id=person["id"],
             detail={"order": rows[0]["id"]},
         )
+        await touch_activity(person["id"])
     return await get_order(rows[0]["id"])
 
 

@@ -107,7 +107,7 @@ async def create_topic(org: OrgScope, data: TopicIn) -> TopicOut:
 async def patch_topic(org: OrgScope, topic_id: int, data: TopicPatch) -> TopicOut:
     """Rename a topic or switch it off (managers of a root unit only)."""
     _require_root(org)
-    return _topic_out(await call_service.update_topic(topic_id, to_row(data)))
+    return _topic_out(await call_service.update_topic(org.id, topic_id, to_row(data)))
 
 
 async def _calls_out(rows: list[dict[str, Any]]) -> list[CallToActionOut]:
@@ -126,6 +126,8 @@ async def _calls_out(rows: list[dict[str, Any]]) -> list[CallToActionOut]:
             starts_at=r["starts_at"],
             deadline=r["deadline"],
             done=done.get(r["id"], 0),
+            regions=db.json_value(r["region_ids"]) or [],
+            published_at=r["published_at"],
         )
         for r in rows
     ]
@@ -159,14 +161,19 @@ async def list_activists(
     actor: Actor,
     org: OrgScope,
     status: Literal["pending", "confirmed", "unsubscribed"] | None = None,
-    topic: str | None = None,
+    topic: list[str] | None = None,
+    help: list[str] | None = None,
+    source: str | None = None,
+    unit_id: int | None = None,
+    active_since: str | None = None,
     limit: int = 50,
     cursor: str | None = None,
 ) -> Page[ActivistOut]:
-    """Activists whose home unit is in this unit's subtree (keyset pages by person id)."""
-    return await activists.read_activists(
-        request, actor, org.id, org.path, status, topic, limit, cursor
-    )
+    """Activists whose home unit is in this unit's subtree (keyset pages by person id),
+    narrowed by any of the topics (slugs), any of the ways to help, source, status, a unit
+    of the subtree and activity since a day (``YYYY-MM-DD``)."""
+    chosen = activists.activist_filter(topic, help, source, status, unit_id, active_since)
+    return await activists.read_activists(request, actor, org.id, org.path, chosen, limit, cursor)
 
 
 class JoinLink(msgspec.Struct):
@@ -197,6 +204,7 @@ class FunnelRow(msgspec.Struct):
     confirmed: int
     acted: int
     members: int
+    attended: int = 0
 
 
 @get("/funnel", guards=[requires("linksaktiv.view")], summary="Sign-up funnel")

@@ -72,7 +72,8 @@ class TopicOut(msgspec.Struct):
 
 
 class CallToActionIn(msgspec.Struct, forbid_unknown_fields=True):
-    """A call to action for the activists of this unit's region interested in ``topics``."""
+    """A call to action for the activists of this unit's region interested in ``topics``;
+    ``regions`` (unit ids of this unit's subtree) narrow the region (none: all of it)."""
 
     title: Title
     kind: Literal["offline", "visit_link", "share_link", "event"]
@@ -82,6 +83,7 @@ class CallToActionIn(msgspec.Struct, forbid_unknown_fields=True):
     event_id: int | None = None
     topics: Annotated[list[str], msgspec.Meta(max_length=50)] = []
     deadline: AwareDatetime | None = None
+    regions: Annotated[list[int], msgspec.Meta(max_length=200)] = []
 
 
 class CallToActionOut(msgspec.Struct):
@@ -98,6 +100,8 @@ class CallToActionOut(msgspec.Struct):
     starts_at: datetime
     deadline: datetime | None
     done: int
+    regions: list[int] = []
+    published_at: datetime | None = None
 
 
 class ActivistOut(msgspec.Struct):
@@ -113,6 +117,7 @@ class ActivistOut(msgspec.Struct):
     help: list[str]
     topics: list[str]
     created_at: datetime
+    last_active_at: datetime | None = None
 
 
 class OrderIn(msgspec.Struct, forbid_unknown_fields=True):

@@ -22,7 +22,7 @@ from core.api import (
     unsign,
     utcnow,
 )
-from plugins.linksaktiv.calls import me_url, topic_ids
+from plugins.linksaktiv.calls import me_url, topic_ids, touch_activity
 from plugins.linksaktiv.config import config
 
 __all__ = [
@@ -115,13 +115,14 @@ async def join(
         now = utcnow()
         await db.execute(
             "INSERT INTO linksaktiv_activist (person_id, status, source, source_org_id, "
-            "help, consent_wording, created_at, updated_at) "
-            "VALUES ({}, 'pending', {}, {}, {}, {}, {}, {})",
+            "help, consent_wording, last_active_at, created_at, updated_at) "
+            "VALUES ({}, 'pending', {}, {}, {}, {}, {}, {}, {})",
             person_id,
             source,
             source_org,
             msgspec.json.encode(sorted(set(data.help))).decode(),
             data.consent_wording,
+            now,
             now,
             now,
         )
@@ -155,6 +156,7 @@ async def set_topics(person_id: int, slugs: list[str]) -> None:
     topics = await topic_ids(slugs)
     async with db.transaction():
         await _add_topics(person_id, topics, replace=True)
+        await touch_activity(person_id)
 
 
 async def confirm(token: str) -> int | None:
@@ -197,10 +199,11 @@ async def confirm(token: str) -> int | None:
         helps = sorted(set(db.json_value(kept["help"]) or []) | set(db.json_value(row["help"])))
         await db.execute(
             "UPDATE linksaktiv_activist SET status = 'confirmed', confirmed_at = {}, help = {}, "
-            "consent_wording = {}, updated_at = {} WHERE id = {}",
+            "consent_wording = {}, last_active_at = {}, updated_at = {} WHERE id = {}",
             now,
             msgspec.json.encode(helps).decode(),
             row["consent_wording"],
+            now,
             now,
             kept["id"],
         )

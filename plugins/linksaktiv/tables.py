@@ -21,6 +21,7 @@ __all__ = [
     "Activist",
     "Call",
     "CallDone",
+    "DigestItem",
     "Edition",
     "Interest",
     "Order",
@@ -53,6 +54,7 @@ class Activist(Stamped, Table, tablename="linksaktiv_activist"):
     help = JSON(default="[]")
     consent_wording = Text(default="")
     confirmed_at = Timestamptz(null=True, default=None)
+    last_active_at = Timestamptz(null=True, default=None)
 
 
 class Interest(Table, tablename="linksaktiv_interest"):
@@ -63,7 +65,11 @@ class Interest(Table, tablename="linksaktiv_interest"):
 
 
 class Call(Stamped, Table, tablename="linksaktiv_call"):
-    """A call to action of a unit for the activists of its region interested in its topics."""
+    """A call to action of a unit for the activists of its region interested in its topics.
+
+    ``region_ids``: units of the unit's subtree the call is for (empty: the whole subtree);
+    ``published_at``: ``None`` while it is a draft nobody sees.
+    """
 
     org = ForeignKey(OrgUnit, on_delete=OnDelete.cascade, db_column_name="org_id")
     title = Varchar(length=200)
@@ -74,6 +80,8 @@ class Call(Stamped, Table, tablename="linksaktiv_call"):
     topic_ids = JSON(default="[]")
     starts_at = Timestamptz()
     deadline = Timestamptz(null=True, default=None)
+    region_ids = JSON(default="[]")
+    published_at = Timestamptz(null=True, default=None)
 
 
 class CallDone(Table, tablename="linksaktiv_call_done"):
@@ -82,6 +90,18 @@ class CallDone(Table, tablename="linksaktiv_call_done"):
     call = ForeignKey(Call, on_delete=OnDelete.cascade, db_column_name="call_id")
     person = ForeignKey(Person, on_delete=OnDelete.cascade, db_column_name="person_id")
     done_at = Timestamptz()
+
+
+class DigestItem(Table, tablename="linksaktiv_digest_item"):
+    """A call to action put in an activist's weekly digest (``week``: ``2026-W49``); one row
+    per activist and call, so a call is in at most one digest of each activist.
+    ``mailed_at`` is set in the transaction that queues the mail."""
+
+    person = ForeignKey(Person, on_delete=OnDelete.cascade, db_column_name="person_id")
+    call = ForeignKey(Call, on_delete=OnDelete.cascade, db_column_name="call_id")
+    week = Varchar(length=10)
+    queued_at = Timestamptz()
+    mailed_at = Timestamptz(null=True, default=None)
 
 
 class Edition(Stamped, Table, tablename="linksaktiv_edition"):
