@@ -12,6 +12,7 @@ from typing import Any
 import click
 
 from core import db
+from core.auth.roles import build_roles
 from core.modules import ModuleError, load_modules
 from core.problems import Problem
 from core.runtime import Runtime, build_runtime, run_async
@@ -368,9 +369,12 @@ def module_new(name: str, target: Path, title: str | None) -> None:
 
 
 def _load_commands() -> None:
-    """Core's and every enabled module's ``register_commands``."""
+    """Core's and every enabled module's ``register_commands``, once the settings, the modules
+    and the roles of ``[orga.roles]`` are found good."""
     try:
-        registry = load_modules(load_settings())
+        settings = load_settings()
+        registry = load_modules(settings)
+        build_roles(settings.roles, registry.permissions)  # [orga.roles] stops every command
     except (SettingsError, ModuleError) as exc:
         click.echo(f"orga: {exc}", err=True)
         raise SystemExit(2) from exc
