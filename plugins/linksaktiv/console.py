@@ -16,6 +16,7 @@ from core.api import (
     translate,
 )
 from plugins.linksaktiv.call_card import INTERESTS_PATH, save_interests
+from plugins.linksaktiv.referral_pages import REFERRAL_MENU, referral_pages
 
 __all__ = ["console_pages"]
 
@@ -37,5 +38,13 @@ async def call_card_interests(request: Request, actor: Actor, org: OrgScope) -> 
 
 
 def console_pages() -> ConsolePages:
-    """Linksaktiv's console handlers (no menu entry yet)."""
-    return ConsolePages(handlers=[call_card_interests])
+    """Linksaktiv's console handlers and menu entries (each part in its own ``*_pages.py``)."""
+    return ConsolePages(
+        handlers=[
+            call_card_interests,
+            *referral_pages(),  # referrals27: the referral inbox
+        ],
+        menu=[
+            *REFERRAL_MENU,  # referrals27
+        ],
+    )
