@@ -62,7 +62,7 @@ DONE = {
     "pass": N_("The referral is passed on to the unit above."),
     "decline": N_("The referral is declined."),
 }
-_FIELDS = ("action", "note")
+_FIELDS = ("note",)  # the action's errors are the form's, above the buttons
 
 
 def _path(org: OrgScope) -> str:
