@@ -62,6 +62,7 @@ SHOTS: tuple[Shot, ...] = (
     Shot("modules", "/app/orgs/{unit}/admin/modules"),
     Shot("audit", "/app/orgs/{unit}/audit"),
     Shot("account", "/app/account"),
+    Shot("referrals", "/app/orgs/{unit}/linksaktiv/referrals"),
 )
 
 # where to find the ids a path needs: (list page, pattern of the first matching link)

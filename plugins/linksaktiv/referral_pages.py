@@ -97,6 +97,7 @@ async def _inbox(
         help_labels=HELP_LABELS,
         source_labels=SOURCE_LABELS,
         step_labels=STEP_LABELS,
+        has_parent=org.path.strip("/").count("/") > 0,  # a unit above to pass referrals to
         errors=errors or {},
         failed=failed,
         note=note,
