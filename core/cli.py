@@ -284,7 +284,7 @@ def user() -> None:
 @user.command("create")
 @click.argument("email")
 @click.option("--org", "org_id", required=True, type=int, help="org unit id")
-@click.option("--role", required=True, help="admin, organizer, caller or viewer")
+@click.option("--role", required=True, help="admin, organizer, caller, viewer or [orga.roles]")
 @click.option("--name", "display_name", default="", help="display name")
 def user_create(email: str, org_id: int, role: str, display_name: str) -> None:
     """Create a user with a role on a unit (password from stdin, one line)."""

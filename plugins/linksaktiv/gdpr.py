@@ -44,6 +44,12 @@ async def export(person_id: int) -> dict[str, Any] | None:
         "SELECT org_id, status, created_at FROM linksaktiv_referral WHERE person_id = {}",
         person_id,
     )
+    steps = await db.fetch(  # the leadership's answers with their notes (erased by cascade)
+        "SELECT s.org_id, s.to_org_id, s.action, s.note, s.created_at "
+        "FROM linksaktiv_referral_step s JOIN linksaktiv_referral r ON r.id = s.referral_id "
+        "WHERE r.person_id = {} ORDER BY s.id",
+        person_id,
+    )
     if not (activist or topics or calls or orders or referrals):
         return None
     for row in activist:
@@ -54,6 +60,7 @@ async def export(person_id: int) -> dict[str, Any] | None:
         "calls_done": calls,
         "orders": orders,
         "referrals": referrals,
+        "referral_steps": steps,
     }
 
 

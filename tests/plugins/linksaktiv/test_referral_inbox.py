@@ -13,6 +13,7 @@ import pytest
 
 from core import db
 from core.tables import utcnow
+from plugins.linksaktiv import gdpr
 from tests.core.console.helpers import console_login, csrf_of
 from tests.plugins.linksaktiv.conftest import api, run_jobs
 from tests.plugins.linksaktiv.test_referrals import volunteer
@@ -111,6 +112,11 @@ async def test_the_leadership_accepts_passes_up_and_declines_with_a_note(
         headers=party.admin.headers,
     )
     assert by_api.status_code == 200 and by_api.json()["status"] == "accepted"
+    # the note is the person's data: in their export, gone with their erasure
+    exported = await gdpr.export(first)
+    assert [s["note"] for s in exported["referral_steps"]] == ["Ruft Montag an"]
+    await gdpr.erase(first)
+    assert await db.fetch("SELECT id FROM linksaktiv_referral_step WHERE note LIKE 'Ruft%'") == []
     at_top = await client.post(
         api(party.root, f"/referrals/{ids[second]}/answer"),
         json={"action": "pass"},
