@@ -195,15 +195,16 @@ async def escalate(payload: dict[str, Any]) -> None:
     """Job: a referral still ``new`` at the unit ``referral_escalate_days`` after it got there
     moves to the next unit up whose members hold ``linksaktiv.referrals`` (audited as
     ``linksaktiv.referral_escalated``, a step ``escalated``); at the top it stays. Run again
-    later when the setting grew since it was queued."""
+    later when the setting grew since it was queued; nothing when it is 0 now."""
     row = await db.fetch_one(
         "SELECT r.org_id, r.status, r.routed_at, u.path FROM linksaktiv_referral r "
         "JOIN org_unit u ON u.id = r.org_id WHERE r.id = {}",
         payload["referral_id"],
     )
-    if row is None or row["status"] != "new" or row["org_id"] != payload["org_id"]:
-        return
-    due = row["routed_at"] + timedelta(days=config().referral_escalate_days)
+    days = config().referral_escalate_days
+    if row is None or row["status"] != "new" or row["org_id"] != payload["org_id"] or days <= 0:
+        return  # answered, moved on, or escalation switched off since
+    due = row["routed_at"] + timedelta(days=days)
     now = utcnow()
     if due > now:
         await enqueue(
@@ -218,7 +219,8 @@ async def escalate(payload: dict[str, Any]) -> None:
     if above is None:
         return
     async with db.transaction():
-        await _move(payload["referral_id"], row["org_id"], above, "escalated", "", None)
+        if not await _move(payload["referral_id"], row["org_id"], above, "escalated", "", None):
+            return  # answered in the meantime
         await record(
             "linksaktiv.referral_escalated",
             user_id=None,
@@ -248,20 +250,24 @@ async def _unit_above(path: str) -> int | None:
 
 async def _move(
     referral_id: int, unit: int, above: int, action: str, note: str, user_id: int | None
-) -> None:
-    """Route a referral from ``unit`` to ``above`` (a step, ``routed_at``, the new unit's
-    jobs)."""
+) -> bool:
+    """Route a referral still ``new`` at ``unit`` to ``above`` (a step, ``routed_at``, the
+    new unit's jobs); ``False`` when someone answered or moved it meanwhile."""
     now = utcnow()
-    await db.execute(
+    moved = await db.fetch(
         "UPDATE linksaktiv_referral SET org_id = {}, routed_at = {}, reminded_at = NULL, "
-        "updated_at = {} WHERE id = {}",
+        "updated_at = {} WHERE id = {} AND org_id = {} AND status = 'new' RETURNING id",
         above,
         now,
         now,
         referral_id,
+        unit,
     )
+    if not moved:
+        return False
     await _step(referral_id, unit, action, note, user_id, above)
     await _routed(referral_id, above, now)
+    return True
 
 
 async def _step(
@@ -312,16 +318,21 @@ async def answer(
             raise conflict(N_("No unit above this one receives referrals."), "action")
     async with db.transaction():
         if above is not None:
-            await _move(referral_id, org_id, above, "passed", note, user_id)
+            done = await _move(referral_id, org_id, above, "passed", note, user_id)
         else:
             status = "accepted" if action == "accept" else "declined"
-            await db.execute(
-                "UPDATE linksaktiv_referral SET status = {}, updated_at = {} WHERE id = {}",
+            done = await db.fetch(  # only while still new here: two answers, one wins
+                "UPDATE linksaktiv_referral SET status = {}, updated_at = {} "
+                "WHERE id = {} AND org_id = {} AND status = 'new' RETURNING id",
                 status,
                 utcnow(),
                 referral_id,
+                org_id,
             )
-            await _step(referral_id, org_id, status, note, user_id)
+            if done:
+                await _step(referral_id, org_id, status, note, user_id)
+        if not done:
+            raise conflict(N_("This referral was answered already."), "action")
         await record(
             "linksaktiv.referral_answered",
             org_id=org_id,
