@@ -12,6 +12,7 @@ from typing import Any
 import click
 
 from core import db
+from core.auth.roles import build_roles
 from core.modules import ModuleError, load_modules
 from core.problems import Problem
 from core.runtime import Runtime, build_runtime, run_async
@@ -283,7 +284,7 @@ def user() -> None:
 @user.command("create")
 @click.argument("email")
 @click.option("--org", "org_id", required=True, type=int, help="org unit id")
-@click.option("--role", required=True, help="admin, organizer, caller or viewer")
+@click.option("--role", required=True, help="admin, organizer, caller, viewer or [orga.roles]")
 @click.option("--name", "display_name", default="", help="display name")
 def user_create(email: str, org_id: int, role: str, display_name: str) -> None:
     """Create a user with a role on a unit (password from stdin, one line)."""
@@ -368,9 +369,12 @@ def module_new(name: str, target: Path, title: str | None) -> None:
 
 
 def _load_commands() -> None:
-    """Core's and every enabled module's ``register_commands``."""
+    """Core's and every enabled module's ``register_commands``, once the settings, the modules
+    and the roles of ``[orga.roles]`` are found good."""
     try:
-        registry = load_modules(load_settings())
+        settings = load_settings()
+        registry = load_modules(settings)
+        build_roles(settings.roles, registry.permissions)  # [orga.roles] stops every command
     except (SettingsError, ModuleError) as exc:
         click.echo(f"orga: {exc}", err=True)
         raise SystemExit(2) from exc

@@ -15,7 +15,7 @@ import msgspec
 from piccolo.engine.base import Engine
 
 from core import db
-from core.auth.actor import role_permissions
+from core.auth.roles import Roles, build_roles
 from core.cache import Caches
 from core.context import set_runtime
 from core.hookspecs import JobHandler
@@ -43,7 +43,7 @@ class Runtime:
     templates: Templates
     mailer: Mailer
     segment: type[msgspec.Struct]
-    roles: dict[str, frozenset[str]] = field(default_factory=dict)
+    roles: Roles
     worker: Worker | None = None
     caches: Caches = field(default_factory=Caches)
     console_menu: list[tuple[str, MenuItem]] = field(default_factory=list)
@@ -73,6 +73,7 @@ def build_runtime(settings: Settings | None = None, plugins: Iterable[Any] = ())
     """Load modules, create the engine and bind every enabled module's tables to it."""
     settings = settings or load_settings()
     registry = load_modules(settings, extra=plugins)
+    roles = build_roles(settings.roles, registry.permissions)  # before anything starts
     engine = db.create_engine(settings.database_url, settings.db_busy_timeout_ms)
     db.activate(engine, registry.piccolo_apps)
     templates = Templates(
@@ -91,7 +92,7 @@ def build_runtime(settings: Settings | None = None, plugins: Iterable[Any] = ())
         templates=templates,
         mailer=Mailer(settings, templates, transport),
         segment=_segment_type(registry),
-        roles=role_permissions(registry.permissions),
+        roles=roles,
         caches=Caches(enabled=settings.cache),
     )
 

@@ -15,7 +15,14 @@ from zoneinfo import available_timezones
 
 import msgspec
 
-__all__ = ["Settings", "SettingsError", "load_settings", "module_config", "private_files"]
+__all__ = [
+    "RoleConfig",
+    "Settings",
+    "SettingsError",
+    "load_settings",
+    "module_config",
+    "private_files",
+]
 
 ENV_PREFIX = "ORGA_"
 _LIST_FIELDS = {"modules", "cors_origins"}
@@ -26,6 +33,24 @@ T = TypeVar("T", bound=msgspec.Struct)
 
 class SettingsError(Exception):
     """A setting is missing or has a wrong value; the message names the setting."""
+
+
+class RoleConfig(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    """One ``[orga.roles.<name>]`` table: a built-in role's permissions changed, or an
+    additional role (checked against the declared permissions by ``core.auth.roles``).
+
+    Attributes:
+        permissions: the role's complete list (replaces the defaults).
+        add / remove: permissions added to / taken from the defaults (or ``permissions``).
+        rank: an additional role's rank, 1 to 40 (admin 40, organizer 30, caller/viewer 10).
+        label: an additional role's name on the console (default: the role's key).
+    """
+
+    permissions: tuple[str, ...] | None = None
+    add: tuple[str, ...] = ()
+    remove: tuple[str, ...] = ()
+    rank: int | None = None
+    label: str | None = None
 
 
 class Settings(msgspec.Struct, kw_only=True, frozen=True):
@@ -66,6 +91,7 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     db_pool_size: int = 10
     db_busy_timeout_ms: int = 5000
     module_config: dict[str, dict[str, object]] = msgspec.field(default_factory=dict)
+    roles: dict[str, RoleConfig] = msgspec.field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.timezone not in available_timezones():
@@ -171,6 +197,7 @@ def load_settings(environ: dict[str, str] | None = None, **overrides: object) ->
         raw[field] = _split_list(value) if field in _LIST_FIELDS else value
     _collect_module_config(raw, environ)
     raw.update(overrides)
+    _check_roles(raw.get("roles", {}))
     raw.setdefault("var_dir", "./var")
     var_dir = str(raw["var_dir"])
     raw.setdefault("database_url", f"sqlite:///{var_dir}/orga.sqlite3")
@@ -185,10 +212,25 @@ def load_settings(environ: dict[str, str] | None = None, **overrides: object) ->
         raise SettingsError(_explain(exc)) from exc
 
 
+def _check_roles(roles: object) -> None:
+    """Each ``[orga.roles.<name>]`` table read on its own, so a mistake names its key
+    (``orga.roles.organizer.permissions: Expected `array | null`, got `str```)."""
+    if not isinstance(roles, dict):
+        raise SettingsError("orga.roles: expected tables [orga.roles.<name>]")
+    for role, table in roles.items():
+        try:
+            msgspec.convert(table, RoleConfig, strict=False)
+        except msgspec.ValidationError as exc:
+            text, _, path = str(exc).partition(" - at `$")
+            key = path.rstrip("`")
+            raise SettingsError(f"orga.roles.{role}{key}: {text}") from exc
+
+
 def _collect_module_config(raw: dict[str, object], environ: dict[str, str]) -> None:
     """Move ``[orga.<module>]`` tables and ``ORGA_<MODULE>__<KEY>`` variables to module_config."""
     config: dict[str, dict[str, object]] = {}
-    for key in [k for k, v in raw.items() if isinstance(v, dict) and k != "module_config"]:
+    core_tables = ("module_config", "roles")
+    for key in [k for k, v in raw.items() if isinstance(v, dict) and k not in core_tables]:
         config[key] = dict(raw.pop(key))  # type: ignore[arg-type]
     for name, value in environ.items():
         if name.startswith(ENV_PREFIX) and "__" in name:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
+import json
 import os
 import shutil
 import subprocess
@@ -52,6 +53,7 @@ __all__ = [
     "count_queries",
     "drain_jobs",
     "eventually",
+    "roles_toml",
     "settings_environ",
 ]
 
@@ -452,6 +454,8 @@ def settings_environ(settings: Settings) -> dict[str, str]:
     """``ORGA_*`` variables that make another process load exactly ``settings``."""
     environ: dict[str, str] = {}
     for name, value in msgspec.structs.asdict(settings).items():
+        if name == "roles":
+            continue  # a table of orga.toml only: see roles_toml
         if name == "module_config":
             for module, values in value.items():
                 for key, item in values.items():
@@ -461,6 +465,19 @@ def settings_environ(settings: Settings) -> dict[str, str]:
         elif value is not None:
             environ[f"ORGA_{name.upper()}"] = str(value)
     return environ
+
+
+def roles_toml(settings: Settings) -> str:
+    """The ``[orga.roles.<name>]`` tables of ``settings`` as orga.toml text (JSON strings,
+    numbers and arrays are TOML as well)."""
+    lines = []
+    for role, config in settings.roles.items():
+        lines.append(f"[orga.roles.{role}]")
+        for key, value in msgspec.structs.asdict(config).items():
+            if value is not None and value != ():
+                plain = list(value) if isinstance(value, tuple) else value
+                lines.append(f"{key} = {json.dumps(plain)}")
+    return "\n".join(lines) + "\n"
 
 
 class LiveServer:
@@ -473,6 +490,11 @@ class LiveServer:
         environ = {k: v for k, v in os.environ.items() if not k.startswith("ORGA_")}
         environ.update(settings_environ(settings))
         environ.update(ORGA_PUBLIC_URL=self.url, ORGA_WORKER=worker, ORGA_CONFIG="/nonexistent")
+        if settings.roles:  # orga.toml is the one place for them
+            config = Path(settings.var_dir) / f"live-server-{self.port}.toml"
+            config.parent.mkdir(parents=True, exist_ok=True)
+            config.write_text(roles_toml(settings))
+            environ["ORGA_CONFIG"] = str(config)
         self.environ = environ
         self.log = Path(settings.var_dir) / f"live-server-{self.port}.log"
         self.process: subprocess.Popen[bytes] | None = None

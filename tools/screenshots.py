@@ -77,6 +77,7 @@ SHOTS: tuple[Shot, ...] = (
     Shot("newspapers", "/app/orgs/{unit}/linksaktiv/newspapers/{edition}"),
     Shot("activists", "/app/orgs/{unit}/linksaktiv/activists"),
     Shot("funnel", "/app/orgs/{unit}/linksaktiv/funnel"),
+    Shot("referrals", "/app/orgs/{unit}/linksaktiv/referrals"),
 )
 
 # where to find the ids a path needs: (list page, pattern of the first matching link)

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from core import db
-from core.auth.roles import rank
+from core.auth.roles import Roles
 from core.cache import MISSING, Caches
 from core.orgs.paths import is_under
 from core.problems import Problem
@@ -27,7 +26,6 @@ __all__ = [
     "hash_token",
     "load_actor",
     "resolve_actor",
-    "role_permissions",
 ]
 
 ACTOR_TABLES = ("auth_token", "orga_user", "role_assignment", "org_unit")
@@ -41,15 +39,6 @@ _INTERACTIVE = (SESSION, CONSOLE)
 def hash_token(secret: str) -> str:
     """SHA-256 hex digest of a token secret (what the database stores)."""
     return hashlib.sha256(secret.encode()).hexdigest()
-
-
-def role_permissions(permissions: Mapping[str, object]) -> dict[str, frozenset[str]]:
-    """Map each role to its default permissions from the registered ``Permission`` objects."""
-    table: dict[str, set[str]] = {}
-    for permission in permissions.values():
-        for role in permission.default_roles:  # type: ignore[attr-defined]
-            table.setdefault(role, set()).add(permission.name)  # type: ignore[attr-defined]
-    return {role: frozenset(names) for role, names in table.items()}
 
 
 @dataclass(frozen=True)
@@ -69,7 +58,7 @@ class Actor:
     token_id: int
     token_kind: str
     grants: list[Grant]
-    roles: Mapping[str, frozenset[str]]
+    roles: Roles
     token_org_path: str | None = None
     token_permissions: frozenset[str] | None = None
     valid_until: datetime | None = None
@@ -121,7 +110,8 @@ class Actor:
 
     def role_rank_at(self, path: str) -> int:
         """The highest rank of the roles the actor holds on ``path`` (0 when none)."""
-        return max((rank(g.role) for g in self.grants if is_under(path, g.path)), default=0)
+        ranks = (self.roles.rank(g.role) for g in self.grants if is_under(path, g.path))
+        return max(ranks, default=0)
 
 
 _ACTOR_SQL = """
@@ -147,9 +137,7 @@ def _expired(row: dict, idle: timedelta, now: datetime) -> bool:
     return row["kind"] in _INTERACTIVE and row["last_used_at"] + idle <= now
 
 
-async def load_actor(
-    secret: str, roles: Mapping[str, frozenset[str]], idle: timedelta
-) -> Actor | None:
+async def load_actor(secret: str, roles: Roles, idle: timedelta) -> Actor | None:
     """Resolve a bearer secret to an :class:`Actor`, or ``None`` when invalid or expired.
 
     Touches ``last_used_at`` at most once a minute so idle expiry works without a write per
@@ -191,9 +179,7 @@ async def load_actor(
     )
 
 
-async def resolve_actor(
-    secret: str, roles: Mapping[str, frozenset[str]], idle: timedelta, caches: Caches
-) -> Actor | None:
+async def resolve_actor(secret: str, roles: Roles, idle: timedelta, caches: Caches) -> Actor | None:
     """:func:`load_actor` through the process's actor cache (see :mod:`core.cache`): a token
     seen in the last seconds costs no query; a revoked token, a changed role or a deactivated
     user drops the cache in every process. Invalid tokens are never cached."""

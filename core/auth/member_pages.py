@@ -14,7 +14,6 @@ from litestar import Request, Response, get, post
 from core.auth import members
 from core.auth.actor import Actor
 from core.auth.guards import OrgScope, requires
-from core.auth.roles import BUILTIN_ROLES, rank
 from core.orgs.services import get_unit
 from core.problems import N_, Problem
 from core.web.render import (
@@ -43,9 +42,15 @@ def _base(org: OrgScope) -> str:
 
 
 def _grantable(actor: Actor, org: OrgScope) -> list[str]:
-    """The roles the user may give here (none ranked above their own)."""
+    """The roles the user may give here (none ranked above their own), highest first."""
     own = actor.role_rank_at(org.path)
-    return [role for role in BUILTIN_ROLES if rank(role) <= own]
+    return [role for role in actor.roles.grantable() if actor.roles.rank(role) <= own]
+
+
+def _labels(request: Request, actor: Actor) -> dict[str, str]:
+    """Every role's label: the built-in ones translated, a deployment's own as configured."""
+    labels = {role: translate(request, label) for role, label in ROLE_LABELS.items()}
+    return {**actor.roles.labels, **labels}
 
 
 async def _unit(org: OrgScope) -> dict[str, Any]:
@@ -79,7 +84,7 @@ async def _members_page(
         members=page.items,
         next_href=next_href,
         roles=grantable,
-        role_labels=ROLE_LABELS,
+        role_labels=_labels(request, actor),
         values={
             "email": "",
             "display_name": "",

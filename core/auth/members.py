@@ -17,8 +17,13 @@ from core import db
 from core.audit.services import record
 from core.auth.actor import Actor
 from core.auth.reset import password_link
-from core.auth.roles import BUILTIN_ROLES, rank
-from core.auth.services import assign_role, normalize_email, set_active, unassign_role
+from core.auth.services import (
+    assign_role,
+    check_role,
+    normalize_email,
+    set_active,
+    unassign_role,
+)
 from core.auth.tables import RoleAssignment, User
 from core.context import current_runtime
 from core.orgs.paths import is_under, subtree_sql, subtrees_sql
@@ -41,14 +46,9 @@ __all__ = [
 INVITATION_LIFETIME = timedelta(days=7)
 
 
-def _check_role(role: str) -> None:
-    if role not in BUILTIN_ROLES:
-        raise invalid("role", N_("unknown role; one of %(roles)s"), roles=", ".join(BUILTIN_ROLES))
-
-
 def check_grantable(actor: Actor, org_path: str, role: str) -> None:
     """Refuse a role ranked above the actor's own on the unit (403 ``role-above-own``)."""
-    if rank(role) > actor.role_rank_at(org_path):
+    if actor.roles.rank(role) > actor.role_rank_at(org_path):
         message = N_("You cannot grant '%(role)s', it ranks above yours.")
         raise Problem(
             403,
@@ -94,7 +94,7 @@ async def add_by_email(
     Raises:
         Problem: 422 naming ``role`` or ``email``, before anything is written.
     """
-    _check_role(role)
+    check_role(role)
     email = normalize_email(email)
     if "@" not in email.strip("@"):
         raise invalid("email", N_("is not an e-mail address"))
@@ -138,7 +138,7 @@ async def add_by_id(user_id: int, org: dict[str, Any], role: str, actor: Actor) 
         Problem: 422 naming ``user_id`` for any other id (unknown or not visible alike), or
             ``role``, before anything is written.
     """
-    _check_role(role)
+    check_role(role)
     scopes = actor.scopes("members.manage")
     within, args = subtrees_sql("o.path", scopes)
     user = await db.fetch_one(
@@ -218,7 +218,7 @@ async def set_user_active(actor: Actor, org_path: str, user_id: int, active: boo
     )
     if not rows or not all(is_under(r["path"], org_path) for r in rows):
         raise not_found("user")
-    check_grantable(actor, org_path, max((r["role"] for r in rows), key=rank))
+    check_grantable(actor, org_path, max((r["role"] for r in rows), key=actor.roles.rank))
     await set_active(user_id, active, by=actor.user_id)
 
 

@@ -24,6 +24,7 @@ __all__ = [
     "IssuedToken",
     "assign_role",
     "change_password",
+    "check_role",
     "create_api_token",
     "create_user",
     "issue_token",
@@ -261,10 +262,21 @@ async def set_active(user_id: int, active: bool, by: int | None) -> None:
     drop_cached("orga_user", "auth_token")
 
 
+def check_role(role: str) -> None:
+    """Refuse a role this deployment does not have (built-in or from ``[orga.roles]``; only
+    the built-in ones outside a runtime, as in scripts that fill a database): 422 naming
+    ``role``."""
+    from core.context import runtime_or_none
+
+    runtime = runtime_or_none()
+    known = runtime.roles.grantable() if runtime is not None else list(BUILTIN_ROLES)
+    if role not in known:
+        raise invalid("role", N_("unknown role; one of %(roles)s"), roles=", ".join(known))
+
+
 async def assign_role(user_id: int, org_id: int, role: str, by: int | None) -> bool:
     """Give ``user_id`` the ``role`` on ``org_id``; ``False`` when it was already held."""
-    if role not in BUILTIN_ROLES:
-        raise invalid("role", N_("unknown role; one of %(roles)s"), roles=", ".join(BUILTIN_ROLES))
+    check_role(role)
     if not await User.exists().where(User.id == user_id).run():
         raise invalid("user_id", "no such user")
     async with db.transaction():
@@ -323,7 +335,7 @@ async def users_with_permission(permission: str, org_path: str) -> list[int]:
     or on an ancestor), in id order."""
     from core.context import current_runtime
 
-    roles = [name for name, perms in current_runtime().roles.items() if permission in perms]
+    roles = current_runtime().roles.holding(permission)
     if not roles:
         return []
     marks = ", ".join(["{}"] * len(roles))

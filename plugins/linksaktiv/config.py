@@ -35,6 +35,9 @@ class LinksaktivConfig(msgspec.Struct, forbid_unknown_fields=True):
             the volunteer to the campaign leadership.
         referral_reminder_days: remind the leadership when a referral is still new after
             this many days.
+        referral_escalate_days: a referral nobody answered this many days after it reached
+            a unit moves up to the next unit whose members hold ``linksaktiv.referrals``
+            (0: never).
         confirm_days / link_days: how long confirmation and personal-page links stay valid.
         signups_per_minute: sign-ups per client address and minute on the public form.
         events_module: the module whose ``person_summary`` is shown as "my events" on the
@@ -51,6 +54,7 @@ class LinksaktivConfig(msgspec.Struct, forbid_unknown_fields=True):
         default_factory=lambda: ["info_stand", "doors", "phone"]
     )
     referral_reminder_days: int = 3
+    referral_escalate_days: int = 7
     confirm_days: int = 14
     link_days: int = 30
     signups_per_minute: int = 20

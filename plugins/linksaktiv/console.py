@@ -15,7 +15,11 @@ from core.api import (
     see_other,
     translate,
 )
+from plugins.linksaktiv.activist_pages import ACTIVIST_MENU, activist_pages
 from plugins.linksaktiv.call_card import INTERESTS_PATH, save_interests
+from plugins.linksaktiv.network_pages import NETWORK_MENU, network_pages
+from plugins.linksaktiv.newspaper_pages import NEWSPAPER_MENU, newspaper_pages
+from plugins.linksaktiv.referral_pages import REFERRAL_MENU, referral_pages
 
 __all__ = ["console_pages"]
 
@@ -38,11 +42,13 @@ async def call_card_interests(request: Request, actor: Actor, org: OrgScope) -> 
 
 def console_pages() -> ConsolePages:
     """Linksaktiv's console handlers and menu entries (each part in its own ``*_pages.py``)."""
-    from plugins.linksaktiv.activist_pages import ACTIVIST_MENU, activist_pages
-    from plugins.linksaktiv.network_pages import NETWORK_MENU, network_pages
-    from plugins.linksaktiv.newspaper_pages import NEWSPAPER_MENU, newspaper_pages
-
     return ConsolePages(
-        handlers=[call_card_interests, *activist_pages(), *network_pages(), *newspaper_pages()],
-        menu=[*ACTIVIST_MENU, *NETWORK_MENU, *NEWSPAPER_MENU],
+        handlers=[
+            call_card_interests,
+            *activist_pages(),
+            *network_pages(),
+            *newspaper_pages(),
+            *referral_pages(),
+        ],
+        menu=[*ACTIVIST_MENU, *NETWORK_MENU, *NEWSPAPER_MENU, *REFERRAL_MENU],
     )

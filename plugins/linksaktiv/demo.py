@@ -1,6 +1,6 @@
 """Demo content of linksaktiv: topics, confirmed activists with interests, calls to action,
-an edition of the newspaper with pickup and shipping orders, and a referral waiting for the
-campaign leadership."""
+an edition of the newspaper with pickup and shipping orders, and up to three referrals
+waiting in the campaign leadership's inbox."""
 
 from __future__ import annotations
 
@@ -29,11 +29,11 @@ async def demo_content(demo: Demo) -> list[str]:
     await _calls_done(demo, activists)
     pickups, shipments = await _edition_with_orders(demo, activists)
     helpers = [a for a in activists if set(a["help"]) & set(config().referral_help)]
-    referral = await refer(helpers[0]["id"]) if helpers else None
+    referred = [r for r in [await refer(a["id"]) for a in helpers[:3]] if r is not None]
     return [
         f"linksaktiv: {len(known)} topics, {len(activists)} activists, 2 calls to action, "
         f"an edition with {pickups} pickup and {shipments} shipping orders, "
-        f"{'a' if referral else 'no'} pending referral"
+        f"{len(referred)} pending referrals"
     ]
 
 

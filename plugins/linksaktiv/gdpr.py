@@ -50,6 +50,12 @@ async def export(person_id: int) -> dict[str, Any] | None:
         "ORDER BY id",
         person_id,
     )
+    steps = await db.fetch(  # the leadership's answers with their notes (erased by cascade)
+        "SELECT s.org_id, s.to_org_id, s.action, s.note, s.created_at "
+        "FROM linksaktiv_referral_step s JOIN linksaktiv_referral r ON r.id = s.referral_id "
+        "WHERE r.person_id = {} ORDER BY s.id",
+        person_id,
+    )
     if not (activist or topics or calls or orders or referrals or digests):
         return None
     for row in activist:
@@ -61,6 +67,7 @@ async def export(person_id: int) -> dict[str, Any] | None:
         "orders": orders,
         "referrals": referrals,
         "digests": digests,
+        "referral_steps": steps,
     }
 
 

@@ -10,10 +10,16 @@ __all__ = ["page_by_id"]
 
 
 async def page_by_id(
-    sql: str, args: list[Any], id_column: str, limit: int, cursor: str | None
+    sql: str,
+    args: list[Any],
+    id_column: str,
+    limit: int,
+    cursor: str | None,
+    descending: bool = False,
 ) -> Page[dict[str, Any]]:
     """The rows of ``sql`` (a ``SELECT … WHERE …`` whose rows have an ``id``) after the id
-    ``cursor``, by ``id_column``, ``limit`` of them (1 to 500).
+    ``cursor``, by ``id_column`` (newest first when ``descending``), ``limit`` of them (1 to
+    500).
 
     Raises:
         Problem: 422 naming ``cursor`` for one that is not of this list.
@@ -22,9 +28,10 @@ async def page_by_id(
     if cursor is not None and not cursor.isdigit():
         raise invalid("cursor", "not a cursor of this list")
     if cursor:
-        sql += f" AND {id_column} > {{}}"
+        sql += f" AND {id_column} {'<' if descending else '>'} {{}}"
         args = [*args, int(cursor)]
-    rows = await db.fetch(sql + f" ORDER BY {id_column} LIMIT {{}}", *args, limit + 1)
+    order = f"{id_column} DESC" if descending else id_column
+    rows = await db.fetch(sql + f" ORDER BY {order} LIMIT {{}}", *args, limit + 1)
     more = len(rows) > limit
     rows = rows[:limit]
     return Page(rows, str(rows[-1]["id"]) if more else None)

@@ -24,6 +24,7 @@ from plugins.linksaktiv.schemas import (
     OrderOut,
     OrderPatch,
     PickupOrder,
+    ReferralAnswer,
     ReferralOut,
     ReferralPatch,
 )
@@ -192,6 +193,7 @@ def _referral_out(row: dict[str, Any]) -> ReferralOut:
         status=row["status"],
         created_at=row["created_at"],
         reminded_at=row["reminded_at"],
+        routed_at=row["routed_at"],
     )
 
 
@@ -229,6 +231,23 @@ async def patch_referral(org: OrgScope, referral_id: int, data: ReferralPatch) -
     return _referral_out(await referrals.update_referral(org.id, referral_id, data.status))
 
 
+@post(
+    "/referrals/{referral_id:int}/answer",
+    guards=[requires("linksaktiv.referrals")],
+    status_code=200,
+    summary="Accept, pass up or decline a referral",
+)
+async def answer_referral(
+    actor: Actor, org: OrgScope, referral_id: int, data: ReferralAnswer
+) -> ReferralOut:
+    """Accept a waiting referral, pass it to the next unit up that receives referrals, or
+    decline it, with a note (404 for another unit's, 409 once answered)."""
+    row = await referrals.answer(
+        org.id, org.path, referral_id, data.action, data.note, actor.user_id
+    )
+    return _referral_out(row)
+
+
 def order_handlers() -> list:
     """Route handlers of this file."""
     return [
@@ -243,4 +262,5 @@ def order_handlers() -> list:
         list_referrals,
         get_referral,
         patch_referral,
+        answer_referral,
     ]

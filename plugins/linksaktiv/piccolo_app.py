@@ -14,12 +14,23 @@ from plugins.linksaktiv.tables import (
     Interest,
     Order,
     Referral,
+    ReferralStep,
     Topic,
 )
 
 APP_CONFIG = AppConfig(
     app_name="linksaktiv",
     migrations_folder_path=str(Path(__file__).parent / "piccolo_migrations"),
-    table_classes=[Topic, Activist, Interest, Call, CallDone, Edition, Order, Referral],
+    table_classes=[
+        Topic,
+        Activist,
+        Interest,
+        Call,
+        CallDone,
+        Edition,
+        Order,
+        Referral,
+        ReferralStep,
+    ],
     migration_dependencies=["core.piccolo_app"],
 )

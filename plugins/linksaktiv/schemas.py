@@ -18,6 +18,7 @@ __all__ = [
     "OrderIn",
     "OrderOut",
     "OrderPatch",
+    "ReferralAnswer",
     "ReferralOut",
     "ReferralPatch",
     "TopicIn",
@@ -179,9 +180,18 @@ class ReferralOut(msgspec.Struct):
     status: str
     created_at: datetime
     reminded_at: datetime | None
+    routed_at: datetime | None = None
 
 
 class ReferralPatch(msgspec.Struct, forbid_unknown_fields=True):
     """Record what came of a referral."""
 
-    status: Literal["new", "contacted", "active", "declined"]
+    status: Literal["new", "accepted", "contacted", "active", "declined"]
+
+
+class ReferralAnswer(msgspec.Struct, forbid_unknown_fields=True):
+    """The leadership's answer to a waiting referral: take it on, pass it up the tree (to the
+    next unit whose members receive referrals) or decline it, with a note."""
+
+    action: Literal["accept", "pass", "decline"]
+    note: Annotated[str, msgspec.Meta(max_length=2000)] = ""

@@ -26,6 +26,7 @@ __all__ = [
     "Interest",
     "Order",
     "Referral",
+    "ReferralStep",
     "Topic",
 ]
 
@@ -137,11 +138,29 @@ class Order(Stamped, Table, tablename="linksaktiv_order"):
 class Referral(Stamped, Table, tablename="linksaktiv_referral"):
     """A volunteer handed to the campaign leadership of a unit.
 
-    ``status``: new, contacted, active, declined. ``org`` is the unit whose holders of
-    ``linksaktiv.referrals`` were notified (the home unit, or the next one up with someone).
+    ``status``: new, accepted, contacted, active, declined. ``org`` is the unit whose holders
+    of ``linksaktiv.referrals`` were notified (the home unit, or the next one up with someone;
+    a unit up the tree when passed on or escalated), since ``routed_at``.
     """
 
     org = ForeignKey(OrgUnit, on_delete=OnDelete.cascade, db_column_name="org_id")
     person = ForeignKey(Person, on_delete=OnDelete.cascade, db_column_name="person_id")
     status = Varchar(length=20, default="new")
     reminded_at = Timestamptz(null=True, default=None)
+    routed_at = Timestamptz(null=True, default=None)
+
+
+class ReferralStep(Table, tablename="linksaktiv_referral_step"):
+    """What a unit's leadership (or the escalation job, ``user`` empty) did with a referral.
+
+    ``action``: accepted, passed (up to ``to_org``), declined, escalated (to ``to_org``, when
+    nobody answered in time). ``org`` is the unit the referral was at.
+    """
+
+    referral = ForeignKey(Referral, on_delete=OnDelete.cascade, db_column_name="referral_id")
+    org = ForeignKey(OrgUnit, on_delete=OnDelete.cascade, db_column_name="org_id")
+    to_org = ForeignKey(OrgUnit, null=True, on_delete=OnDelete.set_null, db_column_name="to_org_id")
+    action = Varchar(length=20)
+    note = Text(default="")
+    user_id = Integer(null=True, default=None)  # references orga_user, set null
+    created_at = Timestamptz()

@@ -133,10 +133,10 @@ async def test_object_of_another_unit_is_404_even_with_permission(client, factor
         assert response.status_code == 404
 
 
+@pytest.mark.parametrize("orga_overrides", [{"roles": {"organizer": {"add": ["members.manage"]}}}])
 async def test_nobody_grants_a_role_above_their_own(app, client, factory, tree):
-    # A deployment lets organizers manage members; they still cannot create admins.
-    roles = app.state.orga.roles
-    roles["organizer"] = roles["organizer"] | {"members.manage"}
+    # A deployment lets organizers manage members ([orga.roles.organizer] in orga.toml);
+    # they still cannot create admins.
     organizer = await factory.user("organizer", tree["own"])
     newcomer = await factory.user(None, None)
     for role, want in (("admin", 403), ("organizer", 202), ("caller", 202)):
