@@ -27,9 +27,13 @@ run: $(STAMP)
 	@echo ""
 	$(ORGA) serve --host $(HOST) --port $(PORT)
 
-# The whole suite on SQLite, then on a throw-away PostgreSQL when its server binaries exist
+# The whole suite on SQLite and on a throw-away PostgreSQL when its server binaries exist
 # (ORGA_REQUIRE_POSTGRES=1 turns a missing server into a failure, as CI does).
-test: $(STAMP) test-sqlite test-postgres
+# The two databases run side by side (each suite's output printed whole when it ends): they
+# wait on different things (the browser, the servers), so together they take little longer
+# than the slower one alone. `make test-sqlite` or `make test-postgres` runs one.
+test: $(STAMP)
+	$(MAKE) --no-print-directory -j2 --output-sync=target test-sqlite test-postgres
 
 test-sqlite: $(STAMP)
 	ORGA_TEST_DB=sqlite $(PY) -m pytest -q

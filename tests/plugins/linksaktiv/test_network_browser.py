@@ -79,6 +79,12 @@ async def test_a_volunteer_on_a_phone_enters_a_contact_who_confirms_by_mail(
         "info_stand",
     )
     assert activist["home_org_id"] == party.leipzig["id"] and activist["topics"] == ["rent"]
+    # and the district's office finds her in its activist list, confirmed, from the stand
+    await page.context.clear_cookies()
+    await page.set_viewport_size({"width": 1280, "height": 800})
+    await console_log_in(page, live_server.url, organizer.email, party.leipzig["id"])
+    await page.goto(base + "/activists?status=confirmed&source=info_stand")
+    assert "Zetkin" in await page.inner_text("main table")
 
 
 async def test_an_office_approves_and_packs_orders_and_downloads_the_pickup_list(
