@@ -12,7 +12,7 @@ from datetime import timedelta
 from typing import Any
 
 from core.api import current_runtime, db, enqueue, utcnow
-from plugins.events.links import cancel_urls, mail_event
+from plugins.events.links import cancel_urls, mail_event, with_shift
 from plugins.events.rows import get_event_row
 
 __all__ = [
@@ -22,6 +22,7 @@ __all__ = [
     "remind_late_booking",
     "schedule_notice",
     "schedule_reminder",
+    "schedule_shift_reminder",
 ]
 
 REMINDER_JOB = "events.remind"
@@ -33,16 +34,40 @@ def _ts(row: dict[str, Any]) -> int:
 
 
 async def schedule_reminder(row: dict[str, Any]) -> None:
-    """Queue the reminder of a published, upcoming event (once per start time and lead)."""
+    """Queue the reminders of a published event: the event's own (for people without a
+    shift) and one per upcoming shift at the shift's start (once per start time and lead)."""
     now = utcnow()
-    if row["state"] != "published" or row["start_at"] <= now or row["reminder_hours"] <= 0:
+    if row["state"] != "published" or row["reminder_hours"] <= 0:
         return
-    run_at = max(now, row["start_at"] - timedelta(hours=row["reminder_hours"]))
+    if row["start_at"] > now:
+        run_at = max(now, row["start_at"] - timedelta(hours=row["reminder_hours"]))
+        await enqueue(
+            REMINDER_JOB,
+            {"event_id": row["id"], "start_ts": _ts(row), "hours": row["reminder_hours"]},
+            run_at=run_at,
+            dedupe_key=f"{REMINDER_JOB}:{row['id']}:{_ts(row)}:{row['reminder_hours']}",
+        )
+    for shift in await db.fetch(
+        "SELECT id, start_at FROM events_shift WHERE event_id = {} AND start_at > {}",
+        row["id"],
+        now,
+    ):
+        await schedule_shift_reminder(row, shift)
+
+
+async def schedule_shift_reminder(row: dict[str, Any], shift: dict[str, Any]) -> None:
+    """Queue the reminder of one upcoming shift of the published event ``row`` at
+    ``reminder_hours`` before the shift's start (a moved shift gets a new one; the old one
+    finds the start changed and does nothing)."""
+    now = utcnow()
+    if row["state"] != "published" or row["reminder_hours"] <= 0 or shift["start_at"] <= now:
+        return
+    hours = row["reminder_hours"]
     await enqueue(
         REMINDER_JOB,
-        {"event_id": row["id"], "start_ts": _ts(row), "hours": row["reminder_hours"]},
-        run_at=run_at,
-        dedupe_key=f"{REMINDER_JOB}:{row['id']}:{_ts(row)}:{row['reminder_hours']}",
+        {"event_id": row["id"], "shift_id": shift["id"], "start_ts": _ts(shift), "hours": hours},
+        run_at=max(now, shift["start_at"] - timedelta(hours=hours)),
+        dedupe_key=f"{REMINDER_JOB}:{row['id']}:s{shift['id']}:{_ts(shift)}:{hours}",
     )
 
 
@@ -55,18 +80,37 @@ async def schedule_notice(row: dict[str, Any], kind: str) -> None:
     )
 
 
-async def _recipients(event_id: int, statuses: tuple[str, ...]) -> list[dict[str, Any]]:
+ALL_SHIFTS = "all"
+
+
+async def _recipients(
+    event_id: int, statuses: tuple[str, ...], shift: int | str | None
+) -> list[dict[str, Any]]:
+    """Participations of the event in ``statuses``: of one shift (an id), of none (``None``:
+    people signed up for the event itself) or of all (``ALL_SHIFTS``: one row per person)."""
     marks = ", ".join(["{}"] * len(statuses))
+    where, args = "", []
+    if shift is None:
+        where = "AND pa.shift_id IS NULL "
+    elif shift != ALL_SHIFTS:
+        where, args = "AND pa.shift_id = {} ", [shift]
     # Service mail about an event the person joined: needs an address and no do-not-contact.
-    return await db.fetch(
+    rows = await db.fetch(
         "SELECT pa.id AS participation_id, p.id AS person_id, p.first_name, p.last_name, "
         "p.email, p.language "
         "FROM events_participation pa JOIN person p ON p.id = pa.person_id "
-        f"WHERE pa.event_id = {{}} AND pa.status IN ({marks}) "
+        f"WHERE pa.event_id = {{}} AND pa.status IN ({marks}) {where}"
         "AND p.email IS NOT NULL AND p.email <> '' AND NOT p.do_not_contact ORDER BY pa.id",
         event_id,
         *statuses,
+        *args,
     )
+    if shift == ALL_SHIFTS:  # a notice about the event goes once to someone with two shifts
+        first: dict[int, dict[str, Any]] = {}
+        for person in rows:
+            first.setdefault(person["person_id"], person)
+        rows = list(first.values())
+    return rows
 
 
 async def _send_all(
@@ -75,13 +119,14 @@ async def _send_all(
     key: str,
     statuses: tuple[str, ...],
     participation_id: int | None = None,
+    shift: int | str | None = ALL_SHIFTS,
 ) -> None:
     runtime = current_runtime()
     org_id = row["org_id"]
     async with db.transaction():
         recipients = [
             person
-            for person in await _recipients(row["id"], statuses)
+            for person in await _recipients(row["id"], statuses, shift)
             if participation_id is None or person["participation_id"] == participation_id
         ]
         links = await cancel_urls(
@@ -104,28 +149,57 @@ async def _send_all(
             )
 
 
+async def _shift_row(shift_id: int) -> dict[str, Any] | None:
+    return await db.fetch_one("SELECT * FROM events_shift WHERE id = {}", shift_id)
+
+
 async def run_reminder(payload: dict[str, Any]) -> None:
-    """Job ``events.remind``: mail booked participants of a still published, unmoved event."""
+    """Job ``events.remind``: mail booked participants of a still published, unmoved event
+    (or, with ``shift_id``, of an unmoved shift of it, with the shift's time)."""
     row = await get_event_row(payload["event_id"])
-    if row is None or row["state"] != "published" or _ts(row) != payload["start_ts"]:
-        return  # gone, cancelled or moved (the move scheduled a reminder for the new time)
+    if row is None or row["state"] != "published":
+        return  # gone or cancelled
     if payload.get("hours", row["reminder_hours"]) != row["reminder_hours"]:
         return  # the lead time changed; the reminder scheduled with the new one counts
-    key = f"events.reminder:{row['id']}:{payload['start_ts']}"
-    await _send_all(row, "mail/events_reminder", key, ("booked",))
+    shift_id = payload.get("shift_id")
+    if shift_id is None:
+        if _ts(row) != payload["start_ts"]:
+            return  # moved (the move scheduled a reminder for the new time)
+        key = f"events.reminder:{row['id']}:{payload['start_ts']}"
+        await _send_all(row, "mail/events_reminder", key, ("booked",), shift=None)
+        return
+    shift = await _shift_row(shift_id)
+    if shift is None or shift["event_id"] != row["id"] or _ts(shift) != payload["start_ts"]:
+        return  # the shift is gone or moved (the move scheduled a new reminder)
+    key = f"events.reminder:{row['id']}:s{shift_id}:{payload['start_ts']}"
+    await _send_all(
+        with_shift(row, shift), "mail/events_reminder", key, ("booked",), shift=shift_id
+    )
 
 
 async def remind_late_booking(event_id: int, participation_id: int) -> None:
-    """A person booked after the event's reminder went out gets theirs now (same dedupe key,
-    so never twice)."""
+    """A person booked after the reminder of their event or shift went out gets theirs now
+    (same dedupe key, so never twice)."""
     row = await get_event_row(event_id)
     now = utcnow()
     if row is None or row["state"] != "published" or row["reminder_hours"] <= 0:
         return
-    if not row["start_at"] - timedelta(hours=row["reminder_hours"]) <= now < row["start_at"]:
+    place = await db.fetch_one(
+        "SELECT shift_id FROM events_participation WHERE id = {}", participation_id
+    )
+    shift_id = place["shift_id"] if place else None
+    shift = await _shift_row(shift_id) if shift_id is not None else None
+    start = shift or row
+    if not start["start_at"] - timedelta(hours=row["reminder_hours"]) <= now < start["start_at"]:
         return
-    key = f"events.reminder:{row['id']}:{_ts(row)}"
-    await _send_all(row, "mail/events_reminder", key, ("booked",), participation_id)
+    if shift is None:
+        key = f"events.reminder:{row['id']}:{_ts(row)}"
+        await _send_all(row, "mail/events_reminder", key, ("booked",), participation_id, None)
+        return
+    key = f"events.reminder:{row['id']}:s{shift['id']}:{_ts(shift)}"
+    await _send_all(
+        with_shift(row, shift), "mail/events_reminder", key, ("booked",), participation_id, shift_id
+    )
 
 
 async def run_notice(payload: dict[str, Any]) -> None:

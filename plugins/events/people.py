@@ -39,14 +39,16 @@ async def erase_person(person_id: int) -> None:
 
 
 async def merge_people(kept_id: int, merged_id: int) -> None:
-    """Move the merged person's participations; where both had one, keep the stronger
-    status (booked > signed up > waiting > cancelled) and any recorded attendance."""
+    """Move the merged person's participations; where both had one (for the same event, or
+    the same shift of it), keep the stronger status (booked > signed up > waiting >
+    cancelled) and any recorded attendance."""
     both = await db.fetch(
         f"SELECT m.id AS merged_pa, k.id AS kept_pa, {_RANK.replace('status', 'm.status')} "
         f"AS m_rank, {_RANK.replace('status', 'k.status')} AS k_rank, "
         "m.status AS m_status, m.attendance AS m_att, k.attendance AS k_att "
         "FROM events_participation m JOIN events_participation k "
-        "ON k.event_id = m.event_id AND k.person_id = {} WHERE m.person_id = {}",
+        "ON k.event_id = m.event_id AND COALESCE(k.shift_id, 0) = COALESCE(m.shift_id, 0) "
+        "AND k.person_id = {} WHERE m.person_id = {}",
         kept_id,
         merged_id,
     )
