@@ -9,11 +9,9 @@ from __future__ import annotations
 import hashlib
 from collections import OrderedDict
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Any
 
 from litestar import Request, Response, get, post
-from litestar.enums import RequestEncodingType
-from litestar.params import Body
 
 from core.api import (
     CALENDAR,
@@ -40,7 +38,6 @@ from plugins.events.signup import consent_wording, sign_up
 
 __all__ = ["public_handlers"]
 
-Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
 CONFIRM_MAX_AGE = 60 * 60 * 24 * 30
 FEED_LIMIT = 1000
 FEED_CACHE_SIZE = 500
@@ -243,8 +240,11 @@ async def event_ics(
 
 
 @post("/{org_id:int}/{event_id:int}/signup", summary="Sign up for an event", status_code=200)
-async def signup(request: Request, org_id: int, event_id: int, data: Form) -> Response[str]:
-    """Sign up through the form; the visitor gets a confirmation mail with a cancel link."""
+async def signup(request: Request, org_id: int, event_id: int) -> Response[str]:
+    """Sign up through the form (``shift_ids`` repeated for each shift ticked); the visitor
+    gets a confirmation mail with a cancel link."""
+    form = await request.form()
+    data = {key: value for key, value in form.items() if isinstance(value, str)}
     try:
         _limit(request).check(request)
     except Problem:
@@ -274,7 +274,7 @@ async def signup(request: Request, org_id: int, event_id: int, data: Form) -> Re
     if event["state"] != "published" or event["end_at"] <= utcnow():
         return await _event_page(request, org_id, event_id, status=409)
     region = request.app.state.orga.settings.default_region
-    picked = _picked(await request.form())
+    picked = _picked(form)
     result = await sign_up(unit, event, data, locale, region, picked)
     if result.errors:
         errors = form_errors(result.errors, locale, SIGNUP_FIELDS)
