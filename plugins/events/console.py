@@ -43,4 +43,7 @@ async def call_card_signup(request: Request, actor: Actor, org: OrgScope) -> Res
 
 def console_pages() -> ConsolePages:
     """The events module's console handlers (no menu entry yet)."""
-    return ConsolePages(handlers=[call_card_signup])
+    from plugins.events.participant_pages import participant_pages  # shifts26
+    from plugins.events.shift_pages import shift_pages  # shifts26
+
+    return ConsolePages(handlers=[call_card_signup, *shift_pages(), *participant_pages()])

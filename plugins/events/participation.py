@@ -15,6 +15,7 @@ from datetime import timedelta
 from typing import Any
 
 from core.api import (
+    N_,
     Actor,
     Page,
     check_limit,
@@ -49,6 +50,7 @@ __all__ = [
     "participants_page",
     "promote",
     "read_participants",
+    "record_walk_in",
     "send_confirmation",
     "set_attendance",
     "set_status",
@@ -98,7 +100,7 @@ async def _place(event: dict[str, Any], shift_id: int | None) -> tuple[int | Non
         event["id"],
     )
     if shift is None:
-        raise invalid("shift_ids", "no such shift of this event")
+        raise invalid("shift_ids", N_("No such shift of this event."))
     return shift["capacity"], bool(shift["waiting_list"])
 
 
@@ -180,9 +182,9 @@ async def add_participant(
             return existing, False
         full, waiting_list = await _full(event, shift_id)
         if full and status == "booked":
-            raise conflict("The event is full.", field="status")
+            raise conflict(N_("The event is full."), field="status")
         if full and not waiting_list:
-            raise conflict("This shift is full.", field="shift_ids")
+            raise conflict(N_("This shift is full."), field="shift_ids")
         if existing and existing["status"] == "waiting" and full:
             return existing, False
         values = {
@@ -216,7 +218,7 @@ async def add_shifts(
             as :func:`add_participant`.
     """
     if not shift_ids:
-        raise invalid("shift_ids", "pick at least one shift")
+        raise invalid("shift_ids", N_("Please pick at least one shift."))
     async with db.transaction():
         return [
             await add_participant(
@@ -288,7 +290,7 @@ async def change_participation(
         row = await set_status(row, data.status)
     if data.attendance is None or isinstance(data.attendance, str):
         if row["status"] == "waiting" and data.attendance is not None:
-            raise conflict("People on the waiting list were not expected.", field="attendance")
+            raise conflict(N_("People on the waiting list were not expected."), field="attendance")
         row = await set_attendance(row, data.attendance)
     await _audit("events.participant_changed", org_id, row["id"])
     return row
@@ -340,8 +342,11 @@ async def cancel_participation(row: dict[str, Any]) -> dict[str, Any]:
     return new
 
 
-async def set_status(row: dict[str, Any], status: str) -> dict[str, Any]:
-    """An organizer moves a participation to ``status`` (capacity is checked on the way in)."""
+async def set_status(
+    row: dict[str, Any], status: str, *, over_capacity: bool = False
+) -> dict[str, Any]:
+    """An organizer moves a participation to ``status`` (capacity is checked on the way in,
+    unless the organizer takes someone in ``over_capacity`` from the waiting list)."""
     if status == "cancelled":
         return await cancel_participation(row)
     async with db.transaction():
@@ -349,8 +354,8 @@ async def set_status(row: dict[str, Any], status: str) -> dict[str, Any]:
         current = await get_participation(row["id"])
         assert current is not None
         joining = status in ACTIVE and current["status"] not in ACTIVE
-        if joining and (await _full(event, current["shift_id"]))[0]:
-            raise conflict("The event is full.", field="status")
+        if joining and not over_capacity and (await _full(event, current["shift_id"]))[0]:
+            raise conflict(N_("The event is full."), field="status")
         await db.execute(
             "UPDATE events_participation SET status = {}, cancelled_at = NULL, updated_at = {} "
             "WHERE id = {}",
@@ -367,12 +372,53 @@ async def set_status(row: dict[str, Any], status: str) -> dict[str, Any]:
     return new
 
 
+async def record_walk_in(
+    org_id: int, event_id: int, person_id: int, shift_id: int | None
+) -> dict[str, Any]:
+    """Someone came: book them (into ``shift_id``) and mark them attended, whether they had
+    signed up or not, full or not and also after the event (a walk-in or a late entry at the
+    check-in). Audited (``events.participant_added``).
+
+    Raises:
+        Problem: 409 on ``state`` for an event that was never published or is cancelled;
+            422 on ``shift_ids`` for a shift that is not the event's.
+    """
+    async with db.transaction():
+        event = await _lock_event(event_id)
+        if event["state"] != "published":
+            raise conflict("Only published events take sign-ups.", field="state")
+        await _place(event, shift_id)
+        where, args = _in_place(shift_id)
+        existing = await db.fetch_one(
+            "SELECT * FROM events_participation WHERE event_id = {} AND person_id = {} "
+            f"AND {where}",
+            event_id,
+            person_id,
+            *args,
+        )
+        source = existing["source"] if existing else "walk_in"
+        values = {"event_id": event_id, "person_id": person_id, "shift_id": shift_id}
+        row = await _write(
+            existing,
+            {**values, "status": "booked", "source": source, "confirmed_at": utcnow()},
+        )
+        await db.execute(
+            "UPDATE events_participation SET attendance = 'attended' WHERE id = {}", row["id"]
+        )
+        await _audit("events.participant_added", org_id, row["id"])
+    new = await get_participation(row["id"])
+    assert new is not None
+    return new
+
+
 async def set_attendance(row: dict[str, Any], attendance: str | None) -> dict[str, Any]:
     """Record attended / no-show (or clear it) from an hour before the event's start (people
     arrive early at the check-in)."""
     event = await _lock_event(row["event_id"])
     if attendance is not None and event["start_at"] - CHECK_IN_EARLY > utcnow():
-        raise conflict("Attendance is recorded once the event has started.", field="attendance")
+        raise conflict(
+            N_("Attendance is recorded from an hour before the start."), field="attendance"
+        )
     await db.execute(
         "UPDATE events_participation SET attendance = {}, updated_at = {} WHERE id = {}",
         attendance,

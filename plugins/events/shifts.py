@@ -14,7 +14,7 @@ from typing import Any
 
 import msgspec
 
-from core.api import conflict, db, invalid, not_found, record, to_row, utcnow
+from core.api import N_, conflict, db, invalid, not_found, record, to_row, utcnow
 from plugins.events import notify, participation
 from plugins.events.rows import get_event_row
 from plugins.events.shift_schemas import ShiftCounts, ShiftIn, ShiftOut, ShiftPatch
@@ -106,11 +106,11 @@ async def shift_out(row: dict[str, Any]) -> ShiftOut:
 
 def _check_times(event: dict[str, Any], start_at: datetime, end_at: datetime) -> None:
     if end_at <= start_at:
-        raise invalid("end_at", "end_at must be after start_at")
+        raise invalid("end_at", N_("The end must be after the start."))
     if start_at < event["start_at"] or start_at >= event["end_at"]:
-        raise invalid("start_at", "a shift starts within the event's time")
+        raise invalid("start_at", N_("A shift starts within the event's time."))
     if end_at > event["end_at"]:
-        raise invalid("end_at", "a shift ends by the end of the event")
+        raise invalid("end_at", N_("A shift ends by the end of the event."))
 
 
 async def _changed(org_id: int, event_id: int, action: str, shift_id: int) -> None:
@@ -128,7 +128,7 @@ async def create_shift(org_id: int, event: dict[str, Any], data: ShiftIn) -> dic
             ``state`` for a cancelled event.
     """
     if event["state"] == "cancelled":
-        raise conflict("A cancelled event takes no new shifts.", field="state")
+        raise conflict(N_("A cancelled event takes no new shifts."), field="state")
     _check_times(event, data.start_at, data.end_at)
     async with db.transaction():
         rows = await Shift.insert(Shift(event=event["id"], **to_row(data))).run()
@@ -186,7 +186,7 @@ async def delete_shift(org_id: int, event: dict[str, Any], shift: dict[str, Any]
         shift["id"],
     )
     if people and people["n"]:
-        raise conflict("People are signed up for this shift.", field="shift")
+        raise conflict(N_("People are signed up for this shift."), field="shift")
     async with db.transaction():
         await db.execute("DELETE FROM events_shift WHERE id = {}", shift["id"])
         await _changed(org_id, event["id"], "events.shift_deleted", shift["id"])
