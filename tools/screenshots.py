@@ -43,7 +43,8 @@ class Shot:
     Attributes:
         name: the file name's start (``<name>-desktop.png``).
         path: the page; ``{unit}`` is the unit the login lands on, ``{person}`` and
-            ``{import}`` the first person and import listed in it.
+            ``{import}`` the first person and import listed in it, ``{event_unit}`` and
+            ``{event}`` the soonest public event of its subtree.
         logged_in: ``False`` for the login page (shot before logging in).
     """
 
@@ -62,12 +63,15 @@ SHOTS: tuple[Shot, ...] = (
     Shot("modules", "/app/orgs/{unit}/admin/modules"),
     Shot("audit", "/app/orgs/{unit}/audit"),
     Shot("account", "/app/account"),
+    Shot("checkin", "/app/orgs/{event_unit}/events/{event}/checkin"),  # shifts26
 )
 
 # where to find the ids a path needs: (list page, pattern of the first matching link)
 _LOOKUPS = {
     "person": ("/app/orgs/{unit}/people", r"/people/(\d+)$"),
     "import": ("/app/orgs/{unit}/people/imports", r"/people/imports/(\d+)$"),
+    # the soonest public event of the unit's subtree (the demo's running info stand)
+    "event": ("/p/events/{unit}?subtree=true", r"/p/events/(?P<event_unit>\d+)/(?P<event>\d+)$"),
 }
 
 
@@ -144,7 +148,7 @@ async def _resolve(page: Any, base_url: str, path: str, values: dict[str, str]) 
             found = next((m for h in hrefs if (m := re.search(pattern, h))), None)
             if found is None:
                 return None
-            values[name] = found.group(1)
+            values.update(found.groupdict() or {name: found.group(1)})
     return path.format(**values)
 
 

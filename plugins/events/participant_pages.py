@@ -39,8 +39,8 @@ from plugins.events.tables import Event
 
 __all__ = ["participant_pages"]
 
-PAGE_SIZE = 100
-CHECKIN_PAGE = 100
+PAGE_SIZE = 50
+CHECKIN_PAGE = 50
 STATUS_LABELS = {
     "signed_up": N_("Signed up"),
     "booked": N_("Booked"),
