@@ -15,8 +15,8 @@ _RANK = "CASE status WHEN 'booked' THEN 4 WHEN 'signed_up' THEN 3 WHEN 'waiting'
 async def export_person(person_id: int) -> dict[str, Any] | None:
     """Everything the module stores about the person (GDPR Art. 15/20)."""
     participations = await db.fetch(
-        "SELECT pa.id, pa.event_id, e.title, e.start_at, pa.status, pa.attendance, pa.source, "
-        "pa.confirmed_at, pa.cancelled_at, pa.created_at FROM events_participation pa "
+        "SELECT pa.id, pa.event_id, pa.shift_id, e.title, e.start_at, pa.status, pa.attendance, "
+        "pa.source, pa.confirmed_at, pa.cancelled_at, pa.created_at FROM events_participation pa "
         "JOIN events_event e ON e.id = pa.event_id WHERE pa.person_id = {} ORDER BY pa.id",
         person_id,
     )

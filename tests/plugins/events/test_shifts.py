@@ -225,3 +225,24 @@ async def test_visitor_picks_shifts_on_the_public_page(client, setup, app, smtp_
     [mail] = smtp_sink.messages
     body = mail.get_body(("plain",)).get_content()
     assert "Mittag" in body and "Abbau" in body and body.count("/cancel/") == 2
+
+
+async def test_two_shifts_of_one_event_are_one_event_attended_and_exported(client, setup, factory):
+    event = await create(client, setup)
+    first = await _shift(client, setup, event, 0, 1)
+    second = await _shift(client, setup, event, 1, 2)
+    rosa = await factory.person(setup.org["id"], first_name="Rosa")
+    await _sign_up(client, setup, event, rosa["id"], [first["id"], second["id"]])
+    await db.execute("UPDATE events_participation SET attendance = 'attended'")
+    preview = await client.post(
+        f"/api/orgs/{setup.org['id']}/segments/preview",
+        json={"where": {"type": "event_activity", "at_least": 2}},
+        headers=setup.organizer.headers,
+    )
+    assert preview.json()["count"] == 0  # one event, not two
+    admin = await factory.user("admin", setup.org["id"])
+    export = await client.get(
+        f"/api/orgs/{setup.org['id']}/people/{rosa['id']}/export", headers=admin.headers
+    )
+    shifts = [p["shift_id"] for p in export.json()["modules"]["events"]["participations"]]
+    assert shifts == [first["id"], second["id"]]
