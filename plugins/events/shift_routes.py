@@ -17,7 +17,11 @@ __all__ = ["shift_handlers"]
 _BASE = "/{event_id:int}/shifts"
 
 
-@get(_BASE, guards=[requires("events.view")], summary="Shifts of an event")
+@get(
+    _BASE,
+    guards=[requires("events.view")],
+    summary="Shifts of an event (at most 50, bounded, not paged)",
+)
 async def list_shifts(org: OrgScope, event_id: int) -> list[ShiftOut]:
     """The event's shifts by start time, each with its counts."""
     await get_in_org(Event, event_id, org, "event")

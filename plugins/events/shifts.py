@@ -21,6 +21,7 @@ from plugins.events.shift_schemas import ShiftCounts, ShiftIn, ShiftOut, ShiftPa
 from plugins.events.tables import Shift
 
 __all__ = [
+    "MAX_SHIFTS",
     "copy_shifts",
     "create_shift",
     "delete_shift",
@@ -33,6 +34,7 @@ __all__ = [
     "update_shift",
 ]
 
+MAX_SHIFTS = 50  # an event's shifts are one list, never paged
 _COUNT_SQL = (
     "SELECT shift_id, "
     "SUM(CASE WHEN status = 'booked' THEN 1 ELSE 0 END) AS booked, "
@@ -125,12 +127,17 @@ async def create_shift(org_id: int, event: dict[str, Any], data: ShiftIn) -> dic
 
     Raises:
         Problem: 422 on ``start_at``/``end_at`` for a shift outside the event's time; 409 on
-            ``state`` for a cancelled event.
+            ``state`` for a cancelled event, on ``start_at`` for a 51st shift.
     """
     if event["state"] == "cancelled":
         raise conflict(N_("A cancelled event takes no new shifts."), field="state")
     _check_times(event, data.start_at, data.end_at)
     async with db.transaction():
+        held = await db.fetch_one(
+            "SELECT COUNT(*) AS n FROM events_shift WHERE event_id = {}", event["id"]
+        )
+        if held and held["n"] >= MAX_SHIFTS:
+            raise conflict(N_("An event has at most 50 shifts."), field="start_at")
         rows = await Shift.insert(Shift(event=event["id"], **to_row(data))).run()
         row = await get_shift(event["id"], rows[0]["id"])
         await notify.schedule_shift_reminder(event, row)

@@ -246,3 +246,22 @@ async def test_two_shifts_of_one_event_are_one_event_attended_and_exported(clien
     )
     shifts = [p["shift_id"] for p in export.json()["modules"]["events"]["participations"]]
     assert shifts == [first["id"], second["id"]]
+
+
+async def test_an_event_has_at_most_fifty_shifts(client, setup):
+    event = await create(client, setup)
+    first = await _shift(client, setup, event, 0, 1)
+    for _ in range(49):
+        await db.execute(
+            "INSERT INTO events_shift (event_id, title, start_at, end_at, waiting_list, "
+            "change_seq, created_at, updated_at) SELECT event_id, title, start_at, end_at, "
+            "waiting_list, change_seq, created_at, updated_at FROM events_shift WHERE id = {}",
+            first["id"],
+        )
+    more = await client.post(
+        f"{setup.base}/{event['id']}/shifts",
+        json={"start_at": _at(event, 0), "end_at": _at(event, 1)},
+        headers=setup.organizer.headers,
+    )
+    assert more.status_code == 409
+    assert [e["field"] for e in more.json()["errors"]] == ["start_at"]
