@@ -383,6 +383,26 @@ BENCHES = [
         ],
         needs="postgres",
     ),
+    Bench(
+        "events_checkin.py",
+        ["--backend", "sqlite", "--people", "20000", "--participations", "100000"],
+        [
+            Figure(
+                "check-in tap p95, 1,000 at the event / 100k participations",
+                "≤ 20 ms",
+                lambda r: r["pages"]["checkin_tap"]["p95_ms"],
+                lambda v: v <= 20,
+                " ms",
+            ),
+            Figure(
+                "event participants page p95",
+                "≤ 30 ms",
+                lambda r: r["pages"]["participants_page"]["p95_ms"],
+                lambda v: v <= 30,
+                " ms",
+            ),
+        ],
+    ),
 ]
 
 

@@ -46,8 +46,15 @@ from core.people.consent import contactable_sql, not_opted_out_sql, record_conse
 from core.people.gdpr import erase_person, export_person
 from core.people.links import link_keys, open_person_token, person_token, person_tokens
 from core.people.phones import normalize_phone
-from core.people.schemas import ConsentIn
-from core.people.services import get_person_row, scope, subtree_ids
+from core.people.schemas import ConsentIn, PersonIn
+from core.people.services import (
+    create_person,
+    get_person_row,
+    name_keys,
+    read_people_page,
+    scope,
+    subtree_ids,
+)
 from core.people.signup import confirm_person, create_pending_person
 from core.people.tables import Person
 from core.people.tags import add_tags, tags_of
@@ -117,6 +124,7 @@ __all__ = [
     "OrgUnit",
     "Page",
     "Person",
+    "PersonIn",
     "Problem",
     "RateLimit",
     "RenderedMail",
@@ -153,6 +161,7 @@ __all__ = [
     "contactable_sql",
     "count_text",
     "create_pending_person",
+    "create_person",
     "current_runtime",
     "db",
     "decode_cursor",
@@ -179,6 +188,7 @@ __all__ = [
     "module_config",
     "module_enabled",
     "module_on_anywhere",
+    "name_keys",
     "next_page_href",
     "normalize_phone",
     "normalize_postal_code",
@@ -195,6 +205,7 @@ __all__ = [
     "person_tokens",
     "read_builder",
     "read_call_grant",
+    "read_people_page",
     "receiving_unit",
     "record",
     "record_consent",

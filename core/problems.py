@@ -98,6 +98,7 @@ OBJECT_NAMES = (
     N_("follow-up"),
     N_("event"),
     N_("participation"),
+    N_("shift"),
     N_("mailing"),
     N_("edition"),
     N_("order"),

@@ -43,7 +43,8 @@ class Shot:
     Attributes:
         name: the file name's start (``<name>-desktop.png``).
         path: the page; ``{unit}`` is the unit the login lands on, ``{person}`` and
-            ``{import}`` the first person and import listed in it.
+            ``{import}`` the first person and import listed in it, ``{event_unit}`` and
+            ``{event}`` the soonest public event of its subtree.
         logged_in: ``False`` for the login page (shot before logging in).
         click: a button pressed on the page first when it is there; the page it leads to is
             photographed (the call screen's "start calling").
@@ -72,12 +73,13 @@ SHOTS: tuple[Shot, ...] = (
     ),
     Shot("progress", "/app/orgs/{unit}/calling/assignments/{assignment}/progress"),
     Shot("events", "/app/orgs/{unit}/events"),
-    Shot("event", "/app/orgs/{event}"),  # an event lives at its own unit: "<unit>/events/<id>"
+    Shot("event", "/app/orgs/{event_unit}/events/{event}"),  # at its own unit
     Shot("info-stand", "/app/orgs/{unit}/linksaktiv/stand"),
     Shot("newspapers", "/app/orgs/{unit}/linksaktiv/newspapers/{edition}"),
     Shot("activists", "/app/orgs/{unit}/linksaktiv/activists"),
     Shot("funnel", "/app/orgs/{unit}/linksaktiv/funnel"),
     Shot("referrals", "/app/orgs/{unit}/linksaktiv/referrals"),
+    Shot("checkin", "/app/orgs/{event_unit}/events/{event}/checkin"),
 )
 
 # where to find the ids a path needs: (list page, pattern of the first matching link)
@@ -85,8 +87,9 @@ _LOOKUPS = {
     "person": ("/app/orgs/{unit}/people", r"/people/(\d+)$"),
     "import": ("/app/orgs/{unit}/people/imports", r"/people/imports/(\d+)$"),
     "assignment": ("/app/orgs/{unit}/calling/assignments", r"/calling/assignments/(\d+)$"),
-    "event": ("/app/orgs/{unit}/events", r"/app/orgs/(\d+/events/\d+)$"),
     "edition": ("/app/orgs/{unit}/linksaktiv/newspapers", r"/newspapers/(\d+)$"),
+    # the soonest public event of the unit's subtree (the demo's running info stand)
+    "event": ("/p/events/{unit}?subtree=true", r"/p/events/(?P<event_unit>\d+)/(?P<event>\d+)$"),
 }
 
 
@@ -166,7 +169,7 @@ async def _resolve(page: Any, base_url: str, path: str, values: dict[str, str]) 
             found = next((m for h in hrefs if (m := re.search(pattern, h))), None)
             if found is None:
                 return None
-            values[name] = found.group(1)
+            values.update(found.groupdict() or {name: found.group(1)})
     return path.format(**values)
 
 

@@ -193,3 +193,45 @@ if (live) {
   };
   window.setTimeout(refresh, every);
 }
+
+/* --- shifts26 --- */
+// The check-in (events): each tap is one small POST. Without this script the form posts and
+// the page comes back at the same row; with it the POST goes by fetch (Accept: JSON) and only
+// the button changes. Typing in the search box narrows the list shown at once.
+const checkin = document.querySelector("ul.checkin");
+if (checkin) {
+  checkin.addEventListener("submit", async (event) => {
+    const form = event.target.closest("form[data-tap]");
+    if (!form) return;
+    event.preventDefault();
+    const button = form.querySelector("button.tap");
+    button.disabled = true;
+    try {
+      const response = await fetch(form.action, {
+        method: "POST",
+        body: new FormData(form),
+        headers: { Accept: "application/json" },
+        credentials: "same-origin",
+      });
+      const answer = await response.json();
+      if (!response.ok) throw new Error(answer.error || response.statusText);
+      button.setAttribute("aria-pressed", answer.attended ? "true" : "false");
+      button.querySelector(".state").textContent = checkin.getAttribute(
+        answer.attended ? "data-on" : "data-off",
+      );
+    } catch (error) {
+      form.submit(); // let the server answer with the page and its message
+    } finally {
+      button.disabled = false;
+    }
+  });
+  const search = document.querySelector("[data-checkin-filter]");
+  if (search) {
+    search.addEventListener("input", () => {
+      const text = search.value.trim().toLowerCase();
+      for (const row of checkin.children) {
+        row.hidden = Boolean(text) && !row.getAttribute("data-name").includes(text);
+      }
+    });
+  }
+}

@@ -57,8 +57,9 @@ def register_routes() -> ModuleRoutes:
     """Event routes under ``/api/orgs/{org_id}/events``, public pages under ``/p/events``."""
     from plugins.events.public import public_handlers
     from plugins.events.routes import handlers
+    from plugins.events.shift_routes import shift_handlers  # shifts26
 
-    return ModuleRoutes(org=handlers(), public=public_handlers())
+    return ModuleRoutes(org=[*handlers(), *shift_handlers()], public=public_handlers())
 
 
 @hookimpl

@@ -42,8 +42,13 @@ async def call_card_signup(request: Request, actor: Actor, org: OrgScope) -> Res
 
 
 def console_pages() -> ConsolePages:
-    """The events module's console handlers: the call card's sign-up and the organizer's
-    event pages (``event_pages.py``) with their menu entry."""
+    """The events module's console handlers: the call card's sign-up, the organizer's event
+    pages (``event_pages.py``) with their menu entry, shifts, participants and check-in."""
     from plugins.events.event_pages import EVENTS_MENU, event_pages
+    from plugins.events.participant_pages import participant_pages
+    from plugins.events.shift_pages import shift_pages
 
-    return ConsolePages(handlers=[call_card_signup, *event_pages()], menu=EVENTS_MENU)
+    return ConsolePages(
+        handlers=[call_card_signup, *event_pages(), *shift_pages(), *participant_pages()],
+        menu=EVENTS_MENU,
+    )

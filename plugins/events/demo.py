@@ -7,9 +7,11 @@ from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from core.api import Demo, db
-from plugins.events.participation import add_participant
+from plugins.events.participation import add_participant, set_attendance
 from plugins.events.schemas import EventIn, Location
 from plugins.events.services import create_event
+from plugins.events.shift_schemas import ShiftIn
+from plugins.events.shifts import create_shift
 
 __all__ = ["demo_content"]
 
@@ -66,4 +68,51 @@ async def demo_content(demo: Demo) -> list[str]:
             status = "booked" if demo.rng.random() < 0.3 else "signed_up"
             await add_participant(row["id"], person["id"], status, "organizer")
             signups += 1
-    return [f"events: {len(_EVENTS)} upcoming public events with {signups} sign-ups"]
+    signups += await _running_with_shifts(demo)
+    return [
+        f"events: {len(_EVENTS)} upcoming public events and one running with shifts, "
+        f"{signups} sign-ups"
+    ]
+
+
+async def _running_with_shifts(demo: Demo) -> int:
+    """An info stand in Leipzig running now, in three two-hour shifts, with people signed up
+    for them and some already checked in (the check-in page has something to show)."""
+    district = demo.district("Leipzig")
+    now = demo.now.astimezone(_BERLIN)
+    start = now.replace(minute=0, second=0, microsecond=0) - timedelta(hours=1)
+    event = await create_event(
+        district["id"],
+        district["path"],
+        EventIn(
+            title="Infostand am Hauptbahnhof",
+            type="info_stand",
+            start_at=start,
+            end_at=start + timedelta(hours=6),
+            description="Flyer verteilen und Unterschriften sammeln, in drei Schichten.",
+            location=Location(name="Hauptbahnhof, Leipzig"),
+            capacity=None,
+            state="published",
+        ),
+    )
+    local = await db.fetch(
+        "SELECT id FROM person WHERE home_org_id = {} AND NOT do_not_contact ORDER BY id",
+        district["id"],
+    )
+    people = demo.rng.sample(local, min(len(local), 9))
+    taken = 0
+    for n, title in enumerate(("Aufbau", "Mittag", "Abbau")):
+        begin = start + timedelta(hours=2 * n)
+        shift = await create_shift(
+            district["id"],
+            event,
+            ShiftIn(start_at=begin, end_at=begin + timedelta(hours=2), title=title, capacity=4),
+        )
+        for person in people[3 * n : 3 * n + 3]:
+            row, _changed = await add_participant(
+                event["id"], person["id"], "booked", "organizer", shift_id=shift["id"]
+            )
+            if n == 0:
+                await set_attendance(row, "attended")
+            taken += 1
+    return taken

@@ -14,7 +14,7 @@ from icalendar import Calendar, vText
 from icalendar import Event as IcsEvent
 
 from core.api import db, enabled_subtree_ids, module_enabled, utcnow
-from plugins.events.links import event_url
+from plugins.events.links import event_url, with_shift
 from plugins.events.schemas import MAX_DURATION, Location, PublicEvent, PublicEvents
 
 __all__ = [
@@ -26,6 +26,7 @@ __all__ = [
     "ics_uid",
     "public_event",
     "public_events",
+    "public_shifts",
     "public_unit",
 ]
 
@@ -121,6 +122,16 @@ async def public_event(org_id: int, event_id: int) -> dict[str, Any] | None:
     return row
 
 
+async def public_shifts(event_id: int) -> list[dict[str, Any]]:
+    """The event's shifts by start time, each with ``taken`` places (signed up and booked)."""
+    return await db.fetch(
+        "SELECT s.*, (SELECT COUNT(*) FROM events_participation pa WHERE pa.shift_id = s.id "
+        "AND pa.status IN ('signed_up', 'booked')) AS taken "
+        "FROM events_shift s WHERE s.event_id = {} ORDER BY s.start_at, s.id",
+        event_id,
+    )
+
+
 def _location_text(location: dict[str, Any]) -> str:
     return ", ".join(part for part in (location.get("name"), location.get("address")) if part)
 
@@ -134,21 +145,32 @@ def ics_uid(row: dict[str, Any], public_url: str) -> str:
 
 
 def ics_etag(rows: list[dict[str, Any]]) -> str:
-    """An ETag that changes with any change of the events in the file."""
-    parts = "|".join(f"{r['id']}:{r['updated_at'].isoformat()}:{r['state']}" for r in rows)
+    """An ETag that changes with any change of the events (and shifts) in the file."""
+    parts = "|".join(
+        f"{r['id']}:{r['updated_at'].isoformat()}:{r.get('state', 'shift')}" for r in rows
+    )
     return '"' + hashlib.sha256(parts.encode()).hexdigest()[:32] + '"'
 
 
-def _ics_event(row: dict[str, Any], public_url: str) -> IcsEvent:
+def _ics_event(
+    row: dict[str, Any], public_url: str, shift: dict[str, Any] | None = None
+) -> IcsEvent:
+    """The event's VEVENT, or with ``shift`` the shift's (its own UID, time and SEQUENCE)."""
     location = db.json_value(row["location"]) or {}
     zone = ZoneInfo(row["timezone"])
     item = IcsEvent()
-    item.add("uid", ics_uid(row, public_url))
+    if shift is None:
+        item.add("uid", ics_uid(row, public_url))
+        item.add("sequence", row["change_seq"])
+    else:
+        key = {"id": f"{row['id']}/shifts/{shift['id']}", "created_at": shift["created_at"]}
+        item.add("uid", ics_uid(key, public_url))
+        item.add("sequence", row["change_seq"] + shift["change_seq"])
+        row = with_shift(row, shift)
     item.add("dtstamp", row["updated_at"])
     item.add("dtstart", row["start_at"].astimezone(zone))  # TZID=<the event's zone>
     item.add("dtend", row["end_at"].astimezone(zone))
     item.add("summary", row["title"])
-    item.add("sequence", row["change_seq"])
     item.add("url", event_url(row["org_id"], row["id"]))
     item.add("status", "CANCELLED" if row["state"] == "cancelled" else "CONFIRMED")
     if row["description"]:
@@ -160,15 +182,23 @@ def _ics_event(row: dict[str, Any], public_url: str) -> IcsEvent:
     return item
 
 
-def calendar_bytes(rows: list[dict[str, Any]], name: str, public_url: str) -> bytes:
+def calendar_bytes(
+    rows: list[dict[str, Any]],
+    name: str,
+    public_url: str,
+    shifts: dict[int, list[dict[str, Any]]] | None = None,
+) -> bytes:
     """An iCalendar document with one VEVENT per row, times in each event's time zone (with
-    its VTIMEZONE), cancelled events with ``STATUS:CANCELLED`` and a higher ``SEQUENCE``."""
+    its VTIMEZONE), cancelled events with ``STATUS:CANCELLED`` and a higher ``SEQUENCE``.
+    An event with ``shifts`` (event id to its shifts) gets one VEVENT per shift instead."""
     calendar = Calendar()
     calendar.add("prodid", "-//orga//events//EN")
     calendar.add("version", "2.0")
     calendar.add("x-wr-calname", name)
     for row in rows:
-        calendar.add_component(_ics_event(row, public_url))
+        own = (shifts or {}).get(row["id"])
+        for shift in own or [None]:
+            calendar.add_component(_ics_event(row, public_url, shift))
     calendar.add_missing_timezones()
     return calendar.to_ical()
 

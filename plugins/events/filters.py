@@ -90,9 +90,10 @@ class EventActivityFilter(ActivityFilter, tag="event_activity"):
     label = N_("Most active at events")
 
     def activities(self, ctx: FilterContext) -> tuple[str, list[Any]]:
-        """Attended participations, at the event's start."""
+        """Attended events, at the event's start (two shifts of one event count once)."""
         return (
-            "SELECT pa.person_id AS person_id, e.start_at AS at FROM events_participation pa "
-            "JOIN events_event e ON e.id = pa.event_id WHERE pa.attendance = 'attended'",
+            "SELECT pa.person_id AS person_id, MIN(e.start_at) AS at FROM events_participation pa "
+            "JOIN events_event e ON e.id = pa.event_id WHERE pa.attendance = 'attended' "
+            "GROUP BY pa.person_id, e.id",
             [],
         )

@@ -25,6 +25,7 @@ __all__ = [
     "event_url",
     "mail_event",
     "when_text",
+    "with_shift",
 ]
 
 CONFIRM = "events.confirm"
@@ -116,3 +117,10 @@ def mail_event(row: dict[str, Any], locale: str) -> dict[str, Any]:
         "location_address": location.get("address", ""),
         "url": event_url(org_id, row["id"]),
     }
+
+
+def with_shift(row: dict[str, Any], shift: dict[str, Any]) -> dict[str, Any]:
+    """The event's row as a shift of it is shown (mails, calendars): the shift's time, the
+    shift's title after the event's."""
+    title = f"{row['title']} \u2013 {shift['title']}" if shift["title"] else row["title"]
+    return {**row, "title": title, "start_at": shift["start_at"], "end_at": shift["end_at"]}

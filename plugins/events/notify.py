@@ -12,7 +12,7 @@ from datetime import timedelta
 from typing import Any
 
 from core.api import current_runtime, db, enqueue, utcnow
-from plugins.events.links import cancel_urls, mail_event
+from plugins.events.links import cancel_urls, mail_event, with_shift
 from plugins.events.rows import get_event_row
 
 __all__ = [
@@ -27,6 +27,7 @@ __all__ = [
     "remind_late_booking",
     "schedule_notice",
     "schedule_reminder",
+    "schedule_shift_reminder",
 ]
 
 REMINDER_JOB = "events.remind"
@@ -47,18 +48,40 @@ def _ts(row: dict[str, Any]) -> int:
 
 
 async def schedule_reminder(row: dict[str, Any]) -> None:
-    """Queue the reminder of a published event that has not ended (once per start time and
-    lead): due at the lead time before the start, at once when that has passed, also after
-    the start (Zetkin #2433: people who join a running event need the details too)."""
+    """Queue the reminders of a published event that has not ended: the event's own (for
+    people without a shift) and one per shift that has not ended, each due at the lead time
+    before its start, at once when that has passed, also after the start (Zetkin #2433:
+    people who join a running event need the details too); once per start time and lead."""
     now = utcnow()
     if row["state"] != "published" or row["end_at"] <= now or row["reminder_hours"] <= 0:
         return
-    run_at = max(now, row["start_at"] - timedelta(hours=row["reminder_hours"]))
     await enqueue(
         REMINDER_JOB,
         {"event_id": row["id"], "start_ts": _ts(row), "hours": row["reminder_hours"]},
-        run_at=run_at,
+        run_at=max(now, row["start_at"] - timedelta(hours=row["reminder_hours"])),
         dedupe_key=f"{REMINDER_JOB}:{row['id']}:{_ts(row)}:{row['reminder_hours']}",
+    )
+    for shift in await db.fetch(
+        "SELECT id, start_at, end_at FROM events_shift WHERE event_id = {} AND end_at > {}",
+        row["id"],
+        now,
+    ):
+        await schedule_shift_reminder(row, shift)
+
+
+async def schedule_shift_reminder(row: dict[str, Any], shift: dict[str, Any]) -> None:
+    """Queue the reminder of one shift (not ended) of the published event ``row`` at
+    ``reminder_hours`` before the shift's start, at once when that has passed (a moved shift
+    gets a new one; the old one finds the start changed and does nothing)."""
+    now = utcnow()
+    if row["state"] != "published" or row["reminder_hours"] <= 0 or shift["end_at"] <= now:
+        return
+    hours = row["reminder_hours"]
+    await enqueue(
+        REMINDER_JOB,
+        {"event_id": row["id"], "shift_id": shift["id"], "start_ts": _ts(shift), "hours": hours},
+        run_at=max(now, shift["start_at"] - timedelta(hours=hours)),
+        dedupe_key=f"{REMINDER_JOB}:{row['id']}:s{shift['id']}:{_ts(shift)}:{hours}",
     )
 
 
@@ -71,22 +94,41 @@ async def schedule_notice(row: dict[str, Any], kind: str) -> None:
     )
 
 
-async def _recipients(event_id: int, statuses: tuple[str, ...]) -> list[dict[str, Any]]:
+ALL_SHIFTS = "all"
+
+
+async def _recipients(
+    event_id: int, statuses: tuple[str, ...], shift: int | str | None
+) -> list[dict[str, Any]]:
+    """Participations of the event in ``statuses``: of one shift (an id), of none (``None``:
+    people signed up for the event itself) or of all (``ALL_SHIFTS``: one row per person)."""
     marks = ", ".join(["{}"] * len(statuses))
-    return await db.fetch(
+    where, args = "", []
+    if shift is None:
+        where = "AND pa.shift_id IS NULL "
+    elif shift != ALL_SHIFTS:
+        where, args = "AND pa.shift_id = {} ", [shift]
+    rows = await db.fetch(
         "SELECT pa.id AS participation_id, p.id AS person_id, p.first_name, p.last_name, "
-        f"p.email, p.language {_REACHABLE.format(marks=marks)} ORDER BY pa.id",
+        f"p.email, p.language {_REACHABLE.format(marks=marks)} {where}ORDER BY pa.id",
         event_id,
         *statuses,
+        *args,
     )
+    if shift == ALL_SHIFTS:  # a notice about the event goes once to someone with two shifts
+        first: dict[int, dict[str, Any]] = {}
+        for person in rows:
+            first.setdefault(person["person_id"], person)
+        rows = list(first.values())
+    return rows
 
 
 async def recipient_count(event_id: int, statuses: tuple[str, ...]) -> int:
-    """How many participants in ``statuses`` a reminder or notice reaches (the same people
-    the jobs mail: with an address, not do-not-contact)."""
+    """How many people in ``statuses`` a reminder or notice reaches (the same people the jobs
+    mail: with an address, not do-not-contact; someone with two shifts counts once)."""
     marks = ", ".join(["{}"] * len(statuses))
     row = await db.fetch_one(
-        f"SELECT COUNT(*) AS n {_REACHABLE.format(marks=marks)}", event_id, *statuses
+        f"SELECT COUNT(DISTINCT p.id) AS n {_REACHABLE.format(marks=marks)}", event_id, *statuses
     )
     return int(row["n"]) if row else 0
 
@@ -113,13 +155,14 @@ async def _send_all(
     key: str,
     statuses: tuple[str, ...],
     participation_id: int | None = None,
+    shift: int | str | None = ALL_SHIFTS,
 ) -> None:
     runtime = current_runtime()
     org_id = row["org_id"]
     async with db.transaction():
         recipients = [
             person
-            for person in await _recipients(row["id"], statuses)
+            for person in await _recipients(row["id"], statuses, shift)
             if participation_id is None or person["participation_id"] == participation_id
         ]
         links = await cancel_urls(
@@ -142,28 +185,58 @@ async def _send_all(
             )
 
 
+async def _shift_row(shift_id: int) -> dict[str, Any] | None:
+    return await db.fetch_one("SELECT * FROM events_shift WHERE id = {}", shift_id)
+
+
 async def run_reminder(payload: dict[str, Any]) -> None:
-    """Job ``events.remind``: mail booked participants of a still published, unmoved event."""
+    """Job ``events.remind``: mail booked participants of a still published, unmoved event
+    (or, with ``shift_id``, of an unmoved shift of it, with the shift's time)."""
     row = await get_event_row(payload["event_id"])
-    if row is None or row["state"] != "published" or _ts(row) != payload["start_ts"]:
-        return  # gone, cancelled or moved (the move scheduled a reminder for the new time)
+    if row is None or row["state"] != "published":
+        return  # gone or cancelled
     if payload.get("hours", row["reminder_hours"]) != row["reminder_hours"]:
         return  # the lead time changed; the reminder scheduled with the new one counts
-    key = f"events.reminder:{row['id']}:{payload['start_ts']}"
-    await _send_all(row, "mail/events_reminder", key, REMINDER_TO)
+    shift_id = payload.get("shift_id")
+    if shift_id is None:
+        if _ts(row) != payload["start_ts"]:
+            return  # moved (the move scheduled a reminder for the new time)
+        key = f"events.reminder:{row['id']}:{payload['start_ts']}"
+        await _send_all(row, "mail/events_reminder", key, REMINDER_TO, shift=None)
+        return
+    shift = await _shift_row(shift_id)
+    if shift is None or shift["event_id"] != row["id"] or _ts(shift) != payload["start_ts"]:
+        return  # the shift is gone or moved (the move scheduled a new reminder)
+    key = f"events.reminder:{row['id']}:s{shift_id}:{payload['start_ts']}"
+    await _send_all(
+        with_shift(row, shift), "mail/events_reminder", key, REMINDER_TO, shift=shift_id
+    )
 
 
 async def remind_late_booking(event_id: int, participation_id: int) -> None:
-    """A person booked after the event's reminder went out gets theirs now, up to the event's
-    end (Zetkin #2433: also once it has started); the same dedupe key, so never twice."""
+    """A person booked after the reminder of their event or shift went out gets theirs now,
+    up to the end of the event or shift (Zetkin #2433: also once it has started); the same
+    dedupe key, so never twice."""
     row = await get_event_row(event_id)
     now = utcnow()
     if row is None or row["state"] != "published" or row["reminder_hours"] <= 0:
         return
-    if not row["start_at"] - timedelta(hours=row["reminder_hours"]) <= now < row["end_at"]:
+    place = await db.fetch_one(
+        "SELECT shift_id FROM events_participation WHERE id = {}", participation_id
+    )
+    shift_id = place["shift_id"] if place else None
+    shift = await _shift_row(shift_id) if shift_id is not None else None
+    start = shift or row
+    if not start["start_at"] - timedelta(hours=row["reminder_hours"]) <= now < start["end_at"]:
         return
-    key = f"events.reminder:{row['id']}:{_ts(row)}"
-    await _send_all(row, "mail/events_reminder", key, REMINDER_TO, participation_id)
+    if shift is None:
+        key = f"events.reminder:{row['id']}:{_ts(row)}"
+        await _send_all(row, "mail/events_reminder", key, REMINDER_TO, participation_id, None)
+        return
+    key = f"events.reminder:{row['id']}:s{shift['id']}:{_ts(shift)}"
+    await _send_all(
+        with_shift(row, shift), "mail/events_reminder", key, REMINDER_TO, participation_id, shift_id
+    )
 
 
 async def run_notice(payload: dict[str, Any]) -> None:

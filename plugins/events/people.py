@@ -15,8 +15,8 @@ _RANK = "CASE status WHEN 'booked' THEN 4 WHEN 'signed_up' THEN 3 WHEN 'waiting'
 async def export_person(person_id: int) -> dict[str, Any] | None:
     """Everything the module stores about the person (GDPR Art. 15/20)."""
     participations = await db.fetch(
-        "SELECT pa.id, pa.event_id, e.title, e.start_at, pa.status, pa.attendance, pa.source, "
-        "pa.confirmed_at, pa.cancelled_at, pa.created_at FROM events_participation pa "
+        "SELECT pa.id, pa.event_id, pa.shift_id, e.title, e.start_at, pa.status, pa.attendance, "
+        "pa.source, pa.confirmed_at, pa.cancelled_at, pa.created_at FROM events_participation pa "
         "JOIN events_event e ON e.id = pa.event_id WHERE pa.person_id = {} ORDER BY pa.id",
         person_id,
     )
@@ -39,14 +39,16 @@ async def erase_person(person_id: int) -> None:
 
 
 async def merge_people(kept_id: int, merged_id: int) -> None:
-    """Move the merged person's participations; where both had one, keep the stronger
-    status (booked > signed up > waiting > cancelled) and any recorded attendance."""
+    """Move the merged person's participations; where both had one (for the same event, or
+    the same shift of it), keep the stronger status (booked > signed up > waiting >
+    cancelled) and any recorded attendance."""
     both = await db.fetch(
         f"SELECT m.id AS merged_pa, k.id AS kept_pa, {_RANK.replace('status', 'm.status')} "
         f"AS m_rank, {_RANK.replace('status', 'k.status')} AS k_rank, "
         "m.status AS m_status, m.attendance AS m_att, k.attendance AS k_att "
         "FROM events_participation m JOIN events_participation k "
-        "ON k.event_id = m.event_id AND k.person_id = {} WHERE m.person_id = {}",
+        "ON k.event_id = m.event_id AND COALESCE(k.shift_id, 0) = COALESCE(m.shift_id, 0) "
+        "AND k.person_id = {} WHERE m.person_id = {}",
         kept_id,
         merged_id,
     )

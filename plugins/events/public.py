@@ -9,11 +9,9 @@ from __future__ import annotations
 import hashlib
 from collections import OrderedDict
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Any
 
 from litestar import Request, Response, get, post
-from litestar.enums import RequestEncodingType
-from litestar.params import Body
 
 from core.api import (
     CALENDAR,
@@ -40,11 +38,10 @@ from plugins.events.signup import consent_wording, sign_up
 
 __all__ = ["public_handlers"]
 
-Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
 CONFIRM_MAX_AGE = 60 * 60 * 24 * 30
 FEED_LIMIT = 1000
 FEED_CACHE_SIZE = 500
-SIGNUP_FIELDS = ("first_name", "last_name", "email", "phone", "consent")  # each shows its error
+SIGNUP_FIELDS = ("first_name", "last_name", "email", "phone", "consent", "shift_ids")
 
 
 def _limit(request: Request) -> RateLimit:
@@ -81,6 +78,28 @@ def _after(cursor: str | None) -> tuple[datetime, int] | None:
         return (datetime.fromisoformat(key[0]), int(key[1])) if key else None
     except (Problem, ValueError, IndexError, TypeError):
         return None
+
+
+def _shift_view(shift: dict[str, Any], timezone: str, locale: str) -> dict[str, Any]:
+    """A shift as the sign-up form offers it: full ones without waiting list are disabled."""
+    free = None if shift["capacity"] is None else max(0, shift["capacity"] - int(shift["taken"]))
+    return {
+        "id": shift["id"],
+        "title": shift["title"],
+        "when": when_text(shift["start_at"], shift["end_at"], timezone, locale),
+        "free": free,
+        "full": free == 0,
+        "waiting_list": bool(shift["waiting_list"]),
+    }
+
+
+async def _shifts(row: dict[str, Any], locale: str) -> list[dict[str, Any]]:
+    return [_shift_view(s, row["timezone"], locale) for s in await feeds.public_shifts(row["id"])]
+
+
+def _picked(form: Any) -> list[int]:
+    """The shift ids ticked in the sign-up form (anything else is dropped)."""
+    return [int(v) for v in form.getall("shift_ids", []) if isinstance(v, str) and v.isdigit()]
 
 
 async def _unit_or_none(org_id: int) -> dict[str, Any] | None:
@@ -184,6 +203,8 @@ async def _event_page(
         status=status,
         unit=unit,
         event=_view(row, locale),
+        shifts=await _shifts(row, locale),
+        picked=extra.pop("picked", []),
         consent_text=consent_wording(locale, unit["name"], row["title"]),
         values=extra.pop("values", {}),
         errors=extra.pop("errors", {}),
@@ -198,24 +219,32 @@ async def event_page(request: Request, org_id: int, event_id: int) -> Response[s
 
 
 @get("/{org_id:int}/{event_id:int}/event.ics", summary="One event as iCalendar")
-async def event_ics(request: Request, org_id: int, event_id: int) -> Response[bytes]:
-    """The event as an RFC 5545 file (a cancelled one says STATUS:CANCELLED); answers 304
-    to a matching ``If-None-Match``."""
+async def event_ics(
+    request: Request, org_id: int, event_id: int, shift: list[int] | None = None
+) -> Response[bytes]:
+    """The event as an RFC 5545 file (a cancelled one says STATUS:CANCELLED), one entry per
+    shift when it has shifts (``?shift=<id>``, repeatable: only those, as the sign-up's
+    confirmation links it); answers 304 to a matching ``If-None-Match``."""
     unit = await _unit_or_none(org_id)
     row = await feeds.public_event(org_id, event_id) if unit else None
     if unit is None or row is None:
         raise Problem(404, "not-found", "No such public event.")
-    etag = feeds.ics_etag([row])
+    own = [s for s in await feeds.public_shifts(event_id) if not shift or s["id"] in shift]
+    etag = feeds.ics_etag([row, *own])
     headers = {"Cache-Control": "public, max-age=300", "ETag": etag}
     if request.headers.get("if-none-match") == etag:
         return Response(b"", status_code=304, headers=headers)
-    body = feeds.calendar_bytes([row], unit["name"], request.app.state.orga.settings.public_url)
+    public_url = request.app.state.orga.settings.public_url
+    body = feeds.calendar_bytes([row], unit["name"], public_url, {row["id"]: own})
     return Response(body, media_type=CALENDAR, headers=headers)
 
 
 @post("/{org_id:int}/{event_id:int}/signup", summary="Sign up for an event", status_code=200)
-async def signup(request: Request, org_id: int, event_id: int, data: Form) -> Response[str]:
-    """Sign up through the form; the visitor gets a confirmation mail with a cancel link."""
+async def signup(request: Request, org_id: int, event_id: int) -> Response[str]:
+    """Sign up through the form (``shift_ids`` repeated for each shift ticked); the visitor
+    gets a confirmation mail with a cancel link."""
+    form = await request.form()
+    data = {key: value for key, value in form.items() if isinstance(value, str)}
     try:
         _limit(request).check(request)
     except Problem:
@@ -233,22 +262,37 @@ async def signup(request: Request, org_id: int, event_id: int, data: Form) -> Re
     locale = page_locale(request)
     if honeypot_tripped(data):  # look like success, do nothing
         return render_page(
-            request, "pages/events_signed_up.html.jinja", event=event, mail=True, waiting=False
+            request,
+            "pages/events_signed_up.html.jinja",
+            event=event,
+            mail=True,
+            waiting=False,
+            shifts=[],
+            waiting_shifts=[],
+            ics_query="",
         )
     if event["state"] != "published" or event["end_at"] <= utcnow():
         return await _event_page(request, org_id, event_id, status=409)
     region = request.app.state.orga.settings.default_region
-    result = await sign_up(unit, event, data, locale, region)
+    picked = _picked(form)
+    result = await sign_up(unit, event, data, locale, region, picked)
     if result.errors:
         errors = form_errors(result.errors, locale, SIGNUP_FIELDS)
-        return await _event_page(request, org_id, event_id, status=422, values=data, errors=errors)
+        return await _event_page(
+            request, org_id, event_id, status=422, values=data, errors=errors, picked=picked
+        )
     assert result.row is not None
+    shift_ids = [row["shift_id"] for row in result.rows if row["shift_id"] is not None]
+    shifts = [s for s in await _shifts(event, locale) if s["id"] in shift_ids]
     return render_page(
         request,
         "pages/events_signed_up.html.jinja",
         event=event,
         mail=bool((data.get("email") or "").strip()),
-        waiting=result.row["status"] == "waiting",
+        waiting=all(row["status"] == "waiting" for row in result.rows),
+        shifts=shifts,
+        waiting_shifts=[r["shift_id"] for r in result.rows if r["status"] == "waiting"],
+        ics_query="&".join(f"shift={i}" for i in shift_ids),
     )
 
 

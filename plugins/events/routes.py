@@ -38,7 +38,7 @@ from plugins.events.schemas import (
 )
 from plugins.events.tables import Event
 
-__all__ = ["handlers"]
+__all__ = ["handlers", "participant_out", "with_name"]
 
 
 @get("/", guards=[requires("events.view")], summary="Events of this unit")
@@ -129,7 +129,8 @@ async def repeat_weekly(org: OrgScope, event_id: int, data: SeriesIn) -> list[Ev
     return await services.events_out(created)
 
 
-def _participant_out(row: dict[str, Any]) -> ParticipantOut:
+def participant_out(row: dict[str, Any]) -> ParticipantOut:
+    """A participation row (with the person's names) in the API shape."""
     return ParticipantOut(
         id=row["id"],
         event_id=row["event_id"],
@@ -141,6 +142,7 @@ def _participant_out(row: dict[str, Any]) -> ParticipantOut:
         source=row["source"],
         confirmed=row["confirmed_at"] is not None,
         created_at=row["created_at"],
+        shift_id=row.get("shift_id"),
     )
 
 
@@ -161,12 +163,13 @@ async def list_participants(
     audited with the ids shown)."""
     await get_in_org(Event, event_id, org, "event")
     page = await participation.read_participants(request, actor, org.id, event_id, limit, cursor)
-    return Page([_participant_out(r) for r in page.items], page.next_cursor)
+    return Page([participant_out(r) for r in page.items], page.next_cursor)
 
 
-async def _with_name(row: dict[str, Any]) -> ParticipantOut:
+async def with_name(row: dict[str, Any]) -> ParticipantOut:
+    """A participation row in the API shape, with the person's names looked up."""
     person = await services.person_names(row["person_id"])
-    return _participant_out({**row, **person})
+    return participant_out({**row, **person})
 
 
 @post(
@@ -186,7 +189,7 @@ async def add_participant(
     row, changed = await participation.add_to_event(
         org.id, org.path, event_id, data, may_book=may_book
     )
-    return Response(await _with_name(row), status_code=201 if changed else 200)
+    return Response(await with_name(row), status_code=201 if changed else 200)
 
 
 async def _participation_in(org: OrgScope, event_id: int, participation_id: int) -> dict:
@@ -208,7 +211,7 @@ async def update_participant(
     """Change a participation's status (capacity checked) and/or its attendance."""
     row = await _participation_in(org, event_id, participation_id)
     row = await participation.change_participation(org.id, row, data)
-    return await _with_name(row)
+    return await with_name(row)
 
 
 def handlers() -> list:

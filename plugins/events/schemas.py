@@ -188,6 +188,7 @@ class ParticipantOut(msgspec.Struct):
     source: str
     confirmed: bool
     created_at: datetime
+    shift_id: int | None = None
 
 
 class PublicEvent(msgspec.Struct):

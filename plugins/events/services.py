@@ -21,7 +21,7 @@ from core.api import (
     to_row,
     utcnow,
 )
-from plugins.events import notify
+from plugins.events import notify, shifts
 from plugins.events.config import events_config
 from plugins.events.rows import get_event_row
 from plugins.events.schemas import (
@@ -248,6 +248,7 @@ async def update_event(row: dict[str, Any], org_path: str, patch: EventPatch) ->
             )
         new = await get_event_row(row["id"])
         assert new is not None
+        await shifts.follow_event(row, new)
         if cancelled and announced:
             await notify.schedule_notice(new, "cancelled")
         elif moved and announced and new["state"] == "published":
@@ -288,6 +289,7 @@ async def copy_event(row: dict[str, Any], start_at: datetime) -> dict[str, Any]:
     rows = await Event.insert(Event(org=row["org_id"], state="draft", **values)).run()
     new = await get_event_row(rows[0]["id"])
     assert new is not None
+    await shifts.copy_shifts(row["id"], new)
     await _audit("events.created", new)
     return new
 
@@ -328,6 +330,7 @@ async def repeat_weekly(row: dict[str, Any], weeks: int) -> list[dict[str, Any]]
             ).run()
             new = await get_event_row(rows[0]["id"])
             assert new is not None
+            await shifts.copy_shifts(row["id"], new)
             await notify.schedule_reminder(new)
             await _audit("events.created", new)
             created.append(new)

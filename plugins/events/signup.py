@@ -7,6 +7,7 @@ from typing import Any
 
 from core.api import ConsentIn, Problem, create_pending_person, db, gettext, record
 from plugins.events import participation
+from plugins.events.shifts import shift_rows
 
 __all__ = ["SignupResult", "consent_wording", "sign_up"]
 
@@ -23,12 +24,17 @@ def consent_wording(locale: str, unit_name: str, event_title: str) -> str:
 
 
 class SignupResult:
-    """Outcome of a public sign-up: the participation, or field errors to show."""
+    """Outcome of a public sign-up: the participation (``rows``: one per shift picked), or
+    field errors to show."""
 
     def __init__(
-        self, row: dict[str, Any] | None = None, errors: dict[str, str] | None = None
+        self,
+        row: dict[str, Any] | None = None,
+        errors: dict[str, str] | None = None,
+        rows: list[dict[str, Any]] | None = None,
     ) -> None:
         self.row = row
+        self.rows = rows or []
         self.errors = errors or {}
 
 
@@ -49,14 +55,25 @@ def _check(form: dict[str, str], locale: str) -> tuple[dict[str, str], dict[str,
 
 
 async def sign_up(
-    unit: dict[str, Any], event: dict[str, Any], form: dict[str, str], locale: str, region: str
+    unit: dict[str, Any],
+    event: dict[str, Any],
+    form: dict[str, str],
+    locale: str,
+    region: str,
+    shift_ids: list[int] | None = None,
 ) -> SignupResult:
     """Sign the visitor up for ``event`` (waiting list when full) and mail the confirmation.
+    For an event with shifts the visitor picks one or more (``shift_ids``): one
+    participation per shift, a full one with a waiting list puts them on it.
 
     The visitor becomes a new pending person with pending consents (core's
     ``create_pending_person``), never an existing record, until they follow the link.
     """
     values, errors = _check(form, locale)
+    offered = {row["id"] for row in await shift_rows(event["id"])}
+    picked = [shift_id for shift_id in shift_ids or [] if shift_id in offered]
+    if offered and not picked:
+        errors["shift_ids"] = gettext("Please pick at least one shift.", locale)
     if errors:
         return SignupResult(errors=errors)
     wording = consent_wording(locale, unit["name"], event["title"])
@@ -84,19 +101,26 @@ async def sign_up(
                 source="event",
                 consents=consents,
             )
-            row, _changed = await participation.add_participant(
-                event["id"], person_id, "signed_up", "public", confirmed=False
-            )
-            if row["confirmed_at"] is None:
-                await participation.send_confirmation(row, event["org_id"], locale)
-            await record(
-                "events.public_signup",
-                org_id=event["org_id"],
-                object_type="participation",
-                object_id=row["id"],
-            )
+            if picked:
+                results = await participation.add_shifts(
+                    event["id"], person_id, picked, "signed_up", "public", confirmed=False
+                )
+                rows = [row for row, _changed in results]
+            else:
+                row, _changed = await participation.add_participant(
+                    event["id"], person_id, "signed_up", "public", confirmed=False
+                )
+                rows = [row]
+            await participation.send_confirmation(rows, event["org_id"], locale)
+            for row in rows:
+                await record(
+                    "events.public_signup",
+                    org_id=event["org_id"],
+                    object_type="participation",
+                    object_id=row["id"],
+                )
     except Problem as exc:
         if exc.errors:
             return SignupResult(errors={e.field: e.message for e in exc.errors})
         return SignupResult(errors={"form": exc.detail or exc.title})
-    return SignupResult(row=row)
+    return SignupResult(row=rows[0], rows=rows)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from piccolo.columns import JSON, ForeignKey, Integer, Text, Timestamptz, Varchar
+from piccolo.columns import JSON, Boolean, ForeignKey, Integer, Text, Timestamptz, Varchar
 from piccolo.columns.base import OnDelete
 from piccolo.table import Table
 
 from core.api import OrgUnit, Person, Stamped, Versioned
 
-__all__ = ["Event", "Participation"]
+__all__ = ["Event", "Participation", "Shift"]
 
 
 class Event(Stamped, Versioned, Table, tablename="events_event"):
@@ -39,8 +39,23 @@ class Event(Stamped, Versioned, Table, tablename="events_event"):
     series_id = Integer(null=True, default=None)
 
 
+class Shift(Stamped, Table, tablename="events_shift"):
+    """A time slot of an event (an info stand from 10 to 12) with its own capacity (``None``:
+    unlimited) and sign-ups; ``waiting_list``: a sign-up for the full shift waits (else it
+    is refused). ``change_seq`` counts moves of the shift (its calendar entry's SEQUENCE)."""
+
+    event = ForeignKey(Event, on_delete=OnDelete.cascade, db_column_name="event_id")
+    title = Varchar(length=200, default="")
+    start_at = Timestamptz()
+    end_at = Timestamptz()
+    capacity = Integer(null=True, default=None)
+    waiting_list = Boolean(default=True)
+    change_seq = Integer(default=0)
+
+
 class Participation(Stamped, Table, tablename="events_participation"):
-    """A person's place at an event.
+    """A person's place at an event, or at one shift of it (``shift``; one row per shift, so a
+    person holding two shifts of an event has two rows).
 
     ``status``: signed_up (the person says they come), booked (confirmed by an organizer),
     waiting (the event was full), cancelled. ``attendance``: attended, no_show or NULL.
@@ -54,3 +69,4 @@ class Participation(Stamped, Table, tablename="events_participation"):
     source = Varchar(length=20, default="organizer")
     confirmed_at = Timestamptz(null=True, default=None)
     cancelled_at = Timestamptz(null=True, default=None)
+    shift = ForeignKey(Shift, null=True, on_delete=OnDelete.cascade, db_column_name="shift_id")
