@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 import msgspec
 from litestar import Request, Response, get, post
-from litestar.params import Parameter
+from litestar.params import QueryParameter
 
 from core import MenuItem
 from core.api import (
@@ -118,7 +118,7 @@ async def _form_pairs(request: Request) -> list[tuple[str, str]]:
 async def mailing_list(
     request: Request,
     org: OrgScope,
-    state_filter: Annotated[str | None, Parameter(query="state")] = None,
+    state_filter: Annotated[str | None, QueryParameter(name="state")] = None,
     q: str | None = None,
     cursor: str | None = None,
 ) -> Response[str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from litestar import Response, delete, get, patch, post, put
-from litestar.params import Parameter
+from litestar.params import QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_202_ACCEPTED, HTTP_204_NO_CONTENT
 
 from core.api import (
@@ -54,7 +54,7 @@ async def list_mailings(
     org: OrgScope,
     limit: int = 50,
     cursor: str | None = None,
-    state_filter: Annotated[str | None, Parameter(query="state")] = None,
+    state_filter: Annotated[str | None, QueryParameter(name="state")] = None,
     q: str | None = None,
 ) -> Page[MailingOut]:
     """Mailings of the unit, newest first, with their statistics; only those in ``state``
