@@ -62,12 +62,16 @@ SHOTS: tuple[Shot, ...] = (
     Shot("modules", "/app/orgs/{unit}/admin/modules"),
     Shot("audit", "/app/orgs/{unit}/audit"),
     Shot("account", "/app/account"),
+    Shot("mailing-compose", "/app/orgs/{unit}/mailings/{mailing}"),
+    Shot("mailing-stats", "/app/orgs/{unit}/mailings/{sent_mailing}/stats"),
 )
 
 # where to find the ids a path needs: (list page, pattern of the first matching link)
 _LOOKUPS = {
     "person": ("/app/orgs/{unit}/people", r"/people/(\d+)$"),
     "import": ("/app/orgs/{unit}/people/imports", r"/people/imports/(\d+)$"),
+    "mailing": ("/app/orgs/{unit}/mailings?state=draft", r"/mailings/(\d+)$"),
+    "sent_mailing": ("/app/orgs/{unit}/mailings?state=sent", r"/mailings/(\d+)$"),
 }
 
 
