@@ -206,7 +206,11 @@ resume = _state_route("resume", "Resume a paused send", sending.resume)
 cancel = _state_route("cancel", "Cancel a send", sending.cancel)
 
 
-@get("/{mailing_id:int}/timeline", guards=EDIT, summary="Statistics over time")
+@get(
+    "/{mailing_id:int}/timeline",
+    guards=EDIT,
+    summary="Statistics over time (one row per hour or day of the send, not paged)",
+)
 async def timeline(org: OrgScope, mailing_id: int) -> list[TimelinePoint]:
     """Delivered, bounced and unsubscribed per hour (per day for a long send); opened and
     clicked only when tracking is on (else ``null``)."""

@@ -11,6 +11,7 @@ BOUNDED = {
     "/api/orgs/{org_id}/modules",
     "/api/orgs/{org_id}/linksaktiv/topics",
     "/api/orgs/{org_id}/linksaktiv/distribution",
+    "/api/orgs/{org_id}/mailings/{mailing_id}/timeline",
 }
 
 
