@@ -230,7 +230,7 @@ async def remove_suppression(org_id: int, org_path: str, suppression_id: int) ->
         *args,
     )
     if row is None:
-        raise not_found("suppression entry")
+        raise not_found("suppression")
     await db.execute("DELETE FROM mail_suppression WHERE id = {}", row["id"])
     await record(
         "mailings.suppression_removed",
