@@ -304,6 +304,21 @@ BENCHES = [
         ],
         needs="postgres",
     ),
+    # mailings26 (issue #26): the composer's live preview
+    Bench(
+        "mailings_console.py",
+        ["--backend", "postgres", "--people", "100000", "--requests", "300"],
+        [
+            Figure(
+                "mailing composer live preview p95, recipient among 100k people (PostgreSQL)",
+                "≤ 50 ms",
+                lambda r: r["preview"]["p95_ms"],
+                lambda v: v <= 50,
+                " ms",
+            ),
+        ],
+        needs="postgres",
+    ),
     Bench(
         "mailings.py",
         ["--people", "20000", "--render", "5000", "--deliver", "1000"],

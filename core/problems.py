@@ -106,6 +106,7 @@ OBJECT_NAMES = (
     N_("referral"),
     N_("link"),
     N_("file"),
+    N_("suppression"),  # mailings26
 )
 
 _PLEASE_CHECK = N_("Please check: %(fields)s.")

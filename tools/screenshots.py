@@ -80,6 +80,8 @@ SHOTS: tuple[Shot, ...] = (
     Shot("funnel", "/app/orgs/{unit}/linksaktiv/funnel"),
     Shot("referrals", "/app/orgs/{unit}/linksaktiv/referrals"),
     Shot("checkin", "/app/orgs/{event_unit}/events/{event}/checkin"),
+    Shot("mailing-compose", "/app/orgs/{unit}/mailings/{mailing}"),
+    Shot("mailing-stats", "/app/orgs/{unit}/mailings/{sent_mailing}/stats"),
 )
 
 # where to find the ids a path needs: (list page, pattern of the first matching link)
@@ -90,6 +92,8 @@ _LOOKUPS = {
     "edition": ("/app/orgs/{unit}/linksaktiv/newspapers", r"/newspapers/(\d+)$"),
     # the soonest public event of the unit's subtree (the demo's running info stand)
     "event": ("/p/events/{unit}?subtree=true", r"/p/events/(?P<event_unit>\d+)/(?P<event>\d+)$"),
+    "mailing": ("/app/orgs/{unit}/mailings?state=draft", r"/mailings/(\d+)$"),
+    "sent_mailing": ("/app/orgs/{unit}/mailings?state=sent", r"/mailings/(\d+)$"),
 }
 
 

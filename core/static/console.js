@@ -235,3 +235,56 @@ if (checkin) {
     });
   }
 }
+
+/* --- mailings26 --- */
+// The mailing composer (textarea[data-mail-preview]): the preview beside the form follows the
+// subject, text and button as they are typed. The fields go (POST, with the CSRF token) to the
+// address the attribute names, which answers the preview rendered by the server for the
+// recipient chosen beside it (an HTML fragment); a newer answer wins. Choosing a recipient
+// updates the preview and the test form. Without this script the form's "Preview" button and
+// the recipient form show the same.
+const mailText = document.querySelector("textarea[data-mail-preview]");
+if (mailText) {
+  const form = mailText.form;
+  const chooser = document.getElementById("f-person");
+  const token = form.querySelector("input[name=_csrf]").value;
+  const names = ["subject", "body", "cta_url", "cta_label"];
+  let timer = 0;
+  let asked = 0;
+  const update = async () => {
+    const mine = ++asked;
+    const fields = new URLSearchParams();
+    for (const name of names) fields.set(name, form.elements[name].value);
+    fields.set("person", chooser ? chooser.value : "");
+    try {
+      const response = await fetch(mailText.getAttribute("data-mail-preview"), {
+        method: "POST",
+        credentials: "same-origin",
+        headers: { "X-CSRF-Token": token },
+        body: fields,
+      });
+      const fresh = new DOMParser()
+        .parseFromString(await response.text(), "text/html")
+        .getElementById("mail-preview-body");
+      const shown = document.getElementById("mail-preview-body");
+      if (mine === asked && fresh && shown) shown.replaceWith(fresh);
+    } catch (error) {
+      // offline for a moment: the next change asks again
+    }
+  };
+  const later = () => {
+    window.clearTimeout(timer);
+    timer = window.setTimeout(update, 300);
+  };
+  form.addEventListener("input", (event) => {
+    if (names.includes(event.target.name)) later();
+  });
+  if (chooser) {
+    chooser.addEventListener("change", () => {
+      for (const hidden of document.querySelectorAll("input[type=hidden][name=person]")) {
+        hidden.value = chooser.value;
+      }
+      later();
+    });
+  }
+}

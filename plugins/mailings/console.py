@@ -83,8 +83,12 @@ async def sender_save(request: Request, org: OrgScope) -> Response:
 
 def console_pages() -> ConsolePages:
     """The module's pages and its entry on the unit's administration page."""
+    # issue #26 (mailings26): the mailing pages live in mailing_pages.py
+    from plugins.mailings.mailing_pages import MAILINGS_MENU, mailing_pages
+
     return ConsolePages(
-        handlers=[sender_page, sender_save],
+        handlers=[sender_page, sender_save, *mailing_pages()],
+        menu=[*MAILINGS_MENU],
         admin=[
             MenuItem(
                 label=N_("Mail sender"),

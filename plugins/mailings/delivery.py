@@ -119,7 +119,7 @@ async def _rows(mailing: dict[str, Any], recipient_ids: list[int]) -> list[dict[
     marks = ", ".join(["{}"] * len(recipient_ids))
     fields = ", ".join(f"p.{f} AS {f}" for f in PERSON_FIELDS if f != "id")
     return await db.fetch(
-        f"SELECT r.id AS recipient_id, r.state, p.id AS id, {fields}, "
+        f"SELECT r.id AS recipient_id, r.state, p.id AS id, {fields}, p.custom_fields, "
         f"CASE WHEN {deliverable_sql(mailing['org_id'])} THEN 1 ELSE 0 END AS ok "
         "FROM mailings_recipient r LEFT JOIN person p ON p.id = r.person_id "
         f"WHERE r.id IN ({marks}) ORDER BY r.id",

@@ -1,4 +1,5 @@
-"""Public pages: unsubscribe (RFC 8058 one-click), and the open pixel and click redirects.
+"""Public pages: unsubscribe (RFC 8058 one-click), the open pixel and click redirects, and
+the web version of a sent mailing (a signed link naming only the mailing; no personal data).
 
 ``GET /p/mailings/unsubscribe/{token}`` only shows a confirmation form, so a link scanner
 that fetches every URL in a mail unsubscribes nobody. ``POST`` unsubscribes without cookies
@@ -12,12 +13,14 @@ from litestar import Request, Response, get, post
 from litestar.response import Redirect
 
 from core.api import BadToken, RateLimit, render_page, unsign
+from plugins.mailings.console_services import web_version
 from plugins.mailings.render import CLICK_PURPOSE, OPEN_PURPOSE
 from plugins.mailings.services import config, touch_recipient, unsubscribe_recipient, unsubscribed
 
 __all__ = ["public_handlers"]
 
 PAGE = "pages/mailings_unsubscribe.html.jinja"
+WEB_PAGE = "pages/mailings_web.html.jinja"
 _limit = RateLimit(60, 60.0)
 # a transparent 1x1 GIF
 PIXEL = bytes.fromhex(
@@ -99,6 +102,20 @@ async def click(token: str) -> Response:
     return Redirect(str(url), status_code=303)
 
 
+@get("/web/{token:str}", summary="The web version of a sent mailing")
+async def web_page(request: Request, token: str) -> Response[str]:
+    """The mailing as a web page, written for nobody in particular (no personal data, no
+    unsubscribe link); 404 for a bad link or a mailing not sent."""
+    _limit.check(request)
+    mailing = await web_version(token)
+    if mailing is None:
+        from core.api import gettext, page_locale
+
+        message = gettext("This mailing cannot be shown here.", page_locale(request))
+        return render_page(request, WEB_PAGE, status=404, mailing=None, error=message)
+    return render_page(request, WEB_PAGE, mailing=mailing, error=None)
+
+
 def public_handlers() -> list:
     """Public route handlers of the mailings module."""
-    return [unsubscribe_page, unsubscribe, open_pixel, click]
+    return [unsubscribe_page, unsubscribe, open_pixel, click, web_page]

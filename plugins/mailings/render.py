@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import cmarkgfm
+import msgspec
 from markupsafe import Markup, escape
 
 from core.api import (
@@ -30,14 +31,18 @@ from core.api import (
 )
 
 __all__ = [
+    "ANONYMOUS",
     "CLICK_PURPOSE",
     "OPEN_PURPOSE",
     "PERSON_FIELDS",
     "UNSUBSCRIBE_PURPOSE",
+    "WEB_PURPOSE",
     "Renderer",
     "TemplateProblem",
     "list_id",
     "message_id",
+    "salutation",
+    "web_url",
 ]
 
 UNSUBSCRIBE_PURPOSE = "mailings.unsubscribe"
@@ -55,6 +60,49 @@ PERSON_FIELDS = (
     "member_status",
 )
 _HREF = re.compile(r'href="(https?://[^"]+)"')
+WEB_PURPOSE = "mailings.web"
+ANONYMOUS: dict[str, Any] = {f: "" for f in PERSON_FIELDS} | {"id": 0}
+"""The person of the web version and of the sample preview without a name: no personal data."""
+
+# ``person.salutation``: the greeting by the gender a unit keeps in the custom field ``gender``
+# (female, male; anything else or nothing: the neutral form), in the person's language.
+GENDER_FIELD = "gender"
+_GENDERS = {
+    "female": ("female", "f", "w", "weiblich", "frau", "woman", "kvinna", "k"),
+    "male": ("male", "m", "männlich", "mann", "man"),
+}
+_SALUTATIONS = {
+    "de": {"female": "Liebe {name}", "male": "Lieber {name}", None: "Hallo {name}"},
+    "en": {"female": "Dear {name}", "male": "Dear {name}", None: "Hello {name}"},
+    "sv": {"female": "Hej {name}", "male": "Hej {name}", None: "Hej {name}"},
+}
+
+
+def _gender(person: dict[str, Any]) -> str | None:
+    """``female``, ``male`` or ``None`` (unknown) from the person's custom field ``gender``."""
+    fields = person.get("custom_fields")
+    if isinstance(fields, (str, bytes)):
+        try:
+            fields = msgspec.json.decode(fields)
+        except msgspec.DecodeError:
+            fields = None
+    value = fields.get(GENDER_FIELD) if isinstance(fields, dict) else None
+    value = str(value).strip().lower() if value is not None else ""
+    return next((g for g, words in _GENDERS.items() if value in words), None)
+
+
+def salutation(person: dict[str, Any], locale: str) -> str:
+    """The greeting for ``person`` in ``locale``: "Liebe Erika", "Lieber Jürgen", "Hallo Sam";
+    without a first name the neutral greeting alone ("Hallo")."""
+    forms = _SALUTATIONS.get(locale, _SALUTATIONS["en"])
+    name = (person.get("first_name") or "").strip()
+    form = forms[_gender(person)] if name else forms[None]
+    return form.format(name=name).strip()
+
+
+def web_url(public_url: str, mailing_id: int) -> str:
+    """The public web version of a mailing: a signed link naming only the mailing."""
+    return f"{public_url.rstrip('/')}/p/mailings/web/{sign(WEB_PURPOSE, int(mailing_id))}"
 
 
 def message_id(mailing: dict[str, Any], recipient_id: int) -> str:
@@ -106,16 +154,34 @@ class Renderer:
         self.mailto = unsubscribe_mailto
         self.default_locale = default_locale
         self.list_id = list_id(mailing, org)
+        self.web_url = web_url(public_url, mailing["id"])
         self._layouts: dict[tuple[str, bool], RenderedMail] = {}
 
+    def locale_of(self, person: dict[str, Any]) -> str:
+        """The language the person's mail is written in (theirs, else the deployment's)."""
+        language = person.get("language")
+        return language if language in ("de", "en", "sv") else self.default_locale
+
     def context(self, person: dict[str, Any], extra: dict[str, Any] | None = None) -> dict:
-        """Variables of the body: ``person``, ``org``, ``cta_url`` and what modules add."""
+        """Variables of the body: ``person`` (with ``salutation``), ``org``, ``cta_url`` and
+        what modules add."""
+        shown = {k: person.get(k) for k in PERSON_FIELDS}
+        shown["salutation"] = salutation(person, self.locale_of(person))
         return {
             **(extra or {}),
-            "person": {k: person.get(k) for k in PERSON_FIELDS},
+            "person": shown,
             "org": self.org,
             "cta_url": self.mailing.get("cta_url"),
         }
+
+    def web(self, extra: dict[str, Any] | None = None) -> tuple[str, str, str]:
+        """Subject, HTML and Markdown of the web version: the body for :data:`ANONYMOUS`.
+
+        Raises:
+            TemplateProblem: the body needs what only a recipient has.
+        """
+        subject, markdown = self.body(self.context(ANONYMOUS, extra))
+        return subject, cmarkgfm.markdown_to_html(markdown), markdown
 
     def body(self, context: dict[str, Any]) -> tuple[str, str]:
         """Subject and Markdown body for ``context``.
@@ -148,6 +214,7 @@ class Renderer:
                     "cta_label": self.mailing.get("cta_label"),
                     "org_name": self.org["name"],
                     "unsubscribe_url": _slot("unsubscribe_url"),
+                    "web_url": self.web_url,
                     "pixel_url": _slot("pixel_url") if pixel else None,
                 },
                 locale,
@@ -176,9 +243,7 @@ class Renderer:
             UNSUBSCRIBE_PURPOSE, [person.get("link_key") if recipient_id else None, recipient_id]
         )
         unsubscribe = f"{self.public_url}/p/mailings/unsubscribe/{token}"
-        language = person.get("language")
-        locale = language if language in ("de", "en", "sv") else self.default_locale
-        layout = self.layout(locale, bool(pixel))
+        layout = self.layout(self.locale_of(person), bool(pixel))
         text_values = {
             "subject": subject,
             "body_text": markdown,

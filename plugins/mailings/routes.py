@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from litestar import Response, delete, get, patch, post, put
+from litestar.params import QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_202_ACCEPTED, HTTP_204_NO_CONTENT
 
 from core.api import (
@@ -14,15 +17,11 @@ from core.api import (
     check_if_match,
     db,
     get_in_org,
-    get_person_row,
-    invalid,
     not_found,
-    page_in_org,
     requires,
     with_etag,
 )
-from plugins.mailings import sending, services
-from plugins.mailings.audience import audience_breakdown, audience_segment
+from plugins.mailings import console_services, sending, services
 from plugins.mailings.schemas import (
     AudienceOut,
     MailingIn,
@@ -33,7 +32,9 @@ from plugins.mailings.schemas import (
     SenderIn,
     SenderOut,
     SendIn,
+    SuppressionOut,
     TestIn,
+    TimelinePoint,
     Undelivered,
 )
 from plugins.mailings.tables import Mailing
@@ -50,10 +51,16 @@ async def _load(org: OrgScope, mailing_id: int) -> dict:
 
 @get("/", guards=EDIT, summary="Mailings of this unit")
 async def list_mailings(
-    org: OrgScope, limit: int = 50, cursor: str | None = None
+    org: OrgScope,
+    limit: int = 50,
+    cursor: str | None = None,
+    state_filter: Annotated[str | None, QueryParameter(name="state")] = None,
+    q: str | None = None,
 ) -> Page[MailingOut]:
-    """Mailings of the unit, newest first, with their statistics."""
-    page = await page_in_org(Mailing, org, limit, cursor)
+    """Mailings of the unit, newest first, with their statistics; only those in ``state``
+    (draft, scheduled, sending, paused, sent, cancelled) and with ``q`` in the subject when
+    given."""
+    page = await console_services.list_mailings(org.id, state_filter, q, limit, cursor)
     return Page(await services.mailings_out(page.items), page.next_cursor)
 
 
@@ -135,8 +142,7 @@ async def audience(org: OrgScope, mailing_id: int) -> AudienceOut:
     """The audience broken down into will receive / do-not-contact / no e-mail / bouncing /
     unsubscribed / no consent, as of now."""
     row = await _load(org, mailing_id)
-    segment = audience_segment(db.json_value(row["audience"]))
-    return AudienceOut(**await audience_breakdown(segment, org.id, org.path))
+    return AudienceOut(**await services.audience_of(row, org.path))
 
 
 @post(
@@ -148,9 +154,7 @@ async def audience(org: OrgScope, mailing_id: int) -> AudienceOut:
 async def preview(org: OrgScope, mailing_id: int, data: PreviewIn) -> PreviewOut:
     """The mailing as a person of this unit's subtree would get it."""
     row = await _load(org, mailing_id)
-    person = await get_person_row(data.person_id, org.path)
-    if person is None:
-        raise invalid("person_id", "no such person in this unit")
+    person = await services.person_in_unit(data.person_id, org.path)
     return await services.preview(row, person)
 
 
@@ -165,9 +169,7 @@ async def send_test(org: OrgScope, mailing_id: int, data: TestIn) -> dict:
     row = await _load(org, mailing_id)
     person = None
     if data.person_id is not None:
-        person = await get_person_row(data.person_id, org.path)
-        if person is None:
-            raise invalid("person_id", "no such person in this unit")
+        person = await services.person_in_unit(data.person_id, org.path)
     await services.send_test(row, data.email, person)
     return {"queued": True}
 
@@ -204,6 +206,39 @@ resume = _state_route("resume", "Resume a paused send", sending.resume)
 cancel = _state_route("cancel", "Cancel a send", sending.cancel)
 
 
+@get(
+    "/{mailing_id:int}/timeline",
+    guards=EDIT,
+    summary="Statistics over time (one row per hour or day of the send, not paged)",
+)
+async def timeline(org: OrgScope, mailing_id: int) -> list[TimelinePoint]:
+    """Delivered, bounced and unsubscribed per hour (per day for a long send); opened and
+    clicked only when tracking is on (else ``null``)."""
+    await _load(org, mailing_id)
+    return [TimelinePoint(**p) for p in await console_services.timeline(mailing_id)]
+
+
+@get("/suppressions", guards=EDIT, summary="Suppressed addresses of the unit's people")
+async def list_suppressions(
+    org: OrgScope, limit: int = 50, cursor: str | None = None, q: str | None = None
+) -> Page[SuppressionOut]:
+    """Addresses refused for good that people of this unit's subtree have, newest first."""
+    page = await console_services.suppressions(org.path, q, limit, cursor)
+    return Page([SuppressionOut(**r) for r in page.items], page.next_cursor)
+
+
+@delete(
+    "/suppressions/{suppression_id:int}",
+    guards=SEND,
+    status_code=HTTP_204_NO_CONTENT,
+    summary="Take an address off the suppression list",
+)
+async def delete_suppression(org: OrgScope, suppression_id: int) -> None:
+    """Bulk mail reaches the address again (audited); 404 for an address no person of the
+    unit's subtree has."""
+    await console_services.remove_suppression(org.id, org.path, suppression_id)
+
+
 def handlers() -> list:
     """Route handlers of the mailings module."""
     return [
@@ -222,4 +257,7 @@ def handlers() -> list:
         pause,
         resume,
         cancel,
+        timeline,
+        list_suppressions,
+        delete_suppression,
     ]

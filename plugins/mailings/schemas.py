@@ -22,7 +22,9 @@ __all__ = [
     "SendIn",
     "SenderIn",
     "SenderOut",
+    "SuppressionOut",
     "TestIn",
+    "TimelinePoint",
     "Undelivered",
 ]
 
@@ -216,3 +218,24 @@ class AudienceOut(msgspec.Struct):
     bouncing: int
     unsubscribed: int
     no_consent: int
+
+
+class TimelinePoint(msgspec.Struct):
+    """One hour (or day) of a mailing's send: what happened in it. ``opened``/``clicked`` are
+    ``None`` unless tracking is on."""
+
+    at: datetime
+    delivered: int
+    bounced: int
+    unsubscribed: int
+    opened: int | None
+    clicked: int | None
+
+
+class SuppressionOut(msgspec.Struct):
+    """An address on the suppression list (a server refused it for good) and why."""
+
+    id: int
+    email: str
+    reason: str
+    created_at: datetime

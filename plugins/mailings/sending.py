@@ -85,8 +85,9 @@ async def start(mailing: dict[str, Any], org_path: str, confirm: bool, count: in
     (``mailings.sent``).
 
     Raises:
-        Problem: 422 without ``confirm``, or without the right ``confirm_count`` above the
-            threshold; 409 when the mailing is not a draft; 422 on template errors.
+        Problem: 422 without ``confirm``, without the right ``confirm_count`` above the
+            threshold, or with a ``confirm_count`` that is not the number now; 409 when the
+            mailing is not a draft; 422 on template errors.
     """
     if mailing["state"] != "draft":
         raise conflict(f"The mailing is {mailing['state']}, not a draft.", field="state")
@@ -100,6 +101,11 @@ async def start(mailing: dict[str, Any], org_path: str, confirm: bool, count: in
             "confirm_count",
             f"{breakdown['will_receive']} people will receive this mailing, more than "
             f"{threshold}: repeat that number in confirm_count to send",
+        )
+    if count is not None and count != breakdown["will_receive"]:
+        raise invalid(
+            "confirm_count",
+            f"{breakdown['will_receive']} people will receive this mailing now, not {count}",
         )
     await _check_renders(mailing, segment, org_path)
     when = mailing["scheduled_at"]

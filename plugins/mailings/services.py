@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import cmarkgfm
 import msgspec
 
 from core.api import (
@@ -16,6 +17,7 @@ from core.api import (
     conflict,
     current_runtime,
     db,
+    get_person_row,
     invalid,
     keyset_page,
     module_config,
@@ -27,7 +29,7 @@ from core.api import (
     to_row,
     utcnow,
 )
-from plugins.mailings.audience import unit_purpose
+from plugins.mailings.audience import audience_breakdown, audience_segment, unit_purpose
 from plugins.mailings.render import PERSON_FIELDS, UNSUBSCRIBE_PURPOSE, Renderer
 from plugins.mailings.schemas import (
     MailingIn,
@@ -43,6 +45,7 @@ from plugins.mailings.schemas import (
 from plugins.mailings.tables import Mailing, Recipient
 
 __all__ = [
+    "audience_of",
     "audit",
     "check_templates",
     "config",
@@ -53,7 +56,9 @@ __all__ = [
     "mailings_out",
     "module_context",
     "patch_mailing",
+    "person_in_unit",
     "preview",
+    "preview_parts",
     "put_sender",
     "renderer_for",
     "send_test",
@@ -76,6 +81,7 @@ SAMPLE_PERSON = {
     "country": "DE",
     "language": None,
     "member_status": "member",
+    "custom_fields": {"gender": "female"},
 }
 
 
@@ -320,31 +326,84 @@ async def module_context(person_id: int, org_id: int) -> dict[str, Any]:
     return extra
 
 
-async def preview(mailing: dict[str, Any], person: dict[str, Any]) -> PreviewOut:
-    """The mailing rendered for ``person`` (template errors are a 422 with the line); audited
-    as ``mailings.previewed`` of the person."""
+async def person_in_unit(person_id: int, org_path: str, field: str = "person_id") -> dict:
+    """The person's row if they belong to the unit's subtree.
+
+    Raises:
+        Problem: 422 on ``field`` for anyone else.
+    """
+    person = await get_person_row(person_id, org_path)
+    if person is None:
+        raise invalid(field, "no such person in this unit")
+    return person
+
+
+async def audience_of(mailing: dict[str, Any], org_path: str) -> dict[str, int]:
+    """Who in the mailing's audience gets it now and why the others do not (counts).
+
+    Raises:
+        Problem: 422 on ``audience`` while the mailing has none.
+    """
+    segment = audience_segment(db.json_value(mailing["audience"]))
+    return await audience_breakdown(segment, mailing["org_id"], org_path)
+
+
+def _render_both(renderer: Renderer, person: dict[str, Any], extra: dict[str, Any]) -> tuple:
+    """The whole mail and the body's HTML alone (what the console shows beside the form)."""
+    rendered = renderer.render(person, 0, extra)
+    _subject, markdown = renderer.body(renderer.context(person, extra))
+    return rendered, cmarkgfm.markdown_to_html(markdown)
+
+
+async def _rendered(mailing: dict[str, Any], person: dict[str, Any]) -> tuple:
     renderer = await renderer_for(mailing)
     extra = await module_context(person["id"], mailing["org_id"])
     try:
-        rendered = await render_off_loop(renderer.render, person, 0, extra)
+        return await render_off_loop(_render_both, renderer, person, extra)
     except TemplateProblem as exc:
         raise template_problem(exc) from exc
+
+
+async def _previewed(mailing: dict[str, Any], person: dict[str, Any]) -> None:
     await record(
         "mailings.previewed",
         org_id=mailing["org_id"],
         object_type="person",
         object_id=person["id"],
     )
+
+
+async def preview(mailing: dict[str, Any], person: dict[str, Any]) -> PreviewOut:
+    """The mailing rendered for ``person`` (template errors are a 422 with the line); audited
+    as ``mailings.previewed`` of the person."""
+    rendered, _body = await _rendered(mailing, person)
+    await _previewed(mailing, person)
     return PreviewOut(
         subject=rendered.mail.subject, text=rendered.mail.text, html=rendered.mail.html or ""
     )
+
+
+async def preview_parts(mailing: dict[str, Any], person: dict[str, Any] | None) -> dict:
+    """What the console shows of the mailing (``mailing`` may carry text not saved yet) for
+    ``person``, else for a sample person (no personal data, not audited): ``subject``,
+    ``body_html`` (the body alone) and ``text`` (the whole text part). Audited like
+    :func:`preview` for a real person.
+
+    Raises:
+        Problem: 422 on ``subject`` or ``body`` with the line of a template error.
+    """
+    rendered, body_html = await _rendered(mailing, person or dict(SAMPLE_PERSON))
+    if person is not None:
+        await _previewed(mailing, person)
+    return {"subject": rendered.mail.subject, "body_html": body_html, "text": rendered.mail.text}
 
 
 async def send_test(mailing: dict[str, Any], email: str, person: dict[str, Any] | None) -> None:
     """Render (for ``person``, else a sample person) and enqueue a test mail to ``email``; a
     test mail rendered for a real person is theirs to erase. Audited (``mailings.tested``)."""
     person_id = person["id"] if person else None
-    person = {k: person.get(k) for k in PERSON_FIELDS} if person else dict(SAMPLE_PERSON)
+    keep = (*PERSON_FIELDS, "custom_fields")
+    person = {k: person.get(k) for k in keep} if person else dict(SAMPLE_PERSON)
     renderer = await renderer_for(mailing)
     extra = await module_context(person["id"], mailing["org_id"])
     try:
