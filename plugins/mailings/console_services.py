@@ -15,6 +15,7 @@ from core.api import (
     BadToken,
     Page,
     TemplateProblem,
+    check_limit,
     compile_segment,
     db,
     decode_cursor,
@@ -199,6 +200,7 @@ async def suppressions(
 ) -> Page[dict[str, Any]]:
     """Addresses on the deployment's suppression list (refused for good) that people of the
     unit's subtree have, newest first, with ``q`` in the address when given."""
+    limit = check_limit(limit)
     where, args = await _suppressed_sql(org_path)
     key = decode_cursor(cursor)
     if key is not None:

@@ -23,7 +23,7 @@ from core import ConsolePages, MenuItem, Module, hookimpl
 from core._pgserver import free_port
 from core.api import render_console
 from core.orgs.coverage import change_coverage
-from core.testing import assert_accessible, console_log_in
+from core.testing import assert_accessible, console_log_in, console_menu
 
 
 @get("/")
@@ -88,7 +88,7 @@ async def test_an_admin_runs_a_district_by_keyboard_and_mouse(
     await console_log_in(page, app_server, admin.email, leipzig["id"])
     assert "Petitionen" in await _menu(page)
 
-    await page.click("nav.menu >> text=Verwaltung")
+    await console_menu(page, "Verwaltung")
     await page.wait_for_url(f"{base}/admin")
     await assert_accessible(page)
     await page.screenshot(path=str(screenshot_dir / "console-admin.png"), full_page=True)
@@ -155,7 +155,7 @@ async def test_an_admin_runs_a_district_by_keyboard_and_mouse(
 
     # the audit log, filtered by action
     await page.goto(base)
-    await page.click("nav.menu >> text=Protokoll")
+    await console_menu(page, "Protokoll")
     await page.wait_for_url(f"{base}/audit")
     await page.fill("#f-action", "module.disabled")
     await page.press("#f-action", "Enter")

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from core.people.schemas import CustomFieldIn
 from core.people.tags import create_custom_field
-from core.testing import TEST_PASSWORD, assert_accessible, console_log_in
+from core.testing import TEST_PASSWORD, assert_accessible, console_log_in, console_menu
 from plugins.linksaktiv.tables import Activist
 
 
@@ -71,7 +71,7 @@ async def test_people_pages_by_keyboard_and_accessible(
         await factory.person(district["id"], first_name=f"Person{n}", last_name="Beispiel")
     page = console_page
     await console_log_in(page, live_server.url, user.email, district["id"])
-    await page.click("nav.menu >> text=Personen")
+    await console_menu(page, "Personen")
     await page.wait_for_url("**/people")
     await page.fill("#f-q", "rosa")
     await page.press("#f-q", "Enter")

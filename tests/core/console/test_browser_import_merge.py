@@ -9,7 +9,7 @@ import re
 
 from core import db
 from core.people.tables import PersonImport
-from core.testing import assert_accessible, console_log_in
+from core.testing import assert_accessible, console_log_in, console_menu
 from tests.core.test_imports import people_csv
 
 
@@ -25,7 +25,7 @@ async def test_an_organizer_imports_1000_rows_and_watches_it_finish(
     page.on("dialog", lambda dialog: dialog.accept())
     await console_log_in(page, live_server.url, user.email, district["id"])
 
-    await page.click("nav.menu >> text=Import")
+    await console_menu(page, "Import")
     await page.wait_for_url("**/people/imports")
     await assert_accessible(page)
     await page.set_input_files("#f-file", str(upload))
@@ -109,7 +109,7 @@ async def test_an_organizer_merges_two_duplicates(
     page = console_page
     page.on("dialog", lambda dialog: dialog.accept())  # "Merge these people? …"
     await console_log_in(page, live_server.url, user.email, district["id"])
-    await page.click("nav.menu >> text=Personen")
+    await console_menu(page, "Personen")
     await page.wait_for_url("**/people")
     await page.click("text=Mögliche Doppelte")
     await page.wait_for_url("**/people/duplicates")

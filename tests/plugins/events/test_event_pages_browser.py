@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from core import db
 from core.tables import utcnow
-from core.testing import assert_accessible, console_log_in
+from core.testing import assert_accessible, console_log_in, console_menu
 
 
 async def test_an_organizer_creates_publishes_and_finds_an_event(
@@ -22,7 +22,7 @@ async def test_an_organizer_creates_publishes_and_finds_an_event(
     start = (utcnow() + timedelta(days=3)).astimezone(ZoneInfo("Europe/Berlin")).date()
     await page.set_viewport_size({"width": 1280, "height": 800})
     await console_log_in(page, live_server.url, setup.organizer.email, org)
-    await page.click("nav >> text=Termine")
+    await console_menu(page, "Termine")
     await page.wait_for_url(f"**/app/orgs/{org}/events")
     await assert_accessible(page)
     await page.click("text=Neue Veranstaltung")

@@ -9,7 +9,7 @@ import pytest
 from playwright.async_api import expect
 
 from core import db
-from core.testing import assert_accessible, console_log_in
+from core.testing import assert_accessible, console_log_in, console_menu
 from tests.plugins.linksaktiv.test_referrals import volunteer
 
 
@@ -33,7 +33,7 @@ async def test_leadership_accepts_and_a_district_organizer_answers_on_a_phone(
     page = console_page
 
     await console_log_in(page, live_server.url, leader.email, party.leipzig["id"])
-    await page.click("nav.menu >> text=Vermittlungen")
+    await console_menu(page, "Vermittlungen")
     await page.wait_for_url("**/linksaktiv/referrals")
     main = await page.inner_text("main")
     assert "04105" in main and "KV Leipzig" in main and "an Haustüren klingeln" in main

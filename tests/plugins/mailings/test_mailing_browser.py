@@ -11,7 +11,7 @@ import time
 
 from core import db
 from core.tables import utcnow
-from core.testing import assert_accessible, console_log_in
+from core.testing import assert_accessible, console_log_in, console_menu
 from tests.plugins.mailings.conftest import add_people
 
 
@@ -40,7 +40,7 @@ async def test_an_organizer_writes_previews_tests_sends_and_reads_the_statistics
     await page.set_viewport_size({"width": 390, "height": 844})
     await console_log_in(page, live_server.url, organizer.email, org["id"])
     await page.goto(live_server.url + f"/app/orgs/{org['id']}")
-    await page.click("nav >> text=Mailings")
+    await console_menu(page, "Mailings")
     await page.wait_for_url(f"**/app/orgs/{org['id']}/mailings")
     await assert_accessible(page)
     await page.click("text=Neues Mailing")

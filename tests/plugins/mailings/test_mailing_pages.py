@@ -354,3 +354,20 @@ async def test_the_suppression_list_of_the_unit_search_and_remove_with_audit(cli
         "WHERE action = 'mailings.suppression_removed'"
     )
     assert audit == [{"org_id": org_id, "object_id": b["id"], "user_id": unit["admin"].id}]
+
+
+async def test_the_suppression_list_api_refuses_a_bad_limit_or_cursor(client, unit):
+    """A limit outside 1..500 or a foreign cursor is a 422 naming the parameter, not a 500
+    (found by the API fuzzer)."""
+    url = f"/api/orgs/{unit['org']['id']}/mailings/suppressions"
+    headers = unit["admin"].headers
+    assert (await client.get(url, headers=headers)).status_code == 200
+    for params, field in (
+        ({"limit": 0}, "limit"),
+        ({"limit": -3}, "limit"),
+        ({"cursor": "x"}, "cursor"),
+    ):
+        answer = await client.get(url, params=params, headers=headers)
+        assert answer.status_code == 422, (params, answer.text)
+        assert answer.headers["content-type"].startswith("application/problem+json")
+        assert field in answer.text

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from core import db
 from core.orgs.services import set_module
-from core.testing import assert_accessible, console_log_in
+from core.testing import assert_accessible, console_log_in, console_menu
 from tests.core.console.helpers import console_login, csrf_of
 
 
@@ -75,7 +75,7 @@ async def test_the_sender_page_by_keyboard_in_a_browser(client, factory, live_se
     admin = await factory.user("admin", leipzig["id"])
     page = console_page
     await console_log_in(page, live_server.url, admin.email, leipzig["id"])
-    await page.click("nav.menu >> text=Verwaltung")
+    await console_menu(page, "Verwaltung")
     await page.click("text=Absender für Mails")
     await page.wait_for_url("**/mailings/sender")
     await assert_accessible(page)
