@@ -7,7 +7,8 @@ published, and again by each run while calls are open) works in two steps:
    activists it is for (:func:`plugins.linksaktiv.calls.audience_sql`: region, topics,
    confirmed, e-mail consent, not off the digest) in ``linksaktiv_digest_item`` — one row per
    activist and call, so no call is sent to anyone twice — leaving out whoever already has a
-   digest this week (ISO week in the deployment's time zone: at most one mail a week). The
+   digest this week (``linksaktiv_activist.digest_week``, set for everyone picked; ISO week in
+   the deployment's time zone: at most one mail a week). The
    activists picked get send jobs of :data:`CHUNK` people each, in the same transaction.
 2. **Send, per chunk** (job ``linksaktiv.digest_send``): one mail per activist listing their
    items not mailed yet, with ``List-Unsubscribe`` (RFC 8058 one-click) and a link; the mail
@@ -115,15 +116,21 @@ async def enqueue_digest(now: datetime | None = None) -> int:
                 "INSERT INTO linksaktiv_digest_item (person_id, call_id, week, queued_at) "
                 f"SELECT a.person_id, {int(call['id'])}, {text}, {typed} "
                 "FROM linksaktiv_activist a JOIN person p ON p.id = a.person_id "
-                f"WHERE {where} AND NOT EXISTS (SELECT 1 FROM linksaktiv_digest_item w "
-                "WHERE w.person_id = a.person_id AND w.week = {} AND w.queued_at < {}) "
+                f"WHERE {where} AND (a.digest_week IS NULL OR a.digest_week <> {{}}) "
                 "ON CONFLICT (person_id, call_id) DO NOTHING",
                 week,
                 now,
                 *args,
                 week,
-                now,
             )
+        # who was picked now has this week's digest: a later run this week leaves them out
+        await db.execute(
+            "UPDATE linksaktiv_activist SET digest_week = {} WHERE person_id IN "
+            "(SELECT person_id FROM linksaktiv_digest_item WHERE week = {} AND queued_at = {})",
+            week,
+            week,
+            now,
+        )
         people = [
             r["person_id"]
             for r in await db.fetch(

@@ -56,6 +56,7 @@ class Activist(Stamped, Table, tablename="linksaktiv_activist"):
     consent_wording = Text(default="")
     confirmed_at = Timestamptz(null=True, default=None)
     last_active_at = Timestamptz(null=True, default=None)
+    digest_week = Varchar(length=10, null=True, default=None)
 
 
 class Interest(Table, tablename="linksaktiv_interest"):
