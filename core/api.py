@@ -82,7 +82,7 @@ from core.segments.pages import (
 from core.segments.types import SegmentDefinition
 from core.settings import module_config
 from core.signing import BadToken, check_short_mac, short_mac, sign, unsign
-from core.spreadsheets import CsvWriter, XlsxWriter, safe_cell
+from core.spreadsheets import CsvWriter, XlsxWriter, safe_cell, spreadsheet_stream
 from core.tables import AwareDatetime, Stamped, Versioned, to_row, utcnow
 from core.templating import (
     RenderedMail,
@@ -225,6 +225,7 @@ __all__ = [
     "sender_domain",
     "short_mac",
     "sign",
+    "spreadsheet_stream",
     "subtree_ids",
     "subtree_sql",
     "tags_of",

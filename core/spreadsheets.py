@@ -14,14 +14,14 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable
+from collections.abc import AsyncIterable, AsyncIterator, Iterable
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 import msgspec
 
-__all__ = ["FORMULA_STARTS", "CsvWriter", "XlsxWriter", "safe_cell"]
+__all__ = ["FORMULA_STARTS", "CsvWriter", "XlsxWriter", "safe_cell", "spreadsheet_stream"]
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -90,3 +90,21 @@ class XlsxWriter:
         out = io.BytesIO()
         self._book.save(out)
         return out.getvalue()
+
+
+async def spreadsheet_stream(
+    rows: AsyncIterable[Iterable[Any]], file_format: str, sheet: str = "data"
+) -> AsyncIterator[bytes]:
+    """``rows`` (header first) as the bytes of a formula-safe file to stream: CSV piece by
+    piece as the rows come (``file_format`` ``"csv"``), else an XLSX workbook with one sheet
+    named ``sheet``, in one piece once the last row is in."""
+    if file_format == "csv":
+        writer = CsvWriter()
+        async for row in rows:
+            writer.writerow(row)
+            yield writer.take().encode()
+        return
+    book = XlsxWriter(sheet)
+    async for row in rows:
+        book.writerow(row)
+    yield book.finish()

@@ -14,15 +14,14 @@ import msgspec
 from core.api import (
     N_,
     Actor,
-    CsvWriter,
     Page,
-    XlsxWriter,
     check_limit,
     db,
     decode_cursor,
     invalid,
     page_of,
     record_list,
+    spreadsheet_stream,
 )
 from plugins.calling.filters import Outcome
 from plugins.calling.views import survey_of
@@ -276,20 +275,6 @@ async def _rows(
             ]
 
 
-async def _csv(rows: AsyncIterator[list[Any]]) -> AsyncIterator[bytes]:
-    writer = CsvWriter()
-    async for row in rows:
-        writer.writerow(row)
-        yield writer.take().encode()
-
-
-async def _xlsx(rows: AsyncIterator[list[Any]]) -> AsyncIterator[bytes]:
-    writer = XlsxWriter("calls")
-    async for row in rows:
-        writer.writerow(row)
-    yield writer.finish()
-
-
 def _export(
     request: Any,
     actor: Actor,
@@ -313,7 +298,7 @@ def _export(
         object_id=assignment["id"],
     )
     rows = _rows(assignment, chosen, with_answers, shown)
-    return _csv(rows) if file_format == "csv" else _xlsx(rows)
+    return spreadsheet_stream(rows, file_format, "calls")
 
 
 def export_results(

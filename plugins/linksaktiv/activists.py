@@ -18,14 +18,13 @@ from typing import Any
 from core.api import (
     N_,
     Actor,
-    CsvWriter,
     Page,
-    XlsxWriter,
     db,
     invalid,
     is_under,
     record_list,
     scope,
+    spreadsheet_stream,
 )
 from plugins.linksaktiv.config import HELP_OPTIONS, SOURCES
 from plugins.linksaktiv.lists import page_by_id
@@ -265,20 +264,6 @@ async def _rows(
         last = rows[-1]["id"]
 
 
-async def _csv(rows: AsyncIterator[list[Any]]) -> AsyncIterator[bytes]:
-    writer = CsvWriter()
-    async for row in rows:
-        writer.writerow(row)
-        yield writer.take().encode()
-
-
-async def _xlsx(rows: AsyncIterator[list[Any]]) -> AsyncIterator[bytes]:
-    writer = XlsxWriter("activists")
-    async for row in rows:
-        writer.writerow(row)
-    yield writer.finish()
-
-
 async def export_activists(
     request: Any,
     actor: Actor,
@@ -301,7 +286,7 @@ async def export_activists(
     filters = {**chosen.codes(), "format": file_format}
     record_list(request, "linksaktiv.activists_exported", actor, org_id, shown, filters)
     rows = _rows(org_path, chosen, shown)
-    return _csv(rows) if file_format == "csv" else _xlsx(rows)
+    return spreadsheet_stream(rows, file_format, "activists")
 
 
 async def unit_choices(org_path: str, limit: int = 500) -> list[dict[str, Any]]:
