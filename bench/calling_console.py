@@ -2,7 +2,7 @@
 
 Run: ``.venv/bin/python bench/calling_console.py [--backend postgres|sqlite] [--people 1000000]
 [--targets 200000] [--callers 200] [--seconds 20] [--workers 2] [--rate 310]
-[--progress-every 1]``. Fills the database with N people, creates an assignment whose queue is
+[--progress-every 1] [--progress-refresh S]``. Fills the database with N people, creates an assignment whose queue is
 a random sample of ``--targets`` of them, gives every caller a console session (the cookie a
 login sets) and starts ``--workers`` server processes (``orga serve``, production settings).
 Each caller drives the HTML call screen (plugins/calling/caller_pages.py) as a browser does:
@@ -199,6 +199,12 @@ async def main() -> dict:
     parser.add_argument(
         "--progress-every", type=float, default=1.0, help="seconds between progress requests"
     )
+    parser.add_argument(
+        "--progress-refresh",
+        type=int,
+        default=None,
+        help="the servers' progress_refresh_seconds (default: the deployment default)",
+    )
     args = parser.parse_args()
     with database_url(args.backend) as url, tempfile.TemporaryDirectory() as var:
         setup = await prepare_campaign(
@@ -210,9 +216,10 @@ async def main() -> dict:
             console=True,
             organizer=True,
         )
-        servers = [
-            start_server(url, 1, var, ORGA_DB_POOL_SIZE=str(args.pool)) for _ in range(args.workers)
-        ]
+        env = {"ORGA_DB_POOL_SIZE": str(args.pool)}
+        if args.progress_refresh is not None:
+            env["ORGA_CALLING__PROGRESS_REFRESH_SECONDS"] = str(args.progress_refresh)
+        servers = [start_server(url, 1, var, **env) for _ in range(args.workers)]
         ports = [port for _, port in servers]
         nice = favour_load_generator()
         try:
@@ -232,6 +239,7 @@ async def main() -> dict:
         "callers": args.callers,
         "server_processes": args.workers,
         "db_pool_size": args.pool,
+        "progress_refresh_seconds": args.progress_refresh,
         "warmup_s": WARMUP_SECONDS,
         "load_generator_nice": nice,
         "fill_people_s": setup["fill_people_s"],
