@@ -4,8 +4,8 @@ Run: ``.venv/bin/python bench/calling_console.py [--backend postgres|sqlite] [--
 [--targets 200000] [--callers 200] [--seconds 20] [--workers 2] [--rate 310]
 [--progress-every 1] [--progress-refresh S]``. Fills the database with N people, creates an
 assignment whose queue is a random sample of ``--targets`` of them, gives every caller a
-console session (the cookie a login sets) and starts ``--workers`` server processes (``orga serve``, production settings).
-Each caller drives the HTML call screen (plugins/calling/caller_pages.py) as a browser does:
+console session (the cookie a login sets) and starts ``--workers`` server processes
+(``orga serve``, production settings). Each caller drives the HTML call screen (plugins/calling/caller_pages.py) as a browser does:
 GET the call screen, read the CSRF token and the report form's action (its call id) from the
 HTML, POST "save and next" with an outcome (``reached``), follow the 303 to the next card. The
 first card is taken with the screen's start button (``…/call/next``). The callers together
