@@ -1,20 +1,21 @@
 """The calling screen of the console at scale: N callers in their browsers, over HTTP (issue #25).
 
 Run: ``.venv/bin/python bench/calling_console.py [--backend postgres|sqlite] [--people 1000000]
-[--targets 200000] [--callers 200] [--seconds 20] [--workers 2] [--rate 310]
-[--progress-every 1] [--progress-refresh S]``. Fills the database with N people, creates an
-assignment whose queue is a random sample of ``--targets`` of them, gives every caller a
-console session (the cookie a login sets) and starts ``--workers`` server processes
-(``orga serve``, production settings). Each caller drives the HTML call screen (plugins/calling/caller_pages.py) as a browser does:
-GET the call screen, read the CSRF token and the report form's action (its call id) from the
-HTML, POST "save and next" with an outcome (``reached``), follow the 303 to the next card. The
-first card is taken with the screen's start button (``…/call/next``). The callers together
-offer ``--rate`` calls/s (open loop: caller ``i`` starts a call every ``callers / rate`` s);
-the latency of each step (the POST, the GET of the card it redirects to) counts from when it
-was sent. Meanwhile an organizer (another console session) asks the assignment's progress page
-every ``--progress-every`` s. After a 3 s warm-up the window is measured; then the calls table
-is checked for a person handed to two callers. Targets: ≥ 300 calls/s served, p99 per step
-≤ 100 ms, progress page p95 ≤ 100 ms, no person twice. Prints JSON.
+[--targets 200000] [--callers 200] [--seconds 20] [--workers 2] [--rate 310] [--progress-every
+1] [--progress-refresh S]``. Fills the database with N people, creates an assignment whose
+queue is a random sample of ``--targets`` of them, gives every caller a console session (the
+cookie a login sets) and starts ``--workers`` server processes (``orga serve``, production
+settings). Each caller drives the HTML call screen (plugins/calling/caller_pages.py) as a
+browser does: GET the call screen, read the CSRF token and the report form's action (its call
+id) from the HTML, POST "save and next" with an outcome (``reached``), follow the 303 to the
+next card. The first card is taken with the screen's start button (``…/call/next``). The
+callers together offer ``--rate`` calls/s (open loop: caller ``i`` starts a call every
+``callers / rate`` s); the latency of each step (the POST, the GET of the card it redirects to)
+counts from when it was sent. Meanwhile an organizer (another console session) asks the
+assignment's progress page every ``--progress-every`` s. After a 3 s warm-up the window is
+measured; then the calls table is checked for a person handed to two callers. Targets: ≥ 300
+calls/s served, p99 per step ≤ 100 ms, progress page p95 ≤ 100 ms, no person twice. Prints
+JSON.
 """
 
 from __future__ import annotations
