@@ -23,6 +23,7 @@ from core.api import (
     utcnow,
 )
 from plugins.linksaktiv.config import config
+from plugins.linksaktiv.schedule import schedule_digest
 from plugins.linksaktiv.schemas import CallToActionIn
 from plugins.linksaktiv.tables import Call
 
@@ -183,8 +184,6 @@ async def create_call(org_id: int, data: CallToActionIn, *, publish: bool = True
         "linksaktiv.call_created", org_id=org_id, object_type="call", object_id=rows[0]["id"]
     )
     if publish:
-        from plugins.linksaktiv.digest import schedule_digest
-
         await schedule_digest()
     return rows[0]["id"]
 
@@ -213,8 +212,6 @@ async def publish_call(org_id: int, call_id: int) -> None:
     Raises:
         Problem: 404 for a call of another unit; 409 when it is published already.
     """
-    from plugins.linksaktiv.digest import schedule_digest
-
     await _call_of(org_id, call_id)
     now = utcnow()
     rows = await db.fetch(

@@ -24,9 +24,8 @@ page and other mail stay.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from core.api import (
     BadToken,
@@ -34,7 +33,6 @@ from core.api import (
     contactable_sql,
     current_runtime,
     db,
-    enqueue,
     enqueue_many,
     not_opted_out_sql,
     open_person_token,
@@ -43,52 +41,21 @@ from core.api import (
     utcnow,
 )
 from plugins.linksaktiv.calls import DIGEST_PURPOSE, ME_PURPOSE, audience_sql
-from plugins.linksaktiv.config import config
+from plugins.linksaktiv.schedule import RUN_JOB, schedule_digest, week_of
 
 __all__ = [
     "CHUNK",
     "JOBS",
-    "RUN_JOB",
     "SEND_JOB",
     "enqueue_digest",
-    "schedule_digest",
     "unsubscribe_digest",
     "unsubscribe_person",
-    "week_of",
 ]
 
-RUN_JOB = "linksaktiv.digest"
 SEND_JOB = "linksaktiv.digest_send"
 UNSUBSCRIBE_PURPOSE = "linksaktiv.digest_unsubscribe"
 #: Activists per send job.
 CHUNK = 200
-
-
-def _zone() -> ZoneInfo:
-    return ZoneInfo(current_runtime().settings.timezone)
-
-
-def week_of(moment: datetime) -> str:
-    """The ISO week of ``moment`` in the deployment's time zone, e.g. ``2026-W49``."""
-    year, week, _day = moment.astimezone(_zone()).isocalendar()
-    return f"{year}-W{week:02d}"
-
-
-def next_slot(now: datetime) -> datetime:
-    """The next weekly digest time (``digest_weekday`` at ``digest_hour``) after ``now``."""
-    settings = config()
-    local = now.astimezone(_zone())
-    slot = local.replace(hour=settings.digest_hour, minute=0, second=0, microsecond=0)
-    slot += timedelta(days=(settings.digest_weekday - local.weekday()) % 7)
-    if slot <= local:
-        slot += timedelta(days=7)
-    return slot
-
-
-async def schedule_digest(now: datetime | None = None) -> None:
-    """Queue the digest run of the next weekly slot (once per slot, however often called)."""
-    slot = next_slot(now or utcnow())
-    await enqueue(RUN_JOB, {}, run_at=slot, dedupe_key=f"{RUN_JOB}:{slot.isoformat()}")
 
 
 async def _open_calls(now: datetime) -> list[dict[str, Any]]:
