@@ -29,9 +29,9 @@ run: $(STAMP)
 
 # The whole suite on SQLite and on a throw-away PostgreSQL when its server binaries exist
 # (ORGA_REQUIRE_POSTGRES=1 turns a missing server into a failure, as CI does).
-# The two databases run side by side (each suite's output printed whole when it ends): they
-# wait on different things (the browser, the servers), so together they take little longer
-# than the slower one alone. `make test-sqlite` or `make test-postgres` runs one.
+# The two databases run side by side, each suite's output printed whole when it ends (much of
+# a suite's time is spent waiting on the browser and the servers; both together took 17 min
+# on a shared two-core machine). `make test-sqlite` or `make test-postgres` runs one.
 test: $(STAMP)
 	$(MAKE) --no-print-directory -j2 --output-sync=target test-sqlite test-postgres
 
