@@ -25,7 +25,8 @@ async def page_by_id(
         Problem: 422 naming ``cursor`` for one that is not of this list.
     """
     limit = max(1, min(limit, 500))
-    if cursor is not None and not cursor.isdigit():
+    # ASCII digits only ("²".isdigit() is true) and within a 64-bit id
+    if cursor is not None and not (cursor.isascii() and cursor.isdigit() and len(cursor) <= 18):
         raise invalid("cursor", "not a cursor of this list")
     if cursor:
         sql += f" AND {id_column} {'<' if descending else '>'} {{}}"

@@ -89,3 +89,14 @@ async def test_reminder_only_when_nobody_reacted(app, client, factory, party, sm
         "SELECT reminded_at FROM linksaktiv_referral WHERE id = {}", second["id"]
     )
     assert row["reminded_at"] is not None
+
+
+@pytest.mark.parametrize("cursor", ["²", "9" * 30, "-1", "x"])
+async def test_a_cursor_not_of_the_list_is_a_422_naming_it(client, party, cursor):
+    """Found by the API fuzzer: a Unicode digit or a number beyond 64 bits was a 500."""
+    answer = await client.get(
+        api(party.leipzig, "/referrals"), params={"cursor": cursor}, headers=party.admin.headers
+    )
+    assert answer.status_code == 422, answer.text
+    assert answer.headers["content-type"].startswith("application/problem+json")
+    assert "cursor" in answer.text
