@@ -332,7 +332,7 @@ async def ids_in_range(request: Request) -> None:
         if isinstance(value, int) and value not in _ID_RANGE:
             raise not_found(name.removesuffix("_id").replace("_", " ") or "object")
     for name, value in request.query_params.items():
-        if name.endswith("_id") and value.lstrip("-").isdigit() and int(value) not in _ID_RANGE:
+        if name.endswith("_id") and value.lstrip("-").isdecimal() and int(value) not in _ID_RANGE:
             raise invalid(name, _NO_SUCH_ID)
 
 

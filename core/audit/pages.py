@@ -41,9 +41,9 @@ def _parse(request: Request, query: dict[str, str]) -> tuple[dict[str, Any], dic
     for key in ("action", "object_type"):
         filters[key] = query[key] or None
     for key in _NUMBERS:
-        if query[key] and not query[key].isdigit():
+        if query[key] and not query[key].isdecimal():
             errors[key] = translate(request, "Please enter a number.")
-        filters[key] = int(query[key]) if query[key].isdigit() else None
+        filters[key] = int(query[key]) if query[key].isdecimal() else None
     for key, extra in (("since", 0), ("until", 1)):
         filters[key] = None
         if query[key]:

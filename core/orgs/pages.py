@@ -59,7 +59,7 @@ def _crumbs(request: Request, org: OrgScope, title: str, path: str) -> list[tupl
 def _form_int(value: Any) -> int | str | None:
     """A number typed into a form (kept as typed when it is none, for the error)."""
     text = (value or "").strip()
-    return int(text) if text.isdigit() else (text or None)
+    return int(text) if text.isdecimal() else (text or None)
 
 
 @get("/admin", guards=[requires_any(*ADMIN_PERMISSIONS)])

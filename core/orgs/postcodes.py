@@ -184,7 +184,7 @@ def read_postcode_file(path: Path) -> dict[int, list[tuple[str, str]]]:
         for line, row in enumerate(reader, start=2):
             unit = (row.get(header["org_id"]) or "").strip()
             code = (row.get(header["postal_code"]) or "").strip()
-            if not unit.isdigit() or not code:
+            if not unit.isdecimal() or not code:
                 raise ValueError(f"line {line}: needs an org_id and a postal_code")
             per_unit[int(unit)].append(code)
     result = {}

@@ -334,7 +334,7 @@ def apply_action(
     what = given.get(f"new.{group.path}", "")
     if what in GROUP_LABELS and depth < _MAX_DEPTH - 1:
         child = Node("", what)
-    elif what.startswith("segment:") and what[8:].isdigit():
+    elif what.startswith("segment:") and what[8:].isdecimal():
         child = Node("", IN_SEGMENT, {"segment_id": [what[8:]]})
     elif what in specs:
         child = Node("", what, {i.name: list(i.default) for i in specs[what].inputs})

@@ -109,7 +109,7 @@ async def followup_change(
     body: dict[str, Any] = {}
     if action == "assign":
         chosen = (form.get("assigned_to") or "").strip()
-        body["assigned_to"] = int(chosen) if chosen.isdigit() else None
+        body["assigned_to"] = int(chosen) if chosen.isdecimal() else None
     elif action == "done":
         body |= {"status": "done", "note": (form.get("note") or "").strip()}
     elif action == "reopen":

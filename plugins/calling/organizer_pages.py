@@ -217,7 +217,7 @@ def _parsed(
         ],
     }
     hours = values["cooldown_hours"]
-    data["cooldown_hours"] = int(hours) if hours.isdigit() else hours or 24
+    data["cooldown_hours"] = int(hours) if hours.isdecimal() else hours or 24
     for name in ("start_at", "end_at"):
         text = values[name]
         if not text:
@@ -541,7 +541,7 @@ async def caller_add(request: Request, org: OrgScope, assignment_id: int) -> Res
     try:
         data = msgspec.convert(
             {
-                "user_id": int(values["user_id"]) if values["user_id"].isdigit() else 0,
+                "user_id": int(values["user_id"]) if values["user_id"].isdecimal() else 0,
                 "prioritized_tags": _tags(values["prioritized_tags"]),
                 "excluded_tags": _tags(values["excluded_tags"]),
             },

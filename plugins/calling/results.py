@@ -141,7 +141,7 @@ def log_filter(
 
     caller = None
     if caller_id:
-        if not caller_id.isdigit():
+        if not caller_id.isdecimal():
             raise invalid("caller_id", N_("Choose a caller from the list."))
         caller = int(caller_id)
     if outcome and outcome not in _OUTCOMES:

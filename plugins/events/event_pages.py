@@ -222,7 +222,7 @@ def _form_values(form: dict[str, str]) -> dict[str, str]:
 
 
 def _number(text: str) -> int | str | None:
-    return None if not text else int(text) if text.isdigit() else text
+    return None if not text else int(text) if text.isdecimal() else text
 
 
 def _parsed(

@@ -80,7 +80,7 @@ def read_filter(
     unit = (unit or "").strip()
     unit_id = None
     if unit:
-        if not unit.isdigit() or int(unit) not in {u["id"] for u in units}:
+        if not unit.isdecimal() or int(unit) not in {u["id"] for u in units}:
             raise invalid("unit", "no such unit here")
         unit_id = int(unit)
     return EventFilter(tab, type_, unit_id)

@@ -99,7 +99,7 @@ async def _shifts(row: dict[str, Any], locale: str) -> list[dict[str, Any]]:
 
 def _picked(form: Any) -> list[int]:
     """The shift ids ticked in the sign-up form (anything else is dropped)."""
-    return [int(v) for v in form.getall("shift_ids", []) if isinstance(v, str) and v.isdigit()]
+    return [int(v) for v in form.getall("shift_ids", []) if isinstance(v, str) and v.isdecimal()]
 
 
 async def _unit_or_none(org_id: int) -> dict[str, Any] | None:

@@ -348,7 +348,7 @@ def _parsed(values: dict[str, Any], zone: ZoneInfo) -> CallToActionIn:
             times[name] = datetime.fromisoformat(text).replace(tzinfo=zone).isoformat()
         except ValueError:
             raise invalid(name, N_("Enter a date and a time.")) from None
-    if not all(r.isdigit() for r in values["regions"]):
+    if not all(r.isdecimal() for r in values["regions"]):
         raise invalid("regions", N_("Choose units from the list."))
     data = {
         "title": values["title"],
@@ -528,7 +528,7 @@ async def funnel_page(request: Request, org: OrgScope) -> Response[str]:
             path = chosen["path"]
         if values["source"] and values["source"] not in SOURCES:
             raise invalid("source", N_("Choose a source from the list."))
-        if not values["months"].isdigit() or not 1 <= int(values["months"]) <= 60:
+        if not values["months"].isdecimal() or not 1 <= int(values["months"]) <= 60:
             raise invalid("months", N_("Enter a number from 1 to 60."))
         now = utcnow()
         start = datetime(now.year, now.month, 1, tzinfo=UTC)

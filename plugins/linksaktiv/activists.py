@@ -100,7 +100,7 @@ def activist_filter(
         raise invalid("status", N_("Choose a status from the list."))
     unit = None
     if unit_id not in (None, ""):
-        if not str(unit_id).isdigit():
+        if not str(unit_id).isdecimal():
             raise invalid("unit_id", N_("Choose a unit from the list."))
         unit = int(unit_id)
     since = None

@@ -449,7 +449,7 @@ async def pickup_csv(request: Any, actor: Actor, org_id: int, edition_id: int) -
 
 def _codes_of(low: str, high: str, limit: int = 2000) -> list[str]:
     """The codes of a numeric range (at most ``limit``; a wider range is listed by its ends)."""
-    if not (low.isdigit() and high.isdigit()) or int(high) - int(low) >= limit:
+    if not (low.isdecimal() and high.isdecimal()) or int(high) - int(low) >= limit:
         return [low] if low == high else [f"{low}-{high}"]
     return [f"{n:0{len(low)}d}" for n in range(int(low), int(high) + 1)]
 

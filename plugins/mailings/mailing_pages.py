@@ -409,7 +409,7 @@ async def preview_page(
     row = await _mailing(org, mailing_id)
     chosen = None
     if person and person.strip():
-        if not person.strip().isdigit():
+        if not person.strip().isdecimal():
             return await _view(request, org, row)
         chosen = await services.person_in_unit(int(person), org.path, "person")
     return await _view(request, org, row, chosen)
@@ -426,7 +426,7 @@ async def _fragment(request: Request, org: OrgScope, row: dict[str, Any] | None)
     error = None
     status = 200
     try:
-        if given.get("person", "").strip().isdigit():
+        if given.get("person", "").strip().isdecimal():
             chosen = await services.person_in_unit(int(given["person"]), org.path, "person")
         preview = await services.preview_parts(_draft(org, row, values), chosen)
     except Problem as exc:
@@ -468,7 +468,7 @@ async def mailing_update(request: Request, org: OrgScope, mailing_id: int) -> Re
     given = dict(pairs)
     if "preview" in given:
         person = None
-        if given.get("person", "").isdigit():
+        if given.get("person", "").isdecimal():
             person = await services.person_in_unit(int(given["person"]), org.path, "person")
         return await _render_form(request, org, values, pairs, row=row, fixed=fixed, person=person)
     errors: dict[str, str] = {}
@@ -496,7 +496,7 @@ async def send_test(request: Request, actor: Actor, org: OrgScope, mailing_id: i
     form = await request.form()
     chosen = (form.get("person") or "").strip()
     person = None
-    if chosen.isdigit():
+    if chosen.isdecimal():
         person = await services.person_in_unit(int(chosen), org.path, "person")
     email = await console_services.user_email(actor.user_id)
     try:
@@ -559,7 +559,7 @@ async def send(request: Request, org: OrgScope, mailing_id: int) -> Response:
     count = (form.get("confirm_count") or "").strip()
     try:
         await sending.start(
-            row, org.path, form.get("confirm") == "yes", int(count) if count.isdigit() else None
+            row, org.path, form.get("confirm") == "yes", int(count) if count.isdecimal() else None
         )
     except Problem as exc:
         fields = {e.field for e in exc.errors or []}

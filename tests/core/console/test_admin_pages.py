@@ -319,3 +319,13 @@ async def test_the_audit_log_filters_by_action_person_and_date_and_pages(
     bad = await client.get(base, params={"since": "gestern", "user_id": "x"})
     assert bad.status_code == 422
     assert _error_beside(bad.text, "since") and _error_beside(bad.text, "user_id")
+
+
+async def test_a_unicode_digit_in_a_number_filter_is_a_form_error_not_a_500(client, factory, tree):
+    """ "²" passes ``str.isdigit`` but not ``int``: the audit log's user filter (like every
+    number read from a form or query) checks ``isdecimal`` and answers with the form again."""
+    root, _leipzig, _dresden = tree
+    await _login(client, factory, root)
+    page = await client.get(f"/app/orgs/{root['id']}/audit", params={"user_id": "²"})
+    assert page.status_code == 422, page.text[:300]
+    assert 'id="f-user_id-error"' in page.text or "user_id" in page.text
