@@ -604,6 +604,18 @@ async def console_log_in(page: Any, base_url: str, email: str, org_id: int | Non
     await page.wait_for_url(f"**/app/orgs/{'*' if org_id is None else org_id}")
 
 
+@contextlib.asynccontextmanager
+async def next_page(page: Any) -> AsyncIterator[Any]:
+    """Around a click or key press that submits a form or follows a link, wait until the page
+    it leads to has loaded; yields Playwright's event (``(await event.value).status``).
+
+    A bare click returns before the server has answered, and ``page.wait_for_url`` returns at
+    once when the next page has this page's address (a form that redirects back to its own
+    page), so a test that reads the page after either of them may read the old one."""
+    async with page.expect_navigation() as navigation:
+        yield navigation
+
+
 async def console_menu(page: Any, label: str) -> None:
     """Follow the console menu's entry ``label`` as a person would at the page's width: the
     row of links on a wide screen, or first opening the folded "Menu" on a phone."""

@@ -16,6 +16,7 @@ from core.jobs.worker import Worker
 from core.orgs.postcodes import set_postcodes
 from core.orgs.services import update_unit
 from core.tables import utcnow
+from core.testing import next_page
 from tests.plugins.mailings.conftest import add_people
 
 UNIT = "Kreisverband Sächsische Schweiz-Osterzgebirge"
@@ -133,7 +134,8 @@ async def test_every_public_page_fits_a_phone(
     # linksaktiv: join (empty, then filled), confirm, personal page, new link, broken link
     await page.goto(f"{base}/p/linksaktiv/join")
     await fits(page, "linksaktiv-join", screenshot_dir)
-    await page.click("button[type=submit]")
+    async with next_page(page):
+        await page.click("button[type=submit]")
     await fits(page, "linksaktiv-join-errors", screenshot_dir)
     await page.fill("#first_name", "Rosa")
     await page.fill("#last_name", "Luxemburg-Liebknecht")
@@ -141,11 +143,13 @@ async def test_every_public_page_fits_a_phone(
     await page.fill("#postal_code", "01796")
     await page.check("input[name=topics][value=rent]")
     await page.check("input[name=consent]")
-    await page.click("button[type=submit]")
+    async with next_page(page):
+        await page.click("button[type=submit]")
     await fits(page, "linksaktiv-join-sent", screenshot_dir)
     await page.goto(await link_in_mail(smtp_sink, EMAIL, "/p/linksaktiv/confirm/"))
     await fits(page, "linksaktiv-confirmed", screenshot_dir)
-    await page.click("a[href*='/p/linksaktiv/me']")
+    async with next_page(page):
+        await page.click("a[href*='/p/linksaktiv/me']")
     me_url = page.url
     person = await db.fetch_one("SELECT id FROM person WHERE email = {}", EMAIL)
     ordered = await client.post(
@@ -157,7 +161,8 @@ async def test_every_public_page_fits_a_phone(
     await page.goto(f"{base}/p/linksaktiv/link")
     await fits(page, "linksaktiv-link", screenshot_dir)
     await page.fill("#email", EMAIL)
-    await page.click("button[type=submit]")
+    async with next_page(page):
+        await page.click("button[type=submit]")
     await fits(page, "linksaktiv-link-sent", screenshot_dir)
     await page.goto(f"{base}/p/linksaktiv/me?t=kaputt")
     await fits(page, "linksaktiv-link-broken", screenshot_dir)
@@ -167,13 +172,15 @@ async def test_every_public_page_fits_a_phone(
     await fits(page, "events-list", screenshot_dir)
     await page.goto(f"{base}/p/events/{unit_id}/{event_id}")
     await fits(page, "events-event", screenshot_dir)
-    await page.click("form button[type=submit]")
+    async with next_page(page):
+        await page.click("form button[type=submit]")
     await fits(page, "events-event-errors", screenshot_dir)
     await page.fill("#first_name", "Rosa")
     await page.fill("#last_name", "Luxemburg-Liebknecht")
     await page.fill("#email", EMAIL)
     await page.check("#consent")
-    await page.click("form button[type=submit]")
+    async with next_page(page):
+        await page.click("form button[type=submit]")
     await fits(page, "events-signed-up", screenshot_dir)
     await page.goto(await link_in_mail(smtp_sink, EMAIL, r"/p/events/\d+/\d+/confirm/"))
     await fits(page, "events-confirmed", screenshot_dir)
@@ -184,7 +191,8 @@ async def test_every_public_page_fits_a_phone(
     await fits(page, "linksaktiv-me", screenshot_dir)
     await page.goto(cancel_url)
     await fits(page, "events-cancel", screenshot_dir)
-    await page.click("form button[type=submit]")
+    async with next_page(page):
+        await page.click("form button[type=submit]")
     await fits(page, "events-cancelled", screenshot_dir)
     await page.goto(f"{base}/p/events/{unit_id}/999999")
     await fits(page, "events-missing", screenshot_dir)
@@ -214,7 +222,8 @@ async def test_every_public_page_fits_a_phone(
     unsubscribe = newsletter["List-Unsubscribe"].strip("<>").removeprefix("http://testserver.local")
     await page.goto(base + unsubscribe)
     await fits(page, "mailings-unsubscribe", screenshot_dir)
-    await page.click("form button[type=submit]")
+    async with next_page(page):
+        await page.click("form button[type=submit]")
     await fits(page, "mailings-unsubscribed", screenshot_dir)
     await page.goto(f"{base}/p/mailings/unsubscribe/kaputt")
     await fits(page, "mailings-unsubscribe-broken", screenshot_dir)
@@ -223,11 +232,12 @@ async def test_every_public_page_fits_a_phone(
     await page.goto(f"{base}/p/auth/reset/{'x' * 30}")
     await fits(page, "password-reset", screenshot_dir)
     await page.fill("#new_password", "kurz")
-    await page.click("button[type=submit]")
+    await page.click("button[type=submit]")  # the browser refuses it (minlength): no request
     await fits(page, "password-reset-error", screenshot_dir)
 
     # linksaktiv again: deleting oneself ends on the "deleted" page
     await page.goto(me_url)
     await page.check("input[name=sure]")
-    await page.click("form:has(input[value=delete]) button")
+    async with next_page(page):
+        await page.click("form:has(input[value=delete]) button")
     await fits(page, "linksaktiv-deleted", screenshot_dir)

@@ -23,7 +23,7 @@ from core import ConsolePages, MenuItem, Module, hookimpl
 from core._pgserver import free_port
 from core.api import render_console
 from core.orgs.coverage import change_coverage
-from core.testing import assert_accessible, console_log_in, console_menu
+from core.testing import assert_accessible, console_log_in, console_menu, next_page
 
 
 @get("/")
@@ -101,7 +101,8 @@ async def test_an_admin_runs_a_district_by_keyboard_and_mouse(
     await page.keyboard.type("OV Süd")
     await page.keyboard.press("Tab")
     await page.keyboard.type("Ortsgruppe")
-    await page.keyboard.press("Enter")
+    async with next_page(page):
+        await page.keyboard.press("Enter")
     await page.wait_for_url(f"{base}/admin/units")
     assert "OV Süd ist angelegt." in await page.inner_text("[role=status]")
     await page.click("main table >> text=OV Süd")
@@ -115,7 +116,8 @@ async def test_an_admin_runs_a_district_by_keyboard_and_mouse(
     await assert_accessible(page)
     row = page.locator("tr", has_text="Petitionen")
     assert "geerbt von KV Leipzig" in await row.inner_text()
-    await row.locator("button").click()
+    async with next_page(page):
+        await row.locator("button").click()
     await page.wait_for_url(f"**/app/orgs/{sub}/admin/modules")
     assert "Petitionen ist hier jetzt ausgeschaltet." in await page.inner_text("[role=status]")
     assert "Petitionen" not in await _menu(page)
@@ -130,7 +132,8 @@ async def test_an_admin_runs_a_district_by_keyboard_and_mouse(
     await assert_accessible(page)
     await page.fill("#f-email", "neu@example.org")
     await page.select_option("#f-role", "caller")
-    await page.click("#add-h ~ form button[type=submit]")
+    async with next_page(page):
+        await page.click("#add-h ~ form button[type=submit]")
     await page.wait_for_url(f"**/app/orgs/{sub}/admin/members")
     assert "neu@example.org hat die Rolle jetzt" in await page.inner_text("[role=status]")
     assert "neu@example.org" in await page.inner_text("main table")
@@ -139,13 +142,15 @@ async def test_an_admin_runs_a_district_by_keyboard_and_mouse(
     # postal codes: the broken rule stands beside the field
     await page.goto(f"{app_server}/app/orgs/{sub}/admin/postcodes")
     await page.fill("#f-postal_codes", "04109\n01067")
-    await page.click("main form button[type=submit]")
+    async with next_page(page):
+        await page.click("main form button[type=submit]")
     error = await page.inner_text("#f-postal_codes-error")
     assert error == "„01067“ liegt außerhalb des Gebiets der übergeordneten Gliederung"
     assert await page.get_attribute("#f-postal_codes", "aria-invalid") == "true"
     await assert_accessible(page)
     await page.fill("#f-postal_codes", "04109")
-    await page.click("main form button[type=submit]")
+    async with next_page(page):
+        await page.click("main form button[type=submit]")
     await page.wait_for_url(f"**/app/orgs/{sub}/admin/postcodes")
     assert await page.input_value("#f-postal_codes") == "04109"
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from core.people.schemas import CustomFieldIn
 from core.people.tags import create_custom_field
-from core.testing import TEST_PASSWORD, assert_accessible, console_log_in, console_menu
+from core.testing import TEST_PASSWORD, assert_accessible, console_log_in, console_menu, next_page
 from plugins.linksaktiv.tables import Activist
 
 
@@ -41,7 +41,8 @@ async def test_login_by_keyboard_start_page_and_account(
     await page.click("header a[href='/app/account']")
     await page.wait_for_url("**/app/account")
     await page.fill("#f-display_name", "Rosa Organisatorin")
-    await page.click("#name-h ~ form button[type=submit]")
+    async with next_page(page):
+        await page.click("#name-h ~ form button[type=submit]")
     await page.wait_for_url("**/app/account")
     assert "Gespeichert" in await page.inner_text("[role=status]")
     await assert_accessible(page)

@@ -9,7 +9,7 @@ import re
 
 from core import db
 from core.people.tables import PersonImport
-from core.testing import assert_accessible, console_log_in, console_menu
+from core.testing import assert_accessible, console_log_in, console_menu, next_page
 from tests.core.test_imports import people_csv
 
 
@@ -49,7 +49,8 @@ async def test_an_organizer_imports_1000_rows_and_watches_it_finish(
     await page.screenshot(path=str(screenshot_dir / "console-import-check.png"), full_page=True)
 
     await page.focus("button[formaction$='/confirm']")
-    await page.keyboard.press("Enter")  # start
+    async with next_page(page):
+        await page.keyboard.press("Enter")  # start
     await page.wait_for_url(import_url)
     await assert_accessible(page)  # progress while it runs, or already the result
     await page.wait_for_selector("#result-h", timeout=60_000)  # console.js follows it

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from core import db
-from core.testing import assert_accessible, console_log_in
+from core.testing import assert_accessible, console_log_in, next_page
 from tests.plugins.calling.conftest import make_campaign, open_assignment
 from tests.plugins.events.conftest import event_body
 
@@ -28,7 +28,7 @@ async def _save_by_keyboard(page, key: str) -> None:
     await page.locator("h1").click()  # focus outside any text field
     await page.keyboard.press(key)
     assert await page.is_checked(f"input[name=outcome][data-key='{key}']")
-    async with page.expect_navigation():
+    async with next_page(page):
         await page.keyboard.press("Enter")
 
 
@@ -64,7 +64,7 @@ async def test_a_caller_calls_through_the_queue(
     await page.click("main h2 a")
     await page.wait_for_url("**/call")
     await assert_accessible(page)
-    async with page.expect_navigation():
+    async with next_page(page):
         await page.click("text=Anrufen beginnen")
     first = await _reserved()
     assert first["home_org_id"] == district
@@ -75,7 +75,7 @@ async def test_a_caller_calls_through_the_queue(
         await page.screenshot(path=str(screenshot_dir / "calling-call-phone.png"))
 
     # saved without an outcome: the page again, the error beside the choices
-    async with page.expect_navigation():
+    async with next_page(page):
         await page.click("button[value=next]")
     assert await page.is_visible("#f-outcome-error")
     await assert_accessible(page, answered_post=True)
@@ -83,7 +83,7 @@ async def test_a_caller_calls_through_the_queue(
     # sign the callee up for their home unit's event, from the call card
     await page.fill("#f-notes", "Kommt gern zum Treffen")
     signup = page.locator("form.section-form", has_text="Treffen Kreis A")
-    async with page.expect_navigation():
+    async with next_page(page):
         await signup.locator("button").click()
     assert "Für den Termin angemeldet." in await page.inner_text("[role=status]")
     assert await page.input_value("#f-notes") == "Kommt gern zum Treffen"  # kept in the tab
@@ -101,13 +101,13 @@ async def test_a_caller_calls_through_the_queue(
             await page.locator("h1").click()
             await page.keyboard.press(key)
             assert await page.is_visible("#cb-later_today")
-            async with page.expect_navigation():
+            async with next_page(page):
                 await page.keyboard.press("Enter")
         elif key == "7":  # wrong number, with the right one
             await page.locator("h1").click()
             await page.keyboard.press(key)
             await page.fill("#f-corrected_phone", "+49 30 5550000")
-            async with page.expect_navigation():
+            async with next_page(page):
                 await page.press("#f-corrected_phone", "Enter")
         else:
             await _save_by_keyboard(page, key)
@@ -130,7 +130,7 @@ async def test_a_caller_calls_through_the_queue(
     again = await _reserved()
     await page.click(".skip-call summary")
     await page.fill("#f-skip_reason", "Später nochmal")
-    async with page.expect_navigation():
+    async with next_page(page):
         await page.click("button[value=skip]")
     assert (await _reserved())["person_id"] == again["person_id"]
     await _save_by_keyboard(page, "2")

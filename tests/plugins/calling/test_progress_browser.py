@@ -9,7 +9,7 @@ from io import BytesIO
 
 from playwright.async_api import expect
 
-from core.testing import assert_accessible, console_log_in
+from core.testing import assert_accessible, console_log_in, next_page
 from tests.plugins.calling.conftest import make_campaign, next_call, open_assignment, report
 
 
@@ -72,7 +72,8 @@ async def test_organizer_watches_progress_reads_results_and_downloads_them(
     assert "Bitte Flyer schicken" in await page.inner_text("main")
     await assert_accessible(page)
     await page.fill("textarea[name=note]", "Flyer ist unterwegs")
-    await page.click("li.followup form:nth-of-type(2) button[type=submit]")
+    async with next_page(page):
+        await page.click("li.followup form:nth-of-type(2) button[type=submit]")
     await page.wait_for_url("**/calling/followups*")
     assert "Nichts nachzuverfolgen." in await page.inner_text("main")
     await assert_accessible(page)

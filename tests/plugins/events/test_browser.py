@@ -10,6 +10,7 @@ import re
 import pytest
 
 from core import db
+from core.testing import next_page
 from tests.plugins.events.conftest import create
 
 
@@ -44,8 +45,8 @@ async def test_sign_up_confirm_and_cancel_in_chromium(
     await page.fill("#last_name", "Luxemburg")
     await page.fill("#email", "rosa@example.org")
     await page.check("#consent")
-    await page.click("form button[type=submit]")
-    await page.wait_for_load_state()
+    async with next_page(page):
+        await page.click("form button[type=submit]")
     assert await page.locator("[role=status]").count() == 1
 
     mail = await _mail(smtp_sink)
@@ -60,10 +61,10 @@ async def test_sign_up_confirm_and_cancel_in_chromium(
     row = await db.fetch_one("SELECT status, confirmed_at FROM events_participation")
     assert row["status"] == "signed_up" and row["confirmed_at"] is not None
 
-    await page.click("#cancel-link")
-    await page.wait_for_load_state()
-    await page.click("form button[type=submit]")
-    await page.wait_for_load_state()
+    async with next_page(page):
+        await page.click("#cancel-link")
+    async with next_page(page):
+        await page.click("form button[type=submit]")
     assert await page.locator("[role=status]").count() == 1
     row = await db.fetch_one("SELECT status FROM events_participation")
     assert row["status"] == "cancelled"

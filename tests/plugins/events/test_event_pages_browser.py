@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from core import db
 from core.tables import utcnow
-from core.testing import assert_accessible, console_log_in, console_menu
+from core.testing import assert_accessible, console_log_in, console_menu, next_page
 
 
 async def test_an_organizer_creates_publishes_and_finds_an_event(
@@ -35,11 +35,13 @@ async def test_an_organizer_creates_publishes_and_finds_an_event(
     await page.fill("#f-start_at", f"{start.isoformat()}T10:00")
     await page.fill("#f-end_at", f"{start.isoformat()}T16:00")
     await page.fill("#f-location", "Marktplatz")
-    await page.click("button[name=save]")
+    async with next_page(page):
+        await page.click("button[name=save]")
     await page.wait_for_url("**/events/*")
     row = await db.fetch_one("SELECT id, state FROM events_event")
     assert row["state"] == "draft"
-    await page.click("text=Veröffentlichen")
+    async with next_page(page):
+        await page.click("text=Veröffentlichen")
     await page.locator("#mail-plan").wait_for()
     assert (await db.fetch_one("SELECT state FROM events_event"))["state"] == "published"
     await assert_accessible(page)

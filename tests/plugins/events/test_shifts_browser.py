@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from core import db
 from core.tables import utcnow
-from core.testing import assert_accessible, console_log_in
+from core.testing import assert_accessible, console_log_in, next_page
 from tests.plugins.events.conftest import create
 
 
@@ -36,7 +36,8 @@ async def test_shifts_signup_and_phone_checkin_in_chromium(
         await page.fill("#f-end_at", _local(start + timedelta(hours=begin + 2)))
         await page.fill("#f-title", title)
         await page.fill("#f-capacity", places)
-        await page.click("form.narrow button[type=submit]")
+        async with next_page(page):
+            await page.click("form.narrow button[type=submit]")
         await page.wait_for_url(f"{base}/shifts")
     assert await page.locator("table.shifts tbody tr").count() == 2
     await assert_accessible(page)
@@ -51,8 +52,8 @@ async def test_shifts_signup_and_phone_checkin_in_chromium(
     await page.fill("#phone", "0341 1234567")
     await page.check("#consent")
     await assert_accessible(page)
-    await page.click("form button[type=submit]")
-    await page.wait_for_load_state()
+    async with next_page(page):
+        await page.click("form button[type=submit]")
     assert "Vormittag" in await page.content()
     [signed] = await db.fetch("SELECT id, shift_id FROM events_participation")
     assert signed["shift_id"] == shifts[0]["id"]
@@ -73,7 +74,8 @@ async def test_shifts_signup_and_phone_checkin_in_chromium(
     await page.fill("#f-first_name", "August")
     await page.fill("#f-last_name", "Bebel")
     await page.select_option("#f-shift_id", str(shifts[1]["id"]))
-    await page.click("form.walk-in button[type=submit]")
+    async with next_page(page):
+        await page.click("form.walk-in button[type=submit]")
     await page.wait_for_url(f"{base}/checkin")
     assert await page.locator("ul.checkin li").count() == 2
     width = await page.evaluate("document.documentElement.scrollWidth")

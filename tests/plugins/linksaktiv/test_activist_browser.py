@@ -10,7 +10,7 @@ import re
 import pytest
 
 from core.context import set_runtime
-from core.testing import assert_accessible, console_log_in
+from core.testing import assert_accessible, console_log_in, next_page
 from plugins.linksaktiv import digest
 from tests.plugins.linksaktiv.conftest import run_jobs
 from tests.plugins.linksaktiv.test_activist_pages import make_activist
@@ -47,12 +47,14 @@ async def test_office_targets_publishes_and_the_digest_reaches_only_the_matching
     await page.fill("#f-deadline", "2099-12-31T18:00")
     await page.check("#f-topic-rent")
     await page.select_option("#f-regions", [str(party.leipzig["id"])])
-    await page.click(".call-form button[type=submit]")
+    async with next_page(page):
+        await page.click(".call-form button[type=submit]")
     await page.wait_for_url(CALL_PAGE)
     assert "Entwurf" in await page.inner_text("#call-state")
     assert "erreicht 1 Aktive" in await page.inner_text("#reach")  # Rosa only
     await assert_accessible(page)
-    await page.click("form[action$='/publish'] button")
+    async with next_page(page):
+        await page.click("form[action$='/publish'] button")
     await page.wait_for_url(CALL_PAGE)
     assert "Veröffentlicht" in await page.inner_text("#call-state")
 

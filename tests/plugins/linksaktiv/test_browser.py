@@ -10,6 +10,7 @@ from email import message_from_bytes
 import pytest
 
 from core import db
+from core.testing import next_page
 from tests.plugins.linksaktiv.conftest import api
 
 
@@ -63,7 +64,8 @@ async def test_sign_up_confirm_and_personal_page_in_chromium(
     await page.check("input[name=consent]")
     await page.set_viewport_size({"width": 390, "height": 1400})
     await page.screenshot(path=str(screenshot_dir / "linksaktiv-join.png"), full_page=True)
-    await page.click("button[type=submit]")
+    async with next_page(page):
+        await page.click("button[type=submit]")
     assert "/p/linksaktiv/join" in page.url
     assert await page.locator("[role=status]").count() == 1
 
@@ -77,10 +79,12 @@ async def test_sign_up_confirm_and_personal_page_in_chromium(
     )
     assert person == {"home_org_id": party.leipzig["id"], "status": "confirmed"}
 
-    await page.click("a[href*='/p/linksaktiv/me']")
+    async with next_page(page):
+        await page.click("a[href*='/p/linksaktiv/me']")
     assert "Mieterversammlung in Connewitz" in await page.content()
     await page.screenshot(path=str(screenshot_dir / "linksaktiv-me.png"), full_page=True)
-    await page.click("form:has(input[value=done]) button")
+    async with next_page(page):
+        await page.click("form:has(input[value=done]) button")
     assert await page.locator("text=Erledigt. Danke!").count() == 1
     done = await db.fetch_one("SELECT COUNT(*) AS n FROM linksaktiv_call_done")
     assert done["n"] == 1

@@ -12,7 +12,7 @@ import re
 import pytest
 
 from core import db
-from core.testing import assert_accessible, console_log_in
+from core.testing import assert_accessible, console_log_in, next_page
 from tests.plugins.linksaktiv.conftest import api
 from tests.plugins.linksaktiv.test_browser import text_of, wait_for_mail
 
@@ -52,7 +52,8 @@ async def test_a_volunteer_on_a_phone_enters_a_contact_who_confirms_by_mail(
     await page.fill("#f-postal_code", "04107")
     await page.check("#f-topic-rent")
     await page.check("#f-help-newspapers")
-    await page.click(".stand-save")  # the address is missing: shown beside the field
+    async with next_page(page):
+        await page.click(".stand-save")  # the address is missing: shown beside the field
     assert await page.locator("#f-email-error").count() == 1
     assert await page.input_value("#f-first_name") == "Clara"
     await assert_accessible(page, answered_post=True)
@@ -60,7 +61,8 @@ async def test_a_volunteer_on_a_phone_enters_a_contact_who_confirms_by_mail(
     await page.fill("#f-email", "clara@example.org")
     await page.check("#f-consent")
     await page.screenshot(path=str(screenshot_dir / "linksaktiv-info-stand.png"), full_page=True)
-    await page.click(".stand-save")
+    async with next_page(page):
+        await page.click(".stand-save")
     await page.wait_for_url("**/linksaktiv/stand")
     assert await page.locator(".flash").count() == 1
     assert await page.input_value("#f-first_name") == ""
@@ -115,7 +117,8 @@ async def test_an_office_approves_and_packs_orders_and_downloads_the_pickup_list
     await assert_accessible(page)
     for box in await page.locator("input[name=orders]").all():
         await box.check()
-    await page.click("button[value=approved]")
+    async with next_page(page):
+        await page.click("button[value=approved]")
     await page.wait_for_url("**status=requested")
     assert await page.locator(".flash").count() == 1
     await page.click("a[href$='status=approved']")
@@ -123,7 +126,8 @@ async def test_an_office_approves_and_packs_orders_and_downloads_the_pickup_list
     assert await page.locator("input[name=orders]").count() == 3
     await page.locator("input[name=orders]").first.check()
     await page.locator("input[name=orders]").nth(1).check()
-    await page.click("button[value=packed]")
+    async with next_page(page):
+        await page.click("button[value=packed]")
     await page.wait_for_url("**status=approved")
     await page.click("a[href$='status=packed']")
     await page.wait_for_url("**status=packed")

@@ -9,7 +9,7 @@ import pytest
 from playwright.async_api import expect
 
 from core import db
-from core.testing import assert_accessible, console_log_in, console_menu
+from core.testing import assert_accessible, console_log_in, console_menu, next_page
 from tests.plugins.linksaktiv.test_referrals import volunteer
 
 
@@ -40,7 +40,8 @@ async def test_leadership_accepts_and_a_district_organizer_answers_on_a_phone(
     await assert_accessible(page)
     await page.screenshot(path=str(screenshot_dir / "console-referrals.png"), full_page=True)
     await page.fill("li.referral textarea[name=note]", "Treffen am Donnerstag im Büro")
-    await page.click("li.referral button[value=accept]")
+    async with next_page(page):
+        await page.click("li.referral button[value=accept]")
     await page.wait_for_url("**/linksaktiv/referrals")
     await expect(page.locator("main")).to_contain_text("Die Vermittlung ist angenommen.")
     await assert_accessible(page)
@@ -60,7 +61,8 @@ async def test_leadership_accepts_and_a_district_organizer_answers_on_a_phone(
     await page.keyboard.type("Wohnt nah an Leipzig")
     await page.keyboard.press("Tab")  # Accept
     await page.keyboard.press("Tab")  # Pass up the tree
-    await page.keyboard.press("Enter")
+    async with next_page(page):
+        await page.keyboard.press("Enter")
     await page.wait_for_url("**/linksaktiv/referrals")
     await expect(page.locator("main")).to_contain_text("Niemand wartet.")
     row = await db.fetch_one("SELECT org_id, status FROM linksaktiv_referral ORDER BY id DESC")

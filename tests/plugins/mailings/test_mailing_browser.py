@@ -11,7 +11,7 @@ import time
 
 from core import db
 from core.tables import utcnow
-from core.testing import assert_accessible, console_log_in, console_menu
+from core.testing import assert_accessible, console_log_in, console_menu, next_page
 from tests.plugins.mailings.conftest import add_people
 
 
@@ -61,7 +61,8 @@ async def test_an_organizer_writes_previews_tests_sends_and_reads_the_statistics
     await page.locator("#n-audience-0").wait_for()
     assert await page.input_value("#f-subject") == "Demo am Samstag"  # nothing typed is lost
     await assert_accessible(page, answered_post=True)
-    await page.click("button[name=save]")
+    async with next_page(page):
+        await page.click("button[name=save]")
     await page.wait_for_url("**/mailings/*")
     mailing = await db.fetch_one("SELECT id FROM mailings_mailing")
     assert page.url.endswith(f"/mailings/{mailing['id']}")
@@ -79,8 +80,8 @@ async def test_an_organizer_writes_previews_tests_sends_and_reads_the_statistics
     await page.screenshot(path=str(screenshot_dir / "mailing-compose.png"), full_page=True)
 
     # a test to oneself
-    await page.click("text=Test an mich senden")
-    await page.wait_for_load_state()
+    async with next_page(page):
+        await page.click("text=Test an mich senden")
     assert organizer.email in await page.inner_text("[role=status]")
 
     async def tested() -> bool:

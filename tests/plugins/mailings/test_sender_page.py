@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from core import db
 from core.orgs.services import set_module
-from core.testing import assert_accessible, console_log_in, console_menu
+from core.testing import assert_accessible, console_log_in, console_menu, next_page
 from tests.core.console.helpers import console_login, csrf_of
 
 
@@ -83,8 +83,8 @@ async def test_the_sender_page_by_keyboard_in_a_browser(client, factory, live_se
     await page.keyboard.type("KV Leipzig")
     await page.keyboard.press("Tab")
     await page.keyboard.type("kv@leipzig.example.org")
-    await page.keyboard.press("Enter")
-    await page.wait_for_load_state()
+    async with next_page(page):
+        await page.keyboard.press("Enter")
     assert "Gespeichert" in await page.inner_text("[role=status]")
     row = await db.fetch_one("SELECT address FROM mailings_sender")
     assert row["address"] == "kv@leipzig.example.org"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from core import db
+from core.testing import next_page
 from tests.plugins.mailings.conftest import add_people, draft, drain
 
 
@@ -35,8 +36,8 @@ async def test_unsubscribe_page_asks_first_then_unsubscribes_from_all(
     assert await unit_choice.is_checked()
     assert "Abmelden" in await page.title()
     await page.get_by_role("radio", name="Alle Mailings").check()
-    await page.get_by_role("button", name="Abmelden").click()
-    await page.wait_for_load_state()
+    async with next_page(page):
+        await page.get_by_role("button", name="Abmelden").click()
     status = page.get_by_role("status")
     assert "keine Mailings mehr" in await status.inner_text()
     await page.screenshot(path=str(screenshot_dir / "mailings-unsubscribe-done.png"))
