@@ -55,13 +55,14 @@ class CpuSplit:
         self._before = self._sample()
         self._machine_before = _busy_and_total()
 
-    def stop(self, reservations: int) -> dict[str, float]:
-        """CPU ms per reservation by role since :meth:`start`, and how busy the machine was."""
+    def stop(self, count: int, per: str = "reservation") -> dict[str, float]:
+        """CPU ms per ``per`` (``count`` of them) by role since :meth:`start`, and how busy
+        the machine was."""
         after = self._sample()
         busy, total = _busy_and_total()
         result = {
-            f"{role}_cpu_ms_per_reservation": round(
-                (after[role] - self._before[role]) * 1000 / max(reservations, 1), 2
+            f"{role}_cpu_ms_per_{per}": round(
+                (after[role] - self._before[role]) * 1000 / max(count, 1), 2
             )
             for role in _ROLES
         }
