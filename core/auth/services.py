@@ -356,6 +356,7 @@ async def set_display_name(user_id: int, name: str) -> None:
     if not name or len(name) > 200:
         raise invalid("display_name", "between 1 and 200 characters")
     await User.update({User.display_name: name}).where(User.id == user_id).run()
+    drop_cached("orga_user")
 
 
 async def user_tokens(user_id: int, limit: int = 100) -> list[dict[str, Any]]:

@@ -119,7 +119,18 @@ async def visible_units(roots: list[str]) -> list[dict[str, Any]]:
 async def module_settings(org_path: str, installed: list[str]) -> dict[str, dict[str, Any]]:
     """Per installed module: whether it is on for the unit at ``org_path`` (``enabled``) and
     where that comes from: ``org_id`` and ``org_name`` of the unit with the nearest setting at
-    or above it (``None`` when nothing is set: off)."""
+    or above it (``None`` when nothing is set: off). Every console page and module route asks
+    this, so each process keeps the answer until a unit or a module switch changes."""
+    settings = await cached(
+        "module_settings",
+        ("org_module", "org_unit"),
+        (org_path, tuple(installed)),
+        lambda: _module_settings(org_path, installed),
+    )
+    return {name: dict(setting) for name, setting in settings.items()}
+
+
+async def _module_settings(org_path: str, installed: list[str]) -> dict[str, dict[str, Any]]:
     above, args = ancestors_sql("a.path", org_path)
     rows = await db.fetch(
         "SELECT m.module AS module, m.enabled AS enabled, a.id AS org_id, a.name AS org_name, "

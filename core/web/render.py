@@ -11,6 +11,7 @@ from litestar.datastructures import Cookie
 from litestar.response import Redirect
 
 from core import db
+from core.cache import cached
 from core.http import HTML
 from core.i18n import LOCALES, best_locale, gettext
 from core.orgs.services import module_states
@@ -88,19 +89,32 @@ def _flash(request: Request) -> dict[str, str] | None:
 
 
 async def _me(user_id: int) -> dict[str, Any]:
+    """The user's address and name for the header (kept per process until the user changes)."""
+    return await cached("console.me", ("orga_user",), user_id, lambda: _load_me(user_id))
+
+
+async def _load_me(user_id: int) -> dict[str, Any]:
     row = await db.fetch_one("SELECT email, display_name FROM orga_user WHERE id = {}", user_id)
     return row or {"email": "", "display_name": ""}
 
 
-async def _units(actor: Any) -> list[dict[str, Any]]:
-    """The units the user holds a role on (the unit switcher)."""
-    ids = sorted({grant.org_id for grant in actor.grants})
-    if not ids:
-        return []
+async def _unit_rows(ids: tuple[int, ...]) -> list[dict[str, Any]]:
+    """``id``, ``name`` and ``path`` of the units ``ids`` in tree order (kept per process until
+    a unit changes): the layout's unit switcher and the unit it shows."""
+    return await cached("console.units", ("org_unit",), ids, lambda: _load_units(ids))
+
+
+async def _load_units(ids: tuple[int, ...]) -> list[dict[str, Any]]:
     marks = ", ".join(["{}"] * len(ids))
     return await db.fetch(
         f"SELECT id, name, path FROM org_unit WHERE id IN ({marks}) ORDER BY path", *ids
     )
+
+
+async def _units(actor: Any) -> list[dict[str, Any]]:
+    """The units the user holds a role on (the unit switcher)."""
+    ids = tuple(sorted({grant.org_id for grant in actor.grants}))
+    return await _unit_rows(ids) if ids else []
 
 
 async def console_entries(
@@ -183,8 +197,8 @@ async def render_console(
         layout["me"] = await _me(actor.user_id)
         layout["units"] = await _units(actor)
         if org is not None:
-            unit = await db.fetch_one("SELECT id, name, path FROM org_unit WHERE id = {}", org.id)
-            layout["org"] = unit
+            found = await _unit_rows((org.id,))
+            layout["org"] = found[0] if found else None
             layout["menu"] = await _menu(request, actor, org)
     html = runtime.templates.render_page(template, {**layout, **context}, locale)
     response: Response[str] = Response(html, media_type=HTML, status_code=status)
