@@ -100,3 +100,13 @@ async def test_a_cursor_not_of_the_list_is_a_422_naming_it(client, party, cursor
     assert answer.status_code == 422, answer.text
     assert answer.headers["content-type"].startswith("application/problem+json")
     assert "cursor" in answer.text
+
+
+@pytest.mark.parametrize("limit", [0, 501])
+async def test_a_limit_beyond_the_lists_range_is_a_422_naming_it(client, party, limit):
+    """Like every list of the API (docs/api.md: 1 to 500): refused, not silently clamped."""
+    answer = await client.get(
+        api(party.leipzig, "/referrals"), params={"limit": limit}, headers=party.admin.headers
+    )
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["errors"][0]["field"] == "limit"
