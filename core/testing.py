@@ -49,10 +49,12 @@ __all__ = [
     "TestUser",
     "assert_accessible",
     "client_at",
+    "console_log_in",
     "console_menu",
     "count_queries",
     "drain_jobs",
     "eventually",
+    "next_page",
     "roles_toml",
     "settings_environ",
 ]
