@@ -27,6 +27,7 @@ __all__ = [
     "remind_late_booking",
     "schedule_notice",
     "schedule_reminder",
+    "schedule_shift_notice",
     "schedule_shift_reminder",
 ]
 
@@ -91,6 +92,21 @@ async def schedule_notice(row: dict[str, Any], kind: str) -> None:
         NOTICE_JOB,
         {"event_id": row["id"], "kind": kind, "seq": row["change_seq"]},
         dedupe_key=f"{NOTICE_JOB}:{row['id']}:{kind}:{row['change_seq']}",
+    )
+
+
+async def schedule_shift_notice(row: dict[str, Any], shift: dict[str, Any]) -> None:
+    """Queue the ``changed`` notice to the people of a shift of a published event that
+    moved (with the shift's new time); the event's other people hear nothing of it."""
+    await enqueue(
+        NOTICE_JOB,
+        {
+            "event_id": row["id"],
+            "kind": "changed",
+            "seq": shift["change_seq"],
+            "shift_id": shift["id"],
+        },
+        dedupe_key=f"{NOTICE_JOB}:{row['id']}:s{shift['id']}:changed:{shift['change_seq']}",
     )
 
 
@@ -240,9 +256,21 @@ async def remind_late_booking(event_id: int, participation_id: int) -> None:
 
 
 async def run_notice(payload: dict[str, Any]) -> None:
-    """Job ``events.notice``: tell participants the event moved or was cancelled."""
+    """Job ``events.notice``: tell participants the event moved or was cancelled (or, with
+    ``shift_id``, the people of that shift that it moved)."""
     row = await get_event_row(payload["event_id"])
     if row is None:
+        return
+    shift_id = payload.get("shift_id")
+    if shift_id is not None:
+        shift = await _shift_row(shift_id)
+        if shift is None or shift["event_id"] != row["id"] or row["state"] != "published":
+            return  # the shift is gone, or the event cancelled (that notice counts)
+        if shift["change_seq"] == payload["seq"]:  # else moved again: the newer notice counts
+            key = f"events.notice:{row['id']}:s{shift_id}:changed:{payload['seq']}"
+            await _send_all(
+                with_shift(row, shift), "mail/events_changed", key, CHANGE_NOTICE_TO, shift=shift_id
+            )
         return
     key = f"events.notice:{row['id']}:{payload['kind']}:{payload['seq']}"
     if payload["kind"] == "cancelled":

@@ -176,6 +176,7 @@ async def _form(
         action=action,
         base=_base(org, event["id"]),
         zone=event["timezone"],
+        published=event["state"] == "published",
         values=values,
         errors=errors or {},
     )

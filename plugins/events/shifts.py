@@ -148,9 +148,9 @@ async def create_shift(org_id: int, event: dict[str, Any], data: ShiftIn) -> dic
 async def update_shift(
     org_id: int, event: dict[str, Any], shift: dict[str, Any], patch: ShiftPatch
 ) -> dict[str, Any]:
-    """Change a shift: a new time raises its calendar SEQUENCE and schedules its reminder
-    anew; more places move people up from its waiting list. Audited
-    (``events.shift_updated``)."""
+    """Change a shift: a new time raises its calendar SEQUENCE, schedules its reminder anew
+    and, for a published event, tells the shift's people (signed up, booked) of the new time;
+    more places move people up from its waiting list. Audited (``events.shift_updated``)."""
     changes = {k: v for k, v in to_row(patch).items() if v is not msgspec.UNSET}
     start = changes.get("start_at", shift["start_at"])
     end = changes.get("end_at", shift["end_at"])
@@ -169,6 +169,8 @@ async def update_shift(
         await _fill_up(event["id"], new)
         if moved:
             await notify.schedule_shift_reminder(event, new)
+            if event["state"] == "published":
+                await notify.schedule_shift_notice(event, new)
         await _changed(org_id, event["id"], "events.shift_updated", new["id"])
     return new
 

@@ -92,6 +92,7 @@ async def test_shift_page_adds_changes_and_removes_shifts(client, setup):
     )
     edit = await client.get(f"{_app(setup, event, 'shifts')}/{shift['id']}")
     assert edit.status_code == 200 and 'value="3"' in edit.text
+    assert "get a mail with the new time" in edit.text  # the event is published
     saved = await client.post(
         f"{_app(setup, event, 'shifts')}/{shift['id']}",
         data={

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from icalendar import Calendar
@@ -265,3 +266,37 @@ async def test_an_event_has_at_most_fifty_shifts(client, setup):
     )
     assert more.status_code == 409
     assert [e["field"] for e in more.json()["errors"]] == ["start_at"]
+
+
+async def test_a_moved_shift_tells_its_people_of_the_new_time(
+    client, setup, factory, app, smtp_sink
+):
+    """A shift of a published event that moves: its people (signed up, booked) get the change
+    notice with the shift's new time, once; the other shift's people hear nothing; more
+    places alone send nothing. (Moving the whole event already told everyone.)"""
+    event = await create(client, setup)
+    early = await _shift(client, setup, event, 0, 1, title="Früh")
+    late = await _shift(client, setup, event, 1, 2, title="Spät")
+    rosa = await factory.person(setup.org["id"], first_name="Rosa", email="rosa@example.org")
+    karl = await factory.person(setup.org["id"], first_name="Karl", email="karl@example.org")
+    assert (await _sign_up(client, setup, event, rosa["id"], [early["id"]])).status_code == 201
+    assert (await _sign_up(client, setup, event, karl["id"], [late["id"]])).status_code == 201
+    shift_url = f"{setup.base}/{event['id']}/shifts"
+    more = await client.patch(
+        f"{shift_url}/{early['id']}", json={"capacity": 40}, headers=setup.organizer.headers
+    )
+    assert more.status_code == 200, more.text
+    moved = await client.patch(
+        f"{shift_url}/{early['id']}",
+        json={"start_at": _at(event, 0.5), "end_at": _at(event, 1.5)},
+        headers=setup.organizer.headers,
+    )
+    assert moved.status_code == 200, moved.text
+    await drain(app)
+    await drain(app)  # a job run twice (after a crash) mails nobody twice
+    notices = [m for m in smtp_sink.messages if m["Subject"].startswith("Geändert")]
+    assert [m["To"].addresses[0].addr_spec for m in notices] == ["rosa@example.org"]
+    assert "Früh" in notices[0]["Subject"]
+    body = notices[0].get_body(("plain",)).get_content()
+    new_start = datetime.fromisoformat(_at(event, 0.5)).astimezone(ZoneInfo("Europe/Berlin"))
+    assert new_start.strftime("%H:%M") in body
