@@ -8,13 +8,14 @@ from typing import Any
 
 from core import CallField, CallForm, CallSection
 from core.api import N_, Actor, ancestors_sql, conflict, db, gettext, invalid, record, utcnow
-from plugins.events.links import when_text
+from plugins.events.links import when_text, with_shift
 from plugins.events.participation import ACTIVE, add_participant
 
 __all__ = ["SIGNUP_PATH", "sections", "sign_up_from_call"]
 
 SIGNUP_PATH = "call-card/signup"
 _UPCOMING = 10
+_SHIFTS = 6  # per event: the soonest (an event may have 50)
 _ATTENDED = 5
 STATUS_TEXT = {
     "signed_up": N_("signed up"),
@@ -50,35 +51,41 @@ async def sections(
     forms: list[CallForm] = []
     if can_sign_up:
         action = f"/app/orgs/{org_id}/events/{SIGNUP_PATH}"
-        for event in await _upcoming(person_id, assignment_org_id):
-            when = when_text(event["start_at"], event["end_at"], event["timezone"], locale)
-            text = f"{event['title']} ({event['unit']}), {when}"
-            if event["status"] in STATUS_TEXT:
-                lines.append(f"{text}: {gettext(STATUS_TEXT[event['status']], locale)}")
-                continue
-            forms.append(
-                CallForm(
-                    action=action,
-                    text=text,
-                    submit=gettext("Sign up for this event", locale),
-                    fields=[CallField(name="event_id", kind="hidden", value=str(event["id"]))],
+        events = await _upcoming(assignment_org_id, person_id)
+        shifts = await _upcoming_shifts([event["id"] for event in events])
+        held = await _statuses(person_id, [event["id"] for event in events])
+        for event in events:
+            # an event with shifts is signed up for shift by shift, as on its public page
+            for place in shifts.get(event["id"]) or [None]:
+                shown = with_shift(event, place) if place else event
+                when = when_text(shown["start_at"], shown["end_at"], event["timezone"], locale)
+                text = f"{shown['title']} ({event['unit']}), {when}"
+                status = held.get((event["id"], place["id"] if place else None))
+                if status in STATUS_TEXT:
+                    lines.append(f"{text}: {gettext(STATUS_TEXT[status], locale)}")
+                    continue
+                fields = [CallField(name="event_id", kind="hidden", value=str(event["id"]))]
+                if place:
+                    fields.append(CallField(name="shift_id", kind="hidden", value=str(place["id"])))
+                submit = N_("Sign up for this shift") if place else N_("Sign up for this event")
+                forms.append(
+                    CallForm(
+                        action=action, text=text, submit=gettext(submit, locale), fields=fields
+                    )
                 )
-            )
     if not lines and not forms:
         return []
     return [CallSection(title=gettext("Events", locale), lines=lines, forms=forms, order=20)]
 
 
-async def _upcoming(person_id: int, assignment_org_id: int) -> list[dict[str, Any]]:
+async def _upcoming(assignment_org_id: int, person_id: int) -> list[dict[str, Any]]:
     """Published events not yet begun of the person's home unit and of the assignment's unit,
-    with the person's participation, soonest first."""
+    soonest first."""
     return await db.fetch(
-        "SELECT e.id, e.title, e.start_at, e.end_at, e.timezone, o.name AS unit, pa.status "
+        "SELECT e.id, e.title, e.start_at, e.end_at, e.timezone, o.name AS unit "
         "FROM events_event e JOIN org_unit o ON o.id = e.org_id "
-        "LEFT JOIN events_participation pa ON pa.event_id = e.id AND pa.person_id = {} "
         "WHERE e.state = 'published' AND e.start_at > {} AND (e.org_id = {} OR e.org_id = "
         "(SELECT home_org_id FROM person WHERE id = {})) ORDER BY e.start_at, e.id LIMIT {}",
-        person_id,
         utcnow(),
         assignment_org_id,
         person_id,
@@ -86,14 +93,49 @@ async def _upcoming(person_id: int, assignment_org_id: int) -> list[dict[str, An
     )
 
 
-async def sign_up_from_call(org_id: int, person_id: int, event_id: int) -> dict[str, Any]:
+async def _upcoming_shifts(event_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
+    """The shifts of ``event_ids`` by event, soonest first, at most :data:`_SHIFTS` each."""
+    if not event_ids:
+        return {}
+    marks = ", ".join(["{}"] * len(event_ids))
+    found: dict[int, list[dict[str, Any]]] = {}
+    for row in await db.fetch(
+        "SELECT id, event_id, title, start_at, end_at FROM events_shift "
+        f"WHERE event_id IN ({marks}) ORDER BY start_at, id",
+        *event_ids,
+    ):
+        shifts = found.setdefault(row["event_id"], [])
+        if len(shifts) < _SHIFTS:
+            shifts.append(row)
+    return found
+
+
+async def _statuses(person_id: int, event_ids: list[int]) -> dict[tuple[int, int | None], str]:
+    """The person's participation status per ``(event_id, shift_id)`` of ``event_ids``."""
+    if not event_ids:
+        return {}
+    marks = ", ".join(["{}"] * len(event_ids))
+    rows = await db.fetch(
+        "SELECT event_id, shift_id, status FROM events_participation "
+        f"WHERE person_id = {{}} AND event_id IN ({marks})",
+        person_id,
+        *event_ids,
+    )
+    return {(row["event_id"], row["shift_id"]): row["status"] for row in rows}
+
+
+async def sign_up_from_call(
+    org_id: int, person_id: int, event_id: int, shift_id: int | None = None
+) -> dict[str, Any]:
     """A caller signs the person they are calling up for an event of the person's home unit
-    or of a unit above it (e.g. the campaign's), audited as ``events.participant_added`` in
-    the caller's unit ``org_id``; a full event puts them on the waiting list.
+    or of a unit above it (e.g. the campaign's), or for one shift of it, audited as
+    ``events.participant_added`` in the caller's unit ``org_id``; a full event or shift puts
+    them on the waiting list.
 
     Raises:
-        Problem: 422 on ``event_id`` for an event outside those units; 409 when it takes no
-            sign-ups (not published, over).
+        Problem: 422 on ``event_id`` for an event outside those units, on ``shift_id`` for a
+            shift of another event; 409 when it takes no sign-ups (not published, over, a
+            full shift without waiting list).
     """
     home = await db.fetch_one(
         "SELECT o.path FROM person p JOIN org_unit o ON o.id = p.home_org_id WHERE p.id = {}",
@@ -110,7 +152,13 @@ async def sign_up_from_call(org_id: int, person_id: int, event_id: int) -> dict[
     )
     if event is None:
         raise invalid("event_id", "not an event of the person's units")
-    row, _changed = await add_participant(event_id, person_id, "signed_up", "call")
+    if shift_id is not None and not await db.fetch_one(
+        "SELECT id FROM events_shift WHERE id = {} AND event_id = {}", shift_id, event_id
+    ):
+        raise invalid("shift_id", "not a shift of this event")
+    row, _changed = await add_participant(
+        event_id, person_id, "signed_up", "call", shift_id=shift_id
+    )
     if row["status"] not in (*ACTIVE, "waiting"):
         raise conflict("The sign-up did not go through.", field="event_id")
     await record(

@@ -32,7 +32,8 @@ async def call_card_signup(request: Request, actor: Actor, org: OrgScope) -> Res
     person_id = read_call_grant(form.get("grant"), actor.user_id)
     try:
         event_id = form_int(form, "event_id")
-        row = await sign_up_from_call(org.id, person_id, event_id)
+        shift_id = form_int(form, "shift_id") or None
+        row = await sign_up_from_call(org.id, person_id, event_id, shift_id)
     except Problem as exc:
         message = console_form_errors(request, exc, ()).get("form", "")
         return see_other(back, message, kind="error")

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 import types
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from litestar import Request, Response, post
@@ -203,3 +203,62 @@ async def test_linksaktiv_saves_topics_and_newspaper_distribution_from_the_call_
     assert re.search(r'name="newspapers" value="1" checked', back.text)
     unknown = await client.post(form["action"], data={**form, "topics": "no-such-topic"})
     assert 'class="flash flash-error"' in unknown.text
+
+
+async def test_an_event_with_shifts_is_signed_up_for_shift_by_shift_from_the_call_card(
+    client, factory, campaign
+):
+    """An info stand with shifts: the card offers each shift (as the public page does), the
+    chosen one is signed up for and then shown as such; a shift of another event is refused."""
+    await factory.enable(campaign.federal["id"], "events")
+    made = await client.post(
+        f"/api/orgs/{campaign.district_b['id']}/events",
+        json=event_body(title="Infostand"),
+        headers=campaign.organizer.headers,
+    )
+    assert made.status_code == 201, made.text
+    event = made.json()
+    start = datetime.fromisoformat(event["start_at"])
+    shifts = []
+    for hours, title in ((0, "Aufbau"), (1, "Abbau")):
+        added = await client.post(
+            f"/api/orgs/{campaign.district_b['id']}/events/{event['id']}/shifts",
+            json={
+                "start_at": (start + timedelta(hours=hours)).isoformat(),
+                "end_at": (start + timedelta(hours=hours + 1)).isoformat(),
+                "title": title,
+            },
+            headers=campaign.organizer.headers,
+        )
+        assert added.status_code == 201, added.text
+        shifts.append(added.json()["id"])
+    other = await client.post(
+        f"/api/orgs/{campaign.district_b['id']}/events",
+        json=event_body(title="Treffen"),
+        headers=campaign.organizer.headers,
+    )
+    foreign = await client.post(
+        f"/api/orgs/{campaign.district_b['id']}/events/{other.json()['id']}/shifts",
+        json={"start_at": other.json()["start_at"], "end_at": other.json()["end_at"]},
+        headers=campaign.organizer.headers,
+    )
+    assert foreign.status_code == 201, foreign.text
+    screen, card, person_id = await _card(
+        client, factory, campaign, "events", home=campaign.district_b["id"]
+    )
+    assert "Infostand \u2013 Aufbau" in card.text and "Infostand \u2013 Abbau" in card.text
+    assert card.text.count("Sign up for this shift") == 3  # two of the stand's, one of Treffen
+    form = _section_form(card.text, "/events/call-card/signup")
+    assert (form["event_id"], form["shift_id"]) == (str(event["id"]), str(shifts[0]))
+    refused = await client.post(
+        form["action"], data={**form, "shift_id": str(foreign.json()["id"])}
+    )
+    assert 'class="flash flash-error"' in refused.text
+    assert await db.fetch("SELECT id FROM events_participation") == []
+    back = await client.post(form["action"], data=form)
+    assert back.status_code == 200 and str(back.url).endswith(screen)
+    assert "Signed up for the event." in back.text
+    rows = await db.fetch("SELECT shift_id, status, source FROM events_participation")
+    assert rows == [{"shift_id": shifts[0], "status": "signed_up", "source": "call"}]
+    assert "Infostand \u2013 Aufbau (Kreis B)" in back.text and ": signed up" in back.text
+    assert back.text.count("Sign up for this shift") == 2  # Abbau and Treffen still offered
