@@ -243,7 +243,7 @@ async def test_an_event_with_shifts_is_signed_up_for_shift_by_shift_from_the_cal
         headers=campaign.organizer.headers,
     )
     assert foreign.status_code == 201, foreign.text
-    screen, card, person_id = await _card(
+    screen, card, _person = await _card(
         client, factory, campaign, "events", home=campaign.district_b["id"]
     )
     assert "Infostand \u2013 Aufbau" in card.text and "Infostand \u2013 Abbau" in card.text
