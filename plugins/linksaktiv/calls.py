@@ -278,7 +278,8 @@ async def reach(call: dict[str, Any]) -> int:
 
 async def call_results(call: dict[str, Any]) -> list[dict[str, Any]]:
     """ "I did it" per unit below the call's unit: one row per child unit (its whole subtree
-    counted in it) and one for the unit itself, each with ``label`` and ``done``, most first."""
+    counted in it) and one for the unit itself (``own``), each with ``org_id``, ``label`` and
+    ``done``, most first."""
     unit = await db.fetch_one("SELECT id, name, path FROM org_unit WHERE id = {}", call["org_id"])
     rows = await db.fetch(
         "SELECT u.path, COUNT(*) AS n FROM linksaktiv_call_done d "
@@ -298,8 +299,12 @@ async def call_results(call: dict[str, Any]) -> list[dict[str, Any]]:
             own += int(row["n"])  # the unit itself, or moved out of its area since
         else:
             counts[child] += int(row["n"])
-    result = [{"label": names[path], "done": n, "own": False} for path, n in counts.items()]
-    result.append({"label": unit["name"], "done": own, "own": True})
+    ids = {child["path"]: child["id"] for child in children}
+    result = [
+        {"org_id": ids[path], "label": names[path], "done": n, "own": False}
+        for path, n in counts.items()
+    ]
+    result.append({"org_id": unit["id"], "label": unit["name"], "done": own, "own": True})
     return sorted(result, key=lambda r: -r["done"])
 
 

@@ -29,6 +29,8 @@ from plugins.linksaktiv.funnel import attended_predicate, funnel
 from plugins.linksaktiv.order_routes import order_handlers
 from plugins.linksaktiv.schemas import (
     ActivistOut,
+    CallReachOut,
+    CallResultOut,
     CallToActionIn,
     CallToActionOut,
     EditionIn,
@@ -143,9 +145,11 @@ async def list_calls(
 
 
 @post("/calls", guards=[requires("linksaktiv.manage")], summary="Create a call to action")
-async def create_call(org: OrgScope, data: CallToActionIn) -> CallToActionOut:
-    """A call for this unit's region (its subtree) and the given topics (none: everyone)."""
-    call_id = await call_service.create_call(org.id, data)
+async def create_call(org: OrgScope, data: CallToActionIn, draft: bool = False) -> CallToActionOut:
+    """A call for this unit's region (its subtree, or ``regions`` in it) and the given topics
+    (none: everyone), live at once; with ``?draft=true`` a draft (on nobody's page, in no
+    digest) to check its reach and publish later."""
+    call_id = await call_service.create_call(org.id, data, publish=not draft)
     return (await _calls_out([await get_in_org(Call, call_id, org, "call")]))[0]
 
 
@@ -153,6 +157,43 @@ async def create_call(org: OrgScope, data: CallToActionIn) -> CallToActionOut:
 async def get_call(org: OrgScope, call_id: int) -> CallToActionOut:
     """A call of this unit (404 for another unit's)."""
     return (await _calls_out([await get_in_org(Call, call_id, org, "call")]))[0]
+
+
+@get(
+    "/calls/{call_id:int}/reach",
+    guards=[requires("linksaktiv.view")],
+    summary="How many activists a call reaches",
+)
+async def get_call_reach(org: OrgScope, call_id: int) -> CallReachOut:
+    """How many activists the call reaches now (its digest's audience), e.g. before
+    publishing a draft."""
+    row = await get_in_org(Call, call_id, org, "call")
+    return CallReachOut(call_id=call_id, reach=await call_service.reach(row))
+
+
+@post(
+    "/calls/{call_id:int}/publish",
+    guards=[requires("linksaktiv.manage")],
+    status_code=200,
+    summary="Publish a draft call",
+)
+async def publish_call(org: OrgScope, call_id: int) -> CallToActionOut:
+    """Publish a draft: activists see it on their page and get it in their next digest
+    (409 naming ``published_at`` when it is published already)."""
+    await call_service.publish_call(org.id, call_id)
+    return (await _calls_out([await get_in_org(Call, call_id, org, "call")]))[0]
+
+
+@get(
+    "/calls/{call_id:int}/results",
+    guards=[requires("linksaktiv.view")],
+    summary='"I did it" per unit',
+)
+async def get_call_results(org: OrgScope, call_id: int) -> list[CallResultOut]:
+    """How many marked the call done, per unit below the call's unit (its subtree counted in
+    it) and for the unit itself, most first."""
+    row = await get_in_org(Call, call_id, org, "call")
+    return [msgspec.convert(r, CallResultOut) for r in await call_service.call_results(row)]
 
 
 @get("/activists", guards=[requires("linksaktiv.view")], summary="Activists of the region")
@@ -233,6 +274,9 @@ def handlers() -> list:
         list_calls,
         create_call,
         get_call,
+        get_call_reach,
+        publish_call,
+        get_call_results,
         list_activists,
         join_link,
         get_funnel,

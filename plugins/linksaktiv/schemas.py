@@ -105,6 +105,24 @@ class CallToActionOut(msgspec.Struct):
     published_at: datetime | None = None
 
 
+class CallReachOut(msgspec.Struct):
+    """How many activists a call reaches now: confirmed, in its region, with one of its
+    topics, an address, e-mail consent and not off the digest (the digest's audience)."""
+
+    call_id: int
+    reach: int
+
+
+class CallResultOut(msgspec.Struct):
+    """ "I did it" of one unit below the call's unit (its whole subtree counted in it), or of
+    the call's unit itself (``own``)."""
+
+    org_id: int
+    label: str
+    done: int
+    own: bool
+
+
 class ActivistOut(msgspec.Struct):
     """An activist of the region."""
 

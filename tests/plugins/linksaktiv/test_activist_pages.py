@@ -339,6 +339,61 @@ async def test_a_call_is_drafted_reaches_its_activists_is_published_and_counted(
     assert (await client.get(page(party.leipzig, f"/calls/{call_id}/results"))).status_code == 404
 
 
+async def test_the_api_drafts_checks_the_reach_publishes_and_reads_the_results(
+    client, factory, party
+):
+    """The JSON API does what the call's console page does, with the same services: a draft
+    (``?draft=true``) is for nobody, its reach counts the matching activists, publishing makes
+    it live (409 the second time), the results count per unit; another unit's call is 404."""
+    from plugins.linksaktiv.calls import calls_for
+
+    rosa = await make_activist(factory, party.leipzig, "Rosa", topics=("rent",))
+    await make_activist(factory, party.leipzig, "Karl", topics=("care",))
+    await make_activist(factory, party.dresden, "August", topics=("rent",))
+    base = f"/api/orgs/{party.state['id']}/linksaktiv/calls"
+    body = {
+        "title": "Mietendeckel jetzt",
+        "text": "Unterschreib die Petition.",
+        "kind": "share_link",
+        "link": "https://example.org/petition",
+        "starts_at": "2026-01-01T10:00:00Z",
+        "topics": ["rent"],
+        "regions": [party.leipzig["id"]],
+    }
+    headers = party.admin.headers
+    made = await client.post(base, params={"draft": "true"}, json=body, headers=headers)
+    assert made.status_code == 201, made.text
+    call = made.json()
+    assert call["published_at"] is None
+    assert await calls_for(rosa["id"]) == []
+    reach = await client.get(f"{base}/{call['id']}/reach", headers=headers)
+    assert reach.json() == {"call_id": call["id"], "reach": 1}  # Rosa: Leipzig and rent
+    published = await client.post(f"{base}/{call['id']}/publish", headers=headers)
+    assert published.status_code == 200, published.text
+    assert published.json()["published_at"] is not None
+    assert [c["title"] for c in await calls_for(rosa["id"])] == ["Mietendeckel jetzt"]
+    again = await client.post(f"{base}/{call['id']}/publish", headers=headers)
+    assert again.status_code == 409 and again.json()["errors"][0]["field"] == "published_at"
+    await db.execute(
+        "INSERT INTO linksaktiv_call_done (call_id, person_id, done_at) VALUES ({}, {}, {})",
+        call["id"],
+        rosa["id"],
+        utcnow(),
+    )
+    results = await client.get(f"{base}/{call['id']}/results", headers=headers)
+    assert results.json()[0] == {
+        "org_id": party.leipzig["id"],
+        "label": "KV Leipzig",
+        "done": 1,
+        "own": False,
+    }
+    assert {r["label"] for r in results.json()} == {"KV Leipzig", "KV Dresden", "Sachsen"}
+    elsewhere = f"/api/orgs/{party.leipzig['id']}/linksaktiv/calls/{call['id']}"
+    for path in ("/reach", "/results"):
+        assert (await client.get(elsewhere + path, headers=headers)).status_code == 404
+    assert (await client.post(elsewhere + "/publish", headers=headers)).status_code == 404
+
+
 async def test_funnel_counts_each_stage_per_month_with_filters(client, factory, party):
     rosa = await make_activist(factory, party.leipzig, "Rosa", source="info_stand")
     await make_activist(factory, party.leipzig, "Clara", status="pending", source="web")
