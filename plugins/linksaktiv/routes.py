@@ -26,6 +26,7 @@ from core.api import (
 from plugins.linksaktiv import activists, orders
 from plugins.linksaktiv import calls as call_service
 from plugins.linksaktiv.funnel import attended_predicate, funnel
+from plugins.linksaktiv.join_links import short_link
 from plugins.linksaktiv.order_routes import order_handlers
 from plugins.linksaktiv.schemas import (
     ActivistOut,
@@ -218,9 +219,12 @@ async def list_activists(
 
 
 class JoinLink(msgspec.Struct):
-    """A join link for this unit and a source (print it as a QR code)."""
+    """A join link for this unit and a source: ``url`` opens the form with both set,
+    ``short_url`` is the short signed link for print and QR codes (the console's join-link
+    page prints the same) that leads to it."""
 
     url: str
+    short_url: str
 
 
 @get("/join-link", guards=[requires("linksaktiv.manage")], summary="Signed join link")
@@ -228,7 +232,7 @@ async def join_link(
     org: OrgScope, source: Literal["info_stand", "doors", "event", "social_media", "web"] = "web"
 ) -> JoinLink:
     """A link to the join page that records this unit and ``source`` with each sign-up."""
-    return JoinLink(url=source_link(org.id, source))
+    return JoinLink(url=source_link(org.id, source), short_url=short_link(org.id, source))
 
 
 #: A funnel row's month (``YYYY-MM``), as its cursor carries it.

@@ -156,6 +156,10 @@ async def test_signed_source_link_sets_unit_and_source(client, party):
         headers=party.admin.headers,
     )
     ref = link.json()["url"].split("ref=")[1]
+    short = link.json()["short_url"]  # the printed link leads to the same form
+    assert re.fullmatch(rf".*/p/linksaktiv/j/{party.dresden['id']}/info_stand/[\w-]+", short)
+    opened = await client.get(short.removeprefix("http://testserver.local"))
+    assert opened.status_code in (302, 303, 307) and opened.headers["location"].endswith(ref)
     response = await client.post(
         "/p/linksaktiv/api/join", json=JOIN | {"postal_code": "99999", "ref": ref}
     )
