@@ -188,7 +188,7 @@ async def publish_call(org: OrgScope, call_id: int) -> CallToActionOut:
 @get(
     "/calls/{call_id:int}/results",
     guards=[requires("linksaktiv.view")],
-    summary='"I did it" per unit',
+    summary='"I did it" per unit (one row per child unit and the unit, not paged)',
 )
 async def get_call_results(org: OrgScope, call_id: int) -> list[CallResultOut]:
     """How many marked the call done, per unit below the call's unit (its subtree counted in

@@ -11,6 +11,7 @@ BOUNDED = {
     "/api/orgs/{org_id}/modules",
     "/api/orgs/{org_id}/linksaktiv/topics",
     "/api/orgs/{org_id}/linksaktiv/distribution",
+    "/api/orgs/{org_id}/linksaktiv/calls/{call_id}/results",  # a row per child unit
     "/api/orgs/{org_id}/events/{event_id}/shifts",  # at most 50 an event
     "/api/orgs/{org_id}/mailings/{mailing_id}/timeline",
 }
